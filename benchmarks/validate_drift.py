@@ -1,0 +1,299 @@
+"""Does ``drift.score`` point the right way? Two checks on ESConv (../shared/data/esconv).
+
+1. Outcomes: Spearman rho of drift with the help-seeker's improvement (meta init_intensity -
+   final_intensity) and with their mean per-turn feedback (seeker_feedback_1to5). More drift should go
+   with less improvement and lower feedback (rho < 0). Reported, not asserted: the outcomes are noisy.
+2. Synthetic degradations of every real session, at increasing strength k: replace k counselor turns
+   with small talk, inject k advice turns right after the opening, shuffle a growing share of the
+   counselor turns. Mean drift must rise strictly with k (asserted; exit 1 otherwise).
+
+Labels: ``--labels gold`` maps ESConv's own strategy annotations onto the helping_skills protocol
+(stage_heuristic -> phase; Greeting/Others -> off_protocol), so the check tests the metric and not a
+labeller; ``--labels labeller`` runs helpert.label on the text instead (any protocol).
+
+Usage:
+  .venv/bin/python benchmarks/validate_drift.py [--labels gold|labeller] [--protocol helping_skills]
+      [--readme benchmarks/README.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from helpert.io import read_sessions
+from helpert.metrics import ensure_labelled, measure_labelled
+from helpert.metrics.common import action_phases
+from helpert.protocol import OFF_PROTOCOL, Protocol, load_protocol
+from helpert.session import Session, Turn
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
+N_BOOT, SEED = 2_000, 0
+LEVELS = (0, 1, 2, 3, 4)
+MIN_COUNSELOR_TURNS = 6
+
+BEHAVIOUR = {
+    "Restatement or Paraphrasing": "restatement", "Reflection of feelings": "reflection",
+    "Self-disclosure": "self_disclosure", "Affirmation and Reassurance": "affirmation",
+    "Providing Suggestions or Information": "suggestion", "Greeting": "greeting", "Others": "other",
+}
+OPEN_STARTS = ("what", "how", "why", "tell", "can you tell", "could you tell", "in what")
+SMALL_TALK = (
+    "By the way, did you catch the game last night?",
+    "The weather has been really nice lately, hasn't it?",
+    "I just had a great sandwich for lunch, haha.",
+    "I was thinking about getting a new phone this weekend.",
+)
+ADVICE = (
+    "You should just try to exercise more and stop worrying about it.",
+    "My advice is to take a break and go for a walk.",
+    "I suggest you write a to-do list and stick to it.",
+    "You could try to get more sleep, that usually fixes it.",
+)
+
+
+# --- labels ------------------------------------------------------------------------------------------
+
+def gold_turn_labels(turn: Turn) -> dict:
+    """ESConv annotation -> helpert label keys (helping_skills phases)."""
+    strategy = turn.labels.get("strategy", "Others")
+    if strategy == "Question":
+        open_ = turn.text.lower().startswith(OPEN_STARTS)
+        behaviour = "open_question" if open_ else "closed_question"
+    else:
+        behaviour = BEHAVIOUR.get(strategy, "other")
+    stage = turn.labels.get("stage_heuristic")
+    return {**turn.labels, "phase": stage or OFF_PROTOCOL, "behaviour": behaviour,
+            "strategy_pred": strategy, "stage_pred": stage}
+
+
+def gold_labelled(session: Session) -> Session:
+    turns = [t.model_copy(update={"labels": gold_turn_labels(t)}) if t.role == "counselor" else t for t in session.turns]
+    return session.model_copy(update={"turns": turns})
+
+
+def label(sessions: list[Session], protocol: Protocol, mode: str) -> list[Session]:
+    if mode == "gold":
+        return [gold_labelled(s) for s in sessions]
+    return ensure_labelled(sessions, protocol)
+
+
+# --- degradations --------------------------------------------------------------------------------------
+
+def _rng(session: Session, kind: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(f"{session.dialogue_id}:{kind}".encode()))
+
+
+def _replace(session: Session, positions: list[int], texts: tuple[str, ...], labels: dict | None) -> Session:
+    """Replace the counselor turns at these counselor positions (0 = first counselor turn)."""
+    counselor = [i for i, t in enumerate(session.turns) if t.role == "counselor"]
+    turns = list(session.turns)
+    for j, pos in enumerate(positions):
+        i = counselor[pos]
+        turns[i] = turns[i].model_copy(update={"text": texts[j % len(texts)], "labels": dict(labels or {})})
+    return session.model_copy(update={"turns": turns})
+
+
+def small_talk(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
+    """k counselor turns (random, never the opening) replaced by small talk; nested across k."""
+    n = len(session.counselor_turns)
+    order = 1 + _rng(session, "small_talk").permutation(n - 1)
+    labels = {"phase": OFF_PROTOCOL, "behaviour": "other", "strategy_pred": "Others", "stage_pred": None} if gold else None
+    return _replace(session, sorted(order[:k].tolist()), SMALL_TALK, labels)
+
+
+def early_advice(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
+    """The k counselor turns right after the opening replaced by advice."""
+    action = sorted(action_phases(protocol), key=protocol.position.__getitem__)[0]
+    labels = {"phase": action, "behaviour": "suggestion", "strategy_pred": "Providing Suggestions or Information",
+              "stage_pred": "action"} if gold else None
+    return _replace(session, list(range(1, k + 1)), ADVICE, labels)
+
+
+def shuffled(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
+    """A share k/4 of the counselor turns (a nested random subset) permuted among their own slots."""
+    rng = _rng(session, "shuffle")
+    counselor = [i for i, t in enumerate(session.turns) if t.role == "counselor"]
+    chosen = sorted(rng.permutation(len(counselor))[: round(len(counselor) * k / max(LEVELS))].tolist())
+    perm = rng.permutation(len(chosen))
+    turns = list(session.turns)
+    for dst, src in zip(chosen, (chosen[p] for p in perm)):
+        old = session.turns[counselor[src]]
+        turns[counselor[dst]] = turns[counselor[dst]].model_copy(
+            update={"text": old.text, "labels": dict(old.labels) if gold else {}})
+    return session.model_copy(update={"turns": turns})
+
+
+DEGRADATIONS = {"small_talk": small_talk, "early_advice": early_advice, "shuffle": shuffled}
+
+
+def degrade(sessions: list[Session], kind: str, k: int, protocol: Protocol, mode: str) -> list[Session]:
+    """Degrade raw sessions, then label (gold mode labels first, so replacements carry their labels)."""
+    gold = mode == "gold"
+    base = [gold_labelled(s) for s in sessions] if gold else sessions
+    out = [DEGRADATIONS[kind](s, k, protocol, gold) for s in base]
+    return out if gold else label(out, protocol, mode)
+
+
+# --- statistics ----------------------------------------------------------------------------------------
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman rho per row of two (B, n) arrays (average ranks; NaN when a row is constant)."""
+    from scipy.stats import rankdata
+
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rx * ry).sum(axis=1) / den
+
+
+def spearman_ci(x: np.ndarray, y: np.ndarray, group_size: int = 1) -> dict:
+    """rho with a percentile bootstrap 95% CI. Points come in consecutive groups of ``group_size`` (one
+    session's degradation levels); whole groups are resampled, and groups with a NaN are dropped."""
+    x, y = x.reshape(-1, group_size), y.reshape(-1, group_size)
+    keep = ~(np.isnan(x) | np.isnan(y)).any(axis=1)
+    x, y = x[keep], y[keep]
+    n = len(x)
+    picks = np.random.default_rng(SEED).integers(0, n, size=(N_BOOT, n))
+    boots = _spearman_rows(x[picks].reshape(N_BOOT, -1), y[picks].reshape(N_BOOT, -1))
+    rho = float(_spearman_rows(x.reshape(1, -1), y.reshape(1, -1))[0])
+    low, high = np.nanpercentile(boots, [2.5, 97.5])
+    return {"rho": rho, "ci_low": float(low), "ci_high": float(high), "n": int(n)}
+
+
+def within_session_rho(table: np.ndarray) -> dict:
+    """Mean over sessions of Spearman rho(level, drift) within each session (sessions whose drift does
+    not change are left out), with a bootstrap CI over sessions."""
+    levels = np.tile(np.array(LEVELS, dtype=float), (len(table), 1))
+    rho = _spearman_rows(levels, table)
+    rho = rho[~np.isnan(rho)]
+    boots = rho[np.random.default_rng(SEED).integers(0, len(rho), size=(N_BOOT, len(rho)))].mean(axis=1)
+    low, high = np.percentile(boots, [2.5, 97.5])
+    return {"rho": float(rho.mean()), "ci_low": float(low), "ci_high": float(high), "n": int(len(rho))}
+
+
+def mean_feedback(session: Session) -> float:
+    values = [float(t.labels["seeker_feedback_1to5"]) for t in session.client_turns if "seeker_feedback_1to5" in t.labels]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def drift_scores(sessions: list[Session], protocol: Protocol) -> np.ndarray:
+    return np.array([v if (v := measure_labelled(s, protocol)["drift.score"]) is not None else np.nan for s in sessions])
+
+
+# The score's parts as measured keys (sign: +1 = the key itself, -1 = one minus it), for the
+# part-by-part rows of the outcome table. They are reported to show where the signal comes from;
+# the weights in helpert.metrics.drift are fixed by design and are not fitted to these numbers.
+PARTS = {
+    "drift.score": "drift.score", "off_protocol_share": "drift.off_protocol_share",
+    "missing_required": "adherence.coverage", "premature_action": "adherence.premature_action",
+    "disallowed_transitions": "adherence.transitions", "edit_distance": "drift.edit_distance",
+}
+COMPLEMENT = {"missing_required", "disallowed_transitions"}
+
+
+def part_values(sessions: list[Session], protocol: Protocol) -> dict[str, np.ndarray]:
+    rows = [measure_labelled(s, protocol) for s in sessions]
+    out = {}
+    for part, key in PARTS.items():
+        v = np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+        out[part] = 1 - v if part in COMPLEMENT else v
+    return out
+
+
+# --- report --------------------------------------------------------------------------------------------
+
+def run(data: Path, protocol: Protocol, mode: str) -> tuple[list[str], bool]:
+    raw = read_sessions(data)
+    labelled = label(raw, protocol, mode)
+    parts = part_values(labelled, protocol)
+    drift = parts["drift.score"]
+    improvement = np.array([s.meta["init_intensity"] - s.meta["final_intensity"] for s in raw], dtype=float)
+    feedback = np.array([mean_feedback(s) for s in raw])
+    lines = [
+        f"Data: `{data.name}` ({len(raw)} sessions), protocol `{protocol.name}`, labels `{mode}`, "
+        f"bootstrap {N_BOOT} resamples (seed {SEED}), percentile 95% CI.",
+        "",
+        f"Mean drift.score {np.nanmean(drift):.3f} (sd {np.nanstd(drift, ddof=1):.3f}).",
+        "",
+        "Spearman rho with the outcomes (expected < 0: more drift, worse outcome); the score, then each of "
+        "its parts alone (n drops where a part is undefined):",
+        "",
+        "| measure | improvement (init - final intensity) | mean seeker feedback (1-5) |",
+        "|---|---|---|",
+    ]
+    for part, x in parts.items():
+        cells = []
+        for y in (improvement, feedback):
+            r = spearman_ci(x, y)
+            cells.append(f"{r['rho']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] (n={r['n']})")
+        lines.append(f"| {'**' + part + '**' if part == 'drift.score' else part} | {' | '.join(cells)} |")
+
+    usable = [s for s in raw if len(s.counselor_turns) >= MIN_COUNSELOR_TURNS]
+    lines += ["", f"Synthetic degradations ({len(usable)} sessions with >= {MIN_COUNSELOR_TURNS} counselor turns; "
+              f"level k = {', '.join(map(str, LEVELS))}; shuffle level k = share k/{max(LEVELS)} of counselor turns):", "",
+              "| degradation | mean drift.score by level | monotone | sessions never decreasing | pooled rho(level, drift) [95% CI] | mean within-session rho [95% CI] |",
+              "|---|---|---|---|---|---|"]
+    ok = True
+    for kind in DEGRADATIONS:
+        table = np.array([drift_scores(degrade(usable, kind, k, protocol, mode), protocol) for k in LEVELS]).T
+        means = np.nanmean(table, axis=0)
+        monotone = bool(np.all(np.diff(means) > 0))
+        ok &= monotone
+        never_down = float(np.mean(np.all(np.diff(table, axis=1) >= -1e-12, axis=1)))
+        levels = np.tile(np.array(LEVELS, dtype=float), len(usable))
+        r = spearman_ci(levels, table.ravel(), len(LEVELS))
+        w = within_session_rho(table)
+        lines.append(f"| {kind} | {' < '.join(f'{m:.3f}' for m in means)} | {'yes' if monotone else 'NO'} | "
+                     f"{never_down:.0%} | {r['rho']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | "
+                     f"{w['rho']:+.3f} [{w['ci_low']:+.3f}, {w['ci_high']:+.3f}] |")
+    return lines, ok
+
+
+def write_section(readme: Path, body: list[str], key: str) -> None:
+    """Put ``body`` between this run's markers inside the '## Drift validation' section (created if
+    absent), leaving everything else in the file, including prose in the section, alone."""
+    from helpert.runs import atomic_write_text
+
+    heading, start, end = "## Drift validation", f"<!-- {key}: start -->", f"<!-- {key}: end -->"
+    block = "\n".join([start, *body, end])
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    elif heading in text:
+        nxt = text.find("\n## ", text.index(heading) + len(heading))
+        cut = len(text) if nxt == -1 else nxt + 1
+        text = text[:cut].rstrip() + "\n\n" + block + "\n" + ("\n" + text[cut:] if nxt != -1 else "")
+    else:
+        text = text.rstrip() + f"\n\n{heading}\n\n{block}\n"
+    atomic_write_text(readme, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--labels", choices=("gold", "labeller"), default="gold")
+    ap.add_argument("--protocol", default="helping_skills")
+    ap.add_argument("--readme", type=Path, help="write the result into this file's 'Drift validation' section")
+    args = ap.parse_args(argv)
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (needs ../shared/data)", file=sys.stderr)
+        return 0
+    if args.labels == "gold" and args.protocol != "helping_skills":
+        ap.error("--labels gold maps ESConv strategies onto helping_skills only")
+    lines, ok = run(args.data, load_protocol(args.protocol), args.labels)
+    print("\n".join(lines))
+    print("\nsynthetic degradations monotone:", "PASS" if ok else "FAIL")
+    if args.readme:
+        write_section(args.readme, lines, f"validate_drift --labels {args.labels} --protocol {args.protocol}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""`helpert compare`: LLM reconstruction vs peer original, per metric, with paired statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--protocol", "protocol_name", default=None,
+              help="Protocol name or YAML path (default: the run's protocol, else cbt_session).")
+@click.option("--json", "as_json", is_flag=True, help="Print the corpus statistics as JSON.")
+@click.option("--all", "all_metrics", is_flag=True, help="Show every metric, not only the main ones.")
+def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool) -> None:
+    """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
+    replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json)."""
+    from helpert.cli.errors import UserError
+    from helpert.compare import (
+        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, match_pairs,
+    )
+    from helpert.io import read_sessions
+    from helpert.metrics import MAIN_METRICS
+    from helpert.protocol import load_protocol
+
+    protocol = load_protocol(protocol_name) if protocol_name else None
+    try:
+        if len(paths) == 1 and paths[0].is_dir():
+            try:
+                _, stats, doc = compare_run_dir(paths[0], protocol)
+            except NoPairsError as exc:
+                raise UserError(str(exc)) from None
+            click.echo(f"wrote {paths[0] / 'comparison.csv'} and {paths[0] / 'corpus.json'}", err=True)
+        elif len(paths) == 2:
+            protocol = protocol or load_protocol("cbt_session")
+            pairs, unmatched = match_pairs(read_sessions(paths[0]), read_sessions(paths[1]))
+            if not pairs:
+                raise UserError(f"no dialogue_id is in both {paths[0]} and {paths[1]}")
+            if unmatched:
+                click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
+                           f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}", err=True)
+            stats = compare_corpus(compare_sessions(pairs, protocol))
+            doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,
+                              n_sessions=len(pairs), unmatched=unmatched)
+        else:
+            raise click.UsageError("give ORIGINAL RECONSTRUCTED (two files) or one RUN_DIR")
+    except ImportError as exc:
+        raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    from helpert.report_table import print_comparison
+
+    print_comparison(stats, None if all_metrics else MAIN_METRICS)

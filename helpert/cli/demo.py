@@ -1,0 +1,36 @@
+"""``helpert demo``: replay a bundled session on the embedded model and show the comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from helpert.cli.options import model_options
+
+BUNDLED = Path(__file__).resolve().parents[2] / "sessions"
+
+
+@click.command()
+@click.option("--session", "session_file", default="exam_anxiety.txt", show_default=True,
+              help="A file in the bundled sessions/ folder (or any transcript path).")
+@click.option("--out", type=click.Path(file_okay=False), default="runs/demo", show_default=True)
+@model_options
+def demo(session_file: str, out: str, **opts: Any) -> int:
+    """Replay a bundled peer session with the LLM counselor and print both side by side."""
+    from rich.console import Console
+
+    from helpert.cli.errors import UserError
+    from helpert.cli.replay import replay_to_run
+    from helpert.show import print_run
+
+    path = Path(session_file) if Path(session_file).exists() else BUNDLED / session_file
+    if not path.is_file():
+        raise UserError(f"{session_file}: not found (bundled sessions: {', '.join(sorted(p.name for p in BUNDLED.glob('*.*') if p.suffix != '.md'))})")
+    console = Console()
+    console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
+                  f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")
+    run_dir = replay_to_run([str(path)], dialogue=None, out=Path(out), console=console, **opts)
+    print_run(run_dir, console=console)
+    return 0

@@ -1,0 +1,36 @@
+"""Turn expected failures (bad transcripts, bad protocols, missing models) into one clear line."""
+
+from __future__ import annotations
+
+import click
+
+
+class UserError(Exception):
+    """A failure the user can fix; printed as one line, exit code 2. Commands signal other
+    outcomes (1: some sessions failed) by returning an int."""
+
+
+def _expected() -> tuple[type[BaseException], ...]:
+    from helpert.io.errors import TranscriptError
+    from helpert.llm.models import ModelError
+    from helpert.protocol import ProtocolError
+
+    return (TranscriptError, ProtocolError, ModelError, UserError)
+
+
+def run_cli(group: click.Group) -> int:
+    try:
+        rv = group.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except _expected() as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,26 @@
+"""Options shared by the commands that run a model, declared once."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+
+def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.option("--model", "model", type=click.Path(dir_okay=False), default=None,
+                     help="GGUF chat model (default: the embedded SmolLM2-135M-Instruct Q4_1)."),
+        click.option("--backend", type=click.Choice(["llama-cpp", "langchain-llamacpp"]), default="llama-cpp",
+                     show_default=True, help="llama-cpp: one shared Llama with prefix reuse; langchain-llamacpp: ChatLlamaCpp."),
+        click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name in graphs/ or a YAML path."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
+        click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),
+        click.option("--n-ctx", type=click.IntRange(min=512), default=4096, show_default=True, help="Model context in tokens."),
+        click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all available cores)."),
+        click.option("--temperature", type=click.FloatRange(min=0), default=0.7, show_default=True),
+        click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
+    ]
+    for deco in reversed(decorators):
+        fn = deco(fn)
+    return fn

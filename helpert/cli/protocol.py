@@ -1,0 +1,49 @@
+"""``helpert protocol``: validate, show (and draw) the protocols in graphs/."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def protocol() -> None:
+    """Inspect protocol definitions (graphs/*.yaml)."""
+
+
+@protocol.command()
+@click.argument("names", nargs=-1)
+def validate(names: tuple[str, ...]) -> int:
+    """Validate protocols by name or path (default: every protocol found)."""
+    from helpert.protocol import ProtocolError, available_protocols, load_protocol
+
+    failed = 0
+    for name in names or tuple(available_protocols()):
+        try:
+            proto = load_protocol(name)
+        except ProtocolError as exc:
+            click.echo(f"✗ {exc}", err=True)
+            failed += 1
+            continue
+        click.echo(f"✓ {proto.name}: {len(proto.phases)} phases, canonical path {' → '.join(proto.canonical_path)}")
+    return 2 if failed else 0
+
+
+@protocol.command()
+@click.argument("name", default="cbt_session")
+def show(name: str) -> None:
+    """Print a protocol's phases, goals, allowed transitions and canonical path."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from helpert.protocol import load_protocol
+
+    proto = load_protocol(name)
+    table = Table(title=f"{proto.title or proto.name}  ({proto.source})", show_lines=True)
+    for col in ("#", "phase", "goal", "next", "CTRS items", "req."):
+        table.add_column(col)
+    for p in proto.phases:
+        pos = proto.canonical_path.index(p.id) + 1 if p.id in proto.canonical_path else "-"
+        table.add_row(str(pos), p.id, p.goal, ", ".join(p.next) or "(end)", ", ".join(p.ctrs), "yes" if p.required else "")
+    console = Console()
+    console.print(table)
+    console.print("canonical path: " + " → ".join(proto.canonical_path))

@@ -1,0 +1,242 @@
+"""LLM reconstruction vs peer original: per-session differences and paired corpus statistics.
+
+A pair is one original session and its reconstruction (same dialogue_id, same client words). Every
+metric is measured on both; the corpus table reports, per metric, the paired mean difference
+(llm - peer) with a percentile bootstrap CI, Cohen's dz and a paired test. Pairs where either side of a
+metric is missing are dropped for that metric only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from helpert.metrics import ctrs as ctrs_metrics
+from helpert.metrics import measure_sessions
+from helpert.protocol import Protocol
+from helpert.session import Session
+
+if TYPE_CHECKING:
+    import numpy
+    import pandas
+
+N_BOOT = 2_000
+SEED = 0
+EXACT_PERMUTATION_MAX_N = 16   # up to 2**16 sign vectors are enumerated; beyond, random flips
+N_PERMUTATIONS = 10_000
+PEER, LLM = "peer", "llm"
+
+
+class NoPairsError(ValueError):
+    """A run folder without a single complete (original, reconstruction) pair."""
+
+
+def _none_if_nan(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def _measured(pairs: list[tuple[Session, Session]], protocol: Protocol,
+              judge: ctrs_metrics.Judge | None) -> list[dict[str, Any]]:
+    """Measure originals and reconstructions in one batch each (the labeller runs once per side)."""
+    sides = [measure_sessions([p[i] for p in pairs], protocol, judge) for i in (0, 1)]
+    return [
+        {"dialogue_id": o.dialogue_id,
+         **{name: {k: _none_if_nan(float(v)) for k, v in side.iloc[i].items()} for name, side in zip((PEER, LLM), sides)}}
+        for i, (o, _) in enumerate(pairs)
+    ]
+
+
+def compare_pair(original: Session, reconstruction: Session, protocol: Protocol,
+                 judge: ctrs_metrics.Judge | None = None) -> dict[str, Any]:
+    """Both sides measured, and per metric llm - peer (None where either side is None)."""
+    result = _measured([(original, reconstruction)], protocol, judge)[0]
+    peer, llm = result[PEER], result[LLM]
+    result["diff"] = {k: None if peer[k] is None or llm.get(k) is None else llm[k] - peer[k] for k in peer}
+    return result
+
+
+def pairs_frame(results: list[dict[str, Any]]) -> "pandas.DataFrame":
+    """Wide table, one row per session: ``<metric>.peer`` and ``<metric>.llm`` for every metric."""
+    import pandas as pd
+
+    rows = [{f"{k}.{side}": r[side].get(k) for k in r[PEER] for side in (PEER, LLM)} for r in results]
+    index = pd.Index([r["dialogue_id"] for r in results], name="dialogue_id")
+    return pd.DataFrame(rows, index=index, dtype=float)
+
+
+def compare_sessions(pairs: list[tuple[Session, Session]], protocol: Protocol,
+                     judge: ctrs_metrics.Judge | None = None) -> "pandas.DataFrame":
+    """The :func:`pairs_frame` table of (original, reconstruction) pairs."""
+    return pairs_frame(_measured(pairs, protocol, judge))
+
+
+def bootstrap_ci(d: "numpy.ndarray", n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float]:
+    """Percentile 95% CI of the mean of ``d`` (vectorised: one index matrix, one mean per row)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def sign_flip_p(d: "numpy.ndarray", seed: int = SEED) -> float:
+    """Two-sided p of the paired mean under random sign flips; exact enumeration for small n."""
+    import numpy as np
+
+    n = len(d)
+    if n <= EXACT_PERMUTATION_MAX_N:
+        signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
+        null = np.abs((signs * d).mean(axis=1))
+        return float(np.mean(null >= abs(d.mean()) - 1e-12))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice([-1.0, 1.0], size=(N_PERMUTATIONS, n))
+    null = np.abs((signs * d).mean(axis=1))
+    return float((np.sum(null >= abs(d.mean()) - 1e-12) + 1) / (N_PERMUTATIONS + 1))
+
+
+def paired_p(d: "numpy.ndarray") -> tuple[float, str]:
+    """Wilcoxon signed-rank (scipy) when available, else the sign-flip permutation test."""
+    import numpy as np
+
+    if not np.any(d):
+        return 1.0, "all differences zero"
+    try:
+        from scipy.stats import wilcoxon
+    except ImportError:
+        return sign_flip_p(d), "sign-flip permutation"
+    return float(wilcoxon(d).pvalue), "wilcoxon signed-rank"
+
+
+def metric_stats(peer: "numpy.ndarray", llm: "numpy.ndarray", n_boot: int = N_BOOT, seed: int = SEED) -> dict[str, Any]:
+    """Paired statistics of one metric; arrays may hold NaN, which drops that pair."""
+    import numpy as np
+
+    keep = ~(np.isnan(peer) | np.isnan(llm))
+    peer, llm = peer[keep], llm[keep]
+    d = llm - peer
+    n = len(d)
+    nan = float("nan")
+    out: dict[str, Any] = {"n": n, "peer_mean": nan, "llm_mean": nan, "mean_diff": nan, "ci_low": nan,
+                           "ci_high": nan, "dz": nan, "p_value": nan, "test": "", "note": ""}
+    if n == 0:
+        out["note"] = "no session has this metric on both sides"
+        return out
+    out.update(peer_mean=float(peer.mean()), llm_mean=float(llm.mean()), mean_diff=float(d.mean()))
+    out["p_value"], out["test"] = paired_p(d)
+    if n == 1:
+        out["note"] = "n=1: no CI or effect size from a single pair"
+        return out
+    out["ci_low"], out["ci_high"] = bootstrap_ci(d, n_boot, seed)
+    sd = float(d.std(ddof=1))
+    if sd > 0:
+        out["dz"] = float(d.mean()) / sd
+    else:
+        out["note"] = "differences all equal: dz undefined"
+    return out
+
+
+def metric_names(pairs_df: "pandas.DataFrame") -> list[str]:
+    """Metrics that have both a ``.peer`` and a ``.llm`` column, in column order."""
+    cols = set(pairs_df.columns)
+    suffix = f".{PEER}"
+    return [c[: -len(suffix)] for c in pairs_df.columns if c.endswith(suffix) and f"{c[: -len(suffix)]}.{LLM}" in cols]
+
+
+def compare_corpus(pairs_df: "pandas.DataFrame", n_boot: int = N_BOOT, seed: int = SEED) -> "pandas.DataFrame":
+    """Per metric (index): n, peer_mean, llm_mean, mean_diff, ci_low, ci_high, dz, p_value, test, note."""
+    import pandas as pd
+
+    rows = {}
+    for m in metric_names(pairs_df):
+        peer = pairs_df[f"{m}.{PEER}"].to_numpy(dtype=float)
+        llm = pairs_df[f"{m}.{LLM}"].to_numpy(dtype=float)
+        rows[m] = metric_stats(peer, llm, n_boot, seed)
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "metric"
+    return frame
+
+
+def corpus_records(stats: "pandas.DataFrame") -> list[dict[str, Any]]:
+    """The corpus table as JSON-able dicts (NaN -> None)."""
+    return [
+        {"metric": m, **{k: _none_if_nan(v.item() if hasattr(v, "item") else v) for k, v in row.items()}}
+        for m, row in stats.iterrows()
+    ]
+
+
+def corpus_json(stats: "pandas.DataFrame", **about: Any) -> dict[str, Any]:
+    return {
+        **about,
+        "bootstrap": {"resamples": N_BOOT, "seed": SEED, "interval": "percentile 95%", "statistic": "mean of llm - peer"},
+        "metrics": corpus_records(stats),
+    }
+
+
+def match_pairs(originals: list[Session], reconstructions: list[Session]) -> tuple[list[tuple[Session, Session]], list[str]]:
+    """Pairs by dialogue_id (in the originals' order) and the ids found on one side only."""
+    by_id = {s.dialogue_id: s for s in reconstructions}
+    pairs = [(o, by_id[o.dialogue_id]) for o in originals if o.dialogue_id in by_id]
+    matched = {o.dialogue_id for o, _ in pairs}
+    unmatched = sorted({s.dialogue_id for s in [*originals, *reconstructions]} - matched)
+    return pairs, unmatched
+
+
+def _one_session(path: Path) -> Session:
+    from helpert.io import TranscriptError, read_file
+
+    sessions = read_file(path)
+    if len(sessions) != 1:
+        raise TranscriptError(path, f"expected one session, found {len(sessions)}")
+    return sessions[0]
+
+
+def read_run_pairs(run_dir: Path) -> tuple[list[tuple[Session, Session]], list[str]]:
+    """(original, reconstruction) from RUN_DIR/sessions/<id>/; ids lacking either file are returned apart."""
+    pairs, skipped = [], []
+    base = Path(run_dir) / "sessions"
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []:
+        orig, recon = folder / "original.json", folder / "reconstruction.json"
+        if orig.is_file() and recon.is_file():
+            pairs.append((_one_session(orig), _one_session(recon)))
+        else:
+            skipped.append(folder.name)
+    return pairs, skipped
+
+
+def run_protocol_name(run_dir: Path, pairs: list[tuple[Session, Session]]) -> str:
+    """The protocol a run used: manifest ``protocol`` (a name or {"name": ...}), else the
+    reconstruction's meta, else cbt_session."""
+    from helpert.runs import read_json
+
+    manifest = Path(run_dir) / "manifest.json"
+    value = read_json(manifest).get("protocol") if manifest.is_file() else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    if not isinstance(value, str) and pairs:
+        value = pairs[0][1].meta.get("protocol")
+    return value if isinstance(value, str) and value else "cbt_session"
+
+
+def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
+                    judge: ctrs_metrics.Judge | None = None) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
+    """Compare every session of a replay run; writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json
+    atomically. Returns (pairs table, corpus stats, corpus.json content). Raises NoPairsError when the
+    run has no complete pair."""
+    from helpert.protocol import load_protocol
+    from helpert.runs import atomic_write_json, atomic_write_text
+
+    run_dir = Path(run_dir)
+    pairs, skipped = read_run_pairs(run_dir)
+    if not pairs:
+        raise NoPairsError(f"{run_dir}: no session folder with both original.json and reconstruction.json")
+    protocol = protocol or load_protocol(run_protocol_name(run_dir, pairs))
+    table = compare_sessions(pairs, protocol, judge)
+    stats = compare_corpus(table)
+    about = {"run_dir": str(run_dir), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
+             "n_sessions": len(pairs), "skipped": skipped}
+    doc = corpus_json(stats, **about)
+    atomic_write_text(run_dir / "comparison.csv", table.to_csv())
+    atomic_write_json(run_dir / "corpus.json", doc)
+    return table, stats, doc

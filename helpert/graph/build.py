@@ -1,0 +1,128 @@
+"""Compile a :class:`~helpert.protocol.Protocol` into a LangGraph ``StateGraph``.
+
+One invocation = one counselor turn: ``route`` decides the phase, then exactly one phase node (or
+the safety node) writes the reply. The graph is built from the protocol data alone, so a new YAML
+file is a new graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from langgraph.runtime import Runtime
+
+from helpert.graph.prompts import SAFETY_RESOURCES, phase_note, safety_note, user_message
+from helpert.graph.router import RouteInput, route
+from helpert.graph.state import TurnContext, TurnState
+from helpert.llm.cleaning import clean_reply
+from helpert.protocol import SAFETY, Protocol
+
+ROUTER = "route"
+FALLBACK_REPLY = "Could you tell me a little more about that?"
+
+
+def turn_seed(seed: int, slot: int, attempt: int) -> int:
+    """Distinct, reproducible seed per (run seed, counselor turn, retry)."""
+    return (seed * 1_000_003 + slot * 7_919 + attempt * 104_729) % (2**31 - 1)
+
+
+def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    ctx: TurnContext = runtime.context
+    prev = state.get("phase")
+    decision = route(
+        ctx.protocol,
+        RouteInput(
+            phase=prev, phase_turns=state.get("phase_turns", 0), resume_phase=state.get("resume_phase"),
+            slot=state["slot"], total_slots=state["total_slots"], client_text=state.get("client_text", ""),
+        ),
+    )
+    update: dict[str, Any] = {
+        "decision": {"phase": decision.phase, "reason": decision.reason, "risk": list(decision.risk)},
+        "phase": decision.phase,
+        "phase_turns": state.get("phase_turns", 0) + 1 if decision.phase == prev else 1,
+    }
+    if decision.phase == SAFETY and prev != SAFETY:
+        update["resume_phase"] = prev
+    return update
+
+
+def _fit_window(ctx: TurnContext, current: list[dict[str, str]], start: int) -> tuple[list[dict[str, str]], int]:
+    """Drop the oldest half of the visible history until the prompt fits; moving the window in big
+    steps keeps the cached prefix valid for many turns between moves."""
+    system = [{"role": "system", "content": ctx.system_prompt}]
+    while True:
+        visible = [m for exchange in ctx.history[start:] for m in exchange]
+        messages = system + visible + current
+        if ctx.count_tokens(messages) + ctx.max_tokens <= ctx.n_ctx or start >= len(ctx.history):
+            return messages, start
+        start += max(1, (len(ctx.history) - start) // 2)
+
+
+def _generate(ctx: TurnContext, messages: list[dict[str, str]], slot: int) -> dict[str, Any]:
+    """Generate, clean, and retry a bounded number of times on empty, repeated or non-English output."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    lc = [{"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}[m["role"]](m["content"]) for m in messages]
+    previous = {m["content"] for ex in ctx.history[-3:] for m in ex if m["role"] == "assistant"}
+    flags: list[str] = []
+    evaluated: list[list[int]] = []
+    usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
+    text = ""
+    for attempt in range(ctx.max_attempts):
+        out = ctx.chat.invoke(lc, seed=turn_seed(ctx.seed, slot, attempt))
+        meta = out.response_metadata or {}
+        evaluated.append(list(meta.get("evaluated_tokens", [])))
+        for key in usage:
+            usage[key] += int(meta.get(key, 0) or 0)
+        cleaned = clean_reply(str(out.content))
+        problems = [f for f in cleaned.flags if f in ("empty", "non_english")]
+        if cleaned.text and cleaned.text in previous:
+            problems.append("repeated")
+        flags.extend(f for f in cleaned.flags if f not in flags)
+        text = cleaned.text
+        if not problems:
+            break
+        flags.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in flags)
+    else:
+        flags.append("gave_up")
+    if not text:
+        text = FALLBACK_REPLY
+        flags.append("fallback")
+    return {"text": text, "flags": flags, "attempts": len(evaluated), "usage": usage, "evaluated": evaluated}
+
+
+def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
+    def node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+        ctx: TurnContext = runtime.context
+        decision = state["decision"]
+        if phase_id == SAFETY:
+            note = safety_note(tuple(decision.get("risk", ())))
+        else:
+            note = phase_note(ctx.protocol.by_id[phase_id])
+        current = [user_message(state.get("client_text", ""), note)]
+        messages, start = _fit_window(ctx, current, state.get("window_start", 0))
+        reply = _generate(ctx, messages, state["slot"])
+        if phase_id == SAFETY:
+            reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
+            reply["flags"].append("safety_resources")
+        reply.update(phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), messages=current,
+                     window_start=start)
+        return {"reply": reply, "window_start": start}
+
+    node.__name__ = f"phase_{phase_id}"
+    return node
+
+
+def build_graph(proto: Protocol, checkpointer: Any = None) -> Any:
+    """The compiled graph: ``route`` → one of the phase nodes or ``safety`` → end."""
+    from langgraph.graph import END, START, StateGraph
+
+    builder = StateGraph(TurnState, context_schema=TurnContext)
+    builder.add_node(ROUTER, _route_node)
+    targets = [p.id for p in proto.phases] + [SAFETY]
+    for target in targets:
+        builder.add_node(target, _make_phase_node(target))
+        builder.add_edge(target, END)
+    builder.add_edge(START, ROUTER)
+    builder.add_conditional_edges(ROUTER, lambda s: s["decision"]["phase"], {t: t for t in targets})
+    return builder.compile(checkpointer=checkpointer, name=f"helpert:{proto.name}")

@@ -1,0 +1,86 @@
+"""Read transcripts from disk into :class:`~helpert.session.Session` objects, whatever the format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from helpert.io.errors import TranscriptError
+from helpert.session import Session
+
+SUFFIXES = (".jsonl", ".json", ".csv", ".txt")
+
+
+def _reader(suffix: str) -> Callable[[Path, str], list[Session]]:
+    from helpert.io import csv_table, dialogue_json, plain_text
+
+    return {
+        ".jsonl": dialogue_json.read_jsonl,
+        ".json": dialogue_json.read_json,
+        ".csv": csv_table.read_csv,
+        ".txt": plain_text.read_text,
+    }[suffix]
+
+
+def read_file(path: str | Path) -> list[Session]:
+    """All sessions in one file. Raises :class:`TranscriptError` naming file, line and field."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise TranscriptError(path, f"unknown transcript format '{suffix}' (expected one of {', '.join(SUFFIXES)})")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(path, exc.strerror or str(exc)) from None
+    if b"\x00" in raw:
+        raise TranscriptError(path, "binary file (NUL bytes), not a transcript")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise TranscriptError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line=line) from None
+    if not text.strip():
+        raise TranscriptError(path, "empty file")
+    sessions = _reader(suffix)(path, text)
+    seen: set[str] = set()
+    for s in sessions:
+        if s.dialogue_id in seen:
+            raise TranscriptError(path, f"duplicate dialogue_id {s.dialogue_id!r}", field="dialogue_id")
+        seen.add(s.dialogue_id)
+    return sessions
+
+
+def iter_transcript_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus transcript files found (sorted) inside named folders."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file()))
+        elif p.exists():
+            found.append(p)
+        else:
+            raise TranscriptError(p, "no such file or folder")
+    return found
+
+
+def read_sessions(*paths: str | Path, dialogue: str | None = None) -> list[Session]:
+    """Every session in the given files and folders; ``dialogue`` keeps only the one with that id."""
+    sessions = [s for f in iter_transcript_files(paths) for s in read_file(f)]
+    if dialogue is not None:
+        picked = [s for s in sessions if s.dialogue_id == dialogue]
+        if not picked:
+            sample = ", ".join(s.dialogue_id for s in sessions[:5]) or "none found"
+            where = ", ".join(map(str, paths)) or "(no paths given)"
+            raise TranscriptError(where, f"no dialogue with id {dialogue!r} (ids look like: {sample})", field="dialogue_id")
+        return picked
+    return sessions
+
+
+def write_sessions(path: str | Path, sessions: Iterable[Session]) -> None:
+    """Write sessions as JSONL in the shared dialogue format, atomically."""
+    from helpert.runs import atomic_write_text
+
+    atomic_write_text(Path(path), "".join(s.model_dump_json() + "\n" for s in sessions))
+
+
+__all__ = ["TranscriptError", "read_file", "read_sessions", "iter_transcript_files", "write_sessions", "SUFFIXES"]

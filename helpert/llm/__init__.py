@@ -1,0 +1,59 @@
+"""Model backends behind one interface: a LangChain chat model plus what the manifest must record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from helpert.llm.engine import Sampling
+from helpert.llm.models import ModelError, default_threads, file_sha256, resolve_model_path
+
+BACKENDS = ("llama-cpp", "langchain-llamacpp")
+
+
+@dataclass
+class Backend:
+    chat: Any  # langchain BaseChatModel
+    count_tokens: Callable[[list[dict[str, str]]], int]
+    info: dict[str, Any]
+    reset: Callable[[], None] = field(default=lambda: None)
+
+
+def load_backend(
+    model: str | Path | None = None, *, backend: str = "llama-cpp", n_ctx: int = 4096, n_threads: int | None = None,
+    sampling: Sampling = Sampling(), seed: int = 0,
+) -> Backend:
+    """Load a GGUF (the embedded default when ``model`` is None) behind the chosen backend."""
+    import llama_cpp
+
+    path = resolve_model_path(model)
+    threads = n_threads or default_threads()
+    info = {
+        "backend": backend, "model_path": str(path), "model_file": path.name, "model_bytes": path.stat().st_size,
+        "model_sha256": file_sha256(path), "llama_cpp_python": llama_cpp.__version__, "n_ctx": n_ctx,
+        "n_threads": threads, "sampling": sampling.as_dict(),
+    }
+    if backend == "llama-cpp":
+        from helpert.llm.chat import EngineChatModel
+        from helpert.llm.engine import Engine, EngineConfig
+
+        engine = Engine(EngineConfig(model_path=path, n_ctx=n_ctx, n_threads=threads))
+        return Backend(chat=EngineChatModel(engine=engine, sampling=sampling), count_tokens=engine.count_tokens,
+                       info=info, reset=engine.reset)
+    if backend == "langchain-llamacpp":
+        from helpert.llm.chat import LlamaCppChatModel
+
+        chat = LlamaCppChatModel.load(path, n_ctx=n_ctx, n_threads=threads, sampling=sampling, seed=seed)
+        if not chat.client.metadata.get("tokenizer.chat_template"):
+            raise ModelError(f"{path}: the GGUF has no chat template (tokenizer.chat_template)")
+
+        def count(messages: list[dict[str, str]]) -> int:
+            text = "".join(f"<|{m['role']}|>{m['content']}\n" for m in messages)
+            return len(chat.client.tokenize(text.encode("utf-8"), add_bos=False, special=True)) + 4 * len(messages)
+
+        return Backend(chat=chat, count_tokens=count, info=info, reset=chat.client.reset)
+    raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+
+
+__all__ = ["Backend", "BACKENDS", "ModelError", "Sampling", "load_backend", "default_threads"]

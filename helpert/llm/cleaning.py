@@ -1,0 +1,67 @@
+"""Make raw model output usable as one counselor turn, and say what had to be fixed.
+
+Small quantized models leak role prefixes ("Counselor: ..."), start speaking for the client, repeat
+themselves or run on. Cleaning is deterministic; anything it had to do is returned as flags so a
+result records it instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_OWN_ROLE = r"(?:counselor|counsellor|therapist|assistant|supporter|helper|system|ai|a)"
+_OTHER_ROLE = r"(?:client|patient|user|seeker|b|q)"
+_LEADING_ROLE = re.compile(rf"^\s*[\[(*]*\s*{_OWN_ROLE}\s*[\])*]*\s*[:：-]\s*", re.IGNORECASE)
+_LEADING_OTHER = re.compile(rf"^\s*[\[(*]*\s*{_OTHER_ROLE}\s*[\])*]*\s*[:：]", re.IGNORECASE)
+_LATER_ROLE = re.compile(
+    r"(?:^|\s|\n)[\[(*]*\s*(?:client|patient|user|seeker|counselor|counsellor|therapist|assistant)\s*[\])*]*\s*[:：]",
+    re.IGNORECASE,
+)
+_SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>|</?s>")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass
+class Cleaned:
+    text: str
+    flags: list[str] = field(default_factory=list)
+
+
+def english_share(text: str) -> float:
+    """Share of letters that are ASCII: a cheap signal for output that left English."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
+
+
+def clean_reply(raw: str, *, max_words: int = 70, max_sentences: int = 4) -> Cleaned:
+    """Strip special tokens and role prefixes, cut where another speaker starts, bound the length."""
+    flags: list[str] = []
+    text = _SPECIAL.sub(" ", raw)
+    if _LEADING_OTHER.match(text):
+        return Cleaned(text="", flags=["role_leak", "empty"])  # the model spoke for the client
+    stripped = _LEADING_ROLE.sub("", text, count=1)
+    if stripped != text:
+        flags.append("role_prefix")
+        text = stripped
+    later = _LATER_ROLE.search(text)
+    if later and later.start() > 0:
+        flags.append("role_leak")
+        text = text[: later.start()]
+    text = " ".join(text.split()).strip(" \"'“”")
+    sentences = [s for s in _SENTENCE_END.split(text) if s]
+    if len(sentences) > max_sentences:
+        flags.append("truncated")
+        text = " ".join(sentences[:max_sentences])
+    words = text.split()
+    if len(words) > max_words:
+        if "truncated" not in flags:
+            flags.append("truncated")
+        cut = " ".join(words[:max_words])
+        last_end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+        text = cut[: last_end + 1] if last_end > len(cut) // 2 else cut.rstrip(",;:") + "…"
+    if not text:
+        flags.append("empty")
+    elif english_share(text) < 0.8:
+        flags.append("non_english")
+    return Cleaned(text=text, flags=flags)

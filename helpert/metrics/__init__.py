@@ -1,0 +1,71 @@
+"""Session metrics: pure functions of a labelled session and a protocol, flattened into one dict.
+
+Key names are stable (``family.metric``; time in phase is ``adherence.time.<phase>``) so runs can
+be compared across versions. Formulas, ranges and directions: docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from helpert.metrics import adherence, ctrs, drift, empathy, talk
+from helpert.metrics.common import is_labelled
+from helpert.protocol import Protocol
+from helpert.session import Session
+
+if TYPE_CHECKING:
+    import pandas
+
+# The columns shown by `helpert measure` / `helpert compare` tables unless all are asked for.
+MAIN_METRICS = (
+    "adherence.coverage", "adherence.transitions", "adherence.order", "adherence.premature_action",
+    "drift.score", "drift.off_protocol_share", "drift.backward_jumps", "drift.churn", "drift.edit_distance",
+    "drift.trend", "ctrs.mean", "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
+    "talk.talk_ratio", "talk.question_ratio",
+)
+
+
+def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
+    """Every metric of an already labelled session; with ``judge``, the LLM-judged CTRS items too."""
+    out = {
+        **adherence.measure(session, protocol),
+        **drift.measure(session, protocol),
+        **ctrs.measure(session, protocol),
+        **empathy.measure(session),
+        **talk.measure(session),
+    }
+    if judge is not None:
+        out.update(ctrs.judge_ctrs(session, judge))
+    return out
+
+
+def ensure_labelled(sessions: list[Session], protocol: Protocol) -> list[Session]:
+    """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``."""
+    todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
+    if not todo:
+        return sessions
+    from helpert.label import label_sessions
+
+    labelled = label_sessions([sessions[i] for i in todo], protocol)
+    out = list(sessions)
+    for i, s in zip(todo, labelled):
+        out[i] = s
+    return out
+
+
+def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
+    """Flat dict of every metric; labels the session first if it has no phase labels."""
+    return measure_labelled(ensure_labelled([session], protocol)[0], protocol, judge)
+
+
+def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None) -> "pandas.DataFrame":
+    """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN."""
+    import pandas as pd
+
+    labelled = ensure_labelled(list(sessions), protocol)
+    rows = [measure_labelled(s, protocol, judge) for s in labelled]
+    frame = pd.DataFrame(rows, index=pd.Index([s.dialogue_id for s in labelled], name="dialogue_id"), dtype=float)
+    return frame
+
+
+__all__ = ["MAIN_METRICS", "measure_session", "measure_sessions", "measure_labelled", "ensure_labelled"]

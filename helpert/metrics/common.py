@@ -1,0 +1,110 @@
+"""What every metric family agrees on: which counselor turns count, and which phases play which role.
+
+The roles of phases (exploration, action) are read from the protocol's CTRS tags and canonical order
+rather than from phase names, so the same metrics work for any protocol in ``graphs/``.
+"""
+
+from __future__ import annotations
+
+from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+from helpert.session import Session, Turn
+
+# Advice-type behaviours: telling before understanding is premature whatever the phase label says.
+ACTION_BEHAVIOURS = frozenset({"suggestion", "information", "homework"})
+QUESTION_BEHAVIOURS = frozenset({"open_question", "closed_question"})
+
+
+def phase(turn: Turn) -> str | None:
+    value = turn.labels.get("phase")
+    return value if isinstance(value, str) and value else None
+
+
+def behaviour(turn: Turn) -> str | None:
+    value = turn.labels.get("behaviour")
+    return value if isinstance(value, str) else None
+
+
+def is_labelled(session: Session, protocol: Protocol) -> bool:
+    """True when counselor turns carry ``phase`` labels, all of them known to ``protocol``.
+
+    Labels from another protocol's ids mean the session was labelled for something else, so callers
+    label it again rather than measure nonsense.
+    """
+    known = set(protocol.by_id) | {SAFETY, OFF_PROTOCOL}
+    phases = [phase(t) for t in session.counselor_turns]
+    present = [p for p in phases if p is not None]
+    return bool(present) and all(p in known for p in present)
+
+
+def coded_turns(session: Session) -> list[Turn]:
+    """Counselor turns with a phase label (time-in-phase shares are over these)."""
+    return [t for t in session.counselor_turns if phase(t) is not None]
+
+
+def scored_turns(session: Session) -> list[Turn]:
+    """Coded counselor turns minus safety turns: crisis handling is neither adherence nor drift."""
+    return [t for t in coded_turns(session) if phase(t) != SAFETY]
+
+
+def on_protocol_phases(session: Session) -> list[str]:
+    """Phases of scored turns without ``off_protocol``: transitions look through small talk to the
+    next protocol phase, and the small talk itself is counted by the drift shares."""
+    return [p for t in scored_turns(session) if (p := phase(t)) != OFF_PROTOCOL]
+
+
+def transitions(session: Session) -> list[tuple[str, str]]:
+    phases = on_protocol_phases(session)
+    return list(zip(phases, phases[1:]))
+
+
+def is_backward_jump(protocol: Protocol, src: str, dst: str) -> bool:
+    """A move to an earlier canonical position that the protocol's ``next`` lists do not allow
+    (so the allowed loops, e.g. capsule_summary -> identify_thoughts, are not backward jumps)."""
+    return protocol.position[dst] < protocol.position[src] and not protocol.allowed(src, dst)
+
+
+def serving(protocol: Protocol, ctrs_item: str) -> list[str]:
+    """Phase ids whose ``ctrs`` list names the item."""
+    return [p.id for p in protocol.phases if ctrs_item in p.ctrs]
+
+
+def exploration_phases(protocol: Protocol) -> list[str]:
+    """Phases that serve guided discovery, in canonical order: where a problem gets explored."""
+    return sorted(serving(protocol, "guided_discovery"), key=protocol.position.__getitem__)
+
+
+def action_phases(protocol: Protocol) -> set[str]:
+    """Phases that serve strategy for change or homework and come after the first exploration phase
+    on the canonical path (a homework *review* before exploration is not an action)."""
+    explore = exploration_phases(protocol)
+    if not explore:
+        return set()
+    start = protocol.position[explore[0]]
+    ids = set(serving(protocol, "strategy_for_change")) | set(serving(protocol, "homework"))
+    return {p for p in ids if protocol.position[p] > start}
+
+
+def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
+    """A suggestion, information or homework turn, by behaviour label, or any turn in an action phase."""
+    return behaviour(turn) in ACTION_BEHAVIOURS or phase(turn) in action_phases(protocol)
+
+
+def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
+    """Per turn: has the problem been explored before it?
+
+    Explored = at least ``min_turns`` (of the first exploration phase on the canonical path) earlier
+    counselor turns were in exploration phases. None when the protocol has no exploration phase.
+    """
+    explore = exploration_phases(protocol)
+    if not explore:
+        return None
+    needed = protocol.by_id[explore[0]].min_turns
+    flags, seen = [], 0
+    for turn in turns:
+        flags.append(seen >= needed)
+        seen += phase(turn) in explore
+    return flags
+
+
+def ratio(num: float, den: float) -> float | None:
+    return num / den if den else None

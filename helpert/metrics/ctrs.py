@@ -1,0 +1,250 @@
+"""Cognitive Therapy Rating Scale (CTRS) items, 0-6, from turn labels by simple rules; or by an LLM judge.
+
+The rule scores are transparent proxies, not expert ratings: each item reads a few labels of the
+phases that serve it (the ``ctrs`` lists of the protocol) and maps a share onto 0-6. An item whose
+rule needs serving phases is None for a protocol without any (e.g. agenda in helping_skills).
+Rules and thresholds are listed in docs/metrics.md.
+
+The judge path asks a model one item at a time with a rubric written for this project. A reply that
+cannot be read is counted in ``ctrs_judge_failures`` and leaves the item None; it is never a zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from helpert.metrics import adherence
+from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
+from helpert.protocol import CTRS_ITEMS, OFF_PROTOCOL, Protocol
+from helpert.session import Session, Turn
+
+TARGET_SHARE = {"understanding": 0.4, "interpersonal_effectiveness": 0.4, "guided_discovery": 0.5}
+CLIENT_WORD_TARGET = 0.5  # the client speaking at least half the words counts as full collaboration
+
+Judge = Callable[[str, dict], "dict | None"]
+
+
+def scaled(x: float, target: float) -> float:
+    """6 at or above ``target``, linear below it."""
+    return 6.0 * min(1.0, x / target)
+
+
+def _empathy(turn: Turn, dim: str) -> float:
+    value = (turn.labels.get("empathy") or {}).get(dim)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def dose(turns: list[Turn], protocol: Protocol, phases: list[str]) -> float:
+    """How far each phase reached its ``min_turns``: sum of min(turns, min_turns) over sum of min_turns."""
+    counts = [sum(phase(t) == p for t in turns) for p in phases]
+    mins = [protocol.by_id[p].min_turns for p in phases]
+    return sum(min(c, m) for c, m in zip(counts, mins)) / sum(mins)
+
+
+def agenda(turns: list[Turn], protocol: Protocol) -> float | None:
+    """6: an agenda turn before any later-phase work; 3: agenda set only after work began; 0: none."""
+    phases = serving(protocol, "agenda")
+    if not phases:
+        return None
+    last = max(protocol.position[p] for p in phases)
+    seq = [phase(t) for t in turns]
+    first_agenda = next((i for i, p in enumerate(seq) if p in phases), None)
+    first_work = next((i for i, p in enumerate(seq) if p in protocol.by_id and protocol.position[p] > last), None)
+    if first_agenda is None:
+        return 0.0
+    return 6.0 if first_work is None or first_agenda < first_work else 3.0
+
+
+def feedback(turns: list[Turn], protocol: Protocol) -> float | None:
+    """6 x share of the feedback-serving phases (e.g. capsule summary, feedback) that were visited."""
+    phases = serving(protocol, "feedback")
+    if not phases:
+        return None
+    visited = {phase(t) for t in turns}
+    return 6.0 * sum(p in visited for p in phases) / len(phases)
+
+
+def understanding(turns: list[Turn]) -> float:
+    """Reflective turns: reflection/restatement behaviour or EPITOME interpretations >= 1."""
+    hits = sum(behaviour(t) in ("reflection", "restatement") or _empathy(t, "interpretations") >= 1 for t in turns)
+    return scaled(hits / len(turns), TARGET_SHARE["understanding"])
+
+
+def interpersonal_effectiveness(turns: list[Turn]) -> float:
+    """Warm turns: affirmation behaviour or EPITOME emotional reactions >= 1."""
+    hits = sum(behaviour(t) == "affirmation" or _empathy(t, "emotional_reactions") >= 1 for t in turns)
+    return scaled(hits / len(turns), TARGET_SHARE["interpersonal_effectiveness"])
+
+
+def collaboration(session: Session, turns: list[Turn], protocol: Protocol) -> float | None:
+    """3 x share of questions among turns in collaboration phases + 3 x client word share / 0.5 (capped)."""
+    phases = serving(protocol, "collaboration")
+    if not phases:
+        return None
+    in_phase = [t for t in turns if phase(t) in phases]
+    asked = ratio(sum(behaviour(t) in ("open_question", "closed_question") for t in in_phase), len(in_phase)) or 0.0
+    words = {r: sum(len(t.text.split()) for t in session.turns if t.role == r) for r in ("counselor", "client")}
+    client_share = ratio(words["client"], words["client"] + words["counselor"]) or 0.0
+    return 3.0 * asked + 3.0 * min(1.0, client_share / CLIENT_WORD_TARGET)
+
+
+def pacing(turns: list[Turn], protocol: Protocol) -> float:
+    """6 x (1 - total variation distance) between time in phase and the protocol's ``share``s."""
+    total = sum(p.share for p in protocol.phases)
+    expected = {p.id: p.share / total for p in protocol.phases} | {OFF_PROTOCOL: 0.0}
+    seq = [phase(t) for t in turns]
+    tvd = 0.5 * sum(abs(seq.count(k) / len(seq) - e) for k, e in expected.items())
+    return 6.0 * (1.0 - tvd)
+
+
+def guided_discovery(turns: list[Turn], protocol: Protocol) -> float | None:
+    """Open questions among turns in guided-discovery phases, scaled so half of them gives 6."""
+    phases = serving(protocol, "guided_discovery")
+    if not phases:
+        return None
+    in_phase = [t for t in turns if phase(t) in phases]
+    share = ratio(sum(behaviour(t) == "open_question" for t in in_phase), len(in_phase)) or 0.0
+    return scaled(share, TARGET_SHARE["guided_discovery"])
+
+
+def dose_item(turns: list[Turn], protocol: Protocol, item: str) -> float | None:
+    phases = serving(protocol, item)
+    return 6.0 * dose(turns, protocol, phases) if phases else None
+
+
+def strategy_for_change(turns: list[Turn], protocol: Protocol) -> float | None:
+    """Dose of strategy phases, counting only turns after the problem was explored."""
+    flags = explored_flags(turns, protocol)
+    after = turns if flags is None else [t for t, f in zip(turns, flags) if f]
+    return dose_item(after, protocol, "strategy_for_change")
+
+
+def application(session: Session, turns: list[Turn], protocol: Protocol) -> float | None:
+    """Dose of technique phases times the share of allowed transitions (techniques in a coherent order)."""
+    base = dose_item(turns, protocol, "application_of_cbt_techniques")
+    if base is None:
+        return None
+    return base * (adherence.allowed_transitions(session, protocol) or 0.0)
+
+
+def homework(turns: list[Turn], protocol: Protocol) -> float | None:
+    """6: a homework-behaviour turn (a concrete ask) in a homework phase; 4: such a turn elsewhere;
+    2: a homework phase visited without one; 0: no homework at all."""
+    phases = serving(protocol, "homework")
+    if not phases:
+        return None
+    asks = [phase(t) for t in turns if behaviour(t) == "homework"]
+    if any(p in phases for p in asks):
+        return 6.0
+    if asks:
+        return 4.0
+    return 2.0 if any(phase(t) in phases for t in turns) else 0.0
+
+
+def rule_scores(session: Session, protocol: Protocol) -> dict[str, float | None]:
+    """The 11 items by rule; all None when no counselor turn is labelled."""
+    turns = scored_turns(session)
+    if not turns:
+        return dict.fromkeys(CTRS_ITEMS)
+    return {
+        "agenda": agenda(turns, protocol),
+        "feedback": feedback(turns, protocol),
+        "understanding": understanding(turns),
+        "interpersonal_effectiveness": interpersonal_effectiveness(turns),
+        "collaboration": collaboration(session, turns, protocol),
+        "pacing": pacing(turns, protocol),
+        "guided_discovery": guided_discovery(turns, protocol),
+        "focus_on_key_cognitions": dose_item(turns, protocol, "focus_on_key_cognitions"),
+        "strategy_for_change": strategy_for_change(turns, protocol),
+        "application_of_cbt_techniques": application(session, turns, protocol),
+        "homework": homework(turns, protocol),
+    }
+
+
+def measure(session: Session, protocol: Protocol) -> dict[str, float | None]:
+    items = rule_scores(session, protocol)
+    present = [v for v in items.values() if v is not None]
+    out: dict[str, float | None] = {f"ctrs.{k}": v for k, v in items.items()}
+    out["ctrs.mean"] = sum(present) / len(present) if present else None
+    out["ctrs.total"] = sum(present) if len(present) == len(items) else None
+    return out
+
+
+# --- LLM judge -------------------------------------------------------------------------------------
+
+RUBRIC = {
+    "agenda": "Did the counselor agree with the client, early on, on one or two concrete problems to work on, and keep to them?",
+    "feedback": "Did the counselor check during and at the end of the conversation how the client understood and felt about it?",
+    "understanding": "Did the counselor show accurate understanding of what the client said and felt, by reflecting it back?",
+    "interpersonal_effectiveness": "Was the counselor warm, genuine and respectful, so the client could trust them?",
+    "collaboration": "Did counselor and client work as a team, choosing topics and next steps together rather than the counselor deciding?",
+    "pacing": "Was the time used well: no rushing through steps, no lingering on side topics, a clear ending?",
+    "guided_discovery": "Did the counselor help the client find new views by asking questions, instead of telling or persuading?",
+    "focus_on_key_cognitions": "Did the counselor find the key thoughts or beliefs behind the client's distress and keep the work on them?",
+    "strategy_for_change": "Did the counselor work towards a sensible, concrete plan for change that fits the client's problem?",
+    "application_of_cbt_techniques": "Did the counselor use cognitive-behavioural techniques (examining evidence, alternative thoughts, small experiments) skilfully?",
+    "homework": "Did the counselor agree on a concrete, doable practice task for before the next contact, with its purpose explained?",
+}
+ANCHORS = ("0 = not done at all or done harmfully; 2 = attempted but with clear problems; "
+           "4 = done well with minor problems; 6 = done excellently.")
+JUDGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 6}, "reason": {"type": "string"}},
+    "required": ["score"],
+}
+
+
+def transcript_text(session: Session, max_chars: int = 12_000) -> str:
+    """The dialogue as "Counselor: ..." lines, cutting the middle when it is too long for the judge."""
+    lines = [f"{t.role.capitalize()}: {t.text}" for t in session.turns]
+    text = "\n".join(lines)
+    if len(text) <= max_chars:
+        return text
+    head, tail, budget = [], [], max_chars // 2
+    for line in lines:
+        if sum(map(len, head)) + len(line) > budget:
+            break
+        head.append(line)
+    for line in reversed(lines[len(head):]):
+        if sum(map(len, tail)) + len(line) > budget:
+            break
+        tail.insert(0, line)
+    omitted = len(lines) - len(head) - len(tail)
+    return "\n".join([*head, f"[... {omitted} turns omitted ...]", *tail])
+
+
+def judge_prompt(session: Session, item: str, max_chars: int = 12_000) -> str:
+    return (
+        "You rate one aspect of a counseling conversation on a scale from 0 to 6.\n"
+        f"Aspect: {item.replace('_', ' ')}. {RUBRIC[item]}\n"
+        f"Scale: {ANCHORS}\n"
+        'Answer with JSON only: {"score": <integer 0-6>, "reason": "<one sentence>"}.\n\n'
+        f"Conversation:\n{transcript_text(session, max_chars)}\n"
+    )
+
+
+def parse_score(reply: Any) -> float | None:
+    """The score of a judge reply, or None when the reply does not hold an integer 0-6."""
+    if not isinstance(reply, dict):
+        return None
+    score = reply.get("score")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        return None
+    return float(score) if score == int(score) and 0 <= score <= 6 else None
+
+
+def judge_ctrs(session: Session, judge: Judge, items: tuple[str, ...] = CTRS_ITEMS) -> dict[str, float | None]:
+    """Ask ``judge(prompt, schema)`` once per item. Unreadable replies (None, wrong shape, a score
+    out of range, or a ValueError such as a JSON decode error) leave the item None and are counted."""
+    out: dict[str, float | None] = {}
+    failures = 0
+    for item in items:
+        try:
+            reply = judge(judge_prompt(session, item), JUDGE_SCHEMA)
+        except ValueError:
+            reply = None
+        out[f"ctrs_judge.{item}"] = parse_score(reply)
+        failures += out[f"ctrs_judge.{item}"] is None
+    out["ctrs_judge_failures"] = float(failures)
+    return out

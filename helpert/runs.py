@@ -1,0 +1,95 @@
+"""Run-directory bookkeeping: atomic writes, so a crash never leaves a half-written result."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class RunDir:
+    """Layout of a replay's output folder::
+
+        RUN_DIR/manifest.json                 how to reproduce the run
+        RUN_DIR/sessions/<id>/original.json   the peer session, aligned to the replayed slots
+        RUN_DIR/sessions/<id>/reconstruction.json
+        RUN_DIR/sessions/<id>/timings.json    per-turn token counts and milliseconds (not reproducible)
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    def session_dir(self, dialogue_id: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in dialogue_id)
+        return self.root / "sessions" / safe
+
+    def write_replay(self, result: Any) -> Path:
+        """Write one replayed session; reconstruction.json last, so its presence means 'done'."""
+        d = self.session_dir(result.original.dialogue_id)
+        atomic_write_json(d / "timings.json", result.timings)
+        atomic_write_json(d / "original.json", result.original.to_record())
+        atomic_write_json(d / "reconstruction.json", result.reconstruction.to_record())
+        return d
+
+    def is_done(self, dialogue_id: str) -> bool:
+        return (self.session_dir(dialogue_id) / "reconstruction.json").is_file()
+
+    def pairs(self) -> list[tuple[Path, Path]]:
+        """(original.json, reconstruction.json) of every finished session, in name order."""
+        base = self.root / "sessions"
+        return [(d / "original.json", d / "reconstruction.json")
+                for d in sorted(base.iterdir()) if (d / "reconstruction.json").is_file()] if base.is_dir() else []
+
+
+def build_manifest(*, backend_info: dict[str, Any], protocol: Any, seed: int, args: dict[str, Any],
+                   guidance: str = "") -> dict[str, Any]:
+    """Everything needed to reproduce a run: model file and hash, library versions, seed, sampling, protocol."""
+    import platform
+    from importlib import metadata
+
+    def version(pkg: str) -> str | None:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "helpert": version("helpert"),
+        "model": backend_info,
+        "seed": seed,
+        "protocol": {"name": protocol.name, "source": protocol.source, "sha256": protocol.sha256},
+        "guidance": guidance,
+        "libraries": {p: version(p) for p in ("llama-cpp-python", "langgraph", "langchain-core", "langchain-community")},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "args": args,
+    }

@@ -1,0 +1,72 @@
+"""Terminal views of a run: the two sessions side by side with phases, then the comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpert.session import Session, Turn
+
+
+def _by_slot(session: Session) -> dict[int, Turn]:
+    return {t.meta["slot"]: t for t in session.turns if t.role == "counselor" and "slot" in t.meta}
+
+
+def _clients_by_slot(session: Session) -> dict[int, str]:
+    """The client text each counselor slot answers (the client turn just before it)."""
+    out: dict[int, str] = {}
+    last = ""
+    for t in session.turns:
+        if t.role == "client":
+            last = t.text
+        elif "slot" in t.meta:
+            out[t.meta["slot"]] = last
+            last = ""
+    return out
+
+
+def _tag(turn: Turn | None) -> str:
+    if turn is None:
+        return "[dim](session ended)[/]"
+    labels = turn.labels
+    phase = labels.get("phase", "?")
+    planned = labels.get("graph_phase")
+    tag = f"{phase}" if not planned or planned == phase else f"{planned} → said: {phase}"
+    return f"[bold cyan]{tag}[/] [dim]{labels.get('behaviour', '')}[/]\n{turn.text}"
+
+
+def side_by_side(original: Session, reconstruction: Session, title: str = "") -> Any:
+    """A rich Table: slot | client | peer counselor | LLM counselor, phases on every counselor turn."""
+    from rich.table import Table
+
+    peer, llm, client = _by_slot(original), _by_slot(reconstruction), _clients_by_slot(reconstruction)
+    table = Table(title=title, show_lines=True, expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("client", ratio=3)
+    table.add_column("peer counselor", ratio=4)
+    table.add_column("LLM counselor (graph phase → labelled)", ratio=4)
+    for k in sorted(set(peer) | set(llm)):
+        table.add_row(str(k), client.get(k, ""), _tag(peer.get(k)), _tag(llm.get(k)))
+    return table
+
+
+def print_run(run_dir: str | Path, console: Any = None) -> None:
+    """Print every session of a run side by side, the corpus comparison, and where the files are."""
+    from rich.console import Console
+
+    from helpert.compare import compare_run_dir, read_run_pairs, run_protocol_name
+    from helpert.label import label_session
+    from helpert.protocol import load_protocol
+    from helpert.report_table import print_comparison
+
+    console = console or Console()
+    run_dir = Path(run_dir)
+    pairs, _ = read_run_pairs(run_dir)
+    protocol = load_protocol(run_protocol_name(run_dir, pairs))
+    for original, reconstruction in pairs:
+        console.print(side_by_side(label_session(original, protocol), label_session(reconstruction, protocol),
+                                   title=f"{original.dialogue_id} — peer vs LLM ({protocol.name})"))
+    _, stats, _ = compare_run_dir(run_dir, protocol)
+    print_comparison(stats, console=console)
+    console.print(f"\nRun folder: [bold]{run_dir}[/] (manifest.json, sessions/*/original.json + reconstruction.json, "
+                  "comparison.csv, corpus.json)")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SHARED_DATA.is_dir():
+        skip = pytest.mark.skip(reason=f"{SHARED_DATA} is absent")
+        for item in items:
+            if "shared" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def fake_chat():
+    """A scripted LangChain chat model for routing/graph unit tests (never for the end-to-end test)."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class ScriptedChat(BaseChatModel):
+        script: list[str] = []
+        calls: list[dict[str, Any]] = []
+
+        @property
+        def _llm_type(self) -> str:
+            return "scripted"
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            self.calls.append({"messages": [(m.type, m.content) for m in messages], "seed": kwargs.get("seed")})
+            text = self.script[(len(self.calls) - 1) % len(self.script)] if self.script else f"reply {len(self.calls)}"
+            meta = {"prompt_tokens": 10, "cached_tokens": 0, "completion_tokens": 3, "evaluated_tokens": [1, 2]}
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata=meta))])
+
+    return ScriptedChat

@@ -1,0 +1,33 @@
+from helpert.llm.cleaning import clean_reply, english_share
+
+
+def test_strips_own_role_prefix():
+    c = clean_reply("Counselor: How have you been feeling?")
+    assert c.text == "How have you been feeling?" and "role_prefix" in c.flags
+
+
+def test_cuts_where_the_client_starts_speaking():
+    c = clean_reply("That sounds hard. What happened next?\nClient: Well, I went home.")
+    assert c.text == "That sounds hard. What happened next?" and "role_leak" in c.flags
+
+
+def test_speaking_for_the_client_is_empty():
+    assert clean_reply("Client: I feel fine").text == ""
+
+
+def test_special_tokens_and_whitespace():
+    assert clean_reply("  <|im_start|>assistant\n Hello   there <|im_end|>").text == "assistant Hello there"
+
+
+def test_bounds_length_at_sentence_boundary():
+    raw = " ".join(f"Sentence number {i} is here." for i in range(10))
+    c = clean_reply(raw)
+    assert c.text == " ".join(f"Sentence number {i} is here." for i in range(4)) and "truncated" in c.flags
+    long_one = "word " * 200
+    c = clean_reply(long_one)
+    assert len(c.text.split()) <= 70 and "truncated" in c.flags
+
+
+def test_non_english_flagged():
+    assert "non_english" in clean_reply("Это очень тяжело, я понимаю.").flags
+    assert english_share("Hello") == 1.0

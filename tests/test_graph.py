@@ -1,0 +1,117 @@
+"""The compiled LangGraph graph with a scripted chat model: wiring, prompts, retries, windowing."""
+
+import pytest
+
+from helpert.graph.build import FALLBACK_REPLY, build_graph
+from helpert.graph.prompts import SAFETY_RESOURCES
+from helpert.protocol import SAFETY, load_protocol
+from helpert.replay import replay_session, slots_of
+from helpert.session import Session, Turn
+
+
+def session(*pairs):
+    turns = []
+    for role, text in pairs:
+        turns.append(Turn(idx=len(turns), role=role, text=text))
+    return Session(dialogue_id="t", turns=turns)
+
+
+SESSION = session(
+    ("counselor", "Hi, how have you been this week?"),
+    ("client", "Pretty low, maybe 3 out of 10."),
+    ("counselor", "What would you like to work on today?"),
+    ("client", "I want to talk about my exams."),
+    ("client", "They are next week."),  # merged with the previous client turn
+    ("counselor", "What goes through your mind?"),
+    ("client", "I thought I'm going to fail everything."),
+)
+
+
+def run(chat, sess=SESSION, **kw):
+    proto = load_protocol("cbt_session")
+    kw.setdefault("count_tokens", lambda msgs: sum(len(m["content"]) // 4 + 4 for m in msgs))
+    return replay_session(sess, chat=chat, protocol=proto, seed=7, max_tokens=32, n_ctx=kw.pop("n_ctx", 4096), **kw)
+
+
+def test_slots_merge_and_align():
+    slots = slots_of(SESSION)
+    assert [s.client.text if s.client else None for s in slots] == [
+        None, "Pretty low, maybe 3 out of 10.", "I want to talk about my exams. They are next week.",
+        "I thought I'm going to fail everything."]
+    assert slots[-1].peer is None  # the session ends with the client: the LLM still answers
+
+
+def test_every_client_turn_answered_with_a_phase(fake_chat):
+    chat = fake_chat(script=["How are you feeling today?", "What shall we focus on?", "What went through your mind?",
+                             "What is the evidence for that?"])
+    res = run(chat)
+    rec = res.reconstruction
+    assert [t.role for t in rec.turns] == ["counselor", "client", "counselor", "client", "counselor", "client", "counselor"]
+    clients = [t.text for t in rec.turns if t.role == "client"]
+    assert clients == [s.client.text for s in slots_of(SESSION) if s.client]  # verbatim, in order
+    phases = [t.labels["graph_phase"] for t in rec.counselor_turns]
+    assert phases[0] == "mood_check"
+    assert all(p in load_protocol("cbt_session").by_id for p in phases)
+    assert [t.meta["slot"] for t in rec.counselor_turns] == [0, 1, 2, 3]
+    # the original is aligned on the same slots
+    assert [t.meta["slot"] for t in res.original.counselor_turns] == [0, 1, 2]
+
+
+def test_prompts_extend_each_other(fake_chat):
+    """Each prompt starts with the previous prompt plus the reply: the KV-cache prefix stays valid."""
+    chat = fake_chat(script=["One.", "Two.", "Three.", "Four."])
+    run(chat)
+    prompts = [c["messages"] for c in chat.calls]
+    for before, after in zip(prompts, prompts[1:]):
+        assert after[: len(before)] == before
+        assert after[len(before)] == ("ai", before and chat.script[prompts.index(before)])
+    assert prompts[0][0][0] == "system"
+    assert "(Guidance for your reply: Step: Mood check." in prompts[0][-1][1]
+    assert len({c["seed"] for c in chat.calls}) == len(chat.calls)  # a seed per turn
+
+
+def test_empty_and_repeated_output_is_retried_then_flagged(fake_chat):
+    chat = fake_chat(script=["", "Client: hello", "Counselor: How are you?"])
+    res = run(chat, max_turns=1)
+    turn = res.reconstruction.counselor_turns[0]
+    # attempt 1 empty -> retry; attempt 2 leaks the client's role -> cleaned to empty -> retry; attempt 3 ok
+    assert turn.text == "How are you?"
+    assert turn.meta["attempts"] == 3
+    assert "retry_empty" in turn.meta["flags"] and "role_prefix" in turn.meta["flags"]
+
+
+def test_gives_up_after_bounded_retries(fake_chat):
+    chat = fake_chat(script=[""])
+    res = run(chat, max_turns=1)
+    turn = res.reconstruction.counselor_turns[0]
+    assert turn.text == FALLBACK_REPLY and "fallback" in turn.meta["flags"] and "gave_up" in turn.meta["flags"]
+    assert len(chat.calls) == 3
+
+
+def test_crisis_turn_goes_to_safety_node(fake_chat):
+    chat = fake_chat(script=["I hear how much pain you are in. Are you safe right now?"])
+    sess = session(("client", "I feel like I want to die, there's no point in living."),
+                   ("counselor", "Let's set an agenda."), ("client", "I'm safe now, my sister is with me."))
+    res = run(chat, sess)
+    first, second = res.reconstruction.counselor_turns
+    assert first.labels["graph_phase"] == SAFETY and first.text.endswith(SAFETY_RESOURCES)
+    assert "suicide" in first.meta["risk"]
+    assert second.labels["graph_phase"] == "mood_check"  # resumes the protocol
+    assert "Safety first" in chat.calls[0]["messages"][-1][1]
+
+
+def test_history_window_keeps_prompt_within_context(fake_chat):
+    chat = fake_chat(script=["A fairly long counselor reply that takes up room in the context window."])
+    long_session = session(*[(r, f"{r} turn {i} " + "words " * 40) for i in range(40) for r in ("client", "counselor")])
+    count = lambda msgs: sum(len(m["content"].split()) + 4 for m in msgs)  # noqa: E731
+    run(chat, long_session, n_ctx=600, count_tokens=count)
+    sizes = [count([{"role": t, "content": c} for t, c in call["messages"]]) for call in chat.calls]
+    assert max(sizes) + 32 <= 600
+    assert all(call["messages"][0][0] == "system" for call in chat.calls)
+
+
+def test_graph_has_a_node_per_phase_plus_router_and_safety():
+    proto = load_protocol("cbt_session")
+    graph = build_graph(proto).get_graph()
+    names = set(graph.nodes) - {"__start__", "__end__"}
+    assert names == {p.id for p in proto.phases} | {"route", SAFETY}

@@ -1,0 +1,100 @@
+"""`helpert measure` and `helpert compare` end to end, through the real entry point (run_cli)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pandas as pd
+import pytest
+
+from helpert.cli.main import cli
+from helpert.cli.errors import run_cli
+from helpert.io import write_sessions
+from helpert.metrics import measure_session
+from test_compare import write_run
+from test_metrics import CBT, EXAMPLE, TEXTBOOK, build
+
+
+def helpert(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["helpert", *map(str, args)])
+    rc = run_cli(cli)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "labelled.jsonl"
+    write_sessions(path, [EXAMPLE, TEXTBOOK.model_copy(update={"dialogue_id": "textbook"})])
+    return path
+
+
+def test_measure_json_matches_the_library(monkeypatch, capsys, corpus):
+    rc, out, _ = helpert(monkeypatch, capsys, "measure", corpus, "--json")
+    assert rc == 0
+    doc = json.loads(out)
+    assert doc["protocol"] == "cbt_session" and [s["dialogue_id"] for s in doc["sessions"]] == ["s1", "textbook"]
+    assert doc["sessions"][0]["metrics"] == measure_session(EXAMPLE, CBT)
+    assert doc["sessions"][1]["metrics"]["drift.score"] == 0.0
+
+
+def test_measure_table_and_csv(monkeypatch, capsys, corpus, tmp_path):
+    csv = tmp_path / "out" / "metrics.csv"
+    rc, out, _ = helpert(monkeypatch, capsys, "measure", corpus, "--csv", csv)
+    assert rc == 0
+    assert "textbook" in out and "drift" in out and "mean" in out
+    row = [line for line in out.splitlines() if line.strip().startswith("s1")][0]
+    assert "0.45" in row and "0.25" in row   # drift score .447 and allowed transitions 1/4 of the example
+    frame = pd.read_csv(csv, index_col="dialogue_id")
+    assert list(frame.index) == ["s1", "textbook"] and frame.loc["s1", "adherence.coverage"] == 0.5
+
+
+def test_measure_without_labeller_is_one_clear_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "helpert.label", types.ModuleType("helpert.label"))
+    path = tmp_path / "raw.jsonl"
+    write_sessions(path, [build([{"text": "How are you?"}])])
+    rc, _, err = helpert(monkeypatch, capsys, "measure", path)
+    assert rc == 2 and err.startswith("error: sessions need phase labels") and len(err.strip().splitlines()) == 1
+
+
+def test_measure_bad_protocol(monkeypatch, capsys, corpus):
+    rc, _, err = helpert(monkeypatch, capsys, "measure", corpus, "--protocol", "nope")
+    assert rc == 2 and "unknown protocol 'nope'" in err
+
+
+def test_compare_two_files(monkeypatch, capsys, tmp_path):
+    peer, llm = tmp_path / "peer.jsonl", tmp_path / "llm.jsonl"
+    write_sessions(peer, [EXAMPLE, EXAMPLE.model_copy(update={"dialogue_id": "only_peer"})])
+    write_sessions(llm, [TEXTBOOK.model_copy(update={"dialogue_id": "s1"})])
+    rc, out, err = helpert(monkeypatch, capsys, "compare", peer, llm, "--json")
+    assert rc == 0 and "only_peer" in err
+    doc = json.loads(out)
+    cov = next(m for m in doc["metrics"] if m["metric"] == "adherence.coverage")
+    assert (cov["n"], cov["peer_mean"], cov["llm_mean"], cov["mean_diff"]) == (1, 0.5, 1.0, 0.5)
+    assert cov["ci_low"] is None and "n=1" in cov["note"]
+
+
+def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
+    run = write_run(tmp_path)
+    rc, out, err = helpert(monkeypatch, capsys, "compare", run)
+    assert rc == 0 and "comparison.csv" in err
+    assert (run / "comparison.csv").is_file() and (run / "corpus.json").is_file()
+    line = [x for x in out.splitlines() if x.strip().startswith("adherence.coverage")][0]
+    # peer .5 both; llm 1 and 7/8 -> mean .9375; diff .4375 with CI [.375, .5]
+    assert "0.500" in line and "0.938" in line and "+0.438 [+0.375, +0.500]" in line
+    assert "ctrs.agenda" not in out
+    rc, out, _ = helpert(monkeypatch, capsys, "compare", run, "--all")
+    assert "ctrs.agenda" in out
+
+
+def test_compare_usage_errors(monkeypatch, capsys, tmp_path, corpus):
+    rc, _, err = helpert(monkeypatch, capsys, "compare", corpus, corpus, corpus)
+    assert rc == 2 and "RUN_DIR" in err
+    rc, _, err = helpert(monkeypatch, capsys, "compare", tmp_path / "missing")
+    assert rc == 2
+    empty = tmp_path / "empty_run"
+    empty.mkdir()
+    rc, _, err = helpert(monkeypatch, capsys, "compare", empty)
+    assert rc == 2 and err.startswith("error:") and "original.json" in err

@@ -1,0 +1,324 @@
+"""Session metrics on hand-made labelled sessions; every expected value is worked out by hand below."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from helpert.metrics import ensure_labelled, measure_labelled, measure_session, measure_sessions
+from helpert.metrics.adherence import longest_increasing
+from helpert.metrics.common import action_phases, exploration_phases, is_labelled
+from helpert.metrics.ctrs import JUDGE_SCHEMA, RUBRIC, judge_ctrs, parse_score
+from helpert.metrics.drift import collapse, levenshtein
+from helpert.protocol import CTRS_ITEMS, load_protocol
+from helpert.session import Session, Turn
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CBT = load_protocol("cbt_session")
+HS = load_protocol("helping_skills")
+
+
+def build(counselor: list[dict], client_text: str = "I am not sure what to say", dialogue_id: str = "s1") -> Session:
+    """Alternate counselor turns (dicts: text, phase, behaviour, empathy; missing = no label) with a
+    client turn after each."""
+    turns = []
+    for c in counselor:
+        labels = {k: c[k] for k in ("phase", "behaviour", "empathy") if k in c}
+        turns.append(Turn(idx=len(turns), role="counselor", text=c.get("text", "Okay, I see."), labels=labels))
+        turns.append(Turn(idx=len(turns), role="client", text=client_text))
+    return Session(dialogue_id=dialogue_id, turns=turns)
+
+
+def approx(x: float) -> object:
+    return pytest.approx(x, abs=1e-9)
+
+
+# --- the brief's 6-turn CBT example --------------------------------------------------------------------
+
+EXAMPLE = build([
+    {"phase": "mood_check", "behaviour": "greeting"},
+    {"phase": "agenda", "behaviour": "open_question"},
+    {"phase": "mood_check", "behaviour": "closed_question"},
+    {"phase": "identify_thoughts", "behaviour": "open_question"},
+    {"phase": "off_protocol", "behaviour": "other"},
+    {"phase": "feedback", "behaviour": "open_question"},
+])
+
+
+def test_example_adherence():
+    m = measure_labelled(EXAMPLE, CBT)
+    # required: mood_check agenda identify evaluate change final_summary homework feedback (8); 4 visited
+    assert m["adherence.coverage"] == approx(4 / 8)
+    # on-protocol pairs (off_protocol looked through): mc->ag ok, ag->mc no, mc->it no, it->fb no
+    assert m["adherence.transitions"] == approx(1 / 4)
+    # first visits mc(0) ag(2) it(4) fb(10): increasing, LIS 4 of 4
+    assert m["adherence.order"] == approx(1.0)
+    assert m["adherence.premature_action"] is None  # no suggestion/homework turn, no action phase
+    assert m["adherence.time.mood_check"] == approx(2 / 6)
+    assert m["adherence.time.off_protocol"] == approx(1 / 6)
+    assert m["adherence.time.evaluate_thoughts"] == approx(0.0)
+    assert sum(v for k, v in m.items() if k.startswith("adherence.time.")) == approx(1.0)
+
+
+def test_example_drift():
+    m = measure_labelled(EXAMPLE, CBT)
+    # turn 0 is a greeting inside the opening (exempt); turn 4 is off_protocol -> 1 of 6
+    assert m["drift.off_protocol_share"] == approx(1 / 6)
+    assert m["drift.small_talk_share"] == approx(0.0)
+    # ag(2) -> mc(0) is the one backward jump; mc->it and it->fb are forward skips
+    assert m["drift.backward_jumps"] == 1.0
+    assert m["drift.backward_jump_rate"] == approx(1 / 4)  # 4 phase changes among on-protocol pairs
+    # raw phases mc ag mc it off fb: 5 changes in 5 pairs
+    assert m["drift.churn"] == approx(1.0)
+    # collapsed mc ag mc it fb vs the 11-phase path: 6 insertions + 1 substitution = 7
+    assert m["drift.edit_distance"] == approx(7 / 11)
+    # off flags 0 0 0 | 0 1 0 -> 1/3 - 0
+    assert m["drift.trend"] == approx(1 / 3)
+    # parts: off 1/6 (.30), missing .5 (.20), premature None, disallowed .75 (.15), edit 7/11 (.15)
+    # (.05 + .1 + .1125 + .15*7/11) / .8
+    assert m["drift.score"] == approx((0.05 + 0.1 + 0.1125 + 0.15 * 7 / 11) / 0.8)
+
+
+def test_example_ctrs():
+    m = measure_labelled(EXAMPLE, CBT)
+    assert m["ctrs.agenda"] == 6.0       # agenda at turn 1, before the first later phase (identify, turn 3)
+    assert m["ctrs.feedback"] == 3.0     # feedback visited, capsule_summary not: 6 * 1/2
+    assert m["ctrs.homework"] == 0.0     # no homework phase or ask
+    assert m["ctrs.strategy_for_change"] == 0.0
+    # guided discovery phases identify/evaluate: turn 3 is an open question -> share 1 -> 6
+    assert m["ctrs.guided_discovery"] == 6.0
+    # focus phases identify (min 2) + evaluate (min 2): min(1,2) + min(0,2) = 1 of 4
+    assert m["ctrs.focus_on_key_cognitions"] == approx(1.5)
+
+
+# --- helping-skills session with every kind of drift ---------------------------------------------------
+
+MIXED = build([
+    {"text": "Hi there, welcome back.", "phase": "off_protocol", "behaviour": "greeting"},            # opening
+    {"text": "Just go exercise more.", "phase": "action", "behaviour": "suggestion"},                  # premature
+    {"text": "Tell me what happened", "phase": "exploration", "behaviour": "open_question",
+     "empathy": {"emotional_reactions": 0, "interpretations": 0, "explorations": 2}},
+    {"text": "Nice weather today, right?", "phase": "off_protocol", "behaviour": "greeting"},          # small talk
+    {"text": "You feel left out.", "phase": "exploration", "behaviour": "reflection",
+     "empathy": {"emotional_reactions": 1, "interpretations": 1, "explorations": 0}},
+    {"text": "Maybe call her tomorrow.", "phase": "comforting", "behaviour": "suggestion"},           # unstructured
+    {"text": "I felt that too.", "phase": "comforting", "behaviour": "self_disclosure",
+     "empathy": {"emotional_reactions": 2, "interpretations": 0, "explorations": 0}},
+    {"text": "Take care, bye now.", "phase": "off_protocol", "behaviour": "greeting"},                # closing
+], client_text="one two three four five six")
+
+
+def test_mixed_drift_parts():
+    m = measure_labelled(MIXED, HS)
+    # drift turns: 3 (small talk + off phase), 5 (advice in comforting), 6 (self-disclosure) -> 3/8
+    assert m["drift.off_protocol_share"] == approx(3 / 8)
+    assert m["drift.small_talk_share"] == approx(1 / 8)
+    assert m["drift.unstructured_advice_share"] == approx(1 / 8)
+    assert m["drift.self_disclosure_share"] == approx(1 / 8)
+    # action turns 1 (no exploration yet) and 5 (two exploration turns before it) -> 1/2 premature
+    assert m["adherence.premature_action"] == approx(0.5)
+    # on-protocol A E E C C: A->E not allowed (action.next = [comforting]) -> 3/4 allowed
+    assert m["adherence.transitions"] == approx(3 / 4)
+    assert m["drift.backward_jumps"] == 1.0           # action(2) -> exploration(0)
+    assert m["drift.backward_jump_rate"] == approx(1 / 2)  # changes A->E, E->C
+    assert m["adherence.coverage"] == approx(1.0)
+    assert m["adherence.order"] == approx(2 / 3)      # first visits at positions 2, 0, 1: LIS [0, 1]
+    # raw off A E off E C C off: 6 changes in 7 pairs
+    assert m["drift.churn"] == approx(6 / 7)
+    # collapsed A E C vs E C A: delete A, insert A -> 2 of 3
+    assert m["drift.edit_distance"] == approx(2 / 3)
+    # flags 0 0 0 1 | 0 1 1 0 -> .5 - .25
+    assert m["drift.trend"] == approx(0.25)
+    # .3*.375 + .2*0 + .2*.5 + .15*.25 + .15*2/3 = .1125 + .1 + .0375 + .1
+    assert m["drift.score"] == approx(0.35)
+
+
+def test_mixed_ctrs_empathy_talk():
+    m = measure_labelled(MIXED, HS)
+    for item in ("agenda", "feedback", "application_of_cbt_techniques"):
+        assert m[f"ctrs.{item}"] is None  # no helping_skills phase serves these
+    assert m["ctrs.total"] is None
+    assert m["ctrs.understanding"] == approx(6 * (1 / 8) / 0.4)           # turn 4 reflects
+    assert m["ctrs.interpersonal_effectiveness"] == approx(6 * (2 / 8) / 0.4)  # turns 4, 6 with ER >= 1
+    # action-phase turns: 1, no question -> 0; client words 48 of 80 = .6 >= .5 -> 3
+    assert m["ctrs.collaboration"] == approx(3.0)
+    # observed E .25 C .25 A .125 off .375 vs .4 .3 .3 0: TVD = (.15+.05+.175+.375)/2 = .375
+    assert m["ctrs.pacing"] == approx(6 * 0.625)
+    assert m["ctrs.guided_discovery"] == approx(6.0)   # exploration turns 2, 4: one open question of two
+    assert m["ctrs.focus_on_key_cognitions"] == approx(6.0)  # comforting (min 1) has two turns
+    assert m["ctrs.strategy_for_change"] == approx(0.0)  # the only action-phase turn was premature
+    assert m["ctrs.homework"] == approx(2.0)           # action phase visited, no homework ask
+    assert m["ctrs.mean"] == approx((1.875 + 3.75 + 3 + 3.75 + 6 + 6 + 0 + 2) / 8)
+    assert m["empathy.emotional_reactions"] == approx(1.0)   # (0 + 1 + 2) / 3 labelled turns
+    assert m["empathy.interpretations"] == approx(1 / 3)
+    assert m["empathy.explorations"] == approx(2 / 3)
+    assert m["talk.talk_ratio"] == approx(32 / 80)           # 8 x 4 counselor words, 8 x 6 client words
+    # turn 2 is an open question without "?", turn 3 has "?": 2 of 8
+    assert m["talk.question_ratio"] == approx(2 / 8)
+    assert m["talk.counselor_words_per_turn"] == approx(4.0)
+    assert m["talk.client_words_per_turn"] == approx(6.0)
+
+
+# --- a textbook session, loops and safety ----------------------------------------------------------------
+
+TEXTBOOK = build([
+    {"phase": p, "behaviour": "homework" if p == "homework" else "open_question"} for p in CBT.canonical_path
+])
+
+
+def test_textbook_session_has_no_drift():
+    m = measure_labelled(TEXTBOOK, CBT)
+    assert (m["adherence.coverage"], m["adherence.transitions"], m["adherence.order"]) == (1.0, 1.0, 1.0)
+    assert m["drift.edit_distance"] == 0.0 and m["drift.backward_jumps"] == 0.0
+    # the homework turn is an action turn after 2 exploration turns (identify, evaluate); change_strategy
+    # comes after identify + evaluate too -> nothing premature
+    assert m["adherence.premature_action"] == 0.0
+    assert m["drift.score"] == 0.0
+    assert (m["ctrs.agenda"], m["ctrs.feedback"], m["ctrs.homework"]) == (6.0, 6.0, 6.0)
+    # one turn per phase (1/11 each) vs shares .08 .05 .08 .06 .20 .20 .14 .04 .05 .05 .05 (sum 1):
+    # |diffs| sum to .534545..., TVD .267273 -> 6 * .732727 = 4.3964
+    assert m["ctrs.pacing"] == pytest.approx(4.3964, abs=1e-4)
+    assert m["ctrs.total"] == pytest.approx(sum(v for k, v in m.items() if k.startswith("ctrs.") and k[5:] in CTRS_ITEMS))
+
+
+def test_allowed_loops_are_not_backward_jumps():
+    loop = build([{"phase": p} for p in ("identify_thoughts", "evaluate_thoughts", "identify_thoughts",
+                                         "evaluate_thoughts", "change_strategy", "capsule_summary",
+                                         "identify_thoughts", "change_strategy", "agenda")])
+    m = measure_labelled(loop, CBT)
+    # evaluate->identify and capsule->identify are allowed loops; identify->change skips evaluate
+    # (forward, not allowed); change->agenda goes back and is not allowed: 1 backward jump
+    assert m["drift.backward_jumps"] == 1.0
+    assert m["adherence.transitions"] == approx(6 / 8)
+
+
+def test_safety_turns_are_left_out():
+    s = build([{"phase": "identify_thoughts"}, {"phase": "safety"}, {"phase": "evaluate_thoughts"}])
+    m = measure_labelled(s, CBT)
+    assert m["adherence.transitions"] == 1.0          # identify -> evaluate, through the crisis turn
+    assert m["drift.off_protocol_share"] == 0.0
+    assert m["drift.churn"] == 1.0                    # 1 change in 1 pair among the 2 scored turns
+    assert m["adherence.time.safety"] == approx(1 / 3)
+
+
+def test_empty_and_unlabelled_turns_give_none_not_zero():
+    s = build([{"phase": "safety"}])
+    m = measure_labelled(s, CBT)
+    for key in ("adherence.coverage", "drift.score", "drift.churn", "drift.trend", "ctrs.agenda", "ctrs.mean",
+                "empathy.emotional_reactions"):
+        assert m[key] is None, key
+    assert m["talk.counselor_turns"] == 1.0
+
+
+def test_premature_action_counts_advice_before_exploration():
+    s = build([{"phase": "change_strategy", "behaviour": "suggestion"},
+               {"phase": "mood_check", "behaviour": "information"},
+               {"phase": "identify_thoughts"}, {"phase": "identify_thoughts", "behaviour": "information"},
+               {"phase": "evaluate_thoughts", "behaviour": "suggestion"},
+               {"phase": "homework", "behaviour": "homework"}])
+    # action turns 0, 1, 3, 4, 5. Explored needs identify_thoughts.min_turns = 2 earlier exploration
+    # turns: turns 0, 1 (none before) and 3 (one before) are premature; 4 and 5 are not -> 3/5
+    assert measure_labelled(s, CBT)["adherence.premature_action"] == approx(3 / 5)
+
+
+def test_phase_roles_come_from_the_protocol():
+    assert exploration_phases(CBT) == ["identify_thoughts", "evaluate_thoughts"]
+    assert action_phases(CBT) == {"change_strategy", "homework"}  # homework_review comes before exploration
+    assert exploration_phases(HS) == ["exploration"] and action_phases(HS) == {"action"}
+
+
+def test_helpers():
+    assert longest_increasing([2, 0, 1, 5, 3, 4]) == 4
+    assert longest_increasing([]) == 0
+    assert collapse(["a", "a", "b", "a", "a"]) == ["a", "b", "a"]
+    assert levenshtein(list("kitten"), list("sitting")) == 3
+    assert levenshtein([], ["a", "b"]) == 2
+
+
+# --- labelling guard ------------------------------------------------------------------------------------
+
+def test_is_labelled_needs_phases_of_this_protocol():
+    assert is_labelled(EXAMPLE, CBT)
+    assert not is_labelled(MIXED, CBT)  # helping_skills phase ids
+    assert not is_labelled(build([{"behaviour": "other"}]), CBT)
+
+
+def test_unlabelled_sessions_go_through_the_labeller(monkeypatch):
+    calls = []
+
+    def label_sessions(sessions, protocol):
+        calls.append([s.dialogue_id for s in sessions])
+        return [s.model_copy(update={"turns": [t.model_copy(update={"labels": {"phase": "agenda"}})
+                                               if t.role == "counselor" else t for t in s.turns]}) for s in sessions]
+
+    monkeypatch.setitem(sys.modules, "helpert.label", types.SimpleNamespace(label_sessions=label_sessions))
+    raw = build([{"text": "What shall we work on?"}], dialogue_id="raw")
+    out = ensure_labelled([EXAMPLE, raw], CBT)
+    assert calls == [["raw"]] and out[0] is EXAMPLE
+    assert measure_session(raw, CBT)["adherence.time.agenda"] == 1.0
+    frame = measure_sessions([EXAMPLE, raw], CBT)
+    assert list(frame.index) == ["s1", "raw"] and frame.loc["raw", "adherence.time.agenda"] == 1.0
+
+
+def test_measure_sessions_frame_has_nan_for_none():
+    explore = build([{"phase": "exploration"}], dialogue_id="e")
+    frame = measure_sessions([explore, MIXED.model_copy(update={"dialogue_id": "m"})], HS)
+    assert frame.index.name == "dialogue_id" and list(frame.index) == ["e", "m"]
+    assert frame["empathy.explorations"].isna().tolist() == [True, False]
+    assert frame["ctrs.agenda"].isna().all()
+    assert frame.loc["m", "drift.score"] == approx(0.35)
+
+
+# --- LLM judge ------------------------------------------------------------------------------------------
+
+def test_judge_failures_are_counted_not_scored():
+    replies = iter([{"score": 5, "reason": "ok"}, None, {"score": 9}, {"score": "4"}, {"score": True},
+                    {"score": 3.0}, {"rating": 2}, "garbage", {"score": 0}, {"score": float("nan")}, "raise"])
+    prompts = []
+
+    def judge(prompt: str, schema: dict):
+        assert schema == JUDGE_SCHEMA
+        prompts.append(prompt)
+        reply = next(replies)
+        if reply == "raise":
+            raise ValueError("Expecting value: line 1 column 1")
+        return reply
+
+    out = judge_ctrs(EXAMPLE, judge)
+    scores = [out[f"ctrs_judge.{i}"] for i in CTRS_ITEMS]
+    assert scores == [5.0, None, None, None, None, 3.0, None, None, 0.0, None, None]
+    assert out["ctrs_judge_failures"] == 8.0
+    assert len(prompts) == 11
+    assert RUBRIC["agenda"] in prompts[0] and "Counselor: Okay, I see." in prompts[0]
+
+
+def test_judge_runs_inside_measure_session():
+    m = measure_session(EXAMPLE, CBT, judge=lambda prompt, schema: {"score": 4})
+    assert m["ctrs_judge_failures"] == 0.0 and m["ctrs_judge.homework"] == 4.0
+    assert "ctrs_judge.homework" not in measure_session(EXAMPLE, CBT)
+
+
+def test_parse_score_bounds():
+    assert parse_score({"score": 6}) == 6.0 and parse_score({"score": -1}) is None
+    assert parse_score({"score": 2.5}) is None and parse_score({"score": float("inf")}) is None
+
+
+# --- shared data: synthetic degradations must raise drift ---------------------------------------------
+
+@pytest.mark.shared
+@pytest.mark.skipif(not (SHARED / "esconv" / "esconv_valid_195.jsonl").is_file(), reason="needs ../shared/data")
+def test_degrading_real_sessions_raises_drift():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("validate_drift", Path(__file__).parents[1] / "benchmarks" / "validate_drift.py")
+    vd = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vd)
+    from helpert.io import read_sessions
+
+    sessions = [s for s in read_sessions(vd.DATA)[:40] if len(s.counselor_turns) >= vd.MIN_COUNSELOR_TURNS]
+    for kind in vd.DEGRADATIONS:
+        means = [vd.drift_scores(vd.degrade(sessions, kind, k, HS, "gold"), HS).mean() for k in (0, 2, 4)]
+        assert means[0] < means[1] < means[2], (kind, means)
