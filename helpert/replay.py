@@ -33,7 +33,7 @@ class ReplayResult:
 
     @property
     def seconds(self) -> float:
-        return sum(t["wall_ms"] for t in self.timings) / 1000
+        return sum(t["wall_ms"] or 0 for t in self.timings) / 1000
 
 
 def slots_of(session: Session, max_turns: int | None = None) -> list[Slot]:
@@ -62,6 +62,66 @@ def aligned_original(session: Session, slots: list[Slot]) -> Session:
     return session.model_copy(update={"turns": turns})
 
 
+def _turn_from(entry: dict[str, Any], idx: int) -> Turn:
+    reply = entry["reply"]
+    return Turn(
+        idx=idx, role="counselor", text=reply["text"], labels={"graph_phase": reply["phase"]},
+        meta={"slot": entry["slot"], "reason": reply["reason"], "flags": reply["flags"], "attempts": reply["attempts"],
+              "risk": reply["risk"], "usage": reply["usage"]},
+    )
+
+
+def _exchange(entry: dict[str, Any]) -> list[dict[str, str]]:
+    """The messages one finished turn adds to the prompt history."""
+    reply = entry["reply"]
+    return [*reply["messages"], {"role": "assistant", "content": reply["text"]}]
+
+
+def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], system: str, entries: list[dict[str, Any]]) -> None:
+    """Rebuild the model's KV cache for resumed turns by re-running exactly the evaluations the
+    original run made (every attempt of every turn), so the next turn sees identical state."""
+    history = [_exchange(e) for e in entries]
+    for j, entry in enumerate(entries):
+        reply = entry["reply"]
+        visible = [m for ex in history[reply["window_start"]:j] for m in ex]
+        messages = [{"role": "system", "content": system}, *visible, *reply["messages"]]
+        for evaluated in reply["evaluated"]:
+            rewarm(messages, evaluated)
+
+
+def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Finished turns to resume from, and the config of the checkpoint that ends the last of them.
+
+    LangGraph checkpoints after every node, so a kill can leave a checkpoint in the middle of a turn
+    (routed, not answered); resuming from that would route the turn twice. We fork instead from the
+    newest checkpoint that ends a turn. The journal is reconciled with it: the turn the checkpoint
+    holds but the journal missed (killed between the two writes) is added; turns journaled after that
+    checkpoint are dropped and regenerated (identically, from the same seed and cache state).
+    """
+    done = journal.entries() if journal else []
+    history = list(graph.get_state_history(config))
+    snap = next((h for h in history if not h.next and h.values.get("reply")), None)
+    if snap is None:
+        if history or done:
+            raise StaleResume("a turn was interrupted before any turn finished")
+        return [], config
+    slot = snap.values["reply"]["slot"]
+    if slot > len(done):
+        raise StaleResume(f"checkpoint at turn {slot}, journal at {len(done) - 1}")
+    if slot == len(done):
+        entry = {"slot": slot, "reply": snap.values["reply"], "wall_ms": None}
+        journal.append(entry)
+        done.append(entry)
+    elif slot < len(done) - 1:
+        done = done[: slot + 1]
+        journal.rewrite(done)
+    return done, {**config, "configurable": {**config["configurable"], **snap.config["configurable"]}}
+
+
+class StaleResume(RuntimeError):
+    """A checkpoint and a journal that do not belong together: the caller clears both and starts over."""
+
+
 def replay_session(
     session: Session,
     *,
@@ -74,11 +134,15 @@ def replay_session(
     guidance: str = "",
     max_turns: int | None = None,
     checkpointer: Any = None,
+    journal: Any = None,
+    rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
     on_turn: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> ReplayResult:
     """Replay one session through a freshly compiled graph for ``protocol``.
 
-    ``on_turn(slot, total, reply)`` is called after each generated turn (progress displays).
+    With a ``checkpointer`` (LangGraph) and a ``journal`` (:class:`helpert.runs.Journal`) a session
+    interrupted at any point continues where it stopped; with ``rewarm`` (the engine's) the continued
+    turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
     """
     from langgraph.checkpoint.memory import InMemorySaver
 
@@ -90,29 +154,34 @@ def replay_session(
     if not slots:
         raise ValueError(f"{session.dialogue_id}: no client turn to replay")
     graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
-    ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
+    system = system_prompt(protocol, guidance)
+    ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system, seed=seed,
                       max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens)
     config = {"configurable": {"thread_id": f"{session.dialogue_id}:{seed}"}, "recursion_limit": 8}
+    done, resume_config = _resumable(graph, config, journal) if checkpointer is not None else ([], config)
+    if done and rewarm:
+        rewarm_cache(rewarm, system, done)
+    ctx.history = [_exchange(e) for e in done]
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
     for k, slot in enumerate(slots):
-        client_text = slot.client.text if slot.client else ""
         if slot.client is not None:
             turns.append(slot.client.model_copy(update={"idx": len(turns)}))
-        t0 = time.perf_counter()
-        state = graph.invoke({"slot": k, "total_slots": len(slots), "client_text": client_text}, config, context=ctx)
-        wall_ms = (time.perf_counter() - t0) * 1000
-        reply = state["reply"]
-        ctx.history.append([*reply["messages"], {"role": "assistant", "content": reply["text"]}])
-        turns.append(Turn(
-            idx=len(turns), role="counselor", text=reply["text"],
-            labels={"graph_phase": reply["phase"]},
-            meta={"slot": k, "reason": reply["reason"], "flags": reply["flags"], "attempts": reply["attempts"],
-                  "risk": reply["risk"], "usage": reply["usage"]},
-        ))
-        timings.append({"slot": k, "wall_ms": round(wall_ms, 1), **reply["usage"]})
-        if on_turn:
-            on_turn(k, len(slots), reply)
+        if k < len(done):
+            entry = done[k]
+        else:
+            client_text = slot.client.text if slot.client else ""
+            t0 = time.perf_counter()
+            state = graph.invoke({"slot": k, "total_slots": len(slots), "client_text": client_text},
+                                 resume_config if k == len(done) else config, context=ctx, durability="sync")
+            entry = {"slot": k, "reply": state["reply"], "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
+            if journal is not None:
+                journal.append(entry)
+            ctx.history.append(_exchange(entry))
+            if on_turn:
+                on_turn(k, len(slots), entry["reply"])
+        turns.append(_turn_from(entry, len(turns)))
+        timings.append({"slot": k, "wall_ms": entry["wall_ms"], "resumed": k < len(done), **entry["reply"]["usage"]})
     original = aligned_original(session, slots)
     reconstruction = Session(
         dialogue_id=session.dialogue_id, turns=turns, dataset=session.dataset, language=session.language,

@@ -93,3 +93,32 @@ def build_manifest(*, backend_info: dict[str, Any], protocol: Any, seed: int, ar
         "platform": platform.platform(),
         "args": args,
     }
+
+
+class Journal:
+    """Append-only record of a session's finished turns: one JSON line each, fsync'd, so a crash or
+    Ctrl-C loses at most the turn in flight. A torn last line (killed mid-write) is ignored."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+        return out
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def rewrite(self, entries: list[dict[str, Any]]) -> None:
+        atomic_write_text(self.path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))

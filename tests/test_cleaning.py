@@ -31,3 +31,9 @@ def test_bounds_length_at_sentence_boundary():
 def test_non_english_flagged():
     assert "non_english" in clean_reply("Это очень тяжело, я понимаю.").flags
     assert english_share("Hello") == 1.0
+
+
+def test_echoed_guidance_is_removed():
+    c = clean_reply("(Guidance for your reply: Step: Mood check.) How has your week been?")
+    assert c.text == "How has your week been?" and "guidance_echo" in c.flags
+    assert clean_reply("[Next counselor step: Agenda. Ask]").text == ""

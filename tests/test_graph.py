@@ -66,7 +66,8 @@ def test_prompts_extend_each_other(fake_chat):
         assert after[: len(before)] == before
         assert after[len(before)] == ("ai", before and chat.script[prompts.index(before)])
     assert prompts[0][0][0] == "system"
-    assert "(Guidance for your reply: Step: Mood check." in prompts[0][-1][1]
+    assert prompts[0][-1] == ("system", "Next counselor step: Mood check. " + load_protocol("cbt_session").by_id["mood_check"].instructions)
+    assert prompts[1][-2][0] == "system" and prompts[1][-1] == ("human", "Pretty low, maybe 3 out of 10.")
     assert len({c["seed"] for c in chat.calls}) == len(chat.calls)  # a seed per turn
 
 
@@ -97,7 +98,7 @@ def test_crisis_turn_goes_to_safety_node(fake_chat):
     assert first.labels["graph_phase"] == SAFETY and first.text.endswith(SAFETY_RESOURCES)
     assert "suicide" in first.meta["risk"]
     assert second.labels["graph_phase"] == "mood_check"  # resumes the protocol
-    assert "Safety first" in chat.calls[0]["messages"][-1][1]
+    assert "Safety first" in chat.calls[0]["messages"][-2][1]
 
 
 def test_history_window_keeps_prompt_within_context(fake_chat):

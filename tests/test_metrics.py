@@ -16,7 +16,6 @@ from helpert.metrics.drift import collapse, levenshtein
 from helpert.protocol import CTRS_ITEMS, load_protocol
 from helpert.session import Session, Turn
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CBT = load_protocol("cbt_session")
 HS = load_protocol("helping_skills")
 
@@ -309,7 +308,6 @@ def test_parse_score_bounds():
 # --- shared data: synthetic degradations must raise drift ---------------------------------------------
 
 @pytest.mark.shared
-@pytest.mark.skipif(not (SHARED / "esconv" / "esconv_valid_195.jsonl").is_file(), reason="needs ../shared/data")
 def test_degrading_real_sessions_raises_drift():
     import importlib.util
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,11 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     if not path.is_file():
         raise UserError(f"{session_file}: not found (bundled sessions: {', '.join(sorted(p.name for p in BUNDLED.glob('*.*') if p.suffix != '.md'))})")
     console = Console()
+    run_dir = Path(out)
+    if (run_dir / "manifest.json").is_file() and (run_dir / "sessions").is_dir():
+        shutil.rmtree(run_dir)  # a demo always shows a fresh replay
     console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
                   f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")
-    run_dir = replay_to_run([str(path)], dialogue=None, out=Path(out), console=console, **opts)
-    print_run(run_dir, console=console)
-    return 0
+    summary = replay_to_run([str(path)], dialogue=None, out=Path(out), console=console, **opts)
+    print_run(out, console=console)
+    return 1 if summary.failed else 0

@@ -11,10 +11,13 @@ import click
 COMMANDS = {
     "demo": "helpert.cli.demo:demo",
     "replay": "helpert.cli.replay:replay",
+    "batch": "helpert.cli.batch:batch",
     "protocol": "helpert.cli.protocol:protocol",
     "measure": "helpert.cli.measure:measure",
     "compare": "helpert.cli.compare:compare",
     "validate": "helpert.cli.validate:validate",
+    "plot": "helpert.cli.plot:plot",
+    "report": "helpert.cli.report:report",
 }
 
 

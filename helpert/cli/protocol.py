@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -47,3 +49,21 @@ def show(name: str) -> None:
     console = Console()
     console.print(table)
     console.print("canonical path: " + " → ".join(proto.canonical_path))
+
+
+@protocol.command()
+@click.argument("name", default="cbt_session")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: the protocol YAML's folder, i.e. graphs/ for the shipped ones).")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "mermaid", "all"]), default="all", show_default=True,
+              help="Picture format; 'mermaid' writes .mmd text.")
+def draw(name: str, out_dir: Path | None, fmt: str) -> None:
+    """Draw a protocol offline: NAME.{png,svg,mmd} (the phase graph from the YAML) and
+    NAME.langgraph.{png,svg,mmd} (the compiled LangGraph graph)."""
+    from helpert.plot.protocol_draw import FORMATS, write_protocol_pictures
+    from helpert.protocol import load_protocol
+
+    proto = load_protocol(name)
+    out = out_dir if out_dir is not None else Path(proto.source).parent
+    for path in write_protocol_pictures(proto, out, FORMATS if fmt == "all" else (fmt,)):
+        click.echo(str(path))

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from langgraph.runtime import Runtime
 
-from helpert.graph.prompts import SAFETY_RESOURCES, phase_note, safety_note, user_message
+from helpert.graph.prompts import SAFETY_RESOURCES, phase_note, safety_note, turn_messages
 from helpert.graph.router import RouteInput, route
 from helpert.graph.state import TurnContext, TurnState
 from helpert.llm.cleaning import clean_reply
@@ -99,14 +99,14 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
             note = safety_note(tuple(decision.get("risk", ())))
         else:
             note = phase_note(ctx.protocol.by_id[phase_id])
-        current = [user_message(state.get("client_text", ""), note)]
+        current = turn_messages(state.get("client_text", ""), note)
         messages, start = _fit_window(ctx, current, state.get("window_start", 0))
         reply = _generate(ctx, messages, state["slot"])
         if phase_id == SAFETY:
             reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
             reply["flags"].append("safety_resources")
-        reply.update(phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), messages=current,
-                     window_start=start)
+        reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []),
+                     messages=current, window_start=start)
         return {"reply": reply, "window_start": start}
 
     node.__name__ = f"phase_{phase_id}"

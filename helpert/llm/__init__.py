@@ -18,6 +18,19 @@ class Backend:
     count_tokens: Callable[[list[dict[str, str]]], int]
     info: dict[str, Any]
     reset: Callable[[], None] = field(default=lambda: None)
+    rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None  # exact resume (llama-cpp only)
+
+
+def describe_model(model: str | Path | None, *, backend: str, n_ctx: int, n_threads: int, sampling: Sampling) -> dict[str, Any]:
+    """What a run manifest records about the model (file, hash, library version, settings)."""
+    from importlib import metadata
+
+    path = resolve_model_path(model)
+    return {
+        "backend": backend, "model_path": str(path), "model_file": path.name, "model_bytes": path.stat().st_size,
+        "model_sha256": file_sha256(path), "llama_cpp_python": metadata.version("llama-cpp-python"), "n_ctx": n_ctx,
+        "n_threads": n_threads, "sampling": sampling.as_dict(),
+    }
 
 
 def load_backend(
@@ -25,22 +38,16 @@ def load_backend(
     sampling: Sampling = Sampling(), seed: int = 0,
 ) -> Backend:
     """Load a GGUF (the embedded default when ``model`` is None) behind the chosen backend."""
-    import llama_cpp
-
     path = resolve_model_path(model)
     threads = n_threads or default_threads()
-    info = {
-        "backend": backend, "model_path": str(path), "model_file": path.name, "model_bytes": path.stat().st_size,
-        "model_sha256": file_sha256(path), "llama_cpp_python": llama_cpp.__version__, "n_ctx": n_ctx,
-        "n_threads": threads, "sampling": sampling.as_dict(),
-    }
+    info = describe_model(path, backend=backend, n_ctx=n_ctx, n_threads=threads, sampling=sampling)
     if backend == "llama-cpp":
         from helpert.llm.chat import EngineChatModel
         from helpert.llm.engine import Engine, EngineConfig
 
         engine = Engine(EngineConfig(model_path=path, n_ctx=n_ctx, n_threads=threads))
         return Backend(chat=EngineChatModel(engine=engine, sampling=sampling), count_tokens=engine.count_tokens,
-                       info=info, reset=engine.reset)
+                       info=info, reset=engine.reset, rewarm=engine.rewarm)
     if backend == "langchain-llamacpp":
         from helpert.llm.chat import LlamaCppChatModel
 
@@ -56,4 +63,4 @@ def load_backend(
     raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
 
 
-__all__ = ["Backend", "BACKENDS", "ModelError", "Sampling", "load_backend", "default_threads"]
+__all__ = ["Backend", "BACKENDS", "ModelError", "Sampling", "describe_model", "load_backend", "default_threads"]

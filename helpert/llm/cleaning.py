@@ -19,6 +19,7 @@ _LATER_ROLE = re.compile(
     re.IGNORECASE,
 )
 _SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>|</?s>")
+_GUIDANCE_ECHO = re.compile(r"[(\[]\s*(?:guidance|next counselor step|counselor step|step|note)\b[^)\]]*[)\]]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -40,6 +41,10 @@ def clean_reply(raw: str, *, max_words: int = 70, max_sentences: int = 4) -> Cle
     text = _SPECIAL.sub(" ", raw)
     if _LEADING_OTHER.match(text):
         return Cleaned(text="", flags=["role_leak", "empty"])  # the model spoke for the client
+    unechoed = _GUIDANCE_ECHO.sub(" ", text)
+    if unechoed != text:
+        flags.append("guidance_echo")
+        text = unechoed
     stripped = _LEADING_ROLE.sub("", text, count=1)
     if stripped != text:
         flags.append("role_prefix")

@@ -164,12 +164,12 @@ class Engine:
         from a KV cache bit-identical to the uninterrupted run's."""
         tokens = self.prompt_tokens(messages)
         cached = self._cached_prefix(tokens)
-        if cached == len(tokens):
-            cached -= 1  # llama-cpp-python re-evaluates one token to refresh the logits
-        self.llm.n_tokens = max(cached, 0)
-        self.llm.eval(tokens[self.llm.n_tokens:])
+        llm = self.llm
+        if not (cached == len(tokens) == llm.n_tokens and not llm._requires_eval):  # else: exact hit, no eval
+            llm.n_tokens = cached - 1 if cached == len(tokens) else cached  # full hit: one token re-evaluated
+            llm.eval(tokens[llm.n_tokens:])
         for token in evaluated:
-            self.llm.eval([token])
+            llm.eval([token])
 
 
 class ContextOverflow(ValueError):

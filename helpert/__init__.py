@@ -1,0 +1,43 @@
+"""helpert: how does an LLM counselor running a CBT protocol compare, turn by turn, with the human
+peer counselor of a real session?
+
+The flow, one module each: load (``helpert.io``) → replay (``helpert.replay`` over the graph in
+``helpert.graph`` and a model from ``helpert.llm``) → label (``helpert.label``) → measure
+(``helpert.metrics``) → compare (``helpert.compare``) → show (``helpert.show``, ``helpert.report_table``).
+
+The public API below is imported lazily, so ``import helpert`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_API = {
+    "Session": "helpert.session",
+    "Turn": "helpert.session",
+    "read_sessions": "helpert.io",
+    "write_sessions": "helpert.io",
+    "TranscriptError": "helpert.io",
+    "load_protocol": "helpert.protocol",
+    "Protocol": "helpert.protocol",
+    "load_backend": "helpert.llm",
+    "Sampling": "helpert.llm",
+    "replay_session": "helpert.replay",
+    "label_session": "helpert.label",
+    "label_sessions": "helpert.label",
+    "measure_session": "helpert.metrics",
+    "measure_sessions": "helpert.metrics",
+    "compare_pair": "helpert.compare",
+    "compare_sessions": "helpert.compare",
+    "compare_corpus": "helpert.compare",
+    "compare_run_dir": "helpert.compare",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(_API[name]), name)
+    raise AttributeError(f"module 'helpert' has no attribute {name!r}")

@@ -1,0 +1,39 @@
+"""``helpert batch``: replay a whole corpus with worker processes; resumable; prints the corpus comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from helpert.cli.options import model_options
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Run folder (re-use it to resume).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes, each with its own model; threads are split between them.")
+@model_options
+def batch(paths: tuple[str, ...], out: str, workers: int, **opts: Any) -> int:
+    """Replay every dialogue in PATHS (files or folders). Ctrl-C or a crash loses at most the turns in
+    flight: run the same command again to continue. Exit code 1 if any file or session failed."""
+    from rich.console import Console
+
+    from helpert.cli.replay import replay_to_run
+    from helpert.compare import NoPairsError, compare_run_dir
+    from helpert.report_table import print_comparison
+
+    console = Console()
+    summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers, **opts)
+    try:
+        _, stats, doc = compare_run_dir(out)
+        print_comparison(stats, title=f"LLM reconstruction vs peer — {doc['n_sessions']} sessions", console=console)
+    except NoPairsError:
+        console.print("no finished session to compare")
+    failed = len(summary.failed)
+    console.print(f"{summary.total} sessions: {summary.skipped} already done, {summary.replayed} replayed, "
+                  f"{failed} failed" + (f" (see {Path(out) / 'errors.jsonl'})" if failed else ""))
+    console.print(f"Run folder: [bold]{out}[/]")
+    return 1 if failed else 0

@@ -1,0 +1,53 @@
+"""A rich progress display for corpus runs, fed by :func:`helpert.batch.run_batch` events."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+class RunProgress:
+    """Sessions done/total, turns, tokens/s and ETA; one line per finished or failed session."""
+
+    def __init__(self, console: Any):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
+        )
+        self.sessions = self.turns = None
+        self.tokens = 0
+        self.t0 = time.perf_counter()
+
+    def __enter__(self) -> "RunProgress":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        p = self.progress
+        if kind == "planned":
+            if event["skipped"]:
+                self.console.print(f"resuming: {event['skipped']} of {event['total']} sessions already finished")
+            self.sessions = p.add_task("sessions", total=event["total"] - event["skipped"], info="")
+            self.turns = p.add_task("turns", total=event["turns"] or None, info="loading model…")
+        elif kind == "loaded":
+            p.update(self.turns, info="")
+        elif kind == "turn":
+            self.tokens += event["tokens"]
+            rate = self.tokens / max(time.perf_counter() - self.t0, 1e-9)
+            p.update(self.turns, advance=1, info=f"{rate:.0f} tok/s · {event['dialogue']} {event['slot'] + 1}/{event['total']}")
+        elif kind == "done":
+            p.update(self.sessions, advance=1)
+            resumed = f", {event['resumed_turns']} resumed" if event["resumed_turns"] else ""
+            self.console.print(f"[green]✓[/] {event['dialogue']}: {event['turns']} counselor turns{resumed}, "
+                               f"{event['tokens']} tokens in {event['seconds']:.1f} s")
+        elif kind == "failed":
+            if self.sessions is not None and event.get("stage") != "load":
+                p.update(self.sessions, advance=1)
+            self.console.print(f"[red]✗[/] {event.get('dialogue') or event.get('file')}: {event['stage']}: {event['reason']}")

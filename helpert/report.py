@@ -1,0 +1,280 @@
+"""One self-contained HTML page per run: what was run, how the LLM differs from the peers, and every
+session's pictures and transcripts side by side.
+
+Everything is inline (CSS in a <style> element, images as base64 PNG data URIs), so the file can be
+mailed, archived or opened offline. All text from transcripts, labels and the manifest is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from helpert.protocol import Protocol
+from helpert.session import Session, Turn
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
+
+    from helpert.plot.run import RunData
+
+# Per-session table: (metric, what it means, direction), shown peer | LLM | diff.
+SESSION_METRICS = (
+    ("adherence.coverage", "required phases visited", "higher = more adherent"),
+    ("adherence.transitions", "allowed transitions", "higher = more adherent"),
+    ("adherence.order", "phases in canonical order", "higher = more adherent"),
+    ("adherence.premature_action", "advice before exploring", "lower = better"),
+    ("drift.score", "drift score", "higher = more drift"),
+    ("drift.off_protocol_share", "off-protocol turns", "higher = more drift"),
+    ("ctrs.mean", "CTRS mean (rule, 0-6)", "higher = better"),
+    ("empathy.emotional_reactions", "EPITOME emotional reactions (0-2)", "higher = more empathic"),
+    ("empathy.interpretations", "EPITOME interpretations (0-2)", "higher = more empathic"),
+    ("empathy.explorations", "EPITOME explorations (0-2)", "higher = more empathic"),
+    ("talk.talk_ratio", "counselor share of words", ""),
+    ("talk.question_ratio", "counselor turns with a question", ""),
+)
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1d1d1d;background:#fafafa;line-height:1.4}
+main{max-width:1320px;margin:0 auto;padding:16px 28px 48px}
+h1{font-size:1.6em;margin:.6em 0 .1em}h2{font-size:1.3em;margin:1.6em 0 .5em;border-bottom:2px solid #ddd;padding-bottom:.2em}
+h3{font-size:1.05em;margin:1.2em 0 .4em}.sub{color:#666;margin:0 0 1em}
+table{border-collapse:collapse;font-size:.88em;background:#fff}th,td{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.kv th{width:12em}td.mono,span.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.92em}
+tr.sig td.diff{font-weight:600}td.diff.up{color:#b35900}td.diff.down{color:#1b6ca8}
+figure{margin:12px 0;background:#fff;border:1px solid #e3e3e3;padding:8px}figure img{max-width:100%;height:auto;display:block;margin:0 auto}
+figcaption{font-size:.85em;color:#555;margin-top:4px}
+nav ul{columns:3;font-size:.9em}details{margin:.6em 0}summary{cursor:pointer;color:#1b6ca8}
+table.transcript{width:100%;table-layout:fixed}table.transcript col.slot{width:3.2em}
+table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}
+td.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
+.tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
+.tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
+.legend .tag{font-size:.8em}.warn{color:#9b1c1c}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, signed: bool = False, digits: int = 3) -> str:
+    from helpert.report_table import fmt
+
+    return fmt(value, signed, digits)
+
+
+def _img(fig: "Figure", alt: str, caption: str = "", dpi: int = 100) -> str:
+    """A figure as an inline PNG data URI inside <figure>."""
+    from helpert.plot.common import figure_png
+
+    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">{cap}</figure>'
+
+
+def _short(sha: Any, n: int = 12) -> str:
+    return str(sha)[:n] if sha else "-"
+
+
+def manifest_rows(manifest: dict[str, Any], protocol: Protocol, n_sessions: int, skipped: list[str]) -> list[tuple[str, str]]:
+    """(field, value) rows of the run summary; values are plain text (escaped when rendered)."""
+    model = manifest.get("model") or {}
+    sampling = model.get("sampling") or {}
+    proto = manifest.get("protocol") or {}
+    proto = proto if isinstance(proto, dict) else {"name": proto}
+    rows = [
+        ("model", f"{model.get('model_file') or model.get('model_path') or '-'}"
+                  f"{' (sha256 ' + _short(model.get('model_sha256')) + '…)' if model.get('model_sha256') else ''}"),
+        ("backend", f"{model.get('backend', '-')}, n_ctx {model.get('n_ctx', '-')}, threads {model.get('n_threads', '-')}"),
+        ("sampling", ", ".join(f"{k} {v}" for k, v in sampling.items()) or "-"),
+        ("seed", str(manifest.get("seed", "-"))),
+        ("protocol", f"{protocol.name} — {protocol.title}; sha256 {_short(proto.get('sha256') or protocol.sha256)}…"),
+        ("sessions", f"{n_sessions} compared" + (f"; incomplete, left out: {', '.join(skipped)}" if skipped else "")),
+        ("helpert", str(manifest.get("helpert", "-"))),
+        ("libraries", ", ".join(f"{k} {v}" for k, v in (manifest.get("libraries") or {}).items()) or "-"),
+        ("python / platform", f"{manifest.get('python', '-')} / {manifest.get('platform', '-')}"),
+    ]
+    if manifest.get("guidance"):
+        rows.insert(5, ("guidance", str(manifest["guidance"])))
+    return rows
+
+
+def _kv_table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<table class="kv manifest">{body}</table>'
+
+
+def corpus_table(stats: "pandas.DataFrame", metrics: list[str] | None = None) -> str:
+    """metric | n | peer | LLM | diff [95% CI] | dz | p; rows whose CI excludes 0 are marked ``sig``."""
+    rows = list(stats.index) if metrics is None else [m for m in metrics if m in stats.index]
+    out = ['<table class="corpus"><thead><tr><th>metric</th><th>n</th><th>peer</th><th>LLM</th>'
+           "<th>diff [95% CI]</th><th>dz</th><th>p</th></tr></thead><tbody>"]
+    for m in rows:
+        s = stats.loc[m]
+        lo, hi, d = float(s["ci_low"]), float(s["ci_high"]), float(s["mean_diff"])
+        has_ci = not (math.isnan(lo) or math.isnan(hi))
+        ci = f" [{_num(lo, True)}, {_num(hi, True)}]" if has_ci else ""
+        sig = has_ci and (lo > 0 or hi < 0)
+        direction = "" if math.isnan(d) or d == 0 else (" up" if d > 0 else " down")
+        n = "-" if math.isnan(float(s["n"])) else str(int(s["n"]))
+        out.append(f'<tr{" class=sig" if sig else ""}><td class="mono">{_e(m)}</td><td class="num">{n}</td>'
+                   f'<td class="num">{_num(s["peer_mean"])}</td><td class="num">{_num(s["llm_mean"])}</td>'
+                   f'<td class="num diff{direction}">{_num(d, True)}{ci}</td><td class="num">{_num(s["dz"], True, 2)}</td>'
+                   f'<td class="num">{_num(s["p_value"])}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def session_table(row: "pandas.Series | None") -> str:
+    """Main metrics of one session: metric | meaning | peer | LLM | LLM − peer."""
+    out = ['<table class="session-metrics"><thead><tr><th>metric</th><th>meaning</th><th>peer</th><th>LLM</th>'
+           "<th>LLM − peer</th></tr></thead><tbody>"]
+    for key, meaning, direction in SESSION_METRICS:
+        peer = None if row is None else row.get(f"{key}.peer")
+        llm = None if row is None else row.get(f"{key}.llm")
+        both = peer is not None and llm is not None and not (math.isnan(peer) or math.isnan(llm))
+        note = f" ({direction})" if direction else ""
+        out.append(f'<tr><td class="mono">{_e(key)}</td><td>{_e(meaning + note)}</td><td class="num">{_num(peer)}</td>'
+                   f'<td class="num">{_num(llm)}</td><td class="num">{_num(llm - peer, True) if both else "-"}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def slot_rows(original: Session, reconstruction: Session) -> list[tuple[int, str, Turn | None, Turn | None]]:
+    """(slot, client text the slot answers, peer turn, LLM turn) for every slot of either side."""
+    from helpert.plot.common import counselor_slots
+
+    def clients(session: Session) -> dict[int, str]:
+        out, last, slot_of = {}, [], {id(t): k for k, t in counselor_slots(session)}
+        for t in session.turns:
+            if t.role == "client":
+                last.append(t.text)
+            else:
+                out[slot_of[id(t)]] = " ".join(last)
+                last = []
+        return out
+
+    peer = {k: t for k, t in counselor_slots(original)}
+    llm = {k: t for k, t in counselor_slots(reconstruction)}
+    client = {**clients(original), **clients(reconstruction)}
+    return [(k, client.get(k, ""), peer.get(k), llm.get(k)) for k in sorted(set(peer) | set(llm))]
+
+
+def _tags(turn: Turn, colours: dict[str, str], drift: list[str]) -> str:
+    from helpert.plot.common import text_colour
+
+    phase = turn.labels.get("phase")
+    phase = phase if isinstance(phase, str) and phase else None
+    bg = colours.get(phase or "", "#ffffff")
+    shown = phase or "no label"
+    tags = [f'<span class="tag phase" data-phase="{_e(shown)}" style="background:{bg};color:{text_colour(bg)}">'
+            f"{_e(shown)}</span>"]
+    behaviour = turn.labels.get("behaviour")
+    if behaviour:
+        tags.append(f'<span class="tag behaviour">{_e(behaviour)}</span>')
+    plan = turn.labels.get("graph_phase")
+    if plan and plan != phase:
+        tags.append(f'<span class="tag plan" title="phase the graph router chose">asked: {_e(plan)}</span>')
+    if drift:
+        tags.append(f'<span class="tag drift">drift: {_e("; ".join(drift))}</span>')
+    return f'<div class="tags">{"".join(tags)}</div>'
+
+
+def transcript_table(original: Session, reconstruction: Session, protocol: Protocol) -> str:
+    """Slot | client | peer counselor | LLM counselor, every counselor turn tagged with phase and
+    behaviour (and, for the LLM, the router's phase when the model did something else)."""
+    from helpert.plot.common import phase_colours
+    from helpert.plot.timeline import drift_reasons
+
+    colours = phase_colours(protocol)
+    drift = {"peer": drift_reasons(original, protocol), "llm": drift_reasons(reconstruction, protocol)}
+    out = ['<table class="transcript"><colgroup><col class="slot"><col><col><col></colgroup>'
+           "<thead><tr><th>#</th><th>client</th><th>peer counselor</th><th>LLM counselor</th></tr></thead><tbody>"]
+    for k, client, peer, llm in slot_rows(original, reconstruction):
+        classes = " ".join(f"drift-{side}" for side in ("peer", "llm") if k in drift[side])
+        cells = []
+        for side, turn in (("peer", peer), ("llm", llm)):
+            if turn is None:
+                cells.append(f'<td class="{side} empty">(no turn: the session ended)</td>')
+            else:
+                cells.append(f'<td class="{side} counselor" data-slot="{k}">{_tags(turn, colours, drift[side].get(k, []))}'
+                             f'<div class="text">{_e(turn.text)}</div></td>')
+        attr = f' class="{classes}"' if classes else ""
+        out.append(f'<tr data-slot="{k}"{attr}><td class="num">{k}</td><td class="client">{_e(client)}</td>'
+                   f'{"".join(cells)}</tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _phase_legend(protocol: Protocol) -> str:
+    from helpert.plot.common import phase_colours, phase_order, text_colour
+
+    colours = phase_colours(protocol)
+    spans = "".join(f'<span class="tag" style="background:{colours[p]};color:{text_colour(colours[p])}">{_e(p)}</span>'
+                    for p in phase_order(protocol))
+    return f'<p class="legend">phases: {spans}</p>'
+
+
+def render_report(data: "RunData") -> str:
+    """The whole page as a string."""
+    from helpert.metrics import MAIN_METRICS
+    from helpert.plot.run import corpus_figures, session_figures
+
+    name = data.root.resolve().name
+    corpus = corpus_figures(data)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>helpert report: {_e(name)}</title><style>{CSS}</style></head><body><main>",
+        f"<h1>helpert report: {_e(name)}</h1>",
+        f'<p class="sub">Peer counselor (original) vs LLM counselor (replay through the {_e(data.protocol.name)} graph): '
+        "the client's words are the same in both, slot by slot.</p>",
+        '<section id="run"><h2>Run</h2>',
+        _kv_table(manifest_rows(data.manifest, data.protocol, len(data.pairs), data.skipped)), "</section>",
+        '<section id="corpus"><h2>Corpus: LLM − peer</h2>',
+        "<p>Mean of paired differences (LLM − peer) with a percentile bootstrap 95% CI; bold rows: the CI excludes 0. "
+        "Drift metrics: higher = more drift.</p>",
+        corpus_table(data.stats, list(MAIN_METRICS)),
+        f"<details><summary>all {len(data.stats)} metrics</summary>{corpus_table(data.stats)}</details>",
+        _img(corpus["differences"], "paired differences per metric with 95% CIs"), "</section>",
+        '<section id="protocol"><h2>Protocol</h2>', _img(corpus["protocol"], f"protocol {data.protocol.name}"),
+        "</section>",
+        '<section id="sessions"><h2>Sessions</h2><nav><ul>',
+        *(f'<li><a href="#s-{_e(data.slug(o.dialogue_id))}">{_e(o.dialogue_id)}</a></li>' for o, _ in data.pairs),
+        "</ul></nav>", _phase_legend(data.protocol), "</section>",
+    ]
+    for original, reconstruction in data.pairs:
+        did = original.dialogue_id
+        figs = session_figures(data, original, reconstruction)
+        row = data.table.loc[did] if did in data.table.index else None
+        parts += [
+            f'<section class="session" id="s-{_e(data.slug(did))}"><h2>{_e(did)}</h2>',
+            session_table(row),
+            _img(figs["flow"], f"{did}: phase flow, peer and LLM",
+                 "Phase flow: node size = turns in the phase; solid grey = a move the protocol allows, dashed red = "
+                 "one it does not, dotted purple = the safety node."),
+            _img(figs["timeline"], f"{did}: phase timeline",
+                 "Phase per slot; a red ▼ marks a drift turn. 'LLM plan' is the phase the graph's router chose."),
+        ]
+        if "scores" in figs:
+            parts.append(_img(figs["scores"], f"{did}: CTRS and empathy"))
+        parts += ["<h3>Transcripts</h3>", transcript_table(original, reconstruction, data.protocol), "</section>"]
+    parts.append("</main></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(run_dir: str | Path, protocol: Protocol | None = None) -> Path:
+    """Write RUN_DIR/report.html (atomically) and return its path."""
+    from helpert.plot.run import load_run
+    from helpert.runs import atomic_write_text
+
+    data = load_run(run_dir, protocol)
+    path = data.root / "report.html"
+    atomic_write_text(path, render_report(data))
+    return path

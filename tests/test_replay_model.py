@@ -1,0 +1,105 @@
+"""End to end on the real embedded model: a bundled session through the compiled graph."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpert.io import read_file
+from helpert.protocol import SAFETY, load_protocol
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.model
+
+
+def _helpert(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpert", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "exam"
+    proc = _helpert("replay", str(REPO / "sessions" / "exam_anxiety.txt"), "--max-turns", "6", "--seed", "3",
+                    "--out", str(out), cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_replay_answers_every_client_turn_with_a_valid_phase(run_dir):
+    (sdir,) = (run_dir / "sessions").iterdir()
+    original = read_file(sdir / "original.json")[0]
+    rec = read_file(sdir / "reconstruction.json")[0]
+    proto = load_protocol("cbt_session")
+    assert [t.text for t in rec.client_turns] == [t.text for t in original.client_turns]
+    slots = [t.meta["slot"] for t in rec.counselor_turns]
+    assert slots == list(range(6))
+    for turn in rec.counselor_turns:
+        assert turn.text.strip(), turn
+        assert turn.labels["graph_phase"] in proto.by_id or turn.labels["graph_phase"] == SAFETY
+        assert turn.meta["usage"]["completion_tokens"] > 0
+    # every client turn is followed by a counselor turn
+    roles = [t.role for t in rec.turns]
+    assert all(roles[i + 1] == "counselor" for i, r in enumerate(roles) if r == "client")
+
+
+def test_manifest_is_complete(run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    model = manifest["model"]
+    assert model["model_file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert len(model["model_sha256"]) == 64
+    assert model["llama_cpp_python"] and model["n_ctx"] and model["n_threads"] >= 1
+    assert set(model["sampling"]) >= {"temperature", "top_p", "top_k", "max_tokens"}
+    assert manifest["seed"] == 3
+    assert manifest["protocol"]["name"] == "cbt_session" and len(manifest["protocol"]["sha256"]) == 64
+    assert manifest["libraries"]["langgraph"]
+
+
+def test_comparison_files_written(run_dir):
+    assert (run_dir / "comparison.csv").is_file()
+    corpus = json.loads((run_dir / "corpus.json").read_text())
+    assert corpus["n_sessions"] == 1
+
+
+def test_same_seed_gives_identical_bytes_and_opens_no_socket(tmp_path, monkeypatch):
+    """Two replays in one process with the same seed give byte-identical reconstructions, and no
+    network socket is opened (the model is local)."""
+    from helpert.llm import load_backend
+    from helpert.replay import replay_session
+    from helpert.io import read_sessions
+
+    opened: list[tuple] = []
+    real_socket = socket.socket
+
+    class Guard(real_socket):
+        def __init__(self, family=-1, *a, **kw):
+            if family in (socket.AF_INET, socket.AF_INET6):
+                opened.append((family, a))
+            super().__init__(family, *a, **kw)
+
+    monkeypatch.setattr(socket, "socket", Guard)
+    session = read_sessions(REPO / "sessions" / "exam_anxiety.txt")[0]
+    proto = load_protocol("cbt_session")
+    backend = load_backend(None, n_ctx=2048)
+    outs = []
+    for _ in range(2):
+        backend.reset()
+        res = replay_session(session, chat=backend.chat, protocol=proto, seed=11, max_tokens=48, n_ctx=2048,
+                             count_tokens=backend.count_tokens, max_turns=3)
+        outs.append(res.reconstruction.model_dump_json())
+    assert outs[0] == outs[1]
+    assert opened == []
+
+
+def test_malformed_transcript_gives_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"dialogue_id": "a", "turns": [{"role": "client", "text": "hi"}]}\n{"turns": [{"role": "robot", "text": "x"}]}\n')
+    proc = _helpert("replay", str(bad), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "bad.jsonl:2" in proc.stderr and "turns[0].role" in proc.stderr
+    assert "Traceback" not in proc.stderr
