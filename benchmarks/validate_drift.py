@@ -1,4 +1,4 @@
-"""Does ``drift.score`` point the right way? Two checks on ESConv (../shared/data/esconv).
+"""Does ``drift.score`` point the right way? Checks on ESConv (../shared/data/esconv) and on sessions/.
 
 1. Outcomes: Spearman rho of drift with the help-seeker's improvement (meta init_intensity -
    final_intensity) and with their mean per-turn feedback (seeker_feedback_1to5). More drift should go
@@ -32,6 +32,8 @@ from helpert.protocol import OFF_PROTOCOL, Protocol, load_protocol
 from helpert.session import Session, Turn
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
+BUNDLED = Path(__file__).resolve().parents[1] / "sessions"
+DRIFTING = "work_conflict"  # the bundled session written to drift (sessions/README.md)
 N_BOOT, SEED = 2_000, 0
 LEVELS = (0, 1, 2, 3, 4)
 MIN_COUNSELOR_TURNS = 6
@@ -250,9 +252,22 @@ def run(data: Path, protocol: Protocol, mode: str) -> tuple[list[str], bool]:
         levels = np.tile(np.array(LEVELS, dtype=float), len(usable))
         r = spearman_ci(levels, table.ravel(), len(LEVELS))
         w = within_session_rho(table)
-        lines.append(f"| {kind} | {' < '.join(f'{m:.3f}' for m in means)} | {'yes' if monotone else 'NO'} | "
+        lines.append(f"| {kind} | {' → '.join(f'{m:.3f}' for m in means)} | {'yes' if monotone else 'NO'} | "
                      f"{never_down:.0%} | {r['rho']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | "
                      f"{w['rho']:+.3f} [{w['ci_low']:+.3f}, {w['ci_high']:+.3f}] |")
+    return lines, ok
+
+
+def bundled_check() -> tuple[list[str], bool]:
+    """The hand-written example sessions: the one written to drift from CBT must score the most drift
+    under cbt_session (the protocol they were written for, whatever --protocol says)."""
+    protocol = load_protocol("cbt_session")
+    sessions = ensure_labelled(read_sessions(BUNDLED), protocol)
+    scores = {s.dialogue_id: measure_labelled(s, protocol)["drift.score"] for s in sessions}
+    ok = max(scores, key=lambda k: scores[k] if scores[k] is not None else -1.0) == DRIFTING
+    lines = ["", f"Hand-written example sessions (`sessions/`, labelled by helpert.label): `{DRIFTING}` is written "
+             f"to drift from CBT and must score highest under `cbt_session` - {'yes' if ok else 'NO'}.", "", "| session | drift.score |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in sorted(scores.items(), key=lambda kv: -(kv[1] or 0))]
     return lines, ok
 
 
@@ -287,9 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.labels == "gold" and args.protocol != "helping_skills":
         ap.error("--labels gold maps ESConv strategies onto helping_skills only")
-    lines, ok = run(args.data, load_protocol(args.protocol), args.labels)
+    protocol = load_protocol(args.protocol)
+    lines, ok = run(args.data, protocol, args.labels)
     print("\n".join(lines))
     print("\nsynthetic degradations monotone:", "PASS" if ok else "FAIL")
+    if args.labels == "labeller":
+        more, bundled_ok = bundled_check()
+        lines += more
+        ok &= bundled_ok
+        print("\n".join(more))
+        print("\ndrifting example scores highest:", "PASS" if bundled_ok else "FAIL")
     if args.readme:
         write_section(args.readme, lines, f"validate_drift --labels {args.labels} --protocol {args.protocol}")
     return 0 if ok else 1

@@ -35,7 +35,9 @@ class RunOptions:
     threads: int | None = None
     temperature: float = 0.7
     max_tokens: int = 96
-    guidance: str = ""
+    guidance: str = ""          # rendered text appended to the system prompt (helpert.guidance)
+    guidance_name: str = ""
+    guidance_sha256: str = ""
 
     @property
     def sampling(self) -> Any:
@@ -189,6 +191,8 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
         protocol=protocol, seed=options.seed, guidance=options.guidance,
         args={"paths": paths, "dialogue": dialogue, "max_turns": options.max_turns, "workers": workers},
     )
+    if options.guidance_name:
+        manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}
     if run.manifest.is_file():
         old = fingerprint(read_json(run.manifest))
         new = fingerprint(manifest)

@@ -62,7 +62,8 @@ def aligned_original(session: Session, slots: list[Slot]) -> Session:
     return session.model_copy(update={"turns": turns})
 
 
-def _turn_from(entry: dict[str, Any], idx: int) -> Turn:
+def turn_from_entry(entry: dict[str, Any], idx: int) -> Turn:
+    """The reconstruction's counselor turn for one finished graph invocation."""
     reply = entry["reply"]
     return Turn(
         idx=idx, role="counselor", text=reply["text"], labels={"graph_phase": reply["phase"]},
@@ -122,6 +123,40 @@ class StaleResume(RuntimeError):
     """A checkpoint and a journal that do not belong together: the caller clears both and starts over."""
 
 
+@dataclass
+class Counselor:
+    """The compiled protocol graph of one session with its prompt history: :meth:`turn` is one
+    counselor turn (one graph invocation). Replay feeds it the transcript's client words;
+    :mod:`helpert.simulate` feeds it a client model's."""
+
+    graph: Any
+    ctx: Any  # helpert.graph.state.TurnContext
+    config: dict[str, Any]
+
+    @classmethod
+    def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
+              count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None) -> "Counselor":
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        from helpert.graph.build import build_graph
+        from helpert.graph.prompts import system_prompt
+        from helpert.graph.state import TurnContext
+
+        graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
+        ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
+                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens)
+        return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
+
+    def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Route and answer ``client_text`` ("" for an opening turn); returns the journal entry of the turn."""
+        t0 = time.perf_counter()
+        state = self.graph.invoke({"slot": slot, "total_slots": total, "client_text": client_text},
+                                  config or self.config, context=self.ctx, durability="sync")
+        entry = {"slot": slot, "reply": state["reply"], "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        self.ctx.history.append(_exchange(entry))
+        return entry
+
+
 def replay_session(
     session: Session,
     *,
@@ -144,24 +179,17 @@ def replay_session(
     interrupted at any point continues where it stopped; with ``rewarm`` (the engine's) the continued
     turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
     """
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from helpert.graph.build import build_graph
-    from helpert.graph.prompts import system_prompt
-    from helpert.graph.state import TurnContext
-
     slots = slots_of(session, max_turns)
     if not slots:
         raise ValueError(f"{session.dialogue_id}: no client turn to replay")
-    graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
-    system = system_prompt(protocol, guidance)
-    ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system, seed=seed,
-                      max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens)
-    config = {"configurable": {"thread_id": f"{session.dialogue_id}:{seed}"}, "recursion_limit": 8}
-    done, resume_config = _resumable(graph, config, journal) if checkpointer is not None else ([], config)
+    counselor = Counselor.start(f"{session.dialogue_id}:{seed}", chat=chat, protocol=protocol, seed=seed,
+                                max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, guidance=guidance,
+                                checkpointer=checkpointer)
+    config = counselor.config
+    done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
     if done and rewarm:
-        rewarm_cache(rewarm, system, done)
-    ctx.history = [_exchange(e) for e in done]
+        rewarm_cache(rewarm, counselor.ctx.system_prompt, done)
+    counselor.ctx.history = [_exchange(e) for e in done]
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
     for k, slot in enumerate(slots):
@@ -170,17 +198,13 @@ def replay_session(
         if k < len(done):
             entry = done[k]
         else:
-            client_text = slot.client.text if slot.client else ""
-            t0 = time.perf_counter()
-            state = graph.invoke({"slot": k, "total_slots": len(slots), "client_text": client_text},
-                                 resume_config if k == len(done) else config, context=ctx, durability="sync")
-            entry = {"slot": k, "reply": state["reply"], "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
+            entry = counselor.turn(k, len(slots), slot.client.text if slot.client else "",
+                                   resume_config if k == len(done) else None)
             if journal is not None:
                 journal.append(entry)
-            ctx.history.append(_exchange(entry))
             if on_turn:
                 on_turn(k, len(slots), entry["reply"])
-        turns.append(_turn_from(entry, len(turns)))
+        turns.append(turn_from_entry(entry, len(turns)))
         timings.append({"slot": k, "wall_ms": entry["wall_ms"], "resumed": k < len(done), **entry["reply"]["usage"]})
     original = aligned_original(session, slots)
     reconstruction = Session(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpert.protocol import Protocol
+from helpert.report_table import fmt
 from helpert.session import Session, Turn
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ figcaption{font-size:.85em;color:#555;margin-top:4px}
 nav ul{columns:3;font-size:.9em}details{margin:.6em 0}summary{cursor:pointer;color:#1b6ca8}
 table.transcript{width:100%;table-layout:fixed}table.transcript col.slot{width:3.2em}
 table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}
-td.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
+td.empty,span.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
 .tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
 .tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
 .legend .tag{font-size:.8em}.warn{color:#9b1c1c}
@@ -63,10 +64,6 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _num(value: Any, signed: bool = False, digits: int = 3) -> str:
-    from helpert.report_table import fmt
-
-    return fmt(value, signed, digits)
 
 
 def _img(fig: "Figure", alt: str, caption: str = "", dpi: int = 100) -> str:
@@ -119,14 +116,14 @@ def corpus_table(stats: "pandas.DataFrame", metrics: list[str] | None = None) ->
         s = stats.loc[m]
         lo, hi, d = float(s["ci_low"]), float(s["ci_high"]), float(s["mean_diff"])
         has_ci = not (math.isnan(lo) or math.isnan(hi))
-        ci = f" [{_num(lo, True)}, {_num(hi, True)}]" if has_ci else ""
+        ci = f" [{fmt(lo, True)}, {fmt(hi, True)}]" if has_ci else ""
         sig = has_ci and (lo > 0 or hi < 0)
         direction = "" if math.isnan(d) or d == 0 else (" up" if d > 0 else " down")
         n = "-" if math.isnan(float(s["n"])) else str(int(s["n"]))
         out.append(f'<tr{" class=sig" if sig else ""}><td class="mono">{_e(m)}</td><td class="num">{n}</td>'
-                   f'<td class="num">{_num(s["peer_mean"])}</td><td class="num">{_num(s["llm_mean"])}</td>'
-                   f'<td class="num diff{direction}">{_num(d, True)}{ci}</td><td class="num">{_num(s["dz"], True, 2)}</td>'
-                   f'<td class="num">{_num(s["p_value"])}</td></tr>')
+                   f'<td class="num">{fmt(s["peer_mean"])}</td><td class="num">{fmt(s["llm_mean"])}</td>'
+                   f'<td class="num diff{direction}">{fmt(d, True)}{ci}</td><td class="num">{fmt(s["dz"], True, 2)}</td>'
+                   f'<td class="num">{fmt(s["p_value"])}</td></tr>')
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -140,8 +137,8 @@ def session_table(row: "pandas.Series | None") -> str:
         llm = None if row is None else row.get(f"{key}.llm")
         both = peer is not None and llm is not None and not (math.isnan(peer) or math.isnan(llm))
         note = f" ({direction})" if direction else ""
-        out.append(f'<tr><td class="mono">{_e(key)}</td><td>{_e(meaning + note)}</td><td class="num">{_num(peer)}</td>'
-                   f'<td class="num">{_num(llm)}</td><td class="num">{_num(llm - peer, True) if both else "-"}</td></tr>')
+        out.append(f'<tr><td class="mono">{_e(key)}</td><td>{_e(meaning + note)}</td><td class="num">{fmt(peer)}</td>'
+                   f'<td class="num">{fmt(llm)}</td><td class="num">{fmt(llm - peer, True) if both else "-"}</td></tr>')
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -162,7 +159,7 @@ def slot_rows(original: Session, reconstruction: Session) -> list[tuple[int, str
 
     peer = {k: t for k, t in counselor_slots(original)}
     llm = {k: t for k, t in counselor_slots(reconstruction)}
-    client = {**clients(original), **clients(reconstruction)}
+    client = {**clients(reconstruction), **clients(original)}   # the same words; the original is the source
     return [(k, client.get(k, ""), peer.get(k), llm.get(k)) for k in sorted(set(peer) | set(llm))]
 
 
@@ -206,7 +203,8 @@ def transcript_table(original: Session, reconstruction: Session, protocol: Proto
                 cells.append(f'<td class="{side} counselor" data-slot="{k}">{_tags(turn, colours, drift[side].get(k, []))}'
                              f'<div class="text">{_e(turn.text)}</div></td>')
         attr = f' class="{classes}"' if classes else ""
-        out.append(f'<tr data-slot="{k}"{attr}><td class="num">{k}</td><td class="client">{_e(client)}</td>'
+        said = _e(client) if client else '<span class="empty">(opening: the counselor speaks first)</span>'
+        out.append(f'<tr data-slot="{k}"{attr}><td class="num">{k}</td><td class="client">{said}</td>'
                    f'{"".join(cells)}</tr>')
     out.append("</tbody></table>")
     return "".join(out)
@@ -219,6 +217,18 @@ def _phase_legend(protocol: Protocol) -> str:
     spans = "".join(f'<span class="tag" style="background:{colours[p]};color:{text_colour(colours[p])}">{_e(p)}</span>'
                     for p in phase_order(protocol))
     return f'<p class="legend">phases: {spans}</p>'
+
+
+SMALL_N = 10
+
+
+def _small_sample_note(stats: "pandas.DataFrame") -> str:
+    """A warning when the corpus is too small for its bootstrap CIs to mean much."""
+    n = int(stats["n"].max()) if len(stats) and not math.isnan(float(stats["n"].max())) else 0
+    if n >= SMALL_N:
+        return ""
+    return (f'<p class="warn">Only {n} session pair{"s" if n != 1 else ""}: a bootstrap CI from so few pairs is far too '
+            "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
 
 
 def render_report(data: "RunData") -> str:
@@ -240,6 +250,7 @@ def render_report(data: "RunData") -> str:
         '<section id="corpus"><h2>Corpus: LLM − peer</h2>',
         "<p>Mean of paired differences (LLM − peer) with a percentile bootstrap 95% CI; bold rows: the CI excludes 0. "
         "Drift metrics: higher = more drift.</p>",
+        _small_sample_note(data.stats),
         corpus_table(data.stats, list(MAIN_METRICS)),
         f"<details><summary>all {len(data.stats)} metrics</summary>{corpus_table(data.stats)}</details>",
         _img(corpus["differences"], "paired differences per metric with 95% CIs"), "</section>",

@@ -78,6 +78,7 @@ PEER = labelled([("mood_check", "greeting"), ("agenda", "open_question"), ("agen
 LLM = labelled([("mood_check", "open_question"), ("agenda", "open_question"), ("identify_thoughts", "open_question"),
                 ("evaluate_thoughts", "open_question"), ("evaluate_thoughts", "reflection"),
                 ("change_strategy", "suggestion"), ("final_summary", "structuring")], plan=True)
+LLM.counselor_turns[4].labels["graph_phase"] = "identify_thoughts"   # the router asked for something else
 
 
 def by_gid(fig, prefix: str) -> dict[str, object]:
@@ -172,13 +173,14 @@ def test_timeline_cells_are_coloured_by_phase():
     fig = draw_timeline(PEER, LLM, CBT)
     cells = by_gid(fig, "cell:")
     colours = phase_colours(CBT)
-    for row, session in (("peer", PEER), ("LLM", LLM), ("LLM plan", LLM)):
+    for row, session, key in (("peer", PEER, "phase"), ("LLM", LLM, "phase"), ("LLM plan", LLM, "graph_phase")):
         for t in session.counselor_turns:
             k = t.meta["slot"]
             patch = cells[f"cell:{row}:{k}"]
-            assert patch.get_facecolor() == to_rgba(colours[t.labels["phase"]])
+            assert patch.get_facecolor() == to_rgba(colours[t.labels[key]])
             assert patch.get_x() + patch.get_width() / 2 == pytest.approx(k)
     assert len(cells) == 3 * 7
+    assert cells["cell:LLM:4"].get_facecolor() != cells["cell:LLM plan:4"].get_facecolor()
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["peer", "LLM", "LLM plan"]
 
 

@@ -103,3 +103,67 @@ def test_malformed_transcript_gives_one_clear_line(tmp_path):
     assert proc.stderr.strip().count("\n") == 0
     assert "bad.jsonl:2" in proc.stderr and "turns[0].role" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_resumed_replay_is_byte_identical_on_the_real_model(tmp_path):
+    """Interrupt after two turns, resume with a fresh cache re-warmed from the journal: the same bytes
+    as an uninterrupted run (this is what makes `helpert batch` resumable without changing results)."""
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from helpert.io import read_sessions
+    from helpert.llm import load_backend
+    from helpert.replay import replay_session
+    from helpert.runs import Journal
+
+    session = read_sessions(REPO / "sessions" / "work_conflict.jsonl")[0]
+    proto = load_protocol("cbt_session")
+    backend = load_backend(None, n_ctx=2048)
+
+    class Stop(Exception):
+        pass
+
+    def run(folder: Path, stop_at: int | None = None):
+        folder.mkdir(exist_ok=True)
+        conn = sqlite3.connect(folder / "c.sqlite", check_same_thread=False)
+
+        def on_turn(k, n, reply):
+            if k == stop_at:
+                raise Stop
+
+        backend.reset()
+        try:
+            return replay_session(session, chat=backend.chat, protocol=proto, seed=5, max_tokens=40, n_ctx=2048,
+                                  count_tokens=backend.count_tokens, max_turns=4, checkpointer=SqliteSaver(conn),
+                                  journal=Journal(folder / "j.jsonl"), rewarm=backend.rewarm, on_turn=on_turn)
+        finally:
+            conn.close()
+
+    clean = run(tmp_path / "clean").reconstruction.model_dump_json()
+    with pytest.raises(Stop):
+        run(tmp_path / "resumed", stop_at=1)
+    backend.reset()
+    backend.chat.invoke("Unrelated prompt that leaves other tokens in the cache.")
+    resumed = run(tmp_path / "resumed")
+    assert [t["resumed"] for t in resumed.timings] == [True, True, False, False]
+    assert resumed.reconstruction.model_dump_json() == clean
+
+
+def test_batch_records_bad_files_and_goes_on(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Counselor: Hi, how are you?\nClient: Tired, I argued with my brother.\n")
+    (corpus / "broken.jsonl").write_text('{"dialogue_id": "x", "turns": [{"role": "client"}]}\n')
+    out = tmp_path / "run"
+    proc = _helpert("batch", str(corpus), "--out", str(out), "--max-turns", "2", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert errors == [{"dialogue": None, "file": str(corpus / "broken.jsonl"), "stage": "load",
+                       "reason": f"{corpus / 'broken.jsonl'}:1: field 'turns[0].text': missing"}]
+    assert (out / "sessions" / "good" / "reconstruction.json").is_file()
+    # a second run skips the finished session and refuses other settings for the same folder
+    again = _helpert("batch", str(corpus / "good.txt"), "--out", str(out), "--max-turns", "2", cwd=tmp_path)
+    assert again.returncode == 0 and "already done" in again.stdout
+    other = _helpert("batch", str(corpus / "good.txt"), "--out", str(out), "--max-turns", "2", "--seed", "9", cwd=tmp_path)
+    assert other.returncode == 2 and "different seed" in other.stderr

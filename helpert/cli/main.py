@@ -18,6 +18,8 @@ COMMANDS = {
     "validate": "helpert.cli.validate:validate",
     "plot": "helpert.cli.plot:plot",
     "report": "helpert.cli.report:report",
+    "simulate": "helpert.cli.simulate:simulate",
+    "probe": "helpert.cli.probe:probe",
 }
 
 

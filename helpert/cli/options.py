@@ -7,6 +7,20 @@ from typing import Any, Callable
 import click
 
 
+def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Load the style once, here, so a bad name fails before any model loads; the command receives the
+    rendered text and its name and hash (RunOptions.guidance, guidance_name, guidance_sha256)."""
+    if value is None:
+        return
+    from helpert.guidance import GuidanceError, load_guidance
+
+    try:
+        g = load_guidance(value)
+    except GuidanceError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    ctx.params.update(guidance=g.text, guidance_name=g.name, guidance_sha256=g.sha256)
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option("--model", "model", type=click.Path(dir_okay=False), default=None,
@@ -20,6 +34,8 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all available cores)."),
         click.option("--temperature", type=click.FloatRange(min=0), default=0.7, show_default=True),
         click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
+        click.option("--guidance", default=None, expose_value=False, callback=_guidance, metavar="NAME|PATH",
+                     help="Counselor style appended to the system prompt: reappraisal, empathic, or a YAML path (default: none)."),
     ]
     for deco in reversed(decorators):
         fn = deco(fn)

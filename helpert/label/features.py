@@ -2,9 +2,10 @@
 
 One extractor serves training (``benchmarks/train_labellers.py``, which hands the arrays to scikit-learn)
 and inference (numpy only), so the two can never disagree about what a feature is. A turn becomes named
-features in blocks: ``w`` word 1-2-grams, ``c`` character 2-5-grams inside words, ``f`` word 1-2-grams of
-the first sentence (merged turns are labelled by their first utterance), ``p`` words of the preceding
-client turn (context), ``k`` hand-written cue flags and ``o`` position/length flags. Text blocks are
+features in blocks: ``w`` word 1-2-grams, ``c`` character 2-5-grams inside words, ``p`` words of the preceding
+client turn and ``n`` of the following one (context: a transcript is labelled after the fact, and the
+client's answer tells a question or a goodbye from a statement), ``k`` hand-written cue flags (on the whole turn and on its first sentence: a merged turn is
+labelled by its first utterance) and ``o`` position/length flags. Text blocks are
 sublinear TF-IDF, L2-normalised per block; flag blocks are binary.
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
-TFIDF_BLOCKS = ("w", "c", "f", "p")
+TFIDF_BLOCKS = ("w", "c", "p", "n")
 FLAG_BLOCKS = ("k", "o")
 BLOCKS = TFIDF_BLOCKS + FLAG_BLOCKS
 
@@ -69,12 +70,13 @@ _CUE_RES = [(name, re.compile(pattern)) for name, pattern in CUES.items()]
 class Unit:
     """One counselor turn to classify: its text, the client turn before it and where it sits.
 
-    ``rel`` is the turn's position in the session (0 = start, 1 = end); ``None`` where the data has no
+    ``prev``/``next`` are the client turns before and after it ("" where there is none); ``rel`` is the turn's position in the session (0 = start, 1 = end); ``None`` where the data has no
     session (EPITOME's single Reddit replies), which switches the position flags off.
     """
 
     text: str
     prev: str = ""
+    next: str = ""
     rel: float | None = None
     first: bool = False
     last: bool = False
@@ -107,25 +109,21 @@ def _ngrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def _char_ngrams(tokens: list[str]) -> list[str]:
-    out: list[str] = []
-    for tok in tokens:
-        padded = f" {tok} "
-        n_chars = len(padded)
-        for n in range(2, 6):
-            out.extend(padded[i : i + n] for i in range(n_chars - n + 1))
-    return out
+def _char_ngrams(token: str) -> list[str]:
+    padded = f" {token} "
+    n_chars = len(padded)
+    return [padded[i : i + n] for n in range(2, 6) for i in range(n_chars - n + 1)]
 
 
-def unit_features(unit: Unit) -> dict[str, list[str]]:
-    """Named features of one unit, per block (repeats count as term frequency)."""
+def unit_tokens(unit: Unit) -> dict[str, list[str]]:
+    """The raw material of each block: word tokens (``w``, ``p``, ``n``) and flag names (``k``, ``o``).
+    ``c`` is derived from the ``w`` tokens and n-grams are added by :func:`expand`."""
     text = normalise(unit.text)
     toks = words(text)
     first = sentences(text)[0]
     flags = cue_flags(text) + [f"first_{name}" for name in cue_flags(first)]
     n_words = len(toks)
-    length = "len_short" if n_words <= 6 else "len_mid" if n_words <= 20 else "len_long"
-    pos = [length]
+    pos = ["len_short" if n_words <= 6 else "len_mid" if n_words <= 20 else "len_long"]
     if unit.rel is not None:
         pos.append(f"rel_{min(int(unit.rel * 5), 4)}")
         if unit.first:
@@ -133,81 +131,109 @@ def unit_features(unit: Unit) -> dict[str, list[str]]:
         if unit.last:
             pos.append("last_turn")
     return {
-        "w": _ngrams(toks),
-        "c": _char_ngrams(toks),
-        "f": _ngrams(words(first)),
+        "w": toks,
         "p": words(normalise(unit.prev)) if unit.prev else [],
+        "n": words(normalise(unit.next)) if unit.next else [],
         "k": flags,
         "o": pos,
     }
+
+
+def expand(tokens: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Feature names per block (repeats count as term frequency): the definition of every feature."""
+    return {
+        "w": _ngrams(tokens["w"]),
+        "c": [g for t in tokens["w"] for g in _char_ngrams(t)],
+        "p": tokens["p"],
+        "n": tokens["n"],
+        "k": tokens["k"],
+        "o": tokens["o"],
+    }
+
+
+def unit_features(unit: Unit) -> dict[str, list[str]]:
+    """Named features of one unit, per block."""
+    return expand(unit_tokens(unit))
 
 
 def block_of(feature: str) -> str:
     return feature.split(":", 1)[0]
 
 
-def iter_named(feats: dict[str, list[str]]) -> Iterable[str]:
-    """Distinct ``block:feature`` names of one unit (for document frequencies)."""
-    for block, names in feats.items():
-        for name in set(names):
-            yield f"{block}:{name}"
-
-
 class Vectoriser:
     """A frozen vocabulary with IDF weights: maps units to a CSR matrix as plain numpy arrays.
 
     Fitted by :func:`fit_vectoriser` at training time; loaded from the shipped weights at run time.
+    Transforming is the hot path of labelling, so it looks up per-block dictionaries, memoises the
+    character n-gram columns of each word and leaves the arithmetic to numpy; it computes exactly the
+    features that :func:`expand` names.
     """
 
     def __init__(self, vocab: Sequence[str], idf: "np.ndarray") -> None:
         import numpy as np
 
         self.vocab = list(vocab)
-        self.index = {name: i for i, name in enumerate(self.vocab)}
         self.idf = np.asarray(idf, dtype=np.float32)
-        blocks = [block_of(v) for v in self.vocab]
-        self.block_ids = np.array([BLOCKS.index(b) for b in blocks], dtype=np.int8)
+        self.by_block: dict[str, dict[str, int]] = {b: {} for b in BLOCKS}
+        for i, name in enumerate(self.vocab):
+            block, feature = name.split(":", 1)
+            self.by_block[block][feature] = i
+        self.block_ids = np.array([BLOCKS.index(block_of(v)) for v in self.vocab], dtype=np.int64)
+        self.tfidf = np.isin(self.block_ids, [BLOCKS.index(b) for b in TFIDF_BLOCKS])
+        self._char_cols: dict[str, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.vocab)
 
-    def transform(self, units: Sequence[Unit]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
-        """CSR arrays (indptr, indices, data) for ``units``; see the module docstring for the weighting."""
-        return self.transform_features([unit_features(u) for u in units])
+    def _chars(self, token: str) -> list[int]:
+        cols = self._char_cols.get(token)
+        if cols is None:
+            index = self.by_block["c"]
+            cols = [j for g in _char_ngrams(token) if (j := index.get(g)) is not None]
+            self._char_cols[token] = cols
+        return cols
 
-    def transform_features(
-        self, feats: Sequence[dict[str, list[str]]]
+    def _columns(self, tokens: dict[str, list[str]], blocks: Iterable[str]) -> list[int]:
+        cols: list[int] = []
+        get = {b: self.by_block[b].get for b in blocks}
+        for block in blocks:
+            if block == "c":
+                for t in tokens["w"]:
+                    cols.extend(self._chars(t))
+                continue
+            g = get[block]
+            names = _ngrams(tokens[block]) if block == "w" else tokens[block]
+            cols.extend(j for name in names if (j := g(name)) is not None)
+        return cols
+
+    def transform(
+        self, units: Sequence[Unit], blocks: Iterable[str] = BLOCKS
     ) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+        """CSR arrays (indptr, indices, data) for ``units`` (only ``blocks``; the others stay empty).
+
+        Text blocks: (1 + log tf) * idf, L2-normalised within the block; flag blocks: 1.
+        """
         import numpy as np
 
-        index = self.index
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for f in feats:
-            for block in BLOCKS:
-                counts: dict[int, int] = {}
-                for name in f[block]:
-                    j = index.get(f"{block}:{name}")
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
-                if not counts:
-                    continue
-                cols = list(counts)
-                if block in TFIDF_BLOCKS:
-                    vals = [(1.0 + math.log(counts[j])) * float(self.idf[j]) for j in cols]
-                    norm = math.sqrt(sum(v * v for v in vals)) or 1.0
-                    vals = [v / norm for v in vals]
-                else:
-                    vals = [1.0] * len(cols)
-                indices.extend(cols)
-                data.extend(vals)
-            indptr.append(len(indices))
-        return (
-            np.asarray(indptr, dtype=np.int64),
-            np.asarray(indices, dtype=np.int64),
-            np.asarray(data, dtype=np.float32),
-        )
+        blocks = tuple(blocks)
+        rows: list[int] = []
+        cols: list[int] = []
+        for r, u in enumerate(units):
+            c = self._columns(unit_tokens(u), blocks)
+            cols.extend(c)
+            rows.extend([r] * len(c))
+        n_rows, n_cols = len(units), len(self.vocab)
+        key = np.asarray(rows, dtype=np.int64) * n_cols + np.asarray(cols, dtype=np.int64)
+        key, tf = np.unique(key, return_counts=True)  # sorted by row, then column: CSR order
+        row, col = key // n_cols, key % n_cols
+        data = np.where(self.tfidf[col], (1.0 + np.log(tf)) * self.idf[col], 1.0).astype(np.float64)
+        group = row * len(BLOCKS) + self.block_ids[col]
+        sq = np.bincount(group, weights=np.where(self.tfidf[col], data * data, 0.0), minlength=n_rows * len(BLOCKS))
+        norm = np.sqrt(sq[group])
+        data = np.where(self.tfidf[col] & (norm > 0), data / np.where(norm > 0, norm, 1.0), data)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+        return indptr, col, data.astype(np.float32)
 
 
 def fit_vectoriser(
@@ -218,8 +244,10 @@ def fit_vectoriser(
 
     df: dict[str, int] = {}
     for f in feats:
-        for name in iter_named(f):
-            df[name] = df.get(name, 0) + 1
+        for block, names in f.items():
+            for name in set(names):
+                key = f"{block}:{name}"
+                df[key] = df.get(key, 0) + 1
     caps = max_features or {}
     vocab: list[str] = []
     for block in BLOCKS:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from helpert.label.features import Unit, Vectoriser, normalise, sentences
+from helpert.label.features import BLOCKS, Unit, Vectoriser, normalise, sentences
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,16 +51,10 @@ def csr_dot(indptr: "np.ndarray", indices: "np.ndarray", data: "np.ndarray", wei
     if len(indices) == 0:
         return out
     rows = np.repeat(np.arange(n_rows), np.diff(indptr))
-    contrib = weights[indices].astype(np.float32) * data[:, None]
-    np.add.at(out, rows, contrib) if n_rows < 64 else _rowsum(out, rows, contrib)
+    columns = np.ascontiguousarray(weights.T)  # gather one class at a time: no nnz x classes temporary
+    for k in range(columns.shape[0]):
+        out[:, k] = np.bincount(rows, weights=columns[k][indices] * data, minlength=n_rows)
     return out
-
-
-def _rowsum(out: "np.ndarray", rows: "np.ndarray", contrib: "np.ndarray") -> None:
-    import numpy as np
-
-    for k in range(contrib.shape[1]):
-        out[:, k] = np.bincount(rows, weights=contrib[:, k], minlength=out.shape[0])
 
 
 def stack_features(sentence_scores: "np.ndarray", owner: "np.ndarray", n_units: int) -> "np.ndarray":
@@ -83,12 +77,12 @@ def stack_features(sentence_scores: "np.ndarray", owner: "np.ndarray", n_units: 
 
 
 def sentence_units(units: Sequence[Unit]) -> tuple[list[Unit], list[int]]:
-    """Each unit's sentences as units of their own (same context, no position), with their owner index."""
+    """Each unit's sentences as units of their own (no context, no position), with their owner index."""
     out: list[Unit] = []
     owner: list[int] = []
     for i, u in enumerate(units):
         for s in sentences(normalise(u.text)):
-            out.append(Unit(text=s, prev=u.prev))
+            out.append(Unit(text=s))
             owner.append(i)
     return out, owner
 
@@ -114,6 +108,10 @@ class LinearBundle:
         self.models = models
         self.meta = meta or {}
         self.sentence_models = sorted({s for m in models.values() for s in m.stack})
+        # blocks the sentence models read: the sentence pass skips the others (their weights are zero)
+        cols = [c for s in self.sentence_models for c in range(models[s].start, models[s].stop)]
+        used = np.abs(self.W[:, cols]).sum(axis=1) > 0 if cols else np.zeros(len(self.W), dtype=bool)
+        self.sentence_blocks = sorted({BLOCKS[b] for b in np.unique(vectoriser.block_ids[used])}, key=BLOCKS.index)
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_WEIGHTS) -> "LinearBundle":
@@ -150,9 +148,9 @@ class LinearBundle:
         all_scores = csr_dot(*self.vectoriser.transform(units), self.W) + self.b
         if self.sentence_models:
             sents, owner = sentence_units(units)
-            sent_scores = csr_dot(*self.vectoriser.transform(sents), self.W) + self.b
             cols = [self.models[s].start for s in self.sentence_models]
-            stacked = stack_features(sent_scores[:, cols], np.asarray(owner), len(units))
+            sent_scores = csr_dot(*self.vectoriser.transform(sents, self.sentence_blocks), self.W[:, cols]) + self.b[cols]
+            stacked = stack_features(sent_scores, np.asarray(owner), len(units))
             all_scores += stacked @ self.S
         return {n: all_scores[:, m.start : m.stop] for n, m in self.models.items()}
 

@@ -1,38 +1,193 @@
 """Crisis-risk detection on client turns: suicide, self-harm, harm to others, abuse.
 
-A lexicon of phrases rather than a model, on purpose: it must never miss an explicit statement
-(recall first), it must be inspectable by clinicians, and it runs on every client turn for free.
-Negated mentions ("I would never hurt myself") still fire: a counselor should check, not assume.
+A lexicon of phrases rather than a model, on purpose: it must not miss an explicit statement (recall
+first), clinicians must be able to read and extend it, and it runs on every client turn for free.
+Validated on hand-labelled CounselChat and Reddit (EPITOME) posts and hand-written sentences
+(benchmarks/validate_risk.py; figures in benchmarks/README.md). Read those figures before trusting it:
+on posts written in a register it had not been tuned on, it caught only 48-77% of the risk posts.
+It is a floor for the safety path, not a screening instrument.
+
+Refinements that keep false alarms low without giving up recall:
+
+* phrases need a person: "abuse" fires for "he was abusive", not for "substance abuse"; "hurt" fires
+  for "I want to hurt him", not for "I hurt my back" or "hurt her feelings";
+* figures of speech are not listed ("this exam is killing me", "my dad beat me at chess");
+* someone else's completed suicide ("my dad's suicide") is bereavement: it does not fire by itself;
+* a phrase negated in its own clause ("I'm not suicidal", "I would never hurt my kids") does not fire by
+  itself: clients say so to be understood. Any other risk phrase in the turn still fires, and hedged
+  denials ("not really suicidal"), inability ("I just can't kill myself"), effort ("trying not to cut")
+  and recovery statements ("I haven't cut in a year") do fire.
 """
 
 from __future__ import annotations
 
 import re
 
+from helpert.label.lexicon import NEGATOR, clause_window, normalise
+
+_SELF = r"(myself|my self|herself|himself|themselves|themself)"
+_KIN = (r"(wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|ex|spouse|mom|mum|mother|dad|father|stepdad|"
+        r"stepfather|stepmom|stepmother|brother|sister|son|daughter|kids?|children|child|baby|uncle|aunt|cousin|"
+        r"grandfather|grandpa|boss|roommate|teacher|coworker|friend|neighbou?r)")
+_PERSON = rf"(him|her|them|someone|somebody|anyone|people|my (\w+ )?{_KIN})"
+_ABUSER = rf"(he|she|they|my (\w+ )?{_KIN}|(step)?(dad|father|mom|mother))"
+_FILLER = r"( (?!(never|not|\w+n't)\b(?! (stop|quit)))[\w,']+)"  # words between a subject and its verb; no negation but "won't stop"
+_VIOLENCE = (r"(hit|hits|hitting|beat|beats|beating|punch(es|ed|ing)?|slap(s|ped|ping)?|kick(s|ed|ing)?|chok(e|es|ed|ing)|"
+             r"strangl(e|es|ed|ing)|shov(e|es|ed|ing)|push(es|ed|ing)?|stab(s|bed|bing)?|burn(s|ed|t)?|"
+             r"throw(s|ing)? things at|threw things at|injur(e|es|ed|ing))")
+_NOT_FIGURATIVE_DIE = r"(?! (of|from) (embarrassment|shame|laughter|laughing)\b)"
+_NOT_A_RELATIONSHIP = r"(?! (with|between|off|for (him|her|them|us)|relationship|marriage|friendship|engagement|conversation|job)\b)"
+_NOT_A_PLACE = r"(?! (in|with|here|there|at|near)\b)"
+_NOT_EVERYDAY_CUT = (r"(?! (back|down|costs?|staff|jobs|hours|ties|corners|out|off|class|school|carbs|pay|wages|sal\w*|budgets?|prices|"
+                     r"spending|expenses|funding|people|loose)\b)")
+_OUTCOME = r"(?! (away|aside|at|in|to|by|up|out)\b)"  # "pushed her away", "beat me at chess"
+
 RISK_PATTERNS: dict[str, tuple[str, ...]] = {
     "suicide": (
-        r"\bkill(ing)? myself\b", r"\bsuicid(e|al)\b", r"\bend (it all|my life|things)\b", r"\btake my (own )?life\b",
-        r"\b(want|wish|wanted) to die\b", r"\bbetter off (dead|without me)\b", r"\bno (reason|point) (to|in) (live|living|go on|going on)\b",
-        r"\bdon'?t want to (live|be alive|wake up|exist)\b", r"\bnot want to (live|be alive|wake up)\b",
-        r"\b(overdose|hang myself|jump off)\b", r"\bnot be here anymore\b", r"\bdisappear forever\b",
-        r"\bending my life\b", r"\bunalive\b",
+        # naming it
+        r"\b(suicid(e|al)|sucid(e|al)|suicde|suiside)\b(?! (prevention|awareness|hotline|line|helpline))",
+        rf"\bkill(s|ed|ing)? ({_SELF}|yourself|urself)\b", r"\b(kms|kys|unalive)\b", r"(?-i:\bSI\b)",
+        rf"\b(shoot|shooting|stab|stabbing|drown|drowning|poison|poisoning|gas|gassing) {_SELF}\b",
+        r"\b(hang|hanging|hanged|hung) (myself|herself|himself|themselves)\b", r"\bslit (my|her|his) wrists?\b",
+        r"\b(end|ending|ended|take|taking|took) (it all|my (own )?life|her (own )?life|his (own )?life)\b",
+        # wanting to die or not to exist
+        r"\bwants to die\b", r"\b(want|wanna|wanted|wanting|wish|wishing|wished|hope|hoping|ready|deserve|like|long|longing|rather|prefer)\b"
+        rf"( to)*( \w+){{0,3}}? (to )?(die|be dead|not (be alive|exist|be here)|stop existing|cease to exist)\b{_NOT_FIGURATIVE_DIE}",
+        r"\bwish(ed)? (that )?I (was|were|had been) dead\b", r"\bhope (I'?m|I am|I'?ll be|I will be|to be) dead\b",
+        r"\bdie in my sleep\b", r"\bcan'?t (even )?die\b", r"\b(please|someone|somebody|just) (please )?kill me\b",
+        r"\b(do not|don'?t|doesn'?t|not|no longer) want(s)? to (live|be alive|exist|wake up|be here any ?more)\b",
+        r"\b(don'?t|do not) (even )?(like|enjoy|want) (living|being alive|existing)\b",
+        rf"\b(hate|hated|hating) (existing|being alive|living|my existence)\b{_NOT_A_PLACE}",
+        r"\bover (existing|living|being alive)\b", r"\b(tired|sick) of (living|being alive|life)\b",
+        r"(\bnever|\bnot|n'?t) (to )?wake up\b", r"\b(stop|quit) waking up\b", r"\bcare (if|whether) I live or die\b",
+        r"\bdisappear (forever|for good|permanently)\b", r"\b(wished|wish|hope|hoped) for an accident\b",
+        r"\bdeath (would be|will be|is|as) (a |the )?(relief|release|escape|mercy)\b",
+        r"\b(think|thinking|thought|thoughts) (a lot )?(about|of) (death|dying|being dead)\b", r"\bobsessed with (death|dying)\b",
+        # ending it
+        r"\b(I'?ll|I will|'ll|will|gonna|going to|want to|wanna|wanted to|wish to|wish I could|courage to|guts to|consider|"
+        r"considering|thinking (about|of)|think about|plan\w* (to|on)|ready to|until I( just)?|just|like to|keep\w* me from|"
+        rf"stop\w* me from) end(ing)? (it|it all|everything|this|my life)\b{_NOT_A_RELATIONSHIP}",
+        r"\bwant(s|ed)? (it|it all|everything|my life) to (end|be over|stop)\b", r"\bfor it (all )?to be over\b",
+        # no reason to live
+        r"\b(no|any) (reason|point)s? (left )?(to|in|of) (live|living|life|go on|going on|being alive|being here)\b",
+        r"\bpoint (of|in) (living|being alive|going on)\b", r"\b(not|isn'?t) worth living\b",
+        r"\b(is|isn'?t) (life|living|it) (even |really )?worth (it|living)\b", r"\b(no|lost (my|the)) (will|desire|wish) to live\b",
+        r"\b(nothing|not (have )?anything|don'?t have (anything|what)|no one|nobody) (left )?to live for\b",
+        rf"\bwhy (am|should|do|must|would) I (\w+ ){{0,2}}(alive|be alive|stay alive|live|living|exist|existing|born)\b{_NOT_A_PLACE}",
+        rf"\bwhy (do I |should I |would I |even |bother |do I even |should I even )*(live|keep living|stay alive|go on)\b{_NOT_A_PLACE}",
+        r"\bwhy am I still (here|alive)\b", r"\bwhy was I (\w+ )?born\b",
+        r"\bwish(ed)? (I )?(was|were|had|would)( not|n'?t)( have)? (been )?born\b",
+        r"\b(should ?n'?t|should not|don'?t deserve to) be (here|alive)\b", r"\b(don'?t |do not )?deserve to (exist|live|be alive)\b",
+        r"\bcontinue to exist\b", r"\bbetter off (dead|without me)\b",
+        r"\b(reason|thing) (\w+ ){0,4}(I'?m|I am) (not dead|still (here|alive))\b",
+        # plans and means
+        r"\b(I|I'?ve|I'?d|I'?ll|tried to|try to|attempted to|want to|wanted to|going to|thought about|thinking about|took an?) "
+        r"(\w+ )?overdos\w*",
+        r"\b(pills|tablets) (saved|stockpiled|hoarded)|\b(saved|saving|stockpil\w*|hoard\w*) (up )?(my |some )?(\w+ )?"
+        r"(pills|tablets|meds|medication)\b",
+        r"\b(rest of|extra|spare|stash of|hidden|saved (up )?(a lot of )?) (my |the |them |those )?(pills|meds|tablets)\b",
+        r"\b(take|took|taking|swallow\w*) (\d+|a (lot|bunch|handful)|all|the whole|an entire)( of)? (my |the |these |those )?"
+        r"(\w+ ){0,2}\(?(pills|tablets|meds|capsules)\b",
+        r"\b(painless|quick|easy|easiest|fastest|best) ways? (to|of) (die|dying|kill|commit|end)\b",
+        r"\bjump (off|in front of)\b", r"\bin front of a (train|car|bus|truck)\b", r"\b(got|have|bought|own|buy|get|getting) a (gun|rope|noose)\b",
+        r"\b(goodbye|suicide) (letters?|notes?)\b", r"\bmy (suicide )?notes? (is |are )?(written|ready|done)\b",
+        r"\b(I'?ll|I will) be gone (by|before|tomorrow|tonight|soon)\b",
     ),
     "self_harm": (
-        r"\b(cut|cutting|burn|burning|hurt|hurting|harm|harming) myself\b", r"\bself[- ]?harm", r"\bself[- ]?injur",
-        r"\bstarv(e|ing) myself\b", r"\bpunish myself\b",
+        r"\b(cut|cuts|cutting|burn|burns|burning|burned|hurt|hurts|hurting|harm|harms|harming|scratch\w*|hit|hitting|"
+        rf"punish\w*|starv\w*|injur\w*) {_SELF}\b",
+        r"\bself[- ]?(harm|injur|mutilat)\w*", r"\bself[- ]destructive\b", rf"\bthings to {_SELF}",
+        rf"\b(urge|urges|want|wanted|wanting|wanna|need|needed|started|start|stop|stopped|quit) (to )?cut(ting)?\b{_NOT_EVERYDAY_CUT}",
+        r"\b(decide|decided|decides|whenever I|when I|I) (to )?cut\b"
+        r"(?! (my|her|his|the|a|an|them|him|her|it|back|down|off|out|class|school|ties|corners|in|through|across|and)\b)",
+        r"\bcutting again\b", r"\b(been|keep|kept) cutting\b(?! (back|down|out|off|class|school|carbs|corners|ties)\b)",
+        r"\bused to cut\b(?! (my|her|his) hair| (it|back|down|class|school))",
+        r"\b(streak|months?|weeks?|days?|years?) (of )?(no|without) (cutting|self[- ]?harm\w*)\b",
+        r"\b(clean|free) (from|of) (cutting|self[- ]?harm\w*)\b",
+        r"\bcut(s|ting)? (my|her|his) (arms?|wrists?|legs?|thighs?|skin|stomach|body)\b",
+        r"\b(knife|blade|razor) (into|in|to|on|across) my (skin|arms?|wrists?|legs?|thighs?)\b",
+        r"\b(bit|bite|biting|scratch\w*|punch\w*|pinch\w*|hit|hitting|burn\w*) my (own )?"
+        r"(arms?|wrists?|legs?|thighs?|face|skin|fingers?|stomach)\b",
+        r"\b(bang\w*|hit\w*) (my|her|his) (own )?(head|face)\b", r"\bhead (against|into) (the|a) wall\b",
+        r"\buntil (it|I|they|she|he) bleeds?\b",
+        # purging and starving
+        r"\b(purg(e|es|ed|ing)|bulimi\w*|anorexi\w*)\b", r"\b(make|made|making|trying to|try to) (myself )?(throw up|vomit)\b",
+        r"\bon purpose\b.{0,30}\beat|\beat\w*\b.{0,40}\bon purpose\b",
     ),
     "harm_to_others": (
-        r"\b(kill|hurt|harm|stab|shoot|beat) (him|her|them|someone|somebody|my (wife|husband|boss|partner|mom|dad|mother|father))\b",
-        r"\bmake (him|her|them) pay\b", r"\bget a gun\b",
+        rf"\b(kill|killing|murder\w*|stab|stabbing|shoot|shooting|strangle|strangling) {_PERSON}\b",
+        rf"\b(want|wanted|going|urge|urges|tempted|afraid I('ll| will| might)|scared I('ll| will| might)|might|could) (to )?"
+        rf"(physically )?(hurt|harm|kill|attack|hit|punch|beat|strangle|stab|shoot|choke) {_PERSON}\b(?! ?'?s? feelings)",
+        r"\b(thoughts?|thinking|fantas\w+|picturing|imagining|dreams?) (of|about )?(killing|hurting|harming|attacking) ",
+        r"\b(violent|homicidal) (thoughts|urges|fantasies|impulses)\b", r"\bhomicidal\b",
+        r"\bI (get|become|can be|was|am|'m) (\w+ )?violent\b", rf"\bI('ve| have)?( \w+){{0,3}} {_VIOLENCE} {_PERSON}\b{_OUTCOME}",
+        r"\bmake (him|her|them) (pay|suffer)\b", r"\b(get|buy|bring|bringing|take|taking) a (gun|knife|weapon)\b",
+        r"\b(lash|lashing|lashed) out (physically|at (him|her|them|my))",
     ),
     "abuse": (
-        r"\b(hits|hit|beats|beat|chokes|choked|kicks|kicked|slaps|slapped) me\b", r"\b(sexually )?abus(e|ed|ing|es)\b",
-        r"\braped?\b", r"\bmolest", r"\bafraid (to go|of going) home\b", r"\bthreaten(s|ed)? to (kill|hurt) me\b",
+        r"\babusive\b", r"\babuser\b", r"\b(was|were|been|being|got|get|is|am) abused\b",
+        r"\b(sexual|sexually|physical|physically|emotional|emotionally|verbal|verbally|child|domestic|mental|mentally|"
+        r"psychological) abus\w*",
+        r"\babused (\w+ )?(child|children|kids?|daughter|son|wife|woman|women|spouse|partner)\b",
+        r"\babus(e|es|ed|ing) (me|us|her|him|them|my (\w+ )?(kids?|children|son|daughter|sister|brother|mom|mother))\b"
+        r"(?! (\w+ )?(prescription|medication|meds|pills|drugs|alcohol|substances?|power|position|trust)\b)",
+        r"\babuse (from|by)\b", r"\b(history|victim|survivor)s? of (\w+ )?abuse\b",
+        r"\babuse (as a (child|kid|teen\w*)|growing up|in (my|the|our) (childhood|past|family|home|marriage|relationship))\b",
+        r"\b(suffered|endured|experienced|went through|survived|witnessed) (\w+ )?abuse\b",
+        # violence
+        r"\bdomestic violence\b", r"\bviolence (at|in) (home|the house|my (home|house|family|relationship|marriage))\b",
+        rf"\b{_ABUSER}('s| is| was| gets| got| can be| becomes| became) (\w+ )?violent\b",
+        r"\bviolent (outbursts?|behaviou?r|temper|rages?|episodes?)\b", r"\b(hit|hitting|hits) each other\b",
+        rf"\b{_ABUSER}{_FILLER}{{0,4}} {_VIOLENCE} (me|us)\b{_OUTCOME}", rf"\b{_VIOLENCE} (my|his|her|their) (\w+ )?{_KIN}\b{_OUTCOME}",
+        r"\b(get|gets|getting|got|be|being|been) (hit|beaten|slapped|punched|choked)\b(?! (by (a|the) (car|bus|truck|ball)|up)\b)",
+        r"\b(hurts?|hurt|hurting) me physically\b", r"\bphysically (hurt|hurts|hurting|harmed|attacked) me\b",
+        r"\b(put|puts|putting) (his|her|their) hands on (me|her|him|my)\b",
+        r"\b(push|pushed|pushes|shove|shoved|shoves) me (down|into|against|off|to the (ground|floor))\b",
+        r"\block(s|ed)? me (in|up)\b", r"\b(afraid|scared|terrified) (to go|of going) home\b",
+        # threats and stalking
+        r"\bthreaten(s|ed|ing)? (me|to (kill|hurt|harm|beat))\b", r"\b(said|says|told me) (he|she|they)('d| would| will|'ll) (hurt|kill|beat) me\b",
+        r"\b(hurt|kill|beat) me if I (ever )?(leave|left|tell|told)\b", r"\bstalk(s|ed|ing)? (me|her|him)\b", r"\bstalker\b",
+        r"\brestraining order\b",
+        # sexual violence
+        r"\braped\b", r"\b(date|gang) rape\b", r"\brapist\b", r"\b(my|his|her) rape\b", r"\brape (me|her|him)\b", r"\bmolest\w*",
+        r"\bincest\b", r"\b(sexual(ly)? )?assault(ed)? (me|her|him)\b", r"\bsexual(ly)? assault\w*", r"\b(was|been|got) assaulted\b",
+        r"\bforc(e|es|ed|ing) me to (have sex|do)\b",
+        r"\b(touch|touched|touches|touching) me (inappropriately|sexually|there|down there|while I (was |am |'m )?(asleep|sleeping))\b",
+        r"\b(comes?|came|coming|sneaks?|snuck) into my (room|bed) at night\b",
     ),
 }
+RISK_KINDS: tuple[str, ...] = tuple(RISK_PATTERNS)
 _COMPILED = {kind: [re.compile(p, re.IGNORECASE) for p in pats] for kind, pats in RISK_PATTERNS.items()}
+
+# A phrase negated in its own clause does not fire, except where the negation is not a denial.
+# "can't" is not a negator (lexicon.NEGATOR): "I just can't kill myself" tells of the wish.
+_HEDGE = re.compile(r"\b(not|never) (really|exactly|quite|actively|sure|necessarily|always)\b", re.IGNORECASE)
+_UNSTOPPED = re.compile(r"\b(not|never|\w+n't) (stop|stops|quit|end)\b", re.IGNORECASE)  # "won't stop hitting me"
+_EFFORT = re.compile(r"\bnot to$", re.IGNORECASE)  # "all I have not to kill myself"
+# Someone else's completed suicide is bereavement, not a crisis statement (their attempt still fires).
+_BEREAVED = re.compile(r"((committed|died by|death by|(lost|loss of) (\w+ ){0,3}to|'s|s'|after (his|her|their)) suicide|"
+                       r"\b(he|she|they|\w+ \w+) killed (himself|herself|themselves))$", re.IGNORECASE)
+
+
+def _negated(text: str, start: int) -> bool:
+    window = clause_window(text, start)
+    if _EFFORT.search(window) or _HEDGE.search(window) or _UNSTOPPED.search(window):
+        return False
+    return bool(NEGATOR.search(window))
+
+
+def _bereaved(text: str, start: int, end: int) -> bool:
+    return bool(_BEREAVED.search(text[max(0, start - 40):end])) and not text[end:end + 10].lstrip().startswith("attempt")
+
+
+def risk_matches(text: str) -> list[tuple[str, str]]:
+    """(kind, matched phrase) for every risk phrase in ``text`` that is neither negated nor bereavement."""
+    text = normalise(text)
+    return [(kind, m.group(0)) for kind, pats in _COMPILED.items() for p in pats for m in p.finditer(text)
+            if not _negated(text, m.start()) and not _bereaved(text, m.start(), m.end())]
 
 
 def detect_risk(text: str) -> list[str]:
-    """The kinds of risk a client turn mentions (empty when none)."""
-    return [kind for kind, pats in _COMPILED.items() if any(p.search(text) for p in pats)]
+    """The kinds of risk a client turn mentions (empty when none), in RISK_KINDS order."""
+    kinds = {kind for kind, _ in risk_matches(text)}
+    return [k for k in RISK_KINDS if k in kinds]

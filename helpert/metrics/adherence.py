@@ -30,6 +30,17 @@ def coverage(session: Session, protocol: Protocol) -> float | None:
     return sum(p in visited for p in protocol.required) / len(protocol.required)
 
 
+def timely_coverage(session: Session, protocol: Protocol) -> float | None:
+    """Share of required phases with at least one scored turn that is not a premature action turn:
+    jumping to an action phase before exploring does not count as having done that phase."""
+    turns = scored_turns(session)
+    if not turns or not protocol.required:
+        return None
+    flags = explored_flags(turns, protocol) or [True] * len(turns)
+    visited = {phase(t) for t, explored in zip(turns, flags) if explored or not is_action_turn(t, protocol)}
+    return sum(p in visited for p in protocol.required) / len(protocol.required)
+
+
 def allowed_transitions(session: Session, protocol: Protocol) -> float | None:
     """Share of consecutive on-protocol phase pairs that the protocol allows (staying is allowed)."""
     pairs = transitions(session)
@@ -83,6 +94,7 @@ def premature_action(session: Session, protocol: Protocol) -> float | None:
 def measure(session: Session, protocol: Protocol) -> dict[str, float | None]:
     out: dict[str, float | None] = {
         "adherence.coverage": coverage(session, protocol),
+        "adherence.timely_coverage": timely_coverage(session, protocol),
         "adherence.transitions": allowed_transitions(session, protocol),
         "adherence.order": order_agreement(session, protocol),
         "adherence.premature_action": premature_action(session, protocol),

@@ -11,6 +11,8 @@ from helpert.metrics import adherence
 from helpert.metrics.common import (
     action_phases,
     behaviour,
+    explored_flags,
+    is_action_turn,
     is_backward_jump,
     on_protocol_phases,
     phase,
@@ -27,7 +29,7 @@ CLOSING_TURNS = 1  # nor is a goodbye in the last one
 # Weights of the drift score's parts; each part is in [0, 1] with 1 = most drift.
 WEIGHTS = {
     "off_protocol_share": 0.30,     # talking rather than doing
-    "missing_required": 0.20,       # 1 - adherence.coverage
+    "missing_required": 0.20,       # 1 - adherence.timely_coverage
     "premature_action": 0.20,       # advice before the problem was explored
     "disallowed_transitions": 0.15,  # 1 - adherence.transitions
     "edit_distance": 0.15,          # global shape vs the canonical path
@@ -35,9 +37,14 @@ WEIGHTS = {
 
 
 def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
-    """Per scored counselor turn, which kind of off-protocol talk it is (each may be several)."""
+    """Per scored counselor turn, which kind of off-protocol talk it is (each may be several).
+
+    Unstructured advice is a suggestion outside an action phase, or any action turn (advice-type
+    behaviour or action phase) before the problem was explored: the protocol does not reach action
+    before exploration, so an action phase label does not make such a turn structured."""
     turns = scored_turns(session)
     actions = action_phases(protocol)
+    explored = explored_flags(turns, protocol) or [True] * len(turns)
     n = len(turns)
     flags = []
     for i, t in enumerate(turns):
@@ -46,7 +53,8 @@ def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
         f = {
             "small_talk": greeting and not ritual,
             "self_disclosure": behaviour(t) == "self_disclosure",
-            "unstructured_advice": behaviour(t) == "suggestion" and phase(t) not in actions,
+            "unstructured_advice": (behaviour(t) == "suggestion" and phase(t) not in actions)
+            or (is_action_turn(t, protocol) and not explored[i]),
             "off_phase": phase(t) == OFF_PROTOCOL and not ritual,
         }
         f["any"] = any(f.values())
@@ -118,7 +126,7 @@ def score(parts: dict[str, float | None]) -> float | None:
 
 
 def score_parts(session: Session, protocol: Protocol, flags: list[dict[str, bool]]) -> dict[str, float | None]:
-    cov = adherence.coverage(session, protocol)
+    cov = adherence.timely_coverage(session, protocol)
     allowed = adherence.allowed_transitions(session, protocol)
     return {
         "off_protocol_share": share(flags, "any"),

@@ -7,8 +7,6 @@ protocol is also a jump back in hue; neighbouring phases alternate light and dar
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,20 +84,11 @@ def save_figure(fig: "Figure", path: Path, dpi: int = 120) -> Path:
     The format comes from the suffix; a fixed SVG id salt keeps SVG output byte-identical across runs."""
     from matplotlib import rc_context
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh, rc_context({"svg.hashsalt": "helpert"}):
-            fig.savefig(fh, format=fmt, dpi=dpi, metadata=_stable_metadata(fmt))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from helpert.runs import atomic_write
+
+    fmt = Path(path).suffix.lstrip(".").lower()
+    with rc_context({"svg.hashsalt": "helpert"}):
+        return atomic_write(Path(path), lambda fh: fig.savefig(fh, format=fmt, dpi=dpi, metadata=_stable_metadata(fmt)))
 
 
 def figure_png(fig: "Figure", dpi: int = 110) -> bytes:

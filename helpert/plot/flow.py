@@ -81,10 +81,16 @@ def flow_layout(protocol: Protocol, extra: list[str] | tuple[str, ...] = ()) -> 
     for p in sorted(protocol.by_id, key=protocol.position.__getitem__):
         pos.setdefault(p, (float(protocol.position[p]) - len(path) + 0.5, OFF_PATH_ROW))
     mid = (len(path) - 1) / 2
+    half_gap = min(1.5, max(0.5, (len(path) - 1) / 4))  # under the middle of the path, short or long
     bottom = [OFF_PROTOCOL, SAFETY] + [n for n in extra if n not in pos and n not in (OFF_PROTOCOL, SAFETY)]
     for i, n in enumerate(bottom):
-        pos[n] = (mid - 1.5 + 3.0 * i, BOTTOM_ROW)
+        pos[n] = (mid - half_gap + 2 * half_gap * i, BOTTOM_ROW)
     return pos
+
+
+def panel_width(protocol: Protocol) -> float:
+    """Inches: about one per phase on the canonical path, between 7 and 12."""
+    return min(12.0, max(7.0, 0.95 * len(protocol.canonical_path) + 2))
 
 
 def node_size(turns: int) -> float:
@@ -92,14 +98,16 @@ def node_size(turns: int) -> float:
     return min(2400.0, 260.0 + 190.0 * turns)
 
 
-def _edge_rad(pos: dict[str, tuple[float, float]], u: str, v: str) -> float:
+def _edge_rad(pos: dict[str, tuple[float, float]], u: str, v: str, inch_per_unit: float) -> float:
     """Negative arc3 radius: rightward edges bulge up, leftward ones down, so a pair of opposite
-    moves never overlaps; long jumps bulge less so they stay inside the panel, and edges to the
-    bottom row stay nearly straight so they are not mistaken for moves along the backbone."""
+    moves never overlaps. The bulge is set in inches (longer jumps bulge more, up to 0.8 in), so arcs
+    look alike whether the protocol has 3 phases or 11; edges to the bottom row stay nearly straight
+    so they are not mistaken for moves along the backbone."""
     if pos[u][1] != pos[v][1]:
-        return -0.15  # between rows: nearly straight
+        return -0.15
     span = abs(pos[v][0] - pos[u][0])
-    return -0.35 if span <= 1 else -max(0.12, 0.55 / span**0.5)
+    bulge = min(0.8, 0.15 + 0.07 * span)
+    return -2 * bulge / max(span * inch_per_unit, 1e-6)
 
 
 def draw_flow(session: Session, protocol: Protocol, ax: "Axes | None" = None, title: str | None = None,
@@ -111,7 +119,7 @@ def draw_flow(session: Session, protocol: Protocol, ax: "Axes | None" = None, ti
     g = flow_graph(session, protocol)
     pos = pos or flow_layout(protocol, list(g.nodes))
     if ax is None:
-        fig = new_figure(12, 4.2)
+        fig = new_figure(panel_width(protocol), 4.2)
         ax = fig.add_subplot()
     colours = phase_colours(protocol)
     path = protocol.canonical_path
@@ -132,12 +140,17 @@ def draw_flow(session: Session, protocol: Protocol, ax: "Axes | None" = None, ti
         for n in nodes:
             ax.text(*pos[n], str(g.nodes[n]["turns"]), ha="center", va="center", fontsize=8, fontweight="bold",
                     color=text_colour(colours.get(n, "#ffffff")), zorder=4, gid=f"count:{n}")
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.9, max(max(ys), 0) + 1.6)
+    inch_per_unit = ax.figure.get_figwidth() * 0.92 / (max(xs) - min(xs) + 1.4)
     for u, v, data in g.edges(data=True):
         colour, style, _ = EDGE_STYLE[data["kind"]]
         arrows = nx.draw_networkx_edges(
             g, pos, edgelist=[(u, v)], nodelist=nodes, node_size=sizes, ax=ax, arrows=True, arrowstyle="-|>",
             arrowsize=12, width=1.2 + 1.3 * (data["weight"] - 1), edge_color=colour, style=style,
-            connectionstyle=f"arc3,rad={_edge_rad(pos, u, v)}", min_source_margin=2, min_target_margin=2,
+            connectionstyle=f"arc3,rad={_edge_rad(pos, u, v, inch_per_unit)}", min_source_margin=2, min_target_margin=2,
         )
         for patch in arrows:
             patch.set_gid(f"edge:{u}->{v}")
@@ -152,13 +165,10 @@ def draw_flow(session: Session, protocol: Protocol, ax: "Axes | None" = None, ti
                     zorder=5, gid=f"label:{n}")
     start = g.graph.get("start")
     if start is not None:
-        ax.annotate("start", pos[start], xytext=(0, 16), textcoords="offset points", ha="center", va="bottom",
+        ax.annotate("start", pos[start], xytext=(0, node_size(g.nodes[start]["turns"]) ** 0.5 / 2 + 3),
+                    textcoords="offset points", ha="center", va="bottom",
                     fontsize=7, color="#333333", zorder=5, gid="flow-start")
 
-    xs = [x for x, _ in pos.values()]
-    ys = [y for _, y in pos.values()]
-    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
-    ax.set_ylim(min(ys) - 0.9, max(max(ys), 0) + 1.6)
     ax.set_axis_off()
     turns = sum(g.nodes[n]["turns"] for n in g)
     changes = sum(d["weight"] for *_, d in g.edges(data=True))
@@ -184,10 +194,11 @@ def draw_flow_pair(original: Session, reconstruction: Session, protocol: Protoco
     """Peer above, LLM below, on one layout (same node positions), so the two paths compare at a glance."""
     nodes = list(flow_graph(original, protocol)) + list(flow_graph(reconstruction, protocol))
     pos = flow_layout(protocol, nodes)
-    fig = new_figure(12, 7.6)
+    fig = new_figure(panel_width(protocol), 7.6)
     axes = fig.subplots(2, 1, sharex=True, sharey=True)
     for ax, session, title in zip(axes, (original, reconstruction), titles):
         draw_flow(session, protocol, ax=ax, title=title, pos=pos)
-    fig.legend(handles=flow_legend_handles(), loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    fig.legend(handles=flow_legend_handles(), loc="outside lower center", ncol=3 if fig.get_figwidth() >= 10 else 2,
+               fontsize=8, frameon=False)
     fig.suptitle(f"{original.dialogue_id}: phase flow ({protocol.name})", fontsize=11)
     return fig

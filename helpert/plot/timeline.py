@@ -26,6 +26,7 @@ FLAG_NAMES = {
 }
 DRIFT_MARKER_COLOUR = "#d62728"
 UNLABELLED = "#ffffff"
+ROW_GAP = 0.5  # room between rows for the drift markers
 
 
 def drift_reasons(session: Session, protocol: Protocol) -> dict[int, list[str]]:
@@ -70,9 +71,9 @@ def draw_timeline(original: Session, reconstruction: Session, protocol: Protocol
     fig = new_figure(max(9.0, 3.0 + 0.34 * n), 2.2 + 0.75 * len(rows))
     ax = fig.add_subplot()
     ys, names = [], []
-    y = 0.0
+    top = 0.0  # upper edge of the next row
     for name, session, key, height in rows:
-        y -= 0.5 + height / 2 if ys else 0
+        y = top - height / 2
         cells = counselor_slots(session)
         values = [t.labels.get(key) if isinstance(t.labels.get(key), str) else None for _, t in cells]
         bars = ax.barh([y] * len(cells), [0.94] * len(cells), left=[k - 0.47 for k, _ in cells], height=height,
@@ -87,10 +88,10 @@ def draw_timeline(original: Session, reconstruction: Session, protocol: Protocol
                        zorder=4, clip_on=False, gid=f"drift:{name}")
         ys.append(y)
         names.append(name)
-        y -= height / 2
+        top = y - height / 2 - ROW_GAP
 
     ax.set_yticks(ys, names)
-    ax.set_ylim(y - 0.35, 0.75)
+    ax.set_ylim(top + ROW_GAP - 0.35, 0.3)
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_xticks(range(n))
     ax.tick_params(axis="x", labelsize=7)

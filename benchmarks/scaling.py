@@ -1,0 +1,57 @@
+"""Targets: replay time grows linearly with turns (the curve, with a linear fit), and
+`helpert batch --workers 2` on 2 cores is faster than 1 worker on the same sessions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, long_session, report  # noqa: E402
+
+
+def main() -> None:
+    import numpy as np
+
+    from helpert.llm import load_backend
+    from helpert.protocol import load_protocol
+    from helpert.replay import replay_session
+
+    session = long_session(30)
+    proto = load_protocol("cbt_session")
+    backend = load_backend(None, n_ctx=8192)
+    curve = []
+    for turns in (5, 10, 15, 20, 25, 30):
+        backend.reset()
+        t0 = time.perf_counter()
+        res = replay_session(session, chat=backend.chat, protocol=proto, seed=0, max_tokens=96, n_ctx=8192,
+                             count_tokens=backend.count_tokens, max_turns=turns)
+        curve.append({"turns": turns, "seconds": round(time.perf_counter() - t0, 2), "tokens": res.generated_tokens})
+        print(curve[-1], flush=True)
+    x = np.array([c["turns"] for c in curve], float)
+    y = np.array([c["seconds"] for c in curve], float)
+    slope, icept = np.polyfit(x, y, 1)
+    r2 = 1 - ((y - (slope * x + icept)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    quad = np.polyfit(x, y, 2)[0]
+    del backend
+    walls = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "helpert", "batch", str(REPO / "sessions"), "--out", tmp,
+                            "--max-turns", "6", "--workers", str(workers)], check=False, capture_output=True)
+            walls[workers] = round(time.perf_counter() - t0, 1)
+        print(f"workers={workers}: {walls[workers]} s", flush=True)
+    report("scaling", {
+        "session": session.dialogue_id, "curve": curve, "seconds_per_turn": round(slope, 3), "intercept_s": round(icept, 2),
+        "linear_r2": round(r2, 4), "quadratic_coefficient": round(quad, 5),
+        "batch_wall_s": walls, "workers2_speedup": round(walls[1] / walls[2], 2),
+        "met": r2 > 0.98 and walls[2] < walls[1],
+    })
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Does the crisis-risk detector (helpert/label/risk.py) catch what a counselor must not miss, and how
+often does it interrupt a session for nothing?
+
+Evaluation set: ``tests/data/risk_labels.jsonl``, labels written by hand for helpert:
+
+* **CounselChat** (``../shared/data/counselchat/20200325_counsel_chat.csv``, MIT): every distinct
+  client question (title + text; 833), labelled risk / no-risk with its kinds by reading each post.
+  The file holds only the question's key and the labels; the text is read from ../shared. Halves are
+  fixed by a hash of the key: ``dev`` (used while improving the lexicon) and ``heldout`` (labelled
+  after the lexicon was frozen, scored once). The labelling rule is in benchmarks/README.md.
+* **Hand-written** sentences (48): explicit and veiled statements of each kind and hard negatives
+  (figures of speech, negated mentions, everyday uses of the trigger words).
+
+Recall = share of risk items on which the detector fires (any kind: any firing sends the turn to the
+safety node); recall per gold kind likewise; ``kind recall`` also requires the right kind among those
+fired. FPR = share of no-risk items on which it fires. Reproduce::
+
+    .venv/bin/python benchmarks/validate_risk.py --readme benchmarks/README.md
+    .venv/bin/python benchmarks/validate_risk.py --errors dev      # the misses and false alarms of a half
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from helpert.label.risk import RISK_KINDS, detect_risk  # noqa: E402
+
+LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
+SHARED = REPO.parent / "shared" / "data"
+COUNSELCHAT = SHARED / "counselchat" / "20200325_counsel_chat.csv"
+EPITOME = SHARED / "epitome"
+SECTION = "validate_risk"
+
+
+def question_key(question_id: Any, text: str) -> str:
+    """A CounselChat question's key: its id plus a hash of its text (some ids carry two questions)."""
+    return f"{question_id}-{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+
+
+def half_of(key: str) -> str:
+    return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2 == 0 else "heldout"
+
+
+def counselchat_posts(path: Path = COUNSELCHAT) -> dict[str, str]:
+    """key -> the client's post (title, then text, whitespace collapsed)."""
+    import pandas as pd
+
+    df = pd.read_csv(path).drop_duplicates(["questionID", "questionText"])
+    return {question_key(r.questionID, r.questionText): " ".join(str(r.questionTitle).split()) + "\n" + " ".join(r.questionText.split())
+            for r in df.itertuples()}
+
+
+def epitome_posts(folder: Path = EPITOME) -> dict[str, str]:
+    """sp_id -> the seeker's Reddit post (first text of each id over the three EPITOME files)."""
+    import pandas as pd
+
+    df = pd.concat([pd.read_csv(f)[["sp_id", "seeker_post"]] for f in sorted(folder.glob("*.csv"))])
+    return {r.sp_id: " ".join(str(r.seeker_post).split()) for r in df.drop_duplicates("sp_id").itertuples()}
+
+
+def shared_posts() -> dict[str, dict[str, str]]:
+    """Texts of the shared datasets that are present, by label source."""
+    found = {}
+    if COUNSELCHAT.is_file():
+        found["counselchat"] = counselchat_posts()
+    if EPITOME.is_dir():
+        found["epitome"] = epitome_posts()
+    return found
+
+
+def load_items(labels: Path = LABELS, posts: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Labelled items with their text; items of a shared dataset only when ``posts`` holds its texts."""
+    items = []
+    for line in labels.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["source"] == "handwritten":
+            items.append({**row, "half": "handwritten"})
+            continue
+        texts = (posts or {}).get(row["source"])
+        if texts is None:
+            continue
+        if row["id"] not in texts:
+            raise KeyError(f"{row['source']} {row['id']}: not in the shared data (another version of the file?)")
+        items.append({**row, "text": texts[row["id"]]})
+    return items
+
+
+def score(items: Iterable[dict[str, Any]], detect: Callable[[str], list[str]] = detect_risk) -> dict[str, Any]:
+    """Recall (overall, per gold kind, kind-exact) and false-positive rate of ``detect`` on ``items``."""
+    pos = neg = hit = false_alarms = 0
+    per_kind = {k: [0, 0, 0] for k in RISK_KINDS}  # items, fired, fired with this kind
+    for it in items:
+        fired = detect(it["text"])
+        if it["risk"]:
+            pos += 1
+            hit += bool(fired)
+            for k in it["kinds"]:
+                per_kind[k][0] += 1
+                per_kind[k][1] += bool(fired)
+                per_kind[k][2] += k in fired
+        else:
+            neg += 1
+            false_alarms += bool(fired)
+    return {
+        "n": pos + neg, "risk": pos, "no_risk": neg,
+        "recall": hit / pos if pos else None, "fpr": false_alarms / neg if neg else None,
+        "per_kind": {k: {"n": n, "recall": f / n if n else None, "kind_recall": e / n if n else None}
+                     for k, (n, f, e) in per_kind.items()},
+    }
+
+
+def errors(items: Iterable[dict[str, Any]], detect: Callable[[str], list[str]] = detect_risk) -> list[str]:
+    out = []
+    for it in items:
+        fired = detect(it["text"])
+        if bool(fired) != it["risk"]:
+            tag = f"MISS {','.join(it['kinds'])}" if it["risk"] else f"FALSE {','.join(fired)}"
+            out.append(f"{tag} [{it['id']}] {it['text'][:400]}")
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def markdown(results: dict[str, dict[str, Any]]) -> str:
+    lines = ["| set | items (risk / no risk) | recall | FPR | " + " | ".join(f"recall {k}" for k in RISK_KINDS) + " |",
+             "|---|---|---|---|" + "---|" * len(RISK_KINDS)]
+    for name, r in results.items():
+        kinds = " | ".join(f"{_pct(r['per_kind'][k]['recall'])} (n={r['per_kind'][k]['n']})" for k in RISK_KINDS)
+        lines.append(f"| {name} | {r['n']} ({r['risk']} / {r['no_risk']}) | {_pct(r['recall'])} | {_pct(r['fpr'])} | {kinds} |")
+    kind_exact = ", ".join(
+        f"{name}: " + "/".join(_pct(r["per_kind"][k]["kind_recall"]) for k in RISK_KINDS) for name, r in results.items())
+    return "\n".join(lines) + f"\n\nKind-exact recall ({'/'.join(RISK_KINDS)}): {kind_exact}.\n"
+
+
+def update_readme(path: Path, body: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {SECTION}: start -->", f"<!-- {SECTION}: end -->"
+    if start not in text:
+        raise SystemExit(f"{path}: no '{start}' marker")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--readme", type=Path, help="write the table into this README between the validate_risk markers")
+    ap.add_argument("--errors", choices=["dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "handwritten"], help="print the misses and false alarms of a set")
+    args = ap.parse_args(argv)
+    posts = shared_posts()
+    if not posts:
+        print(f"{SHARED} is absent: hand-written sentences only", file=sys.stderr)
+    items = load_items(posts=posts)
+    if args.errors:
+        print("\n".join(errors(it for it in items if it["half"] == args.errors)))
+        return 0
+    sets = {"CounselChat dev half": "dev", "CounselChat held-out half": "heldout", "CounselChat, both halves": "counselchat",
+            "EPITOME sample A": "epitome_a", "EPITOME sample B": "epitome_b", "EPITOME sample C": "epitome_c",
+            "hand-written": "handwritten"}
+    results = {name: score(it for it in items if h in (it["half"], it["source"])) for name, h in sets.items()
+               if any(h in (it["half"], it["source"]) for it in items)}
+    table = markdown(results)
+    print(table)
+    if args.readme:
+        update_readme(args.readme, table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""``helpert simulate``: the protocol counselor talks with a simulated client built from a session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from helpert.cli.options import model_options
+
+
+def print_dialogue(reconstruction: Any, console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{reconstruction.dialogue_id}: simulated client ↔ LLM counselor "
+                        f"(stopped: {reconstruction.meta.get('stop')})", show_lines=True, expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("speaker", width=20)
+    table.add_column("text", ratio=1)
+    for t in reconstruction.turns:
+        who = f"counselor [cyan]{t.labels.get('graph_phase', '')}[/]" if t.role == "counselor" else (
+            "client (original)" if t.meta.get("source") == "original opening" else "client (simulated)")
+        table.add_row(str(t.idx), who, t.text)
+    console.print(table)
+
+
+@click.command()
+@click.argument("path", type=click.Path())
+@click.option("--dialogue", default=None, help="Simulate only the dialogue with this id.")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False), default=None,
+              help="Use this (edited) client profile YAML instead of the one extracted from the session.")
+@click.option("--write-profile", "write_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the extracted client profile as YAML and stop (edit it, then pass it to --profile).")
+@click.option("--client-model", type=click.Path(dir_okay=False), default=None,
+              help="GGUF for the client (default: the counselor's model, loaded a second time).")
+@click.option("--client-max-tokens", type=click.IntRange(min=8), default=48, show_default=True,
+              help="Token limit per client turn.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/simulate-<name>).")
+@model_options
+def simulate(path: str, dialogue: str | None, profile_path: str | None, write_path: str | None, client_model: str | None,
+             client_max_tokens: int, out: str | None, **opts: Any) -> int:
+    """Let the LLM counselor talk with a simulated client whose profile (problem, cognitive model,
+    style, opening words) is read from the session in PATH. Writes a run folder that `helpert
+    compare` reads: original.json is the peer session, reconstruction.json the simulated dialogue.
+    --max-turns defaults to the original's number of counselor turns."""
+    from rich.console import Console
+
+    from helpert.batch import RunOptions
+    from helpert.cli.errors import UserError
+    from helpert.io import read_sessions
+    from helpert.llm import Sampling, load_backend
+    from helpert.profile import ProfileError, extract_profile, read_profile, write_profile
+    from helpert.protocol import load_protocol
+    from helpert.runs import RunDir, atomic_write_json, build_manifest
+    from helpert.simulate import cache_shares, simulate_session
+
+    sessions = read_sessions(path, dialogue=dialogue)
+    if (profile_path or write_path) and len(sessions) != 1:
+        raise UserError(f"{path} holds {len(sessions)} sessions: choose one with --dialogue to read or write a profile")
+    if write_path:
+        write_profile(extract_profile(sessions[0]), write_path)
+        click.echo(f"wrote {write_path}; edit it, then run: helpert simulate {path} --profile {write_path}")
+        return 0
+    try:
+        profile = read_profile(profile_path) if profile_path else None
+    except ProfileError as exc:
+        raise UserError(str(exc)) from None
+    options = RunOptions(**opts)
+    console = Console()
+    protocol = load_protocol(options.protocol)
+    load = dict(backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads, seed=options.seed)
+    counselor = load_backend(options.model, sampling=options.sampling, **load)
+    client = load_backend(client_model or options.model,
+                          sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
+    run = RunDir(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
+    manifest = build_manifest(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
+                              args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
+                                    "profile": profile_path, "mode": "simulate"})
+    atomic_write_json(run.manifest, {**manifest, "mode": "simulate", "client_model": client.info})
+    for session in sessions:
+        with console.status(f"simulating {session.dialogue_id}…") as status:
+            def on_turn(k: int, n: int, reply: dict[str, Any], client_turn: Any) -> None:
+                status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply['phase']})")
+
+            result = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=protocol,
+                                      seed=options.seed, max_turns=options.max_turns, max_tokens=options.max_tokens,
+                                      n_ctx=options.n_ctx, guidance=options.guidance, profile=profile, on_turn=on_turn)
+        run.write_replay(result)
+        print_dialogue(result.reconstruction, console)
+        shares = cache_shares(result.timings)
+        console.print("prompt tokens found in cache: " + ", ".join(
+            f"{side} {'-' if v is None else f'{v:.0%}'}" for side, v in shares.items()))
+    try:
+        from helpert.compare import compare_run_dir
+        from helpert.report_table import print_comparison
+
+        _, stats, _ = compare_run_dir(run.root, protocol)
+        print_comparison(stats, title="simulated dialogue vs peer session", console=console)
+    except ImportError as exc:
+        console.print(f"(no comparison: the labeller could not be loaded: {exc})")
+    console.print(f"\nRun folder: [bold]{run.root}[/] (helpert compare {run.root})")
+    return 0

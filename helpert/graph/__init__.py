@@ -1,0 +1,1 @@
+"""The LangGraph state machine compiled from a protocol: state, prompts, router, builder."""

@@ -1,0 +1,87 @@
+"""Counselor styles (``--guidance NAME|PATH``): a YAML file in ``graphs/guidance/`` rendered into a few
+sentences appended to the counselor's system prompt (helpert.graph.prompts.system_prompt).
+
+The rendered text is the style's ``lead`` followed by the ``text`` of each principle, nothing else:
+the default model is a 135M one, and every extra system-prompt token dilutes the protocol's own
+per-turn instructions. Shipped: ``reappraisal`` (six appraisal dimensions) and ``empathic`` (six
+support strategies over the conversation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_GUIDANCE = Path(__file__).resolve().parent.parent / "graphs" / "guidance"
+
+
+class GuidanceError(ValueError):
+    """A guidance name or file that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class Guidance:
+    name: str
+    text: str     # what the model sees, appended to the system prompt
+    sha256: str   # of the YAML file's bytes, recorded in the run manifest
+    source: str   # the file it came from
+
+
+def guidance_dirs() -> list[Path]:
+    """Where guidance names are looked up: $HELPERT_GUIDANCE, ./graphs/guidance, then the repository's."""
+    dirs = [Path(d) for d in os.environ.get("HELPERT_GUIDANCE", "").split(os.pathsep) if d]
+    return [*dirs, Path.cwd() / "graphs" / "guidance", REPO_GUIDANCE]
+
+
+def available_guidance() -> list[str]:
+    return sorted({f.stem for d in guidance_dirs() if d.is_dir() for f in d.glob("*.yaml")})
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise GuidanceError(f"{p}: no such guidance file")
+        return p
+    for d in guidance_dirs():
+        candidate = d / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return candidate
+    raise GuidanceError(f"unknown guidance '{name_or_path}' (available: {', '.join(available_guidance()) or 'none'})")
+
+
+def render(data: dict, where: str) -> str:
+    """The text the model sees: ``lead`` then each principle's ``text``, one sentence each."""
+    lead = data.get("lead")
+    principles = data.get("principles")
+    if not isinstance(lead, str) or not lead.strip():
+        raise GuidanceError(f"{where}: field 'lead': a non-empty string is required")
+    if not isinstance(principles, list) or not principles:
+        raise GuidanceError(f"{where}: field 'principles': a non-empty list is required")
+    sentences = [lead.strip()]
+    for i, p in enumerate(principles):
+        text = p.get("text") if isinstance(p, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise GuidanceError(f"{where}: field 'principles[{i}].text': a non-empty string is required")
+        sentences.append(text.strip())
+    return " ".join(sentences)
+
+
+def load_guidance(name_or_path: str | Path) -> Guidance:
+    """Load a counselor style by name (``reappraisal``) or path; errors name the file and field."""
+    import yaml
+
+    path = _resolve(name_or_path)
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise GuidanceError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise GuidanceError(f"{path}: expected a mapping at the top level")
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not name.strip():
+        raise GuidanceError(f"{path}: field 'name': a non-empty string is required")
+    return Guidance(name=name, text=render(data, str(path)), sha256=hashlib.sha256(raw).hexdigest(), source=str(path))

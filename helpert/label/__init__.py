@@ -1,0 +1,85 @@
+"""Label counselor turns: phase, behaviour, ESConv strategy, helping-skills stage and EPITOME empathy.
+
+No LLM: linear models shipped in ``helpert/data/labellers.npz`` plus documented rules, so that a
+thousand sessions label in seconds. :func:`label_sessions` vectorises every counselor turn of every
+session in one batch; phases are then assigned session by session.
+
+Keys written into ``Turn.labels`` of counselor turns (see notes/CONVENTIONS.md): ``phase``,
+``behaviour``, ``strategy_pred``, ``stage_pred``, ``empathy``. Client turns are copied unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from helpert.protocol import Protocol
+from helpert.session import Session, Turn
+
+LABEL_KEYS = ("phase", "behaviour", "strategy_pred", "stage_pred", "empathy")
+
+
+def _units(session: Session) -> list:
+    """A classifier unit per counselor turn: text, client turns around it, relative position."""
+    from helpert.label.features import Unit
+
+    turns = session.turns
+    n = len(turns)
+    counselor = [i for i, t in enumerate(turns) if t.role == "counselor"]
+    units = []
+    for i in counselor:
+        prev = next((turns[j].text for j in range(i - 1, -1, -1) if turns[j].role == "client"), "")
+        after = next((turns[j].text for j in range(i + 1, n) if turns[j].role == "client"), "")
+        units.append(Unit(turns[i].text, prev, after, i / max(n - 1, 1), i == counselor[0], i == counselor[-1]))
+    return units
+
+
+def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None) -> list[Session]:
+    """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified).
+
+    ``weights`` is another ``labellers.npz`` (default: the shipped one).
+    """
+    from helpert.label.behaviour import behaviours
+    from helpert.label.empathy import empathy_from_scores
+    from helpert.label.linear import load_bundle
+    from helpert.label.phase import CueMatcher, session_phases
+    from helpert.label.strategy import stage_from_scores, strategy_from_scores
+
+    bundle = load_bundle(weights)
+    units = [u for s in sessions for u in _units(s)]
+    scores = bundle.scores(units)
+    classes = {n: m.classes for n, m in bundle.models.items()}
+    strategies = strategy_from_scores(scores["strategy"], classes["strategy"])
+    stages = stage_from_scores(scores["strategy"], classes["strategy"])
+    acts = behaviours([u.text for u in units], strategies)
+    empathy = empathy_from_scores(scores, classes)
+    matcher = CueMatcher(protocol)
+
+    out: list[Session] = []
+    k = 0
+    for s in sessions:
+        n = sum(t.role == "counselor" for t in s.turns)
+        sl = slice(k, k + n)
+        phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher)
+        turns: list[Turn] = []
+        j = 0
+        for t in s.turns:
+            labels = dict(t.labels)
+            if t.role == "counselor":
+                i = k + j
+                labels.update(
+                    phase=phases[j], behaviour=acts[i], strategy_pred=strategies[i], stage_pred=stages[i],
+                    empathy=empathy[i],
+                )
+                j += 1
+            turns.append(t.model_copy(update={"labels": labels}))
+        out.append(s.model_copy(update={"turns": turns, "meta": dict(s.meta)}))
+        k += n
+    return out
+
+
+def label_session(session: Session, protocol: Protocol) -> Session:
+    """A copy of ``session`` with labels written into its counselor turns."""
+    return label_sessions([session], protocol)[0]
+
+
+__all__ = ["LABEL_KEYS", "label_session", "label_sessions"]

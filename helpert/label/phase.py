@@ -1,0 +1,108 @@
+"""Phase of each counselor turn under a protocol, from evidence in the turn itself.
+
+Evidence, per phase (protocol-agnostic: it reads the phases' ``cues`` and ``ctrs`` from the YAML):
+
+* cue phrases: every cue of the phase found in the turn (whole words) adds 1, plus 0.25 per extra word
+  of the cue (longer cues are more specific);
+* behaviour: ``homework`` adds 1 to phases serving the CTRS item ``homework``, ``structuring`` to phases
+  serving ``agenda`` and ``suggestion`` to phases serving ``strategy_for_change``; other behaviours are
+  too unspecific to point at a phase.
+
+The phase with the highest evidence wins; a tie goes to the previous turn's phase when it is among the
+best, else to the phase listed first in the YAML. A turn without evidence carries forward the phase of the
+last turn that had one (a reflection or an "I see" continues the phase it is in; off-protocol turns in
+between do not interrupt it) - except greetings, self-disclosure and other talk of more than 6 words,
+which are ``off_protocol``; before any evidence a turn is ``off_protocol`` too. A turn with crisis language is ``safety`` whatever else it contains.
+
+What is deliberately NOT used: the protocol's allowed transitions, its canonical order and its start
+and end phases. Adherence scores compare the labelled phases with exactly those, so using them here
+would make the scores circular. Position in the session is not used either.
+
+A protocol whose phases are the helping-skills stages (exploration, comforting, action) is labelled by
+the predicted stage instead, and turns predicted Greeting or Others are ``off_protocol`` (the same
+mapping as ESConv's gold labels in benchmarks/validate_drift.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from helpert.label.features import normalise, words
+from helpert.label.strategy import STAGES
+from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+
+BEHAVIOUR_CTRS = {"homework": "homework", "structuring": "agenda", "suggestion": "strategy_for_change"}
+OFF_WHEN_UNSUPPORTED = {"greeting", "self_disclosure"}
+SMALL_TALK_WORDS = 6
+SAFETY_CUES = re.compile(
+    r"\b(?:suicid\w*|kill(?:ing)? yourself|end(?:ing)? your life|hurt(?:ing)? yourself|harm(?:ing)? yourself|"
+    r"self[- ]harm|crisis (?:line|text line|team|service)|hotline|lifeline|samaritans|988|911|999|112|"
+    r"emergency (?:services|room|number|department)|are you safe|keep yourself safe|safety plan)\b"
+)
+
+
+class CueMatcher:
+    """Compiled cue phrases of a protocol's phases, scored as in the module docstring."""
+
+    def __init__(self, protocol: Protocol) -> None:
+        self.phase_ids = [p.id for p in protocol.phases]
+        self.cues = []
+        for p in protocol.phases:
+            compiled = [
+                (re.compile(r"(?<![a-z0-9'])" + re.escape(normalise(c)) + r"(?![a-z0-9'])"), 1.0 + 0.25 * (len(c.split()) - 1))
+                for c in p.cues
+                if c.strip()
+            ]
+            self.cues.append(compiled)
+        self.behaviour_phases = {
+            b: [i for i, p in enumerate(protocol.phases) if item in p.ctrs] for b, item in BEHAVIOUR_CTRS.items()
+        }
+
+    def evidence(self, text: str, behaviour: str) -> list[float]:
+        """Evidence for each phase (list order = protocol.phases) in normalised ``text``."""
+        scores = [sum(w for rx, w in cues if rx.search(text)) for cues in self.cues]
+        for i in self.behaviour_phases.get(behaviour, ()):
+            scores[i] += 1.0
+        return scores
+
+
+def is_stage_protocol(protocol: Protocol) -> bool:
+    return {p.id for p in protocol.phases} == set(STAGES)
+
+
+def session_phases(
+    texts: Sequence[str],
+    behaviours: Sequence[str],
+    strategies: Sequence[str],
+    stages: Sequence[str],
+    protocol: Protocol,
+    matcher: CueMatcher | None = None,
+) -> list[str]:
+    """Phases of one session's counselor turns, in order (see the module docstring for the rules)."""
+    norm = [normalise(t) for t in texts]
+    if is_stage_protocol(protocol):
+        return [
+            SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if s in ("Greeting", "Others") else g
+            for t, s, g in zip(norm, strategies, stages)
+        ]
+    matcher = matcher or CueMatcher(protocol)
+    out: list[str] = []
+    previous = OFF_PROTOCOL  # the last phase that was not off_protocol
+    for text, beh in zip(norm, behaviours):
+        if SAFETY_CUES.search(text):
+            phase = SAFETY
+        else:
+            ev = matcher.evidence(text, beh)
+            best = max(ev)
+            if best > 0:
+                tied = [matcher.phase_ids[i] for i, e in enumerate(ev) if e == best]
+                phase = previous if previous in tied else tied[0]
+            elif beh in OFF_WHEN_UNSUPPORTED or (beh == "other" and len(words(text)) > SMALL_TALK_WORDS):
+                phase = OFF_PROTOCOL
+            else:
+                phase = previous
+        out.append(phase)
+        if phase != OFF_PROTOCOL:
+            previous = phase
+    return out

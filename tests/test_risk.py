@@ -1,0 +1,164 @@
+"""Crisis-risk detector (helpert/label/risk.py) and the counselor's handling of risky moments
+(helpert/label/safety_handling.py). Labels: tests/data/risk_labels.jsonl (written by hand for helpert;
+the shared datasets' texts are read from ../shared/data)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from helpert.label.risk import RISK_KINDS, detect_risk, risk_matches
+from helpert.label.safety_handling import peer_safety_response, safety_summary
+from helpert.session import Session, Turn
+
+REPO = Path(__file__).resolve().parents[1]
+LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
+
+
+def _validator():
+    spec = importlib.util.spec_from_file_location("validate_risk", REPO / "benchmarks" / "validate_risk.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows() -> list[dict]:
+    return [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+
+
+def _handwritten() -> list[dict]:
+    return [r for r in _rows() if r["source"] == "handwritten"]
+
+
+def test_label_file_is_consistent():
+    rows = _rows()
+    keys = [(r["source"], r["id"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    for r in rows:
+        assert r["risk"] == bool(r["kinds"]) and set(r["kinds"]) <= set(RISK_KINDS), r
+        assert "text" in r or r["source"] != "handwritten"
+        assert "text" not in r or r["source"] == "handwritten", "shared datasets' texts must not be copied into the repo"
+    hand = _handwritten()
+    assert len(hand) >= 40 and any(r["risk"] for r in hand) and any(not r["risk"] for r in hand)
+    assert {k for r in hand for k in r["kinds"]} == set(RISK_KINDS)
+
+
+@pytest.mark.parametrize("row", [r for r in _handwritten() if r["risk"]], ids=lambda r: r["id"])
+def test_handwritten_risk_statement_fires(row):
+    assert detect_risk(row["text"]), row["text"]
+
+
+def test_handwritten_recall_and_false_positive_rate():
+    result = _validator().score(_handwritten())
+    assert result["recall"] >= 0.95
+    assert result["fpr"] <= 0.10
+    for kind in RISK_KINDS:
+        assert result["per_kind"][kind]["kind_recall"] >= 0.8, kind
+
+
+@pytest.mark.parametrize("text", [
+    "This exam is killing me.",
+    "I'd never hurt myself, but I do need help with my sleep.",
+    "I'm not suicidal, I'm just exhausted from work.",
+    "I would never hurt my kids, I just feel overwhelmed by them.",
+    "My dad beat me at chess again.",
+    "He abused my trust by reading my messages.",
+    "My cousin works in substance abuse treatment.",
+    "I hurt my back lifting boxes at work.",
+    "I cut my hair short last week and I love it.",
+    "I could kill for a coffee right now.",
+    "We watched a film about suicide prevention in class today.",
+    "My dad died by suicide two years ago and I still miss him.",
+    "I ended things with my boyfriend last night.",
+    "I don ' t want to hurt him , he is my best friend .",  # ESConv's tokenised contractions
+    "The company needed to cut salaries this year.",
+])
+def test_hard_negatives_do_not_fire(text):
+    assert detect_risk(text) == [], risk_matches(text)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("I'm not suicidal exactly, but I wish I wouldn't wake up tomorrow.", "suicide"),  # another phrase still fires
+    ("I'm not really suicidal, just tired of living.", "suicide"),                        # hedged denial
+    ("I just can't kill myself, I've tried.", "suicide"),                                 # inability, not denial
+    ("It's taking all I have not to kill myself.", "suicide"),                            # effort against an urge
+    ("I haven't cut myself in a year but the urge is back.", "self_harm"),                # recovery statement
+    ("My brother attempted suicide last month.", "suicide"),                              # someone else's attempt
+    ("He won't stop hitting me when he drinks.", "abuse"),
+    ("My husband hit me again.", "abuse"),
+    ("I keep picturing hurting my roommate.", "harm_to_others"),
+])
+def test_rules_that_keep_recall(text, kind):
+    assert kind in detect_risk(text), risk_matches(text)
+
+
+def test_kinds_come_in_fixed_order_and_matches_explain_them():
+    text = "My boyfriend hit me and now I want to kill myself."
+    assert detect_risk(text) == ["suicide", "abuse"]
+    assert {k for k, _ in risk_matches(text)} == {"suicide", "abuse"}
+    assert all(phrase.lower() in text.lower() for _, phrase in risk_matches(text))
+
+
+@pytest.mark.shared
+def test_counselchat_recall_and_false_positive_rate_on_both_halves():
+    v = _validator()
+    posts = v.shared_posts()
+    items = v.load_items(posts=posts)
+    halves = {h: v.score(it for it in items if it["half"] == h) for h in ("dev", "heldout")}
+    assert halves["dev"]["risk"] > 50 and halves["heldout"]["risk"] > 50
+    for name, result in halves.items():
+        assert result["recall"] >= 0.9, (name, result)
+        assert result["fpr"] <= 0.03, (name, result)
+    both = v.score(it for it in items if it["source"] == "counselchat")
+    assert both["recall"] >= 0.95
+
+
+@pytest.mark.shared
+def test_reddit_samples_stay_above_their_measured_floor():
+    v = _validator()
+    items = v.load_items(posts=v.shared_posts())
+    for half in ("epitome_a", "epitome_b", "epitome_c"):
+        result = v.score(it for it in items if it["half"] == half)
+        assert result["recall"] >= 0.75 and result["fpr"] <= 0.03, (half, result)
+
+
+def _session(*pairs: tuple[str, str]) -> Session:
+    turns = []
+    for client, counselor in pairs:
+        turns.append(Turn(idx=len(turns), role="client", text=client))
+        if counselor:
+            turns.append(Turn(idx=len(turns), role="counselor", text=counselor))
+    return Session(dialogue_id="t", turns=turns)
+
+
+def test_peer_safety_response_finds_questions_and_resources():
+    s = _session(
+        ("Work has been rough.", "What happened at work?"),
+        ("Honestly everyone would be better off without me.", "Thank you for telling me. Are you safe right now?"),
+        ("He hit me again last night.", "That is not okay. You can call a domestic violence hotline any time."),
+        ("I want to die.", "Let's talk about your homework."),
+        ("And I cut myself.", ""),
+    )
+    records = peer_safety_response(s)
+    assert [r["slot"] for r in records] == [1, 2, 3, 4]
+    assert [r["kinds"] for r in records] == [["suicide"], ["abuse"], ["suicide"], ["self_harm"]]
+    assert [(r["asks_safety"], r["gives_resources"]) for r in records] == [(True, False), (False, True), (False, False), (False, False)]
+    assert records[-1]["counselor_idx"] is None and records[0]["safety_cues"]
+    summary = safety_summary(s)
+    assert summary == {"risk_turns": 4, "asks_safety": 0.25, "gives_resources": 0.25, "handled": 0.5}
+
+
+def test_safety_summary_without_risk_is_undefined_not_zero():
+    assert safety_summary(_session(("I had a good week.", "Great to hear."))) == {
+        "risk_turns": 0, "asks_safety": None, "gives_resources": None, "handled": None}
+
+
+def test_bundled_safety_session_is_handled_by_its_peer():
+    from helpert.io import read_sessions
+
+    (s,) = read_sessions(REPO / "sessions" / "low_mood_safety.txt")
+    records = peer_safety_response(s)
+    assert records and all(r["handled"] for r in records)
