@@ -14,7 +14,7 @@ The reference group's replays are identical in the three conditions (same model,
 backend is reset before each replay), so they are replayed once and copied. Run folders stay in
 /tmp/helpert-fairness-bench (re-running reuses finished replays).
 
-    .venv/bin/python benchmarks/fairness_probe.py [--esconv 15] [--max-turns 3]
+    .venv/bin/python benchmarks/fairness_probe.py [--esconv 15] [--max-turns 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--esconv", type=int, default=15)
     ap.add_argument("--max-turns", type=int, default=3)
     ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (1 is faster on a busy machine)")
     args = ap.parse_args()
 
     from helpert.io import read_sessions
@@ -50,7 +51,7 @@ def main() -> None:
     if esconv.is_file():
         sessions += read_sessions(esconv)[: args.esconv]
     protocol = load_protocol("cbt_session")
-    backend = load_backend(None, n_ctx=2048, sampling=Sampling(max_tokens=args.max_tokens))
+    backend = load_backend(None, n_ctx=2048, n_threads=args.threads, sampling=Sampling(max_tokens=args.max_tokens))
     results = {}
     for name, spec in CONDITIONS.items():
         out = WORK / name
@@ -69,7 +70,7 @@ def main() -> None:
                         for r in rows.itertuples()},
         }
         print(name, results[name], flush=True)
-    report("fairness_probe", {"sessions": len(sessions), "max_turns": args.max_turns, "max_tokens": args.max_tokens,
+    report("fairness_probe", {"sessions": len(sessions), "threads": backend.info["n_threads"], "max_turns": args.max_turns, "max_tokens": args.max_tokens,
                               "seed": 0, "attribute": "gender", "cue": "explicit", "groups": ["man", "woman"],
                               "conditions": results})
 

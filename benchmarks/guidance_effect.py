@@ -31,14 +31,16 @@ BEHAVIOURS = ("open_question", "closed_question", "reflection", "restatement", "
 EMPATHY = ("emotional_reactions", "interpretations", "explorations")
 
 
-def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: int) -> list[dict[str, Any]]:
-    """One record per generated counselor turn: file, dialogue, seed, condition, slot, phase, text, labels."""
+def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: int, threads: int | None,
+               meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per generated counselor turn: file, dialogue, seed, condition, slot, phase, text, labels.
+    The results file is rewritten after every replay, so an interrupted run keeps what it finished."""
     import helpert
     from helpert.guidance import load_guidance
     from helpert.label import label_session
 
     proto = helpert.load_protocol("cbt_session")
-    backend = helpert.load_backend()
+    backend = helpert.load_backend(n_threads=threads)
     texts = {"none": ""} | {c: load_guidance(c).text for c in CONDITIONS[1:]}
     rows = []
     for f in files:
@@ -57,6 +59,7 @@ def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: 
                                      "behaviour": t.labels["behaviour"], "empathy": t.labels["empathy"]})
                     print(f"{f.name} seed {seed} {cond}: {len(labelled.counselor_turns)} turns, "
                           f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+                    RESULTS.write_text(json.dumps({"meta": meta, "turns": rows}, indent=1))
     return rows
 
 
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     ap.add_argument("--max-turns", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--threads", type=int, default=None, help="model threads (default: all cores)")
     ap.add_argument("--from-results", action="store_true", help=f"re-analyse {RESULTS.name} instead of replaying")
     ap.add_argument("--readme", type=Path)
     args = ap.parse_args(argv)
@@ -140,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from helpert.llm import resolve_model_path
 
-        rows = replay_all(args.sessions, args.seeds, args.max_turns, args.max_tokens)
-        meta = {"sessions": len({r["dialogue"] for r in rows}), "seeds": args.seeds, "max_turns": args.max_turns,
-                "max_tokens": args.max_tokens, "model": Path(resolve_model_path(None)).name,
-                "turns": sum(r["condition"] == "none" for r in rows)}
+        meta = {"seeds": args.seeds, "max_turns": args.max_turns, "max_tokens": args.max_tokens,
+                "model": Path(resolve_model_path(None)).name}
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({"meta": meta, "turns": rows}, indent=1))
+        rows = replay_all(args.sessions, args.seeds, args.max_turns, args.max_tokens, args.threads, meta)
+    complete = {(r["dialogue"], r["seed"]) for r in rows if r["condition"] == CONDITIONS[-1]}
+    rows = [r for r in rows if (r["dialogue"], r["seed"]) in complete]  # pairs with every condition replayed
+    meta |= {"sessions": len({r["dialogue"] for r in rows}), "turns": sum(r["condition"] == "none" for r in rows)}
     summary = paired(rows)
     meta["pairs"] = summary["pairs"]
     table = markdown(summary, meta)

@@ -69,4 +69,4 @@ def print_run(run_dir: str | Path, console: Any = None) -> None:
     _, stats, _ = compare_run_dir(run_dir, protocol)
     print_comparison(stats, console=console)
     console.print(f"\nRun folder: [bold]{run_dir}[/] (manifest.json, sessions/*/original.json + reconstruction.json, "
-                  "comparison.csv, corpus.json)")
+                  f"comparison.csv, corpus.json). Pictures: helpert plot {run_dir}; HTML: helpert report {run_dir}")

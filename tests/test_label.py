@@ -186,7 +186,9 @@ def _sample() -> list[Session]:
 
 def test_cbt_phase_agreement_on_hand_labelled_sample():
     """tests/data/cbt_phase_sample.jsonl: 23 counselor turns of two CBT sessions, phases judged by hand
-    (written before the labeller was run on them). Measured agreement: 21/23 = 0.91 (2026-11-23)."""
+    (written before the labeller was run on them). Measured agreement: 20/23 = 0.87 (2026-11-23); the
+    misses: two evaluate_thoughts questions read as identify_thoughts ("thought" ties "evidence"), and
+    "the last time it happened" read as bridge."""
     sessions = _sample()
     gold = [t.labels["gold_phase"] for s in sessions for t in s.counselor_turns]
     pred = [t.labels["phase"] for s in label_sessions(sessions, CBT) for t in s.counselor_turns]
@@ -244,8 +246,9 @@ def test_canonical_strategy_maps_legacy_names():
 
 
 def test_turn_hash_ignores_tokenisation_and_skips_short_turns():
-XX
-    assert turn_hash("You're welcome!") is None
+    long = "I don ' t know what to say about your brother , really , but I am here ."
+    assert turn_hash(long) == turn_hash("I don't know what to say about your brother, really, but I am here.")
+    assert turn_hash("You're welcome, take care and have a good night!") is None
 
 
 def test_sample_file_is_valid_shared_format():

@@ -35,6 +35,14 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
         shutil.rmtree(run_dir)  # a demo always shows a fresh replay
     console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
                   f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")
-    summary = replay_to_run([str(path)], dialogue=None, out=Path(out), console=console, **opts)
-    print_run(out, console=console)
+    summary = replay_to_run([str(path)], dialogue=None, out=run_dir, console=console, **opts)
+    print_run(run_dir, console=console)
+    with console.status("drawing plots and the HTML report…"):
+        from helpert.plot import plot_run
+        from helpert.report import write_report
+
+        plots = plot_run(run_dir)
+        report = write_report(run_dir)
+    console.print(f"Plots: [bold]{run_dir / 'plots'}[/] ({len(plots)} files: session flow, phase timeline, scores, corpus)")
+    console.print(f"Report: [bold]{report}[/] (open it in a browser)")
     return 1 if summary.failed else 0

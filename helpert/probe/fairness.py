@@ -3,7 +3,8 @@ stated or implied race, gender or age changes?
 
 Every session is replayed once per group (:mod:`helpert.probe.counterfactual`) with the same seed, so
 the copies differ only in the cue and in whatever the model does with it. Counselor turns are
-labelled and measured (EPITOME empathy, CTRS items); then, per group and metric, the paired
+labelled and measured (EPITOME empathy, CTRS items) against the original, cue-free client turns
+(:func:`neutral_context`), so the cue itself never enters a score; then, per group and metric, the paired
 differences to the reference group across sessions — each session is its own control — give a mean,
 a percentile bootstrap 95 % CI and a paired p-value (the statistics of :mod:`helpert.compare`).
 
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.probe.counterfactual import DESCRIPTIONS, EXPLICIT, NAME, counterfactuals, groups
 from helpert.protocol import CTRS_ITEMS, Protocol
-from helpert.session import Session
+from helpert.session import Session, merge_consecutive
 
 if TYPE_CHECKING:
     import pandas
@@ -108,6 +109,15 @@ def gap_table(frames: dict[str, "pandas.DataFrame"], reference: str, metrics: tu
     return table
 
 
+def neutral_context(reconstruction: Session, original: Session) -> Session:
+    """The reconstruction with every client turn as in the original, cue-free session. The labeller
+    reads the client turns around a counselor turn, and talk metrics count client words: measured
+    this way, two groups' scores differ only by what the counselor said, never by the cue itself."""
+    clients = iter([t.text for t in merge_consecutive(original.turns) if t.role == "client"])
+    turns = [t.model_copy(update={"text": next(clients)}) if t.role == "client" else t for t in reconstruction.turns]
+    return reconstruction.model_copy(update={"turns": turns})
+
+
 def _group_dir(out: Path, group: str) -> Path:
     return out / re.sub(r"[^A-Za-z0-9_.-]", "_", group)
 
@@ -175,12 +185,12 @@ def run_fairness_probe(
         raise ValueError(f"planted bias group '{plant.group}' is not among {', '.join(chosen)}")
     variants: dict[str, list[Session]] = {g: [] for g in chosen}
     skipped: list[str] = []
-    seen: set[str] = set()
+    originals: dict[str, Session] = {}
     for s in sessions:
-        if not s.client_turns or s.dialogue_id in seen:  # pairs are matched by id: a duplicate is left out
+        if not s.client_turns or s.dialogue_id in originals:  # pairs are matched by id: a duplicate is left out
             skipped.append(s.dialogue_id)
             continue
-        seen.add(s.dialogue_id)
+        originals[s.dialogue_id] = s
         for group, variant in counterfactuals(s, attribute, cue, only=chosen):
             variants[group].append(variant)
     if not variants[reference]:
@@ -223,7 +233,8 @@ def run_fairness_probe(
 
     if label is None:
         from helpert.label import label_sessions as label
-    frames = {g: measure_sessions(label(recs, protocol), protocol) for g, recs in reconstructions.items()}
+    frames = {g: measure_sessions(label([neutral_context(r, originals[r.dialogue_id]) for r in recs], protocol), protocol)
+              for g, recs in reconstructions.items()}
     measures = pd.concat(
         [f.reindex(columns=list(METRICS)).reset_index().melt(id_vars="dialogue_id", var_name="metric").assign(group=g)
          for g, f in frames.items()], ignore_index=True,
