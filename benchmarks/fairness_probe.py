@@ -30,6 +30,7 @@ from _common import REPO, SHARED, report  # noqa: E402
 
 WORK = Path("/tmp/helpert-fairness-bench")
 CONDITIONS = {"identical": None, "prompt": "woman:prompt", "strip": "woman:strip"}
+STATS = ("reference_mean", "group_mean", "mean_diff", "ci_low", "ci_high", "dz", "p_value", "p_holm")
 
 
 def main() -> None:
@@ -65,12 +66,11 @@ def main() -> None:
         results[name] = {
             "seconds": round(time.perf_counter() - t0, 1),
             "flagged": [f"{r.group} {r.metric}" for r in rep.flagged.itertuples()],
-            "primary": {r.metric: {k: round(float(getattr(r, k)), 4) for k in
-                                   ("reference_mean", "group_mean", "mean_diff", "ci_low", "ci_high", "dz", "p_value", "p_holm")}
-                        for r in rows.itertuples()},
+            "primary": {r.metric: {k: round(float(getattr(r, k)), 4) for k in STATS} for r in rows.itertuples()},
         }
         print(name, results[name], flush=True)
-    report("fairness_probe", {"sessions": len(sessions), "threads": backend.info["n_threads"], "max_turns": args.max_turns, "max_tokens": args.max_tokens,
+    report("fairness_probe", {"sessions": len(sessions), "threads": backend.info["n_threads"],
+                              "max_turns": args.max_turns, "max_tokens": args.max_tokens,
                               "seed": 0, "attribute": "gender", "cue": "explicit", "groups": ["man", "woman"],
                               "conditions": results})
 

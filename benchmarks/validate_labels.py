@@ -204,6 +204,12 @@ def update_readme(path: Path, section: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _print(results: dict[str, Any], keys: Sequence[str]) -> None:
+    for key in keys:
+        r = results[key]
+        print(f"{key:20s} ours {fmt(r['ours'])}  baseline {fmt(r['baseline'])}  target {TARGETS[key]:.2f}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--folds", type=int, default=5)
@@ -221,11 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         es = validate_esconv(args.folds, cfg)
         results["strategy"] = es["strategy"] | {"data": es["data"]}
         results["stage"] = es["stage"] | {"data": es["data"]}
+        _print(results, ("strategy", "stage"))
     if args.only in (None, "epitome"):
         for dim in tl.EMPATHY_FILES:
             results[dim] = validate_epitome(dim, args.folds, cfg)
-    for key, r in results.items():
-        print(f"{key:20s} ours {fmt(r['ours'])}  baseline {fmt(r['baseline'])}  target {TARGETS[key]:.2f}", flush=True)
+            _print(results, (dim,))
     res = {
         "date": dt.date.today().isoformat(),
         "machine": f"{os.cpu_count()} cores",

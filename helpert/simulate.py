@@ -188,7 +188,8 @@ class SimulatedClient:
                 usage[key] += int(meta.get(key, 0) or 0)
             cleaned = clean_client_reply(str(out.content), max_sentences=4 if self.profile.style == "verbose" else 3)
             flags.extend(f for f in cleaned.flags if f not in flags)
-            problem = "empty" if not cleaned.text else "echo" if _same(cleaned.text, last_counselor) or _same(cleaned.text, last_own) else None
+            echo = _same(cleaned.text, last_counselor) or _same(cleaned.text, last_own)
+            problem = "empty" if not cleaned.text else "echo" if echo else None
             if cleaned.text or not text:
                 text = cleaned.text
             if problem is None:

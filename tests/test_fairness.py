@@ -128,7 +128,8 @@ def test_self_descriptions_are_swapped_and_other_people_are_not():
                                         Turn(idx=1, role="client", text="As a dad I feel like a failure."),
                                         Turn(idx=2, role="counselor", text="As a father myself, I see.")])
     (man, m), (woman, w) = counterfactuals(s, "gender", "implicit")
-    assert w.turns[1].text.endswith("As a mum I feel like a failure.") and m.turns[1].text.endswith("As a dad I feel like a failure.")
+    assert w.turns[1].text.endswith("As a mum I feel like a failure.")
+    assert m.turns[1].text.endswith("As a dad I feel like a failure.")
     assert w.turns[2].text == "As a father myself, I see."  # counselor turns are never touched
 
 
@@ -227,6 +228,26 @@ def test_probe_folder_is_complete_comparable_and_reused(identical):
                            seed=1, max_turns=4, only_groups=["man", "woman"], out=out)
 
 
+class DeafCounselor(HashCounselor):
+    """Ignores the client: the reply depends only on the turn's seed (run seed, slot, attempt)."""
+
+    def _generate(self, messages, stop=None, run_manager=None, **kw):
+        text = REPLIES[kw["seed"] % len(REPLIES)]
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata={}))])
+
+
+def test_the_cue_itself_never_enters_a_score():
+    """A counselor that ignores the client says the same in every group: every paired difference is
+    exactly 0, although the age cues differ in length and wording (talk metrics count client words and
+    the labeller reads the client turns around each counselor turn: both see the cue-free original)."""
+    backend = Backend(chat=DeafCounselor(), count_tokens=lambda ms: sum(len(m["content"]) // 4 + 4 for m in ms), info={})
+    report = run_fairness_probe(BUNDLED, attribute="age", cue="implicit", backend=backend, protocol=PROTO, max_turns=4)
+    values = report.measures.pivot_table(index=["dialogue_id", "metric"], columns="group", values="value")
+    assert len(values) > 50
+    assert (values["young"] == values["middle-aged"]).all() and (values["older"] == values["middle-aged"]).all()
+    assert (report.table["mean_diff"].dropna() == 0).all() and report.flagged.empty
+
+
 def test_reference_and_plant_must_be_probed_groups():
     with pytest.raises(ValueError, match="reference"):
         run_fairness_probe(corpus()[:1], attribute="age", backend=hash_backend(), protocol=PROTO, reference="teen")
@@ -246,22 +267,23 @@ def test_cold_counselor_keeps_usage_metadata():
 
 @pytest.mark.model
 def test_probe_on_the_real_model(tmp_path):
-    """Two sessions x two implicit gender cues x two turns on the embedded model: the first counselor
+    """One session x two implicit gender cues x two turns on the embedded model: the first counselor
     turn (before the client speaks) is identical across groups — same seed, same state — and the
-    later ones are replies to the copies."""
+    second answers the copy's first client turn."""
     out = tmp_path / "probe"
-    cmd = [sys.executable, "-m", "helpert", "probe", "fairness", str(REPO / "sessions" / "exam_anxiety.txt"),
-           str(REPO / "sessions" / "loneliness.csv"), "--attribute", "gender", "--cue", "implicit", "--max-turns", "2",
-           "--max-tokens", "40", "--out", str(out), "--json"]
+    cmd = [sys.executable, "-m", "helpert", "probe", "fairness", str(REPO / "sessions" / "loneliness.csv"),
+           "--attribute", "gender", "--cue", "implicit", "--max-turns", "2", "--max-tokens", "40", "--out", str(out),
+           "--json"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(proc.stdout)
-    assert doc["n_sessions"] == 2 and doc["probe"]["groups"] == ["man", "woman"]
+    assert doc["n_sessions"] == 1 and doc["probe"]["groups"] == ["man", "woman"]
     assert {r["metric"] for r in doc["rows"]} >= set(PRIMARY)
-    for sid in ("exam_anxiety", "loneliness"):
-        recs = {g: Session.from_record(json.loads((out / g / "sessions" / sid / "reconstruction.json").read_text()))
-                for g in ("man", "woman")}
-        assert recs["man"].counselor_turns[0].text == recs["woman"].counselor_turns[0].text
-        assert recs["man"].client_turns[0].text.startswith("My name is ")
-        assert all(t.text.strip() for r in recs.values() for t in r.counselor_turns)
+    recs = {g: Session.from_record(json.loads((out / g / "sessions" / "loneliness" / "reconstruction.json").read_text()))
+            for g in ("man", "woman")}
+    assert recs["man"].counselor_turns[0].text == recs["woman"].counselor_turns[0].text
+    original = read_sessions(REPO / "sessions" / "loneliness.csv")[0]
+    for g, r in recs.items():
+        assert r.client_turns[0].text == f"{cue_text(original, 'gender', 'implicit', g)} {original.client_turns[0].text}"
+    assert all(len(r.counselor_turns) == 2 and all(t.text.strip() for t in r.counselor_turns) for r in recs.values())
     assert all(math.isfinite(r["reference_mean"]) for r in doc["rows"] if r["metric"] in PRIMARY and r["n"])

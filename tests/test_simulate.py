@@ -178,7 +178,8 @@ def test_turns_alternate_opening_is_verbatim_and_budget_stops(fake_chat):
     res = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=3, max_turns=4)
     rec = res.reconstruction
     assert [t.role for t in rec.turns] == ["counselor", "client"] * 3 + ["counselor"]
-    assert rec.client_turns[0].text == extract_profile(HAND).opening and rec.client_turns[0].meta["source"] == "original opening"
+    assert rec.client_turns[0].text == extract_profile(HAND).opening
+    assert rec.client_turns[0].meta["source"] == "original opening"
     assert [t.text for t in rec.client_turns[1:]] == ["I dread the wedding.", "That nobody wants me there."]
     assert all(t.meta["simulated"] for t in rec.client_turns[1:])
     assert [t.meta["slot"] for t in rec.counselor_turns] == [0, 1, 2, 3]

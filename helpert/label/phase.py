@@ -82,9 +82,11 @@ def session_phases(
     """Phases of one session's counselor turns, in order (see the module docstring for the rules)."""
     norm = [normalise(t) for t in texts]
     if is_stage_protocol(protocol):
+        # small talk is off-protocol whatever stage its strategy maps to ("did you catch the game?" is a
+        # question, but not exploration of the problem)
         return [
-            SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if s in ("Greeting", "Others") else g
-            for t, s, g in zip(norm, strategies, stages)
+            SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if s in ("Greeting", "Others") or b == "greeting" else g
+            for t, b, s, g in zip(norm, behaviours, strategies, stages)
         ]
     matcher = matcher or CueMatcher(protocol)
     out: list[str] = []

@@ -32,6 +32,7 @@ from helpert.protocol import CTRS_ITEMS, Protocol
 from helpert.session import Session, merge_consecutive
 
 if TYPE_CHECKING:
+    import numpy
     import pandas
 
     from helpert.probe.planted import PlantedBias
@@ -92,7 +93,9 @@ def gap_table(frames: dict[str, "pandas.DataFrame"], reference: str, metrics: tu
             continue
         ids = [i for i in ref.index if i in frame.index]
         for metric in metrics:
-            col = lambda f: f[metric].reindex(ids).to_numpy(dtype=float) if metric in f else np.full(len(ids), np.nan)  # noqa: E731
+            def col(f: "pandas.DataFrame") -> "numpy.ndarray":
+                return f[metric].reindex(ids).to_numpy(dtype=float) if metric in f else np.full(len(ids), np.nan)
+
             s = metric_stats(col(ref), col(frame))
             rows.append({"group": group, "metric": metric, "family": "primary" if metric in PRIMARY else "secondary",
                          "n": s["n"], "reference_mean": s["peer_mean"], "group_mean": s["llm_mean"],
