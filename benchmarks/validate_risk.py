@@ -1,15 +1,16 @@
 """Does the crisis-risk detector (helpert/label/risk.py) catch what a counselor must not miss, and how
 often does it interrupt a session for nothing?
 
-Evaluation set: ``tests/data/risk_labels.jsonl``, labels written by hand for helpert:
+Evaluation set: ``tests/data/risk_labels.jsonl``, labels written by hand for helpert (the labelling rule
+is in benchmarks/README.md). The file holds only keys and labels; texts are read from ../shared/data:
 
-* **CounselChat** (``../shared/data/counselchat/20200325_counsel_chat.csv``, MIT): every distinct
-  client question (title + text; 833), labelled risk / no-risk with its kinds by reading each post.
-  The file holds only the question's key and the labels; the text is read from ../shared. Halves are
-  fixed by a hash of the key: ``dev`` (used while improving the lexicon) and ``heldout`` (labelled
-  after the lexicon was frozen, scored once). The labelling rule is in benchmarks/README.md.
+* **CounselChat** (``counselchat/20200325_counsel_chat.csv``, MIT): every distinct client question
+  (title + text; 833), split by a hash of its key into a ``dev`` and a ``heldout`` half.
+* **EPITOME** (``epitome/*.csv``, Reddit seeker posts, non-commercial research): three random samples
+  of distinct posts, ``epitome_a`` (250), ``epitome_b`` (200), ``epitome_c`` (150), each labelled before
+  the detector was scored on it (the order of the rounds is in benchmarks/README.md).
 * **Hand-written** sentences (48): explicit and veiled statements of each kind and hard negatives
-  (figures of speech, negated mentions, everyday uses of the trigger words).
+  (figures of speech, negated mentions, everyday uses of the trigger words); their text is in the file.
 
 Recall = share of risk items on which the detector fires (any kind: any firing sends the turn to the
 safety node); recall per gold kind likewise; ``kind recall`` also requires the right kind among those
@@ -46,6 +47,7 @@ def question_key(question_id: Any, text: str) -> str:
 
 
 def half_of(key: str) -> str:
+    """The CounselChat half a question belongs to, fixed by a hash of its key."""
     return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2 == 0 else "heldout"
 
 

@@ -124,10 +124,10 @@ def metric_stats(peer: "numpy.ndarray", llm: "numpy.ndarray", n_boot: int = N_BO
         out["note"] = "no session has this metric on both sides"
         return out
     out.update(peer_mean=float(peer.mean()), llm_mean=float(llm.mean()), mean_diff=float(d.mean()))
-    out["p_value"], out["test"] = paired_p(d)
     if n == 1:
-        out["note"] = "n=1: no CI or effect size from a single pair"
+        out["note"] = "n=1: no CI, effect size or test from a single pair"
         return out
+    out["p_value"], out["test"] = paired_p(d)
     out["ci_low"], out["ci_high"] = bootstrap_ci(d, n_boot, seed)
     sd = float(d.std(ddof=1))
     if sd > 0:

@@ -41,6 +41,9 @@ def test_label_file_is_consistent():
         assert r["risk"] == bool(r["kinds"]) and set(r["kinds"]) <= set(RISK_KINDS), r
         assert "text" in r or r["source"] != "handwritten"
         assert "text" not in r or r["source"] == "handwritten", "shared datasets' texts must not be copied into the repo"
+    halves = {r["half"] for r in rows if r["source"] == "counselchat"}
+    assert halves == {"dev", "heldout"}
+    assert all(r["half"] == _validator().half_of(r["id"]) for r in rows if r["source"] == "counselchat")
     hand = _handwritten()
     assert len(hand) >= 40 and any(r["risk"] for r in hand) and any(not r["risk"] for r in hand)
     assert {k for r in hand for k in r["kinds"]} == set(RISK_KINDS)
@@ -162,3 +165,11 @@ def test_bundled_safety_session_is_handled_by_its_peer():
     (s,) = read_sessions(REPO / "sessions" / "low_mood_safety.txt")
     records = peer_safety_response(s)
     assert records and all(r["handled"] for r in records)
+
+
+def test_safety_node_resources_count_as_resources_not_as_asking():
+    from helpert.graph.prompts import SAFETY_RESOURCES
+
+    s = _session(("I want to die.", f"That sounds so hard. {SAFETY_RESOURCES}"),
+                 ("I want to die.", f"Are you safe right now? {SAFETY_RESOURCES}"))
+    assert [(r["asks_safety"], r["gives_resources"]) for r in peer_safety_response(s)] == [(False, True), (True, True)]

@@ -27,7 +27,8 @@ _PEOPLE = (r"(friends?|mom|mum|mother|dad|father|parents?|sister|brother|family|
 REGULATION_CUES: dict[str, tuple[str, ...]] = {
     "reappraisal": (
         r"\b(look|looking|see|seeing|think|thinking) (at it |about it )?(differently|another way|in a different way)\b",
-        r"\bon the other hand\b", r"\bat least (I|it|he|she|they|we|my|the|this|that)\b", r"\bcould (be|have been) worse\b", r"\bsilver lining\b",
+        r"\bon the other hand\b", r"\bat least (I|it|he|she|they|we|my|the|this|that)\b", r"\bcould (be|have been) worse\b",
+        r"\bsilver lining\b",
         r"\b(in|into) perspective\b", r"\b(better|different|new|another) perspective\b", r"\bkeep (that |this |it |them )?in mind\b",
         r"\b(can|could) (I )?learn from\b", r"\bnot the end of the world\b", r"\blearning (experience|opportunity)\b",
         r"\b(maybe|perhaps) (it'?s|it is|that'?s|that is) not (so|that|as) bad\b", r"\b(maybe|perhaps) (he|she|they) (was|were|is|are) just\b",
@@ -35,11 +36,13 @@ REGULATION_CUES: dict[str, tuple[str, ...]] = {
         r"\b(an|a) (opportunity|chance) to (learn|grow)\b", r"\bnot (really |entirely )?my fault\b", r"\bgood (thing|side) (is|about)\b",
         r"\bin hindsight\b", r"\bcould (also )?mean\b", r"\bno one is perfect\b",
         r"\b(helps|helped|good) to know\b", r"\b(not|less) (the only one|alone)\b", r"\bother people (have|go through|feel|felt)\b",
-        r"\b(so|which|and) (that|it)('s| is) (good|a good thing|a relief|something)\b", r"\bfocus (more )?on (the )?(positive|good|enjoying|what I)\b",
+        r"\b(so|which|and) (that|it)('s| is) (good|a good thing|a relief|something)\b",
+        r"\bfocus (more )?on (the )?(positive|good|enjoying|what I)\b",
         r"\b(that'?s|it'?s|thats|its|that is|it is) (not|un)(reasonable|realistic|fair to myself)\b", r"\b(irrational|overreact\w*)\b",
     ),
     "suppression": (
-        r"\bkeep(ing)? (it|things|everything|my feelings|them)( all)? (in|inside|to myself|bottled)\b", r"\bbottl(e|ed|ing) (it |things |them )?up\b",
+        r"\bkeep(ing)? (it|things|everything|my feelings|them)( all)? (in|inside|to myself|bottled)\b",
+        r"\bbottl(e|ed|ing) (it |things |them )?up\b",
         r"\bhold(ing)? (back )?(my |the )?(tears|feelings|emotions)( back| in)?\b", r"\bhold(ing)? it (in|together)\b",
         r"\bpush(ing)? (it|them|the feelings?|my feelings) (down|away|aside)\b", r"\bhid(e|ing) (my|the) (feelings|emotions|tears|sadness)\b",
         r"\bpretend(ing)? (I'?m|I am|to be|that I'?m|everything is) (fine|ok|okay|happy|alright|good)\b",
@@ -48,25 +51,32 @@ REGULATION_CUES: dict[str, tuple[str, ...]] = {
         r"\bstraight face\b", r"\bsuck it up\b",
     ),
     "acceptance": (
-        r"\baccept(ed|ing|s)? (it|that|this|the fact|my|how|what|things|the situation|reality|myself|them)\b", r"\bit is what it is\b", r"\blet(ting)? (it|them|things) (go|be)\b",
+        r"\baccept(ed|ing|s)? (it|that|this|the fact|my|how|what|things|the situation|reality|myself|them)\b",
+        r"\bit is what it is\b", r"\blet(ting)? (it|them|things) (go|be)\b",
         r"\b(it'?s|that'?s|it is) (ok|okay|alright|fine) (to|that I) (feel|be|cry|not)\b", r"\bokay not to be okay\b",
-        r"\b(can'?t|cannot) change (it|that|the past|what happened)\b", r"\bmake (my )?peace with\b", r"\b(come|coming|came) to terms\b", r"\bone day at a time\b",
+        r"\b(can'?t|cannot) change (it|that|the past|what happened)\b", r"\bmake (my )?peace with\b",
+        r"\b(come|coming|came) to terms\b", r"\bone day at a time\b",
         r"\bsit(ting)? with (it|the feeling|my feelings)\b", r"\ballow(ing)? myself to (feel|be|cry|grieve)\b",
         r"\bthat'?s (just )?life\b", r"\bnothing I can do about\b", r"\bride it out\b",
     ),
     "seeking_support": (
-        rf"\b(talk|talked|talking|spoke|speak|speaking|vent|vented|venting|open|opened|opening) (up )?(to|with) (my |a |an |the |some )?(\w+ )?{_PEOPLE}\b",
+        r"\b(talk|talked|talking|spoke|speak|speaking|vent|vented|venting|open|opened|opening) (up )?(to|with) "
+        rf"(my |a |an |the |some )?(\w+ )?{_PEOPLE}\b",
         rf"\b(told|tell|telling|called|call|calling|texted|text|asked|ask|asking) (my |a |the )?(\w+ )?{_PEOPLE}\b",
-        r"\breach(ed|ing)? out\b", r"\bask(ed|ing)? for (help|support|advice)\b", r"\bsupport group\b", r"\blean(ed|ing)? on\b",
-        r"\b(need|want|needed|wanted) (someone|somebody|a friend) to talk to\b", r"\b(seeing|see|saw|booked|started) (a|my) (therapist|counsel+or|doctor)\b",
-        r"\b(a )?hug\b", r"\bthat'?s why I'?m (here|talking to you)\b", r"\bpray(ing|ed|s)?\b", r"\b(get|getting|got) (it|them|things|this) off (my|your) chest\b", r"\b(good|helps|helped) to talk\b",
+        r"\breach(ed|ing)? out\b", r"\bask(ed|ing)? for (help|support|advice)\b", r"\blean(ed|ing)? on\b",
+        r"\b(need|want|needed|wanted) (someone|somebody|a friend) to talk to\b",
+        r"\b(seeing|see|saw|booked|started) (a|my) (therapist|counsel+or|doctor)\b",
+        r"\b(a )?hug\b", r"\bthat'?s why I'?m (here|talking to you)\b", r"\bpray(ing|ed|s)?\b",
+        r"\b(get|getting|got) (it|them|things|this) off (my|your) chest\b", r"\b(good|helps|helped) to talk\b",
         r"\b(study|peer|online) groups?\b", r"\b(video ?chat\w*|facetim\w*|text messages? to|texts? to)\b", r"\b(church|support group|support groups)\b",
         r"\b(talk|talked|talking) to (him|her|them) about\b", r"\b(good )?listener\b", r"\blistens to me\b", r"\brefer me\b",
         r"\b(get|got|getting) together with\b", r"\b(hang|hanging) out with (my )?friends\b", r"\bspend(ing)? time with (my )?(friends|family)\b",
     ),
     "problem_solving": (
-        r"\bI('?ll|ll| will| should| could| am going to|'m going to| plan to| plan on| am gonna|'m gonna| must)( \w+ly)? (?!(be|feel|have|know|think|hope|wish|say|guess|like|love|hate|want|need|never|not|understand|imagine|"
-        r"believe|tell|see why|cry|die|lose|fail|ever)\b)[a-z]{3,}\b",
+        # a plan in the first person, any verb but states and feelings ("I'll ask him", not "I'll be fine")
+        r"\bI('?ll|ll| will| should| could| am going to|'m going to| plan to| plan on| am gonna|'m gonna| must)( \w+ly)? "
+        r"(?!(be|feel|have|know|think|hope|wish|say|guess|like|love|hate|want|need|never|not|understand|imagine|believe|tell|"
+        r"see why|cry|die|lose|fail|ever)\b)[a-z]{3,}\b",
         r"\b(trying|try|tried) to (find|figure|get|work out|fix|sort|solve|change|plan|save)\b",
         r"\bI('ve| have)? (practi[cs]ed|prepared|studied|planned|saved|applied|booked|budgeted|researched)\b", r"\bgoals?\b",
         r"\bhow (did|do|can|could|should) (you|I) (deal|cope|handle|manage|get|fix|stop|overcome|start)\b",
@@ -86,11 +96,12 @@ REGULATION_CUES: dict[str, tuple[str, ...]] = {
         r"\b(lie|lying|lay) awake\b", r"\bround and round\b", r"\bstuck in my (head|thoughts)\b",
         r"\b(keep|kept|can'?t stop) (worrying|wondering|asking myself|crying|going back)\b", r"\bI (still |always |constantly )?worry (that|about|if)\b",
         r"\bfind myself (looking|checking|questioning|thinking|wondering)\b", r"\bquestioning (things|everything|myself)\b",
-        r"\b(could|would) have been different\b", r"\bif only\b", r"\b(can'?t|cannot) (shut|switch|turn) (it|my mind|my brain) off\b", r"\bworr(y|ying|ied) (all the time|constantly|about everything)\b",
+        r"\b(could|would) have been different\b", r"\bif only\b", r"\b(can'?t|cannot) (shut|switch|turn) (it|my mind|my brain) off\b",
+        r"\bworr(y|ying|ied) (all the time|constantly|about everything)\b",
     ),
     "avoidance": (
         r"\bavoid(ing|ed|s)?\b", r"\bstay(ing|ed)? (in|at) (bed|home|my room)\b", r"\b(stay|stayed|staying) away from\b",
-        rf"\b(don'?t|didn'?t) (want to )?(see|talk to|go out|answer|call|text|leave)\b",
+        r"\b(don'?t|didn'?t) (want to )?(see|talk to|go out|answer|call|text|leave)\b",
         r"\bstopped (going|seeing|answering|talking|leaving)\b", r"\bignor(e|ed|ing) (it|them|my phone|messages|calls|everyone|the problem)\b",
         r"\bshut(ting)? (myself|everyone|people|them) (out|away|in)\b", r"\bisolat(e|ed|ing)\b", r"\bkeep(ing)? to myself\b",
         r"\bhid(e|ing) (away|in my room|from)\b", r"\bskip(ped|ping)? (class|classes|work|school|lectures?)\b",
@@ -98,13 +109,15 @@ REGULATION_CUES: dict[str, tuple[str, ...]] = {
         r"\b(drink|drinking|drank|smoke|smoking|sleep|sleeping) (it away|to forget|to not think|all day|it off)\b",
         r"\b(alcohol|drinking|drugs|weed) to (wipe|forget|numb|cope|escape|get away)\b", r"\bstopped (writing|trying|doing|working on)\b",
         r"\b(don'?t|do not) (want to )?think about (it|that)\b", r"\brun(ning)? away\b", r"\bwithdr(aw|awn|ew)\b",
-        r"\b(don'?t|do not) want to deal with\b", r"\b(can'?t|couldn'?t) (seem to )?(start|get started|get myself to)\b", r"\b(just )?(want|wanted) to (sleep|hide|be alone|get away)\b", r"\bnumb (myself|the pain)\b",
+        r"\b(don'?t|do not) want to deal with\b", r"\b(can'?t|couldn'?t) (seem to )?(start|get started|get myself to)\b",
+        r"\b(just )?(want|wanted) to (sleep|hide|be alone|get away)\b", r"\bnumb (myself|the pain)\b",
     ),
 }
 # Negation matters for some cues and not others: "I don't see my friends" is withdrawal, not an absence of it.
 _NEGATION_BLIND = {"avoidance", "rumination"}
 # Here inability negates too: "I can't talk to my parents" is no support-seeking.
-_NEGATOR = re.compile(r"\b(not|never|no|nor|(do|does|did|would|wo|is|are|was|were|am|ca|could|have|has)n'?t|cannot)\b", re.IGNORECASE)
+_NEGATOR = re.compile(r"\b(not|never|no|nor|(do|does|did|would|wo|is|are|was|were|am|ca|could|have|has)n'?t|cannot)\b",
+                      re.IGNORECASE)
 _COMPILED = {s: [re.compile(p, re.IGNORECASE) for p in pats] for s, pats in REGULATION_CUES.items()}
 
 

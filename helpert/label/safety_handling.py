@@ -4,7 +4,8 @@ whether it gives resources, by lexicon.
 
 Written for the peer sessions, whose counselors have no safety node, so that a comparison can say
 where the human handled the same moment the LLM's safety node answered; it works on any session
-(on a reconstruction it measures the safety node). A lexicon cannot judge *how well* a counselor
+(on a reconstruction it measures the safety node: its fixed resource sentence counts as a resource,
+and only the model's own words can count as asking). A lexicon cannot judge *how well* a counselor
 responded, only whether the response contains a safety question or a resource.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from helpert.graph.prompts import SAFETY_RESOURCES
 from helpert.label.lexicon import normalise
 from helpert.label.risk import detect_risk
 from helpert.session import Session
@@ -53,8 +55,10 @@ def peer_safety_response(session: Session) -> list[dict[str, Any]]:
         kinds = detect_risk(slot.client.text)
         if not kinds:
             continue
-        reply = normalise(slot.peer.text) if slot.peer is not None else ""
-        asks, resources = _hits(_ASK, reply), _hits(_RESOURCE, reply)
+        reply = slot.peer.text if slot.peer is not None else ""
+        # the safety node's fixed resource sentence counts as a resource, not as the model asking
+        asks = _hits(_ASK, normalise(reply.replace(SAFETY_RESOURCES, "")))
+        resources = _hits(_RESOURCE, normalise(reply))
         records.append({
             "slot": k, "client_idx": slot.client.idx, "kinds": kinds,
             "counselor_idx": slot.peer.idx if slot.peer is not None else None,
