@@ -58,13 +58,21 @@ def main() -> None:
         out = WORK / name
         if name != "identical" and not (out / "man").is_dir():
             shutil.copytree(WORK / "identical" / "man", out / "man")
+        counts = {"run": 0, "reused": 0}
+
+        def count(e: dict) -> None:
+            if e["kind"] == "replayed":
+                counts["reused" if e["resumed"] else "run"] += 1
+
         t0 = time.perf_counter()
         rep = run_fairness_probe(sessions, attribute="gender", cue="explicit", backend=backend, protocol=protocol,
                                  seed=0, max_turns=args.max_turns, max_tokens=args.max_tokens, n_ctx=2048,
-                                 only_groups=["man", "woman"], plant=PlantedBias.parse(spec) if spec else None, out=out)
+                                 only_groups=["man", "woman"], plant=PlantedBias.parse(spec) if spec else None, out=out,
+                                 on_event=count)
         rows = rep.table[rep.table["metric"].isin(PRIMARY)]
         results[name] = {
-            "seconds": round(time.perf_counter() - t0, 1),
+            "seconds": round(time.perf_counter() - t0, 1),  # of this run: finished replays are reused
+            "replays": counts,
             "flagged": [f"{r.group} {r.metric}" for r in rep.flagged.itertuples()],
             "primary": {r.metric: {k: round(float(getattr(r, k)), 4) for k in STATS} for r in rows.itertuples()},
         }

@@ -12,9 +12,13 @@ How a simulated dialogue goes:
 
 1. The counselor opens when the original did; the client's first words are the original's
    (``profile.opening``, verbatim), so both dialogues start from the same place.
-2. Then each client turn is generated from the profile and the dialogue so far (the counselor's turns
-   are the client model's "user" messages), cleaned (role prefixes, the model speaking for the
-   counselor, length), and answered by one counselor turn.
+2. Then each client turn is generated from the profile and the dialogue so far, cleaned (role
+   prefixes, the model speaking for the counselor, length; an empty, echoed or repeated turn is
+   tried once more), and answered by one counselor turn. The client model sees the counselor's turns
+   as "user" messages that start with "Counselor: ". Tried on SmolLM2-135M (4 bundled sessions, 12
+   client turns per variant): without the prefix 57 % of the client's I/my-vs-you/your pronouns were
+   first person (the model slips into the counselor's voice); with it 75 %; a per-turn reminder
+   note instead gave 58 %. A small model still often sounds like a counselor.
 3. It stops at the first of: ``max_turns`` counselor turns (default: as many as the original had); the
    client saying goodbye (:func:`ends_conversation`; the counselor still answers it); or the client
    model giving empty output on both attempts of a turn (no counselor turn follows).
@@ -36,6 +40,7 @@ from helpert.replay import Counselor, ReplayResult, aligned_original, slots_of, 
 from helpert.session import Session, Turn
 
 CLIENT_ATTEMPTS = 2
+COUNSELOR_PREFIX = "Counselor: "
 CLIENT_SEED_OFFSET = 7_777
 CLIENT_STOPS = ["\nCounselor:", "\nCounsellor:", "\nTherapist:", "\nAssistant:", "\nYou:", "\nCOUNSELOR:"]
 
@@ -126,9 +131,10 @@ def ends_conversation(text: str) -> bool:
     return bool(_GOODBYE.search(" ".join(_SENTENCE_END.split(text.strip())[-2:])))
 
 
-def _same(a: str, b: str) -> bool:
-    norm = lambda s: re.sub(r"[^a-z0-9 ]", "", s.lower()).strip()  # noqa: E731
-    return bool(norm(a)) and norm(a) == norm(b)
+def similar(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Same words, give or take a few (Jaccard overlap of the word sets): an echo or a repeat."""
+    wa, wb = (set(re.findall(r"[a-z0-9']+", x.lower())) for x in (a, b))
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
 
 
 @dataclass
@@ -149,7 +155,7 @@ class SimulatedClient:
         self.system = client_system_prompt(self.profile)
 
     def hear(self, counselor_text: str) -> None:
-        self.history.append({"role": "user", "content": counselor_text})
+        self.history.append({"role": "user", "content": f"{COUNSELOR_PREFIX}{counselor_text}"})
 
     def say(self, text: str) -> None:
         self.history.append({"role": "assistant", "content": text})
@@ -167,7 +173,8 @@ class SimulatedClient:
 
     def reply(self, turn: int) -> dict[str, Any]:
         """Generate the client's next turn (at most :data:`CLIENT_ATTEMPTS` tries on empty or echoed
-        output). Returns text ("" if every try was empty), flags, attempts, usage and wall_ms."""
+        output, or a repeat of any earlier client turn). Returns text ("" if every try was empty),
+        flags, attempts, usage and wall_ms."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         from helpert.graph.build import turn_seed
@@ -176,7 +183,7 @@ class SimulatedClient:
         types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
         lc = [types[m["role"]](m["content"]) for m in self._messages()]
         last_counselor = next((m["content"] for m in reversed(self.history) if m["role"] == "user"), "")
-        last_own = next((m["content"] for m in reversed(self.history) if m["role"] == "assistant"), "")
+        own = [m["content"] for m in self.history if m["role"] == "assistant"]
         usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
         flags: list[str] = []
         text, attempts = "", 0
@@ -188,7 +195,7 @@ class SimulatedClient:
                 usage[key] += int(meta.get(key, 0) or 0)
             cleaned = clean_client_reply(str(out.content), max_sentences=4 if self.profile.style == "verbose" else 3)
             flags.extend(f for f in cleaned.flags if f not in flags)
-            echo = _same(cleaned.text, last_counselor) or _same(cleaned.text, last_own)
+            echo = any(similar(cleaned.text, x) for x in [last_counselor.removeprefix(COUNSELOR_PREFIX), *own])
             problem = "empty" if not cleaned.text else "echo" if echo else None
             if cleaned.text or not text:
                 text = cleaned.text

@@ -18,7 +18,9 @@ from helpert.profile import (
 from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session
 from helpert.session import Session, Turn
-from helpert.simulate import cache_shares, clean_client_reply, client_system_prompt, ends_conversation, simulate_session
+from helpert.simulate import (
+    cache_shares, clean_client_reply, client_system_prompt, ends_conversation, similar, simulate_session,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PROTO = load_protocol("cbt_session")
@@ -191,7 +193,7 @@ def test_turns_alternate_opening_is_verbatim_and_budget_stops(fake_chat):
     # the client model sees the counselor's words as "user" turns and never the graph's phase notes
     seen = cl.chat.calls[-1]["messages"]
     assert seen[0][0] == "system" and [m for m in seen[1:] if m[0] == "system"] == []
-    assert [m[1] for m in seen if m[0] == "human"] == [t.text for t in rec.counselor_turns[:3]]
+    assert [m[1] for m in seen if m[0] == "human"] == [f"Counselor: {t.text}" for t in rec.counselor_turns[:3]]
 
 
 def test_counselor_side_is_exactly_replay(fake_chat):
@@ -229,11 +231,19 @@ def test_empty_client_output_twice_stops_without_a_counselor_turn(fake_chat):
     assert len(rec.counselor_turns) == 3
 
 
-def test_echoed_counselor_text_is_retried(fake_chat):
-    c, cl = backends(fake_chat, ["What shall we focus on?"], ["What shall we focus on?", "The wedding."])
+def test_echoed_or_repeated_client_text_is_retried(fake_chat):
+    c, cl = backends(fake_chat, ["What shall we focus on?"],
+                     ["What shall we focus on?", "The wedding, I guess.", "The wedding I guess!", "My cousins."])
     rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
-                           max_turns=3).reconstruction
-    assert rec.client_turns[1].text == "The wedding." and "retry_echo" in rec.client_turns[1].meta["flags"]
+                           max_turns=4).reconstruction
+    assert [t.text for t in rec.client_turns[1:]] == ["The wedding, I guess.", "My cousins."]
+    assert all("retry_echo" in t.meta["flags"] for t in rec.client_turns[1:])
+
+
+def test_similar():
+    assert similar("The wedding, I guess.", "the wedding i guess!")
+    assert not similar("The wedding, I guess.", "My cousins forgot me.")
+    assert not similar("", "")
 
 
 def test_client_opens_when_the_original_did(fake_chat):

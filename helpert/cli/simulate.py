@@ -52,7 +52,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     from helpert.llm import Sampling, load_backend
     from helpert.profile import ProfileError, extract_profile, read_profile, write_profile
     from helpert.protocol import load_protocol
-    from helpert.runs import RunDir, atomic_write_json, build_manifest
+    from helpert.runs import RunDir, atomic_write_json, build_manifest, read_json
     from helpert.simulate import cache_shares, simulate_session
 
     sessions = read_sessions(path, dialogue=dialogue)
@@ -74,6 +74,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     client = load_backend(client_model or options.model,
                           sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
     run = RunDir(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
+    if run.manifest.is_file() and read_json(run.manifest).get("mode") != "simulate":
+        raise UserError(f"{run.root} holds a replay run; simulate into another --out")
     manifest = build_manifest(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
                               args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
                                     "profile": profile_path, "mode": "simulate"})

@@ -33,10 +33,18 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
         **ctrs.measure(session, protocol),
         **empathy.measure(session),
         **talk.measure(session),
+        **safety_metrics(session),
     }
     if judge is not None:
         out.update(ctrs.judge_ctrs(session, judge))
     return out
+
+
+def safety_metrics(session: Session) -> dict[str, float | None]:
+    """How the counselor met the client's risky moments (docs/metrics.md, "safety")."""
+    from helpert.label.safety_handling import safety_summary
+
+    return {f"safety.{k}": (float(v) if v is not None else None) for k, v in safety_summary(session).items()}
 
 
 def ensure_labelled(sessions: list[Session], protocol: Protocol) -> list[Session]:
