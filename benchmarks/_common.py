@@ -48,3 +48,14 @@ def report(name: str, result: dict[str, Any]) -> None:
     doc = {"benchmark": name, "machine": machine(), **result}
     (out / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
     print(json.dumps(doc, indent=2))
+
+
+def update_readme_section(path: Path, section: str, body: str) -> None:
+    """Replace the text between ``<!-- SECTION: start -->`` and ``<!-- SECTION: end -->`` markers."""
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {section}: start -->", f"<!-- {section}: end -->"
+    if start not in text:
+        raise SystemExit(f"{path}: no '{start}' marker")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")

@@ -31,6 +31,8 @@ from typing import Any, Callable, Iterable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import update_readme_section  # noqa: E402
 
 from helpert.label.risk import RISK_KINDS, detect_risk  # noqa: E402
 
@@ -145,13 +147,7 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
 
 
 def update_readme(path: Path, body: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    start, end = f"<!-- {SECTION}: start -->", f"<!-- {SECTION}: end -->"
-    if start not in text:
-        raise SystemExit(f"{path}: no '{start}' marker")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
+    update_readme_section(path, SECTION, body)
 
 
 def main(argv: list[str] | None = None) -> int:

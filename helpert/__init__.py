@@ -32,6 +32,15 @@ _API = {
     "compare_sessions": "helpert.compare",
     "compare_corpus": "helpert.compare",
     "compare_run_dir": "helpert.compare",
+    "run_batch": "helpert.batch",
+    "RunOptions": "helpert.batch",
+    "simulate_session": "helpert.simulate",
+    "extract_profile": "helpert.profile",
+    "ClientProfile": "helpert.profile",
+    "run_fairness_probe": "helpert.probe.fairness",
+    "counterfactuals": "helpert.probe.counterfactual",
+    "load_guidance": "helpert.guidance",
+    "detect_risk": "helpert.label.risk",
 }
 
 __all__ = sorted(_API)

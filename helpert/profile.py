@@ -49,7 +49,6 @@ from helpert.session import Session, merge_consecutive
 
 CoreBelief = Literal["helpless", "unlovable", "worthless"]
 Style = Literal["plain", "upset", "verbose", "reserved", "tangent", "pleasing"]
-STYLES: tuple[str, ...] = ("plain", "upset", "verbose", "reserved", "tangent", "pleasing")
 
 
 class CognitiveModel(BaseModel):

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from helpert.llm.cleaning import Cleaned
+from helpert.llm.cleaning import Cleaned, clean_turn
 from helpert.profile import ClientProfile, extract_profile
 from helpert.replay import Counselor, ReplayResult, aligned_original, slots_of, turn_from_entry
 from helpert.session import Session, Turn
@@ -58,7 +58,6 @@ BELIEF_NOTES = {
     "worthless": "Deep down you believe you are worthless and a burden.",
 }
 
-_SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>|</?s>")
 _COUNSELOR_ROLE = r"(?:counselor|counsellor|therapist|assistant|supporter|helper|system)"
 _CLIENT_ROLE = r"(?:client|patient|user|seeker|me)"
 _LEADING_COUNSELOR = re.compile(rf"^\s*[\[(*]*\s*{_COUNSELOR_ROLE}\s*[\])*]*\s*[:：]", re.IGNORECASE)
@@ -97,32 +96,10 @@ def client_system_prompt(profile: ClientProfile) -> str:
 
 
 def clean_client_reply(raw: str, *, max_sentences: int = 4, max_words: int = 70) -> Cleaned:
-    """The client's side of :func:`helpert.llm.cleaning.clean_reply`: drop special tokens and the
-    client's own role prefix, cut where the counselor starts speaking, bound the length."""
-    flags: list[str] = []
-    text = _SPECIAL.sub(" ", raw)
-    if _LEADING_COUNSELOR.match(text):
-        return Cleaned(text="", flags=["role_leak", "empty"])  # the model spoke for the counselor
-    stripped = _LEADING_CLIENT.sub("", text, count=1)
-    if stripped != text:
-        flags.append("role_prefix")
-        text = stripped
-    later = _LATER_ROLE.search(text)
-    if later and later.start() > 0:
-        flags.append("role_leak")
-        text = text[: later.start()]
-    text = " ".join(text.split()).strip(" \"'“”")
-    parts = [s for s in _SENTENCE_END.split(text) if s]
-    if len(parts) > max_sentences:
-        flags.append("truncated")
-        text = " ".join(parts[:max_sentences])
-    if len(text.split()) > max_words:
-        if "truncated" not in flags:
-            flags.append("truncated")
-        text = " ".join(text.split()[:max_words]).rstrip(",;:") + "…"
-    if not text:
-        flags.append("empty")
-    return Cleaned(text=text, flags=flags)
+    """The client's side of :func:`helpert.llm.cleaning.clean_reply`: the model speaking as the
+    counselor yields an empty reply; the client's own role prefix is dropped."""
+    return clean_turn(raw, speaks_for_other=_LEADING_COUNSELOR, own_prefix=_LEADING_CLIENT, later_role=_LATER_ROLE,
+                      max_words=max_words, max_sentences=max_sentences)
 
 
 def ends_conversation(text: str) -> bool:

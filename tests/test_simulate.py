@@ -285,6 +285,14 @@ def test_write_profile_cli_needs_one_dialogue(tmp_path):
     assert read_profile(tmp_path / "p.yaml").cognitive_model.core_belief == "unlovable"
 
 
+def test_simulate_refuses_a_replay_run_folder(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps({"seed": 0, "args": {}}))
+    proc = subprocess.run([sys.executable, "-m", "helpert", "simulate", str(REPO / "sessions" / "loneliness.csv"),
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "holds a replay run" in proc.stderr
+
+
 # --- the real model -----------------------------------------------------------------------------------
 
 @pytest.mark.model

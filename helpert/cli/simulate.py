@@ -66,6 +66,9 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         profile = read_profile(profile_path) if profile_path else None
     except ProfileError as exc:
         raise UserError(str(exc)) from None
+    run = RunDir(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
+    if run.manifest.is_file() and read_json(run.manifest).get("mode") != "simulate":
+        raise UserError(f"{run.root} holds a replay run; simulate into another --out")
     options = RunOptions(**opts)
     console = Console()
     protocol = load_protocol(options.protocol)
@@ -73,12 +76,11 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     counselor = load_backend(options.model, sampling=options.sampling, **load)
     client = load_backend(client_model or options.model,
                           sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
-    run = RunDir(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
-    if run.manifest.is_file() and read_json(run.manifest).get("mode") != "simulate":
-        raise UserError(f"{run.root} holds a replay run; simulate into another --out")
     manifest = build_manifest(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
                               args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
-                                    "profile": profile_path, "mode": "simulate"})
+                                    "profile": profile_path})
+    if options.guidance_name:
+        manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}
     atomic_write_json(run.manifest, {**manifest, "mode": "simulate", "client_model": client.info})
     for session in sessions:
         with console.status(f"simulating {session.dialogue_id}…") as status:

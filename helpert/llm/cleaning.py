@@ -35,21 +35,26 @@ def english_share(text: str) -> float:
     return sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
 
 
-def clean_reply(raw: str, *, max_words: int = 70, max_sentences: int = 4) -> Cleaned:
-    """Strip special tokens and role prefixes, cut where another speaker starts, bound the length."""
+def clean_turn(
+    raw: str, *, speaks_for_other: re.Pattern[str], own_prefix: re.Pattern[str], later_role: re.Pattern[str],
+    max_words: int = 70, max_sentences: int = 4,
+) -> Cleaned:
+    """Strip special tokens, echoed guidance and the speaker's own role prefix, return nothing when the
+    model speaks for the other side, cut where another speaker starts, bound the length. Counselor and
+    simulated-client output differ only in which roles count as "own" and "other"."""
     flags: list[str] = []
     text = _SPECIAL.sub(" ", raw)
-    if _LEADING_OTHER.match(text):
-        return Cleaned(text="", flags=["role_leak", "empty"])  # the model spoke for the client
+    if speaks_for_other.match(text):
+        return Cleaned(text="", flags=["role_leak", "empty"])
     unechoed = _GUIDANCE_ECHO.sub(" ", text)
     if unechoed != text:
         flags.append("guidance_echo")
         text = unechoed
-    stripped = _LEADING_ROLE.sub("", text, count=1)
+    stripped = own_prefix.sub("", text, count=1)
     if stripped != text:
         flags.append("role_prefix")
         text = stripped
-    later = _LATER_ROLE.search(text)
+    later = later_role.search(text)
     if later and later.start() > 0:
         flags.append("role_leak")
         text = text[: later.start()]
@@ -70,3 +75,9 @@ def clean_reply(raw: str, *, max_words: int = 70, max_sentences: int = 4) -> Cle
     elif english_share(text) < 0.8:
         flags.append("non_english")
     return Cleaned(text=text, flags=flags)
+
+
+def clean_reply(raw: str, *, max_words: int = 70, max_sentences: int = 4) -> Cleaned:
+    """A counselor turn: the model speaking as the client yields an empty (retried) reply."""
+    return clean_turn(raw, speaks_for_other=_LEADING_OTHER, own_prefix=_LEADING_ROLE, later_role=_LATER_ROLE,
+                      max_words=max_words, max_sentences=max_sentences)
