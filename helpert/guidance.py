@@ -10,11 +10,11 @@ support strategies over the conversation).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_GUIDANCE = Path(__file__).resolve().parent.parent / "graphs" / "guidance"
+from helpert.protocol import find_yaml, search_dirs, yaml_names
+
 
 
 class GuidanceError(ValueError):
@@ -31,25 +31,15 @@ class Guidance:
 
 def guidance_dirs() -> list[Path]:
     """Where guidance names are looked up: $HELPERT_GUIDANCE, ./graphs/guidance, then the repository's."""
-    dirs = [Path(d) for d in os.environ.get("HELPERT_GUIDANCE", "").split(os.pathsep) if d]
-    return [*dirs, Path.cwd() / "graphs" / "guidance", REPO_GUIDANCE]
+    return search_dirs("HELPERT_GUIDANCE", "guidance")
 
 
 def available_guidance() -> list[str]:
-    return sorted({f.stem for d in guidance_dirs() if d.is_dir() for f in d.glob("*.yaml")})
+    return yaml_names(guidance_dirs())
 
 
 def _resolve(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.is_file():
-            raise GuidanceError(f"{p}: no such guidance file")
-        return p
-    for d in guidance_dirs():
-        candidate = d / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return candidate
-    raise GuidanceError(f"unknown guidance '{name_or_path}' (available: {', '.join(available_guidance()) or 'none'})")
+    return find_yaml(name_or_path, guidance_dirs(), "guidance", GuidanceError)
 
 
 def render(data: dict, where: str) -> str:

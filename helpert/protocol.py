@@ -150,27 +150,40 @@ def _validate(proto: Protocol, where: str) -> None:
         raise ProtocolError(f"{where}: required phase(s) not on the canonical path: {', '.join(missing)}")
 
 
-def protocol_dirs() -> list[Path]:
-    """Where protocol names are looked up: $HELPERT_PROTOCOLS, ./graphs, then the repository's graphs/."""
-    dirs = [Path(d) for d in os.environ.get("HELPERT_PROTOCOLS", "").split(os.pathsep) if d]
-    return [*dirs, Path.cwd() / "graphs", REPO_GRAPHS]
+def search_dirs(env_var: str, *parts: str) -> list[Path]:
+    """Where YAML names are looked up: the folders in ``env_var``, ./graphs/<parts>, then the repository's."""
+    dirs = [Path(d) for d in os.environ.get(env_var, "").split(os.pathsep) if d]
+    return [*dirs, Path.cwd().joinpath("graphs", *parts), REPO_GRAPHS.joinpath(*parts)]
 
 
-def resolve_protocol_path(name_or_path: str | Path) -> Path:
+def yaml_names(dirs: list[Path]) -> list[str]:
+    return sorted({f.stem for d in dirs if d.is_dir() for f in d.glob("*.yaml")})
+
+
+def find_yaml(name_or_path: str | Path, dirs: list[Path], kind: str, error: type[Exception]) -> Path:
+    """A path as given, or ``NAME.yaml`` in the first of ``dirs`` that has it; else ``error`` listing names."""
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
         if not p.is_file():
-            raise ProtocolError(f"{p}: no such protocol file")
+            raise error(f"{p}: no such {kind} file")
         return p
-    for d in protocol_dirs():
+    for d in dirs:
         candidate = d / f"{name_or_path}.yaml"
         if candidate.is_file():
             return candidate
-    raise ProtocolError(f"unknown protocol '{name_or_path}' (available: {', '.join(available_protocols())})")
+    raise error(f"unknown {kind} '{name_or_path}' (available: {', '.join(yaml_names(dirs)) or 'none'})")
+
+
+def protocol_dirs() -> list[Path]:
+    return search_dirs("HELPERT_PROTOCOLS")
+
+
+def resolve_protocol_path(name_or_path: str | Path) -> Path:
+    return find_yaml(name_or_path, protocol_dirs(), "protocol", ProtocolError)
 
 
 def available_protocols() -> list[str]:
-    return sorted({f.stem for d in protocol_dirs() if d.is_dir() for f in d.glob("*.yaml")})
+    return yaml_names(protocol_dirs())
 
 
 def load_protocol(name_or_path: str | Path = "cbt_session") -> Protocol:
