@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpert.protocol import find_yaml, search_dirs, yaml_names
+from helpert.protocol import find_yaml, read_yaml_mapping, search_dirs, yaml_names
 
 
 
@@ -61,16 +61,8 @@ def render(data: dict, where: str) -> str:
 
 def load_guidance(name_or_path: str | Path) -> Guidance:
     """Load a counselor style by name (``reappraisal``) or path; errors name the file and field."""
-    import yaml
-
     path = _resolve(name_or_path)
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise GuidanceError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise GuidanceError(f"{path}: expected a mapping at the top level")
+    data, raw = read_yaml_mapping(path, GuidanceError)
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
         raise GuidanceError(f"{path}: field 'name': a non-empty string is required")

@@ -186,16 +186,22 @@ def available_protocols() -> list[str]:
     return yaml_names(protocol_dirs())
 
 
-def load_protocol(name_or_path: str | Path = "cbt_session") -> Protocol:
-    """Load and validate a protocol by name (``cbt_session``) or path; errors name file and phase."""
-    path = resolve_protocol_path(name_or_path)
+def read_yaml_mapping(path: Path, error: type[Exception]) -> tuple[dict, bytes]:
+    """The top-level mapping of a YAML file and its raw bytes (for hashing); ``error`` names the file."""
     raw = path.read_bytes()
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ProtocolError(f"{path}: invalid YAML: {exc}") from None
+        raise error(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ProtocolError(f"{path}: expected a mapping at the top level")
+        raise error(f"{path}: expected a mapping at the top level")
+    return data, raw
+
+
+def load_protocol(name_or_path: str | Path = "cbt_session") -> Protocol:
+    """Load and validate a protocol by name (``cbt_session``) or path; errors name file and phase."""
+    path = resolve_protocol_path(name_or_path)
+    data, raw = read_yaml_mapping(path, ProtocolError)
     try:
         proto = Protocol.model_validate({**data, "source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
     except ValidationError as exc:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import click
 
 
 class UserError(Exception):
     """A failure the user can fix; printed as one line, exit code 2. Commands signal other
     outcomes (1: some sessions failed) by returning an int."""
+
+
+@contextmanager
+def run_dir_errors() -> Iterator[None]:
+    """What commands reading a run folder turn into one line: no finished session, or no labeller."""
+    from helpert.compare import NoPairsError
+
+    try:
+        yield
+    except NoPairsError as exc:
+        raise UserError(str(exc)) from None
+    except ImportError as exc:
+        raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
 
 def _expected() -> tuple[type[BaseException], ...]:

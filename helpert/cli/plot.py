@@ -14,18 +14,13 @@ import click
 def plot(run_dir: Path, protocol_name: str | None) -> None:
     """Draw per session the phase flow graph, the phase timeline and the CTRS/empathy scores, and for
     the corpus the paired differences, into RUN_DIR/plots/ (PNG)."""
-    from helpert.cli.errors import UserError
-    from helpert.compare import NoPairsError
+    from helpert.cli.errors import run_dir_errors
     from helpert.plot import plot_run
     from helpert.protocol import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
-    try:
+    with run_dir_errors():
         paths = plot_run(run_dir, protocol)
-    except NoPairsError as exc:
-        raise UserError(str(exc)) from None
-    except ImportError as exc:
-        raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
     click.echo(f"wrote {len(paths)} pictures to {run_dir / 'plots'}", err=True)
     for path in paths:
         click.echo(str(path))

@@ -15,16 +15,11 @@ def report(run_dir: Path, protocol_name: str | None) -> None:
     """Write RUN_DIR/report.html: the run's manifest, the corpus comparison, and per session the
     pictures and both transcripts side by side with phase and behaviour tags. Images are embedded,
     so the file works offline and on its own."""
-    from helpert.cli.errors import UserError
-    from helpert.compare import NoPairsError
+    from helpert.cli.errors import run_dir_errors
     from helpert.protocol import load_protocol
     from helpert.report import write_report
 
     protocol = load_protocol(protocol_name) if protocol_name else None
-    try:
+    with run_dir_errors():
         path = write_report(run_dir, protocol)
-    except NoPairsError as exc:
-        raise UserError(str(exc)) from None
-    except ImportError as exc:
-        raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
     click.echo(str(path))
