@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from helpert.label.risk import RISK_KINDS, detect_risk, risk_matches
+from helpert.label.lexicon import ascii_fold, required_literals
+from helpert.label.risk import RISK_KINDS, RISK_PATTERNS, detect_risk, risk_matches
 from helpert.label.safety_handling import peer_safety_response, safety_summary
 from helpert.session import Session, Turn
 
@@ -126,6 +130,9 @@ def test_reddit_samples_stay_above_their_measured_floor():
     for half in ("epitome_a", "epitome_b", "epitome_c"):
         result = v.score(it for it in items if it["half"] == half)
         assert result["recall"] >= 0.75 and result["fpr"] <= 0.03, (half, result)
+    # the held-out sample, scored once (benchmarks/README.md): a floor against regressions, not a target
+    held_out = v.score(it for it in items if it["half"] == "epitome_d")
+    assert held_out["risk"] > 50 and held_out["recall"] >= 0.55 and held_out["fpr"] <= 0.03, held_out
 
 
 def _session(*pairs: tuple[str, str]) -> Session:
@@ -173,3 +180,61 @@ def test_safety_node_resources_count_as_resources_not_as_asking():
     s = _session(("I want to die.", f"That sounds so hard. {SAFETY_RESOURCES}"),
                  ("I want to die.", f"Are you safe right now? {SAFETY_RESOURCES}"))
     assert [(r["asks_safety"], r["gives_resources"]) for r in peer_safety_response(s)] == [(False, True), (True, True)]
+
+
+# The prefilter (lexicon.required_literals): skipping patterns whose strings a turn lacks must not change
+# any result.
+
+def test_required_literals_are_what_every_match_holds():
+    assert required_literals(r"\bkill(s|ed)? (myself|herself)\b") == (frozenset({"myself", "herself"}), frozenset({"kill"}))
+    assert required_literals(r"\b(cut|burn)s? me") == (frozenset({" me"}), frozenset({"cut", "burn"}))
+    assert required_literals(r"(a|b)?\w+") is None                       # nothing is required
+    assert required_literals(r"\bwhy (\w+ ){0,3}born\b") == (frozenset({"born"}), frozenset({"why "}))
+    assert required_literals(r"(?-i:\bSI\b)") == (frozenset({"si"}),)    # tested against lower-cased text
+
+
+def test_ascii_fold_covers_every_character_a_pattern_reads_as_an_ascii_letter():
+    pattern = re.compile(r"[a-z]", re.IGNORECASE)
+    odd = {chr(c) for c in range(128, 0x30000) if pattern.fullmatch(chr(c))}
+    assert odd and all(ascii_fold(c).isascii() and pattern.fullmatch(ascii_fold(c)) for c in odd)
+    assert ascii_fold("K\u212aILL \u017fELF") == "kkill self"
+
+
+@pytest.mark.parametrize("text", [
+    "I want to k\u0131ll myself.", "I want to \u212aILL MYSELF", "My dad hit me.", "SI", "kms", "",
+    "I'm not suicidal, I just want it all to end.", "why was I even born", "He hasn ' t stopped hitting me .",
+])
+def test_prefilter_changes_nothing_on_hand_made_texts(text):
+    assert risk_matches(text) == risk_matches(text, prefilter=False)
+
+
+def test_prefilter_changes_nothing_on_hand_written_items():
+    for row in _handwritten():
+        assert risk_matches(row["text"]) == risk_matches(row["text"], prefilter=False), row["text"]
+
+
+_FRAGMENTS = sorted({s for p in (q for pats in RISK_PATTERNS.values() for q in pats) for alts in required_literals(p) or ()
+                     for s in alts} | {"I ", "my ", "me ", "not ", "don't ", "want to ", "K", "\u212a", "\u0131", "\u017f", ". ", ", "})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=4)), max_size=12))
+def test_prefilter_changes_nothing_on_generated_texts(parts):
+    text = "".join(parts)
+    for variant in (text, text.upper()):
+        assert risk_matches(variant) == risk_matches(variant, prefilter=False)
+
+
+@pytest.mark.shared
+def test_prefilter_changes_nothing_on_all_client_texts_of_the_shared_data():
+    from helpert.io import read_sessions
+
+    v = _validator()
+    esconv = v.SHARED / "esconv" / "esconv_valid_195.jsonl"
+    if not esconv.is_file() or not v.COUNSELCHAT.is_file() or not v.EPITOME.is_dir():
+        pytest.skip("../shared/data is absent")
+    texts = [t.text for s in read_sessions(esconv) for t in s.client_turns]
+    texts += [*v.epitome_posts().values(), *v.counselchat_posts().values()]
+    assert len(texts) > 5000
+    differ = [t for t in texts if risk_matches(t) != risk_matches(t, prefilter=False)]
+    assert not differ, differ[:3]
