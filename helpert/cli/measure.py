@@ -1,4 +1,4 @@
-"""`helpert measure`: score transcripts as they are, one row per session (no LLM involved)."""
+"""`helpert measure`: score transcripts as they are, one row per session (no LLM unless a judge is asked for)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 
-def _measure_frame(paths: tuple[Path, ...], protocol_name: str):
+def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None):
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
@@ -17,7 +17,7 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str):
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths)
     try:
-        return protocol, measure_sessions(sessions, protocol)
+        return protocol, measure_sessions(sessions, protocol, judge, label_judge)
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
@@ -29,12 +29,25 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str):
 @click.option("--json", "as_json", is_flag=True, help="Print every metric of every session as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
-def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None) -> None:
+@click.option("--judge-model", default=None, metavar="PATH|default",
+              help="Also ask an LLM judge (a GGUF; 'default' = the embedded model) with JSON-constrained output.")
+@click.option("--judge", "judge_what", type=click.Choice(["ctrs", "labels", "both"]), default="both", show_default=True,
+              help="With --judge-model: score the 11 CTRS items (ctrs_judge.*), label phase and behaviour of every "
+                   "counselor turn (instead of the rule labeller), or both.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of the judge model.")
+def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None, judge_model: str | None,
+            judge_what: str, threads: int | None) -> None:
     """Score the sessions in PATH... (files or folders) against a protocol: adherence, drift, CTRS,
     empathy and talk metrics. Unlabelled sessions are labelled first."""
     import math
 
-    protocol, frame = _measure_frame(paths, protocol_name)
+    judge = None
+    if judge_model is not None:
+        from helpert.llm.judge import LlamaJudge
+
+        judge = LlamaJudge(None if judge_model == "default" else judge_model, n_threads=threads)
+    protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
+                                     judge if judge_what in ("labels", "both") else None)
     if csv_path is not None:
         from helpert.runs import atomic_write_text
 
@@ -44,9 +57,13 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
             {"dialogue_id": str(i), "metrics": {k: None if math.isnan(v) else v for k, v in row.items()}}
             for i, row in frame.iterrows()
         ]
-        doc = {"protocol": protocol.name, "protocol_sha256": protocol.sha256, "sessions": sessions}
+        doc = {"protocol": protocol.name, "protocol_sha256": protocol.sha256, "sessions": sessions,
+               **({"judge": judge.info()} if judge is not None else {})}
         click.echo(json.dumps(doc, indent=2))
         return
     from helpert.report_table import print_measure_table
 
     print_measure_table(frame, title=f"helpert measure ({protocol.name})")
+    if judge is not None:
+        click.echo(f"judge: {judge.calls} calls, {judge.failures} unreadable (counted in ctrs_judge_failures / "
+                   "label_judge_failures, never scored)")

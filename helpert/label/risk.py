@@ -23,8 +23,18 @@ Refinements that keep false alarms low without giving up recall:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpert.label.lexicon import NEGATOR, ascii_fold, clause_window, normalise, required_literals
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RISK_MODEL = Path(__file__).resolve().parent.parent / "data" / "risk_model.npz"
+SENSITIVITIES = ("lexicon", "balanced", "high")
+MODEL_KIND = "unspecified_risk"  # what a turn that only the learned model flags is tagged with
 
 _SELF = r"(myself|my self|herself|himself|themselves|themself)"
 _KIN = (r"(wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|ex|spouse|mom|mum|mother|dad|father|stepdad|"
@@ -206,7 +216,60 @@ def risk_matches(text: str, prefilter: bool = True) -> list[tuple[str, str]]:
             if not _negated(text, m.start()) and not _bereaved(text, m.start(), m.end())]
 
 
-def detect_risk(text: str, prefilter: bool = True) -> list[str]:
-    """The kinds of risk a client turn mentions (empty when none), in RISK_KINDS order."""
+def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon") -> list[str]:
+    """The kinds of risk a client turn mentions (empty when none), in RISK_KINDS order.
+
+    ``sensitivity`` (see the module docstring): "lexicon" (default) the phrases alone; "balanced" or
+    "high" the phrases OR the learned model at that threshold. A turn only the model flags gets the kind
+    ``MODEL_KIND``; the model never removes a kind the phrases found."""
     kinds = {kind for kind, _ in risk_matches(text, prefilter)}
-    return [k for k in RISK_KINDS if k in kinds]
+    found = [k for k in RISK_KINDS if k in kinds]
+    if sensitivity == "lexicon":
+        return found
+    if sensitivity not in SENSITIVITIES:
+        raise ValueError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, not {sensitivity!r}")
+    if found:
+        return found
+    model = load_risk_model()
+    return [MODEL_KIND] if model.score(text) >= model.thresholds[sensitivity] else []
+
+
+class RiskModel:
+    """The learned half: one linear score over word and character n-grams of the turn (numpy only).
+
+    Weights, vocabulary and the thresholds chosen by cross-validation live in ``helpert/data/risk_model.npz``
+    (a :class:`helpert.label.linear.LinearBundle` with one model, "risk"); written by
+    ``benchmarks/train_risk_model.py``."""
+
+    def __init__(self, path: str | Path = RISK_MODEL) -> None:
+        import numpy as np
+
+        from helpert.label.linear import LinearBundle
+
+        bundle = LinearBundle.load(path)
+        spec = bundle.models["risk"]
+        self.vectoriser = bundle.vectoriser
+        self.blocks = tuple(spec.info["config"]["blocks"])
+        self.w = np.ascontiguousarray(bundle.W[:, spec.start], dtype=np.float32)
+        self.b = float(bundle.b[spec.start])
+        self.thresholds: dict[str, float] = dict(bundle.meta["thresholds"])
+        self.meta = bundle.meta
+
+    def scores(self, texts: list[str]) -> "np.ndarray":
+        """Decision scores (log-odds of risk) of ``texts``."""
+        import numpy as np
+
+        from helpert.label.features import Unit
+
+        indptr, indices, data = self.vectoriser.transform([Unit(t) for t in texts], self.blocks)
+        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        return np.bincount(rows, weights=self.w[indices] * data, minlength=len(texts)) + self.b
+
+    def score(self, text: str) -> float:
+        return float(self.scores([text])[0])
+
+
+@lru_cache(maxsize=2)
+def load_risk_model(path: str | None = None) -> RiskModel:
+    """The shipped model (cached; loaded on the first turn that asks for it)."""
+    return RiskModel(path or RISK_MODEL)

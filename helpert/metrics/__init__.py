@@ -37,6 +37,8 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
     }
     if judge is not None:
         out.update(ctrs.judge_ctrs(session, judge))
+    if "label_judge_failures" in session.meta:
+        out["label_judge_failures"] = float(session.meta["label_judge_failures"])
     return out
 
 
@@ -47,30 +49,37 @@ def safety_metrics(session: Session) -> dict[str, float | None]:
     return {f"safety.{k}": (float(v) if v is not None else None) for k, v in safety_summary(session).items()}
 
 
-def ensure_labelled(sessions: list[Session], protocol: Protocol) -> list[Session]:
-    """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``."""
+def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None) -> list[Session]:
+    """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``;
+    with ``label_judge``, every session's phases and behaviours then come from that LLM judge
+    (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read."""
     todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
-    if not todo:
-        return sessions
-    from helpert.label import label_sessions
-
-    labelled = label_sessions([sessions[i] for i in todo], protocol)
     out = list(sessions)
-    for i, s in zip(todo, labelled):
-        out[i] = s
+    if todo:
+        from helpert.label import label_sessions
+
+        for i, s in zip(todo, label_sessions([sessions[i] for i in todo], protocol)):
+            out[i] = s
+    if label_judge is not None:
+        from helpert.label.judge import judge_turn_labels
+
+        out = [judge_turn_labels(s, protocol, label_judge) for s in out]
     return out
 
 
-def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
+def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None,
+                    label_judge: ctrs.Judge | None = None) -> dict[str, float | None]:
     """Flat dict of every metric; labels the session first if it has no phase labels."""
-    return measure_labelled(ensure_labelled([session], protocol)[0], protocol, judge)
+    return measure_labelled(ensure_labelled([session], protocol, label_judge)[0], protocol, judge)
 
 
-def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None) -> "pandas.DataFrame":
-    """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN."""
+def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None,
+                     label_judge: ctrs.Judge | None = None) -> "pandas.DataFrame":
+    """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN.
+    ``judge`` scores the CTRS items with an LLM too; ``label_judge`` labels the turns with one."""
     import pandas as pd
 
-    labelled = ensure_labelled(list(sessions), protocol)
+    labelled = ensure_labelled(list(sessions), protocol, label_judge)
     rows = [measure_labelled(s, protocol, judge) for s in labelled]
     frame = pd.DataFrame(rows, index=pd.Index([s.dialogue_id for s in labelled], name="dialogue_id"), dtype=float)
     return frame

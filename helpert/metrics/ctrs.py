@@ -215,12 +215,13 @@ def transcript_text(session: Session, max_chars: int = 12_000) -> str:
 
 
 def judge_prompt(session: Session, item: str, max_chars: int = 12_000) -> str:
+    """The conversation comes first, so the 11 prompts of a session share it as a cached prefix."""
     return (
-        "You rate one aspect of a counseling conversation on a scale from 0 to 6.\n"
+        "You rate one aspect of the counseling conversation below on a scale from 0 to 6.\n\n"
+        f"Conversation:\n{transcript_text(session, max_chars)}\n\n"
         f"Aspect: {item.replace('_', ' ')}. {RUBRIC[item]}\n"
         f"Scale: {ANCHORS}\n"
-        'Answer with JSON only: {"score": <integer 0-6>, "reason": "<one sentence>"}.\n\n'
-        f"Conversation:\n{transcript_text(session, max_chars)}\n"
+        'Answer with JSON only: {"score": <integer 0-6>, "reason": "<one sentence>"}.\n'
     )
 
 

@@ -1,0 +1,104 @@
+"""The optional LLM judge: turn labels and CTRS items from JSON-constrained replies, failures counted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpert.label import label_session
+from helpert.label.behaviour import BEHAVIOURS
+from helpert.label.judge import judge_turn_labels, label_schema, phase_choices
+from helpert.metrics import measure_session
+from helpert.protocol import OFF_PROTOCOL, SAFETY, load_protocol
+from helpert.session import Session, Turn
+
+REPO = Path(__file__).resolve().parents[1]
+CBT = load_protocol("cbt_session")
+SESSION = Session(dialogue_id="j", turns=[
+    Turn(idx=0, role="counselor", text="Hi, how have you been feeling since we last met?"),
+    Turn(idx=1, role="client", text="Pretty low, to be honest. Work has been awful."),
+    Turn(idx=2, role="counselor", text="What would you like to work on today?"),
+    Turn(idx=3, role="client", text="The deadline stress, I think."),
+    Turn(idx=4, role="counselor", text="What went through your mind when your boss moved the deadline?"),
+])
+
+
+def test_schema_offers_every_phase_plus_off_protocol_and_safety_and_every_behaviour():
+    schema = label_schema(CBT)
+    assert schema["properties"]["phase"]["enum"] == [p.id for p in CBT.phases] + [OFF_PROTOCOL, SAFETY]
+    assert schema["properties"]["behaviour"]["enum"] == list(BEHAVIOURS)
+    assert set(schema["required"]) == {"phase", "behaviour"}
+
+
+def test_readable_replies_replace_rule_labels_and_failures_keep_them_and_are_counted():
+    ruled = label_session(SESSION, CBT)
+    replies = iter([{"phase": "mood_check", "behaviour": "open_question"}, {"phase": "no_such_phase", "behaviour": "other"},
+                    ValueError("bad json")])
+    prompts = []
+
+    def judge(prompt: str, schema: dict):
+        prompts.append(prompt)
+        reply = next(replies)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    out = judge_turn_labels(ruled, CBT, judge)
+    c = [t.labels for t in out.counselor_turns]
+    assert (c[0]["phase"], c[0]["behaviour"], c[0]["label_source"]) == ("mood_check", "open_question", "judge")
+    for before, after in zip(ruled.counselor_turns[1:], c[1:]):
+        assert (after["phase"], after["behaviour"], after["label_source"]) == (before.labels["phase"], before.labels["behaviour"], "rules")
+    assert out.meta["label_judge_failures"] == 2
+    # the prompt shows the turn, the turns before it, and is never shown the allowed transitions
+    assert "What went through your mind" in prompts[2] and "The deadline stress" in prompts[2]
+    assert "The deadline stress" not in prompts[1]
+    assert all("allowed" not in p.lower() for p in prompts)
+    # a shared prefix: every prompt starts with the same instructions
+    assert len({p[: p.index("Conversation so far")] for p in prompts}) == 1
+
+
+def test_label_judge_failures_reach_the_metrics_and_change_the_phases():
+    always_off = lambda prompt, schema: {"phase": OFF_PROTOCOL, "behaviour": "self_disclosure"}  # noqa: E731
+    m = measure_session(SESSION, CBT, label_judge=always_off)
+    assert m["label_judge_failures"] == 0.0
+    assert m["drift.off_protocol_share"] == 1.0
+    assert measure_session(SESSION, CBT)["drift.off_protocol_share"] < 1.0
+    assert "label_judge_failures" not in measure_session(SESSION, CBT)
+
+
+def test_phase_choices_follow_the_protocol():
+    hs = load_protocol("helping_skills")
+    assert phase_choices(hs)[:3] == [p.id for p in hs.phases]
+
+
+@pytest.mark.model
+def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_path):
+    """The embedded model through llama-cpp-python's grammar: every reply parses and names allowed values."""
+    from helpert.llm.judge import LlamaJudge
+
+    judge = LlamaJudge(None, n_ctx=2048, n_threads=2)
+    labelled = judge_turn_labels(label_session(SESSION, CBT), CBT, judge)
+    assert judge.calls == 3
+    for t in labelled.counselor_turns:
+        assert t.labels["label_source"] in ("judge", "rules")
+        assert t.labels["phase"] in phase_choices(CBT) and t.labels["behaviour"] in BEHAVIOURS
+    assert labelled.meta["label_judge_failures"] == judge.failures
+    # a prompt that cannot fit the context is a counted failure, not a crash
+    assert judge("word " * 3000, label_schema(CBT)) is None and judge.failures >= 1
+
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps(SESSION.to_record()) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", "default", "--judge", "ctrs",
+                           "--json", "--threads", "2"], capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    metrics = doc["sessions"][0]["metrics"]
+    assert doc["judge"]["judge_calls"] == 11
+    judged = [metrics[k] for k in metrics if k.startswith("ctrs_judge.")]
+    assert len(judged) == 11
+    assert metrics["ctrs_judge_failures"] == sum(v is None for v in judged) == doc["judge"]["judge_failures"]
+    assert all(v is None or v in range(7) for v in judged)
