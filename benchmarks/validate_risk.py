@@ -16,9 +16,15 @@ is in benchmarks/README.md). The file holds only keys and labels; texts are read
 
 Recall = share of risk items on which the detector fires (any kind: any firing sends the turn to the
 safety node); recall per gold kind likewise; ``kind recall`` also requires the right kind among those
-fired. FPR = share of no-risk items on which it fires. Reproduce::
+fired. FPR = share of no-risk items on which it fires. ``--detector`` picks the sensitivity of
+``detect_risk``: ``lexicon`` (the phrases alone, the default), ``balanced`` or ``high`` (the phrases OR the
+learned model of ``benchmarks/train_risk_model.py`` at that threshold; its training sets are every set here
+but EPITOME D, so only D and ESConv are out-of-sample for it). ``--esconv`` also counts the firings on the
+2,210 ESConv help-seeker turns (``esconv/esconv_valid_195.jsonl``; nearly all of them no risk) and prints
+them. ``--compare`` prints one table of EPITOME D and ESConv for every detector. Reproduce::
 
     .venv/bin/python benchmarks/validate_risk.py --readme benchmarks/README.md
+    .venv/bin/python benchmarks/validate_risk.py --compare                # lexicon vs the lexicon OR model
     .venv/bin/python benchmarks/validate_risk.py --errors dev      # the misses and false alarms of a half
 """
 
@@ -36,12 +42,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import update_readme_section  # noqa: E402
 
-from helpert.label.risk import RISK_KINDS, detect_risk  # noqa: E402
+from helpert.label.risk import RISK_KINDS, SENSITIVITIES, detect_risk  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
 SHARED = REPO.parent / "shared" / "data"
 COUNSELCHAT = SHARED / "counselchat" / "20200325_counsel_chat.csv"
 EPITOME = SHARED / "epitome"
+ESCONV = SHARED / "esconv" / "esconv_valid_195.jsonl"
 SECTION = "validate_risk"
 
 
@@ -133,6 +140,31 @@ def errors(items: Iterable[dict[str, Any]], detect: Callable[[str], list[str]] =
     return out
 
 
+def detector(sensitivity: str) -> Callable[[str], list[str]]:
+    return lambda text: detect_risk(text, sensitivity=sensitivity)
+
+
+def esconv_firings(detect: Callable[[str], list[str]], path: Path = ESCONV) -> tuple[int, list[tuple[list[str], str]]]:
+    """(number of ESConv help-seeker turns, (kinds, text) of those on which ``detect`` fires)."""
+    from helpert.io import read_sessions
+
+    texts = [t.text for s in read_sessions(path) for t in s.client_turns]
+    return len(texts), [(kinds, t) for t in texts if (kinds := detect(t))]
+
+
+def compare(items: list[dict[str, Any]]) -> str:
+    """EPITOME D and ESConv, every detector: the table for benchmarks/README.md."""
+    d = [it for it in items if it["half"] == "epitome_d"]
+    lines = ["| detector | EPITOME D recall | D FPR | D recall suicide | ESConv turns fired (of 2,210) |", "|---|---|---|---|---|"]
+    for sens in SENSITIVITIES:
+        r = score(d, detector(sens))
+        n, fired = esconv_firings(detector(sens)) if ESCONV.is_file() else (0, [])
+        lines.append(f"| {sens} | {_pct(r['recall'])} ({round(r['recall'] * r['risk'])}/{r['risk']}) | {_pct(r['fpr'])} "
+                     f"({round(r['fpr'] * r['no_risk'])}/{r['no_risk']}) | {_pct(r['per_kind']['suicide']['recall'])} | "
+                     f"{len(fired)} ({_pct(len(fired) / n if n else None)}) |")
+    return "\n".join(lines) + "\n"
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -155,22 +187,35 @@ def update_readme(path: Path, body: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--readme", type=Path, help="write the table into this README between the validate_risk markers")
+    ap.add_argument("--detector", choices=SENSITIVITIES, default="lexicon", help="sensitivity of detect_risk (default: lexicon)")
+    ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
+    ap.add_argument("--compare", action="store_true", help="EPITOME D and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=["dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", "handwritten"], help="print the misses and false alarms of a set")
     args = ap.parse_args(argv)
+    if args.readme and args.detector != "lexicon":
+        ap.error("--readme writes the lexicon's table only")
     posts = shared_posts()
     if not posts:
         print(f"{SHARED} is absent: hand-written sentences only", file=sys.stderr)
     items = load_items(posts=posts)
+    detect = detector(args.detector)
+    if args.compare:
+        print(compare(items))
+        return 0
     if args.errors:
-        print("\n".join(errors(it for it in items if it["half"] == args.errors)))
+        print("\n".join(errors((it for it in items if it["half"] == args.errors), detect)))
         return 0
     sets = {"CounselChat dev half": "dev", "CounselChat held-out half": "heldout", "CounselChat, both halves": "counselchat",
             "EPITOME sample A": "epitome_a", "EPITOME sample B": "epitome_b", "EPITOME sample C": "epitome_c",
             "EPITOME sample D (held-out, labelled blind)": "epitome_d", "hand-written": "handwritten"}
-    results = {name: score(it for it in items if h in (it["half"], it["source"])) for name, h in sets.items()
+    results = {name: score((it for it in items if h in (it["half"], it["source"])), detect) for name, h in sets.items()
                if any(h in (it["half"], it["source"]) for it in items)}
     table = markdown(results)
     print(table)
+    if args.esconv:
+        n, fired = esconv_firings(detect)
+        print(f"ESConv help-seeker turns: {len(fired)} of {n} fire")
+        print("\n".join(f"  [{','.join(k)}] {t[:300]}" for k, t in fired))
     if args.readme:
         update_readme(args.readme, table)
     return 0

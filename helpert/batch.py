@@ -38,6 +38,7 @@ class RunOptions:
     guidance: str = ""          # rendered text appended to the system prompt (helpert.guidance)
     guidance_name: str = ""
     guidance_sha256: str = ""
+    risk_sensitivity: str = "lexicon"  # crisis detector of the router: lexicon | balanced | high
 
     @property
     def sampling(self) -> Any:
@@ -58,7 +59,8 @@ class ManifestMismatch(ValueError):
     """RUN_DIR was started with other settings: resuming it would mix two experiments."""
 
 
-FINGERPRINT = ("model_sha256", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns", "guidance")
+FINGERPRINT = ("model_sha256", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns", "guidance",
+               "risk_sensitivity")
 
 
 def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +69,7 @@ def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
         "model_sha256": m["model"]["model_sha256"], "backend": m["model"]["backend"], "seed": m["seed"],
         "protocol_sha256": m["protocol"]["sha256"], "sampling": m["model"]["sampling"], "n_ctx": m["model"]["n_ctx"],
         "max_turns": m["args"].get("max_turns"), "guidance": m.get("guidance", ""),
+        "risk_sensitivity": m["args"].get("risk_sensitivity", "lexicon"),
     }
 
 
@@ -147,7 +150,8 @@ def _replay_one(record: dict[str, Any]) -> Event:
                 result = replay_session(
                     session, chat=backend.chat, protocol=_WORKER["protocol"], seed=opts.seed,
                     max_tokens=opts.max_tokens, n_ctx=opts.n_ctx, count_tokens=backend.count_tokens,
-                    guidance=opts.guidance, max_turns=opts.max_turns, checkpointer=SqliteSaver(conn),
+                    guidance=opts.guidance, max_turns=opts.max_turns, risk_sensitivity=opts.risk_sensitivity,
+                    checkpointer=SqliteSaver(conn),
                     journal=journal, rewarm=backend.rewarm, on_turn=on_turn,
                 )
                 break
@@ -189,7 +193,8 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
         backend_info=describe_model(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=threads,
                                     sampling=options.sampling),
         protocol=protocol, seed=options.seed, guidance=options.guidance,
-        args={"paths": paths, "dialogue": dialogue, "max_turns": options.max_turns, "workers": workers},
+        args={"paths": paths, "dialogue": dialogue, "max_turns": options.max_turns, "workers": workers,
+              "risk_sensitivity": options.risk_sensitivity},
     )
     if options.guidance_name:
         manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}

@@ -135,7 +135,8 @@ class Counselor:
 
     @classmethod
     def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
-              count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None) -> "Counselor":
+              count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
+              risk_sensitivity: str = "lexicon") -> "Counselor":
         from langgraph.checkpoint.memory import InMemorySaver
 
         from helpert.graph.build import build_graph
@@ -144,7 +145,7 @@ class Counselor:
 
         graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
         ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
-                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens)
+                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, risk_sensitivity=risk_sensitivity)
         return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
 
     def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -168,6 +169,7 @@ def replay_session(
     count_tokens: Callable[[list[dict[str, str]]], int],
     guidance: str = "",
     max_turns: int | None = None,
+    risk_sensitivity: str = "lexicon",
     checkpointer: Any = None,
     journal: Any = None,
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
@@ -184,7 +186,7 @@ def replay_session(
         raise ValueError(f"{session.dialogue_id}: no client turn to replay")
     counselor = Counselor.start(f"{session.dialogue_id}:{seed}", chat=chat, protocol=protocol, seed=seed,
                                 max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, guidance=guidance,
-                                checkpointer=checkpointer)
+                                checkpointer=checkpointer, risk_sensitivity=risk_sensitivity)
     config = counselor.config
     done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
     if done and rewarm:

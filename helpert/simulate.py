@@ -209,6 +209,7 @@ def simulate_session(
     seed: int,
     max_turns: int | None = None,
     guidance: str = "",
+    risk_sensitivity: str = "lexicon",
     max_tokens: int = 96,
     n_ctx: int = 4096,
     profile: ClientProfile | None = None,
@@ -236,7 +237,8 @@ def simulate_session(
     client_backend.reset()
     counselor = Counselor.start(f"{dialogue_id}:{seed}:simulate", chat=counselor_backend.chat,
                                 protocol=protocol, seed=seed, max_tokens=max_tokens, n_ctx=n_ctx,
-                                count_tokens=counselor_backend.count_tokens, guidance=guidance)
+                                count_tokens=counselor_backend.count_tokens, guidance=guidance,
+                                risk_sensitivity=risk_sensitivity)
     client_sampling = (getattr(client_backend, "info", None) or {}).get("sampling", {})
     client = SimulatedClient(profile, chat=client_backend.chat, count_tokens=client_backend.count_tokens, seed=seed,
                              n_ctx=n_ctx, max_tokens=int(client_sampling.get("max_tokens", 64)))

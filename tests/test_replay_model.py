@@ -167,3 +167,6 @@ def test_batch_records_bad_files_and_goes_on(tmp_path):
     assert again.returncode == 0 and "already done" in again.stdout
     other = _helpert("batch", str(corpus / "good.txt"), "--out", str(out), "--max-turns", "2", "--seed", "9", cwd=tmp_path)
     assert other.returncode == 2 and "different seed" in other.stderr
+    detector = _helpert("batch", str(corpus / "good.txt"), "--out", str(out), "--max-turns", "2", "--risk-sensitivity", "high",
+                        cwd=tmp_path)
+    assert detector.returncode == 2 and "risk_sensitivity" in detector.stderr

@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpert.label.lexicon import ascii_fold, required_literals
-from helpert.label.risk import RISK_KINDS, RISK_PATTERNS, detect_risk, risk_matches
+from helpert.label.risk import (
+    MODEL_KIND, RISK_KINDS, RISK_PATTERNS, SENSITIVITIES, detect_risk, load_risk_model, risk_matches,
+)
 from helpert.label.safety_handling import peer_safety_response, safety_summary
 from helpert.session import Session, Turn
 
@@ -238,3 +240,69 @@ def test_prefilter_changes_nothing_on_all_client_texts_of_the_shared_data():
     assert len(texts) > 5000
     differ = [t for t in texts if risk_matches(t) != risk_matches(t, prefilter=False)]
     assert not differ, differ[:3]
+
+
+# ------------------------------------------------------------------ the learned model (sensitivity)
+
+
+def test_risk_model_loads_numpy_only_and_documents_its_thresholds():
+    import subprocess
+    import sys
+
+    code = ("import sys; from helpert.label.risk import load_risk_model; m = load_risk_model(); "
+            "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, 'run time must be numpy-only'; "
+            "print(sorted(m.thresholds))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['balanced', 'high']"
+    m = load_risk_model()
+    assert "epitome_d" not in m.meta["cv"]["per_group"], "EPITOME D is the held-out test set: never trained on"
+    chosen = m.meta["cv"]["chosen"]
+    # the rules of benchmarks/train_risk_model.py, on its cross-validated figures
+    assert chosen["high"]["union_recall"] >= 0.95 and chosen["balanced"]["union_fpr"] <= 0.05
+    assert m.thresholds["high"] < m.thresholds["balanced"], "high must be the more sensitive setting"
+    for name, t in m.thresholds.items():
+        assert chosen[name]["threshold"] == t
+
+
+def test_one_turn_score_equals_the_batch_transform():
+    m = load_risk_model()
+    texts = [r["text"] for r in _rows() if "text" in r] + ["", "?!", "I ' m so tired of everything ."]
+    batch = m.scores(texts)
+    assert [round(m.score(t), 4) for t in texts] == [round(float(s), 4) for s in batch]
+
+
+@pytest.mark.parametrize("sensitivity", ["balanced", "high"])
+def test_union_never_drops_or_changes_a_lexicon_hit(sensitivity):
+    texts = [r["text"] for r in _rows() if "text" in r]
+    for t in texts:
+        lexicon = detect_risk(t)
+        union = detect_risk(t, sensitivity=sensitivity)
+        if lexicon:
+            assert union == lexicon, t
+        else:
+            assert union in ([], [MODEL_KIND]), t
+    assert detect_risk("I want to kill myself.", sensitivity=sensitivity) == ["suicide"]
+
+
+def test_sensitivity_settings_on_clear_examples():
+    with pytest.raises(ValueError):
+        detect_risk("hello", sensitivity="paranoid")
+    calm = ["I had a great day at the park with my friends.", "I'm looking for tips on how to study for my exams."]
+    for t in calm:
+        assert all(detect_risk(t, sensitivity=s) == [] for s in SENSITIVITIES), t
+    veiled = "I'm depressed and hopeless and I keep thinking everyone would be better without me around."
+    assert detect_risk(veiled) == []  # no phrase of the lexicon
+    assert detect_risk(veiled, sensitivity="high") == [MODEL_KIND]
+    m = load_risk_model()
+    fired = [t for t in (*calm, veiled) if m.score(t) >= m.thresholds["high"]]
+    assert fired == [veiled]
+
+
+@pytest.mark.shared
+def test_union_keeps_every_lexicon_hit_on_the_shared_client_texts():
+    v = _validator()
+    items = [it for it in v.load_items(posts=v.shared_posts()) if it["half"] != "epitome_d"]
+    if not any(it["source"] == "epitome" for it in items):
+        pytest.skip("../shared/data is absent")
+    lexicon, high = v.score(items), v.score(items, v.detector("high"))
+    assert high["recall"] >= lexicon["recall"] and high["fpr"] >= lexicon["fpr"]

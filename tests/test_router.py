@@ -24,6 +24,19 @@ def test_risk_goes_to_safety_from_any_phase(cbt):
     assert d.phase == SAFETY and "suicide" in d.risk
 
 
+def test_risk_sensitivity_chooses_the_detector(cbt):
+    """A veiled statement the phrase lexicon misses reaches the safety node with the learned model on."""
+    from dataclasses import replace
+
+    veiled = inp("agenda", text="Honestly I am done. I cannot do this anymore, nothing will ever get better.")
+    assert route(cbt, veiled).phase != SAFETY
+    d = route(cbt, replace(veiled, risk_sensitivity="high"))
+    assert d.phase == SAFETY and d.risk == ("unspecified_risk",)
+    # an explicit statement is caught by every setting, with the lexicon's kind
+    for s in ("lexicon", "balanced", "high"):
+        assert route(cbt, replace(inp("agenda", text="I want to kill myself."), risk_sensitivity=s)).risk == ("suicide",)
+
+
 def test_safety_persists_while_risk_persists_then_resumes(cbt):
     assert route(cbt, inp(SAFETY, text="I keep thinking about ending my life", resume="agenda")).phase == SAFETY
     d = route(cbt, inp(SAFETY, text="No, I'm safe, I have my sister here.", resume="agenda"))

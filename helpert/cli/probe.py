@@ -98,7 +98,7 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
             report = run_fairness_probe(
                 sessions, attribute=attribute, cue=cue, backend=backend, protocol=protocol, seed=options.seed,
                 max_turns=options.max_turns, max_tokens=options.max_tokens, n_ctx=options.n_ctx,
-                guidance=options.guidance, only_groups=only,
+                guidance=options.guidance, risk_sensitivity=options.risk_sensitivity, only_groups=only,
                 reference=reference, plant=plant, out=run_dir, on_event=on_event,
             )
     except (ValueError, ProbeMismatch) as exc:

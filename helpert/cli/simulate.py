@@ -78,7 +78,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
                           sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
     manifest = build_manifest(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
                               args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
-                                    "profile": profile_path})
+                                    "profile": profile_path, "risk_sensitivity": options.risk_sensitivity})
     if options.guidance_name:
         manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}
     atomic_write_json(run.manifest, {**manifest, "mode": "simulate", "client_model": client.info})
@@ -89,7 +89,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
 
             result = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=protocol,
                                       seed=options.seed, max_turns=options.max_turns, max_tokens=options.max_tokens,
-                                      n_ctx=options.n_ctx, guidance=options.guidance, profile=profile, on_turn=on_turn)
+                                      n_ctx=options.n_ctx, guidance=options.guidance, risk_sensitivity=options.risk_sensitivity,
+                                      profile=profile, on_turn=on_turn)
         run.write_replay(result)
         print_dialogue(result.reconstruction, console)
         shares = cache_shares(result.timings)

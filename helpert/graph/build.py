@@ -34,6 +34,7 @@ def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         RouteInput(
             phase=prev, phase_turns=state.get("phase_turns", 0), resume_phase=state.get("resume_phase"),
             slot=state["slot"], total_slots=state["total_slots"], client_text=state.get("client_text", ""),
+            risk_sensitivity=ctx.risk_sensitivity,
         ),
     )
     update: dict[str, Any] = {

@@ -37,6 +37,7 @@ class RouteInput:
     slot: int              # index of the counselor turn to route (0-based)
     total_slots: int       # counselor turns the session will have
     client_text: str       # what the client said since the previous counselor turn
+    risk_sensitivity: str = "lexicon"  # helpert.label.risk.SENSITIVITIES
 
 
 def cue_hit(cues: list[str], text: str) -> bool:
@@ -77,7 +78,7 @@ def _choose_next(proto: Protocol, phase: str, inp: RouteInput, remaining: int) -
 
 
 def route(proto: Protocol, inp: RouteInput) -> Decision:
-    risk = tuple(detect_risk(inp.client_text))
+    risk = tuple(detect_risk(inp.client_text, sensitivity=inp.risk_sensitivity))
     if risk:
         return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk)}", risk)
     phase = inp.phase

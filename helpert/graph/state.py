@@ -41,3 +41,4 @@ class TurnContext:
     count_tokens: Callable[[list[dict[str, str]]], int]
     history: list[list[dict[str, str]]] = field(default_factory=list)  # one message list per past slot
     max_attempts: int = 3
+    risk_sensitivity: str = "lexicon"  # which crisis detector the router uses (helpert.label.risk)

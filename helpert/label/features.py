@@ -206,6 +206,12 @@ class Vectoriser:
             cols.extend(j for name in names if (j := g(name)) is not None)
         return cols
 
+    def text_columns(self, text: str, blocks: Iterable[str] = ("w", "c")) -> list[int]:
+        """Columns (one per occurrence) of the word-derived blocks ``w``/``c`` of a bare text: the cheap path
+        for a model that reads only the turn's own words (no cue flags, no context, no numpy)."""
+        assert set(blocks) <= {"w", "c"}, blocks
+        return self._columns({"w": words(normalise(text))}, tuple(blocks))
+
     def transform(
         self, units: Sequence[Unit], blocks: Iterable[str] = BLOCKS
     ) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:

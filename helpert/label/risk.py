@@ -18,11 +18,28 @@ Refinements that keep false alarms low without giving up recall:
   itself: clients say so to be understood. Any other risk phrase in the turn still fires, and hedged
   denials ("not really suicidal"), inability ("I just can't kill myself"), effort ("trying not to cut")
   and recovery statements ("I haven't cut in a year") do fire.
+
+Sensitivity (``detect_risk(text, sensitivity=...)``; the router and the safety metrics use the default):
+
+* ``"lexicon"`` (default): the phrases alone. EPITOME D (unseen Reddit posts): recall 61.5%, FPR 1.7%;
+  fires on 10 of the 2,210 ESConv help-seeker turns (7 of 195 sessions), most of them real disclosures.
+* ``"balanced"`` / ``"high"``: the phrases OR a learned linear score (:class:`RiskModel`, word and
+  character n-grams, ``helpert/data/risk_model.npz``, trained by ``benchmarks/train_risk_model.py`` on
+  every labelled set but EPITOME D) at a threshold chosen by leave-one-set-out cross-validation:
+  ``high`` where the union's CV recall reaches 95%, ``balanced`` where its CV false alarms stay <= 5%.
+  Scored once on EPITOME D: recall 83.3% / FPR 12.2% (high), 75.6% / 7.6% (balanced); on ESConv they
+  fire on 88 / 46 turns (68 / 37 sessions), the model's additions being chit-chat ("Good morning.",
+  "I sure hope so.") rather than risk. A turn only the model flags gets the kind ``MODEL_KIND``; the
+  model never removes or changes a kind the phrases found. It is why the default stays the lexicon:
+  the model buys recall on veiled Reddit-register posts at false alarms that would send one ordinary
+  ESConv session in five (balanced) or three (high) to the safety node, and it still falls short of 95%.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -254,6 +271,8 @@ class RiskModel:
         self.b = float(bundle.b[spec.start])
         self.thresholds: dict[str, float] = dict(bundle.meta["thresholds"])
         self.meta = bundle.meta
+        idf = self.vectoriser.idf.astype(np.float64)  # python floats for the one-turn path
+        self._idf_w, self._idf2 = (idf * self.w).tolist(), (idf * idf).tolist()
 
     def scores(self, texts: list[str]) -> "np.ndarray":
         """Decision scores (log-odds of risk) of ``texts``."""
@@ -266,7 +285,18 @@ class RiskModel:
         return np.bincount(rows, weights=self.w[indices] * data, minlength=len(texts)) + self.b
 
     def score(self, text: str) -> float:
-        return float(self.scores([text])[0])
+        """Decision score of one turn: the same number as :meth:`scores`, without numpy's per-call overhead
+        (sublinear TF-IDF, L2-normalised per block, as :meth:`Vectoriser.transform` computes it)."""
+        total = self.b
+        for block in self.blocks:
+            dot = norm = 0.0
+            for j, n in Counter(self.vectoriser.text_columns(text, (block,))).items():
+                f = 1.0 + math.log(n) if n > 1 else 1.0
+                dot += f * self._idf_w[j]
+                norm += f * f * self._idf2[j]
+            if norm > 0:
+                total += dot / math.sqrt(norm)
+        return total
 
 
 @lru_cache(maxsize=2)

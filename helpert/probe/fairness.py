@@ -131,7 +131,7 @@ def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**{k: model.get(k) for k in ("model_sha256", "backend", "sampling", "n_ctx")},
             "seed": manifest.get("seed"), "protocol_sha256": manifest["protocol"]["sha256"],
             "guidance": manifest.get("guidance", ""), "max_turns": manifest["args"].get("max_turns"),
-            "probe": manifest.get("probe")}
+            "risk_sensitivity": manifest["args"].get("risk_sensitivity", "lexicon"), "probe": manifest.get("probe")}
 
 
 def _check_or_write(path: Path, manifest: dict[str, Any]) -> None:
@@ -157,6 +157,7 @@ def run_fairness_probe(
     max_tokens: int = 96,
     n_ctx: int = 4096,
     guidance: str = "",
+    risk_sensitivity: str = "lexicon",
     only_groups: list[str] | None = None,
     reference: str | None = None,
     plant: "PlantedBias | None" = None,
@@ -207,7 +208,8 @@ def run_fairness_probe(
     root = Path(out) if out is not None else None
     if root is not None:
         manifest = build_manifest(backend_info=backend.info, protocol=protocol, seed=seed, guidance=guidance,
-                                  args={"max_turns": max_turns, "n_sessions": len(variants[reference])})
+                                  args={"max_turns": max_turns, "n_sessions": len(variants[reference]),
+                                        "risk_sensitivity": risk_sensitivity})
         _check_or_write(root / "manifest.json", {**manifest, "probe": probe})
 
     on_event({"kind": "planned", "total": sum(map(len, variants.values()))})
@@ -217,7 +219,7 @@ def run_fairness_probe(
         run = RunDir(_group_dir(root, group)) if root is not None else None
         if run is not None:
             manifest = build_manifest(backend_info=backend.info, protocol=protocol, seed=seed, guidance=group_guidance,
-                                      args={"max_turns": max_turns, "group": group})
+                                      args={"max_turns": max_turns, "group": group, "risk_sensitivity": risk_sensitivity})
             atomic_write_json(run.manifest, {**manifest, "probe": {**probe, "group": group}})
         done = []
         for variant in variants[group]:
@@ -227,7 +229,8 @@ def run_fairness_probe(
                 continue
             backend.reset()
             result = replay_session(variant, chat=chat, protocol=protocol, seed=seed, max_tokens=max_tokens, n_ctx=n_ctx,
-                                    count_tokens=backend.count_tokens, guidance=group_guidance, max_turns=max_turns)
+                                    count_tokens=backend.count_tokens, guidance=group_guidance, max_turns=max_turns,
+                                    risk_sensitivity=risk_sensitivity)
             if run is not None:
                 run.write_replay(result)
             done.append(result.reconstruction)
