@@ -12,6 +12,7 @@ from helpert.label.regulation import (REGULATION_CUES, STRATEGIES, label_regulat
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
 
 CASES = [
     ("Maybe it's not that bad, at least I learned what I don't want in a job.", "reappraisal"),
@@ -115,3 +116,35 @@ def test_agreement_with_hand_labels_on_esconv_beats_always_none():
     assert result["n"] == 120
     assert result["accuracy"] >= 0.75 and result["accuracy"] > result["none_baseline"] + 0.15
     assert result["precision"] >= 0.75 and result["recall"] >= 0.7
+
+
+def test_regulation_metrics_by_hand():
+    from helpert.metrics import measure_session
+    from helpert.metrics.regulation import measure
+    from helpert.protocol import load_protocol
+
+    s = _session([
+        "I keep replaying the argument over and over.",      # rumination (maladaptive)
+        "I just stay in bed all day.",                        # avoidance (maladaptive)
+        "My sister lives nearby.",                            # none; middle of five: first half
+        "I'll ask him for a coffee and apologise.",           # problem_solving (adaptive)
+        "I talked to my sister about it.",                    # seeking_support (adaptive)
+    ])
+    m = measure(s)
+    assert m["regulation.maladaptive_first"] == pytest.approx(2 / 3) and m["regulation.maladaptive_second"] == 0
+    assert m["regulation.adaptive_first"] == 0 and m["regulation.adaptive_second"] == 1.0
+    assert m["regulation.adaptive_change"] == pytest.approx(1.0) and m["regulation.maladaptive_change"] == pytest.approx(-2 / 3)
+    assert measure(_session(["I talked to my sister."]))["regulation.adaptive_change"] is None  # one turn: no second half
+    assert measure_session(s, load_protocol("cbt_session"))["regulation.adaptive_change"] == pytest.approx(1.0)
+
+
+@pytest.mark.shared
+def test_prefilter_changes_no_regulation_cue_on_esconv_client_turns():
+    from helpert.io import read_sessions
+    from helpert.label.lexicon import normalise
+    from helpert.label.regulation import _PHRASES
+
+    texts = [normalise(t.text) for s in read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl") for t in s.client_turns]
+    key = lambda text, pre: [(k, m.span()) for k, m in _PHRASES.finditer(text, pre)]  # noqa: E731
+    assert len(texts) > 2000
+    assert [t for t in texts if key(t, True) != key(t, False)] == []

@@ -98,10 +98,11 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
             f"{side} {'-' if v is None else f'{v:.0%}'}" for side, v in shares.items()))
     try:
         from helpert.compare import compare_run_dir
+        from helpert.metrics import SIMULATION_METRICS
         from helpert.report_table import print_comparison
 
         _, stats, _ = compare_run_dir(run.root, protocol)
-        print_comparison(stats, title="simulated dialogue vs peer session", console=console)
+        print_comparison(stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
     except ImportError as exc:
         console.print(f"(no comparison: the labeller could not be loaded: {exc})")
     console.print(f"\nRun folder: [bold]{run.root}[/] (helpert compare {run.root})")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpert.label.lexicon import negated, normalise
+from helpert.label.lexicon import PhraseSet, negated, normalise
 from helpert.session import Session
 
 STRATEGIES: tuple[str, ...] = (
@@ -118,18 +118,16 @@ _NEGATION_BLIND = {"avoidance", "rumination"}
 # Here inability negates too: "I can't talk to my parents" is no support-seeking.
 _NEGATOR = re.compile(r"\b(not|never|no|nor|(do|does|did|would|wo|is|are|was|were|am|ca|could|have|has)n'?t|cannot)\b",
                       re.IGNORECASE)
-_COMPILED = {s: [re.compile(p, re.IGNORECASE) for p in pats] for s, pats in REGULATION_CUES.items()}
+_PHRASES = PhraseSet(REGULATION_CUES)
 
 
 def regulation_cues(text: str) -> dict[str, list[str]]:
     """Strategy -> the cue phrases found in ``text`` (negated cues dropped where negation matters)."""
     text = normalise(text)
     found: dict[str, list[str]] = {}
-    for strategy, pats in _COMPILED.items():
-        hits = [m.group(0) for p in pats for m in p.finditer(text)
-                if strategy in _NEGATION_BLIND or not negated(text, m.start(), words=3, negator=_NEGATOR)]
-        if hits:
-            found[strategy] = hits
+    for strategy, m in _PHRASES.finditer(text):
+        if strategy in _NEGATION_BLIND or not negated(text, m.start(), words=3, negator=_NEGATOR):
+            found.setdefault(strategy, []).append(m.group(0))
     return found
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from helpert.metrics import adherence, ctrs, drift, empathy, talk
+from helpert.metrics import adherence, ctrs, drift, empathy, regulation, talk
 from helpert.metrics.common import is_labelled
 from helpert.protocol import Protocol
 from helpert.session import Session
@@ -23,6 +23,8 @@ MAIN_METRICS = (
     "drift.trend", "ctrs.mean", "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
     "talk.talk_ratio", "talk.question_ratio",
 )
+# What a simulated dialogue adds to the table: its client answers the counselor, so its regulation can move.
+SIMULATION_METRICS = (*MAIN_METRICS, "regulation.adaptive_change", "regulation.maladaptive_change")
 
 
 def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
@@ -33,6 +35,7 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
         **ctrs.measure(session, protocol),
         **empathy.measure(session),
         **talk.measure(session),
+        **regulation.measure(session),
         **safety_metrics(session),
     }
     if judge is not None:
@@ -85,4 +88,4 @@ def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctr
     return frame
 
 
-__all__ = ["MAIN_METRICS", "measure_session", "measure_sessions", "measure_labelled", "ensure_labelled"]
+__all__ = ["MAIN_METRICS", "SIMULATION_METRICS", "measure_session", "measure_sessions", "measure_labelled", "ensure_labelled"]
