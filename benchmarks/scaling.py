@@ -1,8 +1,11 @@
 """Targets: replay time grows linearly with turns (the curve, with a linear fit), and
-`helpert batch --workers 2` on 2 cores is faster than 1 worker on the same sessions."""
+`helpert batch --workers 2` on 2 cores is faster than 1 worker on the same sessions.
+
+The curve is also drawn to benchmarks/results/scaling.png (``--plot`` redraws it from scaling.json)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -11,6 +14,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, long_session, report  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def plot(result: dict) -> Path:
+    """Seconds and seconds per generated token against counselor turns, with the linear fit."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    turns = [c["turns"] for c in result["curve"]]
+    secs = [c["seconds"] for c in result["curve"]]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.plot(turns, secs, "o-", label="replay")
+    a.plot(turns, [result["seconds_per_turn"] * t + result["intercept_s"] for t in turns], "--",
+           label=f"linear fit (R² {result['linear_r2']:.3f})")
+    a.set(xlabel="counselor turns", ylabel="seconds", title=f"replay of {result['session']}")
+    a.legend()
+    b.plot(turns, [1000 * c["seconds"] / c["tokens"] for c in result["curve"]], "o-")
+    b.set(xlabel="counselor turns", ylabel="ms per generated token", ylim=(0, None), title="cost per token")
+    fig.tight_layout()
+    out = RESULTS / "scaling.png"
+    fig.savefig(out, dpi=110)
+    return out
 
 
 def main() -> None:
@@ -51,7 +79,11 @@ def main() -> None:
         "batch_wall_s": walls, "workers2_speedup": round(walls[1] / walls[2], 2),
         "met": r2 > 0.98 and walls[2] < walls[1],
     })
+    print(plot(json.loads((RESULTS / "scaling.json").read_text())))
 
 
 if __name__ == "__main__":
-    main()
+    if "--plot" in sys.argv[1:]:
+        print(plot(json.loads((RESULTS / "scaling.json").read_text())))
+    else:
+        main()
