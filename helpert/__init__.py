@@ -41,6 +41,8 @@ _API = {
     "counterfactuals": "helpert.probe.counterfactual",
     "load_guidance": "helpert.guidance",
     "detect_risk": "helpert.label.risk",
+    "label_regulation": "helpert.label.regulation",
+    "LlamaJudge": "helpert.llm.judge",
 }
 
 __all__ = sorted(_API)
