@@ -57,7 +57,7 @@ EMPATHY_FILES = {
 CONFIG: dict[str, Any] = {
     "min_df": 2,
     "max_features": {"w": 30000, "c": 40000, "p": 8000, "n": 8000},
-    "strategy": {"blocks": {"w": 1.0, "c": 1.0, "p": 0.5, "n": 0.5, "k": 0.3, "o": 0.3}, "C_lr": 5.0, "C_svm": 0.1},
+    "strategy": {"blocks": {"w": 1.0, "c": 1.0, "f": 1.0, "p": 0.5, "n": 0.5, "k": 0.3, "o": 0.3}, "C_lr": 1.0, "C_svm": 0.03},
     "empathy": {"blocks": {"w": 1.0, "c": 1.0, "p": 0.2, "n": 0.0, "k": 0.3, "o": 0.3}, "C_lr": 5.0, "C_svm": 0.1},
     "rationale": {"blocks": {"w": 1.0, "c": 1.0, "k": 0.3}, "C": 0.3},
 }

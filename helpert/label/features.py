@@ -2,7 +2,8 @@
 
 One extractor serves training (``benchmarks/train_labellers.py``, which hands the arrays to scikit-learn)
 and inference (numpy only), so the two can never disagree about what a feature is. A turn becomes named
-features in blocks: ``w`` word 1-2-grams, ``c`` character 2-5-grams inside words, ``p`` words of the preceding
+features in blocks: ``w`` word 1-2-grams, ``c`` character 2-5-grams inside words, ``f`` word 1-2-grams of
+the first sentence (a merged turn is labelled by its first utterance), ``p`` words of the preceding
 client turn and ``n`` of the following one (context: a transcript is labelled after the fact, and the
 client's answer tells a question or a goodbye from a statement), ``k`` hand-written cue flags (on the whole turn and on its first sentence: a merged turn is
 labelled by its first utterance) and ``o`` position/length flags. Text blocks are
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
-TFIDF_BLOCKS = ("w", "c", "p", "n")
+TFIDF_BLOCKS = ("w", "c", "f", "p", "n")
 FLAG_BLOCKS = ("k", "o")
 BLOCKS = TFIDF_BLOCKS + FLAG_BLOCKS
 
@@ -116,7 +117,7 @@ def _char_ngrams(token: str) -> list[str]:
 
 
 def unit_tokens(unit: Unit) -> dict[str, list[str]]:
-    """The raw material of each block: word tokens (``w``, ``p``, ``n``) and flag names (``k``, ``o``).
+    """The raw material of each block: word tokens (``w``, ``f``, ``p``, ``n``) and flag names (``k``, ``o``).
     ``c`` is derived from the ``w`` tokens and n-grams are added by :func:`expand`."""
     text = normalise(unit.text)
     toks = words(text)
@@ -132,6 +133,7 @@ def unit_tokens(unit: Unit) -> dict[str, list[str]]:
             pos.append("last_turn")
     return {
         "w": toks,
+        "f": words(first),
         "p": words(normalise(unit.prev)) if unit.prev else [],
         "n": words(normalise(unit.next)) if unit.next else [],
         "k": flags,
@@ -144,6 +146,7 @@ def expand(tokens: dict[str, list[str]]) -> dict[str, list[str]]:
     return {
         "w": _ngrams(tokens["w"]),
         "c": [g for t in tokens["w"] for g in _char_ngrams(t)],
+        "f": _ngrams(tokens["f"]),
         "p": tokens["p"],
         "n": tokens["n"],
         "k": tokens["k"],
@@ -202,7 +205,7 @@ class Vectoriser:
                     cols.extend(self._chars(t))
                 continue
             g = get[block]
-            names = _ngrams(tokens[block]) if block == "w" else tokens[block]
+            names = _ngrams(tokens[block]) if block in ("w", "f") else tokens[block]
             cols.extend(j for name in names if (j := g(name)) is not None)
         return cols
 
