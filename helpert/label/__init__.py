@@ -33,6 +33,19 @@ def _units(session: Session) -> list:
     return units
 
 
+def _client_between(session: Session) -> list[str]:
+    """Per counselor turn, what the client said since the previous counselor turn ("" for nothing)."""
+    out: list[str] = []
+    said: list[str] = []
+    for t in session.turns:
+        if t.role == "counselor":
+            out.append(" ".join(said))
+            said = []
+        else:
+            said.append(t.text)
+    return out
+
+
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None) -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified).
 
@@ -59,7 +72,8 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     for s in sessions:
         n = sum(t.role == "counselor" for t in s.turns)
         sl = slice(k, k + n)
-        phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher)
+        phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
+                                client=_client_between(s))
         turns: list[Turn] = []
         j = 0
         for t in s.turns:

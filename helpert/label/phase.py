@@ -11,8 +11,16 @@ Evidence, per phase (protocol-agnostic: it reads the phases' ``cues`` and ``ctrs
 The phase with the highest evidence wins; a tie goes to the previous turn's phase when it is among the
 best, else to the phase listed first in the YAML. A turn without evidence carries forward the phase of the
 last turn that had one (a reflection or an "I see" continues the phase it is in; off-protocol turns in
-between do not interrupt it) - except greetings, self-disclosure and other talk of more than 6 words,
-which are ``off_protocol``; before any evidence a turn is ``off_protocol`` too. A turn with crisis language is ``safety`` whatever else it contains.
+between do not interrupt it) - except off-topic small talk, greetings, self-disclosure and other talk of
+more than 6 words, which are ``off_protocol``; before any evidence a turn is ``off_protocol`` too. A turn
+with crisis language is ``safety`` whatever else it contains.
+
+Off-topic small talk (:mod:`helpert.label.off_topic`) is the same rule under every protocol: a turn
+without evidence for any phase (as above, also under a stage protocol) that shares no content word with
+the client's talk so far, uses no counseling vocabulary and is no acknowledgement, statement about or
+advice to the client, or social ritual ("did you see the match on Sunday?", "my cat knocked a glass off
+the counter"). Its behaviour code stays what the behaviour rules say (a small-talk question is still a
+question in form); only its phase says that it is not protocol work.
 
 What is deliberately NOT used: the protocol's allowed transitions, its canonical order and its start
 and end phases. Adherence scores compare the labelled phases with exactly those, so using them here
@@ -20,7 +28,9 @@ would make the scores circular. Position in the session is not used either.
 
 A protocol whose phases are the helping-skills stages (exploration, comforting, action) is labelled by
 the predicted stage instead, and turns predicted Greeting or Others are ``off_protocol`` (the same
-mapping as ESConv's gold labels in benchmarks/validate_drift.py).
+mapping as ESConv's gold labels in benchmarks/validate_drift.py), and so are off-topic turns: the stage
+comes from the predicted ESConv strategy, which names the form of a turn, not its topic ("did you see the
+match?" is a Question, but no exploration of the client's problem).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import re
 from typing import Sequence
 
 from helpert.label.features import normalise, words
+from helpert.label.off_topic import content_stems, is_off_topic
 from helpert.label.strategy import STAGES
 from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
 
@@ -78,32 +89,43 @@ def session_phases(
     stages: Sequence[str],
     protocol: Protocol,
     matcher: CueMatcher | None = None,
+    *,
+    client: Sequence[str],
 ) -> list[str]:
-    """Phases of one session's counselor turns, in order (see the module docstring for the rules)."""
+    """Phases of one session's counselor turns, in order (see the module docstring for the rules).
+
+    ``client[i]`` is what the client said between counselor turns ``i - 1`` and ``i`` ("" for nothing):
+    the off-topic rule needs the client's talk so far.
+    """
     norm = [normalise(t) for t in texts]
-    if is_stage_protocol(protocol):
-        # small talk is off-protocol whatever stage its strategy maps to ("did you catch the game?" is a
-        # question, but not exploration of the problem)
-        return [
-            SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if s in ("Greeting", "Others") or b == "greeting" else g
-            for t, b, s, g in zip(norm, behaviours, strategies, stages)
-        ]
     matcher = matcher or CueMatcher(protocol)
+    heard: set[str] = set()  # stems of the client's talk so far
+    evidence, off_topic = [], []
+    for text, beh, said in zip(norm, behaviours, client, strict=True):
+        heard |= content_stems(normalise(said))
+        ev = matcher.evidence(text, beh)
+        evidence.append(ev)
+        off_topic.append(max(ev) <= 0 and is_off_topic(text, heard))
+    if is_stage_protocol(protocol):
+        return [
+            SAFETY if SAFETY_CUES.search(t)
+            else OFF_PROTOCOL if off or s in ("Greeting", "Others") or b == "greeting"
+            else g
+            for t, b, s, g, off in zip(norm, behaviours, strategies, stages, off_topic)
+        ]
     out: list[str] = []
     previous = OFF_PROTOCOL  # the last phase that was not off_protocol
-    for text, beh in zip(norm, behaviours):
+    for text, beh, ev, off in zip(norm, behaviours, evidence, off_topic):
+        best = max(ev)
         if SAFETY_CUES.search(text):
             phase = SAFETY
+        elif best > 0:
+            tied = [matcher.phase_ids[i] for i, e in enumerate(ev) if e == best]
+            phase = previous if previous in tied else tied[0]
+        elif off or beh in OFF_WHEN_UNSUPPORTED or (beh == "other" and len(words(text)) > SMALL_TALK_WORDS):
+            phase = OFF_PROTOCOL
         else:
-            ev = matcher.evidence(text, beh)
-            best = max(ev)
-            if best > 0:
-                tied = [matcher.phase_ids[i] for i, e in enumerate(ev) if e == best]
-                phase = previous if previous in tied else tied[0]
-            elif beh in OFF_WHEN_UNSUPPORTED or (beh == "other" and len(words(text)) > SMALL_TALK_WORDS):
-                phase = OFF_PROTOCOL
-            else:
-                phase = previous
+            phase = previous
         out.append(phase)
         if phase != OFF_PROTOCOL:
             previous = phase
