@@ -7,22 +7,24 @@ fitted by a class-balanced logistic regression, binary risk vs no risk (the four
 what the lexicon misses is veiled suicidal ideation, too few items per kind to learn kinds). It is
 meant to be OR-ed with the lexicon (``helpert.label.risk.detect_risk(..., sensitivity=...)``).
 
-Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT ``epitome_d`` (CounselChat dev and
-held-out halves, EPITOME samples A/B/C, hand-written), texts from ../shared/data. EPITOME D stays the
-held-out test set; nothing here reads it.
+Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT the held-out set
+(``validate_risk.HELD_OUT``, EPITOME E): CounselChat dev and held-out halves, EPITOME samples A/B/C/D,
+hand-written; texts from ../shared/data. Nothing here reads EPITOME E.
 
 Cross-validation: leave one group out, the groups being the label sets (dev, heldout, epitome_a,
-epitome_b, epitome_c, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
+epitome_b, epitome_c, epitome_d, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
 the vocabulary is refitted inside each fold. The regularisation strength is chosen on the pooled
 out-of-fold scores (average precision), then the thresholds on the same pooled scores:
 
-* ``high``: the highest threshold at which the union ``lexicon OR model`` reaches a CV recall >= 0.95;
-* ``balanced``: the lowest threshold at which the union's CV false-positive rate stays <= 5% (one
-  no-risk turn in 20 sent to the safety node; the lexicon alone: 1.5%). Not F1 or a recall target:
-  with an in-sample lexicon in the union, those pick "lexicon alone" or the ``high`` threshold.
+* ``balanced``: the lowest threshold at which the union ``lexicon OR model``'s CV false-positive rate
+  stays <= 5% (one no-risk turn in 20 sent to the safety node; the lexicon alone: about 1.5%);
+* ``high``: the same at <= 10%.
+Not F1 or a recall target: with an in-sample lexicon in the union, the CV recall is optimistic and a
+recall rule picks thresholds that mean nothing out of sample (until round 5 ``high`` was "CV recall >=
+0.95"; with the round-5 lexicon that rule chose a stricter threshold than ``balanced``).
 
 Caveat written into the weights' meta: the lexicon was written from these very sets, so the lexicon's
-share of the union's CV recall is in-sample (88-97% here against 61.5% on unseen Reddit posts); the
+share of the union's CV recall is in-sample (91-97% here; 61.5% on Reddit posts it had not seen in round 4); the
 model-alone columns of the curve are the honest out-of-sample part.
 
     .venv/bin/python benchmarks/train_risk_model.py            # writes helpert/data/risk_model.npz
@@ -44,23 +46,25 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from helpert.label.features import Unit, fit_vectoriser, unit_features  # noqa: E402
 from helpert.label.linear import LinearBundle, ModelSpec  # noqa: E402
 from helpert.label.risk import RISK_MODEL, detect_risk  # noqa: E402
-from validate_risk import load_items, shared_posts  # noqa: E402
+from validate_risk import HELD_OUT, load_items, shared_posts  # noqa: E402
 
 SEED = 0
-HELD_OUT = "epitome_d"
 BLOCKS_USED = ("w", "c")
 MIN_DF = 2
 MAX_FEATURES = {"w": 20000, "c": 30000}
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
-TARGET_RECALL = 0.95
-FPR_BUDGET = 0.05  # "balanced": at most one false alarm in 20 no-risk turns (the lexicon alone: 1.5%)
+# False-alarm budgets of the union on the pooled out-of-fold scores. FPR, not recall, picks the thresholds:
+# the lexicon was written from these sets, so the union's CV recall is in-sample (a 95%-recall rule picked a
+# *stricter* threshold for "high" than for "balanced" once round 5 had raised the lexicon's in-sample recall),
+# while false alarms transfer: the lexicon's 1.4-2.8% in sample was 1.7% on unseen posts.
+FPR_BUDGETS = {"balanced": 0.05, "high": 0.10}
 CURVE_PROBS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] != HELD_OUT]
     groups = {it["half"] for it in items}
-    if not {"dev", "heldout", "epitome_a", "epitome_b", "epitome_c"} <= groups:
+    if not {"dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d"} <= groups:
         raise SystemExit("../shared/data (CounselChat, EPITOME) is needed to train the risk model")
     return items
 
@@ -134,18 +138,18 @@ def curve(oof, lex, y, groups) -> list[dict[str, Any]]:
 
 
 def choose_thresholds(oof, lex, y) -> dict[str, float]:
-    """Thresholds on the decision score (candidates: every distinct out-of-fold score, high to low; as the
-    threshold falls the union's recall and FPR can only rise)."""
+    """For each budget, the lowest threshold on the decision score at which the union's CV false-positive
+    rate stays within it (candidates: every distinct out-of-fold score; as the threshold falls the union's
+    recall and FPR can only rise, so "high" is never stricter than "balanced")."""
     import numpy as np
 
-    high = balanced = None
+    chosen: dict[str, float] = {}
     for t in np.unique(oof)[::-1]:
-        recall, fpr = rates((oof >= t) | lex, y)
-        if fpr <= FPR_BUDGET:
-            balanced = float(t)
-        if high is None and recall >= TARGET_RECALL:
-            high = float(t)
-    return {"high": high, "balanced": balanced}
+        _, fpr = rates((oof >= t) | lex, y)
+        for name, budget in FPR_BUDGETS.items():
+            if fpr <= budget:
+                chosen[name] = float(t)
+    return chosen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             for name, t in thresholds.items()} for g in sorted(set(groups))}}
     texts = [it["text"] for it in items]
     vec, coef, b = fit(texts, y.astype(int), C)
-    info = {"trained_on": "tests/data/risk_labels.jsonl minus epitome_d (CounselChat dev+heldout, EPITOME A/B/C, hand-written)",
+    info = {"trained_on": "tests/data/risk_labels.jsonl minus epitome_e (CounselChat dev+heldout, EPITOME A/B/C/D, hand-written)",
             "n_items": len(items), "n_risk": int(y.sum()), "config": {"blocks": list(BLOCKS_USED), "C": C, "min_df": MIN_DF,
                                                                       "max_features": MAX_FEATURES}}
     meta = {"seed": SEED, "thresholds": thresholds, "cv": cv,

@@ -129,12 +129,13 @@ def test_counselchat_recall_and_false_positive_rate_on_both_halves():
 def test_reddit_samples_stay_above_their_measured_floor():
     v = _validator()
     items = v.load_items(posts=v.shared_posts())
-    for half in ("epitome_a", "epitome_b", "epitome_c"):
+    for half in ("epitome_a", "epitome_b", "epitome_c", "epitome_d"):
         result = v.score(it for it in items if it["half"] == half)
-        assert result["recall"] >= 0.75 and result["fpr"] <= 0.03, (half, result)
-    # the held-out sample, scored once (benchmarks/README.md): a floor against regressions, not a target
-    held_out = v.score(it for it in items if it["half"] == "epitome_d")
-    assert held_out["risk"] > 50 and held_out["recall"] >= 0.55 and held_out["fpr"] <= 0.03, held_out
+        assert result["recall"] >= 0.85 and result["fpr"] <= 0.03, (half, result)
+    # the held-out sample, scored once (benchmarks/README.md: 69.1% / 1.6%): a floor against regressions,
+    # not a target
+    held_out = v.score(it for it in items if it["half"] == v.HELD_OUT)
+    assert held_out["risk"] > 50 and held_out["recall"] >= 0.65 and held_out["fpr"] <= 0.03, held_out
 
 
 def _session(*pairs: tuple[str, str]) -> Session:
@@ -255,10 +256,10 @@ def test_risk_model_loads_numpy_only_and_documents_its_thresholds():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['balanced', 'high']"
     m = load_risk_model()
-    assert "epitome_d" not in m.meta["cv"]["per_group"], "EPITOME D is the held-out test set: never trained on"
+    assert _validator().HELD_OUT not in m.meta["cv"]["per_group"], "the held-out test set is never trained on"
     chosen = m.meta["cv"]["chosen"]
     # the rules of benchmarks/train_risk_model.py, on its cross-validated figures
-    assert chosen["high"]["union_recall"] >= 0.95 and chosen["balanced"]["union_fpr"] <= 0.05
+    assert chosen["high"]["union_fpr"] <= 0.10 and chosen["balanced"]["union_fpr"] <= 0.05
     assert m.thresholds["high"] < m.thresholds["balanced"], "high must be the more sensitive setting"
     for name, t in m.thresholds.items():
         assert chosen[name]["threshold"] == t
@@ -290,7 +291,7 @@ def test_sensitivity_settings_on_clear_examples():
     calm = ["I had a great day at the park with my friends.", "I'm looking for tips on how to study for my exams."]
     for t in calm:
         assert all(detect_risk(t, sensitivity=s) == [] for s in SENSITIVITIES), t
-    veiled = "I'm depressed and hopeless and I keep thinking everyone would be better without me around."
+    veiled = "I'm so depressed and hopeless, I can't see any future for myself anymore."
     assert detect_risk(veiled) == []  # no phrase of the lexicon
     assert detect_risk(veiled, sensitivity="high") == [MODEL_KIND]
     m = load_risk_model()
@@ -301,7 +302,7 @@ def test_sensitivity_settings_on_clear_examples():
 @pytest.mark.shared
 def test_union_keeps_every_lexicon_hit_on_the_shared_client_texts():
     v = _validator()
-    items = [it for it in v.load_items(posts=v.shared_posts()) if it["half"] != "epitome_d"]
+    items = [it for it in v.load_items(posts=v.shared_posts()) if it["half"] != v.HELD_OUT]
     if not any(it["source"] == "epitome" for it in items):
         pytest.skip("../shared/data is absent")
     lexicon, high = v.score(items), v.score(items, v.detector("high"))

@@ -5,8 +5,8 @@ first), clinicians must be able to read and extend it, and it runs on every clie
 Validated on hand-labelled CounselChat and Reddit (EPITOME) posts and hand-written sentences
 (benchmarks/validate_risk.py; figures in benchmarks/README.md). Read those figures before trusting it:
 on posts written in a register it had not been tuned on, it caught only 48-77% of the risk posts, and
-61.5% (false alarms 1.7%) on a Reddit sample labelled blind and scored once after the last round of
-phrases. It is a floor for the safety path, not a screening instrument.
+69.1% (false alarms 1.6%) on a Reddit sample (EPITOME E) labelled blind and scored once after the last
+round of phrases. It is a floor for the safety path, not a screening instrument.
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -21,18 +21,18 @@ Refinements that keep false alarms low without giving up recall:
 
 Sensitivity (``detect_risk(text, sensitivity=...)``; the router and the safety metrics use the default):
 
-* ``"lexicon"`` (default): the phrases alone. EPITOME D (unseen Reddit posts): recall 61.5%, FPR 1.7%;
+* ``"lexicon"`` (default): the phrases alone. EPITOME E (unseen Reddit posts): recall 69.1%, FPR 1.6%;
   fires on 10 of the 2,210 ESConv help-seeker turns (7 of 195 sessions), most of them real disclosures.
 * ``"balanced"`` / ``"high"``: the phrases OR a learned linear score (:class:`RiskModel`, word and
   character n-grams, ``helpert/data/risk_model.npz``, trained by ``benchmarks/train_risk_model.py`` on
-  every labelled set but EPITOME D) at a threshold chosen by leave-one-set-out cross-validation:
-  ``high`` where the union's CV recall reaches 95%, ``balanced`` where its CV false alarms stay <= 5%.
-  Scored once on EPITOME D: recall 83.3% / FPR 12.2% (high), 75.6% / 7.6% (balanced); on ESConv they
-  fire on 88 / 46 turns (68 / 37 sessions), the model's additions being chit-chat ("Good morning.",
-  "I sure hope so.") rather than risk. A turn only the model flags gets the kind ``MODEL_KIND``; the
-  model never removes or changes a kind the phrases found. It is why the default stays the lexicon:
-  the model buys recall on veiled Reddit-register posts at false alarms that would send one ordinary
-  ESConv session in five (balanced) or three (high) to the safety node, and it still falls short of 95%.
+  every labelled set but EPITOME E) at a threshold chosen by leave-one-set-out cross-validation, where
+  the union's CV false alarms stay <= 5% (balanced) or <= 10% (high). Scored once on EPITOME E: recall
+  79.4% / FPR 3.8% (balanced), 83.8% / 10.4% (high); on ESConv they fire on 31 / 102 turns (26 / 76
+  sessions), the model's additions being mostly chit-chat ("Good morning.", "I sure hope so.") rather
+  than risk. A turn only the model flags gets the kind ``MODEL_KIND``; the model never removes or
+  changes a kind the phrases found. It is why the default stays the lexicon: the model buys recall on
+  veiled Reddit-register posts at false alarms that would send one ordinary ESConv session in eight
+  (balanced) or in three (high) to the safety node, and it still falls short of 95%.
 """
 
 from __future__ import annotations
@@ -117,6 +117,34 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bdon'?t want (to )?(experience|live|endure|go through) any ?more of (it|this|life)\b", r"\bfinally (\w+ )?die\b",
         r"\bwhy (the (hell|fuck) )?(did|do|would) (she|they|you|my (mom|mother|parents|dad|father)) (give birth to|have|make) me\b",
         r"\bby (just |simply |even |merely )?existing\b",
+        # round 7 (benchmarks/README.md), from EPITOME D's misses after its single scoring: idioms of ideation
+        r"\b(desperate|yearning|longing|praying|pray|begging) (\w+ ){0,2}to (die|be dead|not wake up|disappear)\b",
+        r"\b(how|ways?|quickest way|fastest way|easiest way) (to|do I|can I|could I|should I|of) (die|dying|kill myself|end (it|my life))\b",
+        r"\b(die|dying|kill myself|end it) (painlessly|quickly|peacefully)\b", r"\bnoose\b",
+        r"(^|[.!?] )(\w+ )?(just |please |somebody |someone )*kill me\b(?! (if|when|for|with)\b)",
+        r"\b(eat|eating|put|putting) a bullet\b", r"\bbullet (in|through) my (head|brain|skull)\b",
+        r"\b(attempt|attempting|attempted) (it|again|suicide)\b(?! (to|at)\b)", r"\b(suicide )?attempts?\b(?= (tonight|today|tomorrow))",
+        r"\b(find|finds|found|discovers?) my (dead )?body\b", r"\b(people|person) (that|who) (will )?finds? me\b",
+        r"\bgo(ing)? through with (it|my plans?)\b",
+        r"\b(won'?t|will not|not going to|don'?t think I'?ll) (be )?(alive|around|live|survive) (past|by|until|much|to see|for)\b",
+        r"\bmy death is (near|coming|close)\b", r"\bdeath is (the only|my only|the best|an?) (way|answer|option|escape|solution)\b",
+        r"\b(can'?t|cannot|can not) go on\b", r"\bwhy (even )?(continue|keep going|go on)\?",
+        r"\b(convince|talk|stop|keep) (\w+ )?myself (not to|out of|from) (do(ing)? it|it)\b",
+        r"\b(no|lost|lost all|don'?t have any) (interest|desire|will|wish) (in|for) (living|life|being alive)\b",
+        r"\b(whether|if|weather) (life|living|it) is (even |really )?worth (it|living)\b",
+        r"\b(see|find|is) (a |any |the )?(point|reason|purpose) (in|to|of|for) (living|life|live|going on|being alive|existing)\b(?!'s)",
+        r"\b(nothing|no one|nobody|not anything|anything) (\w+ ){0,2}(worth )?(living|to live|to go on|going on) for\b",
+        r"\bwhat is there to (even )?(live|go on|keep going) for\b",
+        r"\bif I (die|died|was dead|were dead|kill myself)\b", r"\bwhy (didn'?t|did not|couldn'?t) I (just )?(get hit|die|crash)\b",
+        r"\b(just )?not be here (any ?more|anymore)?\?", r"\b(want|wish|wanted|wanna) (\w+ ){0,4}(is )?to disappear\b",
+        r"\bsleep forever\b", r"\bdidn'?t ask to be born\b",
+        r"\b(continue|go on|move on|be fine|be happier|be better) (w/?out|without) me\b",
+        r"\bwouldn'?t mind (dying|being dead|not waking up|if I died|eating)\b", r"\b(just|should|might as well) (\w+ )?die( already)?\b",
+        r"\bdo (the world|everyone|everybody) a favou?r\b", r"\bcan I (please )?be done\b",
+        r"\b(drink|drinking|drank) myself (to death|into oblivion)\b", r"\bso long,? (and goodnight|everyone|world)\b",
+        r"\bwish (it |this |everything |life )?(would |could )?(just )?end( already)?\b(?! (up|with|of)\b)",
+        r"\bwhat (happens|would happen|will happen) if (you|I|someone|a person) (take|took|swallow\w*|overdos\w*)\b",
+        r"\b(who has|who have|who's|have you ever|anyone ever|ever) attempted\b(?! to)",
         # plans and means
         r"\b(I|I'?ve|I'?d|I'?ll|tried to|try to|attempted to|want to|wanted to|going to|thought about|thinking about|took an?) "
         r"(\w+ )?overdos\w*",
@@ -201,6 +229,7 @@ _PHRASES = PhraseSet(RISK_PATTERNS)
 _HEDGE = re.compile(r"\b(not|never) (really|exactly|quite|actively|sure|necessarily|always)\b", re.IGNORECASE)
 _UNSTOPPED = re.compile(r"\b(not|never|\w+n't) (stop|stops|quit|end)\b", re.IGNORECASE)  # "won't stop hitting me"
 _EFFORT = re.compile(r"\bnot to$", re.IGNORECASE)  # "all I have not to kill myself"
+_WHY_NOT = re.compile(r"\bwhy not\s*$", re.IGNORECASE)  # "why not suicide?" asks, it does not deny
 # Someone else's completed suicide is bereavement, not a crisis statement (their attempt still fires).
 _BEREAVED = re.compile(r"((committed|died by|death by|(lost|loss of) (\w+ ){0,3}to|'s|s'|after (his|her|their)) suicide|"
                        r"\b(he|she|they|\w+ \w+) killed (himself|herself|themselves))$", re.IGNORECASE)
@@ -208,7 +237,7 @@ _BEREAVED = re.compile(r"((committed|died by|death by|(lost|loss of) (\w+ ){0,3}
 
 def _negated(text: str, start: int) -> bool:
     window = clause_window(text, start)
-    if _EFFORT.search(window) or _HEDGE.search(window) or _UNSTOPPED.search(window):
+    if _WHY_NOT.search(text[max(0, start - 12):start]) or _EFFORT.search(window) or _HEDGE.search(window) or _UNSTOPPED.search(window):
         return False
     return bool(NEGATOR.search(window))
 
