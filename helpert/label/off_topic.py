@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import AbstractSet
 
-from helpert.label.features import cue_flags, words
+from helpert.label.features import cue_flags, normalise, words
 
 MIN_CONTENT = 2
 SHORT_WORDS = 3
@@ -161,9 +161,28 @@ def content_stems(normalised: str) -> set[str]:
     return {s for s, _ in _content(normalised)}
 
 
-def is_off_topic(normalised: str, client_stems: AbstractSet[str]) -> bool:
-    """Whether a normalised counselor turn is off-topic, given the stems of the client's talk so far
-    (:func:`content_stems` of each client turn; rules 1-4 of the module docstring)."""
+class ClientTalk:
+    """The client's talk so far, stemmed only when a turn asks (most counselor turns are ruled out by their
+    own words before cohesion is checked, so a corpus run stems a fraction of the client turns)."""
+
+    def __init__(self) -> None:
+        self._stems: set[str] = set()
+        self._pending: list[str] = []
+
+    def add(self, text: str) -> None:
+        if text:
+            self._pending.append(text)
+
+    def stems(self) -> set[str]:
+        for text in self._pending:
+            self._stems |= content_stems(normalise(text))
+        self._pending.clear()
+        return self._stems
+
+
+def is_off_topic(normalised: str, client: "ClientTalk | AbstractSet[str]") -> bool:
+    """Whether a normalised counselor turn is off-topic, given the client's talk so far (a
+    :class:`ClientTalk`, or the stems of it, :func:`content_stems`; rules 1-4 of the module docstring)."""
     if sum(w not in ("?", "!") for w in words(normalised)) <= SHORT_WORDS:
         return False
     content = _content(normalised)
@@ -172,6 +191,8 @@ def is_off_topic(normalised: str, client_stems: AbstractSet[str]) -> bool:
         return False
     if any(s in _LIFE_STEMS and before not in _OWN for s, before in content):
         return False
-    if not stems.isdisjoint(client_stems) or _ABOUT_CLIENT.search(normalised) or _POINTS_BACK.search(normalised):
+    if _ABOUT_CLIENT.search(normalised) or _POINTS_BACK.search(normalised):
         return False
-    return not {"greeting", "thanks"} & set(cue_flags(normalised))
+    if {"greeting", "thanks"} & set(cue_flags(normalised)):
+        return False
+    return stems.isdisjoint(client.stems() if isinstance(client, ClientTalk) else client)

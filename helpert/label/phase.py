@@ -39,7 +39,7 @@ import re
 from typing import Sequence
 
 from helpert.label.features import normalise, words
-from helpert.label.off_topic import content_stems, is_off_topic
+from helpert.label.off_topic import ClientTalk, is_off_topic
 from helpert.label.strategy import STAGES
 from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
 
@@ -99,10 +99,10 @@ def session_phases(
     """
     norm = [normalise(t) for t in texts]
     matcher = matcher or CueMatcher(protocol)
-    heard: set[str] = set()  # stems of the client's talk so far
+    heard = ClientTalk()  # the client's talk so far
     evidence, off_topic = [], []
     for text, beh, said in zip(norm, behaviours, client, strict=True):
-        heard |= content_stems(normalise(said))
+        heard.add(said)
         ev = matcher.evidence(text, beh)
         evidence.append(ev)
         off_topic.append(max(ev) <= 0 and is_off_topic(text, heard))
