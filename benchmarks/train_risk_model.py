@@ -8,11 +8,11 @@ what the lexicon misses is veiled suicidal ideation, too few items per kind to l
 meant to be OR-ed with the lexicon (``helpert.label.risk.detect_risk(..., sensitivity=...)``).
 
 Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT the held-out set
-(``validate_risk.HELD_OUT``, EPITOME E): CounselChat dev and held-out halves, EPITOME samples A/B/C/D,
-hand-written; texts from ../shared/data. Nothing here reads EPITOME E.
+(``validate_risk.HELD_OUT``, EPITOME H): CounselChat dev and held-out halves, EPITOME samples A-G,
+hand-written; texts from ../shared/data. Nothing here reads EPITOME H.
 
 Cross-validation: leave one group out, the groups being the label sets (dev, heldout, epitome_a,
-epitome_b, epitome_c, epitome_d, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
+epitome_b, epitome_c, epitome_d, epitome_e, epitome_f, epitome_g, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
 the vocabulary is refitted inside each fold. The regularisation strength is chosen on the pooled
 out-of-fold scores (average precision), then the thresholds on the same pooled scores:
 
@@ -24,7 +24,7 @@ recall rule picks thresholds that mean nothing out of sample (until round 6 ``hi
 0.95"; with the round-7 lexicon that rule chose a stricter threshold than ``balanced``).
 
 Caveat written into the weights' meta: the lexicon was written from these very sets, so the lexicon's
-share of the union's CV recall is in-sample (91-97% here; 61.5% and 69.1% on the Reddit samples it had not seen, D and E); the
+share of the union's CV recall is in-sample (91-97% here; 61.5% and 69.1% on the Reddit samples D and E when they were unseen); the
 model-alone columns of the curve are the honest out-of-sample part.
 
     .venv/bin/python benchmarks/train_risk_model.py            # writes helpert/data/risk_model.npz
@@ -64,7 +64,7 @@ CURVE_PROBS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] != HELD_OUT]
     groups = {it["half"] for it in items}
-    if not {"dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d"} <= groups:
+    if not {"dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g"} <= groups:
         raise SystemExit("../shared/data (CounselChat, EPITOME) is needed to train the risk model")
     return items
 
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             for name, t in thresholds.items()} for g in sorted(set(groups))}}
     texts = [it["text"] for it in items]
     vec, coef, b = fit(texts, y.astype(int), C)
-    info = {"trained_on": "tests/data/risk_labels.jsonl minus epitome_e (CounselChat dev+heldout, EPITOME A/B/C/D, hand-written)",
+    info = {"trained_on": "tests/data/risk_labels.jsonl minus epitome_h (CounselChat dev+heldout, EPITOME A-G, hand-written)",
             "n_items": len(items), "n_risk": int(y.sum()), "config": {"blocks": list(BLOCKS_USED), "C": C, "min_df": MIN_DF,
                                                                       "max_features": MAX_FEATURES}}
     meta = {"seed": SEED, "thresholds": thresholds, "cv": cv,

@@ -9,8 +9,9 @@ is in benchmarks/README.md). The file holds only keys and labels; texts are read
 * **EPITOME** (``epitome/*.csv``, Reddit seeker posts, non-commercial research): random samples of
   distinct posts, ``epitome_a`` (250), ``epitome_b`` (200), ``epitome_c`` (150), each labelled before
   the detector was scored on it and then used to tune it (the order of the rounds is in
-  benchmarks/README.md), ``epitome_d`` (250), held out for round 4 and used for round 5, and
-  ``epitome_e`` (250, ``HELD_OUT``), labelled blind by a second annotator before the last change to the
+  benchmarks/README.md), ``epitome_d`` (250) and ``epitome_e`` (250), each held out for one round, scored
+  once and then used for the next, ``epitome_f`` and ``epitome_g`` (300 each, labelled for round 8), and
+  ``epitome_h`` (250, ``HELD_OUT``), labelled blind by another annotator before the last change to the
   detector and scored once after it: the only set whose figures estimate recall on unseen text.
 * **Hand-written** sentences (48): explicit and veiled statements of each kind and hard negatives
   (figures of speech, negated mentions, everyday uses of the trigger words); their text is in the file.
@@ -20,9 +21,9 @@ safety node); recall per gold kind likewise; ``kind recall`` also requires the r
 fired. FPR = share of no-risk items on which it fires. ``--detector`` picks the sensitivity of
 ``detect_risk``: ``lexicon`` (the phrases alone, the default), ``balanced`` or ``high`` (the phrases OR the
 learned model of ``benchmarks/train_risk_model.py`` at that threshold; its training sets are every set here
-but EPITOME E, so only E and ESConv are out-of-sample for it). ``--esconv`` also counts the firings on the
+but EPITOME H, so only H and ESConv are out-of-sample for it). ``--esconv`` also counts the firings on the
 2,210 ESConv help-seeker turns (``esconv/esconv_valid_195.jsonl``; nearly all of them no risk) and prints
-them. ``--compare`` prints one table of EPITOME E and ESConv for every detector. Reproduce::
+them. ``--compare`` prints one table of EPITOME H and ESConv for every detector. Reproduce::
 
     .venv/bin/python benchmarks/validate_risk.py --readme benchmarks/README.md
     .venv/bin/python benchmarks/validate_risk.py --compare                # lexicon vs the lexicon OR model
@@ -51,8 +52,9 @@ COUNSELCHAT = SHARED / "counselchat" / "20200325_counsel_chat.csv"
 EPITOME = SHARED / "epitome"
 ESCONV = SHARED / "esconv" / "esconv_valid_195.jsonl"
 SECTION = "validate_risk"
-HELD_OUT = "epitome_e"  # the set no round of the lexicon or the model has seen
-SETS = ("dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", HELD_OUT, "handwritten")
+HELD_OUT = "epitome_h"  # the set no round of the lexicon or the model has seen
+SETS = ("dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g", "epitome_h",
+        "handwritten")
 
 
 def question_key(question_id: Any, text: str) -> str:
@@ -158,7 +160,7 @@ def esconv_firings(detect: Callable[[str], list[str]], path: Path = ESCONV) -> t
 def compare(items: list[dict[str, Any]]) -> str:
     """The held-out set and ESConv, every detector: the table for benchmarks/README.md."""
     d = [it for it in items if it["half"] == HELD_OUT]
-    lines = ["| detector | EPITOME E recall | E FPR | E recall suicide | ESConv turns fired (of 2,210) |", "|---|---|---|---|---|"]
+    lines = ["| detector | EPITOME H recall | H FPR | H recall suicide | ESConv turns fired (of 2,210) |", "|---|---|---|---|---|"]
     for sens in SENSITIVITIES:
         r = score(d, detector(sens))
         n, fired = esconv_firings(detector(sens)) if ESCONV.is_file() else (0, [])
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", type=Path, help="write the table into this README between the validate_risk markers")
     ap.add_argument("--detector", choices=SENSITIVITIES, default="lexicon", help="sensitivity of detect_risk (default: lexicon)")
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
-    ap.add_argument("--compare", action="store_true", help="EPITOME E (held out) and ESConv for every detector, one table")
+    ap.add_argument("--compare", action="store_true", help="EPITOME H (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=SETS, help="print the misses and false alarms of a set")
     args = ap.parse_args(argv)
     if args.readme and args.detector != "lexicon":
@@ -211,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"CounselChat dev half": "dev", "CounselChat held-out half": "heldout", "CounselChat, both halves": "counselchat",
             "EPITOME sample A": "epitome_a", "EPITOME sample B": "epitome_b", "EPITOME sample C": "epitome_c",
             "EPITOME sample D": "epitome_d",
-            "EPITOME sample E (held-out, labelled blind)": HELD_OUT, "hand-written": "handwritten"}
+            "EPITOME sample E": "epitome_e", "EPITOME sample F": "epitome_f", "EPITOME sample G": "epitome_g",
+            "EPITOME sample H (held-out, labelled blind)": HELD_OUT, "hand-written": "handwritten"}
     results = {name: score((it for it in items if h in (it["half"], it["source"])), detect) for name, h in sets.items()
                if any(h in (it["half"], it["source"]) for it in items)}
     table = markdown(results)

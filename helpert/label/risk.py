@@ -5,8 +5,9 @@ first), clinicians must be able to read and extend it, and it runs on every clie
 Validated on hand-labelled CounselChat and Reddit (EPITOME) posts and hand-written sentences
 (benchmarks/validate_risk.py; figures in benchmarks/README.md). Read those figures before trusting it:
 on posts written in a register it had not been tuned on, it caught only 48-77% of the risk posts, and
-69.1% (false alarms 1.6%) on a Reddit sample (EPITOME E) labelled blind and scored once after the last
-round of phrases. It is a floor for the safety path, not a screening instrument.
+58.6% (false alarms 3.9%) on the last Reddit sample (EPITOME H) labelled blind and scored once after the
+last round of phrases: each round fixes the misses it is shown, and the next unseen sample has as many
+new ones. It is a floor for the safety path, not a screening instrument.
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -21,18 +22,18 @@ Refinements that keep false alarms low without giving up recall:
 
 Sensitivity (``detect_risk(text, sensitivity=...)``; the router and the safety metrics use the default):
 
-* ``"lexicon"`` (default): the phrases alone. EPITOME E (unseen Reddit posts): recall 69.1%, FPR 1.6%;
+* ``"lexicon"`` (default): the phrases alone. EPITOME H (unseen Reddit posts): recall 58.6%, FPR 3.9%;
   fires on 10 of the 2,210 ESConv help-seeker turns (7 of 195 sessions), most of them real disclosures.
 * ``"balanced"`` / ``"high"``: the phrases OR a learned linear score (:class:`RiskModel`, word and
   character n-grams, ``helpert/data/risk_model.npz``, trained by ``benchmarks/train_risk_model.py`` on
-  every labelled set but EPITOME E) at a threshold chosen by leave-one-set-out cross-validation, where
-  the union's CV false alarms stay <= 5% (balanced) or <= 10% (high). Scored once on EPITOME E: recall
-  79.4% / FPR 3.8% (balanced), 83.8% / 10.4% (high); on ESConv they fire on 31 / 102 turns (26 / 76
+  every labelled set but EPITOME H) at a threshold chosen by leave-one-set-out cross-validation, where
+  the union's CV false alarms stay <= 5% (balanced) or <= 10% (high). Scored once on EPITOME H: recall
+  72.9% / FPR 7.8% (balanced), 82.9% / 11.7% (high); on ESConv they fire on 22 / 76 turns (18 / 58
   sessions), the model's additions being mostly chit-chat ("Good morning.", "I sure hope so.") rather
   than risk. A turn only the model flags gets the kind ``MODEL_KIND``; the model never removes or
   changes a kind the phrases found. It is why the default stays the lexicon: the model buys recall on
-  veiled Reddit-register posts at false alarms that would send one ordinary ESConv session in eight
-  (balanced) or in three (high) to the safety node, and it still falls short of 95%.
+  veiled Reddit-register posts at false alarms that would send one ordinary ESConv session in ten
+  (balanced) or three in ten (high) to the safety node, and it still falls short of 95%.
 """
 
 from __future__ import annotations
@@ -76,18 +77,19 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(suicid(e|al)|sucid(e|al)|suicde|suiside)\b(?! (prevention|awareness|hotline|line|helpline))",
         rf"\bkill(s|ed|ing)? ({_SELF}|yourself|urself)\b", r"\b(kms|kys|unalive)\b", r"(?-i:\bSI\b)",
         rf"\b(shoot|shooting|stab|stabbing|drown|drowning|poison|poisoning|gas|gassing) {_SELF}\b",
-        r"\b(hang|hanging|hanged|hung) (myself|herself|himself|themselves)\b", r"\bslit (my|her|his) wrists?\b",
+        r"\b(hang|hanging|hanged|hung) (myself|herself|himself|themselves|yourself)\b", r"\bslit (my|her|his|your) wrists?\b",
         r"\b(end|ending|ended|take|taking|took) (it all|my (own )?life|her (own )?life|his (own )?life)\b",
         # wanting to die or not to exist
         r"\bwants to die\b", r"\b(want|wanna|wanted|wanting|wish|wishing|wished|hope|hoping|ready|deserve|like|long|longing|rather|prefer)\b"
         rf"( to)*( \w+){{0,3}}? (to )?(die|be dead|not (be alive|exist|be here)|stop existing|cease to exist)\b{_NOT_FIGURATIVE_DIE}",
         r"\bwish(ed)? (that )?I (was|were|had been) dead\b", r"\bhope (I'?m|I am|I'?ll be|I will be|to be) dead\b",
         r"\bdie in my sleep\b", r"\bcan'?t (even )?die\b", r"\b(please|someone|somebody|just) (please )?kill me\b",
-        r"\b(do not|don'?t|doesn'?t|not|no longer) want(s)? to (live|be alive|exist|wake up|be here any ?more)\b",
+        r"\b(do not|don'?t|doesn'?t|not|no longer) (even |really |just )?want(s|ing)? to (live|be alive|exist|wake up|be here any ?more|"
+        r"be (on|in) this (world|earth|planet))\b",
         r"\b(don'?t|do not) (even )?(like|enjoy|want) (living|being alive|existing)\b",
         rf"\b(hate|hated|hating) (existing|being alive|living|my existence)\b{_NOT_A_PLACE}",
         r"\bover (existing|living|being alive)\b", r"\b(tired|sick) of (living|being alive|life)\b",
-        r"(\bnever|\bnot|n'?t) (to )?wake up\b", r"\b(stop|quit) waking up\b", r"\bcare (if|whether) I live or die\b",
+        r"(\bnever|\bnot|n'?t) (have )?(to )?wake up\b", r"\b(stop|quit) waking up\b", r"\bcare (if|whether) I live or die\b",
         r"\bdisappear (forever|for good|permanently)\b", r"\b(wished|wish|hope|hoped) for an accident\b",
         r"\bdeath (would be|will be|is|as) (a |the )?(relief|release|escape|mercy)\b",
         r"\b(think|thinking|thought|thoughts) (a lot )?(about|of) (death|dying|being dead)\b", r"\bobsessed with (death|dying)\b",
@@ -95,7 +97,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(I'?ll|I will|'ll|will|gonna|going to|want to|wanna|wanted to|wish to|wish I could|courage to|guts to|consider|"
         r"considering|thinking (about|of)|think about|plan\w* (to|on)|ready to|until I( just)?|just|like to|keep\w* me from|"
         rf"stop\w* me from) end(ing)? (it|it all|everything|this|my life)\b{_NOT_A_RELATIONSHIP}",
-        r"\bwant(s|ed)? (it|it all|everything|my life) to (end|be over|stop)\b", r"\bfor it (all )?to be over\b",
+        r"\bwant(s|ed)? (it|it all|everything|my life|your life) to (end|be over|stop)\b", r"\bfor it (all )?to be over\b",
         # no reason to live
         r"\b(no|any) (reason|point)s? (left )?(to|in|of) (live|living|life|go on|going on|being alive|being here)\b",
         r"\bpoint (of|in) (living|being alive|going on)\b", r"\b(not|isn'?t) worth living\b",
@@ -128,7 +130,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bgo(ing)? through with (it|my plans?)\b",
         r"\b(won'?t|will not|not going to|don'?t think I'?ll) (be )?(alive|around|live|survive) (past|by|until|much|to see|for)\b",
         r"\bmy death is (near|coming|close)\b", r"\bdeath is (the only|my only|the best|an?) (way|answer|option|escape|solution)\b",
-        r"\b(can'?t|cannot|can not) go on\b", r"\bwhy (even )?(continue|keep going|go on)\?",
+        r"\b(can'?t|cannot|can not) go on\b(?! (alone|with|without)\b)", r"\bwhy (even )?(continue|keep going|go on)\?",
         r"\b(convince|talk|stop|keep) (\w+ )?myself (not to|out of|from) (do(ing)? it|it)\b",
         r"\b(no|lost|lost all|don'?t have any) (interest|desire|will|wish) (in|for) (living|life|being alive)\b",
         r"\b(whether|if|weather) (life|living|it) is (even |really )?worth (it|living)\b",
@@ -145,6 +147,34 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bwish (it |this |everything |life )?(would |could )?(just )?end( already)?\b(?! (up|with|of)\b)",
         r"\bwhat (happens|would happen|will happen) if (you|I|someone|a person) (take|took|swallow\w*|overdos\w*)\b",
         r"\b(who has|who have|who's|have you ever|anyone ever|ever) attempted\b(?! to)",
+        # round 8, from EPITOME E's misses after its single scoring
+        r"\bwish(ing|ed)? (that )?(I|you) (weren'?t|wasn'?t|were not|was not|hadn'?t been|had not been|had never been|was never|were never) born\b",
+        r"\b(give me|need|have|find|looking for|tell me) (\w+ ){0,2}reasons? (\w+ ){0,2}(not to|to not) (commit suicide|kill myself|die|end (it|my life))\b",
+        r"\b(in|into) (a|my) grave\b", r"\blet me (just )?die\b", r"\beuthanasia\b", r"\bleave this (world|earth|life)\b(?! (a|better|behind)\b)",
+        r"\b(only|the) reason (why )?I (haven'?t|have not|didn'?t|did not|am not|'m not) (ended|killed|gone through|done it)\b",
+        r"\bwhy is (staying alive|living|being alive)\b", r"\b(too tired|too exhausted|too weak) to (live|go on|keep living|exist)\b",
+        r"\b(please|someone|somebody|just) (\w+ ){1,2}kill me\b(?! (if|when|for|with)\b)",
+        r"\bwouldn'?t mind if I (did|died|die|was dead|were dead)\b",
+        r"\b(tried|try|trying|attempted|going|wanted|want) to od\b",
+        r"\bwould (have )?(probably |likely |definitely )?(died|be dead|killed myself|not be (here|alive)) (by now|already)\b",
+        # round 8, from the misses of EPITOME G (a training sample labelled for round 8)
+        r"\b(susicide|suicidle|sucide)\b", r"\b(will|it'?ll|it will|gonna|going to) kill me (faster|sooner|quicker|eventually)\b",
+        r"\b(balls|nerve|strength) to end (it|it all|my life)\b", r"\b(delete|erase|end) my (own )?existence\b",
+        r"\bnot be in this (life|world)( any ?more)?\b", r"\bI (will not|won'?t) (last|make it)\b(?! (to|at|in|through|on|with|for)\b)",
+        r"\brelaps\w* (\w+ ){0,3}(cut|cutting|self[- ]?harm\w*)\b", r"\bto be my last\b", r"\bwant (it|it all|everything) (to be )?over\b",
+        r"\bhow (much )?(longer|long) (more )?I can (hang on|hold on|keep going|go on|last|do this)\b", r"\bstill (alive|here) for now\b",
+        r"\breasons? (is there |are there )?to (live|keep living|stay alive|go on living)\b", r"\bmy own death\b",
+        # round 8, from the misses of EPITOME F (a training sample labelled for round 8)
+        r"\bdeserve (death|to die|to be dead)\b", r"\bclose to ending (it|it all|everything|my life)\b",
+        r"\ball I (can |ever )?think (about|of) (\w+ ){0,4}is (dying|death|ending (it|the pain|my life))\b",
+        r"\b(could|can|would|will|should) I od\b|\bod on\b",
+        r"\b(didn'?t|did not|haven'?t|have not) cut\b(?! (my|the|her|his|it|them|back|down|class|school|ties|corners|out|off|in)\b)",
+        r"\bwhy should I (stay|keep going|go on|bother)\?",
+        r"\b(not sure|don'?t know|wonder) (if|whether) I('ll| will) (survive|live|make it|be alive|be here) (past|to|through|until|much)\b",
+        r"\bwish(es|ing)? (to be dead|I (was|were) dead)\b", r"\bgoodbye (to )?(this|the|cruel) (\w+ ){0,2}world\b",
+        r"\b(hope|wish|wishing|hoping) (\w+ ){0,3}(get|gets|got) (run over|hit by a (car|bus|truck|train))\b",
+        r"\b(hit|run over) and kill (me|you)\b", r"\bwish(ed)? I (never|hadn'?t|had not|didn'?t) (existed|exist)\b",
+        r"\bwhy (\w+ ){0,3}(continue|keep) living\b", r"\bI (won'?t|will not) be (there|here|around) any ?more\b",
         # plans and means
         r"\b(I|I'?ve|I'?d|I'?ll|tried to|try to|attempted to|want to|wanted to|going to|thought about|thinking about|took an?) "
         r"(\w+ )?overdos\w*",
@@ -160,7 +190,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "self_harm": (
         r"\b(cut|cuts|cutting|burn|burns|burning|burned|hurt|hurts|hurting|harm|harms|harming|scratch\w*|hit|hitting|"
-        rf"punish\w*|starv\w*|injur\w*) {_SELF}\b",
+        rf"punish\w*|starv\w*|injur\w*|chok(e|es|ed|ing)|strangl(e|es|ed|ing)) {_SELF}\b",
         r"\bself[- ]?(harm|injur|mutilat)\w*", r"\bself[- ]destructive\b", rf"\bthings to {_SELF}",
         rf"\b(urge|urges|want|wanted|wanting|wanna|need|needed|started|start|stop|stopped|quit) (to )?cut(ting)?\b{_NOT_EVERYDAY_CUT}",
         r"\b(decide|decided|decides|whenever I|when I|I) (to )?cut\b"
@@ -188,6 +218,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bI (get|become|can be|was|am|'m) (\w+ )?violent\b", rf"\bI('ve| have)?( \w+){{0,3}} {_VIOLENCE} {_PERSON}\b{_OUTCOME}",
         r"\bmake (him|her|them) (pay|suffer)\b", r"\b(get|buy|bring|bringing|take|taking) a (gun|knife|weapon)\b",
         r"\b(lash|lashing|lashed) out (physically|at (him|her|them|my))",
+        r"\b(close to|came close to|nearly|almost) (hitting|hurting|killing|punching|attacking|strangling|stabbing|choking) (\w+ )?(person|someone|somebody|him|her|them|people)\b",
     ),
     "abuse": (
         r"\babusive\b", r"\babuser\b", r"\b(was|were|been|being|got|get|is|am) abused\b",
@@ -226,9 +257,10 @@ _PHRASES = PhraseSet(RISK_PATTERNS)
 
 # A phrase negated in its own clause does not fire, except where the negation is not a denial.
 # "can't" is not a negator (lexicon.NEGATOR): "I just can't kill myself" tells of the wish.
-_HEDGE = re.compile(r"\b(not|never) (really|exactly|quite|actively|sure|necessarily|always)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(not|never) (really|exactly|quite|actively|sure|necessarily|always)\b|\bnever (been|felt) (so|this)\b",
+                    re.IGNORECASE)  # "never been so close to hitting someone" intensifies
 _UNSTOPPED = re.compile(r"\b(not|never|\w+n't) (stop|stops|quit|end)\b", re.IGNORECASE)  # "won't stop hitting me"
-_EFFORT = re.compile(r"\bnot to$", re.IGNORECASE)  # "all I have not to kill myself"
+_EFFORT = re.compile(r"\b(not to|to not)$", re.IGNORECASE)  # "all I have not to kill myself", "manage to not kill myself"
 _WHY_NOT = re.compile(r"\bwhy not\s*$", re.IGNORECASE)  # "why not suicide?" asks, it does not deny
 # Someone else's completed suicide is bereavement, not a crisis statement (their attempt still fires).
 _BEREAVED = re.compile(r"((committed|died by|death by|(lost|loss of) (\w+ ){0,3}to|'s|s'|after (his|her|their)) suicide|"
