@@ -89,6 +89,10 @@ def main(turns: int = 30) -> None:
                       **({"reread_ms": round(r["reread_ms"], 1)} if "reread_ms" in r else {})} for i, r in enumerate(rows)],
         "helpert_last_over_floor_last": round(ratio_last, 3),
         "helpert_over_floor_last5_mean": round(ratio_tail, 3),
+        # deterministic, unlike the timings: prompt tokens evaluated, helpert vs floor (last 5 turns, all turns);
+        # helpert evaluates more wherever cleaning cut a reply: past the cut the prompt differs from the cache
+        "tokens_last5": [sum(r["helpert_n"] for r in tail), sum(r["floor_n"] for r in tail)],
+        "tokens_all": [sum(r["helpert_n"] for r in rows), sum(r["floor_n"] for r in rows)],
         "turn_last_over_turn2": {"helpert": round(last["helpert_ms"] / rows[1]["helpert_ms"], 2),
                                  "floor": round(last["floor_ms"] / rows[1]["floor_ms"], 2),
                                  "reread": round(last["reread_ms"] / rows[1]["reread_ms"], 2)},
