@@ -33,7 +33,7 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
     d = route(cbt, replace(veiled, risk_sensitivity="high"))
     assert d.phase == SAFETY and d.risk == ("unspecified_risk",)
     # an explicit statement is caught by every setting, with the lexicon's kind
-    for s in ("lexicon", "balanced", "high"):
+    for s in ("lexicon", "balanced", "high", "screen"):
         assert route(cbt, replace(inp("agenda", text="I want to kill myself."), risk_sensitivity=s)).risk == ("suicide",)
 
 

@@ -36,9 +36,10 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
         click.option("--guidance", default=None, expose_value=False, callback=_guidance, metavar="NAME|PATH",
                      help="Counselor style appended to the system prompt: reappraisal, empathic, or a YAML path (default: none)."),
-        click.option("--risk-sensitivity", type=click.Choice(["lexicon", "balanced", "high"]), default="lexicon", show_default=True,
+        click.option("--risk-sensitivity", type=click.Choice(["lexicon", "balanced", "high", "screen"]), default="lexicon", show_default=True,
                      help="Crisis detector that sends a client turn to the safety node: the phrase lexicon, or the lexicon OR a "
-                          "learned model (more recall, more false alarms; benchmarks/README.md)."),
+                          "learned model at rising sensitivity (more recall, more false alarms; screen: ~94% recall at ~27% "
+                          "false alarms on unseen Reddit posts; benchmarks/README.md)."),
     ]
     for deco in reversed(decorators):
         fn = deco(fn)
