@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from helpert.label.features import Unit, fit_vectoriser, unit_features  # noqa: E402
 from helpert.label.linear import LinearBundle, ModelSpec  # noqa: E402
 from helpert.label.risk import RISK_MODEL, detect_risk  # noqa: E402
-from validate_risk import HELD_OUT, load_items, shared_posts  # noqa: E402
+from validate_risk import HELD_OUT, SET_TITLES, load_items, shared_posts  # noqa: E402
 
 SEED = 0
 BLOCKS_USED = ("w", "c")
@@ -66,7 +66,7 @@ CURVE_PROBS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] != HELD_OUT]
     groups = {it["half"] for it in items}
-    if not {"dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g"} <= groups:
+    if not set(SET_TITLES) - {HELD_OUT, "handwritten"} <= groups:
         raise SystemExit("../shared/data (CounselChat, EPITOME) is needed to train the risk model")
     return items
 

@@ -53,8 +53,10 @@ EPITOME = SHARED / "epitome"
 ESCONV = SHARED / "esconv" / "esconv_valid_195.jsonl"
 SECTION = "validate_risk"
 HELD_OUT = "epitome_h"  # the set no round of the lexicon or the model has seen
-SETS = ("dev", "heldout", "epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g", "epitome_h",
-        "handwritten")
+# every label set ("half" in the labels file), in table order, with its title
+SET_TITLES = {"dev": "CounselChat dev half", "heldout": "CounselChat held-out half",
+              **{f"epitome_{c}": f"EPITOME sample {c.upper()}" for c in "abcdefgh"}, "handwritten": "hand-written"}
+SET_TITLES[HELD_OUT] += " (held-out, labelled blind)"
 
 
 def question_key(question_id: Any, text: str) -> str:
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", choices=SENSITIVITIES, default="lexicon", help="sensitivity of detect_risk (default: lexicon)")
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME H (held out) and ESConv for every detector, one table")
-    ap.add_argument("--errors", choices=SETS, help="print the misses and false alarms of a set")
+    ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
     args = ap.parse_args(argv)
     if args.readme and args.detector != "lexicon":
         ap.error("--readme writes the lexicon's table only")
@@ -210,11 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.errors:
         print("\n".join(errors((it for it in items if it["half"] == args.errors), detect)))
         return 0
-    sets = {"CounselChat dev half": "dev", "CounselChat held-out half": "heldout", "CounselChat, both halves": "counselchat",
-            "EPITOME sample A": "epitome_a", "EPITOME sample B": "epitome_b", "EPITOME sample C": "epitome_c",
-            "EPITOME sample D": "epitome_d",
-            "EPITOME sample E": "epitome_e", "EPITOME sample F": "epitome_f", "EPITOME sample G": "epitome_g",
-            "EPITOME sample H (held-out, labelled blind)": HELD_OUT, "hand-written": "handwritten"}
+    titles = list(SET_TITLES.items())
+    sets = {title: h for h, title in titles[:2] + [("counselchat", "CounselChat, both halves")] + titles[2:]}
     results = {name: score((it for it in items if h in (it["half"], it["source"])), detect) for name, h in sets.items()
                if any(h in (it["half"], it["source"]) for it in items)}
     table = markdown(results)

@@ -51,7 +51,11 @@ def test_stats_by_hand():
     s = metric_stats(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]))
     # d = 1 2 3: mean 2, sd 1 -> dz 2
     assert (s["n"], s["peer_mean"], s["llm_mean"], s["mean_diff"], s["dz"]) == (3, 2.0, 4.0, 2.0, 2.0)
-    assert 1.0 <= s["ci_low"] <= 2.0 <= s["ci_high"] <= 3.0
+    # exact bootstrap of the mean of (1, 2, 3): each extreme (1, 1, 1) / (3, 3, 3) has probability 1/27 = 3.7%,
+    # more than a 2.5% tail, so the percentile 95% CI is the range itself; a CI narrower than that is wrong
+    assert (s["ci_low"], s["ci_high"]) == (1.0, 3.0)
+    wider = metric_stats(np.zeros(40), np.r_[np.zeros(39), 40.0])  # one outlier: mean 1, P(no outlier) = 36%
+    assert wider["ci_low"] == 0.0 and wider["ci_high"] > 1.0
 
 
 def test_missing_values_are_dropped_pairwise():

@@ -10,7 +10,7 @@ import pytest
 import helpert.label.phase as phase_module
 from helpert.label import label_sessions
 from helpert.label.features import normalise
-from helpert.label.off_topic import content_stems, is_off_topic, stem
+from helpert.label.off_topic import ClientTalk, is_off_topic, stem
 from helpert.label.phase import session_phases
 from helpert.protocol import OFF_PROTOCOL, load_protocol
 
@@ -54,7 +54,9 @@ HELD_OUT_SMALL_TALK = (
 
 
 def off(text: str, client: str = "") -> bool:
-    return is_off_topic(normalise(text), content_stems(normalise(client)))
+    heard = ClientTalk()
+    heard.add(client)
+    return is_off_topic(normalise(text), heard)
 
 
 # ------------------------------------------------------------------------------------------ the rule
@@ -199,7 +201,7 @@ def test_rule_rarely_fires_on_real_counselor_turns(protocol, monkeypatch):
     were adjusted after reading these (benchmarks/README.md, "Drift validation")."""
     fired = []
 
-    def recording(text: str, heard: set[str]) -> bool:
+    def recording(text: str, heard: ClientTalk) -> bool:
         fired.append(is_off_topic(text, heard))
         return fired[-1]
 

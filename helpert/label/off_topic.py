@@ -31,7 +31,6 @@ the client's concern. Known misses: small talk that happens to reuse a client's 
 from __future__ import annotations
 
 import re
-from typing import AbstractSet
 
 from helpert.label.features import cue_flags, normalise, words
 
@@ -180,9 +179,9 @@ class ClientTalk:
         return self._stems
 
 
-def is_off_topic(normalised: str, client: "ClientTalk | AbstractSet[str]") -> bool:
-    """Whether a normalised counselor turn is off-topic, given the client's talk so far (a
-    :class:`ClientTalk`, or the stems of it, :func:`content_stems`; rules 1-4 of the module docstring)."""
+def is_off_topic(normalised: str, client: ClientTalk) -> bool:
+    """Whether a normalised counselor turn is off-topic, given the client's talk so far (rules 1-4 of the
+    module docstring)."""
     if sum(w not in ("?", "!") for w in words(normalised)) <= SHORT_WORDS:
         return False
     content = _content(normalised)
@@ -195,4 +194,4 @@ def is_off_topic(normalised: str, client: "ClientTalk | AbstractSet[str]") -> bo
         return False
     if {"greeting", "thanks"} & set(cue_flags(normalised)):
         return False
-    return stems.isdisjoint(client.stems() if isinstance(client, ClientTalk) else client)
+    return stems.isdisjoint(client.stems())

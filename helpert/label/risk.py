@@ -31,8 +31,8 @@ Sensitivity (``detect_risk(text, sensitivity=...)``; the router and the safety m
   EPITOME H: recall 72.9% / FPR 7.8% (balanced), 82.9% / 11.7% (high), 94.3% / 26.7% (screen); on ESConv
   they fire on 22 / 76 / 332 turns (18 / 58 / 154 of 195 sessions), the model's additions being mostly
   chit-chat ("Good morning.", "I sure hope so.") rather than risk. ``screen`` is a screening point, for
-  corpora where a missed disclosure costs far more than a safety question too many. A turn only the model flags gets the kind ``MODEL_KIND``; the model never removes or
-  changes a kind the phrases found. It is why the default stays the lexicon: the model buys recall on
+  corpora where a missed disclosure costs far more than a safety question too many. A turn only the
+  model flags gets the kind ``MODEL_KIND``; the model never removes or changes a kind the phrases found. It is why the default stays the lexicon: the model buys recall on
   veiled Reddit-register posts at false alarms that would send one ordinary ESConv session in ten
   (balanced) or three in ten (high) to the safety node, and it still falls short of 95%.
 """
@@ -81,10 +81,10 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(hang|hanging|hanged|hung) (myself|herself|himself|themselves|yourself)\b", r"\bslit (my|her|his|your) wrists?\b",
         r"\b(end|ending|ended|take|taking|took) (it all|my (own )?life|her (own )?life|his (own )?life)\b",
         # wanting to die or not to exist
-        r"\bwants to die\b", r"\b(want|wanna|wanted|wanting|wish|wishing|wished|hope|hoping|ready|deserve|like|long|longing|rather|prefer)\b"
+        r"\bwants to die\b", r"\b(want|wanna|wanted|wanting|wish|wishes|wishing|wished|hope|hoping|ready|deserve|like|long|longing|rather|prefer)\b"
         rf"( to)*( \w+){{0,3}}? (to )?(die|be dead|not (be alive|exist|be here)|stop existing|cease to exist)\b{_NOT_FIGURATIVE_DIE}",
-        r"\bwish(ed)? (that )?I (was|were|had been) dead\b", r"\bhope (I'?m|I am|I'?ll be|I will be|to be) dead\b",
-        r"\bdie in my sleep\b", r"\bcan'?t (even )?die\b", r"\b(please|someone|somebody|just) (please )?kill me\b",
+        r"\bwish(ed|es|ing)? (that )?I (was|were|had been) dead\b", r"\bhope (I'?m|I am|I'?ll be|I will be|to be) dead\b",
+        r"\bdie in my sleep\b", r"\bcan'?t (even )?die\b", r"\b(please|someone|somebody|just) (\w+ ){0,2}kill me\b",
         r"\b(do not|don'?t|doesn'?t|not|no longer) (even |really |just )?want(s|ing)? to (live|be alive|exist|wake up|be here any ?more|"
         r"be (on|in) this (world|earth|planet))\b",
         r"\b(don'?t|do not) (even )?(like|enjoy|want) (living|being alive|existing)\b",
@@ -154,7 +154,6 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(in|into) (a|my) grave\b", r"\blet me (just )?die\b", r"\beuthanasia\b", r"\bleave this (world|earth|life)\b(?! (a|better|behind)\b)",
         r"\b(only|the) reason (why )?I (haven'?t|have not|didn'?t|did not|am not|'m not) (ended|killed|gone through|done it)\b",
         r"\bwhy is (staying alive|living|being alive)\b", r"\b(too tired|too exhausted|too weak) to (live|go on|keep living|exist)\b",
-        r"\b(please|someone|somebody|just) (\w+ ){1,2}kill me\b(?! (if|when|for|with)\b)",
         r"\bwouldn'?t mind if I (did|died|die|was dead|were dead)\b",
         r"\b(tried|try|trying|attempted|going|wanted|want) to od\b",
         r"\bwould (have )?(probably |likely |definitely )?(died|be dead|killed myself|not be (here|alive)) (by now|already)\b",
@@ -172,7 +171,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(didn'?t|did not|haven'?t|have not) cut\b(?! (my|the|her|his|it|them|back|down|class|school|ties|corners|out|off|in)\b)",
         r"\bwhy should I (stay|keep going|go on|bother)\?",
         r"\b(not sure|don'?t know|wonder) (if|whether) I('ll| will) (survive|live|make it|be alive|be here) (past|to|through|until|much)\b",
-        r"\bwish(es|ing)? (to be dead|I (was|were) dead)\b", r"\bgoodbye (to )?(this|the|cruel) (\w+ ){0,2}world\b",
+        r"\bgoodbye (to )?(this|the|cruel) (\w+ ){0,2}world\b",
         r"\b(hope|wish|wishing|hoping) (\w+ ){0,3}(get|gets|got) (run over|hit by a (car|bus|truck|train))\b",
         r"\b(hit|run over) and kill (me|you)\b", r"\bwish(ed)? I (never|hadn'?t|had not|didn'?t) (existed|exist)\b",
         r"\bwhy (\w+ ){0,3}(continue|keep) living\b", r"\bI (won'?t|will not) be (there|here|around) any ?more\b",
