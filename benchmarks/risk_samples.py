@@ -6,7 +6,9 @@ by ``sp_id``, and samples them with a fixed seed:
 
 * ``e``: 250 posts not in A-D, ``random.Random(20261201)``;
 * ``fgh``: 850 posts not in A-E, ``random.Random(20261202)``, split in order into H (250, held out), F and
-  G (300 each).
+  G (300 each);
+* ``ij``: every post not in A-H, shuffled by ``random.Random(20261203)``, split in order into J (300, held
+  out) and I (the rest).
 
 Samples A-D were drawn the same way by earlier rounds (seeds in benchmarks/README.md).
 
@@ -28,6 +30,8 @@ DRAWS = {
     "e": (("epitome_a", "epitome_b", "epitome_c", "epitome_d"), 20261201, (("epitome_e", 250),)),
     "fgh": (("epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e"), 20261202,
             (("epitome_h", 250), ("epitome_f", 300), ("epitome_g", 300))),
+    "ij": (("epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g", "epitome_h"),
+           20261203, (("epitome_j", 300), ("epitome_i", None))),  # None: the rest of the pool
 }
 
 
@@ -37,11 +41,12 @@ def draw(name: str) -> dict[str, list[str]]:
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
     labelled = {r["id"] for r in rows if r["source"] == "epitome" and r["half"] in before}
     pool = sorted(set(epitome_posts()) - labelled)
-    ids = random.Random(seed).sample(pool, sum(n for _, n in parts))
+    size = len(pool) if any(n is None for _, n in parts) else sum(n for _, n in parts)
+    ids = random.Random(seed).sample(pool, size)
     out, start = {}, 0
     for half, n in parts:
-        out[half] = ids[start:start + n]
-        start += n
+        out[half] = ids[start:] if n is None else ids[start:start + n]
+        start += len(out[half])
     return out
 
 

@@ -8,8 +8,8 @@ what the lexicon misses is veiled suicidal ideation, too few items per kind to l
 meant to be OR-ed with the lexicon (``helpert.label.risk.detect_risk(..., sensitivity=...)``).
 
 Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT the held-out set
-(``validate_risk.HELD_OUT``, EPITOME H): CounselChat dev and held-out halves, EPITOME samples A-G,
-hand-written; texts from ../shared/data. Nothing here reads EPITOME H.
+(``validate_risk.HELD_OUT``, EPITOME J): CounselChat dev and held-out halves, EPITOME samples A-I,
+hand-written; texts from ../shared/data. Nothing here reads EPITOME J.
 
 Cross-validation: leave one group out, the groups being the label sets (dev, heldout, epitome_a,
 epitome_b, epitome_c, epitome_d, epitome_e, epitome_f, epitome_g, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
@@ -19,11 +19,13 @@ out-of-fold scores (average precision), then the thresholds on the same pooled s
 * ``balanced``: the lowest threshold at which the union ``lexicon OR model``'s CV false-positive rate
   stays <= 5% (one no-risk turn in 20 sent to the safety node; the lexicon alone: about 1.5%);
 * ``high``: the same at <= 10%;
-* ``screen``: the same at <= 25%: a screening point for corpora where missing a disclosure costs far more
-  than asking about safety once too often (one no-risk turn in four is sent to the safety node).
-Not F1 or a recall target: with an in-sample lexicon in the union, the CV recall is optimistic and a
-recall rule picks thresholds that mean nothing out of sample (until round 6 ``high`` was "CV recall >=
-0.95"; with the round-7 lexicon that rule chose a stricter threshold than ``balanced``).
+* ``screen``: the highest threshold at which the union's out-of-fold recall reaches 95% on the label sets no
+  round of phrases was written from (``LEXICON_UNSEEN``: EPITOME H and I), whatever false alarms that
+  costs: the screening point, used by the graph's default ``stepped`` policy for one safety question.
+Not F1: with an in-sample lexicon in the union, the pooled CV recall is optimistic and a recall rule on it
+picks thresholds that mean nothing out of sample (until round 6 ``high`` was "CV recall >= 0.95"; with the
+round-7 lexicon that rule chose a stricter threshold than ``balanced``), hence FPR budgets for balanced and
+high, and the recall rule for screen only on the sets where the lexicon is out of sample too.
 
 Caveat written into the weights' meta: the lexicon was written from these very sets, so the lexicon's
 share of the union's CV recall is in-sample (91-97% here; 61.5% and 69.1% on the Reddit samples D and E when they were unseen); the
@@ -46,6 +48,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from helpert.label.features import Unit, fit_vectoriser, unit_features  # noqa: E402
+from helpert.label.risk import risk_sentences  # noqa: E402
 from helpert.label.linear import LinearBundle, ModelSpec  # noqa: E402
 from helpert.label.risk import RISK_MODEL, detect_risk  # noqa: E402
 from validate_risk import HELD_OUT, SET_TITLES, load_items, shared_posts  # noqa: E402
@@ -55,11 +58,15 @@ BLOCKS_USED = ("w", "c")
 MIN_DF = 2
 MAX_FEATURES = {"w": 20000, "c": 30000}
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+# A post's risk is often one sentence in many: the score is max(whole turn, best sentence - offset); None = whole only
+OFFSET_GRID = (None, 2.0, 1.5, 1.0, 0.5)
 # False-alarm budgets of the union on the pooled out-of-fold scores. FPR, not recall, picks the thresholds:
 # the lexicon was written from these sets, so the union's CV recall is in-sample (a 95%-recall rule picked a
 # *stricter* threshold for "high" than for "balanced" once round 7 had raised the lexicon's in-sample recall),
 # while false alarms transfer: the lexicon's 1.4-2.8% in sample was 1.7% on unseen posts.
-FPR_BUDGETS = {"balanced": 0.05, "high": 0.10, "screen": 0.25}
+FPR_BUDGETS = {"balanced": 0.05, "high": 0.10}
+LEXICON_UNSEEN = ("epitome_h", "epitome_i")  # labelled sets no round of phrases was written from
+SCREEN_RECALL = 0.95
 CURVE_PROBS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
@@ -94,19 +101,38 @@ def design(vec, texts: Sequence[str]):
     return sp.csr_matrix((data, indices, indptr), shape=(len(texts), len(vec)))
 
 
+def linear_scores(vec, coef, b: float, texts: Sequence[str]):
+    """(whole-turn score, best single-sentence score) of each text."""
+    import numpy as np
+
+    whole = design(vec, texts) @ coef + b
+    parts = [risk_sentences(t) for t in texts]
+    flat = design(vec, [p for ps in parts for p in ps]) @ coef + b
+    owner = np.repeat(np.arange(len(texts)), [len(ps) for ps in parts])
+    best = np.full(len(texts), -np.inf)
+    np.maximum.at(best, owner, flat)
+    return whole, best
+
+
+def combine(whole, best, offset: float | None):
+    import numpy as np
+
+    return whole if offset is None else np.maximum(whole, best - offset)
+
+
 def out_of_fold(items: Sequence[dict[str, Any]], C: float):
-    """Decision scores of each item by the model fitted without its group."""
+    """(whole, best-sentence) decision scores of each item by the model fitted without its group."""
     import numpy as np
 
     texts = [it["text"] for it in items]
     y = np.array([int(it["risk"]) for it in items])
     groups = np.array([it["half"] for it in items])
-    oof = np.zeros(len(items))
+    whole, best = np.zeros(len(items)), np.zeros(len(items))
     for g in sorted(set(groups)):
         tr, te = groups != g, groups == g
         vec, coef, b = fit([texts[i] for i in np.flatnonzero(tr)], y[tr], C)
-        oof[te] = design(vec, [texts[i] for i in np.flatnonzero(te)]) @ coef + b
-    return oof
+        whole[te], best[te] = linear_scores(vec, coef, b, [texts[i] for i in np.flatnonzero(te)])
+    return whole, best
 
 
 def rates(fired, y) -> tuple[float, float]:
@@ -139,18 +165,25 @@ def curve(oof, lex, y, groups) -> list[dict[str, Any]]:
     return rows
 
 
-def choose_thresholds(oof, lex, y) -> dict[str, float]:
+def choose_thresholds(oof, lex, y, groups) -> dict[str, float]:
     """For each budget, the lowest threshold on the decision score at which the union's CV false-positive
-    rate stays within it (candidates: every distinct out-of-fold score; as the threshold falls the union's
-    recall and FPR can only rise, so a larger budget never gives a stricter threshold)."""
+    rate stays within it; for ``screen`` the highest at which the union's CV recall on ``LEXICON_UNSEEN``
+    reaches ``SCREEN_RECALL`` (candidates: every distinct out-of-fold score; as the threshold falls the
+    union's recall and FPR can only rise, so a larger budget never gives a stricter threshold)."""
     import numpy as np
 
+    unseen = np.isin(groups, LEXICON_UNSEEN)
+    if not unseen.any():
+        raise SystemExit(f"no items of {LEXICON_UNSEEN} to choose the screening threshold on")
     chosen: dict[str, float] = {}
     for t in np.unique(oof)[::-1]:
-        _, fpr = rates((oof >= t) | lex, y)
+        fired = (oof >= t) | lex
+        _, fpr = rates(fired, y)
         for name, budget in FPR_BUDGETS.items():
             if fpr <= budget:
                 chosen[name] = float(t)
+        if "screen" not in chosen and rates(fired[unseen], y[unseen])[0] >= SCREEN_RECALL:
+            chosen["screen"] = float(t)
     return chosen
 
 
@@ -167,25 +200,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
     search = {}
     for C in C_GRID:
-        oof = out_of_fold(items, C)
-        search[C] = (float(average_precision_score(y, oof)), oof)
-        print(f"C={C}: CV average precision {search[C][0]:.3f}", file=sys.stderr)
-    C = max(search, key=lambda c: search[c][0])
-    oof = search[C][1]
-    thresholds = choose_thresholds(oof, lex, y)
-    cv = {"C": C, "average_precision": {str(c): round(ap_, 4) for c, (ap_, _) in search.items()},
+        whole, best = out_of_fold(items, C)
+        for offset in OFFSET_GRID:
+            oof = combine(whole, best, offset)
+            search[C, offset] = (float(average_precision_score(y, oof)), oof)
+            print(f"C={C} sentence offset={offset}: CV average precision {search[C, offset][0]:.3f}", file=sys.stderr)
+    C, offset = max(search, key=lambda k: search[k][0])
+    oof = search[C, offset][1]
+    thresholds = choose_thresholds(oof, lex, y, groups)
+    cv = {"C": C, "sentence_offset": offset,
+          "average_precision": {f"C={c} offset={o}": round(ap_, 4) for (c, o), (ap_, _) in search.items()},
           "lexicon": dict(zip(("recall", "fpr"), rates(lex, y))), "curve": curve(oof, lex, y, groups),
           "chosen": {name: {"threshold": t, "prob": float(1 / (1 + np.exp(-t))),
                             **dict(zip(("union_recall", "union_fpr"), rates((oof >= t) | lex, y))),
                             **dict(zip(("model_recall", "model_fpr"), rates(oof >= t, y)))}
                      for name, t in thresholds.items()},
+          "lexicon_unseen": {"groups": list(LEXICON_UNSEEN), **{
+              name: dict(zip(("union_recall", "union_fpr"), rates(((oof >= t) | lex)[np.isin(groups, LEXICON_UNSEEN)],
+                                                                  y[np.isin(groups, LEXICON_UNSEEN)])))
+              for name, t in thresholds.items()}},
           "per_group": {g: {name: dict(zip(("union_recall", "union_fpr"), rates(((oof >= t) | lex)[groups == g], y[groups == g])))
                             for name, t in thresholds.items()} for g in sorted(set(groups))}}
     texts = [it["text"] for it in items]
     vec, coef, b = fit(texts, y.astype(int), C)
-    info = {"trained_on": "tests/data/risk_labels.jsonl minus epitome_h (CounselChat dev+heldout, EPITOME A-G, hand-written)",
-            "n_items": len(items), "n_risk": int(y.sum()), "config": {"blocks": list(BLOCKS_USED), "C": C, "min_df": MIN_DF,
-                                                                      "max_features": MAX_FEATURES}}
+    info = {"trained_on": f"tests/data/risk_labels.jsonl minus {HELD_OUT} ({', '.join(sorted(set(groups)))})",
+            "n_items": len(items), "n_risk": int(y.sum()),
+            "config": {"blocks": list(BLOCKS_USED), "C": C, "min_df": MIN_DF, "max_features": MAX_FEATURES,
+                       "sentence_offset": offset}}
     meta = {"seed": SEED, "thresholds": thresholds, "cv": cv,
             "cv_caveat": "the lexicon was written from the training sets: its part of the union's CV recall is in-sample"}
     bundle = LinearBundle(vec, coef[:, None], np.array([b]), np.zeros((0, 1)), {"risk": ModelSpec(["risk"], 0, 1, [], info)}, meta)

@@ -10,9 +10,11 @@ is in benchmarks/README.md). The file holds only keys and labels; texts are read
   distinct posts, ``epitome_a`` (250), ``epitome_b`` (200), ``epitome_c`` (150), each labelled before
   the detector was scored on it and then used to tune it (the order of the rounds is in
   benchmarks/README.md), ``epitome_d`` (250) and ``epitome_e`` (250), each held out for one round, scored
-  once and then used for the next, ``epitome_f`` and ``epitome_g`` (300 each, labelled for round 8), and
-  ``epitome_h`` (250, ``HELD_OUT``), labelled blind by another annotator before the last change to the
-  detector and scored once after it: the only set whose figures estimate recall on unseen text.
+  once and then used for the next, ``epitome_f`` and ``epitome_g`` (300 each, labelled for round 8),
+  ``epitome_h`` (250, held out in round 8, then training data of the model), ``epitome_i`` (the 729 posts
+  left after J, labelled for round 9) and ``epitome_j`` (300, ``HELD_OUT``), labelled blind and twice, by
+  two annotators, before the last change to the detector and scored once after it: the only set whose
+  figures estimate recall on unseen text.
 * **Hand-written** sentences (48): explicit and veiled statements of each kind and hard negatives
   (figures of speech, negated mentions, everyday uses of the trigger words); their text is in the file.
 
@@ -21,9 +23,9 @@ safety node); recall per gold kind likewise; ``kind recall`` also requires the r
 fired. FPR = share of no-risk items on which it fires. ``--detector`` picks the sensitivity of
 ``detect_risk``: ``lexicon`` (the phrases alone, the default), ``balanced`` or ``high`` (the phrases OR the
 learned model of ``benchmarks/train_risk_model.py`` at that threshold; its training sets are every set here
-but EPITOME H, so only H and ESConv are out-of-sample for it). ``--esconv`` also counts the firings on the
+but EPITOME J, so only J and ESConv are out-of-sample for it). ``--esconv`` also counts the firings on the
 2,210 ESConv help-seeker turns (``esconv/esconv_valid_195.jsonl``; nearly all of them no risk) and prints
-them. ``--compare`` prints one table of EPITOME H and ESConv for every detector. Reproduce::
+them. ``--compare`` prints one table of EPITOME J and ESConv for every detector. Reproduce::
 
     .venv/bin/python benchmarks/validate_risk.py --readme benchmarks/README.md
     .venv/bin/python benchmarks/validate_risk.py --compare                # lexicon vs the lexicon OR model
@@ -52,10 +54,10 @@ COUNSELCHAT = SHARED / "counselchat" / "20200325_counsel_chat.csv"
 EPITOME = SHARED / "epitome"
 ESCONV = SHARED / "esconv" / "esconv_valid_195.jsonl"
 SECTION = "validate_risk"
-HELD_OUT = "epitome_h"  # the set no round of the lexicon or the model has seen
+HELD_OUT = "epitome_j"  # the set no round of the lexicon or the model has seen
 # every label set ("half" in the labels file), in table order, with its title
 SET_TITLES = {"dev": "CounselChat dev half", "heldout": "CounselChat held-out half",
-              **{f"epitome_{c}": f"EPITOME sample {c.upper()}" for c in "abcdefgh"}, "handwritten": "hand-written"}
+              **{f"epitome_{c}": f"EPITOME sample {c.upper()}" for c in "abcdefghij"}, "handwritten": "hand-written"}
 SET_TITLES[HELD_OUT] += " (held-out, labelled blind)"
 
 
@@ -153,22 +155,34 @@ def detector(sensitivity: str) -> Callable[[str], list[str]]:
 
 def esconv_firings(detect: Callable[[str], list[str]], path: Path = ESCONV) -> tuple[int, list[tuple[list[str], str]]]:
     """(number of ESConv help-seeker turns, (kinds, text) of those on which ``detect`` fires)."""
+    n, fired, _ = esconv_sessions_fired(detect, path)
+    return n, fired
+
+
+def esconv_sessions_fired(detect: Callable[[str], list[str]], path: Path = ESCONV) -> tuple[int, list[tuple[list[str], str]], int]:
+    """As :func:`esconv_firings`, plus the number of the 195 sessions with at least one firing."""
     from helpert.io import read_sessions
 
-    texts = [t.text for s in read_sessions(path) for t in s.client_turns]
-    return len(texts), [(kinds, t) for t in texts if (kinds := detect(t))]
+    n, fired, sessions = 0, [], 0
+    for s in read_sessions(path):
+        texts = [t.text for t in s.client_turns]
+        hits = [(kinds, t) for t in texts if (kinds := detect(t))]
+        n, fired, sessions = n + len(texts), fired + hits, sessions + bool(hits)
+    return n, fired, sessions
 
 
 def compare(items: list[dict[str, Any]]) -> str:
     """The held-out set and ESConv, every detector: the table for benchmarks/README.md."""
     d = [it for it in items if it["half"] == HELD_OUT]
-    lines = ["| detector | EPITOME H recall | H FPR | H recall suicide | ESConv turns fired (of 2,210) |", "|---|---|---|---|---|"]
+    name = SET_TITLES[HELD_OUT].split(" (")[0]
+    lines = [f"| detector | {name} recall | FPR | recall suicide | ESConv turns fired | ESConv sessions fired (of 195) |",
+             "|---|---|---|---|---|---|"]
     for sens in SENSITIVITIES:
         r = score(d, detector(sens))
-        n, fired = esconv_firings(detector(sens)) if ESCONV.is_file() else (0, [])
+        n, fired, sessions = esconv_sessions_fired(detector(sens)) if ESCONV.is_file() else (0, [], 0)
         lines.append(f"| {sens} | {_pct(r['recall'])} ({round(r['recall'] * r['risk'])}/{r['risk']}) | {_pct(r['fpr'])} "
                      f"({round(r['fpr'] * r['no_risk'])}/{r['no_risk']}) | {_pct(r['per_kind']['suicide']['recall'])} | "
-                     f"{len(fired)} ({_pct(len(fired) / n if n else None)}) |")
+                     f"{len(fired)} of {n} ({_pct(len(fired) / n if n else None)}) | {sessions} |")
     return "\n".join(lines) + "\n"
 
 
@@ -196,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", type=Path, help="write the table into this README between the validate_risk markers")
     ap.add_argument("--detector", choices=SENSITIVITIES, default="lexicon", help="sensitivity of detect_risk (default: lexicon)")
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
-    ap.add_argument("--compare", action="store_true", help="EPITOME H (held out) and ESConv for every detector, one table")
+    ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
     args = ap.parse_args(argv)
     if args.readme and args.detector != "lexicon":

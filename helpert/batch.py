@@ -38,7 +38,7 @@ class RunOptions:
     guidance: str = ""          # rendered text appended to the system prompt (helpert.guidance)
     guidance_name: str = ""
     guidance_sha256: str = ""
-    risk_sensitivity: str = "lexicon"  # crisis detector of the router: lexicon | balanced | high
+    risk_sensitivity: str = "stepped"  # safety policy of the router (helpert.label.risk.SAFETY_POLICIES)
 
     @property
     def sampling(self) -> Any:

@@ -68,7 +68,7 @@ def turn_from_entry(entry: dict[str, Any], idx: int) -> Turn:
     return Turn(
         idx=idx, role="counselor", text=reply["text"], labels={"graph_phase": reply["phase"]},
         meta={"slot": entry["slot"], "reason": reply["reason"], "flags": reply["flags"], "attempts": reply["attempts"],
-              "risk": reply["risk"], "usage": reply["usage"]},
+              "risk": reply["risk"], "safety_tier": reply.get("tier", ""), "usage": reply["usage"]},
     )
 
 
@@ -136,7 +136,7 @@ class Counselor:
     @classmethod
     def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
               count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
-              risk_sensitivity: str = "lexicon") -> "Counselor":
+              risk_sensitivity: str = "stepped") -> "Counselor":
         from langgraph.checkpoint.memory import InMemorySaver
 
         from helpert.graph.build import build_graph
@@ -169,7 +169,7 @@ def replay_session(
     count_tokens: Callable[[list[dict[str, str]]], int],
     guidance: str = "",
     max_turns: int | None = None,
-    risk_sensitivity: str = "lexicon",
+    risk_sensitivity: str = "stepped",
     checkpointer: Any = None,
     journal: Any = None,
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,

@@ -209,7 +209,7 @@ def simulate_session(
     seed: int,
     max_turns: int | None = None,
     guidance: str = "",
-    risk_sensitivity: str = "lexicon",
+    risk_sensitivity: str = "stepped",
     max_tokens: int = 96,
     n_ctx: int = 4096,
     profile: ClientProfile | None = None,

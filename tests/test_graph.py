@@ -101,6 +101,22 @@ def test_crisis_turn_goes_to_safety_node(fake_chat):
     assert "Safety first" in chat.calls[0]["messages"][-2][1]
 
 
+def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_chat):
+    chat = fake_chat(script=["That sounds so heavy. Have you had thoughts of ending your life?", "Thank you for telling me."])
+    sess = session(("client", "Honestly I am done. I cannot do this anymore, nothing will ever get better."),
+                   ("counselor", "Let's set an agenda."), ("client", "Yeah, sometimes."),
+                   ("counselor", "Okay."), ("client", "Honestly I am done. I cannot do this anymore, nothing will ever get better."))
+    res = run(chat, sess)
+    check, crisis, after = res.reconstruction.counselor_turns
+    assert check.labels["graph_phase"] == SAFETY and check.meta["safety_tier"] == "check"
+    assert SAFETY_RESOURCES not in check.text and "safety_check" in check.meta["flags"]
+    assert "Safety check" in chat.calls[0]["messages"][-2][1]
+    assert crisis.labels["graph_phase"] == SAFETY and crisis.meta["safety_tier"] == "crisis"
+    assert crisis.text.endswith(SAFETY_RESOURCES)
+    assert after.labels["graph_phase"] != SAFETY  # the screen asks once per session
+    assert "screening" in check.meta["reason"] and "rule risk out" in crisis.meta["reason"]
+
+
 def test_history_window_keeps_prompt_within_context(fake_chat):
     chat = fake_chat(script=["A fairly long counselor reply that takes up room in the context window."])
     long_session = session(*[(r, f"{r} turn {i} " + "words " * 40) for i in range(40) for r in ("client", "counselor")])

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from helpert.label.lexicon import ascii_fold, required_literals
 from helpert.label.risk import (
-    MODEL_KIND, RISK_KINDS, RISK_PATTERNS, SENSITIVITIES, detect_risk, load_risk_model, risk_matches,
+    MIN_MODEL_WORDS, MODEL_KIND, RISK_KINDS, RISK_PATTERNS, SAFETY_POLICIES, SENSITIVITIES, detect_risk, load_risk_model,
+    risk_matches, triage,
 )
 from helpert.label.safety_handling import peer_safety_response, safety_summary
 from helpert.session import Session, Turn
@@ -262,7 +263,7 @@ def test_risk_model_loads_numpy_only_and_documents_its_thresholds():
     chosen = m.meta["cv"]["chosen"]
     # the rules of benchmarks/train_risk_model.py, on its cross-validated figures
     assert chosen["high"]["union_fpr"] <= 0.10 and chosen["balanced"]["union_fpr"] <= 0.05
-    assert chosen["screen"]["union_fpr"] <= 0.25
+    assert m.meta["cv"]["lexicon_unseen"]["screen"]["union_recall"] >= 0.95  # the screening rule, out of sample
     assert m.thresholds["screen"] < m.thresholds["high"] < m.thresholds["balanced"], "sensitivity must rise with the setting"
     for name, t in m.thresholds.items():
         assert chosen[name]["threshold"] == t
@@ -286,6 +287,31 @@ def test_union_never_drops_or_changes_a_lexicon_hit(sensitivity):
         else:
             assert union in ([], [MODEL_KIND]), t
     assert detect_risk("I want to kill myself.", sensitivity=sensitivity) == ["suicide"]
+
+
+def test_triage_steps_from_a_question_to_the_full_response():
+    """stepped: the phrases call for the full response, the screening model for one question; other policies
+    are one detector with no question tier."""
+    veiled = "I'm so depressed and hopeless, I can't see any future for myself anymore."
+    calm = "I had a great day at the park with my friends."
+    assert triage("I want to kill myself.") == (["suicide"], False)
+    assert triage(veiled) == ([], True)
+    assert triage(calm) == ([], False)
+    assert triage(veiled, "lexicon") == ([], False)
+    assert triage(veiled, "screen") == ([MODEL_KIND], False)
+    for policy in SAFETY_POLICIES:
+        assert triage("I want to kill myself.", policy) == (["suicide"], False)
+    with pytest.raises(ValueError):
+        triage(calm, "paranoid")
+
+
+def test_turns_too_short_for_the_model_are_left_to_the_phrases():
+    m = load_risk_model()
+    short = ["Not really.", "Good morning.", "Yes", "", "I'm done."]
+    assert all(len(t.split()) < MIN_MODEL_WORDS for t in short)
+    assert all(m.score(t) == float("-inf") for t in short)
+    assert list(m.scores(short)) == [float("-inf")] * len(short)
+    assert triage("kill myself") == (["suicide"], False)  # the phrases have no minimum
 
 
 def test_sensitivity_settings_on_clear_examples():

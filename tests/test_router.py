@@ -2,7 +2,8 @@
 
 import pytest
 
-from helpert.graph.router import RouteInput, cue_hit, phase_budget, route
+from helpert.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
+from helpert.label.risk import SAFETY_POLICIES
 from helpert.protocol import SAFETY, load_protocol
 
 
@@ -29,12 +30,42 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
     from dataclasses import replace
 
     veiled = inp("agenda", text="Honestly I am done. I cannot do this anymore, nothing will ever get better.")
-    assert route(cbt, veiled).phase != SAFETY
+    assert route(cbt, replace(veiled, risk_sensitivity="lexicon")).phase != SAFETY
     d = route(cbt, replace(veiled, risk_sensitivity="high"))
-    assert d.phase == SAFETY and d.risk == ("unspecified_risk",)
-    # an explicit statement is caught by every setting, with the lexicon's kind
-    for s in ("lexicon", "balanced", "high", "screen"):
-        assert route(cbt, replace(inp("agenda", text="I want to kill myself."), risk_sensitivity=s)).risk == ("suicide",)
+    assert d.phase == SAFETY and d.risk == ("unspecified_risk",) and d.tier == "crisis"
+    # an explicit statement is caught by every setting, with the lexicon's kind, and gets the full response
+    for s in SAFETY_POLICIES:
+        d = route(cbt, replace(inp("agenda", text="I want to kill myself."), risk_sensitivity=s))
+        assert d.risk == ("suicide",) and d.tier == "crisis"
+
+
+def test_stepped_policy_asks_once_on_a_screen_hit(cbt):
+    """The default: a turn only the screening model flags gets one safety question, not the crisis response."""
+    from dataclasses import replace
+
+    veiled = inp("agenda", text="Honestly I am done. I cannot do this anymore, nothing will ever get better.")
+    assert veiled.risk_sensitivity == "stepped"
+    d = route(cbt, veiled)
+    assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",)
+    assert route(cbt, replace(veiled, safety_asked=True)).phase == "agenda"  # asked already this session
+    # an ordinary turn is not screened in
+    assert route(cbt, inp("agenda", text="I'd like to talk about my exams and my sleep.")).phase != SAFETY
+    # explicit phrases still get the full response after the question was asked
+    d = route(cbt, replace(inp("agenda", text="I want to kill myself."), safety_asked=True))
+    assert d.phase == SAFETY and d.tier == "crisis"
+
+
+@pytest.mark.parametrize("answer, stays", [
+    ("Yes.", True), ("Yeah, sometimes.", True), ("Not really.", True), ("I don't know", True), ("kind of", True),
+    ("No, I'm safe, I have my sister here.", False), ("No.", False),
+    ("Yeah, my mom called me yesterday and we argued about the exam for an hour.", False),  # not an answer
+])
+def test_an_answer_that_does_not_rule_risk_out_keeps_safety(cbt, answer, stays):
+    d = route(cbt, inp(SAFETY, text=answer, resume="agenda"))
+    assert (d.phase == SAFETY and d.tier == "crisis") if stays else d.phase == "agenda"
+    assert answer_unresolved(answer) is stays
+    # the same words outside a safety exchange are an ordinary turn
+    assert route(cbt, inp("agenda", text=answer)).phase != SAFETY
 
 
 def test_safety_persists_while_risk_persists_then_resumes(cbt):

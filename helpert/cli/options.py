@@ -36,10 +36,12 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
         click.option("--guidance", default=None, expose_value=False, callback=_guidance, metavar="NAME|PATH",
                      help="Counselor style appended to the system prompt: reappraisal, empathic, or a YAML path (default: none)."),
-        click.option("--risk-sensitivity", type=click.Choice(["lexicon", "balanced", "high", "screen"]), default="lexicon", show_default=True,
-                     help="Crisis detector that sends a client turn to the safety node: the phrase lexicon, or the lexicon OR a "
-                          "learned model at rising sensitivity (more recall, more false alarms; screen: ~94% recall at ~27% "
-                          "false alarms on unseen Reddit posts; benchmarks/README.md)."),
+        click.option("--risk-sensitivity", type=click.Choice(["stepped", "lexicon", "balanced", "high", "screen"]), default="stepped",
+                     show_default=True,
+                     help="Safety path. stepped: crisis phrases get the full safety response (acknowledge, ask, resources, "
+                          "pause), and a turn only the learned screen flags gets one direct safety question per session. "
+                          "The others send every flagged turn to the full response: the phrase lexicon alone, or the lexicon "
+                          "OR the learned model at rising sensitivity (benchmarks/README.md)."),
     ]
     for deco in reversed(decorators):
         fn = deco(fn)

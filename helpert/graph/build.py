@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from langgraph.runtime import Runtime
 
-from helpert.graph.prompts import SAFETY_RESOURCES, phase_note, safety_note, turn_messages
+from helpert.graph.prompts import SAFETY_CHECK_NOTE, SAFETY_RESOURCES, phase_note, safety_note, turn_messages
 from helpert.graph.router import RouteInput, route
 from helpert.graph.state import TurnContext, TurnState
 from helpert.llm.cleaning import clean_reply
@@ -34,16 +34,18 @@ def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         RouteInput(
             phase=prev, phase_turns=state.get("phase_turns", 0), resume_phase=state.get("resume_phase"),
             slot=state["slot"], total_slots=state["total_slots"], client_text=state.get("client_text", ""),
-            risk_sensitivity=ctx.risk_sensitivity,
+            risk_sensitivity=ctx.risk_sensitivity, safety_asked=state.get("safety_asked", False),
         ),
     )
     update: dict[str, Any] = {
-        "decision": {"phase": decision.phase, "reason": decision.reason, "risk": list(decision.risk)},
+        "decision": {"phase": decision.phase, "reason": decision.reason, "risk": list(decision.risk), "tier": decision.tier},
         "phase": decision.phase,
         "phase_turns": state.get("phase_turns", 0) + 1 if decision.phase == prev else 1,
     }
-    if decision.phase == SAFETY and prev != SAFETY:
-        update["resume_phase"] = prev
+    if decision.phase == SAFETY:
+        update["safety_asked"] = True
+        if prev != SAFETY:
+            update["resume_phase"] = prev
     return update
 
 
@@ -96,17 +98,20 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
     def node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         ctx: TurnContext = runtime.context
         decision = state["decision"]
+        crisis = phase_id == SAFETY and decision.get("tier", "crisis") == "crisis"
         if phase_id == SAFETY:
-            note = safety_note(tuple(decision.get("risk", ())))
+            note = safety_note(tuple(decision.get("risk", ()))) if crisis else SAFETY_CHECK_NOTE
         else:
             note = phase_note(ctx.protocol.by_id[phase_id])
         current = turn_messages(state.get("client_text", ""), note)
         messages, start = _fit_window(ctx, current, state.get("window_start", 0))
         reply = _generate(ctx, messages, state["slot"])
-        if phase_id == SAFETY:
+        if crisis:
             reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
             reply["flags"].append("safety_resources")
-        reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []),
+        elif phase_id == SAFETY:
+            reply["flags"].append("safety_check")
+        reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), tier=decision.get("tier", ""),
                      messages=current, window_start=start)
         return {"reply": reply, "window_start": start}
 

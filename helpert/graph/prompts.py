@@ -50,3 +50,11 @@ def safety_note(risk: tuple[str, ...]) -> str:
         f"Safety first: possible {kinds}. Pause the session plan, acknowledge what they said with care, and ask "
         "directly whether they are safe right now."
     )
+
+
+# A screen, not a disclosure: ask plainly, once, without resources or a change of plan (a false alarm then
+# costs one question; a "yes" or a hedge sends the next turn to the full safety response).
+SAFETY_CHECK_NOTE = (
+    "Safety check: what they said may hide thoughts of suicide or self-harm. Reflect it briefly with care, then "
+    "ask them directly, in plain words, whether they have had thoughts of ending their life or hurting themselves."
+)

@@ -2,12 +2,16 @@
 and explained (``Decision.reason`` is stored with the turn).
 
 Order of the rules:
-1. a client turn with crisis risk goes to the safety node, whatever the phase;
-2. after a safety turn, stay in safety while risk persists, else resume the interrupted phase;
-3. when the remaining counselor turns only just suffice to reach an end phase along allowed
+1. a client turn with crisis risk goes to the safety node, whatever the phase (tier ``crisis``: the full
+   safety response);
+2. after a safety turn, stay in safety (``crisis``) while the client's answer does not rule risk out: a
+   short "yes", "sometimes", "not really", "I don't know";
+3. a turn only the screening model flags gets one direct safety question (tier ``check``), at most once
+   per session (``helpert.label.risk.triage``); after a safety turn otherwise resume the interrupted phase;
+4. when the remaining counselor turns only just suffice to reach an end phase along allowed
    transitions, advance along the shortest such path (the turn budget always ends a session);
-4. stay while the phase has had fewer than ``min_turns``;
-5. advance once the client's words show the phase goal is met (``client_cues``) or the phase has used
+5. stay while the phase has had fewer than ``min_turns``;
+6. advance once the client's words show the phase goal is met (``client_cues``) or the phase has used
    its share of the session; the next phase is the first listed ``next`` that is forward on the
    canonical path (an optional phase only when the client cues it), or a loop back (a new agenda item)
    when enough turns remain for a whole cycle and the closing phases.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from helpert.label.risk import detect_risk
+from helpert.label.risk import MODEL_KIND, STEPPED, triage
 from helpert.protocol import SAFETY, Protocol
 
 
@@ -27,6 +31,7 @@ class Decision:
     phase: str
     reason: str
     risk: tuple[str, ...] = ()
+    tier: str = ""  # for the safety node: "crisis" (full response) or "check" (one safety question)
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,20 @@ class RouteInput:
     slot: int              # index of the counselor turn to route (0-based)
     total_slots: int       # counselor turns the session will have
     client_text: str       # what the client said since the previous counselor turn
-    risk_sensitivity: str = "lexicon"  # helpert.label.risk.SENSITIVITIES
+    risk_sensitivity: str = STEPPED  # helpert.label.risk.SAFETY_POLICIES
+    safety_asked: bool = False  # a safety turn has already happened this session
+
+
+# Answers to a safety question that do not rule risk out. Short answers only: a replayed client's next turn
+# was not written as an answer, and "Yeah, my mom called about the exam" is not one.
+_UNRESOLVED = re.compile(r"^\W*(yes|yeah|yep|yup|ya|sometimes|kind of|kinda|sort of|a (little|bit)|maybe|i guess|i think so|"
+                         r"i (don'?t|do not) know|idk|not sure|not really|i have|i do|probably|often|a lot)\b", re.IGNORECASE)
+UNRESOLVED_MAX_WORDS = 8
+
+
+def answer_unresolved(text: str) -> bool:
+    """Whether a client's reply to a safety question leaves the risk open (conservatively: hedges count)."""
+    return len(text.split()) <= UNRESOLVED_MAX_WORDS and bool(_UNRESOLVED.search(text))
 
 
 def cue_hit(cues: list[str], text: str) -> bool:
@@ -78,10 +96,15 @@ def _choose_next(proto: Protocol, phase: str, inp: RouteInput, remaining: int) -
 
 
 def route(proto: Protocol, inp: RouteInput) -> Decision:
-    risk = tuple(detect_risk(inp.client_text, sensitivity=inp.risk_sensitivity))
+    kinds, ask = triage(inp.client_text, inp.risk_sensitivity)
+    risk = tuple(kinds)
     if risk:
-        return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk)}", risk)
+        return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk)}", risk, "crisis")
     phase = inp.phase
+    if phase == SAFETY and answer_unresolved(inp.client_text):
+        return Decision(SAFETY, "the answer to the safety question does not rule risk out", ("unresolved",), "crisis")
+    if ask and not inp.safety_asked:
+        return Decision(SAFETY, "screening model: possible risk; ask once about safety", (MODEL_KIND,), "check")
     if phase == SAFETY:
         phase = inp.resume_phase or proto.start
         return Decision(phase, f"no risk in client turn: resume {phase}")

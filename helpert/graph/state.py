@@ -22,6 +22,7 @@ class TurnState(TypedDict, total=False):
     phase: str | None
     phase_turns: int
     resume_phase: str | None
+    safety_asked: bool
     window_start: int
     # output of each invocation
     decision: dict[str, Any]
@@ -41,4 +42,4 @@ class TurnContext:
     count_tokens: Callable[[list[dict[str, str]]], int]
     history: list[list[dict[str, str]]] = field(default_factory=list)  # one message list per past slot
     max_attempts: int = 3
-    risk_sensitivity: str = "lexicon"  # which crisis detector the router uses (helpert.label.risk)
+    risk_sensitivity: str = "stepped"  # the router's safety policy (helpert.label.risk.SAFETY_POLICIES)

@@ -54,6 +54,10 @@ if TYPE_CHECKING:
 RISK_MODEL = Path(__file__).resolve().parent.parent / "data" / "risk_model.npz"
 SENSITIVITIES = ("lexicon", "balanced", "high", "screen")
 MODEL_KIND = "unspecified_risk"  # what a turn that only the learned model flags is tagged with
+# The safety path of the graph (see :func:`triage`): "stepped" = the full safety response on the phrases,
+# one direct safety question on the learned model's screening point; or one detector for everything.
+STEPPED = "stepped"
+SAFETY_POLICIES = (STEPPED, *SENSITIVITIES)
 
 _SELF = r"(myself|my self|herself|himself|themselves|themself)"
 _KIN = (r"(wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|ex|spouse|mom|mum|mother|dad|father|stepdad|"
@@ -304,12 +308,45 @@ def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon")
     return [MODEL_KIND] if model.score(text) >= model.thresholds[sensitivity] else []
 
 
+def triage(text: str, policy: str = STEPPED) -> tuple[list[str], bool]:
+    """What the safety path does with a client turn: (kinds that call for the full safety response,
+    whether to ask one direct safety question instead).
+
+    Screening practice, not a single cut-off: asking directly about suicide does not raise risk, so a
+    sensitive screen may cost a question, while crisis resources and a paused agenda wait for a clear
+    statement. Under ``"stepped"`` (the default) the phrases trigger the full response and the learned
+    model at its ``screen`` threshold (~94-95% recall on unseen posts, about one no-risk post in four)
+    triggers the question; any other policy is one :func:`detect_risk` sensitivity for everything, no
+    question tier. The router asks at most once per session (``helpert.graph.router``)."""
+    if policy not in SAFETY_POLICIES:
+        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
+    if policy != STEPPED:
+        return detect_risk(text, sensitivity=policy), False
+    kinds = detect_risk(text)
+    if kinds:
+        return kinds, False
+    model = load_risk_model()
+    return [], model.score(text) >= model.thresholds["screen"]
+
+
+MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not really." or "Good morning." it guesses
+
+
+def risk_sentences(text: str) -> list[str]:
+    """The sentences the model also scores one by one (a post's risk is often one sentence among many)."""
+    from helpert.label.features import normalise as normalise_features, sentences
+
+    return sentences(normalise_features(text))
+
+
 class RiskModel:
     """The learned half: one linear score over word and character n-grams of the turn (numpy only).
 
-    Weights, vocabulary and the thresholds chosen by cross-validation live in ``helpert/data/risk_model.npz``
-    (a :class:`helpert.label.linear.LinearBundle` with one model, "risk"); written by
-    ``benchmarks/train_risk_model.py``."""
+    The score of a turn is the larger of the whole turn's and its best sentence's less an offset chosen by
+    cross-validation (``sentence_offset``; none: the whole turn only); turns under ``MIN_MODEL_WORDS``
+    words are not scored (-inf). Weights, vocabulary and the thresholds chosen by cross-validation live in
+    ``helpert/data/risk_model.npz`` (a :class:`helpert.label.linear.LinearBundle` with one model, "risk");
+    written by ``benchmarks/train_risk_model.py``."""
 
     def __init__(self, path: str | Path = RISK_MODEL) -> None:
         import numpy as np
@@ -320,6 +357,7 @@ class RiskModel:
         spec = bundle.models["risk"]
         self.vectoriser = bundle.vectoriser
         self.blocks = tuple(spec.info["config"]["blocks"])
+        self.offset: float | None = spec.info["config"].get("sentence_offset")
         self.w = np.ascontiguousarray(bundle.W[:, spec.start], dtype=np.float32)
         self.b = float(bundle.b[spec.start])
         self.thresholds: dict[str, float] = dict(bundle.meta["thresholds"])
@@ -327,8 +365,7 @@ class RiskModel:
         idf = self.vectoriser.idf.astype(np.float64)  # python floats for the one-turn path
         self._idf_w, self._idf2 = (idf * self.w).tolist(), (idf * idf).tolist()
 
-    def scores(self, texts: list[str]) -> "np.ndarray":
-        """Decision scores (log-odds of risk) of ``texts``."""
+    def _linear(self, texts: list[str]) -> "np.ndarray":
         import numpy as np
 
         from helpert.label.features import Unit
@@ -337,9 +374,31 @@ class RiskModel:
         rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
         return np.bincount(rows, weights=self.w[indices] * data, minlength=len(texts)) + self.b
 
+    def scores(self, texts: list[str]) -> "np.ndarray":
+        """Decision scores (log-odds of risk) of ``texts``."""
+        import numpy as np
+
+        out = self._linear(texts)
+        if self.offset is not None:
+            parts = [risk_sentences(t) for t in texts]
+            owner = np.repeat(np.arange(len(texts)), [len(p) for p in parts])
+            best = np.full(len(texts), -np.inf)
+            np.maximum.at(best, owner, self._linear([p for ps in parts for p in ps]))
+            out = np.maximum(out, best - self.offset)
+        out[[len(t.split()) < MIN_MODEL_WORDS for t in texts]] = -np.inf
+        return out
+
     def score(self, text: str) -> float:
-        """Decision score of one turn: the same number as :meth:`scores`, without numpy's per-call overhead
-        (sublinear TF-IDF, L2-normalised per block, as :meth:`Vectoriser.transform` computes it)."""
+        """Decision score of one turn: the same number as :meth:`scores`, without numpy's per-call overhead."""
+        if len(text.split()) < MIN_MODEL_WORDS:
+            return -math.inf
+        total = self._linear_one(text)
+        if self.offset is not None:
+            total = max(total, max(self._linear_one(p) for p in risk_sentences(text)) - self.offset)
+        return total
+
+    def _linear_one(self, text: str) -> float:
+        """Sublinear TF-IDF, L2-normalised per block, as :meth:`Vectoriser.transform` computes it."""
         total = self.b
         for block in self.blocks:
             dot = norm = 0.0

@@ -157,7 +157,7 @@ def run_fairness_probe(
     max_tokens: int = 96,
     n_ctx: int = 4096,
     guidance: str = "",
-    risk_sensitivity: str = "lexicon",
+    risk_sensitivity: str = "stepped",
     only_groups: list[str] | None = None,
     reference: str | None = None,
     plant: "PlantedBias | None" = None,
