@@ -8,8 +8,9 @@ what the lexicon misses is veiled suicidal ideation, too few items per kind to l
 meant to be OR-ed with the lexicon (``helpert.label.risk.detect_risk(..., sensitivity=...)``).
 
 Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT the held-out set
-(``validate_risk.HELD_OUT``, EPITOME J): CounselChat dev and held-out halves, EPITOME samples A-I,
-hand-written; texts from ../shared/data. Nothing here reads EPITOME J.
+(``validate_risk.HELD_OUT``, EPITOME J) and the conversational test set (``validate_risk.CONVERSATION``,
+the ESConv help-seeker turns): CounselChat dev and held-out halves, EPITOME samples A-I, hand-written;
+texts from ../shared/data. Nothing here reads EPITOME J or the ESConv labels.
 
 Cross-validation: leave one group out, the groups being the label sets (dev, heldout, epitome_a,
 epitome_b, epitome_c, epitome_d, epitome_e, epitome_f, epitome_g, handwritten), so that e.g. one whole Reddit sample is unseen by its fold's model;
@@ -51,7 +52,7 @@ from helpert.label.features import Unit, fit_vectoriser, unit_features  # noqa: 
 from helpert.label.risk import risk_sentences  # noqa: E402
 from helpert.label.linear import LinearBundle, ModelSpec  # noqa: E402
 from helpert.label.risk import RISK_MODEL, detect_risk  # noqa: E402
-from validate_risk import HELD_OUT, SET_TITLES, load_items, shared_posts  # noqa: E402
+from validate_risk import CONVERSATION, HELD_OUT, SET_TITLES, load_items, shared_posts  # noqa: E402
 
 SEED = 0
 BLOCKS_USED = ("w", "c")
@@ -71,9 +72,9 @@ CURVE_PROBS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def training_items() -> list[dict[str, Any]]:
-    items = [it for it in load_items(posts=shared_posts()) if it["half"] != HELD_OUT]
+    items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     groups = {it["half"] for it in items}
-    if not set(SET_TITLES) - {HELD_OUT, "handwritten"} <= groups:
+    if not set(SET_TITLES) - {HELD_OUT, CONVERSATION, "handwritten"} <= groups:
         raise SystemExit("../shared/data (CounselChat, EPITOME) is needed to train the risk model")
     return items
 

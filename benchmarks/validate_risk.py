@@ -57,7 +57,9 @@ SECTION = "validate_risk"
 HELD_OUT = "epitome_j"  # the set no round of the lexicon or the model has seen
 # every label set ("half" in the labels file), in table order, with its title
 SET_TITLES = {"dev": "CounselChat dev half", "heldout": "CounselChat held-out half",
-              **{f"epitome_{c}": f"EPITOME sample {c.upper()}" for c in "abcdefghij"}, "handwritten": "hand-written"}
+              **{f"epitome_{c}": f"EPITOME sample {c.upper()}" for c in "abcdefghij"}, "handwritten": "hand-written",
+              "esconv": "ESConv help-seeker turns (conversation; never trained on)"}
+CONVERSATION = "esconv"  # every ESConv help-seeker turn, labelled blind in its dialogue: a test set only, never trained on
 SET_TITLES[HELD_OUT] += " (held-out, labelled blind)"
 
 
@@ -95,7 +97,18 @@ def shared_posts() -> dict[str, dict[str, str]]:
         found["counselchat"] = counselchat_posts()
     if EPITOME.is_dir():
         found["epitome"] = epitome_posts()
+    if ESCONV.is_file():
+        found["esconv"] = esconv_turns()
     return found
+
+
+def esconv_turns(path: Path = ESCONV) -> dict[str, str]:
+    """"dialogue_id/idx" -> the text of each ESConv help-seeker turn, as the file numbers them."""
+    turns = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        turns.update({f"{d['dialogue_id']}/{t['idx']}": t["text"] for t in d["turns"] if t["role"] == "client"})
+    return turns
 
 
 def load_items(labels: Path = LABELS, posts: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
@@ -171,6 +184,92 @@ def esconv_sessions_fired(detect: Callable[[str], list[str]], path: Path = ESCON
     return n, fired, sessions
 
 
+def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, protocol: str = "cbt_session") -> dict[str, int]:
+    """Replay the router alone (no model) over every ESConv session under the default ``stepped`` policy: how
+    many counselor turns go to the safety node's full response and to the one safety question, and in how
+    many sessions. Client turns are merged and routed as a replay routes them (``helpert.replay.slots_of``).
+    With ``labels`` ("dialogue_id/idx" -> risk, the ``esconv`` set), also how many slots whose client turns
+    hold a labelled risk turn the router answers from the safety node (``risk_slots_safety``), and in how many
+    of the sessions with a risk turn it answers at least one of them (``risk_sessions_safety``)."""
+    from helpert.graph.router import RouteInput, route
+    from helpert.io import read_sessions
+    from helpert.protocol import SAFETY, load_protocol
+    from helpert.replay import slots_of
+
+    proto = load_protocol(protocol)
+    keys = ("slots", "crisis", "check", "sessions_crisis", "sessions_check", "sessions", "risk_slots", "risk_slots_safety",
+            "risk_sessions", "risk_sessions_safety")
+    out = dict.fromkeys(keys, 0)
+    raw = {json.loads(line)["dialogue_id"]: json.loads(line)["turns"] for line in path.read_text(encoding="utf-8").splitlines()}
+    for session in read_sessions(path):
+        slots = slots_of(session)
+        risky = _risky_client_runs(raw[session.dialogue_id], labels or {}, session.dialogue_id)
+        phase, turns, resume, asked, tiers, answered = None, 0, None, False, [], []
+        runs = iter(risky)
+        for k, slot in enumerate(slots):
+            d = route(proto, RouteInput(phase, turns, resume, k, len(slots), slot.client.text if slot.client else "",
+                                        safety_asked=asked))
+            if d.phase == SAFETY:
+                tiers.append(d.tier)
+                asked, resume = True, resume if phase == SAFETY else phase
+            if slot.client is not None and next(runs):
+                answered.append(d.phase == SAFETY)
+            turns = turns + 1 if d.phase == phase else 1
+            phase = d.phase
+        out["slots"] += len(slots)
+        out["sessions"] += 1
+        for tier in ("crisis", "check"):
+            out[tier] += tiers.count(tier)
+            out[f"sessions_{tier}"] += tier in tiers
+        out["risk_slots"] += len(answered)
+        out["risk_slots_safety"] += sum(answered)
+        out["risk_sessions"] += bool(answered)
+        out["risk_sessions_safety"] += any(answered)
+    return out
+
+
+def _risky_client_runs(turns: list[dict[str, Any]], labels: dict[str, bool], dialogue_id: str) -> list[bool]:
+    """For each run of consecutive client turns (one replay slot each), whether any of them is labelled risk."""
+    runs: list[bool] = []
+    previous = None
+    for t in turns:
+        if t["role"] == "client":
+            risk = labels.get(f"{dialogue_id}/{t['idx']}", False)
+            if previous == "client":
+                runs[-1] = runs[-1] or risk
+            else:
+                runs.append(risk)
+        previous = t["role"]
+    return runs
+
+
+def counterfactual_screen(n_sessions: int = 60, path: Path = ESCONV) -> str:
+    """Does the safety path itself treat demographic copies alike? For the first ``n_sessions`` ESConv
+    sessions and every attribute and cue of ``helpert probe fairness``: client turns the learned model
+    flags (``triage`` level "screen" or "high") per group, and the sessions where some turn's level differs
+    between the copies (a safety question in one copy, not in another)."""
+    from helpert.io import read_sessions
+    from helpert.label.risk import triage
+    from helpert.probe.counterfactual import ATTRIBUTES, CUES, counterfactuals
+    from helpert.replay import slots_of
+
+    sessions = read_sessions(path)[:n_sessions]
+    lines = [f"| attribute | cue | flagged client turns per group | sessions whose levels differ (of {len(sessions)}) |",
+             "|---|---|---|---|"]
+    for attribute in ATTRIBUTES:
+        for cue in CUES:
+            flagged: dict[str, int] = {}
+            differ = 0
+            for session in sessions:
+                levels = {}
+                for group, copy in counterfactuals(session, attribute, cue):
+                    levels[group] = tuple(triage(s.client.text)[1] for s in slots_of(copy) if s.client)
+                    flagged[group] = flagged.get(group, 0) + sum(bool(x) for x in levels[group])
+                differ += len(set(levels.values())) > 1
+            lines.append(f"| {attribute} | {cue} | {', '.join(f'{g} {n}' for g, n in flagged.items())} | {differ} |")
+    return "\n".join(lines) + "\n"
+
+
 def compare(items: list[dict[str, Any]]) -> str:
     """The held-out set and ESConv, every detector: the table for benchmarks/README.md."""
     d = [it for it in items if it["half"] == HELD_OUT]
@@ -183,6 +282,14 @@ def compare(items: list[dict[str, Any]]) -> str:
         lines.append(f"| {sens} | {_pct(r['recall'])} ({round(r['recall'] * r['risk'])}/{r['risk']}) | {_pct(r['fpr'])} "
                      f"({round(r['fpr'] * r['no_risk'])}/{r['no_risk']}) | {_pct(r['per_kind']['suicide']['recall'])} | "
                      f"{len(fired)} of {n} ({_pct(len(fired) / n if n else None)}) | {sessions} |")
+    if ESCONV.is_file():
+        r = stepped_routes({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION})
+        lines.append(f"\nstepped (the graph's default: the lexicon's hits get the full response, the model's other hits a "
+                     f"question, at the screen level once per session, at the high level unless the last turn asked): on the {r['sessions']} ESConv sessions ({r['slots']} counselor turns) the "
+                     f"router sends {r['crisis']} turns to the full response ({r['sessions_crisis']} sessions) and asks "
+                     f"{r['check']} safety questions ({r['sessions_check']} sessions); of the {r['risk_slots']} turns holding a "
+                     f"risk statement (labelled blind; in {r['risk_sessions']} sessions) it answers {r['risk_slots_safety']} from "
+                     f"the safety node, and at least one in {r['risk_sessions_safety']} of those sessions.")
     return "\n".join(lines) + "\n"
 
 
@@ -212,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
+    ap.add_argument("--counterfactual", action="store_true",
+                    help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")
     args = ap.parse_args(argv)
     if args.readme and args.detector != "lexicon":
         ap.error("--readme writes the lexicon's table only")
@@ -222,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     detect = detector(args.detector)
     if args.compare:
         print(compare(items))
+        return 0
+    if args.counterfactual:
+        print(counterfactual_screen())
         return 0
     if args.errors:
         print("\n".join(errors((it for it in items if it["half"] == args.errors), detect)))

@@ -133,12 +133,27 @@ def test_reddit_samples_stay_above_their_measured_floor():
     for half in ("epitome_a", "epitome_b", "epitome_c", "epitome_d", "epitome_e", "epitome_f", "epitome_g"):
         result = v.score(it for it in items if it["half"] == half)
         assert result["recall"] >= 0.85 and result["fpr"] <= 0.06, (half, result)
-    # the held-out sample, scored once (benchmarks/README.md: 58.6% / 3.9%): a floor against regressions,
-    # not a target
+    # the held-out sample, scored once (benchmarks/README.md: lexicon 63.5% / 2.3%, high 83.5% / 11.6%, screen
+    # 91.8% / 36.3%): floors against regressions, not targets
     held_out = v.score(it for it in items if it["half"] == v.HELD_OUT)
-    assert held_out["risk"] > 50 and held_out["recall"] >= 0.55 and held_out["fpr"] <= 0.05, held_out
+    assert held_out["risk"] > 80 and held_out["recall"] >= 0.60 and held_out["fpr"] <= 0.05, held_out
     high = v.score((it for it in items if it["half"] == v.HELD_OUT), v.detector("high"))
     assert high["recall"] >= 0.80 and high["fpr"] <= 0.15, high
+    screen = v.score((it for it in items if it["half"] == v.HELD_OUT), v.detector("screen"))
+    assert screen["recall"] >= 0.90 and screen["fpr"] <= 0.40, screen
+
+
+@pytest.mark.shared
+def test_conversation_labels_cover_every_esconv_help_seeker_turn_once():
+    v = _validator()
+    if not v.ESCONV.is_file():
+        pytest.skip("../shared/data is absent")
+    labelled = [r["id"] for r in _rows() if r["source"] == "esconv"]
+    assert sorted(labelled) == sorted(v.esconv_turns()) and len(set(labelled)) == len(labelled)
+    routes = v.stepped_routes({r["id"]: r["risk"] for r in _rows() if r["source"] == "esconv"})
+    # every risky slot routed; the stepped path answers more of them than the phrases alone do
+    assert routes["risk_slots"] == sum(r["risk"] for r in _rows() if r["source"] == "esconv")
+    assert routes["risk_slots_safety"] >= 9 and routes["sessions_check"] <= routes["sessions"]
 
 
 def _session(*pairs: tuple[str, str]) -> Session:
@@ -259,7 +274,9 @@ def test_risk_model_loads_numpy_only_and_documents_its_thresholds():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['balanced', 'high', 'screen']"
     m = load_risk_model()
-    assert _validator().HELD_OUT not in m.meta["cv"]["per_group"], "the held-out test set is never trained on"
+    v = _validator()
+    for test_set in (v.HELD_OUT, v.CONVERSATION):
+        assert test_set not in m.meta["cv"]["per_group"], f"{test_set}: a test set is never trained on"
     chosen = m.meta["cv"]["chosen"]
     # the rules of benchmarks/train_risk_model.py, on its cross-validated figures
     assert chosen["high"]["union_fpr"] <= 0.10 and chosen["balanced"]["union_fpr"] <= 0.05
@@ -290,17 +307,25 @@ def test_union_never_drops_or_changes_a_lexicon_hit(sensitivity):
 
 
 def test_triage_steps_from_a_question_to_the_full_response():
-    """stepped: the phrases call for the full response, the screening model for one question; other policies
-    are one detector with no question tier."""
+    """stepped: the phrases call for the full response, the learned model for a question (with its level);
+    other policies are one detector with no question tier."""
+    m = load_risk_model()
     veiled = "I'm so depressed and hopeless, I can't see any future for myself anymore."
     calm = "I had a great day at the park with my friends."
-    assert triage("I want to kill myself.") == (["suicide"], False)
-    assert triage(veiled) == ([], True)
-    assert triage(calm) == ([], False)
-    assert triage(veiled, "lexicon") == ([], False)
-    assert triage(veiled, "screen") == ([MODEL_KIND], False)
+    assert triage("I want to kill myself.") == (["suicide"], "")
+    assert m.score(veiled) >= m.thresholds["high"] and triage(veiled) == ([], "high")
+    assert triage(calm) == ([], "")
+    assert triage(veiled, "lexicon") == ([], "")
+    assert triage(veiled, "screen") == ([MODEL_KIND], "")
     for policy in SAFETY_POLICIES:
-        assert triage("I want to kill myself.", policy) == (["suicide"], False)
+        assert triage("I want to kill myself.", policy) == (["suicide"], "")
+    # the screen level lies between the high threshold and the rest, on the labelled texts
+    texts = [r["text"] for r in _rows() if "text" in r and not detect_risk(r["text"])]
+    for t in texts:
+        score, level = m.score(t), triage(t)[1]
+        expected = "high" if score >= m.thresholds["high"] else "screen" if score >= m.thresholds["screen"] else ""
+        assert level == expected, t
+    assert {"screen", ""} <= {triage(t)[1] for t in texts}  # and "high" on the veiled sentence above
     with pytest.raises(ValueError):
         triage(calm, "paranoid")
 
@@ -311,7 +336,7 @@ def test_turns_too_short_for_the_model_are_left_to_the_phrases():
     assert all(len(t.split()) < MIN_MODEL_WORDS for t in short)
     assert all(m.score(t) == float("-inf") for t in short)
     assert list(m.scores(short)) == [float("-inf")] * len(short)
-    assert triage("kill myself") == (["suicide"], False)  # the phrases have no minimum
+    assert triage("kill myself") == (["suicide"], "")  # the phrases have no minimum
 
 
 def test_sensitivity_settings_on_clear_examples():

@@ -29,7 +29,7 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
     """A veiled statement the phrase lexicon misses reaches the safety node with the learned model on."""
     from dataclasses import replace
 
-    veiled = inp("agenda", text="Honestly I am done. I cannot do this anymore, nothing will ever get better.")
+    veiled = inp("agenda", text="I do not see the point in anything anymore. Nobody would even notice if I was gone.")
     assert route(cbt, replace(veiled, risk_sensitivity="lexicon")).phase != SAFETY
     d = route(cbt, replace(veiled, risk_sensitivity="high"))
     assert d.phase == SAFETY and d.risk == ("unspecified_risk",) and d.tier == "crisis"
@@ -40,14 +40,24 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
 
 
 def test_stepped_policy_asks_once_on_a_screen_hit(cbt):
-    """The default: a turn only the screening model flags gets one safety question, not the crisis response."""
+    """The default: a turn only the learned model flags gets a safety question, not the crisis response: at the
+    screening level once per session, at the high level again unless the previous turn asked."""
     from dataclasses import replace
 
-    veiled = inp("agenda", text="Honestly I am done. I cannot do this anymore, nothing will ever get better.")
-    assert veiled.risk_sensitivity == "stepped"
-    d = route(cbt, veiled)
-    assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",)
-    assert route(cbt, replace(veiled, safety_asked=True)).phase == "agenda"  # asked already this session
+    from helpert.label.risk import load_risk_model
+
+    m = load_risk_model()
+    screen_only = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
+    strong = "I do not see the point in anything anymore. Nobody would even notice if I was gone."
+    assert m.thresholds["screen"] <= m.score(screen_only) < m.thresholds["high"] <= m.score(strong)
+    for text in (screen_only, strong):
+        d = route(cbt, inp("agenda", text=text))
+        assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",), text
+    assert inp("agenda").risk_sensitivity == "stepped"
+    assert route(cbt, replace(inp("agenda", text=screen_only), safety_asked=True)).phase == "agenda"  # asked already
+    assert route(cbt, replace(inp("agenda", text=strong), safety_asked=True)).tier == "check"  # a stronger signal
+    # never two questions in a row: after a safety turn a resolved answer resumes the plan
+    assert route(cbt, replace(inp(SAFETY, text=strong, resume="agenda"), safety_asked=True)).phase == "agenda"
     # an ordinary turn is not screened in
     assert route(cbt, inp("agenda", text="I'd like to talk about my exams and my sleep.")).phase != SAFETY
     # explicit phrases still get the full response after the question was asked

@@ -6,8 +6,10 @@ Order of the rules:
    safety response);
 2. after a safety turn, stay in safety (``crisis``) while the client's answer does not rule risk out: a
    short "yes", "sometimes", "not really", "I don't know";
-3. a turn only the screening model flags gets one direct safety question (tier ``check``), at most once
-   per session (``helpert.label.risk.triage``); after a safety turn otherwise resume the interrupted phase;
+3. a turn only the learned model flags gets one direct safety question (tier ``check``): at its screening
+   level once per session, at its ``high`` level whenever the previous turn was not a safety turn (a
+   stronger signal later in a session deserves a question even if a weaker one was asked;
+   ``helpert.label.risk.triage``); after a safety turn otherwise resume the interrupted phase;
 4. when the remaining counselor turns only just suffice to reach an end phase along allowed
    transitions, advance along the shortest such path (the turn budget always ends a session);
 5. stay while the phase has had fewer than ``min_turns``;
@@ -96,15 +98,15 @@ def _choose_next(proto: Protocol, phase: str, inp: RouteInput, remaining: int) -
 
 
 def route(proto: Protocol, inp: RouteInput) -> Decision:
-    kinds, ask = triage(inp.client_text, inp.risk_sensitivity)
+    kinds, level = triage(inp.client_text, inp.risk_sensitivity)
     risk = tuple(kinds)
     if risk:
         return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk)}", risk, "crisis")
     phase = inp.phase
     if phase == SAFETY and answer_unresolved(inp.client_text):
         return Decision(SAFETY, "the answer to the safety question does not rule risk out", ("unresolved",), "crisis")
-    if ask and not inp.safety_asked:
-        return Decision(SAFETY, "screening model: possible risk; ask once about safety", (MODEL_KIND,), "check")
+    if phase != SAFETY and (level == "high" or (level == "screen" and not inp.safety_asked)):
+        return Decision(SAFETY, f"screening model ({level} level): possible risk; ask about safety", (MODEL_KIND,), "check")
     if phase == SAFETY:
         phase = inp.resume_phase or proto.start
         return Decision(phase, f"no risk in client turn: resume {phase}")

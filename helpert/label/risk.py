@@ -1,13 +1,14 @@
 """Crisis-risk detection on client turns: suicide, self-harm, harm to others, abuse.
 
-A lexicon of phrases rather than a model, on purpose: it must not miss an explicit statement (recall
-first), clinicians must be able to read and extend it, and it runs on every client turn for free.
-Validated on hand-labelled CounselChat and Reddit (EPITOME) posts and hand-written sentences
-(benchmarks/validate_risk.py; figures in benchmarks/README.md). Read those figures before trusting it:
-on posts written in a register it had not been tuned on, it caught only 48-77% of the risk posts, and
-58.6% (false alarms 3.9%) on the last Reddit sample (EPITOME H) labelled blind and scored once after the
-last round of phrases: each round fixes the misses it is shown, and the next unseen sample has as many
-new ones. It is a floor for the safety path, not a screening instrument.
+Two parts. A lexicon of phrases: it must not miss an explicit statement, clinicians must be able to read
+and extend it, and it runs on every client turn for free. And a learned linear score (:class:`RiskModel`)
+for the veiled statements no phrase list covers. Validated on hand-labelled CounselChat and Reddit
+(EPITOME) posts, hand-written sentences and every ESConv help-seeker turn (benchmarks/validate_risk.py;
+figures in benchmarks/README.md). Read those figures before trusting it: on 300 Reddit posts labelled blind
+and scored once after the last change (EPITOME J), the phrases caught 63.5% of the risk posts (false
+alarms 2.3%) and the phrases OR the model at its screening threshold 91.8% (false alarms 36.3%): short of
+the 95% asked for. Rounds of phrases fix the misses they are shown; the next unseen sample has as many new
+ones (held-out lexicon scores over rounds 2-9: 48-69%).
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -20,21 +21,18 @@ Refinements that keep false alarms low without giving up recall:
   denials ("not really suicidal"), inability ("I just can't kill myself"), effort ("trying not to cut")
   and recovery statements ("I haven't cut in a year") do fire.
 
-Sensitivity (``detect_risk(text, sensitivity=...)``; the router and the safety metrics use the default):
+How the graph uses them (:func:`triage`, ``--risk-sensitivity``):
 
-* ``"lexicon"`` (default): the phrases alone. EPITOME H (unseen Reddit posts): recall 58.6%, FPR 3.9%;
-  fires on 10 of the 2,210 ESConv help-seeker turns (7 of 195 sessions), most of them real disclosures.
-* ``"balanced"`` / ``"high"`` / ``"screen"``: the phrases OR a learned linear score (:class:`RiskModel`, word and
-  character n-grams, ``helpert/data/risk_model.npz``, trained by ``benchmarks/train_risk_model.py`` on
-  every labelled set but EPITOME H) at a threshold chosen by leave-one-set-out cross-validation, where
-  the union's CV false alarms stay <= 5% (balanced), <= 10% (high) or <= 25% (screen). Scored once on
-  EPITOME H: recall 72.9% / FPR 7.8% (balanced), 82.9% / 11.7% (high), 94.3% / 26.7% (screen); on ESConv
-  they fire on 22 / 76 / 332 turns (18 / 58 / 154 of 195 sessions), the model's additions being mostly
-  chit-chat ("Good morning.", "I sure hope so.") rather than risk. ``screen`` is a screening point, for
-  corpora where a missed disclosure costs far more than a safety question too many. A turn only the
-  model flags gets the kind ``MODEL_KIND``; the model never removes or changes a kind the phrases found. It is why the default stays the lexicon: the model buys recall on
-  veiled Reddit-register posts at false alarms that would send one ordinary ESConv session in ten
-  (balanced) or three in ten (high) to the safety node, and it still falls short of 95%.
+* ``"stepped"`` (the default): the phrases trigger the full safety response; the model triggers one direct
+  safety question (its ``screen`` threshold once per session, its ``high`` threshold again). On EPITOME J a
+  safety turn for 91.8% of the risk posts, the full response for 63.5%; on ESConv about one question per
+  session (198 in 164 of 195 sessions).
+* ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities; the safety
+  metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or the phrases
+  OR the model at a threshold chosen by leave-one-set-out cross-validation: union CV false alarms <= 5%
+  (balanced) or <= 10% (high), or 95% CV recall on the sets the phrases were not written from (screen). On
+  EPITOME J: 77.6% / 4.7% (balanced), 83.5% / 11.6% (high), 91.8% / 36.3% (screen). A turn only the model
+  flags gets the kind ``MODEL_KIND``; the model never removes or changes a kind the phrases found.
 """
 
 from __future__ import annotations
@@ -308,25 +306,27 @@ def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon")
     return [MODEL_KIND] if model.score(text) >= model.thresholds[sensitivity] else []
 
 
-def triage(text: str, policy: str = STEPPED) -> tuple[list[str], bool]:
-    """What the safety path does with a client turn: (kinds that call for the full safety response,
-    whether to ask one direct safety question instead).
+def triage(text: str, policy: str = STEPPED) -> tuple[list[str], str]:
+    """What the safety path does with a client turn: (kinds that call for the full safety response, the
+    learned model's level when it calls for one direct safety question instead: "high", "screen" or "").
 
     Screening practice, not a single cut-off: asking directly about suicide does not raise risk, so a
     sensitive screen may cost a question, while crisis resources and a paused agenda wait for a clear
     statement. Under ``"stepped"`` (the default) the phrases trigger the full response and the learned
-    model at its ``screen`` threshold (~94-95% recall on unseen posts, about one no-risk post in four)
-    triggers the question; any other policy is one :func:`detect_risk` sensitivity for everything, no
-    question tier. The router asks at most once per session (``helpert.graph.router``)."""
+    model the question: at its ``screen`` threshold (set at 95% recall on posts it was not trained on; about
+    one no-risk post in three) once per session, at its ``high`` threshold (about one in nine) whenever the
+    previous turn did not ask (``helpert.graph.router``). Any other policy is one :func:`detect_risk`
+    sensitivity for everything, with no question tier."""
     if policy not in SAFETY_POLICIES:
         raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
     if policy != STEPPED:
-        return detect_risk(text, sensitivity=policy), False
+        return detect_risk(text, sensitivity=policy), ""
     kinds = detect_risk(text)
     if kinds:
-        return kinds, False
+        return kinds, ""
     model = load_risk_model()
-    return [], model.score(text) >= model.thresholds["screen"]
+    score = model.score(text)
+    return [], next((level for level in ("high", "screen") if score >= model.thresholds[level]), "")
 
 
 MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not really." or "Good morning." it guesses
