@@ -68,7 +68,7 @@ def main() -> None:
         rep = run_fairness_probe(sessions, attribute="gender", cue="explicit", backend=backend, protocol=protocol,
                                  seed=0, max_turns=args.max_turns, max_tokens=args.max_tokens, n_ctx=2048,
                                  only_groups=["man", "woman"], plant=PlantedBias.parse(spec) if spec else None, out=out,
-                                 on_event=count)
+                                 on_event=count, risk_sensitivity="lexicon")  # the counselor alone (docs/fairness.md, Limits)
         rows = rep.table[rep.table["metric"].isin(PRIMARY)]
         results[name] = {
             "seconds": round(time.perf_counter() - t0, 1),  # of this run: finished replays are reused

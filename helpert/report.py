@@ -55,7 +55,7 @@ table.transcript{width:100%;table-layout:fixed}table.transcript col.slot{width:3
 table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}
 td.empty,span.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
 .tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
-.tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
+.tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.safety{background:#ede3f5;color:#4b1d6b}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
 .legend .tag{font-size:.8em}.warn{color:#9b1c1c}
 """
 
@@ -178,6 +178,10 @@ def _tags(turn: Turn, colours: dict[str, str], drift: list[str]) -> str:
     plan = turn.labels.get("graph_phase")
     if plan and plan != phase:
         tags.append(f'<span class="tag plan" title="phase the graph router chose">asked: {_e(plan)}</span>')
+    tier = turn.meta.get("safety_tier")
+    if tier:
+        tags.append(f'<span class="tag safety" title="safety node: full response (crisis) or one question (check)">'
+                    f"safety: {_e(tier)}</span>")
     if drift:
         tags.append(f'<span class="tag drift">drift: {_e("; ".join(drift))}</span>')
     return f'<div class="tags">{"".join(tags)}</div>'

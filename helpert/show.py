@@ -31,7 +31,10 @@ def _tag(turn: Turn | None) -> str:
     labels = turn.labels
     phase = labels.get("phase", "?")
     planned = labels.get("graph_phase")
+    tier = turn.meta.get("safety_tier")
     tag = f"{phase}" if not planned or planned == phase else f"{planned} → said: {phase}"
+    if tier:  # the safety node's full response or its one question
+        tag += f" ({tier})"
     return f"[bold cyan]{tag}[/] [dim]{labels.get('behaviour', '')}[/]\n{turn.text}"
 
 

@@ -194,3 +194,14 @@ def test_cli_report(monkeypatch, capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     rc, _, err = helpert(monkeypatch, capsys, "report", tmp_path / "empty")
     assert rc == 2 and "no session folder" in err
+
+
+def test_safety_turns_show_their_tier():
+    from helpert.report import _tags
+    from helpert.session import Turn
+
+    check = Turn(idx=0, role="counselor", text="Have you had thoughts of ending your life?",
+                 labels={"phase": "safety", "graph_phase": "safety"}, meta={"safety_tier": "check"})
+    assert 'class="tag safety"' in _tags(check, {}, []) and "safety: check" in _tags(check, {}, [])
+    plain = check.model_copy(update={"meta": {}})
+    assert "tag safety" not in _tags(plain, {}, [])
