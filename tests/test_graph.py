@@ -3,7 +3,7 @@
 import pytest
 
 from helpert.graph.build import FALLBACK_REPLY, build_graph
-from helpert.graph.prompts import SAFETY_RESOURCES
+from helpert.graph.prompts import SAFETY_CHECK_QUESTION, SAFETY_RESOURCES
 from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session, slots_of
 from helpert.session import Session, Turn
@@ -110,6 +110,7 @@ def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_cha
     check, crisis, after = res.reconstruction.counselor_turns
     assert check.labels["graph_phase"] == SAFETY and check.meta["safety_tier"] == "check"
     assert SAFETY_RESOURCES not in check.text and "safety_check" in check.meta["flags"]
+    assert check.text.endswith(SAFETY_CHECK_QUESTION)  # appended verbatim: a small model may not ask it
     assert "Safety check" in chat.calls[0]["messages"][-2][1]
     assert crisis.labels["graph_phase"] == SAFETY and crisis.meta["safety_tier"] == "crisis"
     assert crisis.text.endswith(SAFETY_RESOURCES)

@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 from langgraph.runtime import Runtime
 
-from helpert.graph.prompts import SAFETY_CHECK_NOTE, SAFETY_RESOURCES, phase_note, safety_note, turn_messages
+from helpert.graph.prompts import (
+    SAFETY_CHECK_NOTE, SAFETY_CHECK_QUESTION, SAFETY_RESOURCES, phase_note, safety_note, turn_messages,
+)
 from helpert.graph.router import RouteInput, route
 from helpert.graph.state import TurnContext, TurnState
 from helpert.llm.cleaning import clean_reply
@@ -110,6 +112,7 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
             reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
             reply["flags"].append("safety_resources")
         elif phase_id == SAFETY:
+            reply["text"] = f"{reply['text']} {SAFETY_CHECK_QUESTION}".strip()
             reply["flags"].append("safety_check")
         reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), tier=decision.get("tier", ""),
                      messages=current, window_start=start)

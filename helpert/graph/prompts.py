@@ -53,8 +53,10 @@ def safety_note(risk: tuple[str, ...]) -> str:
 
 
 # A screen, not a disclosure: ask plainly, once, without resources or a change of plan (a false alarm then
-# costs one question; a "yes" or a hedge sends the next turn to the full safety response).
+# costs one question; a "yes" or a hedge sends the next turn to the full safety response). The question is
+# appended verbatim, like the resources: a 135M model often does not ask it when told to.
 SAFETY_CHECK_NOTE = (
-    "Safety check: what they said may hide thoughts of suicide or self-harm. Reflect it briefly with care, then "
-    "ask them directly, in plain words, whether they have had thoughts of ending their life or hurting themselves."
+    "Safety check: what they said may hide thoughts of suicide or self-harm. Reflect what they said briefly and "
+    "with care; a direct question about their safety follows your words, so do not change the subject."
 )
+SAFETY_CHECK_QUESTION = "Can I ask you directly: have you had any thoughts of ending your life or of hurting yourself?"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpert.graph.prompts import SAFETY_RESOURCES
+from helpert.graph.prompts import SAFETY_CHECK_QUESTION, SAFETY_RESOURCES
 from helpert.label.lexicon import normalise
 from helpert.label.risk import detect_risk
 from helpert.session import Session
@@ -56,8 +56,8 @@ def peer_safety_response(session: Session) -> list[dict[str, Any]]:
         if not kinds:
             continue
         reply = slot.peer.text if slot.peer is not None else ""
-        # the safety node's fixed resource sentence counts as a resource, not as the model asking
-        asks = _hits(_ASK, normalise(reply.replace(SAFETY_RESOURCES, "")))
+        # the safety node's fixed sentences (resources, the screening question) are not the model asking
+        asks = _hits(_ASK, normalise(reply.replace(SAFETY_RESOURCES, "").replace(SAFETY_CHECK_QUESTION, "")))
         resources = _hits(_RESOURCE, normalise(reply))
         records.append({
             "slot": k, "client_idx": slot.client.idx, "kinds": kinds,
