@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpert.metrics.mi import THRESHOLDS
 from helpert.protocol import Protocol
 from helpert.report_table import fmt
 from helpert.session import Session, Turn
@@ -32,6 +33,10 @@ SESSION_METRICS = (
     ("drift.score", "drift score", "higher = more drift"),
     ("drift.off_protocol_share", "off-protocol turns", "higher = more drift"),
     ("ctrs.mean", "CTRS mean (rule, 0-6)", "higher = better"),
+    *((key, f"MITI {title} (fair ≥ {THRESHOLDS[key][0]:g}, good ≥ {THRESHOLDS[key][1]:g})", "higher = better")
+      for key, title in (("mi.reflection_to_question", "R:Q"), ("mi.complex_reflection_pct", "share of complex reflections"),
+                         ("mi.open_question_pct", "share of open questions"), ("mi.adherent_pct", "share MI-adherent"))),
+    ("mi.advice_without_permission_share", "advice without permission (share of utterances)", "lower = better"),
     ("empathy.emotional_reactions", "EPITOME emotional reactions (0-2)", "higher = more empathic"),
     ("empathy.interpretations", "EPITOME interpretations (0-2)", "higher = more empathic"),
     ("empathy.explorations", "EPITOME explorations (0-2)", "higher = more empathic"),

@@ -25,6 +25,8 @@ MEASURE_COLUMNS = (
     ("drift.off_protocol_share", "off"),
     ("drift.score", "drift"),
     ("ctrs.mean", "CTRS"),
+    ("mi.reflection_to_question", "R:Q"),
+    ("mi.adherent_pct", "%MIA"),
     ("empathy.emotional_reactions", "ER"),
     ("empathy.interpretations", "IP"),
     ("empathy.explorations", "EX"),
@@ -33,7 +35,8 @@ MEASURE_COLUMNS = (
 )
 MEASURE_LEGEND = ("turns: counselor turns; cover: required phases visited; allow: allowed transitions; "
                   "order: canonical order (LIS share); prem: premature action; off: off-protocol share; "
-                  "drift: drift score (0-1, higher = more drift); CTRS: mean rule item (0-6); ER/IP/EX: "
+                  "drift: drift score (0-1, higher = more drift); CTRS: mean rule item (0-6); R:Q: reflections per question; "
+                  "%MIA: MI-adherent share of adherent + non-adherent utterances; ER/IP/EX: "
                   "EPITOME empathy (0-2); talk: counselor word share; quest: counselor turns with a question.")
 
 

@@ -1,11 +1,13 @@
-"""Label counselor turns: phase, behaviour, ESConv strategy, helping-skills stage and EPITOME empathy.
+"""Label counselor turns: phase, behaviour, MITI-style utterance codes, ESConv strategy, helping-skills stage
+and EPITOME empathy.
 
-No LLM: linear models shipped in ``helpert/data/labellers.npz`` plus documented rules, so that a
-thousand sessions label in seconds. :func:`label_sessions` vectorises every counselor turn of every
+No LLM: linear models shipped in ``helpert/data/labellers.npz`` and ``helpert/data/mi_model.npz`` (the
+latter over sentence embeddings, :mod:`helpert.label.encoder`) plus documented rules. :func:`label_sessions` vectorises every counselor turn of every
 session in one batch; phases are then assigned session by session.
 
-Keys written into ``Turn.labels`` of counselor turns (see notes/CONVENTIONS.md): ``phase``,
-``behaviour``, ``strategy_pred``, ``stage_pred``, ``empathy``. Client turns are copied unchanged.
+Keys written into ``Turn.labels`` of counselor turns: ``phase``, ``behaviour``, ``mi`` (one code per
+sentence, :mod:`helpert.label.mi`), ``strategy_pred``, ``stage_pred``, ``empathy``. Client turns are copied
+unchanged.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Sequence
 from helpert.protocol import Protocol
 from helpert.session import Session, Turn
 
-LABEL_KEYS = ("phase", "behaviour", "strategy_pred", "stage_pred", "empathy")
+LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")
 
 
 def _units(session: Session) -> list:
@@ -54,6 +56,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
     from helpert.label.linear import load_bundle
+    from helpert.label.mi import code_turns
     from helpert.label.phase import CueMatcher, session_phases
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
 
@@ -66,6 +69,8 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     acts = behaviours([u.text for u in units], strategies)
     empathy = empathy_from_scores(scores, classes)
     matcher = CueMatcher(protocol)
+    between = [c for s in sessions for c in _client_between(s)]
+    mi = code_turns([u.text for u in units], between)
 
     out: list[Session] = []
     k = 0
@@ -81,7 +86,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
             if t.role == "counselor":
                 i = k + j
                 labels.update(
-                    phase=phases[j], behaviour=acts[i], strategy_pred=strategies[i], stage_pred=stages[i],
+                    phase=phases[j], behaviour=acts[i], mi=mi[i], strategy_pred=strategies[i], stage_pred=stages[i],
                     empathy=empathy[i],
                 )
                 j += 1

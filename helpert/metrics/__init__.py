@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from helpert.metrics import adherence, ctrs, drift, empathy, regulation, talk
+from helpert.metrics import adherence, ctrs, drift, empathy, mi, regulation, talk
 from helpert.metrics.common import is_labelled
 from helpert.protocol import Protocol
 from helpert.session import Session
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 MAIN_METRICS = (
     "adherence.coverage", "adherence.transitions", "adherence.order", "adherence.premature_action",
     "drift.score", "drift.off_protocol_share", "drift.backward_jumps", "drift.churn", "drift.edit_distance",
-    "drift.trend", "ctrs.mean", "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
+    "drift.lecture_share", "drift.trend", "ctrs.mean", "ctrs.understanding", "ctrs.interpersonal_effectiveness",
+    "ctrs.collaboration", "mi.reflection_to_question", "mi.complex_reflection_pct", "mi.open_question_pct",
+    "mi.adherent_pct", "mi.non_adherent_share", "mi.advice_without_permission_share",
+    "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
     "talk.talk_ratio", "talk.question_ratio",
 )
 # What a simulated dialogue adds to the table: its client answers the counselor, so its regulation can move.
@@ -33,6 +36,7 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
         **adherence.measure(session, protocol),
         **drift.measure(session, protocol),
         **ctrs.measure(session, protocol),
+        **mi.measure(session),
         **empathy.measure(session),
         **talk.measure(session),
         **regulation.measure(session),

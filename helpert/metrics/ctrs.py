@@ -14,13 +14,19 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from helpert.metrics import adherence
+from helpert.metrics import adherence, mi
 from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
 from helpert.protocol import CTRS_ITEMS, OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
-TARGET_SHARE = {"understanding": 0.4, "interpersonal_effectiveness": 0.4, "guided_discovery": 0.5}
+TARGET_SHARE = {"understanding": 0.4, "interpersonal_effectiveness": 0.5, "guided_discovery": 0.5, "invite": 0.4}
 CLIENT_WORD_TARGET = 0.5  # the client speaking at least half the words counts as full collaboration
+HOSTILE_FACTOR = 5.0      # a fifth of the utterances confronting or warning zeroes interpersonal effectiveness
+PUSH_WORST = 0.2          # share of pushing utterances (advice without permission, direct ...) that zeroes a part
+WARM = frozenset({"affirm", "support", "emphasize_autonomy"}) | mi.REFLECTION
+INVITE = frozenset({"question_open", "seek_collaboration", "advise_with_permission", "emphasize_autonomy"})
+HOSTILE = frozenset({"confront", "warn"})
+PUSH = frozenset({"advise_without_permission", "direct"})
 
 Judge = Callable[[str, dict], "dict | None"]
 
@@ -28,11 +34,6 @@ Judge = Callable[[str, dict], "dict | None"]
 def scaled(x: float, target: float) -> float:
     """6 at or above ``target``, linear below it."""
     return 6.0 * min(1.0, x / target)
-
-
-def _empathy(turn: Turn, dim: str) -> float:
-    value = (turn.labels.get("empathy") or {}).get(dim)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def dose(turns: list[Turn], protocol: Protocol, phases: list[str]) -> float:
@@ -65,28 +66,43 @@ def feedback(turns: list[Turn], protocol: Protocol) -> float | None:
     return 6.0 * sum(p in visited for p in phases) / len(phases)
 
 
+def _has(turn: Turn, codes: frozenset[str]) -> bool:
+    return any(c in codes for c in mi.codes_of(turn))
+
+
+def _utterance_share(turns: list[Turn], codes: frozenset[str]) -> float:
+    all_codes = [c for t in turns for c in mi.codes_of(t)]
+    return ratio(sum(c in codes for c in all_codes), len(all_codes)) or 0.0
+
+
+def collaborative(turns: list[Turn]) -> float:
+    """1 - min(1, MI-non-adherent utterance share / 0.2): how far the work was not imposed."""
+    return 1.0 - min(1.0, _utterance_share(turns, mi.NON_ADHERENT) / PUSH_WORST)
+
+
 def understanding(turns: list[Turn]) -> float:
-    """Reflective turns: reflection/restatement behaviour or EPITOME interpretations >= 1."""
-    hits = sum(behaviour(t) in ("reflection", "restatement") or _empathy(t, "interpretations") >= 1 for t in turns)
+    """Turns holding a reflection (simple or complex)."""
+    hits = sum(_has(t, mi.REFLECTION) for t in turns)
     return scaled(hits / len(turns), TARGET_SHARE["understanding"])
 
 
 def interpersonal_effectiveness(turns: list[Turn]) -> float:
-    """Warm turns: affirmation behaviour or EPITOME emotional reactions >= 1."""
-    hits = sum(behaviour(t) == "affirmation" or _empathy(t, "emotional_reactions") >= 1 for t in turns)
-    return scaled(hits / len(turns), TARGET_SHARE["interpersonal_effectiveness"])
+    """Warm turns (reflection, affirm, support, autonomy), less confrontation and warning."""
+    warm = scaled(sum(_has(t, WARM) for t in turns) / len(turns), TARGET_SHARE["interpersonal_effectiveness"])
+    return warm * (1.0 - min(1.0, HOSTILE_FACTOR * _utterance_share(turns, HOSTILE)))
 
 
 def collaboration(session: Session, turns: list[Turn], protocol: Protocol) -> float | None:
-    """3 x share of questions among turns in collaboration phases + 3 x client word share / 0.5 (capped)."""
-    phases = serving(protocol, "collaboration")
-    if not phases:
+    """Client's share of the words, invitations (open questions, asking permission, autonomy), and no
+    advice without permission or directing (docs/metrics.md)."""
+    if not serving(protocol, "collaboration"):
         return None
-    in_phase = [t for t in turns if phase(t) in phases]
-    asked = ratio(sum(behaviour(t) in ("open_question", "closed_question") for t in in_phase), len(in_phase)) or 0.0
     words = {r: sum(len(t.text.split()) for t in session.turns if t.role == r) for r in ("counselor", "client")}
     client_share = ratio(words["client"], words["client"] + words["counselor"]) or 0.0
-    return 3.0 * asked + 3.0 * min(1.0, client_share / CLIENT_WORD_TARGET)
+    invite = sum(_has(t, INVITE) for t in turns) / len(turns)
+    push = _utterance_share(turns, PUSH)
+    return (2.0 * min(1.0, client_share / CLIENT_WORD_TARGET) + 2.0 * min(1.0, invite / TARGET_SHARE["invite"])
+            + 2.0 * (1.0 - min(1.0, push / PUSH_WORST)))
 
 
 def pacing(turns: list[Turn], protocol: Protocol) -> float:
@@ -99,13 +115,15 @@ def pacing(turns: list[Turn], protocol: Protocol) -> float:
 
 
 def guided_discovery(turns: list[Turn], protocol: Protocol) -> float | None:
-    """Open questions among turns in guided-discovery phases, scaled so half of them gives 6."""
+    """Turns with an open question or a reflection among turns in guided-discovery phases (half of them
+    gives 6), less persuasion (MI-non-adherent utterances in those turns)."""
     phases = serving(protocol, "guided_discovery")
     if not phases:
         return None
     in_phase = [t for t in turns if phase(t) in phases]
-    share = ratio(sum(behaviour(t) == "open_question" for t in in_phase), len(in_phase)) or 0.0
-    return scaled(share, TARGET_SHARE["guided_discovery"])
+    share = ratio(sum(_has(t, mi.REFLECTION | {"question_open"}) for t in in_phase), len(in_phase)) or 0.0
+    persuasion = _utterance_share(in_phase, mi.NON_ADHERENT)
+    return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST))
 
 
 def dose_item(turns: list[Turn], protocol: Protocol, item: str) -> float | None:
@@ -147,6 +165,7 @@ def rule_scores(session: Session, protocol: Protocol) -> dict[str, float | None]
     turns = scored_turns(session)
     if not turns:
         return dict.fromkeys(CTRS_ITEMS)
+    collab = collaborative(turns)
     return {
         "agenda": agenda(turns, protocol),
         "feedback": feedback(turns, protocol),
@@ -156,10 +175,14 @@ def rule_scores(session: Session, protocol: Protocol) -> dict[str, float | None]
         "pacing": pacing(turns, protocol),
         "guided_discovery": guided_discovery(turns, protocol),
         "focus_on_key_cognitions": dose_item(turns, protocol, "focus_on_key_cognitions"),
-        "strategy_for_change": strategy_for_change(turns, protocol),
-        "application_of_cbt_techniques": application(session, turns, protocol),
-        "homework": homework(turns, protocol),
+        "strategy_for_change": _times(strategy_for_change(turns, protocol), collab),
+        "application_of_cbt_techniques": _times(application(session, turns, protocol), collab),
+        "homework": _times(homework(turns, protocol), collab),
     }
+
+
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
 
 
 def measure(session: Session, protocol: Protocol) -> dict[str, float | None]:

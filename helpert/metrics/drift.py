@@ -1,13 +1,15 @@
 """Drift: how far a counselor strays from the protocol, and whether it gets worse as the session goes on.
 
 "Talking rather than doing" is counted per counselor turn; structure (jumps, churn, edit distance) is
-read from the sequence of phases. ``score`` folds the parts into one number in [0, 1] (higher = more
-drift); its weights are fixed by design, not fitted to any dataset (see docs/metrics.md).
+read from the sequence of phases; listening (reflections, MI-non-adherent moves, lecturing) from the
+MITI-style utterance codes (:mod:`helpert.metrics.mi`). ``score`` folds the parts into one number in
+[0, 1] (higher = more drift); its weights are fixed by design, not fitted to any dataset (the reasoning
+is in docs/metrics.md).
 """
 
 from __future__ import annotations
 
-from helpert.metrics import adherence
+from helpert.metrics import adherence, mi
 from helpert.metrics.common import (
     action_phases,
     behaviour,
@@ -26,14 +28,18 @@ from helpert.session import Session
 OPENING_TURNS = 2  # greetings in the first two counselor turns are the opening, not small talk
 CLOSING_TURNS = 1  # nor is a goodbye in the last one
 
-# Weights of the drift score's parts; each part is in [0, 1] with 1 = most drift.
+# Weights of the drift score's parts; each part is in [0, 1] with 1 = most drift (docs/metrics.md).
 WEIGHTS = {
-    "off_protocol_share": 0.30,     # talking rather than doing
-    "missing_required": 0.20,       # 1 - adherence.timely_coverage
-    "premature_action": 0.20,       # advice before the problem was explored
-    "disallowed_transitions": 0.15,  # 1 - adherence.transitions
-    "edit_distance": 0.15,          # global shape vs the canonical path
+    "low_reflection": 0.25,      # 1 - min(1, mi.reflection_share / REFLECTION_FULL)
+    "mi_non_adherent": 0.20,     # min(1, mi.non_adherent_share / NON_ADHERENT_WORST)
+    "lecturing": 0.15,           # lecture_share
+    "off_protocol_share": 0.15,  # talking rather than doing
+    "premature_action": 0.15,    # advice before the problem was explored
+    "structure": 0.10,           # mean of missing required, disallowed transitions, edit distance
 }
+REFLECTION_FULL = 0.25
+NON_ADHERENT_WORST = 0.20
+LECTURE_WORDS = 40
 
 
 def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
@@ -117,6 +123,26 @@ def trend(flags: list[dict[str, bool]]) -> float | None:
     return (share(second, "any") or 0.0) - (share(first, "any") or 0.0)
 
 
+def is_lecture(turn) -> bool:
+    """At least LECTURE_WORDS words, and fewer than half of its utterances reflect or ask."""
+    codes = mi.codes_of(turn)
+    if not codes or len(turn.text.split()) < LECTURE_WORDS:
+        return False
+    listening = sum(c in mi.REFLECTION or c in mi.QUESTION for c in codes)
+    return listening < len(codes) / 2
+
+
+def lecture_share(session: Session) -> float | None:
+    """Lecture turns / scored turns that carry MI codes (None without such turns)."""
+    turns = [t for t in scored_turns(session) if mi.codes_of(t)]
+    return ratio(sum(is_lecture(t) for t in turns), len(turns))
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
 def score(parts: dict[str, float | None]) -> float | None:
     """Weighted mean of the available parts (weights renormalised over parts that are not None)."""
     used = {k: w for k, w in WEIGHTS.items() if parts.get(k) is not None}
@@ -128,12 +154,16 @@ def score(parts: dict[str, float | None]) -> float | None:
 def score_parts(session: Session, protocol: Protocol, flags: list[dict[str, bool]]) -> dict[str, float | None]:
     cov = adherence.timely_coverage(session, protocol)
     allowed = adherence.allowed_transitions(session, protocol)
+    codes = mi.measure(session)
+    reflect, non_adherent = codes["mi.reflection_share"], codes["mi.non_adherent_share"]
     return {
+        "low_reflection": None if reflect is None else 1 - min(1.0, reflect / REFLECTION_FULL),
+        "mi_non_adherent": None if non_adherent is None else min(1.0, non_adherent / NON_ADHERENT_WORST),
+        "lecturing": lecture_share(session),
         "off_protocol_share": share(flags, "any"),
-        "missing_required": None if cov is None else 1 - cov,
         "premature_action": adherence.premature_action(session, protocol),
-        "disallowed_transitions": None if allowed is None else 1 - allowed,
-        "edit_distance": edit_distance(session, protocol),
+        "structure": _mean([None if cov is None else 1 - cov, None if allowed is None else 1 - allowed,
+                            edit_distance(session, protocol)]),
     }
 
 
@@ -148,7 +178,8 @@ def measure(session: Session, protocol: Protocol) -> dict[str, float | None]:
         "drift.backward_jumps": float(backward_jumps(session, protocol)) if flags else None,
         "drift.backward_jump_rate": backward_jump_rate(session, protocol),
         "drift.churn": churn(session),
-        "drift.edit_distance": parts["edit_distance"],
+        "drift.edit_distance": edit_distance(session, protocol),
+        "drift.lecture_share": parts["lecturing"],
         "drift.trend": trend(flags),
         "drift.score": score(parts),
     }

@@ -25,7 +25,8 @@ SHARE_KEYS = (
     "adherence.coverage", "adherence.transitions", "adherence.order", "adherence.premature_action",
     "drift.score", "drift.off_protocol_share", "drift.small_talk_share", "drift.self_disclosure_share",
     "drift.unstructured_advice_share", "drift.backward_jump_rate", "drift.churn", "drift.edit_distance",
-    "drift.trend", "talk.talk_ratio", "talk.question_ratio",
+    "drift.lecture_share", "drift.trend", "mi.reflection_share", "mi.question_share", "mi.adherent_share",
+    "mi.non_adherent_share", "talk.talk_ratio", "talk.question_ratio",
 )
 # (panel title, metric keys) of the corpus plot; LLM-judged CTRS items join the CTRS panel when present.
 CORPUS_GROUPS = (

