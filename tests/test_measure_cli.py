@@ -38,6 +38,9 @@ def test_measure_json_matches_the_library(monkeypatch, capsys, corpus):
     assert doc["protocol"] == "cbt_session" and [s["dialogue_id"] for s in doc["sessions"]] == ["s1", "textbook"]
     assert doc["sessions"][0]["metrics"] == measure_session(EXAMPLE, CBT)
     assert doc["sessions"][1]["metrics"]["drift.score"] == 0.0
+    mi = {k for k in doc["sessions"][0]["metrics"] if k.startswith("mi.")}
+    assert {"mi.reflection_to_question", "mi.complex_reflection_pct", "mi.open_question_pct", "mi.adherent_pct",
+            "mi.non_adherent_share", "mi.advice_without_permission_share"} <= mi
 
 
 def test_measure_table_and_csv(monkeypatch, capsys, corpus, tmp_path):
@@ -46,7 +49,7 @@ def test_measure_table_and_csv(monkeypatch, capsys, corpus, tmp_path):
     assert rc == 0
     assert "textbook" in out and "drift" in out and "mean" in out
     row = [line for line in out.splitlines() if line.strip().startswith("s1")][0]
-    assert "0.45" in row and "0.25" in row   # drift score .447 and allowed transitions 1/4 of the example
+    assert "0.40" in row and "0.25" in row   # drift score .398 and allowed transitions 1/4 of the example
     frame = pd.read_csv(csv, index_col="dialogue_id")
     assert list(frame.index) == ["s1", "textbook"] and frame.loc["s1", "adherence.coverage"] == 0.5
 

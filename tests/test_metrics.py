@@ -21,11 +21,11 @@ HS = load_protocol("helping_skills")
 
 
 def build(counselor: list[dict], client_text: str = "I am not sure what to say", dialogue_id: str = "s1") -> Session:
-    """Alternate counselor turns (dicts: text, phase, behaviour, empathy; missing = no label) with a
+    """Alternate counselor turns (dicts: text, phase, behaviour, mi, empathy; missing = no label) with a
     client turn after each."""
     turns = []
     for c in counselor:
-        labels = {k: c[k] for k in ("phase", "behaviour", "empathy") if k in c}
+        labels = {k: c[k] for k in ("phase", "behaviour", "mi", "empathy") if k in c}
         turns.append(Turn(idx=len(turns), role="counselor", text=c.get("text", "Okay, I see."), labels=labels))
         turns.append(Turn(idx=len(turns), role="client", text=client_text))
     return Session(dialogue_id=dialogue_id, turns=turns)
@@ -38,12 +38,12 @@ def approx(x: float) -> object:
 # --- the brief's 6-turn CBT example --------------------------------------------------------------------
 
 EXAMPLE = build([
-    {"phase": "mood_check", "behaviour": "greeting"},
-    {"phase": "agenda", "behaviour": "open_question"},
-    {"phase": "mood_check", "behaviour": "closed_question"},
-    {"phase": "identify_thoughts", "behaviour": "open_question"},
-    {"phase": "off_protocol", "behaviour": "other"},
-    {"phase": "feedback", "behaviour": "open_question"},
+    {"phase": "mood_check", "behaviour": "greeting", "mi": ["small_talk"]},
+    {"phase": "agenda", "behaviour": "open_question", "mi": ["question_open"]},
+    {"phase": "mood_check", "behaviour": "closed_question", "mi": ["question_closed"]},
+    {"phase": "identify_thoughts", "behaviour": "open_question", "mi": ["question_open"]},
+    {"phase": "off_protocol", "behaviour": "other", "mi": ["other"]},
+    {"phase": "feedback", "behaviour": "open_question", "mi": ["question_open"]},
 ])
 
 
@@ -76,9 +76,12 @@ def test_example_drift():
     assert m["drift.edit_distance"] == approx(7 / 11)
     # off flags 0 0 0 | 0 1 0 -> 1/3 - 0
     assert m["drift.trend"] == approx(1 / 3)
-    # parts: off 1/6 (.30), missing .5 (.20), premature None, disallowed .75 (.15), edit 7/11 (.15)
-    # (.05 + .1 + .1125 + .15*7/11) / .8
-    assert m["drift.score"] == approx((0.05 + 0.1 + 0.1125 + 0.15 * 7 / 11) / 0.8)
+    # 6 utterances: 4 questions, no reflection, nothing non-adherent; every turn has 3 words (no lecture)
+    assert m["drift.lecture_share"] == approx(0.0)
+    # parts: low reflection 1 (.25), non-adherent 0 (.20), lecturing 0 (.15), off 1/6 (.15), premature
+    # None, structure mean(missing .5, disallowed .75, edit 7/11) (.10) -> renormalised over .85
+    structure = (0.5 + 0.75 + 7 / 11) / 3
+    assert m["drift.score"] == approx((0.25 * 1 + 0.15 / 6 + 0.10 * structure) / 0.85)
 
 
 def test_example_ctrs():
@@ -87,8 +90,9 @@ def test_example_ctrs():
     assert m["ctrs.feedback"] == 3.0     # feedback visited, capsule_summary not: 6 * 1/2
     assert m["ctrs.homework"] == 0.0     # no homework phase or ask
     assert m["ctrs.strategy_for_change"] == 0.0
-    # guided discovery phases identify/evaluate: turn 3 is an open question -> share 1 -> 6
+    # guided discovery phases identify/evaluate: turn 3 holds an open question -> share 1 -> 6
     assert m["ctrs.guided_discovery"] == 6.0
+    assert m["ctrs.understanding"] == 0.0  # no reflection anywhere
     # focus phases identify (min 2) + evaluate (min 2): min(1,2) + min(0,2) = 1 of 4
     assert m["ctrs.focus_on_key_cognitions"] == approx(1.5)
 
@@ -96,18 +100,22 @@ def test_example_ctrs():
 # --- helping-skills session with every kind of drift ---------------------------------------------------
 
 MIXED = build([
-    {"text": "Hi there, welcome back.", "phase": "off_protocol", "behaviour": "greeting"},            # opening
-    {"text": "Just go exercise more.", "phase": "action", "behaviour": "suggestion"},                  # premature
-    {"text": "Tell me what happened", "phase": "exploration", "behaviour": "open_question",
+    {"text": "Hi there, welcome back.", "phase": "off_protocol", "behaviour": "greeting", "mi": ["small_talk"]},  # opening
+    {"text": "Just go exercise more.", "phase": "action", "behaviour": "suggestion",
+     "mi": ["advise_without_permission"]},                                                             # premature
+    {"text": "Tell me what happened", "phase": "exploration", "behaviour": "open_question", "mi": ["question_open"],
      "empathy": {"emotional_reactions": 0, "interpretations": 0, "explorations": 2}},
-    {"text": "Nice weather today, right?", "phase": "off_protocol", "behaviour": "greeting"},          # small talk
-    {"text": "You feel left out.", "phase": "exploration", "behaviour": "reflection",
+    {"text": "Nice weather today, right?", "phase": "off_protocol", "behaviour": "greeting", "mi": ["small_talk"]},  # small talk
+    {"text": "You feel left out.", "phase": "exploration", "behaviour": "reflection", "mi": ["reflection_simple"],
      "empathy": {"emotional_reactions": 1, "interpretations": 1, "explorations": 0}},
-    {"text": "Maybe call her tomorrow.", "phase": "comforting", "behaviour": "suggestion"},           # unstructured
-    {"text": "I felt that too.", "phase": "comforting", "behaviour": "self_disclosure",
+    {"text": "Maybe call her tomorrow.", "phase": "comforting", "behaviour": "suggestion",
+     "mi": ["advise_without_permission"]},                                                             # unstructured
+    {"text": "I felt that too.", "phase": "comforting", "behaviour": "self_disclosure", "mi": ["self_disclosure"],
      "empathy": {"emotional_reactions": 2, "interpretations": 0, "explorations": 0}},
-    {"text": "Take care, bye now.", "phase": "off_protocol", "behaviour": "greeting"},                # closing
+    {"text": "Take care, bye now.", "phase": "off_protocol", "behaviour": "greeting", "mi": ["small_talk"]},  # closing
 ], client_text="one two three four five six")
+# 8 utterances: 1 reflection, 1 question, 2 advice without permission (MI-non-adherent), nothing adherent
+MIXED_DRIFT = 0.25 * 0.5 + 0.20 * 1.0 + 0.15 * 0.0 + 0.15 * 0.5 + 0.15 * 0.5 + 0.10 * 5 / 12
 
 
 def test_mixed_drift_parts():
@@ -134,8 +142,10 @@ def test_mixed_drift_parts():
     assert m["drift.edit_distance"] == approx(2 / 3)
     # flags 0 1 0 1 | 0 1 1 0 -> .5 - .5
     assert m["drift.trend"] == approx(0.0)
-    # .3*.5 + .2*(1/3) + .2*.5 + .15*.25 + .15*2/3 = .15 + .0667 + .1 + .0375 + .1
-    assert m["drift.score"] == approx(0.15 + 0.2 / 3 + 0.1 + 0.0375 + 0.1)
+    # low reflection 1 - (1/8)/.25 = .5 (.25); non-adherent min(1, (2/8)/.2) = 1 (.20); lecturing 0 (.15);
+    # off .5 (.15); premature .5 (.15); structure mean(1/3, 1/4, 2/3) = 5/12 (.10)
+    assert m["drift.lecture_share"] == approx(0.0)
+    assert m["drift.score"] == approx(MIXED_DRIFT)
 
 
 def test_mixed_ctrs_empathy_talk():
@@ -144,16 +154,20 @@ def test_mixed_ctrs_empathy_talk():
         assert m[f"ctrs.{item}"] is None  # no helping_skills phase serves these
     assert m["ctrs.total"] is None
     assert m["ctrs.understanding"] == approx(6 * (1 / 8) / 0.4)           # turn 4 reflects
-    assert m["ctrs.interpersonal_effectiveness"] == approx(6 * (2 / 8) / 0.4)  # turns 4, 6 with ER >= 1
-    # action-phase turns: 1, no question -> 0; client words 48 of 80 = .6 >= .5 -> 3
-    assert m["ctrs.collaboration"] == approx(3.0)
+    assert m["ctrs.interpersonal_effectiveness"] == approx(6 * (1 / 8) / 0.5)  # turn 4 (warm), no confront/warn
+    # client words 48 of 80 = .6 >= .5 -> 2; invitations: turn 2 (open question) 1/8 of .4 -> 2 * .3125;
+    # pushing: 2 of 8 utterances advise without permission >= .2 -> 0
+    assert m["ctrs.collaboration"] == approx(2.0 + 2 * 0.3125 + 0.0)
     # observed E .25 C .25 A .125 off .375 vs .4 .3 .3 0: TVD = (.15+.05+.175+.375)/2 = .375
     assert m["ctrs.pacing"] == approx(6 * 0.625)
-    assert m["ctrs.guided_discovery"] == approx(6.0)   # exploration turns 2, 4: one open question of two
+    assert m["ctrs.guided_discovery"] == approx(6.0)   # exploration turns 2, 4: an open question, a reflection
     assert m["ctrs.focus_on_key_cognitions"] == approx(6.0)  # comforting (min 1) has two turns
     assert m["ctrs.strategy_for_change"] == approx(0.0)  # the only action-phase turn was premature
-    assert m["ctrs.homework"] == approx(2.0)           # action phase visited, no homework ask
-    assert m["ctrs.mean"] == approx((1.875 + 3.75 + 3 + 3.75 + 6 + 6 + 0 + 2) / 8)
+    # action phase visited, no homework ask: 2, times collaborative = 1 - min(1, (2/8)/.2) = 0
+    assert m["ctrs.homework"] == approx(0.0)
+    assert m["ctrs.mean"] == approx((1.875 + 1.5 + 2.625 + 3.75 + 6 + 6 + 0 + 0) / 8)
+    assert m["mi.reflection_to_question"] == approx(1.0) and m["mi.adherent_pct"] == approx(0.0)
+    assert m["mi.advice_without_permission_share"] == approx(2 / 8)
     assert m["empathy.emotional_reactions"] == approx(1.0)   # (0 + 1 + 2) / 3 labelled turns
     assert m["empathy.interpretations"] == approx(1 / 3)
     assert m["empathy.explorations"] == approx(2 / 3)
@@ -291,7 +305,7 @@ def test_measure_sessions_frame_has_nan_for_none():
     assert frame.index.name == "dialogue_id" and list(frame.index) == ["e", "m"]
     assert frame["empathy.explorations"].isna().tolist() == [True, False]
     assert frame["ctrs.agenda"].isna().all()
-    assert frame.loc["m", "drift.score"] == approx(0.15 + 0.2 / 3 + 0.1 + 0.0375 + 0.1)
+    assert frame.loc["m", "drift.score"] == approx(MIXED_DRIFT)
 
 
 # --- LLM judge ------------------------------------------------------------------------------------------
