@@ -8,17 +8,22 @@ Data (``../shared/data/mi``, see its README):
 * ``boosting_mi_cc_augmented.jsonl`` - 3,074 CounselChat answer sentences with the same authors'
   **automatic** labels (similarity to gold examples), weight 0.5; the client's question is their context.
   The sentences whose normalised text is also a gold sentence (126 here) are dropped (the README's overlap).
-* Not used for training: ``mibot_v63a.jsonl`` (its AutoMISC codes serve as an independent check of the
-  session metrics in ``benchmarks/validate_quality.py``), ESConv (its strategies serve the degradation
-  checks on unseen sessions), AnnoMI (reserved for independent tests; never read).
+* ``mibot_v63a.jsonl`` - 6,135 counsellor utterances of 106 real MI chat sessions with **automatic** AutoMISC
+  codes (GPT-4o), weight 0.5, the client's turn before as context; they train the *group* head only (AutoMISC
+  collapses the codes): R -> reflection, Q -> question, MICO -> adherent, MIIN -> non-adherent, Other ->
+  giving information when AutoMISC's explanation says "information", else other. Conversational
+  reflections (re-using the client's words) are what the context-free gold sentences lack.
+* Not used: ESConv (its sessions serve the degradation checks), AnnoMI (reserved for independent tests; never read).
 
 Two heads share the features: one for the MITI group, one for the code (``helpert.label.mi.decode``: the
 group head decides the group, the code head the code within it). Before this design the script trained the
 code head alone and read groups off its codes: group macro-F1 0.597, reflection 0.386 (same folds).
 
-Validation: 5-fold stratified cross-validation over the gold sentences (fixed seed); in each fold the model is
-trained on the other 4/5 of gold plus the augmented set and scores the held-out fifth, vocabularies refitted
-in the fold. Reported: per-code F1 and F1 over MITI's groups (``helpert.label.mi.GROUP``: reflection,
+Validation: 5-fold cross-validation (fixed seed), each fold holding out a stratified fifth of the gold
+sentences *and* a fifth of the MIBot sessions (whole sessions); the model is trained on the rest plus the
+augmented set and scores what was held out, vocabularies refitted in the fold. On MIBot the out-of-fold codes
+give each session its %MIC (= ``mi.adherent_pct``) and R:Q, compared with AutoMISC's session summaries by
+Spearman rho (an agreement check between two automatic labellers, the goal being >= 0.7). Reported: per-code F1 and F1 over MITI's groups (``helpert.label.mi.GROUP``: reflection,
 question, MI-adherent, MI-non-adherent, giving information, other) with 95% bootstrap intervals over
 sentences (1,000 resamples). The regularisation C = 1.0 and the 0.5 weight of automatic labels were fixed
 before this script was first run (a quick trial of C in {1, 4} on the same folds: C = 1 was better, so the
@@ -53,6 +58,29 @@ FOLDS = 5
 SEED = 20261202
 
 
+MIBOT_GROUP = {"R": "reflection", "Q": "question", "MICO": "adherent", "MIIN": "non_adherent"}
+
+
+def load_mibot():
+    """Per session: (dialogue id, AutoMISC summaries, [(utterance, group)])."""
+    from helpert.label.features import normalise
+    from helpert.label.mi import Utterance
+
+    out = []
+    for line in open(MI / "mibot_v63a.jsonl", encoding="utf-8"):
+        d = json.loads(line)
+        client, rows = "", []
+        for t in d["turns"]:
+            if t["role"] == "client":
+                client = t["text"]
+                continue
+            code = t["labels"]["mi_code"]
+            group = MIBOT_GROUP.get(code) or ("information" if "information" in t["labels"].get("automisc_explanation", "").lower() else "other")
+            rows.append((Utterance(normalise(t["text"]), normalise(client)), group))
+        out.append((d["dialogue_id"], {k: d["meta"][k] for k in ("AutoMISC_%MIC", "AutoMISC_R:Q")}, rows))
+    return out
+
+
 def load_data():
     from helpert.label.features import normalise
     from helpert.label.mi import SOURCE_CODES, Utterance
@@ -74,21 +102,26 @@ def load_data():
     return gold, aug
 
 
-def fit(units, codes, weights):
-    """Both heads (group, code) on one feature matrix; returns the model as shipped."""
+def fit(units, codes, weights, extra=()):
+    """Both heads (group, code) on one feature matrix; ``extra`` = (utterance, group, weight) rows that
+    train the group head only. Returns the model as shipped."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     from helpert.label.mi import GROUP, MIModel, features, vectorisers
 
     word, char = vectorisers()
-    texts = [u.text for u in units]
+    all_units = list(units) + [u for u, _, _ in extra]
+    texts = [u.text for u in all_units]
     word.fit(texts)
     char.fit(texts)
-    X = features(units, word, char)
-    heads = []
-    for y in ([GROUP[c] for c in codes], list(codes)):
-        heads.append(LogisticRegression(C=C, max_iter=4000, class_weight="balanced").fit(X, y, sample_weight=np.asarray(weights)))
+    X = features(all_units, word, char)
+    n = len(units)
+    heads = [
+        LogisticRegression(C=C, max_iter=4000, class_weight="balanced").fit(
+            X, [GROUP[c] for c in codes] + [g for _, g, _ in extra], sample_weight=np.asarray(list(weights) + [w for _, _, w in extra])),
+        LogisticRegression(C=C, max_iter=4000, class_weight="balanced").fit(X[:n], list(codes), sample_weight=np.asarray(weights)),
+    ]
     W = np.hstack([h.coef_.T for h in heads])
     b = np.concatenate([h.intercept_ for h in heads])
     return MIModel(list(heads[0].classes_), list(heads[1].classes_), word, char, W.astype(np.float16).astype(np.float32), b, {})
@@ -128,7 +161,27 @@ def with_ci(gold, pred, labels, resamples=1000):
                    for k, a, b in zip(labels, lo, hi)}}
 
 
-def cross_validate(gold, aug):
+def mibot_rows(sessions):
+    return [(u, g, AUTO_WEIGHT) for _, _, rows in sessions for u, g in rows]
+
+
+def session_agreement(sessions, predicted):
+    """Spearman rho of %MIC and R:Q from predicted groups with AutoMISC's summaries, 95% bootstrap CI."""
+    import numpy as np
+    from validate_drift import spearman_ci
+
+    mic, rq, ours_mic, ours_rq = [], [], [], []
+    for (_, summary, _), groups in zip(sessions, predicted):
+        a, n = groups.count("adherent"), groups.count("non_adherent")
+        r, q = groups.count("reflection"), groups.count("question")
+        mic.append(summary["AutoMISC_%MIC"])
+        rq.append(summary["AutoMISC_R:Q"])
+        ours_mic.append(a / (a + n) if a + n else np.nan)
+        ours_rq.append(r / q if q else np.nan)
+    return {"%MIC": spearman_ci(np.array(ours_mic), np.array(mic, float)), "R:Q": spearman_ci(np.array(ours_rq), np.array(rq, float))}
+
+
+def cross_validate(gold, aug, mibot):
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -136,13 +189,20 @@ def cross_validate(gold, aug):
 
     codes = np.array([c for _, c in gold])
     pred = np.empty(len(gold), dtype=object)
+    mibot_pred: list = [None] * len(mibot)
+    session_fold = np.random.default_rng(SEED).permutation(len(mibot)) % FOLDS
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
     for k, (train, test) in enumerate(folds.split(np.zeros(len(gold)), codes)):
         units = [gold[i][0] for i in train] + [u for u, _ in aug]
         y = [gold[i][1] for i in train] + [c for _, c in aug]
         w = [1.0] * len(train) + [AUTO_WEIGHT] * len(aug)
-        pred[test] = predict(fit(units, y, w), [gold[i][0] for i in test])
+        model = fit(units, y, w, mibot_rows([s for s, f in zip(mibot, session_fold) if f != k]))
+        pred[test] = predict(model, [gold[i][0] for i in test])
+        for j in np.flatnonzero(session_fold == k):
+            mibot_pred[j] = [GROUP[c] for c in predict(model, [u for u, _ in mibot[j][2]])]
         print(f"fold {k + 1}/{FOLDS} done", flush=True)
+    mibot_gold = [g for _, _, rows in mibot for _, g in rows]
+    mibot_flat = [g for groups in mibot_pred for g in groups]
     groups_gold = [GROUP[c] for c in codes]
     groups_pred = [GROUP[c] for c in pred]
     from sklearn.metrics import confusion_matrix
@@ -153,6 +213,8 @@ def cross_validate(gold, aug):
         "advise_without_permission": with_ci(list(codes == "advise_without_permission"), list(pred == "advise_without_permission"), [True])["f1"][True],
         "group_confusion": {"labels": list(GROUPS), "rows_gold_cols_pred": confusion_matrix(groups_gold, groups_pred, labels=list(GROUPS)).tolist()},
         "rule_codes_predicted": {c: int((pred == c).sum()) for c in ("seek_collaboration", "structuring", "small_talk")},
+        "mibot_utterances_vs_automisc": with_ci(mibot_gold, mibot_flat, list(GROUPS)),
+        "mibot_sessions_vs_automisc": session_agreement(mibot, mibot_pred),
     }
 
 
@@ -165,15 +227,17 @@ def main() -> None:
         raise SystemExit(f"needs {MI}")
     t0 = time.time()
     gold, aug = load_data()
+    mibot = load_mibot()
     result = {"date": date.today().isoformat(),
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
-              "data": {"gold_human": len(gold), "augmented_automatic": len(aug)},
+              "data": {"gold_human": len(gold), "augmented_automatic": len(aug),
+                       "mibot_automatic_group_only": sum(len(r) for _, _, r in mibot)},
               "settings": {"C": C, "auto_weight": AUTO_WEIGHT, "folds": FOLDS, "seed": SEED}}
     if not args.no_cv:
-        result["cross_validation"] = cross_validate(gold, aug)
+        result["cross_validation"] = cross_validate(gold, aug, mibot)
     units = [u for u, _ in gold] + [u for u, _ in aug]
     y = [c for _, c in gold] + [c for _, c in aug]
-    model = fit(units, y, [1.0] * len(gold) + [AUTO_WEIGHT] * len(aug))
+    model = fit(units, y, [1.0] * len(gold) + [AUTO_WEIGHT] * len(aug), mibot_rows(mibot))
     from helpert.label.mi import save_model
 
     digest = hashlib.sha256("\n".join(f"{u.text}\t{c}" for u, c in zip(units, y)).encode()).hexdigest()[:16]
