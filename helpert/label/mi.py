@@ -14,7 +14,13 @@ logistic regression over four feature blocks of a sentence:
 
 Two heads share those features: one decides the MITI group of :data:`GROUP` (trained on the codes' groups,
 so the rarer codes of a group pool their evidence), the other the code within that group (the 15 codes of
-the Welivita & Pu MI gold set: human codes adapted from MITI). Three rules then
+the Welivita & Pu MI gold set: human codes adapted from MITI).
+
+A reflection says back what the client said (MITI), so in a conversation - when there is a client turn
+before - a sentence the model calls a reflection must speak to the client ("you", "your" ...) or re-use a
+content word of the client's turn; otherwise it gets the best other group ("Most people underestimate how
+much their habits matter" after "I can't sleep" is information, not a reflection). Without context
+(single sentences) the model decides alone. Three rules then
 add the MITI 4 codes that set does not have; each applies only where the model did not find a reflection:
 
 1. ``small_talk`` - a greeting, goodbye or thanks of at most 8 words ("Hi, how are you?").
@@ -168,15 +174,30 @@ class MIModel:
         return np.asarray(X @ self.W, dtype=np.float32) + self.b
 
     def predict(self, units: Sequence[Utterance]) -> list[str]:
-        return decode(self.scores(units), self.groups, self.codes)
+        return decode(self.scores(units), self.groups, self.codes, [may_reflect(u) for u in units])
 
 
-def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str]) -> list[str]:
-    """The best group by the group head, then the best code of that group by the code head."""
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|youre|you've|you'd|you'll|yours|yourself|u)\b")
+
+
+def may_reflect(unit: Utterance) -> bool:
+    """Without context anything may be a reflection; with it, only a sentence that speaks to the client or
+    re-uses a content word of the client's turn (module docstring)."""
+    if not unit.context.strip():
+        return True
+    return bool(_SECOND_PERSON.search(unit.text)) or overlap(unit.text, unit.context) > 0
+
+
+def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str], reflect: Sequence[bool] | None = None) -> list[str]:
+    """The best group by the group head (reflection only where ``reflect`` allows it), then the best code of
+    that group by the code head."""
     g = len(groups)
     out = []
-    for row in scores:
-        group = groups[int(row[:g].argmax())]
+    for i, row in enumerate(scores):
+        order = sorted(range(g), key=lambda j: -row[j])
+        if reflect is not None and not reflect[i]:
+            order = [j for j in order if groups[j] != "reflection"]
+        group = groups[order[0]]
         members = [j for j, c in enumerate(codes) if GROUP[c] == group]
         out.append(codes[max(members, key=lambda j: row[g + j])])
     return out
