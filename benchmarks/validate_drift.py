@@ -13,7 +13,10 @@ labeller; ``--labels labeller`` runs helpert.label on the text instead (any prot
 
 Usage:
   .venv/bin/python benchmarks/validate_drift.py [--labels gold|labeller] [--protocol helping_skills]
-      [--readme benchmarks/README.md]
+
+Since 2026-12-02 drift also has listening parts read from MI codes (docs/metrics.md); gold-labelled sessions
+carry none, so ``--labels gold`` checks the structural parts alone. The quality validation of the whole
+score is benchmarks/validate_quality.py; this script's figures are no longer kept in benchmarks/README.md.
 """
 
 from __future__ import annotations

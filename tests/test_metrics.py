@@ -90,7 +90,7 @@ def test_example_ctrs():
     assert m["ctrs.feedback"] == 3.0     # feedback visited, capsule_summary not: 6 * 1/2
     assert m["ctrs.homework"] == 0.0     # no homework phase or ask
     assert m["ctrs.strategy_for_change"] == 0.0
-    # guided discovery phases identify/evaluate: turn 3 holds an open question -> share 1 -> 6
+    # guided discovery, session-wide: turns 1, 3, 5 hold an open question -> 3 of 6 = .5 -> 6
     assert m["ctrs.guided_discovery"] == 6.0
     assert m["ctrs.understanding"] == 0.0  # no reflection anywhere
     # focus phases identify (min 2) + evaluate (min 2): min(1,2) + min(0,2) = 1 of 4
@@ -160,12 +160,13 @@ def test_mixed_ctrs_empathy_talk():
     assert m["ctrs.collaboration"] == approx(2.0 + 2 * 0.3125 + 0.0)
     # observed E .25 C .25 A .125 off .375 vs .4 .3 .3 0: TVD = (.15+.05+.175+.375)/2 = .375
     assert m["ctrs.pacing"] == approx(6 * 0.625)
-    assert m["ctrs.guided_discovery"] == approx(6.0)   # exploration turns 2, 4: an open question, a reflection
+    # turns 2, 4 (open question, reflection): 2 of 8 -> 3; persuasion 2 of 8 utterances >= .2 -> times 0
+    assert m["ctrs.guided_discovery"] == approx(0.0)
     assert m["ctrs.focus_on_key_cognitions"] == approx(6.0)  # comforting (min 1) has two turns
     assert m["ctrs.strategy_for_change"] == approx(0.0)  # the only action-phase turn was premature
     # action phase visited, no homework ask: 2, times collaborative = 1 - min(1, (2/8)/.2) = 0
     assert m["ctrs.homework"] == approx(0.0)
-    assert m["ctrs.mean"] == approx((1.875 + 1.5 + 2.625 + 3.75 + 6 + 6 + 0 + 0) / 8)
+    assert m["ctrs.mean"] == approx((1.875 + 1.5 + 2.625 + 3.75 + 0 + 6 + 0 + 0) / 8)
     assert m["mi.reflection_to_question"] == approx(1.0) and m["mi.adherent_pct"] == approx(0.0)
     assert m["mi.advice_without_permission_share"] == approx(2 / 8)
     assert m["empathy.emotional_reactions"] == approx(1.0)   # (0 + 1 + 2) / 3 labelled turns

@@ -17,10 +17,12 @@ so the rarer codes of a group pool their evidence), the other the code within th
 the Welivita & Pu MI gold set: human codes adapted from MITI).
 
 A reflection says back what the client said (MITI), so in a conversation - when there is a client turn
-before - a sentence the model calls a reflection must speak to the client ("you", "your" ...) or re-use a
-content word of the client's turn; otherwise it gets the best other group ("Most people underestimate how
-much their habits matter" after "I can't sleep" is information, not a reflection). Without context
-(single sentences) the model decides alone. Three rules then
+before - a sentence the model calls a reflection must relate to that turn: re-use one of its content words,
+or be closer to it (embedding cosine) than :data:`RELATED_COSINE`, the 95th percentile of unrelated
+sentence/turn pairs (``benchmarks/reflection_threshold.py``); otherwise it gets the best other group ("Most
+people underestimate how much their habits matter" after "I can't sleep" is information; a fine reflection
+put after a client turn it does not answer is no reflection). Without context (single sentences) the model
+decides alone. Three rules then
 add the MITI 4 codes that set does not have; each applies only where the model did not find a reflection:
 
 1. ``small_talk`` - a greeting, goodbye or thanks of at most 8 words ("Hi, how are you?").
@@ -174,18 +176,21 @@ class MIModel:
         return np.asarray(X @ self.W, dtype=np.float32) + self.b
 
     def predict(self, units: Sequence[Utterance]) -> list[str]:
-        return decode(self.scores(units), self.groups, self.codes, [may_reflect(u) for u in units])
+        from helpert.label.encoder import embed
+
+        cosine = (embed([u.text for u in units]) * embed([u.context for u in units])).sum(1)
+        return decode(self.scores(units), self.groups, self.codes, [may_reflect(u, c) for u, c in zip(units, cosine)])
 
 
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|youre|you've|you'd|you'll|yours|yourself|u)\b")
+RELATED_COSINE = 0.30
 
 
-def may_reflect(unit: Utterance) -> bool:
-    """Without context anything may be a reflection; with it, only a sentence that speaks to the client or
-    re-uses a content word of the client's turn (module docstring)."""
+def may_reflect(unit: Utterance, cosine: float) -> bool:
+    """Without context anything may be a reflection; with it, only a sentence that re-uses a content word
+    of the client's turn or whose embedding is within :data:`RELATED_COSINE` of it (module docstring)."""
     if not unit.context.strip():
         return True
-    return bool(_SECOND_PERSON.search(unit.text)) or overlap(unit.text, unit.context) > 0
+    return overlap(unit.text, unit.context) > 0 or cosine >= RELATED_COSINE
 
 
 def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str], reflect: Sequence[bool] | None = None) -> list[str]:

@@ -15,6 +15,7 @@ import math
 from typing import Any, Callable
 
 from helpert.metrics import adherence, mi
+from helpert.metrics.drift import is_lecture
 from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
 from helpert.protocol import CTRS_ITEMS, OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
@@ -115,15 +116,17 @@ def pacing(turns: list[Turn], protocol: Protocol) -> float:
 
 
 def guided_discovery(turns: list[Turn], protocol: Protocol) -> float | None:
-    """Turns with an open question or a reflection among turns in guided-discovery phases (half of them
-    gives 6), less persuasion (MI-non-adherent utterances in those turns)."""
-    phases = serving(protocol, "guided_discovery")
-    if not phases:
+    """Session-wide: turns with an open question or a reflection (half of them gives 6), less persuasion
+    (MI-non-adherent utterances) and lecturing (lecture turns), the low anchors of the CTRS item."""
+    if not serving(protocol, "guided_discovery"):
         return None
-    in_phase = [t for t in turns if phase(t) in phases]
-    share = ratio(sum(_has(t, mi.REFLECTION | {"question_open"}) for t in in_phase), len(in_phase)) or 0.0
-    persuasion = _utterance_share(in_phase, mi.NON_ADHERENT)
-    return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST))
+    coded = [t for t in turns if mi.codes_of(t)]
+    if not coded:
+        return 0.0
+    share = sum(_has(t, mi.REFLECTION | {"question_open"}) for t in coded) / len(coded)
+    persuasion = _utterance_share(coded, mi.NON_ADHERENT)
+    lecturing = sum(is_lecture(t) for t in coded) / len(coded)
+    return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST)) * (1.0 - lecturing)
 
 
 def dose_item(turns: list[Turn], protocol: Protocol, item: str) -> float | None:
