@@ -14,16 +14,7 @@ logistic regression over four feature blocks of a sentence:
 
 Two heads share those features: one decides the MITI group of :data:`GROUP` (trained on the codes' groups,
 so the rarer codes of a group pool their evidence), the other the code within that group (the 15 codes of
-the Welivita & Pu MI gold set: human codes adapted from MITI).
-
-A reflection says back what the client said (MITI), so in a conversation - when there is a client turn
-before - a sentence the model calls a reflection must relate to that turn: re-use one of its content words,
-or be closer to it (embedding cosine) than :data:`RELATED_COSINE`, the 95th percentile of unrelated
-sentence/turn pairs (``benchmarks/reflection_threshold.py``); otherwise it gets the best other group ("Most
-people underestimate how much their habits matter" after "I can't sleep" is information; a fine reflection
-put after a client turn it does not answer is no reflection). Without context (single sentences) the model
-decides alone. Three rules then
-add the MITI 4 codes that set does not have; each applies only where the model did not find a reflection:
+the Welivita & Pu MI gold set: human codes adapted from MITI). Three rules then add the MITI 4 codes that set does not have; each applies only where the model did not find a reflection:
 
 1. ``small_talk`` - a greeting, goodbye or thanks of at most 8 words ("Hi, how are you?").
 2. ``seek_collaboration`` - asking permission or the client's view on a next step: "would it be okay if I",
@@ -176,33 +167,15 @@ class MIModel:
         return np.asarray(X @ self.W, dtype=np.float32) + self.b
 
     def predict(self, units: Sequence[Utterance]) -> list[str]:
-        from helpert.label.encoder import embed
-
-        cosine = (embed([u.text for u in units]) * embed([u.context for u in units])).sum(1)
-        return decode(self.scores(units), self.groups, self.codes, [may_reflect(u, c) for u, c in zip(units, cosine)])
+        return decode(self.scores(units), self.groups, self.codes)
 
 
-RELATED_COSINE = 0.30
-
-
-def may_reflect(unit: Utterance, cosine: float) -> bool:
-    """Without context anything may be a reflection; with it, only a sentence that re-uses a content word
-    of the client's turn or whose embedding is within :data:`RELATED_COSINE` of it (module docstring)."""
-    if not unit.context.strip():
-        return True
-    return overlap(unit.text, unit.context) > 0 or cosine >= RELATED_COSINE
-
-
-def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str], reflect: Sequence[bool] | None = None) -> list[str]:
-    """The best group by the group head (reflection only where ``reflect`` allows it), then the best code of
-    that group by the code head."""
+def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str]) -> list[str]:
+    """The best group by the group head, then the best code of that group by the code head."""
     g = len(groups)
     out = []
-    for i, row in enumerate(scores):
-        order = sorted(range(g), key=lambda j: -row[j])
-        if reflect is not None and not reflect[i]:
-            order = [j for j in order if groups[j] != "reflection"]
-        group = groups[order[0]]
+    for row in scores:
+        group = groups[int(row[:g].argmax())]
         members = [j for j, c in enumerate(codes) if GROUP[c] == group]
         out.append(codes[max(members, key=lambda j: row[g + j])])
     return out

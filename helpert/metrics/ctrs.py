@@ -82,8 +82,9 @@ def collaborative(turns: list[Turn]) -> float:
 
 
 def understanding(turns: list[Turn]) -> float:
-    """Turns holding a reflection (simple or complex)."""
-    hits = sum(_has(t, mi.REFLECTION) for t in turns)
+    """Turns holding a reflection (simple or complex) that are not lectures: a monologue that happens to
+    contain a reflective sentence does not convey understanding of the client."""
+    hits = sum(_has(t, mi.REFLECTION) and not is_lecture(t) for t in turns)
     return scaled(hits / len(turns), TARGET_SHARE["understanding"])
 
 
