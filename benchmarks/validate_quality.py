@@ -23,7 +23,7 @@
 4. **Expert demonstrations**: percentile of the expert CBT transcripts' drift (lower) and CTRS (higher)
    among the ESConv peer sessions (goal: beyond 90% of them).
 
-    .venv/bin/python benchmarks/validate_quality.py [--protocol cbt_session] [--limit N]
+    .venv/bin/python benchmarks/validate_quality.py [--protocol cbt_session] [--limit N] [--readme benchmarks/README.md]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report  # noqa: E402
+from _common import REPO, SHARED, report, update_readme_section  # noqa: E402
 from validate_drift import spearman_ci  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
@@ -223,10 +223,46 @@ def expert_check(protocol: Protocol, peers: list[dict]) -> dict:
     return out
 
 
+def _ci(r: dict) -> str:
+    return f"{r['rho']:+.2f} ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+
+
+def markdown(result: dict) -> str:
+    """The README section: degradations, expert percentiles, outcome correlations."""
+    lines = [f"Measured {result['date']} (commit {result['commit']}, protocol `{result['protocol']}`) with "
+             "`benchmarks/validate_quality.py`; 95% bootstrap intervals over sessions.", ""]
+    for key, title in (("degradations", f"sessions no labeller saw (HOPE + expert transcripts, n = {result['degradations_sessions']})"),
+                       ("degradations_esconv", "60 ESConv chats (reported, not asserted)")):
+        lines += [f"**Synthetic degradations, {title}** - mean drift.score / mean ctrs.mean at k = 0..4:", "",
+                  "| degradation | drift.score | rises | ctrs.mean | falls |", "|---|---|---|---|---|"]
+        for kind, r in result[key].items():
+            m = r["means"]
+            lines.append(f"| {kind} | {' → '.join(f'{v:.3f}' for v in m['drift.score'])} | {'yes' if r['drift_rises'] else '**no**'} | "
+                         f"{' → '.join(f'{v:.2f}' for v in m['ctrs.mean'])} | {'yes' if r['ctrs_falls'] else '**no**'} |")
+        lines.append("")
+    lines += ["**Expert CBT transcripts** (`tests/data/expert_cbt`) against the 195 ESConv peer sessions:", "",
+              "| transcript | drift.score | peers with more drift | ctrs.mean | peers with lower CTRS |", "|---|---|---|---|---|"]
+    for name, r in result["expert"].items():
+        lines.append(f"| {name} | {r['drift.score']:.3f} | {r['peers_with_more_drift']:.0%} | {r['ctrs.mean']:.2f} | {r['peers_with_lower_ctrs']:.0%} |")
+    lines += ["", f"**MIBot outcomes** (n = {result['mibot']['n']}), Spearman rho:", "",
+              "| metric | confidence change (post - pre) | confidence change (week - pre) | CARE empathy |", "|---|---|---|---|"]
+    outs = result["mibot"]["outcomes"]
+    for metric in dict.fromkeys(k.split(" ~ ")[0] for k in outs):
+        cells = [outs[f"{metric} ~ {o}"] for o in ("confidence_post_minus_pre", "confidence_week_minus_pre", "care_total")]
+        lines.append(f"| {metric} | " + " | ".join(_ci(c) if c["rho"] == c["rho"] else "constant" for c in cells) + " |")
+    lines += ["", f"**ESConv outcomes** (n = {result['esconv']['n']}), Spearman rho:", "",
+              "| metric | improvement (init - final intensity) | mean feedback |", "|---|---|---|"]
+    outs = result["esconv"]["outcomes"]
+    for metric in dict.fromkeys(k.split(" ~ ")[0] for k in outs):
+        lines.append(f"| {metric} | {_ci(outs[metric + ' ~ improvement'])} | {_ci(outs[metric + ' ~ feedback'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--protocol", default="cbt_session")
     ap.add_argument("--limit", type=int, default=None, help="at most N sessions per corpus (a quick run)")
+    ap.add_argument("--readme", type=Path, default=None, help="write the figures into this file's validate_quality section")
     args = ap.parse_args(argv)
     protocol = load_protocol(args.protocol)
     result: dict = {"date": date.today().isoformat(), "protocol": protocol.name,
@@ -244,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     result["expert"] = expert_check(protocol, peers)
     result["all_degradations_monotone"] = ok
     report(f"validate_quality_{protocol.name}", result)
+    if args.readme:
+        update_readme_section(args.readme, "validate_quality", markdown(result))
     return 0 if ok else 1
 
 

@@ -77,8 +77,11 @@ def _utterance_share(turns: list[Turn], codes: frozenset[str]) -> float:
 
 
 def collaborative(turns: list[Turn]) -> float:
-    """1 - min(1, MI-non-adherent utterance share / 0.2): how far the work was not imposed."""
-    return 1.0 - min(1.0, _utterance_share(turns, mi.NON_ADHERENT) / PUSH_WORST)
+    """(1 - min(1, MI-non-adherent utterance share / 0.2)) x (1 - lecture share): how far the work was
+    neither imposed nor lectured."""
+    coded = [t for t in turns if mi.codes_of(t)]
+    lecturing = sum(is_lecture(t) for t in coded) / len(coded) if coded else 0.0
+    return (1.0 - min(1.0, _utterance_share(turns, mi.NON_ADHERENT) / PUSH_WORST)) * (1.0 - lecturing)
 
 
 def understanding(turns: list[Turn]) -> float:
