@@ -69,7 +69,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     acts = behaviours([u.text for u in units], strategies)
     empathy = empathy_from_scores(scores, classes)
     matcher = CueMatcher(protocol)
-    between = [c for s in sessions for c in _client_between(s)]
+    between = [c for s in sessions for c in _client_between(s)]  # per counselor turn, as ``units``
     mi = code_turns([u.text for u in units], between)
 
     out: list[Session] = []
@@ -78,7 +78,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
         n = sum(t.role == "counselor" for t in s.turns)
         sl = slice(k, k + n)
         phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
-                                client=_client_between(s))
+                                client=between[sl])
         turns: list[Turn] = []
         j = 0
         for t in s.turns:

@@ -80,17 +80,15 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     """Unit-length embeddings, one row per text (an empty text embeds as a zero row)."""
     import numpy as np
 
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
     todo = sorted({t for t in texts if t.strip() and t not in _cache})
-    if todo:
-        for t, v in zip(todo, _encode(todo)):
-            _cache[t] = v
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    fresh = dict(zip(todo, _encode(todo))) if todo else {}
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
     for i, t in enumerate(texts):
         if t.strip():
-            v = _cache.get(t)
-            out[i] = v if v is not None else _encode([t])[0]
+            out[i] = fresh[t] if t in fresh else _cache[t]
+    _cache.update(fresh)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
     return out
 
 

@@ -15,8 +15,8 @@ import math
 from typing import Any, Callable
 
 from helpert.metrics import adherence, mi
-from helpert.metrics.drift import is_lecture
 from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
+from helpert.metrics.drift import is_lecture, lecture_share
 from helpert.protocol import CTRS_ITEMS, OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
@@ -79,9 +79,7 @@ def _utterance_share(turns: list[Turn], codes: frozenset[str]) -> float:
 def collaborative(turns: list[Turn]) -> float:
     """(1 - min(1, MI-non-adherent utterance share / 0.2)) x (1 - lecture share): how far the work was
     neither imposed nor lectured."""
-    coded = [t for t in turns if mi.codes_of(t)]
-    lecturing = sum(is_lecture(t) for t in coded) / len(coded) if coded else 0.0
-    return (1.0 - min(1.0, _utterance_share(turns, mi.NON_ADHERENT) / PUSH_WORST)) * (1.0 - lecturing)
+    return (1.0 - min(1.0, _utterance_share(turns, mi.NON_ADHERENT) / PUSH_WORST)) * (1.0 - (lecture_share(turns) or 0.0))
 
 
 def understanding(turns: list[Turn]) -> float:
@@ -129,8 +127,7 @@ def guided_discovery(turns: list[Turn], protocol: Protocol) -> float | None:
         return 0.0
     share = sum(_has(t, mi.REFLECTION | {"question_open"}) for t in coded) / len(coded)
     persuasion = _utterance_share(coded, mi.NON_ADHERENT)
-    lecturing = sum(is_lecture(t) for t in coded) / len(coded)
-    return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST)) * (1.0 - lecturing)
+    return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST)) * (1.0 - lecture_share(coded))
 
 
 def dose_item(turns: list[Turn], protocol: Protocol, item: str) -> float | None:

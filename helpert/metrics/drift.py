@@ -23,7 +23,7 @@ from helpert.metrics.common import (
     transitions,
 )
 from helpert.protocol import OFF_PROTOCOL, Protocol
-from helpert.session import Session
+from helpert.session import Session, Turn
 
 OPENING_TURNS = 2  # greetings in the first two counselor turns are the opening, not small talk
 CLOSING_TURNS = 1  # nor is a goodbye in the last one
@@ -123,7 +123,7 @@ def trend(flags: list[dict[str, bool]]) -> float | None:
     return (share(second, "any") or 0.0) - (share(first, "any") or 0.0)
 
 
-def is_lecture(turn) -> bool:
+def is_lecture(turn: Turn) -> bool:
     """At least LECTURE_WORDS words, and fewer than half of its utterances reflect or ask."""
     codes = mi.codes_of(turn)
     if not codes or len(turn.text.split()) < LECTURE_WORDS:
@@ -132,10 +132,10 @@ def is_lecture(turn) -> bool:
     return listening < len(codes) / 2
 
 
-def lecture_share(session: Session) -> float | None:
-    """Lecture turns / scored turns that carry MI codes (None without such turns)."""
-    turns = [t for t in scored_turns(session) if mi.codes_of(t)]
-    return ratio(sum(is_lecture(t) for t in turns), len(turns))
+def lecture_share(turns: list) -> float | None:
+    """Lecture turns / those of ``turns`` that carry MI codes (None without such turns)."""
+    coded = [t for t in turns if mi.codes_of(t)]
+    return ratio(sum(is_lecture(t) for t in coded), len(coded))
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -159,7 +159,7 @@ def score_parts(session: Session, protocol: Protocol, flags: list[dict[str, bool
     return {
         "low_reflection": None if reflect is None else 1 - min(1.0, reflect / REFLECTION_FULL),
         "mi_non_adherent": None if non_adherent is None else min(1.0, non_adherent / NON_ADHERENT_WORST),
-        "lecturing": lecture_share(session),
+        "lecturing": lecture_share(scored_turns(session)),
         "off_protocol_share": share(flags, "any"),
         "premature_action": adherence.premature_action(session, protocol),
         "structure": _mean([None if cov is None else 1 - cov, None if allowed is None else 1 - allowed,
