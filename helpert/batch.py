@@ -60,7 +60,7 @@ class ManifestMismatch(ValueError):
 
 
 FINGERPRINT = ("model_sha256", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns", "guidance",
-               "risk_sensitivity")
+               "risk_sensitivity", "retry")
 
 
 def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +70,7 @@ def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
         "protocol_sha256": m["protocol"]["sha256"], "sampling": m["model"]["sampling"], "n_ctx": m["model"]["n_ctx"],
         "max_turns": m["args"].get("max_turns"), "guidance": m.get("guidance", ""),
         "risk_sensitivity": m["args"].get("risk_sensitivity", "lexicon"),
+        "retry": m.get("retry"),
     }
 
 

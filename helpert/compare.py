@@ -174,6 +174,44 @@ def corpus_json(stats: "pandas.DataFrame", **about: Any) -> dict[str, Any]:
     }
 
 
+def without_degenerate(original: Session, reconstruction: Session) -> tuple[Session, Session, int]:
+    """The pair with every degenerate counselor turn left out (:mod:`helpert.metrics.quality`: flagged
+    at generation, or failing the checks on a human transcript) together with the other side's counselor
+    turn in the same slot, so the two sides still answer the same client words. Client turns stay.
+    Returns (original, reconstruction, slots dropped)."""
+    from helpert.metrics.quality import degenerate_turn_ids
+
+    def slot_of(session: Session) -> dict[int, Any]:
+        """Counselor turn idx -> slot (``meta.slot`` as replay writes it, else the turn's ordinal)."""
+        counselor = [t for t in session.turns if t.role == "counselor"]
+        return {t.idx: t.meta.get("slot", k) for k, t in enumerate(counselor)}
+
+    def bad_slots(session: Session) -> set[Any]:
+        of = slot_of(session)
+        return {of[i] for i in degenerate_turn_ids(session)}
+
+    drop = bad_slots(original) | bad_slots(reconstruction)
+    if not drop:
+        return original, reconstruction, 0
+
+    def keep(session: Session) -> Session:
+        of = slot_of(session)
+        turns = [t for t in session.turns if not (t.role == "counselor" and of[t.idx] in drop)]
+        return session.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in enumerate(turns)]})
+
+    return keep(original), keep(reconstruction), len(drop)
+
+
+def exclude_degenerate_slots(pairs: list[tuple[Session, Session]]) -> tuple[list[tuple[Session, Session]], int]:
+    """:func:`without_degenerate` over a corpus: the pairs and the number of slots dropped in all."""
+    out, dropped = [], 0
+    for original, reconstruction in pairs:
+        o, r, n = without_degenerate(original, reconstruction)
+        out.append((o, r))
+        dropped += n
+    return out, dropped
+
+
 def match_pairs(originals: list[Session], reconstructions: list[Session]) -> tuple[list[tuple[Session, Session]], list[str]]:
     """Pairs by dialogue_id (in the originals' order) and the ids found on one side only."""
     by_id = {s.dialogue_id: s for s in reconstructions}
@@ -220,10 +258,12 @@ def run_protocol_name(run_dir: Path, pairs: list[tuple[Session, Session]]) -> st
 
 
 def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
-                    judge: ctrs_metrics.Judge | None = None) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
+                    judge: ctrs_metrics.Judge | None = None,
+                    exclude_degenerate_turns: bool = False) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
     """Compare every session of a replay run; writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json
-    atomically. Returns (pairs table, corpus stats, corpus.json content). Raises NoPairsError when the
-    run has no complete pair."""
+    atomically (with ``exclude_degenerate_turns``: comparison.no_degenerate.csv and
+    corpus.no_degenerate.json, computed without the degenerate slots). Returns (pairs table, corpus
+    stats, corpus.json content). Raises NoPairsError when the run has no complete pair."""
     from helpert.protocol import load_protocol
     from helpert.runs import atomic_write_json, atomic_write_text
 
@@ -232,11 +272,16 @@ def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
     if not pairs:
         raise NoPairsError(f"{run_dir}: no session folder with both original.json and reconstruction.json")
     protocol = protocol or load_protocol(run_protocol_name(run_dir, pairs))
+    about: dict[str, Any] = {"run_dir": str(run_dir), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
+                             "n_sessions": len(pairs), "skipped": skipped}
+    suffix = ""
+    if exclude_degenerate_turns:
+        pairs, dropped = exclude_degenerate_slots(pairs)
+        about.update(exclude_degenerate=True, degenerate_slots_dropped=dropped)
+        suffix = ".no_degenerate"
     table = compare_sessions(pairs, protocol, judge)
     stats = compare_corpus(table)
-    about = {"run_dir": str(run_dir), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
-             "n_sessions": len(pairs), "skipped": skipped}
     doc = corpus_json(stats, **about)
-    atomic_write_text(run_dir / "comparison.csv", table.to_csv())
-    atomic_write_json(run_dir / "corpus.json", doc)
+    atomic_write_text(run_dir / f"comparison{suffix}.csv", table.to_csv())
+    atomic_write_json(run_dir / f"corpus{suffix}.json", doc)
     return table, stats, doc

@@ -80,14 +80,16 @@ def _exchange(entry: dict[str, Any]) -> list[dict[str, str]]:
 
 def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], system: str, entries: list[dict[str, Any]]) -> None:
     """Rebuild the model's KV cache for resumed turns by re-running exactly the evaluations the
-    original run made (every attempt of every turn), so the next turn sees identical state."""
+    original run made (every attempt of every turn, each with the window it saw), so the next turn
+    sees identical state."""
     history = [_exchange(e) for e in entries]
     for j, entry in enumerate(entries):
         reply = entry["reply"]
-        visible = [m for ex in history[reply["window_start"]:j] for m in ex]
-        messages = [{"role": "system", "content": system}, *visible, *reply["messages"]]
-        for evaluated in reply["evaluated"]:
-            rewarm(messages, evaluated)
+        windows = reply.get("short_window") or [None] * len(reply["evaluated"])
+        for evaluated, short_start in zip(reply["evaluated"], windows):
+            start = reply["window_start"] if short_start is None else short_start
+            visible = [m for ex in history[start:j] for m in ex]
+            rewarm([{"role": "system", "content": system}, *visible, *reply["messages"]], evaluated)
 
 
 def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -136,16 +138,18 @@ class Counselor:
     @classmethod
     def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
               count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
-              risk_sensitivity: str = "stepped") -> "Counselor":
+              risk_sensitivity: str = "stepped", retry: Any = None) -> "Counselor":
         from langgraph.checkpoint.memory import InMemorySaver
 
         from helpert.graph.build import build_graph
         from helpert.graph.prompts import system_prompt
+        from helpert.graph.recovery import DEFAULT_RETRY
         from helpert.graph.state import TurnContext
 
         graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
         ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
-                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, risk_sensitivity=risk_sensitivity)
+                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, risk_sensitivity=risk_sensitivity,
+                          retry=retry or DEFAULT_RETRY)
         return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
 
     def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -170,6 +174,7 @@ def replay_session(
     guidance: str = "",
     max_turns: int | None = None,
     risk_sensitivity: str = "stepped",
+    retry: Any = None,
     checkpointer: Any = None,
     journal: Any = None,
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
@@ -180,13 +185,14 @@ def replay_session(
     With a ``checkpointer`` (LangGraph) and a ``journal`` (:class:`helpert.runs.Journal`) a session
     interrupted at any point continues where it stopped; with ``rewarm`` (the engine's) the continued
     turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
+    ``retry`` (a :class:`helpert.graph.recovery.RetryPolicy`) overrides how degenerate turns are retried.
     """
     slots = slots_of(session, max_turns)
     if not slots:
         raise ValueError(f"{session.dialogue_id}: no client turn to replay")
     counselor = Counselor.start(f"{session.dialogue_id}:{seed}", chat=chat, protocol=protocol, seed=seed,
                                 max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, guidance=guidance,
-                                checkpointer=checkpointer, risk_sensitivity=risk_sensitivity)
+                                checkpointer=checkpointer, risk_sensitivity=risk_sensitivity, retry=retry)
     config = counselor.config
     done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
     if done and rewarm:

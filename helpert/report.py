@@ -42,6 +42,7 @@ SESSION_METRICS = (
     ("empathy.explorations", "EPITOME explorations (0-2)", "higher = more empathic"),
     ("talk.talk_ratio", "counselor share of words", ""),
     ("talk.question_ratio", "counselor turns with a question", ""),
+    ("quality.degenerate_share", "degenerate counselor turns (loops, copies, narration...; flagged, kept)", "lower = better"),
 )
 
 CSS = """
@@ -61,6 +62,7 @@ table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}
 td.empty,span.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
 .tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
 .tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.safety{background:#ede3f5;color:#4b1d6b}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
+.tag.degenerate{background:#fff0d9;color:#7a3e00;border-color:#e0b070}
 .legend .tag{font-size:.8em}.warn{color:#9b1c1c}
 """
 
@@ -189,6 +191,10 @@ def _tags(turn: Turn, colours: dict[str, str], drift: list[str]) -> str:
                     f"safety: {_e(tier)}</span>")
     if drift:
         tags.append(f'<span class="tag drift">drift: {_e("; ".join(drift))}</span>')
+    checks = [f.split(":", 1)[1] for f in turn.meta.get("flags") or [] if f.startswith("degenerate:")]
+    if checks:
+        tags.append(f'<span class="tag degenerate" title="still degenerate after the retries (helpert.llm.degenerate)">'
+                    f"degenerate: {_e(', '.join(checks))}</span>")
     return f'<div class="tags">{"".join(tags)}</div>'
 
 

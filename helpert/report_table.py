@@ -32,12 +32,14 @@ MEASURE_COLUMNS = (
     ("empathy.explorations", "EX"),
     ("talk.talk_ratio", "talk"),
     ("talk.question_ratio", "quest"),
+    ("quality.degenerate_share", "degen"),
 )
 MEASURE_LEGEND = ("turns: counselor turns; cover: required phases visited; allow: allowed transitions; "
                   "order: canonical order (LIS share); prem: premature action; off: off-protocol share; "
                   "drift: drift score (0-1, higher = more drift); CTRS: mean rule item (0-6); R:Q: reflections per question; "
                   "%MIA: MI-adherent share of adherent + non-adherent utterances; ER/IP/EX: "
-                  "EPITOME empathy (0-2); talk: counselor word share; quest: counselor turns with a question.")
+                  "EPITOME empathy (0-2); talk: counselor word share; quest: counselor turns with a question; "
+                  "degen: degenerate counselor turns (loops, copies, narration...; lower is better).")
 
 
 def fmt(value: Any, signed: bool = False, digits: int = 3) -> str:

@@ -90,6 +90,8 @@ def build_manifest(*, backend_info: dict[str, Any], protocol: Any, seed: int, ar
     import platform
     from importlib import metadata
 
+    from helpert.graph.recovery import DEFAULT_RETRY
+
     def version(pkg: str) -> str | None:
         try:
             return metadata.version(pkg)
@@ -102,6 +104,7 @@ def build_manifest(*, backend_info: dict[str, Any], protocol: Any, seed: int, ar
         "seed": seed,
         "protocol": {"name": protocol.name, "source": protocol.source, "sha256": protocol.sha256},
         "guidance": guidance,
+        "retry": DEFAULT_RETRY.as_dict(),
         "libraries": {p: version(p) for p in ("llama-cpp-python", "langgraph", "langchain-core", "langchain-community")},
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -35,6 +35,9 @@ def _tag(turn: Turn | None) -> str:
     tag = f"{phase}" if not planned or planned == phase else f"{planned} → said: {phase}"
     if tier:  # the safety node's full response or its one question
         tag += f" ({tier})"
+    checks = [f.split(":", 1)[1] for f in turn.meta.get("flags") or [] if f.startswith("degenerate:")]
+    if checks:  # still degenerate after the retries: kept, flagged
+        tag += f" [bold red]degenerate: {', '.join(checks)}[/]"
     return f"[bold cyan]{tag}[/] [dim]{labels.get('behaviour', '')}[/]\n{turn.text}"
 
 

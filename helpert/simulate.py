@@ -13,15 +13,17 @@ How a simulated dialogue goes:
 1. The counselor opens when the original did; the client's first words are the original's
    (``profile.opening``, verbatim), so both dialogues start from the same place.
 2. Then each client turn is generated from the profile and the dialogue so far, cleaned (role
-   prefixes, the model speaking for the counselor, length; an empty, echoed or repeated turn is
-   tried once more), and answered by one counselor turn. The client model sees the counselor's turns
+   prefixes, the model speaking for the counselor, length), checked like the counselor's turns
+   (:mod:`helpert.llm.degenerate`: role reversal, copying the counselor, narration, loops; retried with
+   the same remedies, a turn still failing kept and flagged ``degenerate``), and answered by one
+   counselor turn. The client model sees the counselor's turns
    as "user" messages that start with "Counselor: ". Tried on SmolLM2-135M (4 bundled sessions, 12
    client turns per variant): without the prefix 57 % of the client's I/my-vs-you/your pronouns were
    first person (the model slips into the counselor's voice); with it 75 %; a per-turn reminder
    note instead gave 58 %. A small model still often sounds like a counselor.
 3. It stops at the first of: ``max_turns`` counselor turns (default: as many as the original had); the
    client saying goodbye (:func:`ends_conversation`; the counselor still answers it); or the client
-   model giving empty output on both attempts of a turn (no counselor turn follows).
+   model giving empty output on every attempt of a turn (no counselor turn follows).
 
 Seeds: the counselor's turns use the graph's seeds (as in replay); client turns use a stream of their own
 derived from the same run seed, so one seed reproduces the whole dialogue.
@@ -34,12 +36,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from helpert.graph.recovery import DEFAULT_RETRY, RetryPolicy
 from helpert.llm.cleaning import Cleaned, clean_turn
+from helpert.llm.degenerate import Context
 from helpert.profile import ClientProfile, extract_profile
 from helpert.replay import Counselor, ReplayResult, aligned_original, slots_of, turn_from_entry
 from helpert.session import Session, Turn
 
-CLIENT_ATTEMPTS = 2
 COUNSELOR_PREFIX = "Counselor: "
 CLIENT_SEED_OFFSET = 7_777
 CLIENT_STOPS = ["\nCounselor:", "\nCounsellor:", "\nTherapist:", "\nAssistant:", "\nYou:", "\nCOUNSELOR:"]
@@ -108,12 +111,6 @@ def ends_conversation(text: str) -> bool:
     return bool(_GOODBYE.search(" ".join(_SENTENCE_END.split(text.strip())[-2:])))
 
 
-def similar(a: str, b: str, threshold: float = 0.8) -> bool:
-    """Same words, give or take a few (Jaccard overlap of the word sets): an echo or a repeat."""
-    wa, wb = (set(re.findall(r"[a-z0-9']+", x.lower())) for x in (a, b))
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
-
-
 @dataclass
 class SimulatedClient:
     """The client model's side of the dialogue. Its prompt only grows (counselor turns as "user",
@@ -127,6 +124,7 @@ class SimulatedClient:
     max_tokens: int = 64
     history: list[dict[str, str]] = field(default_factory=list)
     window_start: int = 0
+    retry: RetryPolicy = DEFAULT_RETRY
 
     def __post_init__(self) -> None:
         self.system = client_system_prompt(self.profile)
@@ -149,42 +147,36 @@ class SimulatedClient:
             self.window_start += step - step % 2
 
     def reply(self, turn: int) -> dict[str, Any]:
-        """Generate the client's next turn (at most :data:`CLIENT_ATTEMPTS` tries on empty or echoed
-        output, or a repeat of any earlier client turn). Returns text ("" if every try was empty),
-        flags, attempts, usage and wall_ms."""
+        """Generate the client's next turn with the counselor's checks and retries
+        (:func:`helpert.graph.recovery.generate_checked`, speaker "client": role reversal, copying the
+        counselor, narration, loops...). Returns text ("" if every try was empty), flags, attempts,
+        usage and wall_ms."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         from helpert.graph.build import turn_seed
+        from helpert.graph.recovery import generate_checked
 
         t0 = time.perf_counter()
         types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-        lc = [types[m["role"]](m["content"]) for m in self._messages()]
-        last_counselor = next((m["content"] for m in reversed(self.history) if m["role"] == "user"), "")
-        own = [m["content"] for m in self.history if m["role"] == "assistant"]
-        usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
-        flags: list[str] = []
-        text, attempts = "", 0
-        for attempt in range(CLIENT_ATTEMPTS):
-            attempts += 1
-            out = self.chat.invoke(lc, seed=turn_seed(self.seed + CLIENT_SEED_OFFSET, turn, attempt), stop=CLIENT_STOPS)
-            meta = out.response_metadata or {}
-            for key in usage:
-                usage[key] += int(meta.get(key, 0) or 0)
-            cleaned = clean_client_reply(str(out.content), max_sentences=4 if self.profile.style == "verbose" else 3)
-            flags.extend(f for f in cleaned.flags if f not in flags)
-            echo = any(similar(cleaned.text, x) for x in [last_counselor.removeprefix(COUNSELOR_PREFIX), *own])
-            problem = "empty" if not cleaned.text else "echo" if echo else None
-            if cleaned.text or not text:
-                text = cleaned.text
-            if problem is None:
-                break
-            flags.append(f"retry_{problem}")
-        else:
-            if text:
-                flags.append("gave_up")
-        if text:
-            self.say(text)
-        return {"text": text, "flags": flags, "attempts": attempts, "usage": usage,
+        messages = self._messages()
+        own = tuple(m["content"] for m in self.history if m["role"] == "assistant")
+        counselor = tuple(m["content"].removeprefix(COUNSELOR_PREFIX) for m in self.history if m["role"] == "user")
+        keep = 2 * self.retry.short_window
+
+        def invoke(attempt: int, controls: Any, shortened: bool) -> tuple[str, dict[str, Any]]:
+            msgs = [messages[0], *messages[1:][-keep:]] if shortened and keep else messages
+            kwargs = {"controls": controls} if controls is not None and getattr(self.chat, "accepts_controls", False) else {}
+            out = self.chat.invoke([types[m["role"]](m["content"]) for m in msgs],
+                                   seed=turn_seed(self.seed + CLIENT_SEED_OFFSET, turn, attempt), stop=CLIENT_STOPS, **kwargs)
+            return str(out.content), out.response_metadata or {}
+
+        def clean(raw: str) -> Cleaned:
+            return clean_client_reply(raw, max_sentences=4 if self.profile.style == "verbose" else 3)
+
+        checked = generate_checked(invoke, clean, Context("client", own, counselor), self.retry)
+        if checked.text:
+            self.say(checked.text)
+        return {"text": checked.text, "flags": checked.flags, "attempts": checked.attempts, "usage": checked.usage,
                 "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
 
@@ -213,6 +205,7 @@ def simulate_session(
     max_tokens: int = 96,
     n_ctx: int = 4096,
     profile: ClientProfile | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
     on_turn: Callable[[int, int, dict[str, Any], dict[str, Any] | None], None] | None = None,
 ) -> ReplayResult:
     """A dialogue between the protocol counselor and a simulated client (see the module docstring).
@@ -222,7 +215,8 @@ def simulate_session(
     a profile (``original`` is then an empty session).
     ``counselor_backend`` and ``client_backend`` are :class:`helpert.llm.Backend` objects; give two
     instances, or the client's prompts evict the counselor's cache. Both are reset first, so a result
-    does not depend on what ran before. ``on_turn(slot, total, reply, client_turn)`` reports progress.
+    does not depend on what ran before. ``retry`` is how degenerate turns of both speakers are retried.
+    ``on_turn(slot, total, reply, client_turn)`` reports progress.
     """
     session = source if isinstance(source, Session) else None
     profile = profile or (extract_profile(source) if session is not None else source)
@@ -238,10 +232,10 @@ def simulate_session(
     counselor = Counselor.start(f"{dialogue_id}:{seed}:simulate", chat=counselor_backend.chat,
                                 protocol=protocol, seed=seed, max_tokens=max_tokens, n_ctx=n_ctx,
                                 count_tokens=counselor_backend.count_tokens, guidance=guidance,
-                                risk_sensitivity=risk_sensitivity)
+                                risk_sensitivity=risk_sensitivity, retry=retry)
     client_sampling = (getattr(client_backend, "info", None) or {}).get("sampling", {})
     client = SimulatedClient(profile, chat=client_backend.chat, count_tokens=client_backend.count_tokens, seed=seed,
-                             n_ctx=n_ctx, max_tokens=int(client_sampling.get("max_tokens", 64)))
+                             n_ctx=n_ctx, max_tokens=int(client_sampling.get("max_tokens", 64)), retry=retry)
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
     stop = "max_turns"

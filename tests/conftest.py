@@ -27,13 +27,15 @@ def fake_chat():
     class ScriptedChat(BaseChatModel):
         script: list[str] = []
         calls: list[dict[str, Any]] = []
+        accepts_controls: bool = False  # True: retries pass their anti-repetition Controls, recorded per call
 
         @property
         def _llm_type(self) -> str:
             return "scripted"
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-            self.calls.append({"messages": [(m.type, m.content) for m in messages], "seed": kwargs.get("seed")})
+            self.calls.append({"messages": [(m.type, m.content) for m in messages], "seed": kwargs.get("seed"),
+                               "controls": kwargs.get("controls")})
             text = self.script[(len(self.calls) - 1) % len(self.script)] if self.script else f"reply {len(self.calls)}"
             meta = {"prompt_tokens": 10, "cached_tokens": 0, "completion_tokens": 3, "evaluated_tokens": [1, 2]}
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata=meta))])

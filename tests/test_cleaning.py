@@ -16,7 +16,14 @@ def test_speaking_for_the_client_is_empty():
 
 
 def test_special_tokens_and_whitespace():
-    assert clean_reply("  <|im_start|>assistant\n Hello   there <|im_end|>").text == "assistant Hello there"
+    c = clean_reply("  <|im_start|>assistant\n Hello   there <|im_end|>")
+    assert c.text == "Hello there" and "role_prefix" in c.flags  # the role word left by the template goes too
+
+
+def test_stage_directions_are_removed():
+    c = clean_reply("(glancing at the client's face, checking their reaction) That sounds hard. *nods* What happened?")
+    assert c.text == "That sounds hard. What happened?" and "stage_direction" in c.flags
+    assert clean_reply("That (the move) was hard.").text == "That (the move) was hard."  # not an action
 
 
 def test_bounds_length_at_sentence_boundary():

@@ -170,3 +170,33 @@ def test_batch_records_bad_files_and_goes_on(tmp_path):
     detector = _helpert("batch", str(corpus / "good.txt"), "--out", str(out), "--max-turns", "2", "--risk-sensitivity", "high",
                         cwd=tmp_path)
     assert detector.returncode == 2 and "risk_sensitivity" in detector.stderr
+
+
+def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
+    """The demo session on the embedded model, 12 turns. Without retries (one attempt per turn) this seed
+    loops: one narrated paragraph comes back turn after turn. With the default retries no turn is left
+    degenerate without a flag, and at most one is degenerate at all."""
+    from helpert.graph.recovery import RetryPolicy
+    from helpert.llm import load_backend
+    from helpert.metrics.quality import degenerate_turn_ids, findings_after_the_fact
+    from helpert.replay import replay_session
+
+    session = read_file(REPO / "sessions" / "exam_anxiety.txt")[0]
+    backend = load_backend(None)
+    proto = load_protocol("cbt_session")
+
+    def replay(retry=None):
+        backend.reset()
+        return replay_session(session, chat=backend.chat, protocol=proto, seed=0, max_tokens=96, n_ctx=4096,
+                              count_tokens=backend.count_tokens, max_turns=12, retry=retry).reconstruction
+
+    raw = replay(RetryPolicy(max_attempts=1, repeat_penalty=0, presence_penalty=0, ban_ngram=0, ban_openings=0, short_window=0))
+    raw_found = findings_after_the_fact(raw)
+    assert sum("near_copy" in f for f in raw_found.values()) >= 3  # the loop this test guards against
+
+    rec = replay()
+    found = findings_after_the_fact(rec)
+    bad = {i for i, f in found.items() if f}
+    assert bad <= degenerate_turn_ids(rec)   # every degenerate turn is flagged
+    assert len(bad) <= 1, {i: found[i] for i in bad}
+    assert any(t.meta["attempts"] > 1 for t in rec.counselor_turns)  # the retry is what removed the loop

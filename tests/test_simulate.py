@@ -19,7 +19,7 @@ from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session
 from helpert.session import Session, Turn
 from helpert.simulate import (
-    cache_shares, clean_client_reply, client_system_prompt, ends_conversation, similar, simulate_session,
+    cache_shares, clean_client_reply, client_system_prompt, ends_conversation, simulate_session,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -237,13 +237,9 @@ def test_echoed_or_repeated_client_text_is_retried(fake_chat):
     rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
                            max_turns=4).reconstruction
     assert [t.text for t in rec.client_turns[1:]] == ["The wedding, I guess.", "My cousins."]
-    assert all("retry_echo" in t.meta["flags"] for t in rec.client_turns[1:])
-
-
-def test_similar():
-    assert similar("The wedding, I guess.", "the wedding i guess!")
-    assert not similar("The wedding, I guess.", "My cousins forgot me.")
-    assert not similar("", "")
+    assert "retry_copies_other" in rec.client_turns[1].meta["flags"]  # echoed the counselor
+    assert "retry_near_copy" in rec.client_turns[2].meta["flags"]     # repeated its own turn
+    assert not any("degenerate" in t.meta["flags"] for t in rec.client_turns[1:])
 
 
 def test_client_opens_when_the_original_did(fake_chat):

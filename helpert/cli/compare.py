@@ -14,12 +14,16 @@ import click
               help="Protocol name or YAML path (default: the run's protocol, else cbt_session).")
 @click.option("--json", "as_json", is_flag=True, help="Print the corpus statistics as JSON.")
 @click.option("--all", "all_metrics", is_flag=True, help="Show every metric, not only the main ones.")
-def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool) -> None:
+@click.option("--exclude-degenerate", is_flag=True,
+              help="Leave out every slot where either counselor turn is degenerate (loops, copies, narration...) "
+                   "and recompute; a RUN_DIR then gets comparison.no_degenerate.csv and corpus.no_degenerate.json.")
+def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
+            exclude_degenerate: bool) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
     replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json)."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
-        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, match_pairs,
+        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
     )
     from helpert.io import read_sessions
     from helpert.metrics import MAIN_METRICS
@@ -29,10 +33,11 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:
-                _, stats, doc = compare_run_dir(paths[0], protocol)
+                _, stats, doc = compare_run_dir(paths[0], protocol, exclude_degenerate_turns=exclude_degenerate)
             except NoPairsError as exc:
                 raise UserError(str(exc)) from None
-            click.echo(f"wrote {paths[0] / 'comparison.csv'} and {paths[0] / 'corpus.json'}", err=True)
+            suffix = ".no_degenerate" if exclude_degenerate else ""
+            click.echo(f"wrote {paths[0] / f'comparison{suffix}.csv'} and {paths[0] / f'corpus{suffix}.json'}", err=True)
         elif len(paths) == 2:
             protocol = protocol or load_protocol("cbt_session")
             pairs, unmatched = match_pairs(read_sessions(paths[0]), read_sessions(paths[1]))
@@ -41,9 +46,13 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             if unmatched:
                 click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
                            f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}", err=True)
+            extra: dict[str, object] = {}
+            if exclude_degenerate:
+                pairs, dropped = exclude_degenerate_slots(pairs)
+                extra = {"exclude_degenerate": True, "degenerate_slots_dropped": dropped}
             stats = compare_corpus(compare_sessions(pairs, protocol))
             doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,
-                              n_sessions=len(pairs), unmatched=unmatched)
+                              n_sessions=len(pairs), unmatched=unmatched, **extra)
         else:
             raise click.UsageError("give ORIGINAL RECONSTRUCTED (two files) or one RUN_DIR")
     except ImportError as exc:
@@ -53,4 +62,6 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
         return
     from helpert.report_table import print_comparison
 
+    if doc.get("exclude_degenerate"):
+        click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
     print_comparison(stats, None if all_metrics else MAIN_METRICS)

@@ -14,9 +14,11 @@ from langgraph.runtime import Runtime
 from helpert.graph.prompts import (
     SAFETY_CHECK_NOTE, SAFETY_CHECK_QUESTION, SAFETY_RESOURCES, phase_note, safety_note, turn_messages,
 )
+from helpert.graph.recovery import generate_checked
 from helpert.graph.router import RouteInput, route
 from helpert.graph.state import TurnContext, TurnState
 from helpert.llm.cleaning import clean_reply
+from helpert.llm.degenerate import Context
 from helpert.protocol import SAFETY, Protocol
 
 ROUTER = "route"
@@ -63,37 +65,35 @@ def _fit_window(ctx: TurnContext, current: list[dict[str, str]], start: int) -> 
         start += max(1, (len(ctx.history) - start) // 2)
 
 
-def _generate(ctx: TurnContext, messages: list[dict[str, str]], slot: int) -> dict[str, Any]:
-    """Generate, clean, and retry a bounded number of times on empty, repeated or non-English output."""
+def _generate(ctx: TurnContext, messages: list[dict[str, str]], current: list[dict[str, str]], slot: int,
+              start: int) -> dict[str, Any]:
+    """Generate, clean and check one counselor turn, retrying degenerate output
+    (:func:`helpert.graph.recovery.generate_checked`); the last retry may see a shortened window."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    lc = [{"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}[m["role"]](m["content"]) for m in messages]
-    previous = {m["content"] for ex in ctx.history[-3:] for m in ex if m["role"] == "assistant"}
-    flags: list[str] = []
-    evaluated: list[list[int]] = []
-    usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
-    text = ""
-    for attempt in range(ctx.max_attempts):
-        out = ctx.chat.invoke(lc, seed=turn_seed(ctx.seed, slot, attempt))
-        meta = out.response_metadata or {}
-        evaluated.append(list(meta.get("evaluated_tokens", [])))
-        for key in usage:
-            usage[key] += int(meta.get(key, 0) or 0)
-        cleaned = clean_reply(str(out.content))
-        problems = [f for f in cleaned.flags if f in ("empty", "non_english")]
-        if cleaned.text and cleaned.text in previous:
-            problems.append("repeated")
-        flags.extend(f for f in cleaned.flags if f not in flags)
-        text = cleaned.text
-        if not problems:
-            break
-        flags.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in flags)
-    else:
-        flags.append("gave_up")
+    types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    own = tuple(m["content"] for ex in ctx.history for m in ex if m["role"] == "assistant")
+    other = tuple(m["content"] for ex in ctx.history for m in ex if m["role"] == "user")
+    client_now = tuple(m["content"] for m in current if m["role"] == "user")
+    short_start = max(start, len(ctx.history) - ctx.retry.short_window)
+
+    def invoke(attempt: int, controls: Any, shortened: bool) -> tuple[str, dict[str, Any]]:
+        msgs = messages
+        if shortened:
+            visible = [m for exchange in ctx.history[short_start:] for m in exchange]
+            msgs = [messages[0], *visible, *current]
+        lc = [types[m["role"]](m["content"]) for m in msgs]
+        kwargs = {"controls": controls} if controls is not None and getattr(ctx.chat, "accepts_controls", False) else {}
+        out = ctx.chat.invoke(lc, seed=turn_seed(ctx.seed, slot, attempt), **kwargs)
+        return str(out.content), out.response_metadata or {}
+
+    checked = generate_checked(invoke, clean_reply, Context("counselor", own, other + client_now), ctx.retry)
+    text, flags = checked.text, checked.flags
     if not text:
         text = FALLBACK_REPLY
         flags.append("fallback")
-    return {"text": text, "flags": flags, "attempts": len(evaluated), "usage": usage, "evaluated": evaluated}
+    return {"text": text, "flags": flags, "attempts": checked.attempts, "usage": checked.usage,
+            "evaluated": checked.evaluated, "short_window": [short_start if w else None for w in checked.windows]}
 
 
 def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
@@ -107,7 +107,7 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
             note = phase_note(ctx.protocol.by_id[phase_id])
         current = turn_messages(state.get("client_text", ""), note)
         messages, start = _fit_window(ctx, current, state.get("window_start", 0))
-        reply = _generate(ctx, messages, state["slot"])
+        reply = _generate(ctx, messages, current, state["slot"], start)
         if crisis:
             reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
             reply["flags"].append("safety_resources")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypedDict
 
+from helpert.graph.recovery import DEFAULT_RETRY, RetryPolicy
 from helpert.protocol import Protocol
 
 
@@ -41,5 +42,5 @@ class TurnContext:
     n_ctx: int
     count_tokens: Callable[[list[dict[str, str]]], int]
     history: list[list[dict[str, str]]] = field(default_factory=list)  # one message list per past slot
-    max_attempts: int = 3
+    retry: RetryPolicy = DEFAULT_RETRY  # how degenerate output is retried (helpert.graph.recovery)
     risk_sensitivity: str = "stepped"  # the router's safety policy (helpert.label.risk.SAFETY_POLICIES)

@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
-from helpert.llm.engine import ROLE_STOPS, Engine, Sampling
+from helpert.llm.engine import ROLE_STOPS, Controls, Engine, Sampling
 
 _ROLE = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -24,11 +24,13 @@ def to_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 class EngineChatModel(BaseChatModel):
     """Thin adapter: messages in, one generated turn out, with token counts and timings as metadata.
-    The call-time keyword ``seed`` makes each turn reproducible."""
+    The call-time keyword ``seed`` makes each turn reproducible; ``controls`` (an engine
+    :class:`~helpert.llm.engine.Controls`) carries a retry's anti-repetition settings."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     engine: Engine
     sampling: Sampling = Sampling()
+    accepts_controls: bool = True
 
     @property
     def _llm_type(self) -> str:
@@ -39,7 +41,8 @@ class EngineChatModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
         gen = self.engine.generate(
-            to_dicts(messages), seed=int(kwargs.get("seed", 0)), sampling=self.sampling, stop=tuple(stop) if stop else ROLE_STOPS
+            to_dicts(messages), seed=int(kwargs.get("seed", 0)), sampling=self.sampling, stop=tuple(stop) if stop else ROLE_STOPS,
+            controls=kwargs.get("controls") or Controls(),
         )
         meta = {
             "prompt_tokens": gen.prompt_tokens, "cached_tokens": gen.cached_tokens, "completion_tokens": len(gen.tokens),

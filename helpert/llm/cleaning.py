@@ -1,7 +1,8 @@
 """Make raw model output usable as one counselor turn, and say what had to be fixed.
 
-Small quantized models leak role prefixes ("Counselor: ..."), start speaking for the client, repeat
-themselves or run on. Cleaning is deterministic; anything it had to do is returned as flags so a
+Small quantized models leak role prefixes ("Counselor: ..."), start speaking for the client, act out
+stage directions ("*nods*") or run on. What cleaning cannot repair (loops, narration, refusals...) is
+left to the checks of :mod:`helpert.llm.degenerate`. Cleaning is deterministic; anything it had to do is returned as flags so a
 result records it instead of hiding it.
 """
 
@@ -21,6 +22,14 @@ _LATER_ROLE = re.compile(
 _SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>|</?s>")
 _GUIDANCE_ECHO = re.compile(r"[(\[]\s*(?:guidance|next counselor step|counselor step|step|note)\b[^)\]]*[)\]]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# What is left of "<|im_start|>assistant\n..." once the special token is gone: a bare role word first.
+_BARE_ROLE = re.compile(r"^\s*(?:assistant|system)\b(?![:'’])\s*", re.IGNORECASE)
+# Actions in brackets or asterisks ("(glancing at the client's face)", "*nods*"): not words anyone says.
+STAGE_DIRECTION = re.compile(
+    r"[(*\[]\s*(?:\w+ly\s+)?(?:[a-z]+ing|smiles?|nods?|pauses?|sighs?|leans?|laughs?|looks?|shrugs?|cries|"
+    r"whispers?|softly|gently|quietly|silence|beat)\b[^)*\]]{0,120}[)*\]]",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -50,7 +59,11 @@ def clean_turn(
     if unechoed != text:
         flags.append("guidance_echo")
         text = unechoed
-    stripped = own_prefix.sub("", text, count=1)
+    staged = STAGE_DIRECTION.sub(" ", text)
+    if staged != text:
+        flags.append("stage_direction")
+        text = staged
+    stripped = own_prefix.sub("", _BARE_ROLE.sub("", text, count=1), count=1)
     if stripped != text:
         flags.append("role_prefix")
         text = stripped

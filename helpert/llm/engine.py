@@ -34,6 +34,25 @@ class Sampling:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Controls:
+    """Per-call anti-repetition controls a retry adds on top of :class:`Sampling` (see
+    :mod:`helpert.graph.build`): stronger penalties, and token n-grams / openings the reply may not reuse.
+
+    ``repeat_penalty``, ``presence_penalty`` and ``frequency_penalty`` act, in llama.cpp, only on the
+    last 64 tokens, which on a chat prompt are the client's words and the note; the model's own
+    earlier turns lie further back. ``avoid`` reaches them: no n-gram of ``ban_ngram`` tokens from
+    those texts may be generated, and the reply may not open with the first token of ``avoid_openings``.
+    """
+
+    repeat_penalty: float | None = None
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    avoid: tuple[str, ...] = ()
+    ban_ngram: int = 0
+    avoid_openings: tuple[str, ...] = ()
+
+
 @dataclass
 class Generation:
     text: str
@@ -119,8 +138,41 @@ class Engine:
             n += 1
         return n
 
+    def _text_tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.strip().encode("utf-8"), add_bos=False, special=False)
+
+    def _ban_processor(self, controls: Controls, start: int) -> Any:
+        """A logits processor: -inf for every token that would complete a banned n-gram, and for the
+        banned first tokens at the first position. ``start`` is where the generated tokens begin."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        n = controls.ban_ngram
+        banned: dict[tuple[int, ...], set[int]] = {}
+        if n >= 2:
+            for text in controls.avoid:
+                toks = self._text_tokens(text)
+                for i in range(len(toks) - n + 1):
+                    banned.setdefault(tuple(toks[i: i + n - 1]), set()).add(toks[i + n - 1])
+        openings = sorted({t for text in controls.avoid_openings for t in self._text_tokens(text)[:1]})
+        if not banned and not openings:
+            return None
+
+        def process(input_ids: Any, scores: Any) -> Any:
+            generated = input_ids[start:]
+            if len(generated) == 0 and openings:
+                scores[openings] = -np.inf
+            if banned and len(generated) >= n - 1:
+                hit = banned.get(tuple(int(t) for t in generated[len(generated) - (n - 1):]))
+                if hit:
+                    scores[sorted(hit)] = -np.inf
+            return scores
+
+        return LogitsProcessorList([process])
+
     def generate(
-        self, messages: list[dict[str, str]], *, seed: int, sampling: Sampling = Sampling(), stop: tuple[str, ...] = ROLE_STOPS
+        self, messages: list[dict[str, str]], *, seed: int, sampling: Sampling = Sampling(), stop: tuple[str, ...] = ROLE_STOPS,
+        controls: Controls = Controls(),
     ) -> Generation:
         tokens = self.prompt_tokens(messages)
         if len(tokens) + sampling.max_tokens > self.config.n_ctx:
@@ -132,8 +184,10 @@ class Engine:
         t0 = time.perf_counter()
         t_first = t0
         stream = self.llm.generate(
-            tokens, top_k=sampling.top_k, top_p=sampling.top_p, min_p=sampling.min_p,
-            temp=sampling.temperature, repeat_penalty=sampling.repeat_penalty, reset=True,
+            tokens, top_k=sampling.top_k, top_p=sampling.top_p, min_p=sampling.min_p, temp=sampling.temperature,
+            repeat_penalty=controls.repeat_penalty or sampling.repeat_penalty, reset=True,
+            presence_penalty=controls.presence_penalty, frequency_penalty=controls.frequency_penalty,
+            logits_processor=self._ban_processor(controls, len(tokens)),
         )
         eog = False
         for token in stream:

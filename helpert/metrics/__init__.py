@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from helpert.metrics import adherence, ctrs, drift, empathy, mi, regulation, talk
+from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, regulation, talk
 from helpert.metrics.common import is_labelled
 from helpert.protocol import Protocol
 from helpert.session import Session
@@ -24,10 +24,11 @@ MAIN_METRICS = (
     "ctrs.collaboration", "mi.reflection_to_question", "mi.complex_reflection_pct", "mi.open_question_pct",
     "mi.adherent_pct", "mi.non_adherent_share", "mi.advice_without_permission_share",
     "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
-    "talk.talk_ratio", "talk.question_ratio",
+    "talk.talk_ratio", "talk.question_ratio", "quality.degenerate_share",
 )
 # What a simulated dialogue adds to the table: its client answers the counselor, so its regulation can move.
-SIMULATION_METRICS = (*MAIN_METRICS, "regulation.adaptive_change", "regulation.maladaptive_change")
+SIMULATION_METRICS = (*MAIN_METRICS, "quality.client_degenerate_share", "regulation.adaptive_change",
+                      "regulation.maladaptive_change")
 
 
 def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
@@ -40,6 +41,7 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
         **empathy.measure(session),
         **talk.measure(session),
         **regulation.measure(session),
+        **quality.measure(session),
         **safety_metrics(session),
     }
     if judge is not None:
