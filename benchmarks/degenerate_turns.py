@@ -10,7 +10,10 @@ Sets (fixed rules, never changed after the first run):
 - ``dev``: the 5 bundled sessions + 8 ESConv dialogues (eligible = at least 12 counselor slots, in file
   order; dev = every 4th from the 2nd). The remedies were compared and the defaults chosen on this set.
 - ``heldout``: 20 other ESConv dialogues (every 4th from the 4th); never used to choose anything.
-- ``long``: HOPE transcripts chained (hope_163 then hope_206), replayed for 70 counselor turns.
+- ``dev_long``: three other HOPE transcripts chained (hope_27, hope_75, hope_48), 70 counselor turns: the
+  long-session part of the development set.
+- ``long``: HOPE transcripts chained (hope_163 then hope_206), replayed for 70 counselor turns; never
+  used to choose anything.
 - ``simulate``: ``helpert simulate`` on the 5 bundled sessions, 8 counselor turns each; both speakers'
   turns are checked (the client with its own checks, role reversal included).
 The ESConv dialogues come from the only ESConv split in ../shared (the phase/MI labellers were trained on
@@ -28,6 +31,7 @@ Variants (``RetryPolicy`` settings, each adding one remedy to the previous):
 Usage: python benchmarks/degenerate_turns.py --set dev --variants raw,reseed,penalties,ban,default,prevent
        python benchmarks/degenerate_turns.py --set heldout --variants raw,default [--seed 1]
        python benchmarks/degenerate_turns.py --set long --variants raw,default
+       python benchmarks/degenerate_turns.py --readme   (writes the table into benchmarks/README.md)
 Results: benchmarks/results/degenerate_turns.json (merged per set, variant and seed).
 """
 
@@ -43,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, SHARED, machine  # noqa: E402
+from _common import REPO, SHARED, machine, update_readme_section  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "degenerate_turns.json"
 TURNS = 12
@@ -83,12 +87,13 @@ def session_set(name: str) -> tuple[list[Any], int]:
         return [s for j, s in enumerate(eligible) if j % 4 == 3][:20], TURNS
     if name == "simulate":
         return list(read_sessions(REPO / "sessions")), 8
-    if name == "long":
+    if name in ("long", "dev_long"):
         hope = {s.dialogue_id: s for s in read_sessions(SHARED / "hope" / "hope_sample.jsonl")}
+        chain = ("hope_163", "hope_206") if name == "long" else ("hope_27", "hope_75", "hope_48")
         turns: list[Turn] = []
-        for sid in ("hope_163", "hope_206"):
+        for sid in chain:
             turns.extend(t.model_copy(update={"idx": len(turns) + i}) for i, t in enumerate(hope[sid].turns))
-        return [Session(dialogue_id="hope_163+206", turns=turns, dataset="hope")], LONG_TURNS
+        return [Session(dialogue_id="+".join(chain), turns=turns, dataset="hope")], LONG_TURNS
     raise SystemExit(f"unknown set {name}")
 
 
@@ -210,13 +215,49 @@ def human_false_alarms() -> dict[str, Any]:
             "client_checks": dict(client)}
 
 
+SECTION = "degenerate-turns"
+SETS = {"dev": "development: 5 bundled + 8 ESConv, 12 turns", "dev_long": "development: HOPE chain, 70 turns",
+        "heldout": "held out: 20 ESConv, 12 turns", "long": "held out: HOPE chain, 70 turns",
+        "simulate": "helpert simulate: 5 bundled, 8 turns"}
+
+
+def readme_section() -> str:
+    """The benchmarks/README.md table, from the results file only."""
+    doc = json.loads(RESULTS.read_text())
+    lines = ["| set | variant | seed | counselor turns | degenerate | share | flagged | attempts/turn | checks | date, commit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in doc["runs"].items():
+        which, variant, seed = key.split("/")
+        if which == "simulate":
+            c, k = r["counselor"], r["client"]
+            lines.append(f"| {SETS[which]} | {variant} | {seed[4:]} | {c['turns']} (client {k['turns']}) | {c['degenerate']} "
+                         f"(client {k['degenerate']}) | {c['degenerate_share']:.1%} (client {k['degenerate_share']:.1%}) | "
+                         f"{c['degenerate_flagged']} (client {k['degenerate_flagged']}) | - | "
+                         f"{c['per_check']} / client {k['per_check']} | {r['date']}, {r['commit']} |")
+            continue
+        lines.append(f"| {SETS[which]} | {variant} | {seed[4:]} | {r['turns']} | {r['degenerate']} | {r['degenerate_share']:.1%} | "
+                     f"{r['degenerate_flagged']} | {r['attempts_per_turn']} | {r['per_check'] or '-'} | {r['date']}, {r['commit']} |")
+    h = doc["human_false_alarms"]
+    lines.append("")
+    lines.append(f"The same checks on the human turns of all 195 ESConv dialogues: {h['peer_flagged']} of {h['peer_turns']} peer "
+                 f"turns ({h['peer_share']:.1%}) and {h['client_flagged']} of {h['client_turns']} help-seeker turns "
+                 f"({h['client_share']:.1%}) flagged ({h['peer_checks']}; {h['client_checks']}).")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="which", choices=("dev", "heldout", "long", "simulate"), required=True)
+    parser.add_argument("--set", dest="which", choices=("dev", "dev_long", "heldout", "long", "simulate"))
+    parser.add_argument("--readme", action="store_true", help="only write the table into benchmarks/README.md")
     parser.add_argument("--variants", default="raw,default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    if args.readme:
+        update_readme_section(REPO / "benchmarks" / "README.md", SECTION, readme_section())
+        return
+    if not args.which:
+        parser.error("--set is required")
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED} is absent: this benchmark needs the shared ESConv and HOPE data")
     from helpert.llm import load_backend

@@ -315,3 +315,18 @@ def test_simulate_on_the_real_model_gives_a_comparable_run_dir(tmp_path):
                            text=True, cwd=tmp_path, timeout=300)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["n_sessions"] == 1
+
+
+def test_client_speaking_as_the_counselor_is_retried_then_flagged_and_counted(fake_chat):
+    from helpert.metrics.quality import measure
+
+    reversal = "Can you give me a better idea of what's going on? What makes you feel unvalued?"
+    c, cl = backends(fake_chat, COUNSELOR, [reversal, "I dread the wedding.", reversal, reversal, reversal])
+    rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
+                           max_turns=4).reconstruction
+    first, second = rec.client_turns[1:]
+    assert first.text == "I dread the wedding." and "retry_role_reversal" in first.meta["flags"]
+    assert "degenerate" not in first.meta["flags"]
+    assert second.text == reversal and {"gave_up", "degenerate", "degenerate:role_reversal"} <= set(second.meta["flags"])
+    assert second.meta["attempts"] == 3
+    assert measure(rec)["quality.client_degenerate_share"] == 0.5
