@@ -45,7 +45,9 @@ class RunProgress:
         elif kind == "done":
             p.update(self.sessions, advance=1)
             resumed = f", {event['resumed_turns']} resumed" if event["resumed_turns"] else ""
-            self.console.print(f"[green]✓[/] {event['dialogue']}: {event['turns']} counselor turns{resumed}, "
+            retried = f", {event['retried']} retried" if event.get("retried") else ""
+            bad = f", [bold red]{event['degenerate']} degenerate (flagged)[/]" if event.get("degenerate") else ""
+            self.console.print(f"[green]✓[/] {event['dialogue']}: {event['turns']} counselor turns{resumed}{retried}{bad}, "
                                f"{event['tokens']} tokens in {event['seconds']:.1f} s")
         elif kind == "failed":
             if self.sessions is not None and event.get("stage") != "load":

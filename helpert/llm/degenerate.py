@@ -24,6 +24,7 @@ from helpert.llm.cleaning import STAGE_DIRECTION, english_share
 Speaker = Literal["counselor", "client"]
 
 NEAR_COPY_CONTAINMENT = 0.5   # share of a turn's word trigrams found in one earlier own turn
+NEAR_COPY_RUN_WORDS = 8       # or a run of this many words repeated from one earlier own turn
 NEAR_COPY_MIN_TRIGRAMS = 4    # shorter turns (4+ words) count as copies only when identical
 COPY_RUN_WORDS = 10           # a run of this many words copied from the other speaker's recent turns
 COPY_COVERAGE = 0.6           # or this share of the turn's words inside copied runs of >= 5 words
@@ -106,7 +107,7 @@ def _near_copy(text: str, ctx: Context) -> bool:
             return True
         if not short and containment(text, earlier) >= NEAR_COPY_CONTAINMENT:
             return True
-    return False
+    return bool(ctx.own_earlier) and copied_runs(text, ctx.own_earlier, NEAR_COPY_RUN_WORDS)[0] >= NEAR_COPY_RUN_WORDS
 
 
 def _copies_other(text: str, ctx: Context) -> bool:
@@ -211,7 +212,8 @@ _CLIENT_SAID = "I have been so stressed at work that I cannot sleep and my boss 
 CHECKS: tuple[Check, ...] = (
     Check("near_copy", ("counselor", "client"),
           "That's a beautiful idea. I'll try this next time: writing down what I feel before I sleep.",
-          "a loop: half of the turn's word trigrams are in one earlier turn of the same speaker", _near_copy,
+          "a loop: half of the turn's word trigrams are in one earlier turn of the same speaker, or an 8-word "
+          "run of it is", _near_copy,
           Context(own_earlier=(_LOOP,))),
     Check("copies_other", ("counselor", "client"),
           "I have been so stressed at work that I cannot sleep and my boss keeps yelling at me.",
