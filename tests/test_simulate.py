@@ -225,7 +225,7 @@ def test_empty_client_output_twice_stops_without_a_counselor_turn(fake_chat):
     rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
                            max_turns=10).reconstruction
     # turn 2: empty, then "I dread it." (a retry); turn 3: a counselor line (cleaned to empty), then blank
-    assert rec.client_turns[1].text == "I dread it." and rec.client_turns[1].meta["flags"] == ["empty", "retry_empty"]
+    assert rec.client_turns[1].text == "I dread it." and rec.client_turns[1].meta["flags"] == ["retry_empty"]
     assert rec.client_turns[1].meta["attempts"] == 2
     assert rec.meta["stop"] == "client_empty" and rec.turns[-1].role == "counselor"
     assert len(rec.counselor_turns) == 3

@@ -69,7 +69,7 @@ class Checked:
     """The kept attempt of one turn and what happened on the way."""
 
     text: str
-    flags: list[str]
+    flags: list[str]             # the kept text's cleaning flags, retry_<problem> per problem retried, gave_up, degenerate
     attempts: int
     findings: list[str]          # checks the kept text fails ([] when clean)
     usage: dict[str, int]
@@ -85,11 +85,12 @@ def generate_checked(
 ) -> Checked:
     """Run up to ``policy.max_attempts`` attempts. ``invoke(attempt, controls, shortened)`` generates
     one raw reply and returns (text, response metadata); the caller owns seeds and messages."""
-    flags: list[str] = []
+    retries: list[str] = []
     evaluated: list[list[int]] = []
     windows: list[bool] = []
     usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
-    kept: tuple[int, int, str, list[str]] | None = None  # (rank, attempt, text, findings)
+    kept: tuple[int, Cleaned, list[str]] | None = None  # (rank, cleaned, findings)
+    gave_up = True
     for attempt in range(policy.max_attempts):
         short = policy.shortened(attempt)
         raw, meta = invoke(attempt, policy.controls(attempt, context.own_earlier), short)
@@ -98,20 +99,20 @@ def generate_checked(
         for key in usage:
             usage[key] += int(meta.get(key, 0) or 0)
         cleaned = clean(raw)
-        flags.extend(f for f in cleaned.flags if f not in flags)
         findings = find_degenerate(cleaned.text, context)
         problems = findings if cleaned.text else ["empty"]
-        # rank: clean < degenerate < empty; later attempts win ties (stronger remedies)
+        # rank: clean < degenerate < empty; fewer findings first; later attempts win ties (stronger remedies)
         rank = 0 if not problems else (2 if not cleaned.text else 1)
-        if kept is None or (rank, len(findings)) <= (kept[0], len(kept[3])):
-            kept = (rank, attempt, cleaned.text, findings)
+        if kept is None or (rank, len(findings)) <= (kept[0], len(kept[2])):
+            kept = (rank, cleaned, findings)
         if not problems:
+            gave_up = False
             break
-        flags.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in flags)
-    else:
-        flags.append("gave_up")
+        retries.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in retries)
     assert kept is not None
-    _, _, text, findings = kept
-    flags.extend(degenerate_flags(findings))
+    _, cleaned, findings = kept
+    # the kept text's cleaning flags, then what was retried, then the verdict
+    flags = [*cleaned.flags, *retries, *(["gave_up"] if gave_up else []), *degenerate_flags(findings)]
+    text = cleaned.text
     return Checked(text=text, flags=flags, attempts=len(evaluated), findings=findings, usage=usage,
                    evaluated=evaluated, windows=windows)
