@@ -270,20 +270,29 @@ def main() -> None:
         client = load_backend(None, n_ctx=4096, n_threads=args.threads, sampling=Sampling(max_tokens=64))
     sessions, max_turns = session_set(args.which)
     table = variants()
-    doc: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    doc.update(benchmark="degenerate_turns", machine=machine(), human_false_alarms=human_false_alarms())
-    doc.setdefault("runs", {})
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    false_alarms = human_false_alarms()
     for name in args.variants.split(","):
         if client is not None:
             result = run_simulated(sessions, max_turns, table[name], args.seed, backend, client)
         else:
             result = run_variant(sessions, max_turns, table[name], args.seed, backend)
         key = f"{args.which}/{name}/seed{args.seed}"
-        doc["runs"][key] = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "sessions": [s.dialogue_id for s in sessions],
-                            "max_turns": max_turns, "policy": table[name].as_dict(), **result}
         print(key, {k: v for k, v in result.items() if k != "examples"}, flush=True)
-        RESULTS.parent.mkdir(exist_ok=True)
+        save(key, {"date": time.strftime("%Y-%m-%d"), "commit": commit, "sessions": [s.dialogue_id for s in sessions],
+                   "max_turns": max_turns, "policy": table[name].as_dict(), **result}, false_alarms)
+
+
+def save(key: str, run: dict[str, Any], false_alarms: dict[str, Any]) -> None:
+    """Merge one run into the results file under a lock: several sets may run at once (one per core)."""
+    import fcntl
+
+    RESULTS.parent.mkdir(exist_ok=True)
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        doc: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        doc.update(benchmark="degenerate_turns", machine=machine(), human_false_alarms=false_alarms)
+        doc.setdefault("runs", {})[key] = run
         tmp = RESULTS.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, indent=2) + "\n")
         tmp.replace(RESULTS)
