@@ -175,7 +175,8 @@ def test_batch_records_bad_files_and_goes_on(tmp_path):
 def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     """The demo session on the embedded model, 12 turns. Without retries (one attempt per turn) this seed
     loops: one narrated paragraph comes back turn after turn. With the default retries no turn is left
-    degenerate without a flag, and at most one is degenerate at all."""
+    degenerate without a flag, at most one is degenerate at all, and none is a near-copy of another (this is
+    the replay `helpert demo` shows: same session, seed and turns)."""
     from helpert.graph.recovery import RetryPolicy
     from helpert.llm import load_backend
     from helpert.metrics.quality import degenerate_turn_ids, findings_after_the_fact
@@ -199,4 +200,5 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     bad = {i for i, f in found.items() if f}
     assert bad <= degenerate_turn_ids(rec)   # every degenerate turn is flagged
     assert len(bad) <= 1, {i: found[i] for i in bad}
+    assert not any("near_copy" in f for f in found.values())  # what `make demo` shows: no two turns near-copies
     assert any(t.meta["attempts"] > 1 for t in rec.counselor_turns)  # the retry is what removed the loop

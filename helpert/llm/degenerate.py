@@ -151,7 +151,7 @@ def _role_word(text: str, ctx: Context) -> bool:
 _REFUSAL = re.compile(
     r"\b(?:i'?m sorry,?\s+(?:but\s+)?i\s+(?:can(?:no|')t|am\s+(?:not\s+able|unable)|won'?t)\s+(?:help|assist|provide|do|answer|continue|comply|engage|support)"
     r"|i\s+(?:can(?:no|')t|am\s+unable\s+to|am\s+not\s+able\s+to)\s+(?:help|assist)\s+(?:you\s+)?with\s+(?:that|this)"
-    r"|as\s+an?\s+(?:ai|language\s+model|artificial\s+intelligence|assistant)\b"
+    r"|as\s+an?\s+(?:ai|language\s+model|artificial\s+intelligence|assistant|chatbot|bot|virtual\s+assistant)\b"
     r"|i'?m\s+(?:just\s+|only\s+)?an?\s+(?:ai|language\s+model|chatbot|bot|virtual\s+assistant)\b"
     r"|i\s+(?:do\s+not|don'?t)\s+have\s+(?:personal\s+)?(?:feelings|emotions|experiences)\b)",
     re.IGNORECASE,
