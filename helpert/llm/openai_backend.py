@@ -38,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -51,6 +52,7 @@ from helpert.llm.models import ModelError
 # hosted OpenAI rejects more; servers stop at the chat template's end-of-turn token themselves.
 API_STOPS = ("\nClient:", "\nUser:", "\nPatient:", "\nSeeker:")
 RETRY_STATUS = frozenset({408, 409, 429})
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DIALECTS = {"llamacpp": "llama.cpp", "me": "llama.cpp", "vllm": "vllm"}  # GET /models owned_by -> dialect
 
 
@@ -132,7 +134,10 @@ def connect(config: ServerConfig) -> tuple[list[Replica], str, dict[str, Any]]:
     key = _api_key(config.api_key_env)
     replicas, listed = [], {}
     for url in config.base_urls:
-        client = openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=config.timeout)
+        # a server on this machine is reached directly, never through a proxy named in the environment
+        local = (urlsplit(url).hostname or "") in LOOPBACK
+        client = openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=config.timeout,
+                               http_client=openai.DefaultHttpxClient(trust_env=False) if local else None)
         try:
             models = list(client.with_options(timeout=min(config.timeout, 15.0)).models.list())
         except openai.APIConnectionError as exc:
