@@ -21,7 +21,7 @@ try:
 except ImportError as exc:  # the server's extras (fastapi, uvicorn, sse-starlette, ...) are not installed
     pytest.skip(f"llama_cpp.server cannot be imported ({exc})", allow_module_level=True)
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.server]
 
 REPO = Path(__file__).resolve().parents[1]
 SESSIONS = REPO / "sessions"
