@@ -345,6 +345,7 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
             if server:
                 if not loaded:
                     _init_worker(options, threads, str(run.root), queue.Queue(), backend=backend)
+                    on_event({"kind": "loaded"})
                 _run_threads(todo, index, concurrency, on_event, record)
             elif workers <= 1 or len(todo) <= 1:
                 if not loaded:

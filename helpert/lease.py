@@ -3,9 +3,10 @@ sharing a filesystem) can work through one run folder together: each session is 
 one of them at a time, and a session whose holder died is taken over.
 
 A lease is a file ``sessions/<id>/lease`` created with ``O_CREAT | O_EXCL`` (atomic on local
-filesystems and on NFSv3+), holding its owner (host, pid, a random token). The owner touches it every
+filesystems and on NFSv3+), holding its owner (host, pid, kernel boot and pid namespace, a random token). The owner touches it every
 ``ttl / 6`` seconds (the heartbeat). Another process may take it over when it is *stale*: its owner is
-a process of this host that no longer exists (a ``kill -9``: taken over at once), or its mtime is older
+a process of this host (same boot, same pid namespace) that no longer exists (a ``kill -9``: taken over
+at once), or its mtime is older
 than ``ttl`` (a holder on another host that stopped). Takeover renames the stale file aside (only one
 contender's rename can succeed) and creates a fresh lease with ``O_EXCL``. If the rename moved a lease
 that was fresh after all (a race with another takeover), the owner of that lease notices at its next
@@ -28,24 +29,40 @@ LEASE_FILE = "lease"
 DEFAULT_TTL_S = float(os.environ.get("HELPERT_LEASE_TTL", "60"))
 
 
+def _node() -> str:
+    """This kernel boot and pid namespace: a pid means the same process only where these match (two
+    containers may share a host name and a filesystem, not their pids)."""
+    parts = []
+    try:
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    except OSError:
+        pass
+    return ":".join(parts)
+
+
+NODE = _node()
+
+
 @dataclass(frozen=True)
 class Owner:
     host: str
     pid: int
     token: str
+    node: str = NODE
 
     @classmethod
     def me(cls) -> "Owner":
         return cls(host=socket.gethostname(), pid=os.getpid(), token=secrets.token_hex(8))
 
     def to_json(self) -> str:
-        return json.dumps({"host": self.host, "pid": self.pid, "token": self.token})
+        return json.dumps({"host": self.host, "pid": self.pid, "token": self.token, "node": self.node})
 
     @classmethod
     def read(cls, path: Path) -> "Owner | None":
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
-            return cls(host=str(d["host"]), pid=int(d["pid"]), token=str(d["token"]))
+            return cls(host=str(d["host"]), pid=int(d["pid"]), token=str(d["token"]), node=str(d.get("node", "")))
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):  # torn write (killed while creating it): an owner of no one
@@ -67,7 +84,7 @@ def is_stale(path: Path, owner: Owner, ttl: float) -> bool:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return True
-    if owner.host == socket.gethostname() and owner.pid and not _alive(owner.pid):
+    if owner.host == socket.gethostname() and owner.node == NODE and NODE and owner.pid and not _alive(owner.pid):
         return True
     if not owner.token and age > 5:  # torn lease file, not being written any more
         return True
