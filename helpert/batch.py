@@ -97,14 +97,15 @@ class OptionError(ValueError):
     """Options that do not go together (e.g. ``--concurrency`` with a local model)."""
 
 
-FINGERPRINT = ("model_sha256", "served_model", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns", "guidance",
-               "risk_sensitivity", "retry")
+FINGERPRINT = ("model_sha256", "served_model", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns",
+               "guidance", "risk_sensitivity", "retry")
 
 
 def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
     m = manifest
     return {
-        "model_sha256": m["model"]["model_sha256"], "served_model": m["model"].get("served_model"), "backend": m["model"]["backend"], "seed": m["seed"],
+        "model_sha256": m["model"]["model_sha256"], "served_model": m["model"].get("served_model"),
+        "backend": m["model"]["backend"], "seed": m["seed"],
         "protocol_sha256": m["protocol"]["sha256"], "sampling": m["model"]["sampling"], "n_ctx": m["model"]["n_ctx"],
         "max_turns": m["args"].get("max_turns"), "guidance": m.get("guidance", ""),
         "risk_sensitivity": m["args"].get("risk_sensitivity", "lexicon"),
