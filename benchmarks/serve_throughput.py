@@ -9,8 +9,9 @@ Against servers you run (vLLM on a GPU, llama.cpp, Ollama...):
     python benchmarks/serve_throughput.py --base-url http://gpu-host:8000/v1 [--base-url http://gpu-host:8001/v1] \\
         --served-model meta-llama/Llama-3.1-8B-Instruct --sessions 64 --concurrency 1 2 4 8 16 32 --max-turns 6
 
-On this machine, starting llama-cpp-python servers on the embedded model itself (one replica with all
-cores, then two with half each):
+On this machine, starting llama-cpp-python servers on the embedded model itself (one replica, then
+two, each with --server-threads threads; llama.cpp collapses when its threads outnumber the free cores,
+so on a shared 2-core machine keep 1):
 
     python benchmarks/serve_throughput.py --launch-local --readme benchmarks/README.md
 
@@ -203,6 +204,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base-url", action="append", default=[], help="server API root; repeat for replicas")
     ap.add_argument("--launch-local", action="store_true", help="start llama-cpp-python servers on the embedded model here")
+    ap.add_argument("--server-threads", type=int, default=1, help="--launch-local: threads of each server")
     ap.add_argument("--served-model", default=None)
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
@@ -221,8 +223,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     try:
         if args.launch_local:
-            setups = [(1, cores), (2, max(1, cores // 2))]
-            for n, threads in setups:
+            for n, threads in [(1, args.server_threads), (2, args.server_threads)]:
                 urls, procs = launch(n, threads, workdir)
                 try:
                     warm_up(urls, args, workdir)

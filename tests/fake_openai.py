@@ -18,8 +18,10 @@ class FakeOpenAI:
     """
 
     def __init__(self, *, delay: float = 0.0, failures: list[int] | None = None, owned_by: str = "fake",
-                 model: str = "fake-model", fingerprint: str = "fp_fake1", cached: int | None = 7):
+                 model: str = "fake-model", fingerprint: str = "fp_fake1", cached: int | None = 7,
+                 slow: list[float] | None = None):
         self.delay, self.failures, self.owned_by, self.model = delay, list(failures or []), owned_by, model
+        self.slow = list(slow or [])  # delays of the first chat requests (then ``delay``)
         self.fingerprint, self.cached = fingerprint, cached
         self.requests: list[dict[str, Any]] = []
         self.in_flight = self.max_in_flight = 0
@@ -57,10 +59,11 @@ class FakeOpenAI:
                 with fake._lock:
                     fake.requests.append(body)
                     status = fake.failures.pop(0) if fake.failures else 200
+                    delay = fake.slow.pop(0) if fake.slow else fake.delay
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
-                    time.sleep(fake.delay)
+                    time.sleep(delay)
                     if status != 200:
                         self._send(status, {"error": {"message": f"scripted failure {status}"}})
                         return

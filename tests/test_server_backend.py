@@ -102,6 +102,14 @@ def test_transient_failures_are_retried_and_counted(tmp_path):
     assert "cache_prompt" not in srv.requests[0] and srv.requests[0]["repetition_penalty"] == 1.1
 
 
+def test_timeout_is_retried(tmp_path):
+    corpus = _corpus(tmp_path / "c", 1)
+    with FakeOpenAI(slow=[3.0]) as srv:
+        opts = RunOptions(backend="openai", base_url=(srv.url,), max_turns=1, request_retries=2, request_timeout=0.5)
+        summary = run_batch([str(corpus)], tmp_path / "run", opts)
+    assert summary.replayed == 1 and summary.requests["retry_reasons"] == {"timeout": 1}
+
+
 def test_session_failing_after_retries_is_recorded_and_a_rerun_resumes(tmp_path):
     corpus = _corpus(tmp_path / "c", 2)
     run = tmp_path / "run"
