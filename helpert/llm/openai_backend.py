@@ -19,7 +19,8 @@ The graph, prompts, cleaning and retries are the local backend's; only the call 
   ``usage.prompt_tokens_details.cached_tokens`` (vLLM with ``--enable-prompt-tokens-details``, hosted
   APIs) or from llama.cpp's ``timings.cache_n``; servers that report neither count 0.
 * **Failures.** Connection errors, timeouts, 408/409/429 and 5xx are retried with exponential
-  backoff (each retry counted in :class:`RequestStats`), moving to the next replica on a connection
+  backoff (or the server's ``Retry-After``; each retry counted in :class:`RequestStats`), moving to the
+  next replica on a connection
   failure; after ``max_retries`` the turn raises :class:`ServerError` and the session fails cleanly
   (the batch records it and continues; rerunning resumes it). Other 4xx fail at once.
 * **Resume.** There is no KV cache to re-warm: a resumed session continues from its journal, and the
@@ -164,6 +165,14 @@ def _short(exc: Any) -> str:
     return str(exc)[:200]
 
 
+def _retry_after(exc: Any) -> float:
+    """Seconds a 429/503 asks the client to wait (``Retry-After``), at most 60."""
+    try:
+        return min(60.0, max(0.0, float(exc.response.headers.get("retry-after", 0))))
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+
+
 def estimate_tokens(messages: list[dict[str, str]]) -> int:
     """A generous prompt-length estimate (no tokenizer on this side): 1 token per 3 characters, plus
     the chat template's few tokens per message."""
@@ -231,12 +240,13 @@ class OpenAIChatModel(BaseChatModel):
             except openai.APIConnectionError as exc:  # refused, reset, timeout (APITimeoutError)
                 reason = "timeout" if isinstance(exc, openai.APITimeoutError) else "connection"
                 detail = f"{reason} ({exc.__cause__ or exc})"
-                move = True
+                move, asked = True, 0.0
             except openai.APIStatusError as exc:
                 if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
                     stats.count(failures=1)
                     raise ServerError(f"{replica.url}: HTTP {exc.status_code}: {_short(exc)}") from None
                 reason, detail, move = f"http_{exc.status_code}", f"HTTP {exc.status_code}: {_short(exc)}", False
+                asked = _retry_after(exc)
             if attempt >= self.config.max_retries:
                 stats.count(failures=1)
                 raise ServerError(f"{replica.url}: {detail}; gave up after {attempt + 1} attempts") from None
@@ -244,7 +254,7 @@ class OpenAIChatModel(BaseChatModel):
             if move and n > 1:
                 at = (at + 1) % n
             wait = min(8.0, self.config.backoff * 2**attempt) * (0.75 + 0.5 * random.random())
-            time.sleep(wait)
+            time.sleep(max(wait, asked))
         raise AssertionError("unreachable")
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
