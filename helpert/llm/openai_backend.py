@@ -9,7 +9,8 @@ The graph, prompts, cleaning and retries are the local backend's; only the call 
   go in ``extra_body`` where the server is known to read them (the *dialect*, found from
   ``GET /models``' ``owned_by``): llama.cpp servers (``repeat_penalty``, and ``cache_prompt: true``),
   vLLM (``repetition_penalty``). Other servers get the standard fields only (a hosted API rejects
-  unknown fields), and the manifest says which dialect was used.
+  unknown fields), and the manifest says which dialect was used. Replicas are meant to be one kind of
+  server: a request is shaped for its session's replica and, on failover, sent unchanged.
 * **Retry controls.** A degenerate turn's retry (:mod:`helpert.graph.recovery`) maps its stronger
   repeat/presence penalties as above. Its n-gram and opening bans cannot be said over the API (they are
   a logits processor that looks at the tokens generated so far; ``logit_bias`` is static) and are
