@@ -62,6 +62,10 @@ def test_concurrent_sessions_keep_turn_order_seeds_and_llama_cpp_fields(tmp_path
         mine = [r for r in srv.requests if any(f"Worry{i} " in m["content"] for m in r["messages"] if m["role"] == "user")]
         firsts = [r for r in mine if r["seed"] in {turn_seed(5, k, 0) for k in range(3)}]
         assert [r["seed"] for r in firsts] == [turn_seed(5, k, 0) for k in range(3)]
+        # prefix reuse: each turn's prompt extends the previous turn's
+        for a, b in zip(firsts, firsts[1:]):
+            assert b["messages"][: len(a["messages"])] == a["messages"]
+            assert len(b["messages"]) == len(a["messages"]) + 3  # + the kept reply, the next note and client turn
     body = srv.requests[0]
     assert body["cache_prompt"] is True and body["repeat_penalty"] == 1.1 and body["top_k"] == 40
     run = tmp_path / "run"
