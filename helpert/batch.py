@@ -251,8 +251,11 @@ def _replay_claimed(session: Session, d: Path, lease: Any, k: int) -> Event:
         return {"kind": "failed", "dialogue": session.dialogue_id, "stage": "replay",
                 "reason": f"{type(exc).__name__}: {exc}"}
     resumed = sum(t["resumed"] for t in result.timings)
+    flags = [t.meta.get("flags") or [] for t in result.reconstruction.counselor_turns]
     return {"kind": "done", "dialogue": session.dialogue_id, "turns": len(result.timings), "resumed_turns": resumed,
-            "tokens": result.generated_tokens, "seconds": round(time.perf_counter() - t0, 2)}
+            "tokens": result.generated_tokens, "seconds": round(time.perf_counter() - t0, 2),
+            "retried": sum(any(f.startswith("retry_") for f in fl) for fl in flags),
+            "degenerate": sum("degenerate" in fl for fl in flags)}
 
 
 # --- coordinator side -------------------------------------------------------------------------------
