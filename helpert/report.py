@@ -93,9 +93,11 @@ def manifest_rows(manifest: dict[str, Any], protocol: Protocol, n_sessions: int,
     proto = manifest.get("protocol") or {}
     proto = proto if isinstance(proto, dict) else {"name": proto}
     rows = [
-        ("model", f"{model.get('model_file') or model.get('model_path') or '-'}"
+        ("model", f"{model.get('model_file') or model.get('model_path') or model.get('served_model') or '-'}"
                   f"{' (sha256 ' + _short(model.get('model_sha256')) + '…)' if model.get('model_sha256') else ''}"),
-        ("backend", f"{model.get('backend', '-')}, n_ctx {model.get('n_ctx', '-')}, threads {model.get('n_threads', '-')}"),
+        ("backend", f"{model.get('backend', '-')}, n_ctx {model.get('n_ctx', '-')}, "
+                    + (f"servers {', '.join(model['endpoints'])}" if model.get("endpoints")
+                       else f"threads {model.get('n_threads', '-')}")),
         ("sampling", ", ".join(f"{k} {v}" for k, v in sampling.items()) or "-"),
         ("seed", str(manifest.get("seed", "-"))),
         ("protocol", f"{protocol.name} — {protocol.title}; sha256 {_short(proto.get('sha256') or protocol.sha256)}…"),

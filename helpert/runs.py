@@ -139,3 +139,43 @@ class Journal:
 
     def rewrite(self, entries: list[dict[str, Any]]) -> None:
         atomic_write_text(self.path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+
+
+class ErrorLog(Journal):
+    """``errors.jsonl``: the run folder's current failures, one JSON line each. Several processes may
+    share it (see :mod:`helpert.lease`), so every change holds an exclusive ``flock`` on a lock file
+    beside it, and the same failure is never listed twice."""
+
+    KEY = ("dialogue", "file", "stage")
+
+    def _locked(self) -> Any:
+        import fcntl
+        from contextlib import contextmanager
+
+        @contextmanager
+        def lock() -> Any:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_name(f".{self.path.name}.lock"), "a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
+        return lock()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Add a failure, replacing an earlier one for the same dialogue, file and stage."""
+        key = tuple(entry.get(k) for k in self.KEY)
+        with self._locked():
+            kept = [e for e in self.entries() if tuple(e.get(k) for k in self.KEY) != key]
+            self.rewrite([*kept, entry])
+
+    def prune(self, drop: Callable[[dict[str, Any]], bool]) -> None:
+        """Remove the entries ``drop`` says no longer hold (a session since finished; load errors a
+        new run will find again)."""
+        with self._locked():
+            entries = self.entries()
+            kept = [e for e in entries if not drop(e)]
+            if kept != entries or not self.path.is_file():
+                self.rewrite(kept)

@@ -15,10 +15,13 @@ from helpert.cli.options import model_options
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Run folder (re-use it to resume).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own model; threads are split between them.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="--backend openai: sessions in flight at once against the server(s), each one's turns in order.")
 @model_options
-def batch(paths: tuple[str, ...], out: str, workers: int, **opts: Any) -> int:
+def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, **opts: Any) -> int:
     """Replay every dialogue in PATHS (files or folders). Ctrl-C or a crash loses at most the turns in
-    flight: run the same command again to continue. Exit code 1 if any file or session failed."""
+    flight: run the same command again to continue. Several processes may share one --out: each session
+    is claimed by one of them. Exit code 1 if any file or session failed."""
     from rich.console import Console
 
     from helpert.cli.replay import replay_to_run
@@ -26,14 +29,21 @@ def batch(paths: tuple[str, ...], out: str, workers: int, **opts: Any) -> int:
     from helpert.report_table import print_comparison
 
     console = Console()
-    summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers, **opts)
+    summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,
+                            concurrency=concurrency, **opts)
     try:
         _, stats, doc = compare_run_dir(out)
         print_comparison(stats, title=f"LLM reconstruction vs peer — {doc['n_sessions']} sessions", console=console)
     except NoPairsError:
         console.print("no finished session to compare")
     failed = len(summary.failed)
-    console.print(f"{summary.total} sessions: {summary.skipped} already done, {summary.replayed} replayed, "
+    elsewhere = f", {summary.elsewhere} finished by another process" if summary.elsewhere else ""
+    console.print(f"{summary.total} sessions: {summary.skipped} already done, {summary.replayed} replayed{elsewhere}, "
                   f"{failed} failed" + (f" (see {Path(out) / 'errors.jsonl'})" if failed else ""))
+    if summary.requests:
+        r = summary.requests
+        console.print(f"server requests: {r['requests']}, retried {r['retries']}"
+                      + (f" ({', '.join(f'{k} {v}' for k, v in r['retry_reasons'].items())})" if r["retries"] else "")
+                      + f", failed {r['failures']}")
     console.print(f"Run folder: [bold]{out}[/]")
     return 1 if failed else 0

@@ -25,8 +25,19 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option("--model", "model", type=click.Path(dir_okay=False), default=None,
                      help="GGUF chat model (default: the embedded SmolLM2-135M-Instruct Q4_1)."),
-        click.option("--backend", type=click.Choice(["llama-cpp", "langchain-llamacpp"]), default="llama-cpp",
-                     show_default=True, help="llama-cpp: one shared Llama with prefix reuse; langchain-llamacpp: ChatLlamaCpp."),
+        click.option("--backend", type=click.Choice(["llama-cpp", "langchain-llamacpp", "openai"]), default="llama-cpp",
+                     show_default=True, help="llama-cpp: one shared Llama with prefix reuse; langchain-llamacpp: ChatLlamaCpp; "
+                                             "openai: an OpenAI-compatible server (vLLM, llama.cpp, Ollama...) at --base-url."),
+        click.option("--base-url", "base_url", multiple=True, metavar="URL",
+                     help="--backend openai: the server's API root, e.g. http://127.0.0.1:8000/v1; repeat it for replicas "
+                          "(sessions are spread over them)."),
+        click.option("--served-model", default=None, help="--backend openai: model name to request (default: the first of GET /models)."),
+        click.option("--api-key-env", default=None, metavar="VAR",
+                     help="--backend openai: environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+        click.option("--request-retries", type=click.IntRange(min=0), default=4, show_default=True,
+                     help="--backend openai: retries per request on connection errors, timeouts, 429 and 5xx (exponential backoff)."),
+        click.option("--request-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
+                     help="--backend openai: seconds per request."),
         click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name in graphs/ or a YAML path."),
         click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
         click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),

@@ -82,7 +82,7 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     console = Console(stderr=as_json)
     protocol = load_protocol(options.protocol)
     backend = load_backend(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads,
-                           sampling=options.sampling, seed=options.seed)
+                           sampling=options.sampling, seed=options.seed, server=options.server)
     progress = Progress(TextColumn("replays"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True)
     task = progress.add_task("replays", total=None)

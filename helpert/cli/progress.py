@@ -49,6 +49,14 @@ class RunProgress:
             bad = f", [bold red]{event['degenerate']} degenerate (flagged)[/]" if event.get("degenerate") else ""
             self.console.print(f"[green]✓[/] {event['dialogue']}: {event['turns']} counselor turns{resumed}{retried}{bad}, "
                                f"{event['tokens']} tokens in {event['seconds']:.1f} s")
+        elif kind == "elsewhere":
+            p.update(self.sessions, advance=1)
+            self.console.print(f"[cyan]↷[/] {event['dialogue']}: finished by another process")
+        elif kind == "waiting":
+            if event["holders"] == getattr(self, "_waiting", None):
+                return
+            self._waiting = event["holders"]
+            self.console.print(f"waiting for {event['sessions']} sessions held by {', '.join(event['holders'])}…")
         elif kind == "failed":
             if self.sessions is not None and event.get("stage") != "load":
                 p.update(self.sessions, advance=1)

@@ -11,17 +11,18 @@ from helpert.cli.options import model_options
 
 
 def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: Any, workers: int = 1,
-                  **opts: Any) -> Any:
+                  concurrency: int = 1, **opts: Any) -> Any:
     """Replay the selected sessions into ``out`` (finished ones are skipped, half-done ones resumed)."""
-    from helpert.batch import ManifestMismatch, RunOptions, run_batch
+    from helpert.batch import ManifestMismatch, OptionError, RunOptions, run_batch
     from helpert.cli.errors import UserError
     from helpert.cli.progress import RunProgress
 
     options = RunOptions(**opts)
     try:
         with RunProgress(console) as progress:
-            return run_batch(paths, out, options, workers=workers, dialogue=dialogue, on_event=progress)
-    except ManifestMismatch as exc:
+            return run_batch(paths, out, options, workers=workers, concurrency=concurrency, dialogue=dialogue,
+                             on_event=progress)
+    except (ManifestMismatch, OptionError) as exc:
         raise UserError(str(exc)) from None
 
 

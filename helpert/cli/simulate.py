@@ -72,7 +72,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     options = RunOptions(**opts)
     console = Console()
     protocol = load_protocol(options.protocol)
-    load = dict(backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads, seed=options.seed)
+    load = dict(backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads, seed=options.seed,
+                server=options.server)
     counselor = load_backend(options.model, sampling=options.sampling, **load)
     client = load_backend(client_model or options.model,
                           sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)

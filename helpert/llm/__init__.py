@@ -9,7 +9,7 @@ from typing import Any, Callable
 from helpert.llm.engine import Sampling
 from helpert.llm.models import ModelError, default_threads, file_sha256, resolve_model_path
 
-BACKENDS = ("llama-cpp", "langchain-llamacpp")
+BACKENDS = ("llama-cpp", "langchain-llamacpp", "openai")
 
 
 @dataclass
@@ -19,6 +19,17 @@ class Backend:
     info: dict[str, Any]
     reset: Callable[[], None] = field(default=lambda: None)
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None  # exact resume (llama-cpp only)
+    stats: Any = None  # request counters of a server backend (helpert.llm.openai_backend.RequestStats)
+    for_session: Callable[[int], Any] | None = None  # server backend: the chat model for the k-th session (its replica)
+
+    @property
+    def thread_safe(self) -> bool:
+        """Whether several sessions may share this backend from threads (a server backend: yes; a
+        local ``Llama``: no)."""
+        return self.for_session is not None
+
+    def chat_for(self, k: int) -> Any:
+        return self.for_session(k) if self.for_session is not None else self.chat
 
 
 def describe_model(model: str | Path | None, *, backend: str, n_ctx: int, n_threads: int, sampling: Sampling) -> dict[str, Any]:
@@ -35,9 +46,15 @@ def describe_model(model: str | Path | None, *, backend: str, n_ctx: int, n_thre
 
 def load_backend(
     model: str | Path | None = None, *, backend: str = "llama-cpp", n_ctx: int = 4096, n_threads: int | None = None,
-    sampling: Sampling = Sampling(), seed: int = 0,
+    sampling: Sampling = Sampling(), seed: int = 0, server: Any = None,
 ) -> Backend:
-    """Load a GGUF (the embedded default when ``model`` is None) behind the chosen backend."""
+    """Load a GGUF (the embedded default when ``model`` is None) behind the chosen backend, or, with
+    ``backend="openai"``, connect to the server(s) of ``server`` (a
+    :class:`helpert.llm.openai_backend.ServerConfig`)."""
+    if backend == "openai":
+        from helpert.llm.openai_backend import ServerConfig, load_openai_backend
+
+        return load_openai_backend(server or ServerConfig(), n_ctx=n_ctx, sampling=sampling)
     path = resolve_model_path(model)
     threads = n_threads or default_threads()
     info = describe_model(path, backend=backend, n_ctx=n_ctx, n_threads=threads, sampling=sampling)

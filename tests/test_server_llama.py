@@ -1,0 +1,161 @@
+"""Against a real inference server: llama-cpp-python's OpenAI-compatible server on the embedded model,
+on 127.0.0.1 at a free port, torn down in every case. Skipped where the server extras are absent
+(``make install`` installs them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("openai")
+try:
+    import llama_cpp.server.app  # noqa: F401
+except ImportError as exc:  # the server's extras (fastapi, uvicorn, sse-starlette, ...) are not installed
+    pytest.skip(f"llama_cpp.server cannot be imported ({exc})", allow_module_level=True)
+
+pytestmark = [pytest.mark.model, pytest.mark.server]
+
+REPO = Path(__file__).resolve().parents[1]
+SESSIONS = REPO / "sessions"
+START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LlamaServer:
+    """``python -m llama_cpp.server`` on the embedded GGUF, in its own process group."""
+
+    def __init__(self, port: int, log: Path):
+        from helpert.llm.models import resolve_model_path
+
+        self.port, self.log = port, log
+        self.model = str(resolve_model_path(None))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> "LlamaServer":
+        with self.log.open("a") as fh:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "llama_cpp.server", "--model", self.model, "--model_alias", "smollm2-135m",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--n_threads", "1",
+                 "--n_threads_batch", "1", "--verbose", "false"],
+                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        import urllib.request
+
+        deadline = time.time() + START_TIMEOUT_S
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/models", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.kill()
+        raise RuntimeError(f"llama_cpp.server did not answer within {START_TIMEOUT_S} s")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def llama_server(tmp_path):
+    server = LlamaServer(free_port(), tmp_path / "server.log")
+    try:
+        yield server.start()
+    finally:
+        server.kill()
+
+
+def _batch(out: Path, url: str, *extra: str, wait: bool = True) -> subprocess.Popen | subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    files = [str(SESSIONS / f) for f in ("exam_anxiety.txt", "work_conflict.jsonl", "loneliness.csv")]
+    cmd = [sys.executable, "-m", "helpert", "batch", *files, "--out", str(out), "--backend", "openai",
+           "--base-url", url, "--concurrency", "3", "--max-turns", "3", "--max-tokens", "24", "--n-ctx", "2048",
+           "--request-timeout", "60", *extra]
+    if wait:
+        return subprocess.run(cmd, env=env, cwd=out.parent, text=True, capture_output=True, timeout=600)
+    return subprocess.Popen(cmd, env=env, cwd=out.parent, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _leftovers(run: Path) -> list[str]:
+    bad = ("checkpoint.sqlite", "journal.jsonl", "lease")
+    return sorted(str(p.relative_to(run)) for p in (run / "sessions").rglob("*") if p.name.startswith(bad))
+
+
+def test_batch_with_three_in_flight_completes_on_a_real_server(llama_server, tmp_path):
+    out = tmp_path / "run"
+    proc = _batch(out, llama_server.url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.parent.name for p in out.glob("sessions/*/reconstruction.json")) == [
+        "exam_anxiety", "loneliness", "work_conflict"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    model = manifest["model"]
+    assert model["backend"] == "openai" and model["served_model"] == "smollm2-135m"
+    assert model["endpoints"] == [llama_server.url] and model["dialects"][llama_server.url] == "llama.cpp"
+    assert model["server_reported"]["response_models"] == ["smollm2-135m"]
+    rec = json.loads((out / "sessions" / "exam_anxiety" / "reconstruction.json").read_text())
+    replies = [t for t in rec["turns"] if t["role"] == "counselor"]
+    assert len(replies) == 3 and all(t["text"] for t in replies)
+    timings = json.loads((out / "sessions" / "exam_anxiety" / "timings.json").read_text())
+    assert all(t["prompt_tokens"] > 100 and t["completion_tokens"] > 0 for t in timings)
+    assert _leftovers(out) == []
+
+
+def test_server_killed_mid_run_leaves_a_resumable_folder_and_a_restart_finishes_it(llama_server, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    first = _batch(out, llama_server.url, "--request-retries", "2", wait=False)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and not list(out.glob("sessions/*/journal.jsonl")):
+            if first.poll() is not None:
+                break
+            time.sleep(0.05)
+        journaled = {p.parent.name for p in out.glob("sessions/*/journal.jsonl")}
+        assert journaled, "no turn finished before the deadline"
+        llama_server.kill()  # mid-run: some turns journaled, others in flight
+        stdout, stderr = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 1, stdout + stderr
+    assert "Traceback" not in stderr + stdout
+    errors = [json.loads(x) for x in (out / "errors.jsonl").read_text().splitlines()]
+    assert errors and all(e["stage"] == "replay" and llama_server.url in e["reason"] for e in errors)
+    assert all("connection" in e["reason"] for e in errors), errors
+    assert not list(out.glob("sessions/*/lease"))
+    unfinished = {e["dialogue"] for e in errors}
+    assert not any((out / "sessions" / d / "reconstruction.json").exists() for d in unfinished)
+
+    llama_server.start()  # same port: the run folder resumes against the restarted server
+    second = _batch(out, llama_server.url)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert sorted(p.parent.name for p in out.glob("sessions/*/reconstruction.json")) == [
+        "exam_anxiety", "loneliness", "work_conflict"]
+    assert (out / "errors.jsonl").read_text() == ""
+    for name in journaled & unfinished:  # the journaled turns were kept, not regenerated
+        assert any(line.startswith(f"✓ {name}:") and "resumed" in line for line in second.stdout.splitlines()), second.stdout
+    assert _leftovers(out) == []
