@@ -198,12 +198,17 @@ def test_lease_of_a_dead_process_or_an_old_heartbeat_is_taken_over(tmp_path):
     lease.release()
 
 
+def _shared_batch(corpus: Path, run: Path, url: str, turns: int) -> list[str]:
+    """`helpert batch` arguments for one of several processes sharing RUN_DIR on a fake server."""
+    return ["batch", str(corpus), "--out", str(run), "--backend", "openai", "--base-url", url,
+            "--max-turns", str(turns), "--concurrency", "2"]
+
+
 def test_two_processes_share_a_run_folder_without_doing_a_session_twice(tmp_path):
     corpus = _corpus(tmp_path / "c", 8, turns=2)
     run = tmp_path / "run"
     with FakeOpenAI(delay=0.1) as srv:
-        args = ["batch", str(corpus), "--out", str(run), "--backend", "openai", "--base-url", srv.url,
-                "--max-turns", "2", "--concurrency", "2"]
+        args = _shared_batch(corpus, run, srv.url, turns=2)
         procs = [_helpert(*args, cwd=tmp_path) for _ in range(2)]
         outs = [p.communicate(timeout=240) for p in procs]
     for p, (out, err) in zip(procs, outs):
@@ -223,8 +228,7 @@ def test_killed_process_sessions_are_taken_over_by_the_other(tmp_path):
     corpus = _corpus(tmp_path / "c", 6, turns=3)
     run = tmp_path / "run"
     with FakeOpenAI(delay=0.15) as srv:
-        args = ["batch", str(corpus), "--out", str(run), "--backend", "openai", "--base-url", srv.url,
-                "--max-turns", "3", "--concurrency", "2"]
+        args = _shared_batch(corpus, run, srv.url, turns=3)
         victim = _helpert(*args, cwd=tmp_path, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline and not list(run.glob("sessions/*/journal.jsonl")):
