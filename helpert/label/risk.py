@@ -40,9 +40,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from helpert.label.lexicon import NEGATOR, PhraseSet, clause_window, normalise
 
@@ -327,6 +328,46 @@ def triage(text: str, policy: str = STEPPED) -> tuple[list[str], str]:
     model = load_risk_model()
     score = model.score(text)
     return [], next((level for level in ("high", "screen") if score >= model.thresholds[level]), "")
+
+
+TIERS = ("crisis", "check", "none")  # full safety response / one direct safety question / nothing
+CONTEXT_TURNS = 3  # earlier client turns read with each turn (risk builds up over a conversation)
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """What the safety path makes of one client turn, read with the client's earlier turns.
+
+    ``tier``: "crisis" (the full safety response), "check" (one direct safety question) or "none";
+    ``kinds``: the kinds of risk named (RISK_KINDS, or ``MODEL_KIND`` when only the learned detector fired);
+    ``score``: the learned detector's probability of risk for the turn in its context (0-1)."""
+
+    tier: str
+    kinds: tuple[str, ...] = ()
+    score: float = 0.0
+
+    @property
+    def flagged(self) -> bool:
+        return self.tier != "none"
+
+
+def assess_turns(texts: Sequence[str], policy: str = STEPPED) -> list[RiskAssessment]:
+    """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
+    :data:`CONTEXT_TURNS` client turns before it."""
+    return [assess(t, texts[max(0, i - CONTEXT_TURNS):i], policy) for i, t in enumerate(texts)]
+
+
+def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:
+    """The tier of one client turn given the client's earlier turns (most recent last)."""
+    kinds, level = triage(text, policy)
+    model = load_risk_model()
+    raw = model.score(text) if len(text.split()) >= MIN_MODEL_WORDS else -math.inf
+    score = 0.0 if raw == -math.inf else 1.0 / (1.0 + math.exp(-raw))
+    if kinds:
+        return RiskAssessment("crisis", tuple(kinds), score)
+    if level:
+        return RiskAssessment("check", (MODEL_KIND,), score)
+    return RiskAssessment("none", (), score)
 
 
 MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not really." or "Good morning." it guesses
