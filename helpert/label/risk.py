@@ -353,21 +353,46 @@ class RiskAssessment:
 
 def assess_turns(texts: Sequence[str], policy: str = STEPPED) -> list[RiskAssessment]:
     """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
-    :data:`CONTEXT_TURNS` client turns before it."""
-    return [assess(t, texts[max(0, i - CONTEXT_TURNS):i], policy) for i, t in enumerate(texts)]
+    :data:`CONTEXT_TURNS` client turns before it.
+
+    Under ``"stepped"`` (the default): a risk phrase of the lexicon, or the encoder head's score at its
+    ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``, raised to
+    ``crisis`` when one of the earlier turns in the window was flagged too (risk builds up: a burden
+    statement, then method research two turns later). ``"lexicon"``: the phrases alone, each hit
+    ``crisis``. The older single-detector policies ("balanced", "high", "screen": the n-gram model) give
+    ``crisis`` on any hit."""
+    if policy not in SAFETY_POLICIES:
+        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
+    texts = list(texts)
+    if policy != STEPPED:
+        return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
+                for t in texts]
+    model = load_encoder_risk_model()
+    scores = model.scores(texts)
+    predicted = model.kinds(texts)
+    check, crisis = model.thresholds["check"], model.thresholds["crisis"]
+    out: list[RiskAssessment] = []
+    for i, text in enumerate(texts):
+        s = float(scores[i])
+        p = 0.0 if s == -math.inf else 1.0 / (1.0 + math.exp(-s))
+        phrases = detect_risk(text)
+        if phrases:
+            out.append(RiskAssessment("crisis", tuple(phrases), p))
+        elif s >= crisis:
+            out.append(RiskAssessment("crisis", (predicted[i],), p))
+        elif s >= check:
+            built_up = any(a.flagged for a in out[max(0, i - CONTEXT_TURNS):i])
+            out.append(RiskAssessment("crisis" if built_up else "check", (predicted[i],), p))
+        else:
+            out.append(RiskAssessment("none", (), p))
+    return out
 
 
 def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:
-    """The tier of one client turn given the client's earlier turns (most recent last)."""
-    kinds, level = triage(text, policy)
-    model = load_risk_model()
-    raw = model.score(text) if len(text.split()) >= MIN_MODEL_WORDS else -math.inf
-    score = 0.0 if raw == -math.inf else 1.0 / (1.0 + math.exp(-raw))
-    if kinds:
-        return RiskAssessment("crisis", tuple(kinds), score)
-    if level:
-        return RiskAssessment("check", (MODEL_KIND,), score)
-    return RiskAssessment("none", (), score)
+    """The tier of one client turn given the client's earlier turns (most recent last; the last
+    :data:`CONTEXT_TURNS` are read)."""
+    window = list(context)[-CONTEXT_TURNS:] if CONTEXT_TURNS else []
+    return assess_turns([*window, text], policy)[-1]
 
 
 MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not really." or "Good morning." it guesses
@@ -456,3 +481,141 @@ class RiskModel:
 def load_risk_model(path: str | None = None) -> RiskModel:
     """The shipped model (cached; loaded on the first turn that asks for it)."""
     return RiskModel(path or RISK_MODEL)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The encoder detector: a small trained head over the shared sentence encoder's token states.
+
+RISK_HEAD = Path(__file__).resolve().parent.parent / "data" / "risk_head.npz"
+CHUNK_WORDS = 90  # a text longer than this is cut at sentence ends into chunks the encoder window holds
+
+
+def chunks(text: str) -> list[str]:
+    """``text`` cut at sentence ends into pieces of at most ~``CHUNK_WORDS`` words (one piece if it fits)."""
+    from helpert.label.features import sentences
+
+    text = " ".join(text.split())
+    if len(text.split()) <= CHUNK_WORDS:
+        return [text]
+    out: list[str] = []
+    for sent in sentences(text):
+        words = sent.split()
+        while len(words) > CHUNK_WORDS:  # a run-on "sentence": cut it by words
+            out.append(" ".join(words[:CHUNK_WORDS]))
+            words = words[CHUNK_WORDS:]
+        if out and len(out[-1].split()) + len(words) <= CHUNK_WORDS:
+            out[-1] = f"{out[-1]} {' '.join(words)}"
+        elif words:
+            out.append(" ".join(words))
+    return out or [text]
+
+
+def text_token_states(texts: list[str]) -> "list[np.ndarray]":
+    """Per text, the shared encoder's token states of all its chunks, stacked ([tokens, 384])."""
+    import numpy as np
+
+    from helpert.label.encoder import token_states
+
+    parts = [chunks(t) for t in texts]
+    flat = token_states([c for p in parts for c in p])
+    out, k = [], 0
+    for p in parts:
+        out.append(np.concatenate(flat[k:k + len(p)]) if len(p) > 1 else flat[k])
+        k += len(p)
+    return out
+
+
+def _gelu(x: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+class EncoderRiskModel:
+    """Log-odds of crisis risk from the shared encoder's token states (numpy at run time).
+
+    Head: a dense layer with GELU on every token state, the max and the mean of the result over the
+    text's tokens, then one linear layer for risk and one for its kind; weights, thresholds ("check",
+    "crisis") and provenance in ``helpert/data/risk_head.npz``, written by
+    ``benchmarks/train_risk_encoder.py``. Turns under ``MIN_MODEL_WORDS`` words are not scored (-inf)."""
+
+    def __init__(self, path: str | Path = RISK_HEAD) -> None:
+        import json
+
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files if k != "meta"}
+            meta = json.loads(str(data["meta"]))
+        self._set(arrays, meta)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, thresholds: dict[str, float]) -> "EncoderRiskModel":
+        model = cls.__new__(cls)
+        model._set(arrays, {"thresholds": thresholds})
+        return model
+
+    def _set(self, arrays: dict, meta: dict) -> None:
+        import numpy as np
+
+        self.a = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+        self.meta = meta
+        self.thresholds: dict[str, float] = dict(meta["thresholds"])
+        self._cache: dict[str, tuple[float, int]] = {}
+
+    @staticmethod
+    def save(path: str | Path, arrays: dict, meta: dict) -> None:
+        import io
+        import json
+        import os
+        import tempfile
+
+        import numpy as np
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **{k: np.asarray(v, dtype=np.float16) for k, v in arrays.items()})
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, path)
+
+    def _pooled(self, states: "np.ndarray") -> "np.ndarray":
+        import numpy as np
+
+        h = _gelu(states @ self.a["dense_w"] + self.a["dense_b"])
+        return np.concatenate([h.max(0), h.mean(0)])
+
+    def head_scores(self, states: "list[np.ndarray]") -> "np.ndarray":
+        """Log-odds of risk from token states (what training scores out of fold)."""
+        import numpy as np
+
+        return np.array([float(self._pooled(s) @ self.a["risk_w"] + self.a["risk_b"][0]) for s in states])
+
+    def _score_kind(self, texts: list[str]) -> list[tuple[float, int]]:
+        todo = sorted({t for t in texts if t not in self._cache and len(t.split()) >= MIN_MODEL_WORDS})
+        if todo:
+            for t, s in zip(todo, text_token_states(todo)):
+                p = self._pooled(s)
+                self._cache[t] = (float(p @ self.a["risk_w"] + self.a["risk_b"][0]), int((p @ self.a["kind_w"] + self.a["kind_b"]).argmax()))
+            while len(self._cache) > 50_000:
+                self._cache.pop(next(iter(self._cache)))
+        return [self._cache.get(t, (-math.inf, -1)) for t in texts]
+
+    def scores(self, texts: list[str]) -> "np.ndarray":
+        """Log-odds of risk of ``texts`` (-inf for turns under ``MIN_MODEL_WORDS`` words)."""
+        import numpy as np
+
+        return np.array([s for s, _ in self._score_kind(texts)])
+
+    def kinds(self, texts: list[str]) -> list[str]:
+        """The most likely kind of risk of each text (RISK_KINDS), whatever its score."""
+        return [RISK_KINDS[k] if k >= 0 else MODEL_KIND for _, k in self._score_kind(texts)]
+
+
+@lru_cache(maxsize=2)
+def load_encoder_risk_model(path: str | None = None) -> EncoderRiskModel:
+    """The shipped encoder head (cached; loaded on the first turn that asks for it)."""
+    return EncoderRiskModel(path or RISK_HEAD)

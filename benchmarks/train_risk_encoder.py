@@ -1,0 +1,278 @@
+"""Train the crisis-risk head that reads the shared sentence encoder (``helpert/data/risk_head.npz``), choose
+its two thresholds out of fold, and report the figures the thresholds were *not* chosen on.
+
+The detector (``helpert.label.risk.EncoderRiskModel``): the int8 all-MiniLM-L6-v2 of
+``helpert.label.encoder`` (the same runtime and model file as the MI labeller) gives every word piece of a
+client turn a contextual state; a small trained head reads them all. Each state goes through a dense layer
+(384 -> ``HIDDEN``, GELU); the turn is the max and the mean of those vectors over its word pieces (the max
+finds one risky phrase in a long post, the mean reads the tone); a linear layer gives the log-odds of risk,
+a second one the kind (suicide, self-harm, harm to others, abuse). A text longer than one encoder window
+is cut at sentence ends into chunks of at most ``helpert.label.risk.CHUNK_WORDS`` words and the word
+pieces of all chunks are pooled together. Only the head is trained (PyTorch, the optional ``train``
+extra); at run time the head is numpy. Fine-tuning the whole encoder (``risk_finetune_probe.py``) did
+better out of fold, but needs PyTorch at run time or a second 23 MB encoder file beside the MI labeller's.
+
+Data (labels ``tests/data/risk_labels.jsonl``, texts from ../shared/data; the labelling rule and the sets
+are in benchmarks/README.md):
+
+* positives and negatives: CounselChat (both halves), EPITOME A-I, the hand-written sentences;
+* ordinary conversation, negatives: the client turns of half of the MIBot sessions (real smokers in a text
+  chat, ``mi/mibot_v63a.jsonl``; the half is fixed by a hash of the session id), minus any turn the
+  lexicon fires on. The other half of MIBot is the *tuning* conversation set: the share of its sessions
+  with any alarm is printed beside the thresholds (never trained on).
+* never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
+  labelled blind twice), the hand-written held-out set K (``tests/data/risk_heldout_k.jsonl``, 120
+  client statements written for this round before training, labelled by their writer and blind by a
+  second annotator), and every ESConv help-seeker turn in its dialogue (``validate_risk_encoder.py``).
+
+Thresholds (on the out-of-fold scores of leave-one-set-out cross-validation; the lexicon OR the head):
+
+* ``check`` (one direct safety question): the highest threshold at which the union reaches
+  ``CHECK_RECALL`` recall on EPITOME H and I, the sets no phrase was written from;
+* ``crisis`` (the full safety response): the highest threshold at which the union reaches
+  ``CRISIS_RECALL`` on the same sets.
+
+    pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training
+    .venv/bin/python benchmarks/train_risk_encoder.py          # cross-validate, choose thresholds, write the head
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from validate_risk import CONVERSATION, HELD_OUT, SHARED, load_items, shared_posts  # noqa: E402
+
+from helpert.label.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
+
+MIBOT = SHARED / "mi" / "mibot_v63a.jsonl"
+RESULTS = REPO / "benchmarks" / "results" / "train_risk_encoder.json"
+SEED = 0
+HIDDEN = 96
+EPOCHS = 30
+BATCH = 32
+LR = 2e-3
+WEIGHT_DECAY = 1e-2
+DROPOUT = 0.1
+CONVERSATION_WEIGHT = 0.5  # MIBot turns are many, short and easy: half the weight of a labelled post
+LEXICON_UNSEEN = ("epitome_h", "epitome_i")
+CHECK_RECALL = 0.95
+CRISIS_RECALL = 0.85
+
+
+def mibot_half(session_id: str) -> str:
+    """'train' or 'tune', fixed by a hash of the session id."""
+    return "train" if int(hashlib.sha256(session_id.encode()).hexdigest(), 16) % 2 == 0 else "tune"
+
+
+def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
+    """session id -> the client's turns in order (consecutive client utterances joined into one turn)."""
+    from helpert.io import read_sessions
+    from helpert.session import merge_consecutive
+
+    return {s.dialogue_id: [t.text for t in merge_consecutive(s.turns) if t.role == "client" and t.text.strip()]
+            for s in read_sessions(path)}
+
+
+def training_items() -> list[dict[str, Any]]:
+    items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
+    for sid, turns in mibot_sessions().items():
+        if mibot_half(sid) != "train":
+            continue
+        items += [{"half": "mibot", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
+                  for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)]
+    return items
+
+
+def features(texts: Sequence[str]):
+    """Per text, the encoder's token states of all its chunks ([tokens, 384] float32)."""
+    from helpert.label.risk import text_token_states
+
+    return text_token_states(list(texts))
+
+
+class Head:
+    """The torch twin of ``helpert.label.risk.EncoderRiskModel``'s numpy head."""
+
+    def __init__(self, torch):
+        nn = torch.nn
+        self.torch = torch
+        self.dense = nn.Linear(384, HIDDEN)
+        self.drop = nn.Dropout(DROPOUT)
+        self.risk = nn.Linear(2 * HIDDEN, 1)
+        self.kind = nn.Linear(2 * HIDDEN, len(RISK_KINDS))
+        self.modules = nn.ModuleList([self.dense, self.risk, self.kind])
+
+    def pooled(self, x, mask):
+        t = self.torch
+        h = t.nn.functional.gelu(self.dense(self.drop(x)))
+        m = mask.unsqueeze(-1)
+        mx = h.masked_fill(m == 0, -1e4).max(1).values
+        mean = (h * m).sum(1) / m.sum(1).clamp(min=1)
+        return self.drop(t.cat([mx, mean], 1))
+
+    def __call__(self, x, mask):
+        p = self.pooled(x, mask)
+        return self.risk(p).squeeze(-1), self.kind(p)
+
+    def export(self) -> dict[str, Any]:
+        import numpy as np
+
+        f = lambda p: p.detach().numpy().astype(np.float32)  # noqa: E731
+        return {"dense_w": f(self.dense.weight).T, "dense_b": f(self.dense.bias), "risk_w": f(self.risk.weight)[0],
+                "risk_b": f(self.risk.bias), "kind_w": f(self.kind.weight).T, "kind_b": f(self.kind.bias)}
+
+
+def pad(states: list, idx: Sequence[int], torch):
+    n = max(len(states[i]) for i in idx)
+    x = torch.zeros(len(idx), n, 384)
+    mask = torch.zeros(len(idx), n)
+    for r, i in enumerate(idx):
+        x[r, : len(states[i])] = torch.from_numpy(states[i])
+        mask[r, : len(states[i])] = 1
+    return x, mask
+
+
+def train(states: list, y, kinds, weights, seed: int = SEED) -> Head:
+    import numpy as np
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    head = Head(torch)
+    opt = torch.optim.AdamW(head.modules.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    pos = float((y * weights).sum())
+    neg = float(((1 - y) * weights).sum())
+    pos_weight = torch.tensor(neg / max(pos, 1e-9))
+    order = np.argsort([len(s) for s in states])  # batches of similar length, in random batch order
+    batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+    yt, wt, kt = torch.tensor(y, dtype=torch.float32), torch.tensor(weights, dtype=torch.float32), torch.tensor(kinds)
+    head.modules.train()
+    for epoch in range(EPOCHS):
+        for g in opt.param_groups:
+            g["lr"] = LR * 0.5 * (1 + np.cos(np.pi * epoch / EPOCHS))
+        for b in rng.permutation(len(batches)):
+            idx = batches[b]
+            x, mask = pad(states, idx, torch)
+            logit, kind_logits = head(x, mask)
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, yt[idx], pos_weight=pos_weight, reduction="none") * wt[idx]).mean()
+            has_kind = kt[idx] >= 0
+            if has_kind.any():
+                loss = loss + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has_kind], kt[idx][has_kind])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    head.modules.eval()
+    return head
+
+
+def numpy_head(head: Head):
+    from helpert.label.risk import EncoderRiskModel
+
+    return EncoderRiskModel.from_arrays(head.export(), thresholds={"check": 0.0, "crisis": 0.0})
+
+
+def highest_threshold(scores, lex, y, recall: float) -> float:
+    """The highest threshold at which ``lexicon OR score >= t`` catches ``recall`` of the risk items."""
+    import numpy as np
+
+    for t in np.sort(np.unique(scores))[::-1]:
+        if ((scores >= t) | lex)[y].mean() >= recall:
+            return float(t)
+    return float(np.min(scores))
+
+
+def rates(fired, y) -> dict[str, float]:
+    return {"recall": round(float(fired[y].mean()), 4), "fpr": round(float(fired[~y].mean()), 4),
+            "caught": int(fired[y].sum()), "risk": int(y.sum()), "false_alarms": int(fired[~y].sum()), "no_risk": int((~y).sum())}
+
+
+def session_alarm_share(model, sessions: dict[str, list[str]], tier_of) -> float:
+    fired = [any(a.tier != "none" for a in tier_of(turns)) for turns in sessions.values()]
+    return sum(fired) / max(len(fired), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import numpy as np
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-cv", action="store_true", help="skip cross-validation; keep the thresholds of the shipped head")
+    ap.add_argument("--out", default=str(RISK_HEAD))
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    items = training_items()
+    texts = [it["text"] for it in items]
+    y = np.array([bool(it["risk"]) for it in items])
+    half = np.array([it["half"] for it in items])
+    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
+    weights = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
+    lex = np.array([bool(detect_risk(t)) for t in texts])
+    print(f"{len(items)} items ({y.sum()} risk; {(half == 'mibot').sum()} MIBot turns); embedding ...", flush=True)
+    states = features(texts)
+    print(f"  token states in {time.time() - t0:.0f} s", flush=True)
+    result: dict[str, Any] = {"benchmark": "train_risk_encoder", "date": date.today().isoformat(),
+                              "settings": {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT,
+                                           "conversation_weight": CONVERSATION_WEIGHT, "check_recall": CHECK_RECALL,
+                                           "crisis_recall": CRISIS_RECALL, "seed": SEED},
+                              "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum())}}
+    if not args.no_cv:
+        oof = np.full(len(items), np.nan)
+        for group in sorted(set(half)):
+            fit = half != group
+            t1 = time.time()
+            head = train([states[i] for i in np.flatnonzero(fit)], y[fit].astype(np.float32), kinds[fit], weights[fit])
+            oof[half == group] = numpy_head(head).head_scores([states[i] for i in np.flatnonzero(half == group)])
+            print(f"  fold {group}: {int((half == group).sum())} items, {time.time() - t1:.0f} s", flush=True)
+        from sklearn.metrics import average_precision_score
+
+        labelled = half != "mibot"
+        unseen = np.isin(half, LEXICON_UNSEEN)
+        check = highest_threshold(oof[unseen], lex[unseen], y[unseen], CHECK_RECALL)
+        crisis = highest_threshold(oof[unseen], lex[unseen], y[unseen], CRISIS_RECALL)
+        result["cv"] = {
+            "average_precision": round(float(average_precision_score(y[labelled], oof[labelled])), 4),
+            "thresholds": {"check": check, "crisis": crisis},
+            "h_and_i": {"check": rates((oof[unseen] >= check) | lex[unseen], y[unseen]),
+                        "crisis": rates((oof[unseen] >= crisis) | lex[unseen], y[unseen]),
+                        "lexicon": rates(lex[unseen], y[unseen])},
+            "all_labelled": {"check": rates((oof[labelled] >= check) | lex[labelled], y[labelled]),
+                             "crisis": rates((oof[labelled] >= crisis) | lex[labelled], y[labelled])},
+            "mibot_train_half_turns_fired": {"check": round(float((oof[half == "mibot"] >= check).mean()), 4)},
+        }
+        print(json.dumps(result["cv"], indent=1), flush=True)
+        thresholds = {"check": check, "crisis": crisis}
+    else:
+        from helpert.label.risk import load_encoder_risk_model
+
+        thresholds = dict(load_encoder_risk_model().thresholds)
+    head = train(states, y.astype(np.float32), kinds, weights)
+    arrays = head.export()
+    from helpert.label.risk import EncoderRiskModel
+
+    meta = {"thresholds": thresholds, "hidden": HIDDEN, "kinds": list(RISK_KINDS), "trained": date.today().isoformat(),
+            "data": result["data"], "script": "benchmarks/train_risk_encoder.py"}
+    EncoderRiskModel.save(args.out, arrays, meta)
+    model = EncoderRiskModel(args.out)
+    from helpert.label.risk import assess_turns
+
+    tune = {sid: turns for sid, turns in mibot_sessions().items() if mibot_half(sid) == "tune"}
+    result["mibot_tune_sessions"] = len(tune)
+    result["mibot_tune_session_alarm_share"] = round(session_alarm_share(model, tune, assess_turns), 4)
+    result["seconds"] = round(time.time() - t0, 1)
+    print(f"MIBot tuning half: {result['mibot_tune_session_alarm_share']:.1%} of {len(tune)} sessions get any safety turn")
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} and {RESULTS} ({result['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
