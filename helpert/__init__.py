@@ -41,6 +41,7 @@ _API = {
     "counterfactuals": "helpert.probe.counterfactual",
     "load_guidance": "helpert.guidance",
     "detect_risk": "helpert.label.risk",
+    "screen_sessions": "helpert.label.screen",
     "label_regulation": "helpert.label.regulation",
     "LlamaJudge": "helpert.llm.judge",
 }

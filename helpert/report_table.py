@@ -1,4 +1,4 @@
-"""Rich tables for `helpert measure`, `helpert compare` and the end of `helpert replay`.
+"""Rich tables for `helpert measure`, `helpert compare`, `helpert screen` and the end of `helpert replay`.
 
 Kept apart from the statistics so the numbers can be computed without rich, and the tables reused.
 """
@@ -12,6 +12,8 @@ from helpert.metrics import MAIN_METRICS
 
 if TYPE_CHECKING:
     import pandas
+
+    from helpert.label.screen import ScreenedTurn, ScreenSummary
     from rich.console import Console
     from rich.table import Table
 
@@ -112,3 +114,47 @@ def print_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = 
     """Print :func:`format_comparison` (to stdout at the table's natural width unless a console is given)."""
     table = format_comparison(stats, metrics, title)
     (console or _console_for(table)).print(table)
+
+
+SCREEN_TEXT_CHARS = 80  # a flagged turn's text is shortened to this many characters in the table
+
+
+def _shorten(text: str, limit: int = SCREEN_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def format_screen_table(turns: Iterable["ScreenedTurn"], title: str | None = None) -> "Table":
+    """One row per flagged client turn (``helpert.label.screen`` output): dialogue id, turn idx, tier,
+    kinds, score and the turn's text shortened to :data:`SCREEN_TEXT_CHARS`."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("dialogue_id", overflow="fold")
+    table.add_column("idx", justify="right", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("kinds", overflow="fold")
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    for t in turns:
+        a = t.assessment
+        if a.flagged:
+            table.add_row(t.dialogue_id, str(t.idx), a.tier, ", ".join(a.kinds), fmt(a.score), _shorten(t.text),
+                          style="bold red" if a.tier == "crisis" else None)
+    return table
+
+
+def print_screen_table(turns: Iterable["ScreenedTurn"], summary: "ScreenSummary", title: str | None = None,
+                       console: "Console | None" = None) -> None:
+    """Print :func:`format_screen_table` (or a line saying nothing was flagged), then the corpus counts."""
+    table = format_screen_table(turns, title)
+    console = console or _console_for(table)
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print(f"{title}: no client turn flagged" if title else "no client turn flagged")
+    console.print(f"{summary.sessions} sessions screened ({summary.client_turns} client turns): "
+                  f"{summary.crisis_sessions} with a crisis turn, {summary.check_sessions} with a check turn; "
+                  f"{summary.flagged_turns} turns flagged")
+    console.print("crisis: the full safety response; check: one direct safety question; score: the learned "
+                  "detector's probability of risk (0-1). A screen, not a diagnosis.", style="dim")

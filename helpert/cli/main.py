@@ -20,6 +20,7 @@ COMMANDS = {
     "report": "helpert.cli.report:report",
     "simulate": "helpert.cli.simulate:simulate",
     "probe": "helpert.cli.probe:probe",
+    "screen": "helpert.cli.screen:screen",
 }
 
 

@@ -1,0 +1,74 @@
+"""Screen transcripts for crisis content without a language model: every client turn of every session
+through the safety path's risk assessment (:func:`helpert.label.risk.assess_turns`), so a researcher can
+find which sessions need a clinician's eyes. ``helpert screen`` is the command over it.
+
+Only the seam of :mod:`helpert.label.risk` is used (``assess_turns``, ``RiskAssessment``, the policies), so
+a new detector behind it changes the tiers, never this module. Turn ``idx`` is the session's own.
+
+Consecutive client turns are **not** merged (``merge_consecutive`` is for replay): every original client
+turn gets its own tier, so a flag points at the line that holds the statement. ``assess_turns`` reads each
+turn with the client's earlier turns as context, so the earlier fragments of a split utterance are its
+context; a risk phrase broken over two lines is caught only as far as the detector reads that context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from helpert.label.risk import STEPPED, RiskAssessment, assess_turns
+from helpert.session import Session
+
+
+@dataclass(frozen=True)
+class ScreenedTurn:
+    """One client turn and what the safety path makes of it."""
+
+    dialogue_id: str
+    idx: int
+    text: str
+    assessment: RiskAssessment
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON line of ``helpert screen --json`` (no text: the ids point back into the transcript)."""
+        a = self.assessment
+        return {"dialogue_id": self.dialogue_id, "idx": self.idx, "tier": a.tier, "kinds": list(a.kinds),
+                "score": round(float(a.score), 4)}
+
+
+@dataclass(frozen=True)
+class ScreenSummary:
+    """Counts over a screened corpus (a session counts under every tier it has a turn of)."""
+
+    sessions: int
+    client_turns: int
+    crisis_sessions: int
+    check_sessions: int
+    flagged_turns: int
+
+
+def screen_session(session: Session, policy: str = STEPPED) -> list[ScreenedTurn]:
+    """Every client turn of ``session``, in order, with its assessment."""
+    turns = session.client_turns
+    assessed = assess_turns([t.text for t in turns], policy)
+    return [ScreenedTurn(session.dialogue_id, t.idx, t.text, a) for t, a in zip(turns, assessed, strict=True)]
+
+
+def screen_sessions(sessions: Iterable[Session], policy: str = STEPPED) -> list[ScreenedTurn]:
+    """Every client turn of every session, in session then turn order (flagged or not; filter on
+    ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.label.risk.SAFETY_POLICIES`."""
+    return [turn for s in sessions for turn in screen_session(s, policy)]
+
+
+def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
+    """Counts over :func:`screen_session` outputs, one list per session (a session without client turns
+    is an empty list and still counts as screened)."""
+    sessions = client_turns = crisis = check = flagged = 0
+    for turns in per_session:
+        tiers = {t.assessment.tier for t in turns}
+        sessions += 1
+        client_turns += len(turns)
+        crisis += "crisis" in tiers
+        check += "check" in tiers
+        flagged += sum(t.assessment.flagged for t in turns)
+    return ScreenSummary(sessions, client_turns, crisis, check, flagged)
