@@ -193,6 +193,7 @@ def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, p
     of the sessions with a risk turn it answers at least one of them (``risk_sessions_safety``)."""
     from helpert.graph.router import RouteInput, route
     from helpert.io import read_sessions
+    from helpert.label.risk import CONTEXT_TURNS
     from helpert.protocol import SAFETY, load_protocol
     from helpert.replay import slots_of
 
@@ -204,14 +205,17 @@ def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, p
     for session in read_sessions(path):
         slots = slots_of(session)
         risky = _risky_client_runs(raw[session.dialogue_id], labels or {}, session.dialogue_id)
-        phase, turns, resume, asked, tiers, answered = None, 0, None, False, [], []
+        phase, turns, resume, check_score, tiers, answered, said = None, 0, None, None, [], [], []
         runs = iter(risky)
         for k, slot in enumerate(slots):
-            d = route(proto, RouteInput(phase, turns, resume, k, len(slots), slot.client.text if slot.client else "",
-                                        safety_asked=asked))
+            text = slot.client.text if slot.client else ""
+            d = route(proto, RouteInput(phase, turns, resume, k, len(slots), text, safety_check_score=check_score,
+                                        client_context=tuple(said[max(0, len(said) - CONTEXT_TURNS):])))
+            said += [text] if text else []
             if d.phase == SAFETY:
                 tiers.append(d.tier)
-                asked, resume = True, resume if phase == SAFETY else phase
+                resume = resume if phase == SAFETY else phase
+                check_score = d.score if d.tier == "check" else check_score
             if slot.client is not None and next(runs):
                 answered.append(d.phase == SAFETY)
             turns = turns + 1 if d.phase == phase else 1

@@ -3,7 +3,7 @@
 import pytest
 
 from helpert.graph.build import FALLBACK_REPLY, build_graph
-from helpert.graph.prompts import SAFETY_CHECK_QUESTION, SAFETY_RESOURCES
+from helpert.graph.safety import SAFETY_RESOURCES, safety_template
 from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session, slots_of
 from helpert.session import Session, Turn
@@ -97,25 +97,59 @@ def test_crisis_turn_goes_to_safety_node(fake_chat):
     first, second = res.reconstruction.counselor_turns
     assert first.labels["graph_phase"] == SAFETY and first.text.endswith(SAFETY_RESOURCES)
     assert "suicide" in first.meta["risk"]
+    # the model asked a question of its own: dropped, the scripted words alone
+    assert first.text == safety_template("crisis", ["suicide"], 0)[0]
+    assert {"safety_model_text_dropped", "safety_resources", "safety_template:crisis:self:0"} <= set(first.meta["flags"])
     assert second.labels["graph_phase"] == "mood_check"  # resumes the protocol
     assert "Safety first" in chat.calls[0]["messages"][-2][1]
+    assert res.original.turns[1].text == "Let's set an agenda."  # the peer's words are never altered
+
+
+def test_model_text_that_passes_the_check_precedes_the_template(fake_chat):
+    chat = fake_chat(script=["That sounds incredibly painful.", "It's great that you're taking control of your life."])
+    sess = session(("client", "I want to kill myself."), ("counselor", "Okay."),
+                   ("client", "I've been looking up ways to kill myself."))
+    first, second = run(chat, sess).reconstruction.counselor_turns
+    assert first.text == f"That sounds incredibly painful. {safety_template('crisis', ['suicide'], 0)[0]}"
+    assert "safety_model_text_dropped" not in first.meta["flags"]
+    assert second.text == safety_template("crisis", ["suicide"], 1)[0]  # praise dropped; another wording
+    assert "safety_model_text_dropped" in second.meta["flags"] and "great" not in second.text
 
 
 def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_chat):
     chat = fake_chat(script=["That sounds so heavy. Have you had thoughts of ending your life?", "Thank you for telling me."])
-    sess = session(("client", "Honestly I am done. I cannot do this anymore, nothing will ever get better."),
-                   ("counselor", "Let's set an agenda."), ("client", "Yeah, sometimes."),
-                   ("counselor", "Okay."), ("client", "Honestly I am done. I cannot do this anymore, nothing will ever get better."))
+    screen_only = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
+    sess = session(("client", screen_only), ("counselor", "Let's set an agenda."), ("client", "Yeah, sometimes."),
+                   ("counselor", "Okay."), ("client", "No, I'm safe. My sister is staying with me."),
+                   ("counselor", "Good."), ("client", screen_only))
     res = run(chat, sess)
-    check, crisis, after = res.reconstruction.counselor_turns
+    check, crisis, resumed, after = res.reconstruction.counselor_turns
     assert check.labels["graph_phase"] == SAFETY and check.meta["safety_tier"] == "check"
     assert SAFETY_RESOURCES not in check.text and "safety_check" in check.meta["flags"]
-    assert check.text.endswith(SAFETY_CHECK_QUESTION)  # appended verbatim: a small model may not ask it
+    assert check.text == safety_template("check", (), 0)[0]  # scripted: a small model may not ask it
     assert "Safety check" in chat.calls[0]["messages"][-2][1]
     assert crisis.labels["graph_phase"] == SAFETY and crisis.meta["safety_tier"] == "crisis"
-    assert crisis.text.endswith(SAFETY_RESOURCES)
-    assert after.labels["graph_phase"] != SAFETY  # the screen asks once per session
+    assert crisis.text.endswith(SAFETY_RESOURCES) and "safety_template:crisis:self:1" in crisis.meta["flags"]
+    assert resumed.labels["graph_phase"] != SAFETY
+    assert after.labels["graph_phase"] != SAFETY  # the same score again: no second question
     assert "screening" in check.meta["reason"] and "rule risk out" in crisis.meta["reason"]
+
+
+def test_the_router_reads_the_client_s_earlier_turns(fake_chat, monkeypatch):
+    """The route node hands the client's earlier turns (at most CONTEXT_TURNS, most recent last) to the
+    risk assessment."""
+    import helpert.graph.router as router
+    from helpert.label.risk import CONTEXT_TURNS
+
+    seen = []
+    real = router.assess
+    monkeypatch.setattr(router, "assess", lambda text, context, policy: seen.append((text, context)) or real(text, context, policy))
+    texts = [f"Client says thing number {i}." for i in range(CONTEXT_TURNS + 2)]
+    sess = session(*[pair for t in texts for pair in (("client", t), ("counselor", "Peer."))])
+    run(fake_chat(script=["Okay."]), sess)
+    assert seen[0] == (texts[0], ())
+    assert seen[2] == (texts[2], tuple(texts[:2]))
+    assert seen[-1] == (texts[-1], tuple(texts[-1 - CONTEXT_TURNS:-1]))
 
 
 def test_history_window_keeps_prompt_within_context(fake_chat):

@@ -79,6 +79,26 @@ def test_interrupted_replay_resumes_and_equals_clean_run(tmp_path, echo_chat):
     assert result.reconstruction.model_dump_json() == expected
 
 
+def test_resume_across_safety_turns_equals_clean_run(tmp_path, echo_chat):
+    """Killed right after a scripted safety turn (tests/data/crisis_burden.txt: a safety question, then the
+    answers): the resumed run routes and scripts the rest as the clean run did, the check score included."""
+    from helpert.io import read_sessions
+
+    (session,) = read_sessions(Path(__file__).resolve().parent / "data" / "crisis_burden.txt")
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    expected = _replay(clean, echo_chat, session).reconstruction
+    assert "safety" in [t.labels["graph_phase"] for t in expected.counselor_turns]
+    stop = next(t.meta["slot"] for t in expected.counselor_turns if t.labels["graph_phase"] == "safety")
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(Interrupt):
+        _replay(run, echo_chat, session, stop_at=stop)
+    result = _replay(run, echo_chat, session)
+    assert sum(t["resumed"] for t in result.timings) == stop + 1
+    assert result.reconstruction.model_dump_json() == expected.model_dump_json()
+
+
 def test_checkpoint_ahead_of_journal_is_recovered(tmp_path, echo_chat):
     """Killed after LangGraph checkpointed a turn but before the journal line was written."""
     session = _session(6)

@@ -196,7 +196,7 @@ def test_bundled_safety_session_is_handled_by_its_peer():
 
 
 def test_safety_node_resources_count_as_resources_not_as_asking():
-    from helpert.graph.prompts import SAFETY_RESOURCES
+    from helpert.graph.safety import SAFETY_RESOURCES
 
     s = _session(("I want to die.", f"That sounds so hard. {SAFETY_RESOURCES}"),
                  ("I want to die.", f"Are you safe right now? {SAFETY_RESOURCES}"))

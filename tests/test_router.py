@@ -3,7 +3,7 @@
 import pytest
 
 from helpert.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
-from helpert.label.risk import SAFETY_POLICIES
+from helpert.label.risk import SAFETY_POLICIES, assess
 from helpert.protocol import SAFETY, load_protocol
 
 
@@ -39,43 +39,74 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
         assert d.risk == ("suicide",) and d.tier == "crisis"
 
 
-def test_stepped_policy_asks_once_on_a_screen_hit(cbt):
-    """The default: a turn only the learned model flags gets a safety question, not the crisis response: at the
-    screening level once per session, at the high level again unless the previous turn asked."""
+def test_stepped_policy_asks_once_then_only_on_a_stronger_signal(cbt):
+    """The default: a turn only the learned model flags gets a safety question, not the crisis response: once
+    per session, and again only when a later turn scores higher than the one that triggered the last question."""
     from dataclasses import replace
 
-    from helpert.label.risk import load_risk_model
+    from helpert.label.risk import assess
 
-    m = load_risk_model()
     screen_only = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
     strong = "I do not see the point in anything anymore. Nobody would even notice if I was gone."
-    assert m.thresholds["screen"] <= m.score(screen_only) < m.thresholds["high"] <= m.score(strong)
-    for text in (screen_only, strong):
+    weak, high = assess(screen_only), assess(strong)
+    assert weak.tier == high.tier == "check" and weak.score < high.score
+    for text, risk in ((screen_only, weak), (strong, high)):
         d = route(cbt, inp("agenda", text=text))
-        assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",), text
+        assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",) and d.score == risk.score, text
     assert inp("agenda").risk_sensitivity == "stepped"
-    assert route(cbt, replace(inp("agenda", text=screen_only), safety_asked=True)).phase == "agenda"  # asked already
-    assert route(cbt, replace(inp("agenda", text=strong), safety_asked=True)).tier == "check"  # a stronger signal
-    # never two questions in a row: after a safety turn a resolved answer resumes the plan
-    assert route(cbt, replace(inp(SAFETY, text=strong, resume="agenda"), safety_asked=True)).phase == "agenda"
+    asked_weak = replace(inp("agenda", text=screen_only), safety_check_score=weak.score)
+    assert route(cbt, asked_weak).phase == "agenda"                                     # asked already, same score
+    assert route(cbt, replace(asked_weak, client_text=strong)).tier == "check"           # a stronger signal
+    assert route(cbt, replace(asked_weak, client_text=screen_only, safety_check_score=high.score)).phase == "agenda"
+    # never a question right after a safety turn: an answer that does not despair or hedge resumes the plan
+    method = "I've been looking up ways to do it online."
+    assert assess(method).tier == "check"
+    assert route(cbt, inp(SAFETY, text=method, resume="agenda")).phase == "agenda"
+    # ... and one that despairs stays in safety, with the full response
+    assert route(cbt, inp(SAFETY, text=strong, resume="agenda")).tier == "crisis"
     # an ordinary turn is not screened in
     assert route(cbt, inp("agenda", text="I'd like to talk about my exams and my sleep.")).phase != SAFETY
     # explicit phrases still get the full response after the question was asked
-    d = route(cbt, replace(inp("agenda", text="I want to kill myself."), safety_asked=True))
+    d = route(cbt, replace(inp("agenda", text="I want to kill myself."), safety_check_score=high.score))
     assert d.phase == SAFETY and d.tier == "crisis"
+
+
+def test_the_router_reads_the_turn_in_context(cbt, monkeypatch):
+    """route hands the client's earlier turns to the risk assessment with the turn and the policy."""
+    from dataclasses import replace
+
+    import helpert.graph.router as router
+    from helpert.label.risk import RiskAssessment
+
+    seen = []
+    monkeypatch.setattr(router, "assess", lambda text, context, policy: seen.append((text, context, policy))
+                        or RiskAssessment("crisis", ("suicide",), 0.9) if context else RiskAssessment("none"))
+    context = ("Everyone would be better off without me.", "I keep skipping lectures.")
+    d = route(cbt, replace(inp("agenda", text="I've been looking up ways to do it online."), client_context=context))
+    assert d.phase == SAFETY and d.tier == "crisis" and d.risk == ("suicide",)
+    assert seen == [("I've been looking up ways to do it online.", context, "stepped")]
+    assert route(cbt, inp("agenda", text="I've been looking up ways to do it online.")).phase == "agenda"
 
 
 @pytest.mark.parametrize("answer, stays", [
     ("Yes.", True), ("Yeah, sometimes.", True), ("Not really.", True), ("I don't know", True), ("kind of", True),
-    ("No, I'm safe, I have my sister here.", False), ("No.", False),
-    ("Yeah, my mom called me yesterday and we argued about the exam for an hour.", False),  # not an answer
+    ("Maybe.", True), ("I think so. I just feel so tired of everything.", True),
+    ("I think so, I have been thinking about it a lot and I even wrote a note last week, but I am not sure.", True),
+    ("My exams went badly and honestly I can't do this anymore.", True), ("What's the point of any of it.", True),
+    ("No, but I'm so tired of everything.", True), ("I don’t care anymore.", True),
+    # opens with an affirmation: one more safety turn (cheap next to resuming the agenda on a "yes")
+    ("Yeah, my mom called me yesterday and we argued about the exam for an hour.", True),
+    ("No, I'm safe, I have my sister here.", False), ("No.", False), ("No, I'm safe, I just miss my exam.", False),
+    ("No, I would never.", False), ("I'm not going to do anything.", False), ("Nope, I'm okay. Just tired from work.", False),
+    ("My sister is staying with me this week.", False), ("I'm safe. My flatmate is home tonight.", False),
 ])
 def test_an_answer_that_does_not_rule_risk_out_keeps_safety(cbt, answer, stays):
     d = route(cbt, inp(SAFETY, text=answer, resume="agenda"))
     assert (d.phase == SAFETY and d.tier == "crisis") if stays else d.phase == "agenda"
     assert answer_unresolved(answer) is stays
-    # the same words outside a safety exchange are an ordinary turn
-    assert route(cbt, inp("agenda", text=answer)).phase != SAFETY
+    # the same words outside a safety exchange are an ordinary turn (unless the detector flags them by themselves)
+    if assess(answer).tier == "none":
+        assert route(cbt, inp("agenda", text=answer)).phase != SAFETY
 
 
 def test_safety_persists_while_risk_persists_then_resumes(cbt):

@@ -54,8 +54,8 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--risk-sensitivity", type=click.Choice(RISK_POLICIES), default=RISK_POLICIES[0],
                      show_default=True,
                      help="Safety path. stepped: crisis phrases get the full safety response (acknowledge, ask, resources, "
-                          "pause); a turn only the learned model flags gets one direct safety question (at its screening level "
-                          "once per session, at its high level again unless the previous turn asked). "
+                          "pause); a turn only the learned model flags gets one direct safety question (once per session, again "
+                          "only for a turn scored higher than the one that triggered it). "
                           "The others send every flagged turn to the full response: the phrase lexicon alone, or the lexicon "
                           "OR the learned model at rising sensitivity (benchmarks/README.md)."),
     ]

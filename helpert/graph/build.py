@@ -1,8 +1,8 @@
 """Compile a :class:`~helpert.protocol.Protocol` into a LangGraph ``StateGraph``.
 
 One invocation = one counselor turn: ``route`` decides the phase, then exactly one phase node (or
-the safety node) writes the reply. The graph is built from the protocol data alone, so a new YAML
-file is a new graph.
+the safety node, whose words are scripted: :mod:`helpert.graph.safety`) writes the reply. The graph is
+built from the protocol data alone, so a new YAML file is a new graph.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any, Callable
 
 from langgraph.runtime import Runtime
 
-from helpert.graph.prompts import (
-    SAFETY_CHECK_NOTE, SAFETY_CHECK_QUESTION, SAFETY_RESOURCES, phase_note, safety_note, turn_messages,
-)
+from helpert.graph.prompts import phase_note, turn_messages
 from helpert.graph.recovery import generate_checked
 from helpert.graph.router import RouteInput, route
+from helpert.graph.safety import SAFETY_CHECK_NOTE, safety_note, scripted_reply
 from helpert.graph.state import TurnContext, TurnState
+from helpert.label.risk import CONTEXT_TURNS
 from helpert.llm.cleaning import clean_reply
 from helpert.llm.degenerate import Context
 from helpert.protocol import SAFETY, Protocol
@@ -33,12 +33,15 @@ def turn_seed(seed: int, slot: int, attempt: int) -> int:
 def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     ctx: TurnContext = runtime.context
     prev = state.get("phase")
+    # the client's earlier turns come from the driver's history (nothing more in the checkpoints)
+    earlier = [m["content"] for exchange in ctx.history for m in exchange if m["role"] == "user"]
     decision = route(
         ctx.protocol,
         RouteInput(
             phase=prev, phase_turns=state.get("phase_turns", 0), resume_phase=state.get("resume_phase"),
             slot=state["slot"], total_slots=state["total_slots"], client_text=state.get("client_text", ""),
-            risk_sensitivity=ctx.risk_sensitivity, safety_asked=state.get("safety_asked", False),
+            risk_sensitivity=ctx.risk_sensitivity, safety_check_score=state.get("safety_check_score"),
+            client_context=tuple(earlier[max(0, len(earlier) - CONTEXT_TURNS):]),
         ),
     )
     update: dict[str, Any] = {
@@ -47,7 +50,8 @@ def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         "phase_turns": state.get("phase_turns", 0) + 1 if decision.phase == prev else 1,
     }
     if decision.phase == SAFETY:
-        update["safety_asked"] = True
+        if decision.tier == "check":
+            update["safety_check_score"] = decision.score
         if prev != SAFETY:
             update["resume_phase"] = prev
     return update
@@ -108,12 +112,9 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
         current = turn_messages(state.get("client_text", ""), note)
         messages, start = _fit_window(ctx, current, state.get("window_start", 0))
         reply = _generate(ctx, messages, current, state["slot"], start)
-        if crisis:
-            reply["text"] = f"{reply['text']} {SAFETY_RESOURCES}".strip()
-            reply["flags"].append("safety_resources")
-        elif phase_id == SAFETY:
-            reply["text"] = f"{reply['text']} {SAFETY_CHECK_QUESTION}".strip()
-            reply["flags"].append("safety_check")
+        if phase_id == SAFETY:  # vetted, scripted words; the model's sentence only when it passes the check
+            reply["text"], reply["flags"] = scripted_reply(reply["text"], reply["flags"], "crisis" if crisis else "check",
+                                                           decision.get("risk", ()), state["slot"])
         reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), tier=decision.get("tier", ""),
                      messages=current, window_start=start)
         return {"reply": reply, "window_start": start}

@@ -5,17 +5,13 @@ prompt extends the previous one: llama.cpp then evaluates only the new tokens of
 is a system message placed *before* the client's words. Tried on SmolLM2-135M over 7 turns of a
 bundled session: a note after the client's words was answered literally ("I'll take that next
 step."); a note inside the client message was copied into the reply; a note before the client's
-words gave coherent, on-topic replies.
+words gave coherent, on-topic replies. The safety node's notes and scripted words live in
+:mod:`helpert.graph.safety`.
 """
 
 from __future__ import annotations
 
 from helpert.protocol import Phase, Protocol
-
-SAFETY_RESOURCES = (
-    "If you might act on these thoughts or are in danger right now, please contact your local emergency "
-    "number or a crisis line now (for example 988 in the US, 116 123 in the UK and Ireland)."
-)
 
 
 def system_prompt(proto: Protocol, guidance: str = "") -> str:
@@ -42,21 +38,3 @@ def turn_messages(client_text: str, note: str) -> list[dict[str, str]]:
     if client_text:
         messages.append({"role": "user", "content": client_text})
     return messages
-
-
-def safety_note(risk: tuple[str, ...]) -> str:
-    kinds = ", ".join(r.replace("_", " ") for r in risk) or "risk"
-    return (
-        f"Safety first: possible {kinds}. Pause the session plan, acknowledge what they said with care, and ask "
-        "directly whether they are safe right now."
-    )
-
-
-# A screen, not a disclosure: ask plainly, once, without resources or a change of plan (a false alarm then
-# costs one question; a "yes" or a hedge sends the next turn to the full safety response). The question is
-# appended verbatim, like the resources: a 135M model often does not ask it when told to.
-SAFETY_CHECK_NOTE = (
-    "Safety check: what they said may hide thoughts of suicide or self-harm. Reflect what they said briefly and "
-    "with care; a direct question about their safety follows your words, so do not change the subject."
-)
-SAFETY_CHECK_QUESTION = "Can I ask you directly: have you had any thoughts of ending your life or of hurting yourself?"

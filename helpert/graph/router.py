@@ -1,15 +1,21 @@
 """The router: which phase the next counselor turn serves. Pure rules, so every decision is testable
 and explained (``Decision.reason`` is stored with the turn).
 
+Each client turn is read with the client's earlier turns (``RouteInput.client_context``, at most
+:data:`helpert.label.risk.CONTEXT_TURNS`) by :func:`helpert.label.risk.assess`, which tiers it ``crisis``,
+``check`` or ``none`` and scores it (the learned detector's probability of risk).
+
 Order of the rules:
-1. a client turn with crisis risk goes to the safety node, whatever the phase (tier ``crisis``: the full
+1. a client turn tiered ``crisis`` goes to the safety node, whatever the phase (tier ``crisis``: the full
    safety response);
-2. after a safety turn, stay in safety (``crisis``) while the client's answer does not rule risk out: a
-   short "yes", "sometimes", "not really", "I don't know";
-3. a turn only the learned model flags gets one direct safety question (tier ``check``): at its screening
-   level once per session, at its ``high`` level whenever the previous turn was not a safety turn (a
-   stronger signal later in a session deserves a question even if a weaker one was asked;
-   ``helpert.label.risk.triage``); after a safety turn otherwise resume the interrupted phase;
+2. after a safety turn, stay in safety (``crisis``) while the client's answer does not rule risk out
+   (:func:`answer_unresolved`: it opens with a hedge or an affirmation, or it carries hopelessness, and it
+   does not clearly deny);
+3. a turn tiered ``check`` gets one direct safety question (tier ``check``), not right after a safety turn,
+   once per session, and again later only when its score is higher than the score of the turn that
+   triggered the previous question (``RouteInput.safety_check_score``, kept in the graph state): a stronger
+   signal deserves a question even if a weaker one was asked, the same or a weaker one does not;
+   after a safety turn otherwise resume the interrupted phase;
 4. when the remaining counselor turns only just suffice to reach an end phase along allowed
    transitions, advance along the shortest such path (the turn budget always ends a session);
 5. stay while the phase has had fewer than ``min_turns``;
@@ -24,7 +30,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from helpert.label.risk import MODEL_KIND, STEPPED, triage
+from helpert.label.lexicon import normalise
+from helpert.label.risk import STEPPED, assess
 from helpert.protocol import SAFETY, Protocol
 
 
@@ -34,6 +41,7 @@ class Decision:
     reason: str
     risk: tuple[str, ...] = ()
     tier: str = ""  # for the safety node: "crisis" (full response) or "check" (one safety question)
+    score: float = 0.0  # the client turn's risk score (helpert.label.risk.RiskAssessment.score)
 
 
 @dataclass(frozen=True)
@@ -45,19 +53,49 @@ class RouteInput:
     total_slots: int       # counselor turns the session will have
     client_text: str       # what the client said since the previous counselor turn
     risk_sensitivity: str = STEPPED  # helpert.label.risk.SAFETY_POLICIES
-    safety_asked: bool = False  # a safety turn has already happened this session
+    safety_check_score: float | None = None  # score of the turn that triggered the last safety question (None: none yet)
+    client_context: tuple[str, ...] = ()  # earlier client turns, most recent last (at most risk.CONTEXT_TURNS)
 
 
-# Answers to a safety question that do not rule risk out. Short answers only: a replayed client's next turn
-# was not written as an answer, and "Yeah, my mom called about the exam" is not one.
-_UNRESOLVED = re.compile(r"^\W*(yes|yeah|yep|yup|ya|sometimes|kind of|kinda|sort of|a (little|bit)|maybe|i guess|i think so|"
-                         r"i (don'?t|do not) know|idk|not sure|not really|i have|i do|probably|often|a lot)\b", re.IGNORECASE)
-UNRESOLVED_MAX_WORDS = 8
+# The client's turn after a safety turn, read as an answer to its question (answer_unresolved).
+_HEDGE_OPENING = re.compile(
+    r"^\W*(yes|yeah|yep|yup|ya|sometimes|kind of|kinda|sort of|a (little|bit)|maybe|perhaps|possibly|i guess|i think so|"
+    r"i (don'?t|do not) know|idk|(i'?m )?not sure|hard to say|not really|i have|i do|probably|often|a lot)\b", re.IGNORECASE)
+_HOPELESS = re.compile(
+    r"\btired of (everything|it all|life|living|being alive|trying|fighting|this)\b|\bso tired of\b|"
+    r"\bwhat'?s the (point|use)\b|\bno point\b|\b(don'?t|do not|can'?t|cannot) see (the|a|any) point\b|"
+    r"\b(can'?t|cannot) (go on|keep going|do this anymore|take (it|this) anymore)\b|"
+    r"\b(don'?t|do not) care anymore\b|\b(better|easier) off without me\b|\bgiv(e|ing) up\b|"
+    r"\bno reason to (live|go on|keep going)\b|\bhopeless\b|\bnothing (matters|will (ever )?(get better|change))\b|"
+    r"\bdone with (everything|life|it all)\b|\bno way out\b|\bwant (it all|everything) to (end|stop)\b",
+    re.IGNORECASE)
+_SAFE = (r"(i'?m|i am) safe\b|i (would|will|could) never\b|i'?d never\b|i won'?t (do|hurt|act)\b|"
+         r"i'?m not going to (do|hurt|act)\b|i have no (plans?|intention)")
+# a safety statement opening the turn, or a "no" and then a safety statement (after a "no", "I'm okay" is one too)
+_DENIAL = re.compile(rf"^\W*(({_SAFE})|(no|nope|nah|not at all|never)\b\W*(({_SAFE})|(i'?m|i am|i feel) "
+                     r"(okay|ok|fine|alright|all right)\b|no plans?\b))", re.IGNORECASE)
 
 
 def answer_unresolved(text: str) -> bool:
-    """Whether a client's reply to a safety question leaves the risk open (conservatively: hedges count)."""
-    return len(text.split()) <= UNRESOLVED_MAX_WORDS and bool(_UNRESOLVED.search(text))
+    """Whether the client's turn after a safety turn leaves the risk open (then the next turn stays in
+    safety, with the full response): when it opens with a hedge or an affirmation, whatever its length, or
+    carries hopelessness or exhaustion anywhere, unless it clearly denies:
+
+    * stays: "Yes.", "Not really.", "I don't know", "I think so. I just feel so tired of everything.",
+      "Maybe, what's the point anyway", "My exam went badly and honestly I can't do this anymore";
+      and "Yeah, my mom called about the exam" (a replayed client's next turn was not written as an answer,
+      but it opens with an affirmation: one more safety turn, which is cheap next to resuming the agenda on
+      an answer that was a "yes");
+    * resumes: "No.", "No, I'm safe, I just miss my exam.", "No, I would never.", "I'm not going to do
+      anything.", "My sister is staying with me this week." (a safety statement opening the turn, or a
+      clear "no" and then one, wins over anything after it; a plain turn neither hedges nor despairs).
+      "I'm fine, I guess" is no denial but neither hedges at its opening nor despairs: it resumes; with
+      "... just tired of everything" after it, it stays.
+    """
+    text = normalise(text)
+    if _DENIAL.search(text):
+        return False
+    return bool(_HEDGE_OPENING.search(text) or _HOPELESS.search(text))
 
 
 def cue_hit(cues: list[str], text: str) -> bool:
@@ -98,18 +136,19 @@ def _choose_next(proto: Protocol, phase: str, inp: RouteInput, remaining: int) -
 
 
 def route(proto: Protocol, inp: RouteInput) -> Decision:
-    kinds, level = triage(inp.client_text, inp.risk_sensitivity)
-    risk = tuple(kinds)
-    if risk:
-        return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk)}", risk, "crisis")
+    risk = assess(inp.client_text, inp.client_context, inp.risk_sensitivity)
+    if risk.tier == "crisis":
+        return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk.kinds)}", risk.kinds, "crisis", risk.score)
     phase = inp.phase
     if phase == SAFETY and answer_unresolved(inp.client_text):
-        return Decision(SAFETY, "the answer to the safety question does not rule risk out", ("unresolved",), "crisis")
-    if phase != SAFETY and (level == "high" or (level == "screen" and not inp.safety_asked)):
-        return Decision(SAFETY, f"screening model ({level} level): possible risk; ask about safety", (MODEL_KIND,), "check")
+        return Decision(SAFETY, "the answer to the safety question does not rule risk out", ("unresolved",), "crisis", risk.score)
+    if risk.tier == "check" and phase != SAFETY and (inp.safety_check_score is None or risk.score > inp.safety_check_score):
+        why = "first" if inp.safety_check_score is None else f"stronger than the last question's {inp.safety_check_score:.3f}"
+        return Decision(SAFETY, f"screening model: possible risk (score {risk.score:.3f}, {why}); ask about safety",
+                        risk.kinds, "check", risk.score)
     if phase == SAFETY:
         phase = inp.resume_phase or proto.start
-        return Decision(phase, f"no risk in client turn: resume {phase}")
+        return Decision(phase, f"no risk in client turn: resume {phase}", score=risk.score)
     if phase is None:
         return Decision(proto.start, "session start")
     remaining = inp.total_slots - inp.slot  # this turn included

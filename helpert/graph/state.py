@@ -23,7 +23,7 @@ class TurnState(TypedDict, total=False):
     phase: str | None
     phase_turns: int
     resume_phase: str | None
-    safety_asked: bool
+    safety_check_score: float  # risk score of the turn that triggered the last safety question (helpert.graph.router)
     window_start: int
     # output of each invocation
     decision: dict[str, Any]

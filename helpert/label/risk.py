@@ -24,9 +24,11 @@ Refinements that keep false alarms low without giving up recall:
 How the graph uses them (:func:`triage`, ``--risk-sensitivity``):
 
 * ``"stepped"`` (the default): the phrases trigger the full safety response; the model triggers one direct
-  safety question (its ``screen`` threshold once per session, its ``high`` threshold again). On EPITOME J a
-  safety turn for 91.8% of the risk posts, the full response for 63.5%; on ESConv about one question per
-  session (198 in 164 of 195 sessions).
+  safety question (its ``screen`` threshold; once per session, again only for a turn scored higher than the
+  one that triggered it: ``helpert.graph.router``). On EPITOME J a safety turn for 91.8% of the risk
+  posts, the full response for 63.5%; on ESConv, under the router's earlier re-ask rule (the ``high``
+  threshold again whenever the previous turn had not asked), about one question per session (198 in 164 of
+  195 sessions).
 * ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities; the safety
   metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or the phrases
   OR the model at a threshold chosen by leave-one-set-out cross-validation: union CV false alarms <= 5%
@@ -315,8 +317,8 @@ def triage(text: str, policy: str = STEPPED) -> tuple[list[str], str]:
     sensitive screen may cost a question, while crisis resources and a paused agenda wait for a clear
     statement. Under ``"stepped"`` (the default) the phrases trigger the full response and the learned
     model the question: at its ``screen`` threshold (set at 95% recall on posts it was not trained on; about
-    one no-risk post in three) once per session, at its ``high`` threshold (about one in nine) whenever the
-    previous turn did not ask (``helpert.graph.router``). Any other policy is one :func:`detect_risk`
+    one no-risk post in three; ``helpert.graph.router`` asks once per session, and again only for a turn
+    scored higher than the one that triggered the last question). Any other policy is one :func:`detect_risk`
     sensitivity for everything, with no question tier."""
     if policy not in SAFETY_POLICIES:
         raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")

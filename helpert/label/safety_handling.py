@@ -4,8 +4,9 @@ whether it gives resources, by lexicon.
 
 Written for the peer sessions, whose counselors have no safety node, so that a comparison can say
 where the human handled the same moment the LLM's safety node answered; it works on any session
-(on a reconstruction it measures the safety node: its fixed resource sentence counts as a resource,
-and only the model's own words can count as asking). A lexicon cannot judge *how well* a counselor
+(on a reconstruction it measures the safety node: its scripted words, :mod:`helpert.graph.safety`, ask
+directly and, on a crisis turn, give the resource sentence; the resource sentence counts as a resource,
+never as asking, although it names danger). A lexicon cannot judge *how well* a counselor
 responded, only whether the response contains a safety question or a resource.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpert.graph.prompts import SAFETY_CHECK_QUESTION, SAFETY_RESOURCES
+from helpert.graph.safety import SAFETY_RESOURCES
 from helpert.label.lexicon import normalise
 from helpert.label.risk import detect_risk
 from helpert.session import Session
@@ -56,8 +57,8 @@ def peer_safety_response(session: Session) -> list[dict[str, Any]]:
         if not kinds:
             continue
         reply = slot.peer.text if slot.peer is not None else ""
-        # the safety node's fixed sentences (resources, the screening question) are not the model asking
-        asks = _hits(_ASK, normalise(reply.replace(SAFETY_RESOURCES, "").replace(SAFETY_CHECK_QUESTION, "")))
+        # the safety node's resource sentence names danger but asks nothing
+        asks = _hits(_ASK, normalise(reply.replace(SAFETY_RESOURCES, "")))
         resources = _hits(_RESOURCE, normalise(reply))
         records.append({
             "slot": k, "client_idx": slot.client.idx, "kinds": kinds,

@@ -16,15 +16,12 @@ from helpert.session import Session, Turn
 
 def findings_after_the_fact(session: Session) -> dict[int, list[str]]:
     """``idx`` -> the checks each counselor turn fails when run on the final transcript, as the graph ran
-    them at generation time. The safety templates the graph appends verbatim are taken out first: they
-    repeat by design."""
-    from helpert.graph.prompts import SAFETY_CHECK_QUESTION, SAFETY_RESOURCES
-
-    def plain(text: str) -> str:
-        return text.replace(SAFETY_RESOURCES, "").replace(SAFETY_CHECK_QUESTION, "").strip()
+    them at generation time. The safety node's scripted words are taken out first: they repeat by design
+    (:func:`helpert.graph.safety.model_part`)."""
+    from helpert.graph.safety import model_part
 
     turns = session.turns
-    return {turns[i].idx: f for i, f in session_findings([(t.role, plain(t.text)) for t in turns])}
+    return {turns[i].idx: f for i, f in session_findings([(t.role, model_part(t.text)) for t in turns])}
 
 
 def degenerate_turn_ids(session: Session) -> set[int]:
