@@ -58,15 +58,20 @@ MIBOT = SHARED / "mi" / "mibot_v63a.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "train_risk_encoder.json"
 SEED = 0
 HIDDEN = 96
-EPOCHS = 30
+EPOCHS = 20
 BATCH = 32
 LR = 2e-3
 WEIGHT_DECAY = 1e-2
 DROPOUT = 0.1
-CONVERSATION_WEIGHT = 0.5  # MIBot turns are many, short and easy: half the weight of a labelled post
+CONVERSATION_WEIGHT = 2.0  # ordinary conversation is what the detector must leave alone ("cut down", "die early" of smoking)
 LEXICON_UNSEEN = ("epitome_h", "epitome_i")
-CHECK_RECALL = 0.95
-CRISIS_RECALL = 0.85
+# False-alarm budgets, as the share of ordinary conversations (the MIBot tuning half) with any safety turn
+# (check) or any full response (crisis). Recall budgets (95% / 85% on EPITOME H and I) put a safety turn
+# in 65% of the tuning conversations: a safety path that interrupts most ordinary sessions.
+CHECK_SESSION_BUDGET = 0.10
+CRISIS_SESSION_BUDGET = 0.05
+ENCODER_WEIGHT = 0.75  # the score: this weight on the head's z-score, the rest on the n-gram model's
+PREFILTER_RECALL = 0.995  # the encoder runs only where the n-gram score keeps this share of risk items (speed)
 
 
 def mibot_half(session_id: str) -> str:
@@ -181,32 +186,60 @@ def numpy_head(head: Head):
     return EncoderRiskModel.from_arrays(head.export(), thresholds={"check": 0.0, "crisis": 0.0})
 
 
-def highest_threshold(scores, lex, y, recall: float) -> float:
-    """The highest threshold at which ``lexicon OR score >= t`` catches ``recall`` of the risk items."""
-    import numpy as np
-
-    for t in np.sort(np.unique(scores))[::-1]:
-        if ((scores >= t) | lex)[y].mean() >= recall:
-            return float(t)
-    return float(np.min(scores))
-
-
 def rates(fired, y) -> dict[str, float]:
     return {"recall": round(float(fired[y].mean()), 4), "fpr": round(float(fired[~y].mean()), 4),
             "caught": int(fired[y].sum()), "risk": int(y.sum()), "false_alarms": int(fired[~y].sum()), "no_risk": int((~y).sum())}
 
 
-def session_alarm_share(model, sessions: dict[str, list[str]], tier_of) -> float:
-    fired = [any(a.tier != "none" for a in tier_of(turns)) for turns in sessions.values()]
-    return sum(fired) / max(len(fired), 1)
+def session_share(fired, lex, owner) -> float:
+    """Share of conversations with any turn fired (by the score or by the lexicon)."""
+    import numpy as np
+
+    hit = np.zeros(owner.max() + 1, dtype=bool)
+    np.logical_or.at(hit, owner, fired | lex)
+    return round(float(hit.mean()), 4)
+
+
+def lowest_threshold(scores, lex, owner, budget: float) -> float:
+    """The lowest threshold at which at most ``budget`` of the conversations get a turn fired."""
+    import numpy as np
+
+    for t in np.sort(np.unique(scores[np.isfinite(scores)])):
+        if session_share(scores >= t, lex, owner) <= budget:
+            return float(t)
+    return float("inf")
+
+
+def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
+    """Scores of ``texts`` by the n-gram model (``train_risk_model.py``'s recipe, shipped C and sentence
+    offset) fitted on ``fit_items`` only."""
+    import numpy as np
+    import train_risk_model as ngram
+
+    from helpert.label.risk import load_risk_model
+
+    shipped = load_risk_model()
+    C, offset = shipped.meta["cv"]["C"], shipped.offset
+    labelled = [it for it in fit_items if it["half"] != "mibot"]
+    vec, coef, b = ngram.fit([it["text"] for it in labelled], np.array([int(it["risk"]) for it in labelled]), C)
+    whole, best = ngram.linear_scores(vec, coef, b, list(texts))
+    out = ngram.combine(whole, best, offset)
+    out[[len(t.split()) < 3 for t in texts]] = -np.inf
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import pickle
+
     import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+
+    from helpert.label.risk import EncoderRiskModel, assess_turns
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--no-cv", action="store_true", help="skip cross-validation; keep the thresholds of the shipped head")
     ap.add_argument("--out", default=str(RISK_HEAD))
+    ap.add_argument("--states-cache", type=Path, help="keep the encoder's token states of the training items in this file")
     args = ap.parse_args(argv)
     t0 = time.time()
     items = training_items()
@@ -216,59 +249,74 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
     weights = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
     lex = np.array([bool(detect_risk(t)) for t in texts])
-    print(f"{len(items)} items ({y.sum()} risk; {(half == 'mibot').sum()} MIBot turns); embedding ...", flush=True)
-    states = features(texts)
-    print(f"  token states in {time.time() - t0:.0f} s", flush=True)
-    result: dict[str, Any] = {"benchmark": "train_risk_encoder", "date": date.today().isoformat(),
-                              "settings": {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT,
-                                           "conversation_weight": CONVERSATION_WEIGHT, "check_recall": CHECK_RECALL,
-                                           "crisis_recall": CRISIS_RECALL, "seed": SEED},
-                              "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum())}}
-    if not args.no_cv:
-        oof = np.full(len(items), np.nan)
-        for group in sorted(set(half)):
-            fit = half != group
-            t1 = time.time()
-            head = train([states[i] for i in np.flatnonzero(fit)], y[fit].astype(np.float32), kinds[fit], weights[fit])
-            oof[half == group] = numpy_head(head).head_scores([states[i] for i in np.flatnonzero(half == group)])
-            print(f"  fold {group}: {int((half == group).sum())} items, {time.time() - t1:.0f} s", flush=True)
-        from sklearn.metrics import average_precision_score
-
-        labelled = half != "mibot"
-        unseen = np.isin(half, LEXICON_UNSEEN)
-        check = highest_threshold(oof[unseen], lex[unseen], y[unseen], CHECK_RECALL)
-        crisis = highest_threshold(oof[unseen], lex[unseen], y[unseen], CRISIS_RECALL)
-        result["cv"] = {
-            "average_precision": round(float(average_precision_score(y[labelled], oof[labelled])), 4),
-            "thresholds": {"check": check, "crisis": crisis},
-            "h_and_i": {"check": rates((oof[unseen] >= check) | lex[unseen], y[unseen]),
-                        "crisis": rates((oof[unseen] >= crisis) | lex[unseen], y[unseen]),
-                        "lexicon": rates(lex[unseen], y[unseen])},
-            "all_labelled": {"check": rates((oof[labelled] >= check) | lex[labelled], y[labelled]),
-                             "crisis": rates((oof[labelled] >= crisis) | lex[labelled], y[labelled])},
-            "mibot_train_half_turns_fired": {"check": round(float((oof[half == "mibot"] >= check).mean()), 4)},
-        }
-        print(json.dumps(result["cv"], indent=1), flush=True)
-        thresholds = {"check": check, "crisis": crisis}
+    print(f"{len(items)} items ({y.sum()} risk; {(half == 'mibot').sum()} MIBot turns)", flush=True)
+    if args.states_cache and args.states_cache.is_file():
+        cached_texts, states = pickle.loads(args.states_cache.read_bytes())
+        if cached_texts != texts:
+            raise SystemExit(f"{args.states_cache} holds other texts: delete it")
     else:
-        from helpert.label.risk import load_encoder_risk_model
+        states = features(texts)
+        if args.states_cache:
+            args.states_cache.write_bytes(pickle.dumps((texts, states)))
+    print(f"  token states: {time.time() - t0:.0f} s", flush=True)
 
-        thresholds = dict(load_encoder_risk_model().thresholds)
-    head = train(states, y.astype(np.float32), kinds, weights)
-    arrays = head.export()
-    from helpert.label.risk import EncoderRiskModel
-
-    meta = {"thresholds": thresholds, "hidden": HIDDEN, "kinds": list(RISK_KINDS), "trained": date.today().isoformat(),
-            "data": result["data"], "script": "benchmarks/train_risk_encoder.py"}
-    EncoderRiskModel.save(args.out, arrays, meta)
-    model = EncoderRiskModel(args.out)
-    from helpert.label.risk import assess_turns
-
+    # Out of fold on EPITOME H and I: both detectors fitted without them.
+    unseen = np.isin(half, LEXICON_UNSEEN)
+    fit = ~unseen
+    head = train([states[i] for i in np.flatnonzero(fit)], y[fit].astype(np.float32), kinds[fit], weights[fit])
+    enc = np.full(len(items), np.nan)
+    enc[unseen] = numpy_head(head).head_scores([states[i] for i in np.flatnonzero(unseen)])
+    ng = np.full(len(items), np.nan)
+    ng[unseen] = ngram_scores([it for it, f in zip(items, fit) if f], [texts[i] for i in np.flatnonzero(unseen)])
+    e, n, yu, lu = enc[unseen], ng[unseen], y[unseen], lex[unseen]
+    finite = np.isfinite(n)
+    prefilter = float(np.quantile(n[yu & finite], 1 - PREFILTER_RECALL))
+    z = {"enc_mean": float(e.mean()), "enc_std": float(e.std()), "ngram_mean": float(n[finite].mean()), "ngram_std": float(n[finite].std())}
+    combined = ENCODER_WEIGHT * (e - z["enc_mean"]) / z["enc_std"] + (1 - ENCODER_WEIGHT) * (n - z["ngram_mean"]) / z["ngram_std"]
+    combined = np.where(finite & (n >= prefilter), combined, -np.inf)
+    platt = LogisticRegression(C=1e6).fit(np.where(np.isfinite(combined), combined, combined[np.isfinite(combined)].min())[:, None], yu)
     tune = {sid: turns for sid, turns in mibot_sessions().items() if mibot_half(sid) == "tune"}
-    result["mibot_tune_sessions"] = len(tune)
-    result["mibot_tune_session_alarm_share"] = round(session_alarm_share(model, tune, assess_turns), 4)
+    tune_texts = [t for turns in tune.values() for t in turns]
+    owner = np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])
+    te = numpy_head(head).head_scores(features(tune_texts))
+    tn = ngram_scores([it for it, f in zip(items, fit) if f], tune_texts)
+    tune_combined = np.where(np.isfinite(tn) & (tn >= prefilter), ENCODER_WEIGHT * (te - z["enc_mean"]) / z["enc_std"]
+                             + (1 - ENCODER_WEIGHT) * (tn - z["ngram_mean"]) / z["ngram_std"], -np.inf)
+    tune_lex = np.array([bool(detect_risk(t)) for t in tune_texts])
+    check = lowest_threshold(tune_combined, tune_lex, owner, CHECK_SESSION_BUDGET)
+    crisis = lowest_threshold(tune_combined, tune_lex, owner, CRISIS_SESSION_BUDGET)
+    result: dict[str, Any] = {
+        "benchmark": "train_risk_encoder", "date": date.today().isoformat(),
+        "settings": {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT, "seed": SEED,
+                     "conversation_weight": CONVERSATION_WEIGHT, "encoder_weight": ENCODER_WEIGHT,
+                     "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
+                     "crisis_session_budget": CRISIS_SESSION_BUDGET},
+        "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum())},
+        "out_of_fold_h_and_i": {
+            "average_precision": {"encoder_head": round(float(average_precision_score(yu, e)), 4),
+                                  "ngram": round(float(average_precision_score(yu[finite], n[finite])), 4),
+                                  "combined": round(float(average_precision_score(yu, np.nan_to_num(combined, neginf=-1e9))), 4)},
+            "prefilter_passes": {"risk": round(float((n >= prefilter)[yu].mean()), 4), "no_risk": round(float((n >= prefilter)[~yu].mean()), 4)},
+            "check": rates((combined >= check) | lu, yu), "crisis": rates((combined >= crisis) | lu, yu), "lexicon": rates(lu, yu)},
+        "thresholds": {"check": check, "crisis": crisis},
+        "mibot_tune_fold_model": {"sessions": len(tune), "with_any_safety_turn": session_share(tune_combined >= check, tune_lex, owner),
+                                  "with_full_response": session_share(tune_combined >= crisis, tune_lex, owner)},
+    }
+    print(json.dumps(result["out_of_fold_h_and_i"], indent=1), flush=True)
+
+    head = train(states, y.astype(np.float32), kinds, weights)
+    meta = {"thresholds": {"check": check, "crisis": crisis}, "prefilter": prefilter, "encoder_weight": ENCODER_WEIGHT,
+            "z": z, "platt": [float(platt.coef_[0, 0]), float(platt.intercept_[0])], "hidden": HIDDEN,
+            "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "data": result["data"],
+            "script": "benchmarks/train_risk_encoder.py"}
+    EncoderRiskModel.save(args.out, head.export(), meta)
+    from helpert.label.risk import load_encoder_risk_model
+
+    load_encoder_risk_model.cache_clear()
+    fired = [any(a.flagged for a in assess_turns(turns)) for turns in tune.values()]
+    result["mibot_tune"] = {"sessions": len(tune), "with_any_safety_turn": round(sum(fired) / max(len(fired), 1), 4)}
     result["seconds"] = round(time.time() - t0, 1)
-    print(f"MIBot tuning half: {result['mibot_tune_session_alarm_share']:.1%} of {len(tune)} sessions get any safety turn")
+    print(f"MIBot tuning half: {result['mibot_tune']['with_any_safety_turn']:.1%} of {len(tune)} sessions get a safety turn")
     RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} and {RESULTS} ({result['seconds']} s)")
     return 0

@@ -358,9 +358,10 @@ def assess_turns(texts: Sequence[str], policy: str = STEPPED) -> list[RiskAssess
     :data:`CONTEXT_TURNS` client turns before it.
 
     Under ``"stepped"`` (the default): a risk phrase of the lexicon, or the encoder head's score at its
-    ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``, raised to
-    ``crisis`` when one of the earlier turns in the window was flagged too (risk builds up: a burden
-    statement, then method research two turns later). ``"lexicon"``: the phrases alone, each hit
+    ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``. Within
+    :data:`CONTEXT_TURNS` of a flagged turn (risk builds up: a burden statement, then method research two
+    turns later) a turn at the ``check`` threshold, or one that takes the earlier turn further
+    (:data:`CONTEXT_REFERENCE`: research into a method, means, a plan, a farewell), is ``crisis``. ``"lexicon"``: the phrases alone, each hit
     ``crisis``. The older single-detector policies ("balanced", "high", "screen": the n-gram model) give
     ``crisis`` on any hit."""
     if policy not in SAFETY_POLICIES:
@@ -376,18 +377,38 @@ def assess_turns(texts: Sequence[str], policy: str = STEPPED) -> list[RiskAssess
     out: list[RiskAssessment] = []
     for i, text in enumerate(texts):
         s = float(scores[i])
-        p = 0.0 if s == -math.inf else 1.0 / (1.0 + math.exp(-s))
+        p = model.probability(s)
         phrases = detect_risk(text)
         if phrases:
             out.append(RiskAssessment("crisis", tuple(phrases), p))
         elif s >= crisis:
             out.append(RiskAssessment("crisis", (predicted[i],), p))
+        elif built_up(out[max(0, i - CONTEXT_TURNS):i]) and (s >= check or CONTEXT_REFERENCE.search(text)):
+            kinds = next(a.kinds for a in reversed(out[max(0, i - CONTEXT_TURNS):i]) if a.flagged)
+            out.append(RiskAssessment("crisis", kinds, p))
         elif s >= check:
-            built_up = any(a.flagged for a in out[max(0, i - CONTEXT_TURNS):i])
-            out.append(RiskAssessment("crisis" if built_up else "check", (predicted[i],), p))
+            out.append(RiskAssessment("check", (predicted[i],), p))
         else:
             out.append(RiskAssessment("none", (), p))
     return out
+
+
+# After a flagged turn, words that take it further without naming it: research into a method, means, a
+# plan, a time, a farewell ("I've been looking up ways to do it online", "I bought the pills", "I wrote a
+# note"). Out of context they are ordinary; within CONTEXT_TURNS of a flagged turn they make it a crisis.
+CONTEXT_REFERENCE = re.compile(
+    r"\b((look(ed|ing)?|search(ed|ing)?|read(ing)?|research(ed|ing)?|googl(ed|ing)) (up |online |into |about |for )*"
+    r"(ways?|how|methods?|pills|doses?|overdos\w*|heights?|bridges?)|ways? (to|of) (do(ing)?|end(ing)?) it|"
+    r"how (to|i('d| would| could| will)) (do|end) it|go(ing)? through with it|(do|doing|end|ending) it (all|tonight|soon|"
+    r"this week|tomorrow)|(bought|buy|got|have|saved|sav(ing|e) up|stockpil\w+) (a |the |some |enough |my )*(pills|rope|gun|"
+    r"razors?|blades?|tablets|poison)|(wrote|written|writing) (a |the |my )?(note|letters?|goodbye)|"
+    r"(said|saying|say) goodbye|(set|picked|chose|chosen) (a |the )?(date|day|time)|have a plan|made a plan|planned it)\b",
+    re.IGNORECASE)
+
+
+def built_up(window: Sequence[RiskAssessment]) -> bool:
+    """Whether any earlier turn in the window was flagged (risk builds up over a conversation)."""
+    return any(a.flagged for a in window)
 
 
 def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:
@@ -597,14 +618,35 @@ class EncoderRiskModel:
         return np.array([float(self._pooled(s) @ self.a["risk_w"] + self.a["risk_b"][0]) for s in states])
 
     def _score_kind(self, texts: list[str]) -> list[tuple[float, int]]:
-        todo = sorted({t for t in texts if t not in self._cache and len(t.split()) >= MIN_MODEL_WORDS})
+        """(score, kind index) per text. The score: the head's and the n-gram model's log-odds, each
+        standardised on the out-of-fold scores of training, averaged with ``encoder_weight``; the encoder
+        runs only on turns whose n-gram score reaches ``prefilter`` (set to keep 99.5% of the risk items out
+        of fold), the others score -inf. Turns under ``MIN_MODEL_WORDS`` words are not scored (-inf)."""
+        todo = sorted({t for t in texts if t not in self._cache})
         if todo:
-            for t, s in zip(todo, text_token_states(todo)):
-                p = self._pooled(s)
-                self._cache[t] = (float(p @ self.a["risk_w"] + self.a["risk_b"][0]), int((p @ self.a["kind_w"] + self.a["kind_b"]).argmax()))
+            m = self.meta
+            ngram = load_risk_model().scores(todo)
+            run = [t for t, n in zip(todo, ngram) if n >= m["prefilter"]]
+            states = dict(zip(run, text_token_states(run))) if run else {}
+            w, z = m["encoder_weight"], m["z"]
+            for t, n in zip(todo, ngram):
+                if t not in states:
+                    self._cache[t] = (-math.inf, -1)
+                    continue
+                pooled = self._pooled(states[t])
+                e = float(pooled @ self.a["risk_w"] + self.a["risk_b"][0])
+                score = w * (e - z["enc_mean"]) / z["enc_std"] + (1 - w) * (float(n) - z["ngram_mean"]) / z["ngram_std"]
+                self._cache[t] = (score, int((pooled @ self.a["kind_w"] + self.a["kind_b"]).argmax()))
             while len(self._cache) > 50_000:
                 self._cache.pop(next(iter(self._cache)))
-        return [self._cache.get(t, (-math.inf, -1)) for t in texts]
+        return [self._cache[t] for t in texts]
+
+    def probability(self, score: float) -> float:
+        """A score as a probability of risk (logistic calibration on the out-of-fold scores of training)."""
+        if score == -math.inf:
+            return 0.0
+        a, b = self.meta["platt"]
+        return 1.0 / (1.0 + math.exp(-(a * score + b)))
 
     def scores(self, texts: list[str]) -> "np.ndarray":
         """Log-odds of risk of ``texts`` (-inf for turns under ``MIN_MODEL_WORDS`` words)."""
