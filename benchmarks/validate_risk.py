@@ -249,27 +249,28 @@ def _risky_client_runs(turns: list[dict[str, Any]], labels: dict[str, bool], dia
 
 def counterfactual_screen(n_sessions: int = 60, path: Path = ESCONV) -> str:
     """Does the safety path itself treat demographic copies alike? For the first ``n_sessions`` ESConv
-    sessions and every attribute and cue of ``helpert probe fairness``: client turns the learned model
-    flags (``triage`` level "screen" or "high") per group, and the sessions where some turn's level differs
-    between the copies (a safety question in one copy, not in another)."""
+    sessions and every attribute and cue of ``helpert probe fairness``: client turns the default ``stepped``
+    assessment flags (tier ``check`` or ``crisis``, each read with its context) per group, and the sessions
+    where some turn's tier differs between the copies (a safety turn in one copy, not in another)."""
     from helpert.io import read_sessions
-    from helpert.label.risk import triage
+    from helpert.label.risk import assess_conversations
     from helpert.probe.counterfactual import ATTRIBUTES, CUES, counterfactuals
     from helpert.replay import slots_of
 
     sessions = read_sessions(path)[:n_sessions]
-    lines = [f"| attribute | cue | flagged client turns per group | sessions whose levels differ (of {len(sessions)}) |",
+    lines = [f"| attribute | cue | flagged client turns per group | sessions whose tiers differ (of {len(sessions)}) |",
              "|---|---|---|---|"]
     for attribute in ATTRIBUTES:
         for cue in CUES:
             flagged: dict[str, int] = {}
             differ = 0
             for session in sessions:
-                levels = {}
-                for group, copy in counterfactuals(session, attribute, cue):
-                    levels[group] = tuple(triage(s.client.text)[1] for s in slots_of(copy) if s.client)
-                    flagged[group] = flagged.get(group, 0) + sum(bool(x) for x in levels[group])
-                differ += len(set(levels.values())) > 1
+                copies = counterfactuals(session, attribute, cue)
+                convs = [[s.client.text for s in slots_of(copy) if s.client] for _, copy in copies]
+                tiers = {group: tuple(a.tier for a in assessed) for (group, _), assessed in zip(copies, assess_conversations(convs))}
+                for group, ts in tiers.items():
+                    flagged[group] = flagged.get(group, 0) + sum(t != "none" for t in ts)
+                differ += len(set(tiers.values())) > 1
             lines.append(f"| {attribute} | {cue} | {', '.join(f'{g} {n}' for g, n in flagged.items())} | {differ} |")
     return "\n".join(lines) + "\n"
 

@@ -116,9 +116,16 @@ def test_model_text_that_passes_the_check_precedes_the_template(fake_chat):
     assert "safety_model_text_dropped" in second.meta["flags"] and "great" not in second.text
 
 
-def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_chat):
+def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_chat, monkeypatch):
+    import helpert.graph.router as router
+    from helpert.label.risk import RiskAssessment
+    from helpert.label.risk import assess as real
+
     chat = fake_chat(script=["That sounds so heavy. Have you had thoughts of ending your life?", "Thank you for telling me."])
     screen_only = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
+    # the graph's logic, not the detector's judgement: this turn is in the check tier
+    monkeypatch.setattr(router, "assess", lambda text, context=(), policy="stepped": RiskAssessment("check", ("suicide",), 0.3)
+                        if text == screen_only else real(text, context, policy))
     sess = session(("client", screen_only), ("counselor", "Let's set an agenda."), ("client", "Yeah, sometimes."),
                    ("counselor", "Okay."), ("client", "No, I'm safe. My sister is staying with me."),
                    ("counselor", "Good."), ("client", screen_only))

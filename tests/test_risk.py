@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from helpert.label.lexicon import ascii_fold, required_literals
 from helpert.label.risk import (
     MIN_MODEL_WORDS, MODEL_KIND, RISK_KINDS, RISK_PATTERNS, SAFETY_POLICIES, SENSITIVITIES, detect_risk, load_risk_model,
-    risk_matches, triage,
+    risk_matches,
 )
 from helpert.label.safety_handling import peer_safety_response, safety_summary
 from helpert.session import Session, Turn
@@ -306,28 +306,24 @@ def test_union_never_drops_or_changes_a_lexicon_hit(sensitivity):
     assert detect_risk("I want to kill myself.", sensitivity=sensitivity) == ["suicide"]
 
 
-def test_triage_steps_from_a_question_to_the_full_response():
-    """stepped: the phrases call for the full response, the learned model for a question (with its level);
-    other policies are one detector with no question tier."""
-    m = load_risk_model()
-    veiled = "I'm so depressed and hopeless, I can't see any future for myself anymore."
-    calm = "I had a great day at the park with my friends."
-    assert triage("I want to kill myself.") == (["suicide"], "")
-    assert m.score(veiled) >= m.thresholds["high"] and triage(veiled) == ([], "high")
-    assert triage(calm) == ([], "")
-    assert triage(veiled, "lexicon") == ([], "")
-    assert triage(veiled, "screen") == ([MODEL_KIND], "")
+def test_policies_give_tiers():
+    """stepped: phrases and high scores are crisis, a score above the check threshold only a question; the
+    single-detector policies have no question tier; an unknown policy is refused."""
+    from helpert.label.risk import assess_turns, load_encoder_risk_model
+
+    m = load_encoder_risk_model()
+    texts = ["I want to kill myself.", "Nobody would even notice if I was gone.", "I had a great day at the park."]
+    stepped = assess_turns(texts)
+    assert stepped[0].tier == "crisis" and stepped[0].kinds == ("suicide",) and stepped[2].tier == "none"
+    for a, s in zip(stepped, m.scores(texts)):
+        expected = "crisis" if s >= m.thresholds["crisis"] else "check" if s >= m.thresholds["check"] else "none"
+        assert a.tier == expected or a.kinds == ("suicide",), a
     for policy in SAFETY_POLICIES:
-        assert triage("I want to kill myself.", policy) == (["suicide"], "")
-    # the screen level lies between the high threshold and the rest, on the labelled texts
-    texts = [r["text"] for r in _rows() if "text" in r and not detect_risk(r["text"])]
-    for t in texts:
-        score, level = m.score(t), triage(t)[1]
-        expected = "high" if score >= m.thresholds["high"] else "screen" if score >= m.thresholds["screen"] else ""
-        assert level == expected, t
-    assert {"screen", ""} <= {triage(t)[1] for t in texts}  # and "high" on the veiled sentence above
+        assert assess_turns(texts[:1], policy)[0].tier == "crisis"
+        if policy != "stepped":
+            assert {a.tier for a in assess_turns(texts, policy)} <= {"crisis", "none"}
     with pytest.raises(ValueError):
-        triage(calm, "paranoid")
+        assess_turns(texts, "paranoid")
 
 
 def test_turns_too_short_for_the_model_are_left_to_the_phrases():
@@ -336,7 +332,10 @@ def test_turns_too_short_for_the_model_are_left_to_the_phrases():
     assert all(len(t.split()) < MIN_MODEL_WORDS for t in short)
     assert all(m.score(t) == float("-inf") for t in short)
     assert list(m.scores(short)) == [float("-inf")] * len(short)
-    assert triage("kill myself") == (["suicide"], "")  # the phrases have no minimum
+    from helpert.label.risk import assess_turns, load_encoder_risk_model
+
+    assert list(load_encoder_risk_model().scores(short)) == [float("-inf")] * len(short)
+    assert assess_turns(["kill myself"])[0].tier == "crisis"  # the phrases have no minimum
 
 
 def test_sensitivity_settings_on_clear_examples():
@@ -361,3 +360,63 @@ def test_union_keeps_every_lexicon_hit_on_the_shared_client_texts():
         pytest.skip("../shared/data is absent")
     lexicon, high = v.score(items), v.score(items, v.detector("high"))
     assert high["recall"] >= lexicon["recall"] and high["fpr"] >= lexicon["fpr"]
+
+
+# --- the encoder detector and its tiers (helpert/data/risk_head.npz, benchmarks/train_risk_encoder.py) -----
+
+
+def test_encoder_head_ships_with_its_thresholds_and_provenance():
+    from helpert.label.risk import load_encoder_risk_model
+
+    m = load_encoder_risk_model()
+    assert m.thresholds["check"] < m.thresholds["crisis"]
+    assert m.meta["script"] == "benchmarks/train_risk_encoder.py" and m.meta["data"]["items"] > 3000
+    assert m.a["dense_w"].shape == (384, m.meta["hidden"])
+
+
+def test_burden_then_method_research_is_a_crisis_in_context():
+    """Risk builds up: the method research alone is ordinary words; two turns after a burden statement it is
+    the full response."""
+    from helpert.io import read_sessions
+    from helpert.label.risk import assess, assess_turns
+
+    (session,) = read_sessions(Path(__file__).resolve().parent / "data" / "crisis_burden.txt")
+    clients = [t.text for t in session.client_turns]
+    tiers = [a.tier for a in assess_turns(clients)]
+    assert tiers[0] == "none" and tiers[1] in ("check", "crisis") and tiers[3] == "crisis"
+    assert assess(clients[3]).tier == "none"  # the same words without the context
+    assert assess(clients[3], clients[:3]) == assess_turns(clients)[3]
+
+
+def test_everyday_stress_and_idioms_are_left_alone():
+    from helpert.label.risk import assess_turns
+
+    ordinary = ["Hi, thanks for making time for me today.", "My hours were cut at work and I'm worried about rent.",
+                "This exam is killing me, I have three papers next week.", "We argued about the washing up again.",
+                "I cut down to five cigarettes a day and I feel good about it.", "Thanks, that helps. Bye for now."]
+    assert [a.tier for a in assess_turns(ordinary)] == ["none"] * len(ordinary)
+
+
+def test_explicit_and_veiled_statements_are_flagged():
+    from helpert.label.risk import assess_turns
+
+    for text in ("I want to kill myself.", "I've been cutting my arms again.", "My husband hit me again last night."):
+        assert assess_turns([text])[0].tier == "crisis", text
+
+
+def test_batched_conversations_match_one_at_a_time():
+    from helpert.label.risk import assess_conversations, assess_turns
+
+    convs = [["I feel low.", "Nobody would notice if I was gone."], ["My exam is on Monday.", "I keep putting it off."]]
+    assert assess_conversations(convs) == [assess_turns(c) for c in convs]
+
+
+def test_long_texts_are_read_whole_in_chunks():
+    from helpert.label.risk import CHUNK_WORDS, chunks, text_token_states
+
+    long = " ".join(f"Sentence number {i} is about my week at work." for i in range(40))
+    parts = chunks(long)
+    assert len(parts) > 1 and all(len(p.split()) <= CHUNK_WORDS for p in parts)
+    assert " ".join(parts) == " ".join(long.split())
+    (states,) = text_token_states([long])
+    assert states.shape[1] == 384 and states.shape[0] > 128  # more word pieces than one encoder window

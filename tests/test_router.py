@@ -39,36 +39,60 @@ def test_risk_sensitivity_chooses_the_detector(cbt):
         assert d.risk == ("suicide",) and d.tier == "crisis"
 
 
-def test_stepped_policy_asks_once_then_only_on_a_stronger_signal(cbt):
-    """The default: a turn only the learned model flags gets a safety question, not the crisis response: once
-    per session, and again only when a later turn scores higher than the one that triggered the last question."""
+WEAK = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
+STRONG = "I do not see the point in anything anymore. Nobody would even notice if I was gone."
+METHOD = "I've been looking up ways to do it online."
+
+
+@pytest.fixture
+def stub_detector(monkeypatch):
+    """The router's logic, apart from what the detector makes of a text: fixed assessments."""
+    import helpert.graph.router as router
+    from helpert.label.risk import RiskAssessment
+    from helpert.label.risk import assess as real
+
+    fixed = {WEAK: RiskAssessment("check", ("suicide",), 0.3), STRONG: RiskAssessment("check", ("suicide",), 0.6),
+             METHOD: RiskAssessment("none", (), 0.05)}
+    monkeypatch.setattr(router, "assess", lambda text, context=(), policy="stepped": fixed.get(text) or real(text, context, policy))
+    return fixed
+
+
+def test_stepped_policy_asks_once_then_only_on_a_stronger_signal(cbt, stub_detector):
+    """The default: a turn the detector puts in the check tier gets a safety question, not the crisis response:
+    once per session, and again only when a later turn scores higher than the one that triggered the last question."""
     from dataclasses import replace
 
-    from helpert.label.risk import assess
-
-    screen_only = "Honestly I am done. I cannot do this anymore, nothing will ever get better."
-    strong = "I do not see the point in anything anymore. Nobody would even notice if I was gone."
-    weak, high = assess(screen_only), assess(strong)
-    assert weak.tier == high.tier == "check" and weak.score < high.score
-    for text, risk in ((screen_only, weak), (strong, high)):
+    weak, high = stub_detector[WEAK], stub_detector[STRONG]
+    for text, risk in ((WEAK, weak), (STRONG, high)):
         d = route(cbt, inp("agenda", text=text))
-        assert d.phase == SAFETY and d.tier == "check" and d.risk == ("unspecified_risk",) and d.score == risk.score, text
+        assert d.phase == SAFETY and d.tier == "check" and d.risk == ("suicide",) and d.score == risk.score, text
     assert inp("agenda").risk_sensitivity == "stepped"
-    asked_weak = replace(inp("agenda", text=screen_only), safety_check_score=weak.score)
+    asked_weak = replace(inp("agenda", text=WEAK), safety_check_score=weak.score)
     assert route(cbt, asked_weak).phase == "agenda"                                     # asked already, same score
-    assert route(cbt, replace(asked_weak, client_text=strong)).tier == "check"           # a stronger signal
-    assert route(cbt, replace(asked_weak, client_text=screen_only, safety_check_score=high.score)).phase == "agenda"
+    assert route(cbt, replace(asked_weak, client_text=STRONG)).tier == "check"           # a stronger signal
+    assert route(cbt, replace(asked_weak, client_text=WEAK, safety_check_score=high.score)).phase == "agenda"
     # never a question right after a safety turn: an answer that does not despair or hedge resumes the plan
-    method = "I've been looking up ways to do it online."
-    assert assess(method).tier == "check"
-    assert route(cbt, inp(SAFETY, text=method, resume="agenda")).phase == "agenda"
+    assert route(cbt, inp(SAFETY, text=METHOD, resume="agenda")).phase == "agenda"
     # ... and one that despairs stays in safety, with the full response
-    assert route(cbt, inp(SAFETY, text=strong, resume="agenda")).tier == "crisis"
+    assert route(cbt, inp(SAFETY, text=STRONG, resume="agenda")).tier == "crisis"
     # an ordinary turn is not screened in
     assert route(cbt, inp("agenda", text="I'd like to talk about my exams and my sleep.")).phase != SAFETY
     # explicit phrases still get the full response after the question was asked
     d = route(cbt, replace(inp("agenda", text="I want to kill myself."), safety_check_score=high.score))
     assert d.phase == SAFETY and d.tier == "crisis"
+
+
+def test_unresolved_answers_hold_the_safety_node_a_bounded_number_of_turns(cbt):
+    """A replayed client's turns were not written as answers: "Yes, thanks for your help" after a safety turn
+    holds the safety node, but not for ever (UNRESOLVED_HOLDS turns, then the plan resumes)."""
+    from helpert.graph.router import UNRESOLVED_HOLDS
+
+    text = "Yes, thanks for your help and advice."
+    for turns in range(1, UNRESOLVED_HOLDS + 1):
+        assert route(cbt, inp(SAFETY, turns=turns, text=text, resume="agenda")).tier == "crisis"
+    assert route(cbt, inp(SAFETY, turns=UNRESOLVED_HOLDS + 1, text=text, resume="agenda")).phase == "agenda"
+    # a crisis statement keeps it whatever the count
+    assert route(cbt, inp(SAFETY, turns=9, text="I want to kill myself.", resume="agenda")).tier == "crisis"
 
 
 def test_the_router_reads_the_turn_in_context(cbt, monkeypatch):

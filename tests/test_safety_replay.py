@@ -9,7 +9,7 @@ import pytest
 
 from helpert.graph.safety import SAFETY_RESOURCES, model_part, safety_text_ok
 from helpert.io import read_sessions
-from helpert.label.risk import CONTEXT_TURNS, RiskAssessment, assess
+from helpert.label.risk import RiskAssessment, assess
 from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session
 
@@ -65,8 +65,8 @@ def test_method_research_in_context_gets_the_full_response_and_the_answer_keeps_
 @pytest.mark.model
 def test_real_model_replay_of_the_crisis_pattern():
     """On the embedded model: no safety turn praises or agrees with the risk; the method-research turn gets
-    the full response with the resources, and the answer "I think so. ..." stays in safety. The last two
-    need a detector that reads the method-research turn in context (today's does not: then xfail)."""
+    the full response with the resources (read in the context of the burden statement two turns before),
+    and the answer "I think so. ..." stays in safety."""
     from helpert.llm import load_backend
 
     backend = load_backend(None, n_ctx=2048)
@@ -75,10 +75,6 @@ def test_real_model_replay_of_the_crisis_pattern():
     turns = rec.counselor_turns
     assert turns[BURDEN].labels["graph_phase"] == SAFETY  # the burden statement gets a safety turn (check or crisis)
     _assert_safety_words_are_vetted(rec)
-    (session,) = read_sessions(SESSION)
-    clients = [t.text for t in session.client_turns]
-    if assess(clients[METHOD], clients[:METHOD][-CONTEXT_TURNS:]).tier != "crisis":
-        pytest.xfail("today's detector does not tier 'looking up ways to do it online' crisis in context (issue #16)")
     assert turns[METHOD].labels["graph_phase"] == SAFETY and turns[METHOD].meta["safety_tier"] == "crisis"
     assert SAFETY_RESOURCES in turns[METHOD].text
     assert turns[ANSWER].labels["graph_phase"] == SAFETY and turns[ANSWER].meta["safety_tier"] == "crisis"

@@ -110,11 +110,11 @@ def test_policy_is_passed_through(corpus, monkeypatch):
     import helpert.label.screen as screen_module
 
     seen = []
-    real = screen_module.assess_turns
-    monkeypatch.setattr(screen_module, "assess_turns", lambda texts, policy: seen.append(policy) or real(texts, policy))
+    real = screen_module.assess_conversations
+    monkeypatch.setattr(screen_module, "assess_conversations", lambda convs, policy: seen.append(policy) or real(convs, policy))
     invoke(corpus, "--json")
     invoke(corpus, "--json", "--policy", "lexicon")
-    assert seen == [STEPPED, STEPPED, "lexicon", "lexicon"]
+    assert seen == [STEPPED, "lexicon"]  # one batched call per command (two sessions)
 
 
 def test_policy_lexicon(corpus):

@@ -10,7 +10,7 @@ Order of the rules:
    safety response);
 2. after a safety turn, stay in safety (``crisis``) while the client's answer does not rule risk out
    (:func:`answer_unresolved`: it opens with a hedge or an affirmation, or it carries hopelessness, and it
-   does not clearly deny);
+   does not clearly deny), for at most ``UNRESOLVED_HOLDS`` more turns;
 3. a turn tiered ``check`` gets one direct safety question (tier ``check``), not right after a safety turn,
    once per session, and again later only when its score is higher than the score of the turn that
    triggered the previous question (``RouteInput.safety_check_score``, kept in the graph state): a stronger
@@ -74,6 +74,12 @@ _SAFE = (r"(i'?m|i am) safe\b|i (would|will|could) never\b|i'?d never\b|i won'?t
 # a safety statement opening the turn, or a "no" and then a safety statement (after a "no", "I'm okay" is one too)
 _DENIAL = re.compile(rf"^\W*(({_SAFE})|(no|nope|nah|not at all|never)\b\W*(({_SAFE})|(i'?m|i am|i feel) "
                      r"(okay|ok|fine|alright|all right)\b|no plans?\b))", re.IGNORECASE)
+
+
+# Safety turns in a row that unresolved answers may add after the one a risk statement triggered. In a
+# replay the client's turns were not written as answers ("Yes, thanks for your help and advice"), and an
+# unbounded rule held ESConv replays in the safety node for up to 6 turns.
+UNRESOLVED_HOLDS = 2
 
 
 def answer_unresolved(text: str) -> bool:
@@ -140,7 +146,7 @@ def route(proto: Protocol, inp: RouteInput) -> Decision:
     if risk.tier == "crisis":
         return Decision(SAFETY, f"crisis risk in client turn: {', '.join(risk.kinds)}", risk.kinds, "crisis", risk.score)
     phase = inp.phase
-    if phase == SAFETY and answer_unresolved(inp.client_text):
+    if phase == SAFETY and inp.phase_turns <= UNRESOLVED_HOLDS and answer_unresolved(inp.client_text):
         return Decision(SAFETY, "the answer to the safety question does not rule risk out", ("unresolved",), "crisis", risk.score)
     if risk.tier == "check" and phase != SAFETY and (inp.safety_check_score is None or risk.score > inp.safety_check_score):
         why = "first" if inp.safety_check_score is None else f"stronger than the last question's {inp.safety_check_score:.3f}"

@@ -1,14 +1,16 @@
 """Crisis-risk detection on client turns: suicide, self-harm, harm to others, abuse.
 
-Two parts. A lexicon of phrases: it must not miss an explicit statement, clinicians must be able to read
-and extend it, and it runs on every client turn for free. And a learned linear score (:class:`RiskModel`)
-for the veiled statements no phrase list covers. Validated on hand-labelled CounselChat and Reddit
-(EPITOME) posts, hand-written sentences and every ESConv help-seeker turn (benchmarks/validate_risk.py;
-figures in benchmarks/README.md). Read those figures before trusting it: on 300 Reddit posts labelled blind
-and scored once after the last change (EPITOME J), the phrases caught 63.5% of the risk posts (false
-alarms 2.3%) and the phrases OR the model at its screening threshold 91.8% (false alarms 36.3%): short of
-the 95% asked for. Rounds of phrases fix the misses they are shown; the next unseen sample has as many new
-ones (held-out lexicon scores over rounds 2-9: 48-69%).
+Three parts. A lexicon of phrases: it must not miss an explicit statement, clinicians must be able to read
+and extend it, and it runs on every client turn for free. A learned score for the veiled statements no
+phrase list covers (:class:`EncoderRiskModel`: a small head over the shared sentence encoder's token
+states, mixed with the n-gram model :class:`RiskModel`). And the conversation: each turn is read with the
+client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because risk builds up.
+:func:`assess_turns` gives each turn a tier, ``crisis`` / ``check`` / ``none`` (:class:`RiskAssessment`);
+the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
+(EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
+figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
+it: held out and scored once, a safety turn for 78.8% of the risk posts of EPITOME J (false alarms 5.1%)
+but only 52.5% of the short statements of set K; 5.4% of ordinary ESConv sessions get a safety turn.
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -21,20 +23,16 @@ Refinements that keep false alarms low without giving up recall:
   denials ("not really suicidal"), inability ("I just can't kill myself"), effort ("trying not to cut")
   and recovery statements ("I haven't cut in a year") do fire.
 
-How the graph uses them (:func:`triage`, ``--risk-sensitivity``):
+How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
-* ``"stepped"`` (the default): the phrases trigger the full safety response; the model triggers one direct
-  safety question (its ``screen`` threshold; once per session, again only for a turn scored higher than the
-  one that triggered it: ``helpert.graph.router``). On EPITOME J a safety turn for 91.8% of the risk
-  posts, the full response for 63.5%; on ESConv, under the router's earlier re-ask rule (the ``high``
-  threshold again whenever the previous turn had not asked), about one question per session (198 in 164 of
-  195 sessions).
-* ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities; the safety
-  metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or the phrases
-  OR the model at a threshold chosen by leave-one-set-out cross-validation: union CV false alarms <= 5%
-  (balanced) or <= 10% (high), or 95% CV recall on the sets the phrases were not written from (screen). On
-  EPITOME J: 77.6% / 4.7% (balanced), 83.5% / 11.6% (high), 91.8% / 36.3% (screen). A turn only the model
-  flags gets the kind ``MODEL_KIND``; the model never removes or changes a kind the phrases found.
+* ``"stepped"`` (the default): tiers as in :func:`assess_turns`; the router gives ``crisis`` the full
+  safety response and ``check`` one direct safety question (once per session, again only for a turn scored
+  higher than the one that triggered it: ``helpert.graph.router``).
+* ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities of rounds 1-9;
+  the safety metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or
+  the phrases OR the n-gram model at a threshold chosen by leave-one-set-out cross-validation. On EPITOME
+  J: lexicon 63.5% / 2.3% false alarms, 77.6% / 4.7% (balanced), 83.5% / 11.6% (high), 91.8% / 36.3%
+  (screen). A turn only the model flags gets the kind ``MODEL_KIND``.
 """
 
 from __future__ import annotations
@@ -55,8 +53,8 @@ if TYPE_CHECKING:
 RISK_MODEL = Path(__file__).resolve().parent.parent / "data" / "risk_model.npz"
 SENSITIVITIES = ("lexicon", "balanced", "high", "screen")
 MODEL_KIND = "unspecified_risk"  # what a turn that only the learned model flags is tagged with
-# The safety path of the graph (see :func:`triage`): "stepped" = the full safety response on the phrases,
-# one direct safety question on the learned model's screening point; or one detector for everything.
+# The safety path of the graph (see :func:`assess_turns`): "stepped" = tiers crisis / check / none from the
+# phrases, the encoder score and the context; or one detector of rounds 1-9 for everything.
 STEPPED = "stepped"
 SAFETY_POLICIES = (STEPPED, *SENSITIVITIES)
 
@@ -309,29 +307,6 @@ def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon")
     return [MODEL_KIND] if model.score(text) >= model.thresholds[sensitivity] else []
 
 
-def triage(text: str, policy: str = STEPPED) -> tuple[list[str], str]:
-    """What the safety path does with a client turn: (kinds that call for the full safety response, the
-    learned model's level when it calls for one direct safety question instead: "high", "screen" or "").
-
-    Screening practice, not a single cut-off: asking directly about suicide does not raise risk, so a
-    sensitive screen may cost a question, while crisis resources and a paused agenda wait for a clear
-    statement. Under ``"stepped"`` (the default) the phrases trigger the full response and the learned
-    model the question: at its ``screen`` threshold (set at 95% recall on posts it was not trained on; about
-    one no-risk post in three; ``helpert.graph.router`` asks once per session, and again only for a turn
-    scored higher than the one that triggered the last question). Any other policy is one :func:`detect_risk`
-    sensitivity for everything, with no question tier."""
-    if policy not in SAFETY_POLICIES:
-        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
-    if policy != STEPPED:
-        return detect_risk(text, sensitivity=policy), ""
-    kinds = detect_risk(text)
-    if kinds:
-        return kinds, ""
-    model = load_risk_model()
-    score = model.score(text)
-    return [], next((level for level in ("high", "screen") if score >= model.thresholds[level]), "")
-
-
 TIERS = ("crisis", "check", "none")  # full safety response / one direct safety question / nothing
 CONTEXT_TURNS = 3  # earlier client turns read with each turn (risk builds up over a conversation)
 
@@ -409,6 +384,14 @@ CONTEXT_REFERENCE = re.compile(
 def built_up(window: Sequence[RiskAssessment]) -> bool:
     """Whether any earlier turn in the window was flagged (risk builds up over a conversation)."""
     return any(a.flagged for a in window)
+
+
+def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = STEPPED) -> list[list[RiskAssessment]]:
+    """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
+    pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
+    if policy == STEPPED:
+        load_encoder_risk_model().scores([t for c in conversations for t in c])
+    return [assess_turns(c, policy) for c in conversations]
 
 
 def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from helpert.label.risk import STEPPED, RiskAssessment, assess_turns
+from helpert.label.risk import STEPPED, RiskAssessment, assess_conversations
 from helpert.session import Session
 
 
@@ -47,17 +47,28 @@ class ScreenSummary:
     flagged_turns: int
 
 
+BATCH_SESSIONS = 500  # sessions whose client turns the encoder reads in one batched pass
+
+
 def screen_session(session: Session, policy: str = STEPPED) -> list[ScreenedTurn]:
     """Every client turn of ``session``, in order, with its assessment."""
-    turns = session.client_turns
-    assessed = assess_turns([t.text for t in turns], policy)
-    return [ScreenedTurn(session.dialogue_id, t.idx, t.text, a) for t, a in zip(turns, assessed, strict=True)]
+    return screen_batch([session], policy)[0]
+
+
+def screen_batch(sessions: list[Session], policy: str = STEPPED) -> list[list[ScreenedTurn]]:
+    """:func:`screen_session` for several sessions, their turns read by the encoder in one pass."""
+    turns = [s.client_turns for s in sessions]
+    assessed = assess_conversations([[t.text for t in ts] for ts in turns], policy)
+    return [[ScreenedTurn(s.dialogue_id, t.idx, t.text, a) for t, a in zip(ts, az, strict=True)]
+            for s, ts, az in zip(sessions, turns, assessed, strict=True)]
 
 
 def screen_sessions(sessions: Iterable[Session], policy: str = STEPPED) -> list[ScreenedTurn]:
     """Every client turn of every session, in session then turn order (flagged or not; filter on
     ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.label.risk.SAFETY_POLICIES`."""
-    return [turn for s in sessions for turn in screen_session(s, policy)]
+    sessions = list(sessions)
+    return [turn for start in range(0, len(sessions), BATCH_SESSIONS)
+            for per in screen_batch(sessions[start:start + BATCH_SESSIONS], policy) for turn in per]
 
 
 def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
