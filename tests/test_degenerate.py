@@ -49,11 +49,26 @@ def test_every_check_flags_its_documented_example(check):
     "It sounds like you're exhausted. What has been the hardest part of this week?",
     "That (the move) was hard, and it makes sense you feel unsettled.",
     "Could you tell me a little more about that?",
+    "This is a common experience for students, and it makes sense you feel this way.",
+    "That sounds hard. This is a great example of your strength, though.",
+    "The phrase you used, one day at a time, sounds like it has helped you before.",
 ])
 def test_ordinary_counselor_turns_pass(text):
     ctx = Context("counselor", own_earlier=("How have you been sleeping?", "What would you like to work on today?"),
                   other_earlier=("I feel lost and nobody listens to me, not even my partner.",))
     assert find_degenerate(text, ctx) == []
+
+
+@pytest.mark.parametrize("text", [
+    "This is a classic example of a Socratic paradox, where the speaker questions their own knowledge.",
+    "This is a great example of how the fear of failure can shape what we do.",
+    "That's true. This quote suggests that resilience comes from within.",
+    "In this passage, the author describes a moment of doubt.",
+])
+def test_commentary_on_the_client_s_words_is_flagged(text):
+    """The embedded model's analyst voice in the demo replay (issue #14): its words are about a text, not to
+    a person."""
+    assert "commentary" in find_degenerate(text)
 
 
 def test_a_reflection_may_reuse_some_client_words_but_not_copy_them():

@@ -193,7 +193,9 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
 
     raw = replay(RetryPolicy(max_attempts=1, repeat_penalty=0, presence_penalty=0, ban_ngram=0, ban_openings=0, short_window=0))
     raw_found = findings_after_the_fact(raw)
-    assert sum("near_copy" in f for f in raw_found.values()) >= 3  # the loop this test guards against
+    # the loop this test guards against (3 near-copies before the round-10 safety path; since then the
+    # replay takes no safety turn at turn 5 and the raw loop starts later: 2)
+    assert sum("near_copy" in f for f in raw_found.values()) >= 2
 
     rec = replay()
     found = findings_after_the_fact(rec)

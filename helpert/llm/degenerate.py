@@ -1,7 +1,8 @@
 """Degenerate model turns: one list of checks, shared by the counselor and the simulated client.
 
 Small quantized models loop (the same paragraph every turn), copy the other speaker's words as their
-own, narrate instead of speaking ("They said ..."), leak role words, refuse, or leave English. Each
+own, narrate instead of speaking ("They said ..."), comment on the other speaker's words as if analysing a
+text ("This is a great example of how ..."), leak role words, refuse, or leave English. Each
 check below is a pure function of the turn's text and the dialogue so far; every check is listed in
 :data:`CHECKS` with an example it catches. A generated turn that fails a check is retried (see
 :func:`helpert.graph.build._generate`); a turn still failing after the retries is kept and flagged
@@ -207,6 +208,25 @@ def _role_reversal(text: str, ctx: Context) -> bool:
     return bool(_COUNSELOR_VOICE.search(text.replace("’", "'"))) and second > first
 
 
+_TEXT_NOUN = (r"(?:quote|quotation|phrase|saying|passage|text|sentence|statement|excerpt|paradox|metaphor|idiom|proverb|"
+              r"mantra|poem|verse|line\s+from|example\s+of\s+(?:how|a|an|the|what|why|someone)|dialogue|conversation\s+between)")
+_COMMENTARY = re.compile(
+    r"(?:^|[.!?]\s+|\n)\W*(?:"
+    rf"this\s+is\s+(?:a|an|the)\s+(?:\w+\s+){{0,3}}?{_TEXT_NOUN}\b"
+    rf"|(?:this|the)\s+(?:quote|quotation|phrase|saying|passage|text|sentence|statement|excerpt|poem|verse|dialogue)\s+"
+    r"(?:is|was|refers|references|highlights|illustrates|describes|suggests|captures|conveys|reflects|seems|appears|comes|means)\b"
+    r"|in\s+this\s+(?:quote|passage|text|excerpt|dialogue|poem|verse|statement|sentence)\b"
+    r"|the\s+(?:speaker|author|writer|narrator)(?:'s)?\s+(?:is|was|seems|appears|expresses|describes|refers|uses|words|statement)\b)",
+    re.IGNORECASE,
+)
+
+
+def _commentary(text: str, ctx: Context) -> bool:
+    """Talking *about* the other speaker's words as a text to analyse (a quote, a saying, an example of
+    something) instead of answering them."""
+    return bool(_COMMENTARY.search(text.replace("’", "'")))
+
+
 _LOOP = "That's a beautiful thought. I'll try this next time: writing down what I feel before I sleep."
 _CLIENT_SAID = "I have been so stressed at work that I cannot sleep and my boss keeps yelling at me every day."
 CHECKS: tuple[Check, ...] = (
@@ -225,6 +245,10 @@ CHECKS: tuple[Check, ...] = (
           "narrating or quoting speakers instead of speaking in the first person; stage directions "
           "(\"(glancing at the client's face)\") are removed by cleaning, and caught here when they are not",
           _narration),
+    Check("commentary", ("counselor", "client"),
+          "This is a common quote referencing the 'Fail-safe' mantra, often used to describe a person's resilience.",
+          "analysing the other speaker's words as a text (\"This is a great example of how...\", \"The quote "
+          "suggests...\") instead of answering them", _commentary),
     Check("role_word", ("counselor", "client"), "That makes sense. user I feel tired.",
           "a chat-template role word left in the text (a leading one is stripped by cleaning)", _role_word),
     Check("refusal", ("counselor", "client"), "I'm sorry, but I can't help you with that.",
