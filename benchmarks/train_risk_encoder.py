@@ -191,6 +191,21 @@ def rates(fired, y) -> dict[str, float]:
             "caught": int(fired[y].sum()), "risk": int(y.sum()), "false_alarms": int(fired[~y].sum()), "no_risk": int((~y).sum())}
 
 
+def save_head(path: Path, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Write the head as ``helpert.label.risk.EncoderRiskModel`` reads it: float16 arrays and a JSON ``meta``,
+    atomically."""
+    import io
+
+    import numpy as np
+
+    from helpert.runs import atomic_write
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)),
+                        **{k: np.asarray(v, dtype=np.float16) for k, v in arrays.items()})
+    atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
 def session_share(fired, lex, owner) -> float:
     """Share of conversations with any turn fired (by the score or by the lexicon)."""
     import numpy as np
@@ -235,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
 
-    from helpert.label.risk import EncoderRiskModel, assess_turns
+    from helpert.label.risk import assess_turns
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(RISK_HEAD))
@@ -309,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "z": z, "platt": [float(platt.coef_[0, 0]), float(platt.intercept_[0])], "hidden": HIDDEN,
             "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "data": result["data"],
             "script": "benchmarks/train_risk_encoder.py"}
-    EncoderRiskModel.save(args.out, head.export(), meta)
+    save_head(Path(args.out), head.export(), meta)
     from helpert.label.risk import load_encoder_risk_model
 
     load_encoder_risk_model.cache_clear()

@@ -30,13 +30,12 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     Exits 0 whether or not anything is flagged; 2 on unreadable input or when no session is found."""
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.label.screen import BATCH_SESSIONS, screen_batch, summarise
+    from helpert.label.screen import screen_by_session, summarise
 
     sessions = read_sessions(*paths)
     if not sessions:
         raise UserError(f"no sessions found in {', '.join(map(str, paths))}")
-    per_session = [per for start in range(0, len(sessions), BATCH_SESSIONS)
-                   for per in screen_batch(sessions[start:start + BATCH_SESSIONS], policy)]
+    per_session = screen_by_session(sessions, policy)
     turns = [t for ts in per_session for t in ts]
     lines = "".join(json.dumps(t.to_record(), ensure_ascii=False) + "\n" for t in turns)
     if output is not None:

@@ -307,7 +307,6 @@ def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon")
     return [MODEL_KIND] if model.score(text) >= model.thresholds[sensitivity] else []
 
 
-TIERS = ("crisis", "check", "none")  # full safety response / one direct safety question / nothing
 CONTEXT_TURNS = 3  # earlier client turns read with each turn (risk builds up over a conversation)
 
 
@@ -397,8 +396,7 @@ def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = S
 def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:
     """The tier of one client turn given the client's earlier turns (most recent last; the last
     :data:`CONTEXT_TURNS` are read)."""
-    window = list(context)[-CONTEXT_TURNS:] if CONTEXT_TURNS else []
-    return assess_turns([*window, text], policy)[-1]
+    return assess_turns([*list(context)[-CONTEXT_TURNS:], text], policy)[-1]
 
 
 MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not really." or "Good morning." it guesses
@@ -570,23 +568,6 @@ class EncoderRiskModel:
         self.meta = meta
         self.thresholds: dict[str, float] = dict(meta["thresholds"])
         self._cache: dict[str, tuple[float, int]] = {}
-
-    @staticmethod
-    def save(path: str | Path, arrays: dict, meta: dict) -> None:
-        import io
-        import json
-        import os
-        import tempfile
-
-        import numpy as np
-
-        buf = io.BytesIO()
-        np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **{k: np.asarray(v, dtype=np.float16) for k, v in arrays.items()})
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
 
     def _pooled(self, states: "np.ndarray") -> "np.ndarray":
         import numpy as np

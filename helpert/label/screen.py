@@ -63,12 +63,17 @@ def screen_batch(sessions: list[Session], policy: str = STEPPED) -> list[list[Sc
             for s, ts, az in zip(sessions, turns, assessed, strict=True)]
 
 
+def screen_by_session(sessions: Iterable[Session], policy: str = STEPPED) -> list[list[ScreenedTurn]]:
+    """:func:`screen_session` for every session, :data:`BATCH_SESSIONS` at a time through the encoder."""
+    sessions = list(sessions)
+    return [per for start in range(0, len(sessions), BATCH_SESSIONS)
+            for per in screen_batch(sessions[start:start + BATCH_SESSIONS], policy)]
+
+
 def screen_sessions(sessions: Iterable[Session], policy: str = STEPPED) -> list[ScreenedTurn]:
     """Every client turn of every session, in session then turn order (flagged or not; filter on
     ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.label.risk.SAFETY_POLICIES`."""
-    sessions = list(sessions)
-    return [turn for start in range(0, len(sessions), BATCH_SESSIONS)
-            for per in screen_batch(sessions[start:start + BATCH_SESSIONS], policy) for turn in per]
+    return [turn for per in screen_by_session(sessions, policy) for turn in per]
 
 
 def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
