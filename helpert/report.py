@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpert.metrics import registry
 from helpert.metrics.mi import THRESHOLDS
 from helpert.protocol import Protocol
 from helpert.report_table import fmt
@@ -24,26 +25,23 @@ if TYPE_CHECKING:
 
     from helpert.plot.run import RunData
 
+
+
+def _session_metrics() -> tuple[tuple[str, str, str], ...]:
+    """(metric, what it means, direction) of the per-session table, from the registry; the MITI summary
+    scores carry their fair and good thresholds."""
+    out = []
+    for key in registry.SESSION:
+        metric = registry.METRICS[key]
+        meaning = metric.title
+        if key in THRESHOLDS:
+            meaning = f"MITI {meaning} (fair ≥ {THRESHOLDS[key][0]:g}, good ≥ {THRESHOLDS[key][1]:g})"
+        out.append((key, meaning, metric.direction_note))
+    return tuple(out)
+
+
 # Per-session table: (metric, what it means, direction), shown peer | LLM | diff.
-SESSION_METRICS = (
-    ("adherence.coverage", "required phases visited", "higher = more adherent"),
-    ("adherence.transitions", "allowed transitions", "higher = more adherent"),
-    ("adherence.order", "phases in canonical order", "higher = more adherent"),
-    ("adherence.premature_action", "advice before exploring", "lower = better"),
-    ("drift.score", "drift score", "higher = more drift"),
-    ("drift.off_protocol_share", "off-protocol turns", "higher = more drift"),
-    ("ctrs.mean", "CTRS mean (rule, 0-6)", "higher = better"),
-    *((key, f"MITI {title} (fair ≥ {THRESHOLDS[key][0]:g}, good ≥ {THRESHOLDS[key][1]:g})", "higher = better")
-      for key, title in (("mi.reflection_to_question", "R:Q"), ("mi.complex_reflection_pct", "share of complex reflections"),
-                         ("mi.open_question_pct", "share of open questions"), ("mi.adherent_pct", "share MI-adherent"))),
-    ("mi.advice_without_permission_share", "advice without permission (share of utterances)", "lower = better"),
-    ("empathy.emotional_reactions", "EPITOME emotional reactions (0-2)", "higher = more empathic"),
-    ("empathy.interpretations", "EPITOME interpretations (0-2)", "higher = more empathic"),
-    ("empathy.explorations", "EPITOME explorations (0-2)", "higher = more empathic"),
-    ("talk.talk_ratio", "counselor share of words", ""),
-    ("talk.question_ratio", "counselor turns with a question", ""),
-    ("quality.degenerate_share", "degenerate counselor turns (loops, copies, narration...; flagged, kept)", "lower = better"),
-)
+SESSION_METRICS = _session_metrics()
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1d1d1d;background:#fafafa;line-height:1.4}
@@ -250,7 +248,6 @@ def _small_sample_note(stats: "pandas.DataFrame") -> str:
 
 def render_report(data: "RunData") -> str:
     """The whole page as a string."""
-    from helpert.metrics import MAIN_METRICS
     from helpert.plot.run import corpus_figures, session_figures
 
     name = data.root.resolve().name
@@ -268,7 +265,7 @@ def render_report(data: "RunData") -> str:
         "<p>Mean of paired differences (LLM − peer) with a percentile bootstrap 95% CI; bold rows: the CI excludes 0. "
         "Drift metrics: higher = more drift.</p>",
         _small_sample_note(data.stats),
-        corpus_table(data.stats, list(MAIN_METRICS)),
+        corpus_table(data.stats, list(registry.MAIN)),
         f"<details><summary>all {len(data.stats)} metrics</summary>{corpus_table(data.stats)}</details>",
         _img(corpus["differences"], "paired differences per metric with 95% CIs"), "</section>",
         '<section id="protocol"><h2>Protocol</h2>', _img(corpus["protocol"], f"protocol {data.protocol.name}"),

@@ -84,8 +84,12 @@ def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     rc, out, err = helpert(monkeypatch, capsys, "compare", run)
     assert rc == 0 and "comparison.csv" in err
     assert (run / "comparison.csv").is_file() and (run / "corpus.json").is_file()
-    line = [x for x in out.splitlines() if x.strip().startswith("adherence.coverage")][0]
+    lines = out.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.strip().startswith("adherence.coverage"))
+    # an 80-column console: one block per metric, its numbers on the line below its name
+    assert lines[at].strip() == "adherence.coverage"
     # peer .5 both; llm 1 and 7/8 -> mean .9375; diff .4375 with CI [.375, .5]
+    line = lines[at + 1]
     assert "0.500" in line and "0.938" in line and "+0.438 [+0.375, +0.500]" in line
     assert "ctrs.agenda" not in out
     rc, out, _ = helpert(monkeypatch, capsys, "compare", run, "--all")

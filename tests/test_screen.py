@@ -101,7 +101,8 @@ def test_table_lists_flagged_turns_and_counts(corpus):
 def test_long_turns_are_shortened_in_the_table(tmp_path):
     path = tmp_path / "long.txt"
     path.write_text(f"Client: {CRISIS} " + "and nothing seems to help any more " * 5 + "\n", encoding="utf-8")
-    line = next(line for line in invoke(path).stdout.splitlines() if "crisis" in line)
+    wide = CliRunner().invoke(cli, ["screen", str(path)], env={"COLUMNS": "200"})  # the text on one line
+    line = next(line for line in wide.stdout.splitlines() if "crisis" in line)
     text = line[line.index(CRISIS):].rstrip()
     assert text.endswith("…") and 70 <= len(text) <= 80
 

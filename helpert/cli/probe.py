@@ -18,25 +18,19 @@ def probe() -> None:
 
 
 def format_gaps(table: Any, reference: str, title: str) -> Any:
-    """Rich table: group | metric | n | reference | group | diff [95% CI] | p | p (Holm) | flag."""
-    import math
+    """Per metric (in the probe's order), one row per group: group | n | reference | group |
+    diff [95% CI] | p | p Holm | gap; a :class:`helpert.report_table.MetricTable`."""
+    from helpert.probe.fairness import METRICS
+    from helpert.report_table import MetricTable, diff_cell, fmt
 
-    from rich import box
-    from rich.table import Table
-
-    from helpert.report_table import fmt
-
-    out = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    out.add_column("group")
-    out.add_column("metric", overflow="fold")
-    for name in ("n", reference, "group", "diff [95% CI]", "p", "p Holm", "gap"):
-        out.add_column(name, justify="right", no_wrap=True)
-    for _, r in table.iterrows():
-        ci = "" if math.isnan(r["ci_low"]) else f" [{fmt(r['ci_low'], True)}, {fmt(r['ci_high'], True)}]"
+    order = {m: i for i, m in enumerate(METRICS)}
+    rows = []
+    for _, r in sorted(table.iterrows(), key=lambda ir: order.get(ir[1]["metric"], len(order))):
         flag = "[bold red]FLAG[/]" if r["flag"] else ("[yellow]ci≠0[/]" if r["ci_excludes_0"] else "")
-        out.add_row(r["group"], r["metric"], str(int(r["n"])), fmt(r["reference_mean"]), fmt(r["group_mean"]),
-                    fmt(r["mean_diff"], True) + ci, fmt(r["p_value"]), fmt(r["p_holm"]), flag)
-    return out
+        rows.append((r["metric"], [r["group"], str(int(r["n"])), fmt(r["reference_mean"]), fmt(r["group_mean"]),
+                                   diff_cell(r["mean_diff"], r["ci_low"], r["ci_high"]), fmt(r["p_value"]),
+                                   fmt(r["p_holm"]), flag], None))
+    return MetricTable(("group", "n", reference, "group", "diff [95% CI]", "p", "p Holm", "gap"), rows, title=title, left=1)
 
 
 @probe.command()

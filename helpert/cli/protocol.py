@@ -34,20 +34,30 @@ def validate(names: tuple[str, ...]) -> int:
 @click.argument("name", default="cbt_session")
 def show(name: str) -> None:
     """Print a protocol's phases, goals, allowed transitions and canonical path."""
-    from rich.console import Console
+    from rich.console import Console, Group
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     from helpert.protocol import load_protocol
+    from helpert.report_table import Fit
 
     proto = load_protocol(name)
     table = Table(title=f"{proto.title or proto.name}  ({proto.source})", show_lines=True)
-    for col in ("#", "phase", "goal", "next", "CTRS items", "req."):
-        table.add_column(col)
+    table.add_column("#", no_wrap=True)
+    table.add_column("phase", no_wrap=True)
+    table.add_column("goal", min_width=24)
+    for col in ("next", "CTRS items", "req."):
+        table.add_column(col, no_wrap=True)
+    blocks: list = [Text(table.title or "", style="table.title")]   # one block per phase, for a narrow console
     for p in proto.phases:
-        pos = proto.canonical_path.index(p.id) + 1 if p.id in proto.canonical_path else "-"
-        table.add_row(str(pos), p.id, p.goal, ", ".join(p.next) or "(end)", ", ".join(p.ctrs), "yes" if p.required else "")
+        pos = str(proto.canonical_path.index(p.id) + 1) if p.id in proto.canonical_path else "-"
+        nxt = ", ".join(p.next) or "(end)"
+        table.add_row(pos, p.id, p.goal, nxt.replace(", ", "\n"), "\n".join(p.ctrs), "yes" if p.required else "")
+        blocks += [Text(f"{pos}. {p.id}" + (" (required)" if p.required else ""), style="bold"),
+                   Padding(Text(f"goal: {p.goal}\nnext: {nxt}\nCTRS items: {', '.join(p.ctrs) or '-'}"), (0, 0, 0, 3))]
     console = Console()
-    console.print(table)
+    console.print(Fit(table, Group(*blocks)))
     console.print("canonical path: " + " → ".join(proto.canonical_path))
 
 

@@ -1,14 +1,15 @@
 """Session metrics: pure functions of a labelled session and a protocol, flattened into one dict.
 
 Key names are stable (``family.metric``; time in phase is ``adherence.time.<phase>``) so runs can
-be compared across versions. Formulas, ranges and directions: docs/metrics.md.
+be compared across versions. Titles and directions of every key: :mod:`helpert.metrics.registry`;
+formulas and ranges: docs/metrics.md.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, regulation, talk
+from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, registry, regulation, talk
 from helpert.metrics.common import is_labelled
 from helpert.protocol import Protocol
 from helpert.session import Session
@@ -16,19 +17,10 @@ from helpert.session import Session
 if TYPE_CHECKING:
     import pandas
 
-# The columns shown by `helpert measure` / `helpert compare` tables unless all are asked for.
-MAIN_METRICS = (
-    "adherence.coverage", "adherence.transitions", "adherence.order", "adherence.premature_action",
-    "drift.score", "drift.off_protocol_share", "drift.backward_jumps", "drift.churn", "drift.edit_distance",
-    "drift.lecture_share", "drift.trend", "ctrs.mean", "ctrs.understanding", "ctrs.interpersonal_effectiveness",
-    "ctrs.collaboration", "mi.reflection_to_question", "mi.complex_reflection_pct", "mi.open_question_pct",
-    "mi.adherent_pct", "mi.non_adherent_share", "mi.advice_without_permission_share",
-    "empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations",
-    "talk.talk_ratio", "talk.question_ratio", "quality.degenerate_share",
-)
-# What a simulated dialogue adds to the table: its client answers the counselor, so its regulation can move.
-SIMULATION_METRICS = (*MAIN_METRICS, "quality.client_degenerate_share", "regulation.adaptive_change",
-                      "regulation.maladaptive_change")
+# The rows of `helpert measure` / `helpert compare` tables unless all are asked for, and what a simulated
+# dialogue adds (its client answers the counselor, so its regulation can move): see helpert.metrics.registry.
+MAIN_METRICS = registry.MAIN
+SIMULATION_METRICS = registry.SIMULATION
 
 
 def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:

@@ -10,29 +10,22 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from helpert.metrics.empathy import DIMENSIONS
+from helpert.metrics import registry
 from helpert.plot.common import LLM_COLOUR, PEER_COLOUR, new_figure
-from helpert.protocol import CTRS_ITEMS
 
 if TYPE_CHECKING:
     import pandas
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-CTRS_KEYS = ("ctrs.mean", *(f"ctrs.{i}" for i in CTRS_ITEMS))
-EMPATHY_KEYS = tuple(f"empathy.{d}" for d in DIMENSIONS)
-SHARE_KEYS = (
-    "adherence.coverage", "adherence.transitions", "adherence.order", "adherence.premature_action",
-    "drift.score", "drift.off_protocol_share", "drift.small_talk_share", "drift.self_disclosure_share",
-    "drift.unstructured_advice_share", "drift.backward_jump_rate", "drift.churn", "drift.edit_distance",
-    "drift.lecture_share", "drift.trend", "mi.reflection_share", "mi.question_share", "mi.adherent_share",
-    "mi.non_adherent_share", "talk.talk_ratio", "talk.question_ratio",
-)
+CTRS_KEYS = registry.CTRS_RULE
+EMPATHY_KEYS = registry.EMPATHY
+SHARE_KEYS = registry.SHARES
 # (panel title, metric keys) of the corpus plot; LLM-judged CTRS items join the CTRS panel when present.
 CORPUS_GROUPS = (
     ("adherence, drift and talk (shares, 0-1; drift: higher = more drift)", SHARE_KEYS),
     ("CTRS by rule (0-6)", CTRS_KEYS),
-    ("CTRS by LLM judge (0-6)", tuple(f"ctrs_judge.{i}" for i in CTRS_ITEMS)),
+    ("CTRS by LLM judge (0-6)", registry.CTRS_JUDGE),
     ("empathy, EPITOME (0-2)", EMPATHY_KEYS),
 )
 

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.probe.counterfactual import DESCRIPTIONS, EXPLICIT, NAME, counterfactuals, groups
-from helpert.protocol import CTRS_ITEMS, Protocol
+from helpert.metrics import registry
+from helpert.protocol import Protocol
 from helpert.session import Session, merge_consecutive
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
     from helpert.probe.planted import PlantedBias
 
-PRIMARY = ("empathy.emotional_reactions", "empathy.interpretations", "empathy.explorations", "ctrs.mean")
-METRICS = (*PRIMARY, *(f"ctrs.{item}" for item in CTRS_ITEMS))
+PRIMARY = registry.FAIRNESS_PRIMARY   # the three empathy dimensions and ctrs.mean
+METRICS = registry.FAIRNESS           # PRIMARY, then the eleven CTRS items
 ALPHA = 0.05
 
 
