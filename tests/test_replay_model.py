@@ -204,3 +204,18 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     assert len(bad) <= 1, {i: found[i] for i in bad}
     assert not any("near_copy" in f for f in found.values())  # what `make demo` shows: no two turns near-copies
     assert any(t.meta["attempts"] > 1 for t in rec.counselor_turns)  # the retry is what removed the loop
+
+
+def test_langchain_llamacpp_backend_replays_through_the_cli(tmp_path):
+    """The advertised langchain-community backend (``ChatLlamaCpp``, its own model copy) runs a real
+    replay end to end; the manifest names it. It has no token-level re-warm, so a resumed run continues
+    but is not promised byte-identical (README, "Corpus runs")."""
+    out = tmp_path / "lc"
+    proc = _helpert("replay", str(REPO / "sessions" / "exam_anxiety.txt"), "--backend", "langchain-llamacpp",
+                    "--max-turns", "2", "--max-tokens", "32", "--n-ctx", "2048", "--seed", "1", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (sdir,) = (out / "sessions").iterdir()
+    rec = read_file(sdir / "reconstruction.json")[0]
+    assert len(rec.counselor_turns) == 2 and all(t.text.strip() for t in rec.counselor_turns)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"]["backend"] == "langchain-llamacpp"
