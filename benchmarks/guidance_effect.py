@@ -118,7 +118,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     behaviour = [row(f"behaviour.{b}", True) for b in BEHAVIOURS
                  if any(summary["means"][c][f"behaviour.{b}"] for c in CONDITIONS)]
     rest = [row(f"empathy.{d}", False) for d in EMPATHY] + [row("words_per_turn", False), row("question_share", True)]
-    return (f"{meta['pairs']} (session, seed) pairs: {meta['sessions']} bundled sessions x seeds {meta['seeds']}, "
+    when = f"Measured {meta['date']} (commit {meta['commit']}). " if meta.get("date") else "Measured 2026-11-23 (commit 42a25ac). "
+    return (when + f"{meta['pairs']} (session, seed) pairs: {meta['sessions']} bundled sessions x seeds {meta['seeds']}, "
             f"{meta['max_turns']} counselor turns each, {meta['turns']} generated turns per condition; model {meta['model']}, "
             f"temperature 0.7, max {meta['max_tokens']} tokens. Behaviour shares in percentage points; empathy levels 0-2.\n\n"
             f"{head}\n" + "\n".join(behaviour) + "\n|  |  |  |  |  |  |\n" + "\n".join(rest) + "\n")
@@ -144,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from helpert.llm import resolve_model_path
 
+        import subprocess
+        from datetime import date
+
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
         meta = {"seeds": args.seeds, "max_turns": args.max_turns, "max_tokens": args.max_tokens,
-                "model": Path(resolve_model_path(None)).name}
+                "model": Path(resolve_model_path(None)).name, "date": date.today().isoformat(), "commit": commit}
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         rows = replay_all(args.sessions, args.seeds, args.max_turns, args.max_tokens, args.threads, meta)
     complete = {(r["dialogue"], r["seed"]) for r in rows if r["condition"] == CONDITIONS[-1]}
