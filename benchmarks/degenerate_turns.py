@@ -69,7 +69,7 @@ def variants() -> dict[str, Any]:
 
 def esconv_eligible() -> list[Any]:
     from helpert.io import read_sessions
-    from helpert.replay import slots_of
+    from helpert.session import slots_of
 
     sessions = read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl")
     return [s for s in sessions if len(slots_of(s)) >= TURNS]

@@ -19,7 +19,7 @@ from _common import REPO, SHARED, report  # noqa: E402
 
 def main(n: int = 1000, repeats: int = 3) -> None:
     from helpert.io import read_sessions
-    from helpert.label import encoder
+    from helpert.text import encoder
     from helpert.metrics import measure_sessions
     from helpert.protocol import load_protocol
 

@@ -2,7 +2,7 @@
 linear model? A probe (issue 13), not a shipped labeller.
 
 The head is the risk detector's design (``train_risk_encoder.py``) for MI: each word-piece state of a
-counselor sentence (int8 all-MiniLM-L6-v2, ``helpert.label.encoder.token_states``) goes through a dense layer
+counselor sentence (int8 all-MiniLM-L6-v2, ``helpert.text.encoder.token_states``) goes through a dense layer
 (384 -> HID, GELU), max and mean over the sentence, beside context features of the client turn before it
 (share of content words re-used, cosine of the mean states, the mean/max over the sentence's word pieces of
 their best cosine with a context word piece, and a projection of the product of the two mean states); a
@@ -27,7 +27,7 @@ torch.set_num_threads(2)
 HID = int(sys.argv[1]) if len(sys.argv) > 1 else 128
 EPOCHS = int(sys.argv[2]) if len(sys.argv) > 2 else 12
 DO_LR = "--lr" in sys.argv
-from helpert.label.encoder import token_states
+from helpert.text.encoder import token_states
 gold, aug = load_data(); mibot = load_mibot()
 _units = [u for u, _ in gold] + [u for u, _ in aug] + [u for _, _, rows in mibot for u, _ in rows]
 _texts = sorted({u.text for u in _units} | {u.context for u in _units if u.context.strip()})

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_risk import CONVERSATION, HELD_OUT, load_items, shared_posts  # noqa: E402
 
-from helpert.label.risk import detect_risk  # noqa: E402
+from helpert.safety.risk import detect_risk  # noqa: E402
 
 EPOCHS = 3
 BATCH = 16

@@ -1,6 +1,6 @@
 """Target (issue #16): ``helpert screen`` on 1,000 sessions in < 30 s on 2 cores.
 
-Times the library call behind the command (``helpert.label.screen.screen_sessions``: every client turn of
+Times the library call behind the command (``helpert.safety.screen.screen_sessions``: every client turn of
 every session through the safety path's assessment) on the 195 real ESConv sessions of ../shared (or the
 bundled sessions), with the detector's per-process score cache emptied before each pass, so that every
 turn is read as a new text: the time of a corpus of *different* sessions, scaled to 1,000. Reading and
@@ -24,8 +24,8 @@ from _common import REPO, SHARED, report  # noqa: E402
 
 def main(n: int = 1000, repeats: int = 3) -> None:
     from helpert.io import read_sessions
-    from helpert.label.risk import load_encoder_risk_model, load_risk_model
-    from helpert.label.screen import screen_sessions
+    from helpert.safety.risk import load_encoder_risk_model, load_risk_model
+    from helpert.safety.screen import screen_sessions
 
     source = SHARED / "esconv" / "esconv_valid_195.jsonl"
     pool = read_sessions(source if source.is_file() else REPO / "sessions")

@@ -1,4 +1,4 @@
-"""Probe: does the frozen MiniLM sentence embedding (helpert.label.encoder) lift the ESConv strategy labeller?
+"""Probe: does the frozen MiniLM sentence embedding (helpert.text.encoder) lift the ESConv strategy labeller?
 
 Same grouped 5-fold cross-validation as ``validate_labels.py`` (folds of whole dialogues of
 esconv_valid_195.jsonl, the TSV dialogues added to every training fold, vocabulary refitted per fold), the
@@ -28,8 +28,8 @@ def main() -> None:
     import scipy.sparse as sp
     from sklearn.metrics import f1_score
 
-    from helpert.label.encoder import embed
-    from helpert.label.features import fit_vectoriser, normalise
+    from helpert.text.encoder import embed
+    from helpert.text.features import fit_vectoriser, normalise
     from helpert.label.strategy import strategy_from_scores
 
     jsonl, tsv = tl.esconv_data()

@@ -37,10 +37,10 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from helpert.label.features import (  # noqa: E402
+from helpert.text.features import (  # noqa: E402
     BLOCKS, Unit, Vectoriser, fit_vectoriser, normalise, sentences, unit_features,
 )
-from helpert.label.linear import N_STACK, LinearBundle, ModelSpec, stack_features  # noqa: E402
+from helpert.text.linear import N_STACK, LinearBundle, ModelSpec, stack_features  # noqa: E402
 from helpert.label.strategy import STRATEGIES, canonical_strategy, turn_hash  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"

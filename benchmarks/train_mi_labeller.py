@@ -63,7 +63,7 @@ MIBOT_GROUP = {"R": "reflection", "Q": "question", "MICO": "adherent", "MIIN": "
 
 def load_mibot():
     """Per session: (dialogue id, AutoMISC summaries, [(utterance, group)])."""
-    from helpert.label.features import normalise
+    from helpert.text.features import normalise
     from helpert.label.mi import Utterance
 
     out = []
@@ -82,7 +82,7 @@ def load_mibot():
 
 
 def load_data():
-    from helpert.label.features import normalise
+    from helpert.text.features import normalise
     from helpert.label.mi import SOURCE_CODES, Utterance
 
     gold, aug = [], []

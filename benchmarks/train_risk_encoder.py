@@ -1,13 +1,13 @@
 """Train the crisis-risk head that reads the shared sentence encoder (``helpert/data/risk_head.npz``), choose
 its two thresholds out of fold, and report the figures the thresholds were *not* chosen on.
 
-The detector (``helpert.label.risk.EncoderRiskModel``): the int8 all-MiniLM-L6-v2 of
-``helpert.label.encoder`` (the same runtime and model file as the MI labeller) gives every word piece of a
+The detector (``helpert.safety.risk.EncoderRiskModel``): the int8 all-MiniLM-L6-v2 of
+``helpert.text.encoder`` (the same runtime and model file as the MI labeller) gives every word piece of a
 client turn a contextual state; a small trained head reads them all. Each state goes through a dense layer
 (384 -> ``HIDDEN``, GELU); the turn is the max and the mean of those vectors over its word pieces (the max
 finds one risky phrase in a long post, the mean reads the tone); a linear layer gives the log-odds of risk,
 a second one the kind (suicide, self-harm, harm to others, abuse). A text longer than one encoder window
-is cut at sentence ends into chunks of at most ``helpert.label.risk.CHUNK_WORDS`` words and the word
+is cut at sentence ends into chunks of at most ``helpert.safety.risk.CHUNK_WORDS`` words and the word
 pieces of all chunks are pooled together. Only the head is trained (PyTorch, the optional ``train``
 extra); at run time the head is numpy. Fine-tuning the whole encoder (``risk_finetune_probe.py``) did
 better out of fold, but needs PyTorch at run time or a second 23 MB encoder file beside the MI labeller's.
@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from validate_risk import CONVERSATION, HELD_OUT, SHARED, load_items, shared_posts  # noqa: E402
 
-from helpert.label.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
+from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
 
 MIBOT = SHARED / "mi" / "mibot_v63a.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "train_risk_encoder.json"
@@ -100,13 +100,13 @@ def training_items() -> list[dict[str, Any]]:
 
 def features(texts: Sequence[str]):
     """Per text, the encoder's token states of all its chunks ([tokens, 384] float32)."""
-    from helpert.label.risk import text_token_states
+    from helpert.safety.risk import text_token_states
 
     return text_token_states(list(texts))
 
 
 class Head:
-    """The torch twin of ``helpert.label.risk.EncoderRiskModel``'s numpy head."""
+    """The torch twin of ``helpert.safety.risk.EncoderRiskModel``'s numpy head."""
 
     def __init__(self, torch):
         nn = torch.nn
@@ -181,7 +181,7 @@ def train(states: list, y, kinds, weights, seed: int = SEED) -> Head:
 
 
 def numpy_head(head: Head):
-    from helpert.label.risk import EncoderRiskModel
+    from helpert.safety.risk import EncoderRiskModel
 
     return EncoderRiskModel.from_arrays(head.export(), thresholds={"check": 0.0, "crisis": 0.0})
 
@@ -192,7 +192,7 @@ def rates(fired, y) -> dict[str, float]:
 
 
 def save_head(path: Path, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Write the head as ``helpert.label.risk.EncoderRiskModel`` reads it: float16 arrays and a JSON ``meta``,
+    """Write the head as ``helpert.safety.risk.EncoderRiskModel`` reads it: float16 arrays and a JSON ``meta``,
     atomically."""
     import io
 
@@ -231,7 +231,7 @@ def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
     import numpy as np
     import train_risk_model as ngram
 
-    from helpert.label.risk import load_risk_model
+    from helpert.safety.risk import load_risk_model
 
     shipped = load_risk_model()
     C, offset = shipped.meta["cv"]["C"], shipped.offset
@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
 
-    from helpert.label.risk import assess_turns
+    from helpert.safety.risk import assess_turns
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=str(RISK_HEAD))
@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "data": result["data"],
             "script": "benchmarks/train_risk_encoder.py"}
     save_head(Path(args.out), head.export(), meta)
-    from helpert.label.risk import load_encoder_risk_model
+    from helpert.safety.risk import load_encoder_risk_model
 
     load_encoder_risk_model.cache_clear()
     fired = [any(a.flagged for a in assess_turns(turns)) for turns in tune.values()]

@@ -2,10 +2,10 @@
 decision thresholds by grouped cross-validation.
 
 The model: one linear score over word 1-2-grams and character 2-5-grams of the client's turn (the
-vectoriser of :mod:`helpert.label.features`, so training and run time share one feature definition),
+vectoriser of :mod:`helpert.text.features`, so training and run time share one feature definition),
 fitted by a class-balanced logistic regression, binary risk vs no risk (the four kinds pooled: most of
 what the lexicon misses is veiled suicidal ideation, too few items per kind to learn kinds). It is
-meant to be OR-ed with the lexicon (``helpert.label.risk.detect_risk(..., sensitivity=...)``).
+meant to be OR-ed with the lexicon (``helpert.safety.risk.detect_risk(..., sensitivity=...)``).
 
 Training data: every item of ``tests/data/risk_labels.jsonl`` EXCEPT the held-out set
 (``validate_risk.HELD_OUT``, EPITOME J) and the conversational test set (``validate_risk.CONVERSATION``,
@@ -48,10 +48,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from helpert.label.features import Unit, fit_vectoriser, unit_features  # noqa: E402
-from helpert.label.risk import risk_sentences  # noqa: E402
-from helpert.label.linear import LinearBundle, ModelSpec  # noqa: E402
-from helpert.label.risk import RISK_MODEL, detect_risk  # noqa: E402
+from helpert.text.features import Unit, fit_vectoriser, unit_features  # noqa: E402
+from helpert.safety.risk import risk_sentences  # noqa: E402
+from helpert.text.linear import LinearBundle, ModelSpec  # noqa: E402
+from helpert.safety.risk import RISK_MODEL, detect_risk  # noqa: E402
 from validate_risk import CONVERSATION, HELD_OUT, SET_TITLES, load_items, shared_posts  # noqa: E402
 
 SEED = 0

@@ -1,4 +1,4 @@
-"""Does the crisis-risk detector (helpert/label/risk.py) catch what a counselor must not miss, and how
+"""Does the crisis-risk detector (helpert/safety/risk.py) catch what a counselor must not miss, and how
 often does it interrupt a session for nothing?
 
 Evaluation set: ``tests/data/risk_labels.jsonl``, labels written by hand for helpert (the labelling rule
@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import update_readme_section  # noqa: E402
 
-from helpert.label.risk import RISK_KINDS, SENSITIVITIES, detect_risk  # noqa: E402
+from helpert.safety.risk import RISK_KINDS, SENSITIVITIES, detect_risk  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
 SHARED = REPO.parent / "shared" / "data"
@@ -187,15 +187,15 @@ def esconv_sessions_fired(detect: Callable[[str], list[str]], path: Path = ESCON
 def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, protocol: str = "cbt_session") -> dict[str, int]:
     """Replay the router alone (no model) over every ESConv session under the default ``stepped`` policy: how
     many counselor turns go to the safety node's full response and to the one safety question, and in how
-    many sessions. Client turns are merged and routed as a replay routes them (``helpert.replay.slots_of``).
+    many sessions. Client turns are merged and routed as a replay routes them (``helpert.session.slots_of``).
     With ``labels`` ("dialogue_id/idx" -> risk, the ``esconv`` set), also how many slots whose client turns
     hold a labelled risk turn the router answers from the safety node (``risk_slots_safety``), and in how many
     of the sessions with a risk turn it answers at least one of them (``risk_sessions_safety``)."""
     from helpert.graph.router import RouteInput, route
     from helpert.io import read_sessions
-    from helpert.label.risk import CONTEXT_TURNS
+    from helpert.safety.risk import CONTEXT_TURNS
     from helpert.protocol import SAFETY, load_protocol
-    from helpert.replay import slots_of
+    from helpert.session import slots_of
 
     proto = load_protocol(protocol)
     keys = ("slots", "crisis", "check", "sessions_crisis", "sessions_check", "sessions", "risk_slots", "risk_slots_safety",
@@ -253,9 +253,9 @@ def counterfactual_screen(n_sessions: int = 60, path: Path = ESCONV) -> str:
     assessment flags (tier ``check`` or ``crisis``, each read with its context) per group, and the sessions
     where some turn's tier differs between the copies (a safety turn in one copy, not in another)."""
     from helpert.io import read_sessions
-    from helpert.label.risk import assess_conversations
+    from helpert.safety.risk import assess_conversations
     from helpert.probe.counterfactual import ATTRIBUTES, CUES, counterfactuals
-    from helpert.replay import slots_of
+    from helpert.session import slots_of
 
     sessions = read_sessions(path)[:n_sessions]
     lines = [f"| attribute | cue | flagged client turns per group | sessions whose tiers differ (of {len(sessions)}) |",
@@ -318,7 +318,7 @@ def _rate(k: int, n: int) -> str:
 
 def tier_rows(name: str, items: list[dict[str, Any]], policy: str) -> dict[str, Any]:
     """Safety turn (tier crisis or check) and full response (crisis) rates of one-turn items, read alone."""
-    from helpert.label.risk import assess_turns
+    from helpert.safety.risk import assess_turns
 
     tiers = [assess_turns([it["text"]], policy)[0].tier for it in items]
     risk = [t for t, it in zip(tiers, items) if it["risk"]]
@@ -332,7 +332,7 @@ def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> d
     """Every ESConv help-seeker turn read in its dialogue (``assess_turns``): the labelled risk turns caught,
     false alarms per turn, and the ordinary sessions (no labelled risk turn) with any safety turn."""
     from helpert.io import read_sessions
-    from helpert.label.risk import assess_turns
+    from helpert.safety.risk import assess_turns
 
     out = dict.fromkeys(("risk", "safety_turn", "full_response", "no_risk", "false_alarms", "false_crisis",
                          "ordinary_sessions", "ordinary_sessions_flagged", "ordinary_sessions_crisis"), 0)
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
     ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, K and ESConv in context")
-    ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.label.risk.SAFETY_POLICIES)")
+    ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.safety.risk.SAFETY_POLICIES)")
     ap.add_argument("--counterfactual", action="store_true",
                     help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")
     args = ap.parse_args(argv)

@@ -40,8 +40,8 @@ _API = {
     "run_fairness_probe": "helpert.probe.fairness",
     "counterfactuals": "helpert.probe.counterfactual",
     "load_guidance": "helpert.guidance",
-    "detect_risk": "helpert.label.risk",
-    "screen_sessions": "helpert.label.screen",
+    "detect_risk": "helpert.safety.risk",
+    "screen_sessions": "helpert.safety.screen",
     "label_regulation": "helpert.label.regulation",
     "LlamaJudge": "helpert.llm.judge",
 }

@@ -47,7 +47,7 @@ class RunOptions:
     guidance: str = ""          # rendered text appended to the system prompt (helpert.guidance)
     guidance_name: str = ""
     guidance_sha256: str = ""
-    risk_sensitivity: str = "stepped"  # safety policy of the router (helpert.label.risk.SAFETY_POLICIES)
+    risk_sensitivity: str = "stepped"  # safety policy of the router (helpert.safety.risk.SAFETY_POLICIES)
     base_url: tuple[str, ...] = ()     # --backend openai: server API root(s), one per replica
     served_model: str | None = None
     api_key_env: str | None = None

@@ -3,7 +3,7 @@ by the protocol graph. The original and the reconstruction come out aligned slot
 
 A *slot* is one counselor turn: after each client block (and an opening one when the original begins
 with the counselor). Consecutive same-speaker turns are merged first, so slot k of the original and
-slot k of the reconstruction answer the same client words.
+slot k of the reconstruction answer the same client words (:func:`helpert.session.slots_of`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from helpert.session import Session, Turn, merge_consecutive
-
-
-@dataclass
-class Slot:
-    client: Turn | None   # the client block this counselor turn answers (None for an opening turn)
-    peer: Turn | None     # the original counselor's turn in this slot (None if the session ended)
+from helpert.session import Session, Slot, Turn, merge_consecutive, slots_of
 
 
 @dataclass
@@ -36,19 +30,6 @@ class ReplayResult:
         return sum(t["wall_ms"] or 0 for t in self.timings) / 1000
 
 
-def slots_of(session: Session, max_turns: int | None = None) -> list[Slot]:
-    turns = merge_consecutive(session.turns)
-    slots: list[Slot] = []
-    i = 0
-    if turns and turns[0].role == "counselor":
-        slots.append(Slot(client=None, peer=turns[0]))
-        i = 1
-    while i < len(turns):
-        client = turns[i]
-        peer = turns[i + 1] if i + 1 < len(turns) else None
-        slots.append(Slot(client=client, peer=peer))
-        i += 2
-    return slots[:max_turns] if max_turns else slots
 
 
 def aligned_original(session: Session, slots: list[Slot]) -> Session:

@@ -16,7 +16,7 @@ from helpert.metrics import MAIN_METRICS, registry
 if TYPE_CHECKING:
     import pandas
 
-    from helpert.label.screen import ScreenedTurn, ScreenSummary
+    from helpert.safety.screen import ScreenedTurn, ScreenSummary
     from rich.console import Console, ConsoleOptions, Group
     from rich.table import Table
 
@@ -251,7 +251,7 @@ def _shorten(text: str, limit: int = SCREEN_TEXT_CHARS) -> str:
 
 
 def format_screen_table(turns: Iterable["ScreenedTurn"], title: str | None = None) -> "Table":
-    """One row per flagged client turn (``helpert.label.screen`` output): dialogue id, turn idx, tier,
+    """One row per flagged client turn (``helpert.safety.screen`` output): dialogue id, turn idx, tier,
     score, and the turn's text shortened to :data:`SCREEN_TEXT_CHARS` with its kinds on the line below;
     only the text wraps, so the table fits an 80-column console."""
     from rich import box

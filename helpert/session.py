@@ -7,6 +7,7 @@ reconstruction can be read back by the same loaders as the original.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -73,3 +74,29 @@ def merge_consecutive(turns: list[Turn]) -> list[Turn]:
         else:
             merged.append(turn.model_copy(deep=True))
     return [t.model_copy(update={"idx": i}) for i, t in enumerate(merged)]
+
+
+@dataclass
+class Slot:
+    """One counselor turn of a session, with the client block it answers: what replay regenerates and what
+    a comparison aligns (slot k of an original and of its reconstruction answer the same client words)."""
+
+    client: Turn | None   # the client block this counselor turn answers (None for an opening turn)
+    peer: Turn | None     # the original counselor's turn in this slot (None if the session ended)
+
+
+def slots_of(session: Session, max_turns: int | None = None) -> list[Slot]:
+    """The session's slots after merging consecutive same-speaker turns: an opening one when the counselor
+    speaks first, then one per client block (``max_turns``: the first that many)."""
+    turns = merge_consecutive(session.turns)
+    slots: list[Slot] = []
+    i = 0
+    if turns and turns[0].role == "counselor":
+        slots.append(Slot(client=None, peer=turns[0]))
+        i = 1
+    while i < len(turns):
+        client = turns[i]
+        peer = turns[i + 1] if i + 1 < len(turns) else None
+        slots.append(Slot(client=client, peer=peer))
+        i += 2
+    return slots[:max_turns] if max_turns else slots

@@ -40,8 +40,8 @@ from helpert.graph.recovery import DEFAULT_RETRY, RetryPolicy
 from helpert.llm.cleaning import Cleaned, clean_turn
 from helpert.llm.degenerate import Context
 from helpert.profile import ClientProfile, extract_profile
-from helpert.replay import Counselor, ReplayResult, aligned_original, slots_of, turn_from_entry
-from helpert.session import Session, Turn
+from helpert.replay import Counselor, ReplayResult, aligned_original, turn_from_entry
+from helpert.session import Session, Turn, slots_of
 
 COUNSELOR_PREFIX = "Counselor: "
 CLIENT_SEED_OFFSET = 7_777

@@ -10,8 +10,8 @@ import pytest
 
 from helpert.label import LABEL_KEYS, label_session, label_sessions
 from helpert.label.behaviour import BEHAVIOURS, behaviour, question_kind
-from helpert.label.features import BLOCKS, TFIDF_BLOCKS, Unit, expand, normalise, unit_tokens
-from helpert.label.linear import load_bundle
+from helpert.text.features import BLOCKS, TFIDF_BLOCKS, Unit, expand, normalise, unit_tokens
+from helpert.text.linear import load_bundle
 from helpert.label.strategy import STAGES, STRATEGIES, canonical_strategy, turn_hash
 from helpert.protocol import OFF_PROTOCOL, SAFETY, load_protocol
 from helpert.session import Session, Turn

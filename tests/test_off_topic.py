@@ -9,7 +9,7 @@ import pytest
 
 import helpert.label.phase as phase_module
 from helpert.label import label_sessions
-from helpert.label.features import normalise
+from helpert.text.features import normalise
 from helpert.label.off_topic import ClientTalk, is_off_topic, stem
 from helpert.label.phase import session_phases
 from helpert.protocol import OFF_PROTOCOL, load_protocol

@@ -141,7 +141,7 @@ def test_regulation_metrics_by_hand():
 @pytest.mark.shared
 def test_prefilter_changes_no_regulation_cue_on_esconv_client_turns():
     from helpert.io import read_sessions
-    from helpert.label.lexicon import normalise
+    from helpert.text.lexicon import normalise
     from helpert.label.regulation import _PHRASES
 
     texts = [normalise(t.text) for s in read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl") for t in s.client_turns]

@@ -1,4 +1,4 @@
-"""Crisis-risk detector (helpert/label/risk.py) and the counselor's handling of risky moments
+"""Crisis-risk detector (helpert/safety/risk.py) and the counselor's handling of risky moments
 (helpert/label/safety_handling.py). Labels: tests/data/risk_labels.jsonl (written by hand for helpert;
 the shared datasets' texts are read from ../shared/data)."""
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpert.label.lexicon import ascii_fold, required_literals
-from helpert.label.risk import (
+from helpert.text.lexicon import ascii_fold, required_literals
+from helpert.safety.risk import (
     MIN_MODEL_WORDS, MODEL_KIND, RISK_KINDS, RISK_PATTERNS, SAFETY_POLICIES, SENSITIVITIES, detect_risk, load_risk_model,
     risk_matches,
 )
@@ -196,7 +196,7 @@ def test_bundled_safety_session_is_handled_by_its_peer():
 
 
 def test_safety_node_resources_count_as_resources_not_as_asking():
-    from helpert.graph.safety import SAFETY_RESOURCES
+    from helpert.safety.templates import SAFETY_RESOURCES
 
     s = _session(("I want to die.", f"That sounds so hard. {SAFETY_RESOURCES}"),
                  ("I want to die.", f"Are you safe right now? {SAFETY_RESOURCES}"))
@@ -268,7 +268,7 @@ def test_risk_model_loads_numpy_only_and_documents_its_thresholds():
     import subprocess
     import sys
 
-    code = ("import sys; from helpert.label.risk import load_risk_model; m = load_risk_model(); "
+    code = ("import sys; from helpert.safety.risk import load_risk_model; m = load_risk_model(); "
             "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, 'run time must be numpy-only'; "
             "print(sorted(m.thresholds))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -309,7 +309,7 @@ def test_union_never_drops_or_changes_a_lexicon_hit(sensitivity):
 def test_policies_give_tiers():
     """stepped: phrases and high scores are crisis, a score above the check threshold only a question; the
     single-detector policies have no question tier; an unknown policy is refused."""
-    from helpert.label.risk import assess_turns, load_encoder_risk_model
+    from helpert.safety.risk import assess_turns, load_encoder_risk_model
 
     m = load_encoder_risk_model()
     texts = ["I want to kill myself.", "Nobody would even notice if I was gone.", "I had a great day at the park."]
@@ -332,7 +332,7 @@ def test_turns_too_short_for_the_model_are_left_to_the_phrases():
     assert all(len(t.split()) < MIN_MODEL_WORDS for t in short)
     assert all(m.score(t) == float("-inf") for t in short)
     assert list(m.scores(short)) == [float("-inf")] * len(short)
-    from helpert.label.risk import assess_turns, load_encoder_risk_model
+    from helpert.safety.risk import assess_turns, load_encoder_risk_model
 
     assert list(load_encoder_risk_model().scores(short)) == [float("-inf")] * len(short)
     assert assess_turns(["kill myself"])[0].tier == "crisis"  # the phrases have no minimum
@@ -366,7 +366,7 @@ def test_union_keeps_every_lexicon_hit_on_the_shared_client_texts():
 
 
 def test_encoder_head_ships_with_its_thresholds_and_provenance():
-    from helpert.label.risk import load_encoder_risk_model
+    from helpert.safety.risk import load_encoder_risk_model
 
     m = load_encoder_risk_model()
     assert m.thresholds["check"] < m.thresholds["crisis"]
@@ -378,7 +378,7 @@ def test_burden_then_method_research_is_a_crisis_in_context():
     """Risk builds up: the method research alone is ordinary words; two turns after a burden statement it is
     the full response."""
     from helpert.io import read_sessions
-    from helpert.label.risk import assess, assess_turns
+    from helpert.safety.risk import assess, assess_turns
 
     (session,) = read_sessions(Path(__file__).resolve().parent / "data" / "crisis_burden.txt")
     clients = [t.text for t in session.client_turns]
@@ -389,7 +389,7 @@ def test_burden_then_method_research_is_a_crisis_in_context():
 
 
 def test_everyday_stress_and_idioms_are_left_alone():
-    from helpert.label.risk import assess_turns
+    from helpert.safety.risk import assess_turns
 
     ordinary = ["Hi, thanks for making time for me today.", "My hours were cut at work and I'm worried about rent.",
                 "This exam is killing me, I have three papers next week.", "We argued about the washing up again.",
@@ -398,21 +398,21 @@ def test_everyday_stress_and_idioms_are_left_alone():
 
 
 def test_explicit_and_veiled_statements_are_flagged():
-    from helpert.label.risk import assess_turns
+    from helpert.safety.risk import assess_turns
 
     for text in ("I want to kill myself.", "I've been cutting my arms again.", "My husband hit me again last night."):
         assert assess_turns([text])[0].tier == "crisis", text
 
 
 def test_batched_conversations_match_one_at_a_time():
-    from helpert.label.risk import assess_conversations, assess_turns
+    from helpert.safety.risk import assess_conversations, assess_turns
 
     convs = [["I feel low.", "Nobody would notice if I was gone."], ["My exam is on Monday.", "I keep putting it off."]]
     assert assess_conversations(convs) == [assess_turns(c) for c in convs]
 
 
 def test_long_texts_are_read_whole_in_chunks():
-    from helpert.label.risk import CHUNK_WORDS, chunks, text_token_states
+    from helpert.safety.risk import CHUNK_WORDS, chunks, text_token_states
 
     long = " ".join(f"Sentence number {i} is about my week at work." for i in range(40))
     parts = chunks(long)

@@ -3,7 +3,7 @@
 import pytest
 
 from helpert.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
-from helpert.label.risk import SAFETY_POLICIES, assess
+from helpert.safety.risk import SAFETY_POLICIES, assess
 from helpert.protocol import SAFETY, load_protocol
 
 
@@ -48,8 +48,8 @@ METHOD = "I've been looking up ways to do it online."
 def stub_detector(monkeypatch):
     """The router's logic, apart from what the detector makes of a text: fixed assessments."""
     import helpert.graph.router as router
-    from helpert.label.risk import RiskAssessment
-    from helpert.label.risk import assess as real
+    from helpert.safety.risk import RiskAssessment
+    from helpert.safety.risk import assess as real
 
     fixed = {WEAK: RiskAssessment("check", ("suicide",), 0.3), STRONG: RiskAssessment("check", ("suicide",), 0.6),
              METHOD: RiskAssessment("none", (), 0.05)}
@@ -100,7 +100,7 @@ def test_the_router_reads_the_turn_in_context(cbt, monkeypatch):
     from dataclasses import replace
 
     import helpert.graph.router as router
-    from helpert.label.risk import RiskAssessment
+    from helpert.safety.risk import RiskAssessment
 
     seen = []
     monkeypatch.setattr(router, "assess", lambda text, context, policy: seen.append((text, context, policy))

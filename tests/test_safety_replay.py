@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpert.graph.safety import SAFETY_RESOURCES, model_part, safety_text_ok
+from helpert.safety.templates import SAFETY_RESOURCES, model_part, safety_text_ok
 from helpert.io import read_sessions
-from helpert.label.risk import RiskAssessment, assess
+from helpert.safety.risk import RiskAssessment, assess
 from helpert.protocol import SAFETY, load_protocol
 from helpert.replay import replay_session
 

@@ -1,4 +1,4 @@
-"""`helpert screen` and helpert.label.screen: crisis screening of transcripts without a language model."""
+"""`helpert screen` and helpert.safety.screen: crisis screening of transcripts without a language model."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from helpert.cli.main import cli
 from helpert.cli.options import RISK_POLICIES
 from helpert.io import read_sessions
-from helpert.label.risk import SAFETY_POLICIES, STEPPED
-from helpert.label.screen import screen_session, screen_sessions, summarise
+from helpert.safety.risk import SAFETY_POLICIES, STEPPED
+from helpert.safety.screen import screen_session, screen_sessions, summarise
 from test_measure_cli import helpert  # through the real entry point, which turns expected failures into one line
 
 CRISIS = "I have been thinking about killing myself"
@@ -108,7 +108,7 @@ def test_long_turns_are_shortened_in_the_table(tmp_path):
 
 
 def test_policy_is_passed_through(corpus, monkeypatch):
-    import helpert.label.screen as screen_module
+    import helpert.safety.screen as screen_module
 
     seen = []
     real = screen_module.assess_conversations

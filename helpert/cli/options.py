@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-# helpert.label.risk.SAFETY_POLICIES, its default first (tests/test_screen.py checks they agree): spelled out
+# helpert.safety.risk.SAFETY_POLICIES, its default first (tests/test_screen.py checks they agree): spelled out
 # here because risk.py compiles its lexicon on import and `helpert --help` imports every command module.
 RISK_POLICIES = ("stepped", "lexicon", "balanced", "high", "screen")
 

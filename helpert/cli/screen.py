@@ -30,7 +30,7 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     Exits 0 whether or not anything is flagged; 2 on unreadable input or when no session is found."""
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.label.screen import screen_by_session, summarise
+    from helpert.safety.screen import screen_by_session, summarise
 
     sessions = read_sessions(*paths)
     if not sessions:

@@ -58,7 +58,7 @@ def report(gold: list[str], pred: list[str]) -> dict[str, Any]:
 
 def training_overlap(sessions: list) -> dict[str, Any]:
     """How many of the file's counselor turns (and dialogue ids) the shipped model was trained on."""
-    from helpert.label.linear import load_bundle
+    from helpert.text.linear import load_bundle
     from helpert.label.strategy import turn_hash
 
     meta = load_bundle().meta

@@ -14,9 +14,10 @@ from langgraph.runtime import Runtime
 from helpert.graph.prompts import phase_note, turn_messages
 from helpert.graph.recovery import generate_checked
 from helpert.graph.router import RouteInput, route
-from helpert.graph.safety import SAFETY_CHECK_NOTE, safety_note, scripted_reply
+from helpert.graph.safety import scripted_reply
+from helpert.safety.templates import SAFETY_CHECK_NOTE, safety_note
 from helpert.graph.state import TurnContext, TurnState
-from helpert.label.risk import CONTEXT_TURNS
+from helpert.safety.risk import CONTEXT_TURNS
 from helpert.llm.cleaning import clean_reply
 from helpert.llm.degenerate import Context
 from helpert.protocol import SAFETY, Protocol

@@ -6,7 +6,7 @@ is a system message placed *before* the client's words. Tried on SmolLM2-135M ov
 bundled session: a note after the client's words was answered literally ("I'll take that next
 step."); a note inside the client message was copied into the reply; a note before the client's
 words gave coherent, on-topic replies. The safety node's notes and scripted words live in
-:mod:`helpert.graph.safety`.
+:mod:`helpert.safety.templates`.
 """
 
 from __future__ import annotations

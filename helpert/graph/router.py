@@ -2,7 +2,7 @@
 and explained (``Decision.reason`` is stored with the turn).
 
 Each client turn is read with the client's earlier turns (``RouteInput.client_context``, at most
-:data:`helpert.label.risk.CONTEXT_TURNS`) by :func:`helpert.label.risk.assess`, which tiers it ``crisis``,
+:data:`helpert.safety.risk.CONTEXT_TURNS`) by :func:`helpert.safety.risk.assess`, which tiers it ``crisis``,
 ``check`` or ``none`` and scores it (the learned detector's probability of risk).
 
 Order of the rules:
@@ -30,8 +30,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from helpert.label.lexicon import normalise
-from helpert.label.risk import STEPPED, assess
+from helpert.text.lexicon import normalise
+from helpert.safety.risk import STEPPED, assess
 from helpert.protocol import SAFETY, Protocol
 
 
@@ -41,7 +41,7 @@ class Decision:
     reason: str
     risk: tuple[str, ...] = ()
     tier: str = ""  # for the safety node: "crisis" (full response) or "check" (one safety question)
-    score: float = 0.0  # the client turn's risk score (helpert.label.risk.RiskAssessment.score)
+    score: float = 0.0  # the client turn's risk score (helpert.safety.risk.RiskAssessment.score)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class RouteInput:
     slot: int              # index of the counselor turn to route (0-based)
     total_slots: int       # counselor turns the session will have
     client_text: str       # what the client said since the previous counselor turn
-    risk_sensitivity: str = STEPPED  # helpert.label.risk.SAFETY_POLICIES
+    risk_sensitivity: str = STEPPED  # helpert.safety.risk.SAFETY_POLICIES
     safety_check_score: float | None = None  # score of the turn that triggered the last safety question (None: none yet)
     client_context: tuple[str, ...] = ()  # earlier client turns, most recent last (at most risk.CONTEXT_TURNS)
 

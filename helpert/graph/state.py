@@ -43,4 +43,4 @@ class TurnContext:
     count_tokens: Callable[[list[dict[str, str]]], int]
     history: list[list[dict[str, str]]] = field(default_factory=list)  # one message list per past slot
     retry: RetryPolicy = DEFAULT_RETRY  # how degenerate output is retried (helpert.graph.recovery)
-    risk_sensitivity: str = "stepped"  # the router's safety policy (helpert.label.risk.SAFETY_POLICIES)
+    risk_sensitivity: str = "stepped"  # the router's safety policy (helpert.safety.risk.SAFETY_POLICIES)

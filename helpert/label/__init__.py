@@ -2,7 +2,7 @@
 and EPITOME empathy.
 
 No LLM: linear models shipped in ``helpert/data/labellers.npz`` and ``helpert/data/mi_model.npz`` (the
-latter over sentence embeddings, :mod:`helpert.label.encoder`) plus documented rules. :func:`label_sessions` vectorises every counselor turn of every
+latter over sentence embeddings, :mod:`helpert.text.encoder`) plus documented rules. :func:`label_sessions` vectorises every counselor turn of every
 session in one batch; phases are then assigned session by session.
 
 Keys written into ``Turn.labels`` of counselor turns: ``phase``, ``behaviour``, ``mi`` (one code per
@@ -22,7 +22,7 @@ LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empath
 
 def _units(session: Session) -> list:
     """A classifier unit per counselor turn: text, client turns around it, relative position."""
-    from helpert.label.features import Unit
+    from helpert.text.features import Unit
 
     turns = session.turns
     n = len(turns)
@@ -55,7 +55,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     """
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
-    from helpert.label.linear import load_bundle
+    from helpert.text.linear import load_bundle
     from helpert.label.mi import code_turns
     from helpert.label.phase import CueMatcher, session_phases
     from helpert.label.strategy import stage_from_scores, strategy_from_scores

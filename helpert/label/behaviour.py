@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from helpert.label.features import cue_flags, normalise, sentences, words
+from helpert.text.features import cue_flags, normalise, sentences, words
 
 BEHAVIOURS = (
     "open_question", "closed_question", "reflection", "restatement", "affirmation", "self_disclosure",

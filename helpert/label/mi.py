@@ -1,14 +1,14 @@
 """MITI-style behaviour codes for every utterance (sentence) of a counselor turn.
 
 Why utterances: MITI and MISC code a counselor's *utterances* (thought units), and a chat turn often holds
-a reflection and a question at once. A turn is split into sentences (:func:`helpert.label.features.sentences`)
+a reflection and a question at once. A turn is split into sentences (:func:`helpert.text.features.sentences`)
 and each sentence gets one code; ``Turn.labels["mi"]`` is the list of codes of the turn's sentences.
 
 The model (``helpert/data/mi_model.npz``, built by ``benchmarks/train_mi_labeller.py``) is a multinomial
 logistic regression over four feature blocks of a sentence:
 
 - word 1-2-grams and character 2-5-grams inside word boundaries (sublinear TF-IDF, each block L2-normed);
-- its all-MiniLM-L6-v2 embedding (:mod:`helpert.label.encoder`);
+- its all-MiniLM-L6-v2 embedding (:mod:`helpert.text.encoder`);
 - context, the client turn before it: whether there is one, the share of the sentence's content words the
   client used (a reflection re-uses the client's words), and the cosine of the two embeddings.
 
@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from helpert.label.features import normalise, sentences
+from helpert.text.features import normalise, sentences
 
 if TYPE_CHECKING:
     import numpy as np
@@ -117,7 +117,7 @@ def context_block(units: Sequence[Utterance], emb: "np.ndarray") -> "np.ndarray"
     """has context, content-word overlap with it, cosine of the embeddings (one row per unit)."""
     import numpy as np
 
-    from helpert.label.encoder import embed
+    from helpert.text.encoder import embed
 
     ctx = embed([u.context for u in units])
     has = np.array([bool(u.context.strip()) for u in units], dtype=np.float32)
@@ -128,7 +128,7 @@ def features(units: Sequence[Utterance], word_vec, char_vec) -> "scipy.sparse.cs
     """The model's input rows: [word TF-IDF | char TF-IDF | embedding | context] (module docstring)."""
     import scipy.sparse as sp
 
-    from helpert.label.encoder import embed
+    from helpert.text.encoder import embed
 
     texts = [u.text for u in units]
     emb = embed(texts)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 
-from helpert.label.features import cue_flags, normalise, words
+from helpert.text.features import cue_flags, normalise, words
 
 MIN_CONTENT = 2
 SHORT_WORDS = 3

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from helpert.label.features import normalise, words
+from helpert.text.features import normalise, words
 from helpert.label.off_topic import ClientTalk, is_off_topic
 from helpert.label.strategy import STAGES
 from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol

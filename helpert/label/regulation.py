@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpert.label.lexicon import PhraseSet, negated, normalise
+from helpert.text.lexicon import PhraseSet, negated, normalise
 from helpert.session import Session
 
 STRATEGIES: tuple[str, ...] = (

@@ -1,10 +1,10 @@
 """Did the counselor handle a crisis moment? For every client turn with crisis risk
-(:func:`helpert.label.risk.detect_risk`), whether the counselor's next turn asks about safety and
+(:func:`helpert.safety.risk.detect_risk`), whether the counselor's next turn asks about safety and
 whether it gives resources, by lexicon.
 
 Written for the peer sessions, whose counselors have no safety node, so that a comparison can say
 where the human handled the same moment the LLM's safety node answered; it works on any session
-(on a reconstruction it measures the safety node: its scripted words, :mod:`helpert.graph.safety`, ask
+(on a reconstruction it measures the safety node: its scripted words, :mod:`helpert.safety.templates`, ask
 directly and, on a crisis turn, give the resource sentence; the resource sentence counts as a resource,
 never as asking, although it names danger). A lexicon cannot judge *how well* a counselor
 responded, only whether the response contains a safety question or a resource.
@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from helpert.graph.safety import SAFETY_RESOURCES
-from helpert.label.lexicon import normalise
-from helpert.label.risk import detect_risk
-from helpert.session import Session
+from helpert.safety.templates import SAFETY_RESOURCES
+from helpert.text.lexicon import normalise
+from helpert.safety.risk import detect_risk
+from helpert.session import Session, slots_of
 
 SAFETY_QUESTION_CUES: tuple[str, ...] = (
     r"\bare you (feeling )?safe\b", r"\b(keep|keeping|stay|staying|feel|feeling) (yourself )?safe\b", r"\bsafe (right )?now\b",
@@ -45,10 +45,8 @@ def _hits(patterns: list[re.Pattern[str]], text: str) -> list[str]:
 
 def peer_safety_response(session: Session) -> list[dict[str, Any]]:
     """One record per risky client turn: ``slot`` (the counselor turn that answers it, numbered as in
-    :func:`helpert.replay.slots_of`), ``client_idx``, ``kinds``, ``counselor_idx`` (None when the session
+    :func:`helpert.session.slots_of`), ``client_idx``, ``kinds``, ``counselor_idx`` (None when the session
     ends first), ``asks_safety``, ``gives_resources``, ``handled`` (either), and the cue phrases found."""
-    from helpert.replay import slots_of
-
     records = []
     for k, slot in enumerate(slots_of(session)):
         if slot.client is None:

@@ -12,7 +12,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Sequence
 
-from helpert.label.features import cue_flags, normalise
+from helpert.text.features import cue_flags, normalise
 
 if TYPE_CHECKING:
     import numpy as np

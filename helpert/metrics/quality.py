@@ -17,8 +17,8 @@ from helpert.session import Session, Turn
 def findings_after_the_fact(session: Session) -> dict[int, list[str]]:
     """``idx`` -> the checks each counselor turn fails when run on the final transcript, as the graph ran
     them at generation time. The safety node's scripted words are taken out first: they repeat by design
-    (:func:`helpert.graph.safety.model_part`)."""
-    from helpert.graph.safety import model_part
+    (:func:`helpert.safety.templates.model_part`)."""
+    from helpert.safety.templates import model_part
 
     turns = session.turns
     return {turns[i].idx: f for i, f in session_findings([(t.role, model_part(t.text)) for t in turns])}

@@ -1,8 +1,8 @@
 """Screen transcripts for crisis content without a language model: every client turn of every session
-through the safety path's risk assessment (:func:`helpert.label.risk.assess_turns`), so a researcher can
+through the safety path's risk assessment (:func:`helpert.safety.risk.assess_turns`), so a researcher can
 find which sessions need a clinician's eyes. ``helpert screen`` is the command over it.
 
-Only the seam of :mod:`helpert.label.risk` is used (``assess_turns``, ``RiskAssessment``, the policies), so
+Only the seam of :mod:`helpert.safety.risk` is used (``assess_turns``, ``RiskAssessment``, the policies), so
 a new detector behind it changes the tiers, never this module. Turn ``idx`` is the session's own.
 
 Consecutive client turns are **not** merged (``merge_consecutive`` is for replay): every original client
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from helpert.label.risk import STEPPED, RiskAssessment, assess_conversations
+from helpert.safety.risk import STEPPED, RiskAssessment, assess_conversations
 from helpert.session import Session
 
 
@@ -72,7 +72,7 @@ def screen_by_session(sessions: Iterable[Session], policy: str = STEPPED) -> lis
 
 def screen_sessions(sessions: Iterable[Session], policy: str = STEPPED) -> list[ScreenedTurn]:
     """Every client turn of every session, in session then turn order (flagged or not; filter on
-    ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.label.risk.SAFETY_POLICIES`."""
+    ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.safety.risk.SAFETY_POLICIES`."""
     return [turn for per in screen_by_session(sessions, policy) for turn in per]
 
 

@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from helpert.label.lexicon import NEGATOR, PhraseSet, clause_window, normalise
+from helpert.text.lexicon import NEGATOR, PhraseSet, clause_window, normalise
 
 if TYPE_CHECKING:
     import numpy as np
@@ -404,7 +404,7 @@ MIN_MODEL_WORDS = 3  # the model was trained on posts of 5+ words; on "Not reall
 
 def risk_sentences(text: str) -> list[str]:
     """The sentences the model also scores one by one (a post's risk is often one sentence among many)."""
-    from helpert.label.features import normalise as normalise_features, sentences
+    from helpert.text.features import normalise as normalise_features, sentences
 
     return sentences(normalise_features(text))
 
@@ -415,13 +415,13 @@ class RiskModel:
     The score of a turn is the larger of the whole turn's and its best sentence's less an offset chosen by
     cross-validation (``sentence_offset``; none: the whole turn only); turns under ``MIN_MODEL_WORDS``
     words are not scored (-inf). Weights, vocabulary and the thresholds chosen by cross-validation live in
-    ``helpert/data/risk_model.npz`` (a :class:`helpert.label.linear.LinearBundle` with one model, "risk");
+    ``helpert/data/risk_model.npz`` (a :class:`helpert.text.linear.LinearBundle` with one model, "risk");
     written by ``benchmarks/train_risk_model.py``."""
 
     def __init__(self, path: str | Path = RISK_MODEL) -> None:
         import numpy as np
 
-        from helpert.label.linear import LinearBundle
+        from helpert.text.linear import LinearBundle
 
         bundle = LinearBundle.load(path)
         spec = bundle.models["risk"]
@@ -438,7 +438,7 @@ class RiskModel:
     def _linear(self, texts: list[str]) -> "np.ndarray":
         import numpy as np
 
-        from helpert.label.features import Unit
+        from helpert.text.features import Unit
 
         indptr, indices, data = self.vectoriser.transform([Unit(t) for t in texts], self.blocks)
         rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
@@ -496,7 +496,7 @@ CHUNK_WORDS = 90  # a text longer than this is cut at sentence ends into chunks 
 
 def chunks(text: str) -> list[str]:
     """``text`` cut at sentence ends into pieces of at most ~``CHUNK_WORDS`` words (one piece if it fits)."""
-    from helpert.label.features import sentences
+    from helpert.text.features import sentences
 
     text = " ".join(text.split())
     if len(text.split()) <= CHUNK_WORDS:
@@ -518,7 +518,7 @@ def text_token_states(texts: list[str]) -> "list[np.ndarray]":
     """Per text, the shared encoder's token states of all its chunks, stacked ([tokens, 384])."""
     import numpy as np
 
-    from helpert.label.encoder import token_states
+    from helpert.text.encoder import token_states
 
     parts = [chunks(t) for t in texts]
     flat = token_states([c for p in parts for c in p])

@@ -1,4 +1,4 @@
-"""Numpy-only linear classifiers over :mod:`helpert.label.features`, loaded from one shipped ``.npz``.
+"""Numpy-only linear classifiers over :mod:`helpert.text.features`, loaded from one shipped ``.npz``.
 
 Why not pickle: a weights file must be data, not code, and must load without scikit-learn. The bundle
 holds one vocabulary/IDF shared by every model and the weights of all models side by side, so a batch of
@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from helpert.label.features import BLOCKS, Unit, Vectoriser, normalise, sentences
+from helpert.text.features import BLOCKS, Unit, Vectoriser, normalise, sentences
 
 if TYPE_CHECKING:
     import numpy as np
