@@ -77,12 +77,6 @@ class RunDir:
     def is_done(self, dialogue_id: str) -> bool:
         return (self.session_dir(dialogue_id) / "reconstruction.json").is_file()
 
-    def pairs(self) -> list[tuple[Path, Path]]:
-        """(original.json, reconstruction.json) of every finished session, in name order."""
-        base = self.root / "sessions"
-        return [(d / "original.json", d / "reconstruction.json")
-                for d in sorted(base.iterdir()) if (d / "reconstruction.json").is_file()] if base.is_dir() else []
-
 
 def build_manifest(*, backend_info: dict[str, Any], protocol: Any, seed: int, args: dict[str, Any],
                    guidance: str = "") -> dict[str, Any]:
