@@ -387,6 +387,7 @@ class Run:
 
         from helpert.compare import stats_from_json
 
+        ids, protocol = {o.dialogue_id for o, _ in self.pairs()}, self.protocol()
         csv, corpus = self.root / "comparison.csv", self.root / "corpus.json"
         if not (csv.is_file() and corpus.is_file()):
             return None
@@ -396,9 +397,8 @@ class Run:
             return None
         doc = read_json(corpus)
         table = pd.read_csv(csv, dtype={"dialogue_id": str}).set_index("dialogue_id")
-        protocol = self.protocol()
         if (doc.get("protocol") != protocol.name or doc.get("protocol_sha256", protocol.sha256) != protocol.sha256
-                or set(table.index) != {o.dialogue_id for o, _ in self.pairs()}):
+                or set(table.index) != ids):
             return None
         return Comparison(table, stats_from_json(doc), doc)
 
