@@ -32,6 +32,8 @@ _API = {
     "compare_sessions": "helpert.compare",
     "compare_corpus": "helpert.compare",
     "compare_run_dir": "helpert.compare",
+    "Run": "helpert.runs",
+    "Manifest": "helpert.runs",
     "run_batch": "helpert.batch",
     "RunOptions": "helpert.batch",
     "simulate_session": "helpert.simulate",

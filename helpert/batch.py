@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from helpert.runs import ErrorLog, Journal, RunDir, atomic_write_json, build_manifest, read_json
+from helpert.runs import ErrorLog, Journal, Manifest, Run
 from helpert.session import Session
 
 Event = dict[str, Any]
@@ -73,6 +73,11 @@ class RunOptions:
                             max_retries=self.request_retries, timeout=self.request_timeout)
 
     @property
+    def guidance_file(self) -> dict[str, str] | None:
+        """The manifest's record of a ``--guidance`` file (None without one)."""
+        return {"name": self.guidance_name, "sha256": self.guidance_sha256} if self.guidance_name else None
+
+    @property
     def sampling(self) -> Any:
         from helpert.llm import Sampling
 
@@ -89,28 +94,8 @@ class BatchSummary:
     requests: dict[str, Any] | None = None  # server backend: request/retry counters (RequestStats.as_dict)
 
 
-class ManifestMismatch(ValueError):
-    """RUN_DIR was started with other settings: resuming it would mix two experiments."""
-
-
 class OptionError(ValueError):
     """Options that do not go together (e.g. ``--concurrency`` with a local model)."""
-
-
-FINGERPRINT = ("model_sha256", "served_model", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns",
-               "guidance", "risk_sensitivity", "retry")
-
-
-def fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
-    m = manifest
-    return {
-        "model_sha256": m["model"]["model_sha256"], "served_model": m["model"].get("served_model"),
-        "backend": m["model"]["backend"], "seed": m["seed"],
-        "protocol_sha256": m["protocol"]["sha256"], "sampling": m["model"]["sampling"], "n_ctx": m["model"]["n_ctx"],
-        "max_turns": m["args"].get("max_turns"), "guidance": m.get("guidance", ""),
-        "risk_sensitivity": m["args"].get("risk_sensitivity", "lexicon"),
-        "retry": m.get("retry"),
-    }
 
 
 def load_corpus(paths: list[str], errors: Journal, dialogue: str | None = None) -> list[Session]:
@@ -159,7 +144,7 @@ def _init_worker(options: RunOptions, threads: int, run_dir: str, events: Any, b
     if backend is None:
         backend = load_backend(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=threads,
                                sampling=options.sampling, seed=options.seed, server=options.server)
-    _WORKER.update(backend=backend, protocol=load_protocol(options.protocol), options=options, run=RunDir(run_dir),
+    _WORKER.update(backend=backend, protocol=load_protocol(options.protocol), options=options, run=Run(run_dir),
                    events=events, stop=threading.Event())
 
 
@@ -180,7 +165,7 @@ def _replay_one(record: dict[str, Any], k: int = 0) -> Event:
     from helpert.lease import LeaseLost, claim
 
     session = Session.from_record(record)
-    run: RunDir = _WORKER["run"]
+    run: Run = _WORKER["run"]
     d = run.session_dir(session.dialogue_id)
     if run.is_done(session.dialogue_id):
         return {"kind": "elsewhere", "dialogue": session.dialogue_id}
@@ -204,7 +189,7 @@ def _replay_claimed(session: Session, d: Path, lease: Any, k: int) -> Event:
     from helpert.lease import LeaseLost
     from helpert.replay import StaleResume, replay_session
 
-    run: RunDir = _WORKER["run"]
+    run: Run = _WORKER["run"]
     opts: RunOptions = _WORKER["options"]
     backend = _WORKER["backend"]
     stop: threading.Event = _WORKER["stop"]
@@ -285,9 +270,6 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     if not server and concurrency > 1:
         raise OptionError("--concurrency needs --backend openai (a local model runs one session at a time per "
                           "process: use --workers N)")
-    run = RunDir(out)
-    run.root.mkdir(parents=True, exist_ok=True)
-    errors = ErrorLog(run.root / "errors.jsonl")
     protocol = load_protocol(options.protocol)
     threads = options.threads or max(1, default_threads() // workers)
     backend = None
@@ -297,20 +279,14 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     else:
         info = describe_model(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=threads,
                               sampling=options.sampling)
-    manifest = build_manifest(
+    manifest = Manifest.build(
         backend_info=info, protocol=protocol, seed=options.seed, guidance=options.guidance,
         args={"paths": paths, "dialogue": dialogue, "max_turns": options.max_turns, "workers": workers,
               "concurrency": concurrency, "risk_sensitivity": options.risk_sensitivity},
+        guidance_file=options.guidance_file,
     )
-    if options.guidance_name:
-        manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}
-    if run.manifest.is_file():
-        old = fingerprint(read_json(run.manifest))
-        new = fingerprint(manifest)
-        diff = [k for k in FINGERPRINT if old.get(k) != new.get(k)]
-        if diff:
-            raise ManifestMismatch(f"{run.root} was started with different {', '.join(diff)}; use another --out")
-    atomic_write_json(run.manifest, manifest)
+    run = Run.create(out, manifest)
+    errors = ErrorLog(run.root / "errors.jsonl")
 
     summary = BatchSummary()
     # load errors are found again below; a session finished since its failure is no longer failing
@@ -371,19 +347,8 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     finally:
         if backend is not None and backend.stats is not None:
             summary.requests = backend.stats.as_dict()
-            _record_server_report(run, summary.requests)
+            run.record_server_report(summary.requests)
     return summary
-
-
-def _record_server_report(run: RunDir, stats: dict[str, Any]) -> None:
-    """What the server said about itself (system_fingerprint, model ids) and how many requests were
-    retried, into the manifest (the last process to finish writes it)."""
-    try:
-        manifest = read_json(run.manifest)
-    except (OSError, ValueError):
-        return
-    manifest.setdefault("model", {})["server_reported"] = stats
-    atomic_write_json(run.manifest, manifest)
 
 
 def _run_threads(todo: list[Session], index: dict[str, int], concurrency: int, on_event: Callable[[Event], None],
@@ -414,7 +379,7 @@ def _run_threads(todo: list[Session], index: dict[str, int], concurrency: int, o
     pool.shutdown(wait=True)
 
 
-def _run_pool(todo: list[Session], options: RunOptions, threads: int, run: RunDir, workers: int,
+def _run_pool(todo: list[Session], options: RunOptions, threads: int, run: Run, workers: int,
               on_event: Callable[[Event], None], record: Callable[[Event], None]) -> None:
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager:

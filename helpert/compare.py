@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from helpert.metrics import ctrs as ctrs_metrics
 from helpert.metrics import measure_sessions
 from helpert.protocol import Protocol
+from helpert.runs import NoPairsError  # noqa: F401  (raised by compare_run_dir; callers catch it from here)
 from helpert.session import Session
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ SEED = 0
 EXACT_PERMUTATION_MAX_N = 16   # up to 2**16 sign vectors are enumerated; beyond, random flips
 N_PERMUTATIONS = 10_000
 PEER, LLM = "peer", "llm"
-
-
-class NoPairsError(ValueError):
-    """A run folder without a single complete (original, reconstruction) pair."""
 
 
 def _none_if_nan(v: Any) -> Any:
@@ -221,67 +218,32 @@ def match_pairs(originals: list[Session], reconstructions: list[Session]) -> tup
     return pairs, unmatched
 
 
-def _one_session(path: Path) -> Session:
-    from helpert.io import TranscriptError, read_file
-
-    sessions = read_file(path)
-    if len(sessions) != 1:
-        raise TranscriptError(path, f"expected one session, found {len(sessions)}")
-    return sessions[0]
-
-
-def read_run_pairs(run_dir: Path) -> tuple[list[tuple[Session, Session]], list[str]]:
-    """(original, reconstruction) from RUN_DIR/sessions/<id>/; ids lacking either file are returned apart."""
-    pairs, skipped = [], []
-    base = Path(run_dir) / "sessions"
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []:
-        orig, recon = folder / "original.json", folder / "reconstruction.json"
-        if orig.is_file() and recon.is_file():
-            pairs.append((_one_session(orig), _one_session(recon)))
-        else:
-            skipped.append(folder.name)
-    return pairs, skipped
-
-
-def run_protocol_name(run_dir: Path, pairs: list[tuple[Session, Session]]) -> str:
-    """The protocol a run used: manifest ``protocol`` (a name or {"name": ...}), else the
-    reconstruction's meta, else cbt_session."""
-    from helpert.runs import read_json
-
-    manifest = Path(run_dir) / "manifest.json"
-    value = read_json(manifest).get("protocol") if manifest.is_file() else None
-    if isinstance(value, dict):
-        value = value.get("name")
-    if not isinstance(value, str) and pairs:
-        value = pairs[0][1].meta.get("protocol")
-    return value if isinstance(value, str) and value else "cbt_session"
-
-
 def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
                     judge: ctrs_metrics.Judge | None = None,
                     exclude_degenerate_turns: bool = False) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
-    """Compare every session of a replay run; writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json
-    atomically (with ``exclude_degenerate_turns``: comparison.no_degenerate.csv and
-    corpus.no_degenerate.json, computed without the degenerate slots). Returns (pairs table, corpus
-    stats, corpus.json content). Raises NoPairsError when the run has no complete pair."""
-    from helpert.protocol import load_protocol
-    from helpert.runs import atomic_write_json, atomic_write_text
+    """Compare every session of a replay run (:meth:`helpert.runs.Run.comparison`); writes
+    RUN_DIR/comparison.csv and RUN_DIR/corpus.json atomically (with ``exclude_degenerate_turns``:
+    comparison.no_degenerate.csv and corpus.no_degenerate.json, computed without the degenerate
+    slots). Returns (pairs table, corpus stats, corpus.json content). Raises NoPairsError when the run
+    has no complete pair."""
+    from helpert.runs import Run
 
-    run_dir = Path(run_dir)
-    pairs, skipped = read_run_pairs(run_dir)
-    if not pairs:
-        raise NoPairsError(f"{run_dir}: no session folder with both original.json and reconstruction.json")
-    protocol = protocol or load_protocol(run_protocol_name(run_dir, pairs))
-    about: dict[str, Any] = {"run_dir": str(run_dir), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
-                             "n_sessions": len(pairs), "skipped": skipped}
-    suffix = ""
-    if exclude_degenerate_turns:
-        pairs, dropped = exclude_degenerate_slots(pairs)
-        about.update(exclude_degenerate=True, degenerate_slots_dropped=dropped)
-        suffix = ".no_degenerate"
-    table = compare_sessions(pairs, protocol, judge)
-    stats = compare_corpus(table)
-    doc = corpus_json(stats, **about)
-    atomic_write_text(run_dir / f"comparison{suffix}.csv", table.to_csv())
-    atomic_write_json(run_dir / f"corpus{suffix}.json", doc)
-    return table, stats, doc
+    result = Run.open(run_dir, protocol).comparison(exclude_degenerate=exclude_degenerate_turns, judge=judge)
+    return result.table, result.stats, result.doc
+
+
+NUMERIC_STATS = ("n", "peer_mean", "llm_mean", "mean_diff", "ci_low", "ci_high", "dz", "p_value")
+
+
+def stats_from_json(doc: dict[str, Any]) -> "pandas.DataFrame":
+    """``corpus.json`` back into the :func:`compare_corpus` frame (None -> NaN)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(doc.get("metrics", []))
+    if frame.empty:
+        return pd.DataFrame(columns=list(NUMERIC_STATS), index=pd.Index([], name="metric"))
+    frame = frame.set_index("metric")
+    for col in NUMERIC_STATS:
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame

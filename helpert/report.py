@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas
     from matplotlib.figure import Figure
 
-    from helpert.plot.run import RunData
+    from helpert.runs import Manifest, Run
 
 
 
@@ -84,12 +84,10 @@ def _short(sha: Any, n: int = 12) -> str:
     return str(sha)[:n] if sha else "-"
 
 
-def manifest_rows(manifest: dict[str, Any], protocol: Protocol, n_sessions: int, skipped: list[str]) -> list[tuple[str, str]]:
+def manifest_rows(manifest: "Manifest", protocol: Protocol, n_sessions: int, skipped: list[str]) -> list[tuple[str, str]]:
     """(field, value) rows of the run summary; values are plain text (escaped when rendered)."""
-    model = manifest.get("model") or {}
+    model = manifest.model
     sampling = model.get("sampling") or {}
-    proto = manifest.get("protocol") or {}
-    proto = proto if isinstance(proto, dict) else {"name": proto}
     rows = [
         ("model", f"{model.get('model_file') or model.get('model_path') or model.get('served_model') or '-'}"
                   f"{' (sha256 ' + _short(model.get('model_sha256')) + '…)' if model.get('model_sha256') else ''}"),
@@ -97,15 +95,16 @@ def manifest_rows(manifest: dict[str, Any], protocol: Protocol, n_sessions: int,
                     + (f"servers {', '.join(model['endpoints'])}" if model.get("endpoints")
                        else f"threads {model.get('n_threads', '-')}")),
         ("sampling", ", ".join(f"{k} {v}" for k, v in sampling.items()) or "-"),
-        ("seed", str(manifest.get("seed", "-"))),
-        ("protocol", f"{protocol.name} — {protocol.title}; sha256 {_short(proto.get('sha256') or protocol.sha256)}…"),
+        ("seed", str("-" if manifest.seed is None else manifest.seed)),
+        ("protocol", f"{protocol.name} — {protocol.title}; {protocol.source or 'no file'}, "
+                     f"sha256 {_short(protocol.sha256)}…"),
         ("sessions", f"{n_sessions} compared" + (f"; incomplete, left out: {', '.join(skipped)}" if skipped else "")),
-        ("helpert", str(manifest.get("helpert", "-"))),
-        ("libraries", ", ".join(f"{k} {v}" for k, v in (manifest.get("libraries") or {}).items()) or "-"),
-        ("python / platform", f"{manifest.get('python', '-')} / {manifest.get('platform', '-')}"),
+        ("helpert", str(manifest.helpert or "-")),
+        ("libraries", ", ".join(f"{k} {v}" for k, v in manifest.libraries.items()) or "-"),
+        ("python / platform", f"{manifest.python or '-'} / {manifest.platform or '-'}"),
     ]
-    if manifest.get("guidance"):
-        rows.insert(5, ("guidance", str(manifest["guidance"])))
+    if manifest.guidance:
+        rows.insert(5, ("guidance", manifest.guidance))
     return rows
 
 
@@ -246,40 +245,42 @@ def _small_sample_note(stats: "pandas.DataFrame") -> str:
             "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
 
 
-def render_report(data: "RunData") -> str:
+def render_report(run: "Run") -> str:
     """The whole page as a string."""
     from helpert.plot.run import corpus_figures, session_figures
 
-    name = data.root.resolve().name
-    corpus = corpus_figures(data)
+    name = run.root.resolve().name
+    protocol, comparison, pairs = run.protocol(), run.comparison(reuse=True), run.labelled()
+    table, stats = comparison.table, comparison.stats
+    corpus = corpus_figures(run)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>helpert report: {_e(name)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>helpert report: {_e(name)}</h1>",
-        f'<p class="sub">Peer counselor (original) vs LLM counselor (replay through the {_e(data.protocol.name)} graph): '
+        f'<p class="sub">Peer counselor (original) vs LLM counselor (replay through the {_e(protocol.name)} graph): '
         "the client's words are the same in both, slot by slot.</p>",
         '<section id="run"><h2>Run</h2>',
-        _kv_table(manifest_rows(data.manifest, data.protocol, len(data.pairs), data.skipped)), "</section>",
+        _kv_table(manifest_rows(run.manifest, protocol, len(pairs), run.skipped)), "</section>",
         '<section id="corpus"><h2>Corpus: LLM − peer</h2>',
         "<p>Mean of paired differences (LLM − peer) with a percentile bootstrap 95% CI; bold rows: the CI excludes 0. "
         "Drift metrics: higher = more drift.</p>",
-        _small_sample_note(data.stats),
-        corpus_table(data.stats, list(registry.MAIN)),
-        f"<details><summary>all {len(data.stats)} metrics</summary>{corpus_table(data.stats)}</details>",
+        _small_sample_note(stats),
+        corpus_table(stats, list(registry.MAIN)),
+        f"<details><summary>all {len(stats)} metrics</summary>{corpus_table(stats)}</details>",
         _img(corpus["differences"], "paired differences per metric with 95% CIs"), "</section>",
-        '<section id="protocol"><h2>Protocol</h2>', _img(corpus["protocol"], f"protocol {data.protocol.name}"),
+        '<section id="protocol"><h2>Protocol</h2>', _img(corpus["protocol"], f"protocol {protocol.name}"),
         "</section>",
         '<section id="sessions"><h2>Sessions</h2><nav><ul>',
-        *(f'<li><a href="#s-{_e(data.slug(o.dialogue_id))}">{_e(o.dialogue_id)}</a></li>' for o, _ in data.pairs),
-        "</ul></nav>", _phase_legend(data.protocol), "</section>",
+        *(f'<li><a href="#s-{_e(run.slug(o.dialogue_id))}">{_e(o.dialogue_id)}</a></li>' for o, _ in pairs),
+        "</ul></nav>", _phase_legend(protocol), "</section>",
     ]
-    for original, reconstruction in data.pairs:
+    for original, reconstruction in pairs:
         did = original.dialogue_id
-        figs = session_figures(data, original, reconstruction)
-        row = data.table.loc[did] if did in data.table.index else None
+        figs = session_figures(run, original, reconstruction)
+        row = table.loc[did] if did in table.index else None
         parts += [
-            f'<section class="session" id="s-{_e(data.slug(did))}"><h2>{_e(did)}</h2>',
+            f'<section class="session" id="s-{_e(run.slug(did))}"><h2>{_e(did)}</h2>',
             session_table(row),
             _img(figs["flow"], f"{did}: phase flow, peer and LLM",
                  "Phase flow: node size = turns in the phase; solid grey = a move the protocol allows, dashed red = "
@@ -289,17 +290,17 @@ def render_report(data: "RunData") -> str:
         ]
         if "scores" in figs:
             parts.append(_img(figs["scores"], f"{did}: CTRS and empathy"))
-        parts += ["<h3>Transcripts</h3>", transcript_table(original, reconstruction, data.protocol), "</section>"]
+        parts += ["<h3>Transcripts</h3>", transcript_table(original, reconstruction, protocol), "</section>"]
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
 
 
-def write_report(run_dir: str | Path, protocol: Protocol | None = None) -> Path:
-    """Write RUN_DIR/report.html (atomically) and return its path."""
-    from helpert.plot.run import load_run
-    from helpert.runs import atomic_write_text
+def write_report(run_dir: "str | Path | Run", protocol: Protocol | None = None) -> Path:
+    """Write RUN_DIR/report.html (atomically) and return its path; ``run_dir`` may be an open
+    :class:`helpert.runs.Run`, whose comparison and labelled pairs are then reused."""
+    from helpert.runs import Run, atomic_write_text
 
-    data = load_run(run_dir, protocol)
-    path = data.root / "report.html"
-    atomic_write_text(path, render_report(data))
+    run = Run.open(run_dir, protocol)
+    path = run.root / "report.html"
+    atomic_write_text(path, render_report(run))
     return path

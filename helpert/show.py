@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpert.session import Session, Turn
+
+if TYPE_CHECKING:
+    from helpert.runs import Run
 
 
 def _by_slot(session: Session) -> dict[int, Turn]:
@@ -56,23 +59,19 @@ def side_by_side(original: Session, reconstruction: Session, title: str = "") ->
     return table
 
 
-def print_run(run_dir: str | Path, console: Any = None) -> None:
-    """Print every session of a run side by side, the corpus comparison, and where the files are."""
+def print_run(run_dir: "str | Path | Run", console: Any = None) -> None:
+    """Print every session of a run (a folder or an open :class:`helpert.runs.Run`) side by side, the
+    corpus comparison, and where the files are."""
     from rich.console import Console
 
-    from helpert.compare import compare_run_dir, read_run_pairs, run_protocol_name
-    from helpert.label import label_session
-    from helpert.protocol import load_protocol
     from helpert.report_table import print_comparison
+    from helpert.runs import Run
 
     console = console or Console()
-    run_dir = Path(run_dir)
-    pairs, _ = read_run_pairs(run_dir)
-    protocol = load_protocol(run_protocol_name(run_dir, pairs))
-    for original, reconstruction in pairs:
-        console.print(side_by_side(label_session(original, protocol), label_session(reconstruction, protocol),
-                                   title=f"{original.dialogue_id} — peer vs LLM ({protocol.name})"))
-    _, stats, _ = compare_run_dir(run_dir, protocol)
-    print_comparison(stats, console=console)
-    console.print(f"\nRun folder: [bold]{run_dir}[/] (manifest.json, sessions/*/original.json + reconstruction.json, "
-                  f"comparison.csv, corpus.json). Pictures: helpert plot {run_dir}; HTML: helpert report {run_dir}")
+    run = Run.open(run_dir)
+    protocol = run.protocol()
+    for original, reconstruction in run.labelled():
+        console.print(side_by_side(original, reconstruction, title=f"{original.dialogue_id} — peer vs LLM ({protocol.name})"))
+    print_comparison(run.comparison().stats, console=console)
+    console.print(f"\nRun folder: [bold]{run.root}[/] (manifest.json, sessions/*/original.json + reconstruction.json, "
+                  f"comparison.csv, corpus.json). Pictures: helpert plot {run.root}; HTML: helpert report {run.root}")

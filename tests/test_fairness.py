@@ -28,9 +28,10 @@ from helpert.llm import Backend
 from helpert.probe.counterfactual import (
     ATTRIBUTES, CUES, DESCRIPTIONS, GENDER_NAMES, RACE_NAMES, counterfactuals, cue_text, groups, swap_self_terms,
 )
-from helpert.probe.fairness import PRIMARY, ProbeMismatch, gap_table, holm, run_fairness_probe
+from helpert.probe.fairness import PRIMARY, gap_table, holm, run_fairness_probe
 from helpert.probe.planted import COLD_GUIDANCE, COLD_REPLY, ColdCounselor, PlantedBias, strip_feelings
 from helpert.protocol import load_protocol
+from helpert.runs import ManifestMismatch
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -223,7 +224,7 @@ def test_probe_folder_is_complete_comparable_and_reused(identical):
                                max_turns=4, only_groups=["man", "woman"], out=out)
     assert backend.chat.calls == 0  # every replay reused
     pd.testing.assert_frame_equal(again.table, report.table)
-    with pytest.raises(ProbeMismatch):
+    with pytest.raises(ManifestMismatch, match="different seed"):
         run_fairness_probe(corpus(), attribute="gender", cue="explicit", backend=hash_backend(), protocol=PROTO,
                            seed=1, max_turns=4, only_groups=["man", "woman"], out=out)
 

@@ -42,7 +42,7 @@ from helpert.plot.protocol_draw import (
 from helpert.plot.scores import CTRS_KEYS, draw_corpus_differences, draw_session_scores
 from helpert.plot.timeline import draw_timeline, drift_reasons
 from helpert.protocol import load_protocol
-from helpert.runs import RunDir, atomic_write_json
+from helpert.runs import Run, atomic_write_json
 from helpert.session import Session, Turn
 
 CBT = load_protocol("cbt_session")
@@ -316,8 +316,11 @@ def test_save_figure_is_atomic(tmp_path):
 
 
 def write_run(root: Path, pairs: list[tuple[Session, Session]], protocol: str = "cbt_session") -> Path:
-    run = RunDir(root)
-    atomic_write_json(run.manifest, {"helpert": "0.1.0", "seed": 7, "protocol": {"name": protocol, "sha256": "f" * 64},
+    """A run folder as batch writes it; the manifest names the shipped protocol and its sha256 (no
+    source file: the run finds it by that name and hash)."""
+    run = Run(root)
+    sha256 = load_protocol(protocol).sha256
+    atomic_write_json(run.manifest_path, {"helpert": "0.1.0", "seed": 7, "protocol": {"name": protocol, "sha256": sha256},
                                      "model": {"model_file": "tiny.gguf", "model_sha256": "a" * 64, "backend": "llama-cpp",
                                                "sampling": {"temperature": 0.7}}})
     for original, reconstruction in pairs:
@@ -344,15 +347,13 @@ def test_plot_run_writes_every_picture(run_dir):
 
 
 def test_plot_run_recomputes_a_stale_comparison(run_dir):
-    from helpert.plot.run import load_run
-
-    first = load_run(run_dir)
+    first = Run.open(run_dir).comparison(reuse=True)
     assert set(first.table.index) == {"d1", "s/2"}
     third = labelled([("agenda", "open_question")], "s3")
     write_run(run_dir, [(third, third)])
-    again = load_run(run_dir)
+    again = Run.open(run_dir).comparison(reuse=True)
     assert set(again.table.index) == {"d1", "s/2", "s3"}
-    cached = load_run(run_dir)
+    cached = Run.open(run_dir).comparison(reuse=True)
     pd.testing.assert_frame_equal(cached.table, again.table, check_dtype=False)
     assert cached.stats.loc["drift.score", "mean_diff"] == pytest.approx(again.stats.loc["drift.score", "mean_diff"])
 

@@ -25,15 +25,16 @@ def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, **op
     from rich.console import Console
 
     from helpert.cli.replay import replay_to_run
-    from helpert.compare import NoPairsError, compare_run_dir
     from helpert.report_table import print_comparison
+    from helpert.runs import NoPairsError, Run
 
     console = Console()
     summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,
                             concurrency=concurrency, **opts)
     try:
-        _, stats, doc = compare_run_dir(out)
-        print_comparison(stats, title=f"LLM reconstruction vs peer — {doc['n_sessions']} sessions", console=console)
+        comparison = Run.open(out).comparison()
+        print_comparison(comparison.stats, title=f"LLM reconstruction vs peer — {comparison.doc['n_sessions']} sessions",
+                         console=console)
     except NoPairsError:
         console.print("no finished session to compare")
     failed = len(summary.failed)

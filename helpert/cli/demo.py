@@ -24,6 +24,7 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
 
     from helpert.cli.errors import UserError
     from helpert.cli.replay import replay_to_run
+    from helpert.runs import Run
     from helpert.show import print_run
 
     path = Path(session_file) if Path(session_file).exists() else BUNDLED / session_file
@@ -36,13 +37,14 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
                   f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")
     summary = replay_to_run([str(path)], dialogue=None, out=run_dir, console=console, **opts)
-    print_run(run_dir, console=console)
+    run = Run.open(run_dir)  # one reader for the three views: the sessions are labelled and compared once
+    print_run(run, console=console)
     with console.status("drawing plots and the HTML report…"):
         from helpert.plot import plot_run
         from helpert.report import write_report
 
-        plots = plot_run(run_dir)
-        report = write_report(run_dir)
+        plots = plot_run(run)
+        report = write_report(run)
     console.print(f"Plots: [bold]{run_dir / 'plots'}[/] ({len(plots)} files: session flow, phase timeline, scores, corpus)")
     console.print(f"Report: [bold]{report}[/] (open it in a browser)")
     return 1 if summary.failed else 0

@@ -61,7 +61,7 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
     from helpert.llm import load_backend
-    from helpert.probe.fairness import PRIMARY, ProbeMismatch, run_fairness_probe
+    from helpert.probe.fairness import PRIMARY, run_fairness_probe
     from helpert.probe.planted import PlantedBias
     from helpert.protocol import load_protocol
 
@@ -95,7 +95,7 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
                 guidance=options.guidance, risk_sensitivity=options.risk_sensitivity, only_groups=only,
                 reference=reference, plant=plant, out=run_dir, on_event=on_event,
             )
-    except (ValueError, ProbeMismatch) as exc:
+    except ValueError as exc:  # bad groups, or OUT holds a probe with other settings (ManifestMismatch)
         raise UserError(str(exc)) from None
     except ImportError as exc:
         raise UserError(f"counselor turns need labels and the labeller could not be loaded ({exc})") from None

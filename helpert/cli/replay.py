@@ -13,9 +13,10 @@ from helpert.cli.options import model_options
 def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: Any, workers: int = 1,
                   concurrency: int = 1, **opts: Any) -> Any:
     """Replay the selected sessions into ``out`` (finished ones are skipped, half-done ones resumed)."""
-    from helpert.batch import ManifestMismatch, OptionError, RunOptions, run_batch
+    from helpert.batch import OptionError, RunOptions, run_batch
     from helpert.cli.errors import UserError
     from helpert.cli.progress import RunProgress
+    from helpert.runs import ManifestMismatch
 
     options = RunOptions(**opts)
     try:

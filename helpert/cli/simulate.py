@@ -52,7 +52,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     from helpert.llm import Sampling, load_backend
     from helpert.profile import ProfileError, extract_profile, read_profile, write_profile
     from helpert.protocol import load_protocol
-    from helpert.runs import RunDir, atomic_write_json, build_manifest, read_json
+    from helpert.runs import Manifest, ManifestMismatch, Run
     from helpert.simulate import cache_shares, simulate_session
 
     sessions = read_sessions(path, dialogue=dialogue)
@@ -66,9 +66,11 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         profile = read_profile(profile_path) if profile_path else None
     except ProfileError as exc:
         raise UserError(str(exc)) from None
-    run = RunDir(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
-    if run.manifest.is_file() and read_json(run.manifest).get("mode") != "simulate":
-        raise UserError(f"{run.root} holds a replay run; simulate into another --out")
+    root = Path(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
+    try:  # before any model loads; the whole manifest is checked once the models are described
+        Run.open(root).manifest.refuse_other_mode("simulate", root)
+    except ManifestMismatch as exc:
+        raise UserError(str(exc)) from None
     options = RunOptions(**opts)
     console = Console()
     protocol = load_protocol(options.protocol)
@@ -77,12 +79,14 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     counselor = load_backend(options.model, sampling=options.sampling, **load)
     client = load_backend(client_model or options.model,
                           sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
-    manifest = build_manifest(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
+    manifest = Manifest.build(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
                               args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
-                                    "profile": profile_path, "risk_sensitivity": options.risk_sensitivity})
-    if options.guidance_name:
-        manifest["guidance_file"] = {"name": options.guidance_name, "sha256": options.guidance_sha256}
-    atomic_write_json(run.manifest, {**manifest, "mode": "simulate", "client_model": client.info})
+                                    "profile": profile_path, "risk_sensitivity": options.risk_sensitivity},
+                              guidance_file=options.guidance_file, mode="simulate", client_model=client.info)
+    try:
+        run = Run.create(root, manifest, protocol)
+    except ManifestMismatch as exc:
+        raise UserError(str(exc)) from None
     for session in sessions:
         with console.status(f"simulating {session.dialogue_id}…") as status:
             def on_turn(k: int, n: int, reply: dict[str, Any], client_turn: Any) -> None:
@@ -98,12 +102,10 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         console.print("prompt tokens found in cache: " + ", ".join(
             f"{side} {'-' if v is None else f'{v:.0%}'}" for side, v in shares.items()))
     try:
-        from helpert.compare import compare_run_dir
         from helpert.metrics import SIMULATION_METRICS
         from helpert.report_table import print_comparison
 
-        _, stats, _ = compare_run_dir(run.root, protocol)
-        print_comparison(stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
+        print_comparison(run.comparison().stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
     except ImportError as exc:
         console.print(f"(no comparison: the labeller could not be loaded: {exc})")
     console.print(f"\nRun folder: [bold]{run.root}[/] (helpert compare {run.root})")

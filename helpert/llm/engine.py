@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpert.llm.models import ModelError, default_threads, resolve_model_path
+from helpert.llm.models import ModelError, default_threads
 
 ROLE_STOPS = ("<|im_start|>", "<|im_end|>", "\nClient:", "\nCLIENT:", "\nUser:", "\nPatient:", "\nSeeker:")
 
@@ -64,10 +64,6 @@ class Generation:
     finish: str  # "stop" | "length"
     n_evaluated: int  # generated tokens that went into the KV cache (the last sampled one may not)
 
-    @property
-    def tokens_per_s(self) -> float:
-        return len(self.tokens) / (self.gen_ms / 1000) if self.gen_ms > 0 else 0.0
-
 
 @dataclass
 class EngineConfig:
@@ -75,9 +71,6 @@ class EngineConfig:
     n_ctx: int = 4096
     n_threads: int = field(default_factory=default_threads)
     n_batch: int = 512
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"model_path": str(self.model_path), "n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_batch": self.n_batch}
 
 
 class Engine:
@@ -105,11 +98,6 @@ class Engine:
             bos_token=self._token_text(int(vocab.get("tokenizer.ggml.bos_token_id", self.llm.token_bos()))),
         )
         self._add_bos = vocab.get("tokenizer.ggml.add_bos_token", "false") == "true"
-
-    @classmethod
-    def load(cls, model: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None) -> "Engine":
-        path = resolve_model_path(model)
-        return cls(EngineConfig(model_path=path, n_ctx=n_ctx, n_threads=n_threads or default_threads()))
 
     def _token_text(self, token: int) -> str:
         return self.llm.detokenize([token], special=True).decode("utf-8", "ignore")

@@ -2,32 +2,37 @@
 
 One module per kind: ``flow`` (phase-transition graph of a session), ``timeline`` (phase per slot,
 peer vs LLM), ``scores`` (CTRS and empathy of a session; paired differences of a corpus),
-``protocol_draw`` (a protocol's YAML graph and its compiled LangGraph graph). ``run`` loads a replay
-folder for them. Nothing heavy is imported until a function runs.
+``protocol_draw`` (a protocol's YAML graph and its compiled LangGraph graph). ``run`` draws a replay
+folder's figures. Nothing heavy is imported until a function runs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpert.protocol import Protocol
 
+if TYPE_CHECKING:
+    from helpert.runs import Run
 
-def plot_run(run_dir: str | Path, protocol: Protocol | None = None) -> list[Path]:
-    """Write every picture of a run into RUN_DIR/plots/ (atomically): per session
-    ``<id>.flow.png``, ``<id>.timeline.png``, ``<id>.scores.png``; for the corpus
-    ``corpus.differences.png`` and ``protocol.png``. Returns the paths written."""
+
+def plot_run(run_dir: "str | Path | Run", protocol: Protocol | None = None) -> list[Path]:
+    """Write every picture of a run (a folder or an open :class:`helpert.runs.Run`) into RUN_DIR/plots/
+    (atomically): per session ``<id>.flow.png``, ``<id>.timeline.png``, ``<id>.scores.png``; for the
+    corpus ``corpus.differences.png`` and ``protocol.png``. Returns the paths written."""
     from helpert.plot.common import save_figure
-    from helpert.plot.run import corpus_figures, load_run, session_figures
+    from helpert.plot.run import corpus_figures, session_figures
+    from helpert.runs import Run
 
-    data = load_run(run_dir, protocol)
-    out = data.root / "plots"
+    run = Run.open(run_dir, protocol)
+    out = run.root / "plots"
     written: list[Path] = []
-    for original, reconstruction in data.pairs:
-        slug = data.slug(original.dialogue_id)
-        for name, fig in session_figures(data, original, reconstruction).items():
+    for original, reconstruction in run.labelled():
+        slug = run.slug(original.dialogue_id)
+        for name, fig in session_figures(run, original, reconstruction).items():
             written.append(save_figure(fig, out / f"{slug}.{name}.png"))
-    for name, fig in corpus_figures(data).items():
+    for name, fig in corpus_figures(run).items():
         written.append(save_figure(fig, out / ("protocol.png" if name == "protocol" else f"corpus.{name}.png")))
     return written
 

@@ -17,7 +17,7 @@ an unbiased counselor; splitting the families keeps the primary metrics from pay
 Output folder: ``OUT/manifest.json``, one replay run folder per group (``OUT/<group>/``, readable by
 ``helpert compare``), ``OUT/measures.csv`` (every session x group x metric value),
 ``OUT/fairness.csv`` and ``OUT/fairness.json`` (the table). A re-run with the same settings reuses the
-finished replays.
+finished replays; one with other settings is refused (:class:`helpert.runs.ManifestMismatch`).
 """
 
 from __future__ import annotations
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 PRIMARY = registry.FAIRNESS_PRIMARY   # the three empathy dimensions and ctrs.mean
 METRICS = registry.FAIRNESS           # PRIMARY, then the eleven CTRS items
 ALPHA = 0.05
-
-
-class ProbeMismatch(ValueError):
-    """OUT holds a probe with other settings: reusing its replays would mix two experiments."""
 
 
 @dataclass
@@ -126,26 +122,6 @@ def _group_dir(out: Path, group: str) -> Path:
     return out / re.sub(r"[^A-Za-z0-9_.-]", "_", group)
 
 
-def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What must match for a probe folder's replays to be reused."""
-    model = manifest.get("model") or {}
-    return {**{k: model.get(k) for k in ("model_sha256", "backend", "sampling", "n_ctx")},
-            "seed": manifest.get("seed"), "protocol_sha256": manifest["protocol"]["sha256"],
-            "guidance": manifest.get("guidance", ""), "max_turns": manifest["args"].get("max_turns"),
-            "risk_sensitivity": manifest["args"].get("risk_sensitivity", "lexicon"), "probe": manifest.get("probe")}
-
-
-def _check_or_write(path: Path, manifest: dict[str, Any]) -> None:
-    from helpert.runs import atomic_write_json, read_json
-
-    if path.is_file():
-        old, new = _settings(read_json(path)), _settings(manifest)
-        diff = [k for k in new if old.get(k) != new[k]]
-        if diff:
-            raise ProbeMismatch(f"{path.parent} holds a probe with different {', '.join(diff)}; use another --out")
-    atomic_write_json(path, manifest)
-
-
 def run_fairness_probe(
     sessions: list[Session],
     *,
@@ -180,7 +156,7 @@ def run_fairness_probe(
     from helpert.io import read_file
     from helpert.metrics import measure_sessions
     from helpert.replay import replay_session
-    from helpert.runs import RunDir, atomic_write_json, atomic_write_text, build_manifest
+    from helpert.runs import Manifest, Run, atomic_write_json, atomic_write_text
 
     chosen = only_groups or groups(attribute, cue)
     reference = reference or chosen[0]
@@ -208,20 +184,20 @@ def run_fairness_probe(
              "max_turns": max_turns, "n_sessions": len(variants[reference]), "skipped": skipped}
     root = Path(out) if out is not None else None
     if root is not None:
-        manifest = build_manifest(backend_info=backend.info, protocol=protocol, seed=seed, guidance=guidance,
-                                  args={"max_turns": max_turns, "n_sessions": len(variants[reference]),
-                                        "risk_sensitivity": risk_sensitivity})
-        _check_or_write(root / "manifest.json", {**manifest, "probe": probe})
+        Run.create(root, Manifest.build(backend_info=backend.info, protocol=protocol, seed=seed, guidance=guidance,
+                                        args={"max_turns": max_turns, "n_sessions": len(variants[reference]),
+                                              "risk_sensitivity": risk_sensitivity}, probe=probe))
 
     on_event({"kind": "planned", "total": sum(map(len, variants.values()))})
     reconstructions: dict[str, list[Session]] = {}
     for group in chosen:
         chat, group_guidance = plant.apply(group, backend.chat, guidance) if plant else (backend.chat, guidance)
-        run = RunDir(_group_dir(root, group)) if root is not None else None
-        if run is not None:
-            manifest = build_manifest(backend_info=backend.info, protocol=protocol, seed=seed, guidance=group_guidance,
-                                      args={"max_turns": max_turns, "group": group, "risk_sensitivity": risk_sensitivity})
-            atomic_write_json(run.manifest, {**manifest, "probe": {**probe, "group": group}})
+        run = None
+        if root is not None:  # the probe's own manifest above matched, so a group folder's does too
+            run = Run.create(_group_dir(root, group), Manifest.build(
+                backend_info=backend.info, protocol=protocol, seed=seed, guidance=group_guidance,
+                args={"max_turns": max_turns, "group": group, "risk_sensitivity": risk_sensitivity},
+                probe={**probe, "group": group}))
         done = []
         for variant in variants[group]:
             if run is not None and run.is_done(variant.dialogue_id):
