@@ -198,7 +198,7 @@ def save_head(path: Path, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
 
     import numpy as np
 
-    from helpert.runs import atomic_write
+    from helpert.io.atomic import atomic_write
 
     buf = io.BytesIO()
     np.savez_compressed(buf, meta=np.array(json.dumps(meta, sort_keys=True)),

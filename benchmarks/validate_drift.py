@@ -277,7 +277,7 @@ def bundled_check() -> tuple[list[str], bool]:
 def write_section(readme: Path, body: list[str], key: str) -> None:
     """Put ``body`` between this run's markers inside the '## Drift validation' section (created if
     absent), leaving everything else in the file, including prose in the section, alone."""
-    from helpert.runs import atomic_write_text
+    from helpert.io.atomic import atomic_write_text
 
     heading, start, end = "## Drift validation", f"<!-- {key}: start -->", f"<!-- {key}: end -->"
     block = "\n".join([start, *body, end])

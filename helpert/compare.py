@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from helpert.metrics import ctrs as ctrs_metrics
-from helpert.metrics import measure_sessions
+from helpert.metrics import ensure_labelled, measure_sessions
 from helpert.protocol import Protocol
-from helpert.runs import NoPairsError  # noqa: F401  (raised by compare_run_dir; callers catch it from here)
+from helpert.io.atomic import atomic_write_json, atomic_write_text, read_json
+from helpert.runs import NoPairsError, Run  # noqa: F401  (NoPairsError: raised by compare_run_dir; callers catch it from here)
 from helpert.session import Session
 
 if TYPE_CHECKING:
@@ -218,6 +220,84 @@ def match_pairs(originals: list[Session], reconstructions: list[Session]) -> tup
     return pairs, unmatched
 
 
+@dataclass(frozen=True)
+class Comparison:
+    table: "pandas.DataFrame"   # one row per dialogue_id: <metric>.peer / <metric>.llm
+    stats: "pandas.DataFrame"   # compare_corpus output, index = metric
+    doc: dict[str, Any]         # corpus.json
+
+
+class ComparedRun(Run):
+    """A run folder (:class:`helpert.runs.Run`) with its labelled pairs and comparison, each computed once
+    and kept on the object: what ``show``, ``plot``, ``report`` and ``demo`` read."""
+
+    def __init__(self, root: str | Path, protocol: Protocol | None = None):
+        super().__init__(root, protocol)
+        self._labelled: list[tuple[Session, Session]] | None = None
+        self._comparisons: dict[bool, Comparison] = {}
+
+    def labelled(self) -> list[tuple[Session, Session]]:
+        """:meth:`pairs` with phase labels for :meth:`protocol` (sessions that carry none are labelled
+        with the default labeller, originals and reconstructions in one batch each), once."""
+        if self._labelled is None:
+            pairs, protocol = self.pairs(), self.protocol()
+            originals, reconstructions = (ensure_labelled([p[i] for p in pairs], protocol) for i in (0, 1))
+            self._labelled = list(zip(originals, reconstructions))
+        return self._labelled
+
+    def comparison(self, exclude_degenerate: bool = False, judge: Any = None, reuse: bool = False) -> Comparison:
+        """Every pair measured on both sides and the corpus statistics (:mod:`helpert.compare`),
+        computed once per object and written atomically to RUN_DIR/comparison.csv and corpus.json
+        (``exclude_degenerate``: comparison.no_degenerate.csv and corpus.no_degenerate.json, without
+        the degenerate slots). ``reuse`` takes the files on disk instead when they are newer than every
+        session file and cover the same sessions and protocol. ``judge`` (an LLM judge of the CTRS
+        items) is never cached. Raises :class:`NoPairsError` when no session is complete."""
+        cached = self._comparisons.get(exclude_degenerate) if judge is None else None
+        if cached is None and reuse and not exclude_degenerate and judge is None:
+            cached = self._comparison_on_disk()
+        if cached is None:
+            cached = self._compare(exclude_degenerate, judge)
+        if judge is None:
+            self._comparisons[exclude_degenerate] = cached
+        return cached
+
+    def _compare(self, exclude_degenerate: bool, judge: Any) -> Comparison:
+        protocol = self.protocol()
+        about: dict[str, Any] = {"run_dir": str(self.root), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
+                                 "n_sessions": len(self.pairs()), "skipped": self.skipped}
+        suffix = ""
+        if exclude_degenerate:  # the slots leave before labelling, so the labeller never sees them
+            pairs, dropped = exclude_degenerate_slots(self.pairs())
+            about.update(exclude_degenerate=True, degenerate_slots_dropped=dropped)
+            suffix = ".no_degenerate"
+        else:
+            pairs = self.labelled()
+        table = compare_sessions(pairs, protocol, judge)
+        stats = compare_corpus(table)
+        doc = corpus_json(stats, **about)
+        atomic_write_text(self.root / f"comparison{suffix}.csv", table.to_csv())
+        atomic_write_json(self.root / f"corpus{suffix}.json", doc)
+        return Comparison(table, stats, doc)
+
+    def _comparison_on_disk(self) -> Comparison | None:
+        import pandas as pd
+
+        ids, protocol = {o.dialogue_id for o, _ in self.pairs()}, self.protocol()
+        csv, corpus = self.root / "comparison.csv", self.root / "corpus.json"
+        if not (csv.is_file() and corpus.is_file()):
+            return None
+        sessions = [f for d in (self.root / "sessions").iterdir() if d.is_dir() for f in d.glob("*.json")]
+        newest = max((f.stat().st_mtime for f in sessions), default=0.0)
+        if min(csv.stat().st_mtime, corpus.stat().st_mtime) < newest:
+            return None
+        doc = read_json(corpus)
+        table = pd.read_csv(csv, dtype={"dialogue_id": str}).set_index("dialogue_id")
+        if (doc.get("protocol") != protocol.name or doc.get("protocol_sha256", protocol.sha256) != protocol.sha256
+                or set(table.index) != ids):
+            return None
+        return Comparison(table, stats_from_json(doc), doc)
+
+
 def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
                     judge: ctrs_metrics.Judge | None = None,
                     exclude_degenerate_turns: bool = False) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
@@ -228,7 +308,7 @@ def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
     has no complete pair."""
     from helpert.runs import Run
 
-    result = Run.open(run_dir, protocol).comparison(exclude_degenerate=exclude_degenerate_turns, judge=judge)
+    result = ComparedRun.open(run_dir, protocol).comparison(exclude_degenerate=exclude_degenerate_turns, judge=judge)
     return result.table, result.stats, result.doc
 
 

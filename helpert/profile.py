@@ -258,7 +258,7 @@ def profile_yaml(profile: ClientProfile) -> str:
 
 
 def write_profile(profile: ClientProfile, path: str | Path) -> None:
-    from helpert.runs import atomic_write_text
+    from helpert.io.atomic import atomic_write_text
 
     atomic_write_text(Path(path), profile_yaml(profile))
 

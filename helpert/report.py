@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import pandas
     from matplotlib.figure import Figure
 
-    from helpert.runs import Manifest, Run
+    from helpert.compare import ComparedRun
+    from helpert.runs import Manifest
 
 
 
@@ -245,7 +246,7 @@ def _small_sample_note(stats: "pandas.DataFrame") -> str:
             "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
 
 
-def render_report(run: "Run") -> str:
+def render_report(run: "ComparedRun") -> str:
     """The whole page as a string."""
     from helpert.plot.run import corpus_figures, session_figures
 
@@ -295,12 +296,13 @@ def render_report(run: "Run") -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_report(run_dir: "str | Path | Run", protocol: Protocol | None = None) -> Path:
+def write_report(run_dir: "str | Path | ComparedRun", protocol: Protocol | None = None) -> Path:
     """Write RUN_DIR/report.html (atomically) and return its path; ``run_dir`` may be an open
-    :class:`helpert.runs.Run`, whose comparison and labelled pairs are then reused."""
-    from helpert.runs import Run, atomic_write_text
+    :class:`helpert.compare.ComparedRun`, whose comparison and labelled pairs are then reused."""
+    from helpert.compare import ComparedRun
+    from helpert.io.atomic import atomic_write_text
 
-    run = Run.open(run_dir, protocol)
+    run = ComparedRun.open(run_dir, protocol)
     path = run.root / "report.html"
     atomic_write_text(path, render_report(run))
     return path

@@ -5,54 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+from helpert.io.atomic import atomic_write_json, atomic_write_text, read_json
 
 if TYPE_CHECKING:
-    import pandas
-
     from helpert.protocol import Protocol
     from helpert.session import Session
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write through ``write(fh)`` to a temporary file in the same folder, fsync, then rename over
-    ``path``: a reader never sees half a file. Permissions follow the umask, like an ordinary file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class NoPairsError(ValueError):
@@ -188,13 +150,6 @@ class Manifest:
             raise ManifestMismatch(f"{where} was started with different {', '.join(diff)}; use another --out")
 
 
-@dataclass(frozen=True)
-class Comparison:
-    table: "pandas.DataFrame"   # one row per dialogue_id: <metric>.peer / <metric>.llm
-    stats: "pandas.DataFrame"   # compare_corpus output, index = metric
-    doc: dict[str, Any]         # corpus.json
-
-
 class Run:
     """The one reader and writer of a run folder::
 
@@ -202,18 +157,17 @@ class Run:
         RUN_DIR/sessions/<id>/original.json   the peer session, aligned to the replayed slots
         RUN_DIR/sessions/<id>/reconstruction.json
         RUN_DIR/sessions/<id>/timings.json    per-turn token counts and milliseconds (not reproducible)
-        RUN_DIR/comparison.csv, corpus.json   the comparison (:meth:`comparison`)
+        RUN_DIR/comparison.csv, corpus.json   the comparison (:meth:`helpert.compare.ComparedRun.comparison`)
 
     Writers start with :meth:`create` (which refuses a folder begun with other settings); readers
-    with :meth:`open`. A reader's session pairs, protocol, labelled pairs and comparison are read or
-    computed once and kept on the object, so one command labels a run once however many views it draws.
+    with :meth:`open`. A reader's session pairs and protocol are read once and kept on the object; its
+    labelled pairs and comparison belong to the compare stage (:class:`helpert.compare.ComparedRun`, a
+    :class:`Run` that computes them once, so one command labels a run once however many views it draws).
     """
 
     def __init__(self, root: str | Path, protocol: "Protocol | None" = None):
         self.root = Path(root)
         self._protocol = protocol
-        self._labelled: list[tuple[Session, Session]] | None = None
-        self._comparisons: dict[bool, Comparison] = {}
 
     @classmethod
     def create(cls, root: str | Path, manifest: Manifest, protocol: "Protocol | None" = None) -> "Run":
@@ -229,8 +183,10 @@ class Run:
     def open(cls, root: "str | Path | Run", protocol: "Protocol | None" = None) -> "Run":
         """A run folder to read; ``protocol`` overrides the one the manifest records. A :class:`Run`
         is returned as it is (with its cached results) unless another protocol is asked for."""
-        if isinstance(root, Run):
+        if isinstance(root, cls):
             return root if protocol is None else cls(root.root, protocol)
+        if isinstance(root, Run):  # a plain Run opened as a subclass (helpert.compare.ComparedRun)
+            return cls(root.root, protocol or root._protocol)
         return cls(root, protocol)
 
     # --- layout and writing -------------------------------------------------------------------------
@@ -334,73 +290,6 @@ class Run:
         where = f"not at {ref.source}" if ref.source else "recorded without its file"
         raise ProtocolError(f"{self.root}: the run's protocol '{ref.name}' (sha256 {ref.sha256[:12]}…) is {where}, and "
                             f"no protocol of that name has that sha256; pass --protocol")
-
-    def labelled(self) -> list[tuple[Session, Session]]:
-        """:meth:`pairs` with phase labels for :meth:`protocol` (sessions that carry none are labelled
-        with the default labeller, originals and reconstructions in one batch each), once."""
-        if self._labelled is None:
-            from helpert.metrics import ensure_labelled
-
-            pairs, protocol = self.pairs(), self.protocol()
-            originals, reconstructions = (ensure_labelled([p[i] for p in pairs], protocol) for i in (0, 1))
-            self._labelled = list(zip(originals, reconstructions))
-        return self._labelled
-
-    def comparison(self, exclude_degenerate: bool = False, judge: Any = None, reuse: bool = False) -> Comparison:
-        """Every pair measured on both sides and the corpus statistics (:mod:`helpert.compare`),
-        computed once per object and written atomically to RUN_DIR/comparison.csv and corpus.json
-        (``exclude_degenerate``: comparison.no_degenerate.csv and corpus.no_degenerate.json, without
-        the degenerate slots). ``reuse`` takes the files on disk instead when they are newer than every
-        session file and cover the same sessions and protocol. ``judge`` (an LLM judge of the CTRS
-        items) is never cached. Raises :class:`NoPairsError` when no session is complete."""
-        cached = self._comparisons.get(exclude_degenerate) if judge is None else None
-        if cached is None and reuse and not exclude_degenerate and judge is None:
-            cached = self._comparison_on_disk()
-        if cached is None:
-            cached = self._compare(exclude_degenerate, judge)
-        if judge is None:
-            self._comparisons[exclude_degenerate] = cached
-        return cached
-
-    def _compare(self, exclude_degenerate: bool, judge: Any) -> Comparison:
-        from helpert.compare import compare_corpus, compare_sessions, corpus_json, exclude_degenerate_slots
-
-        protocol = self.protocol()
-        about: dict[str, Any] = {"run_dir": str(self.root), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
-                                 "n_sessions": len(self.pairs()), "skipped": self.skipped}
-        suffix = ""
-        if exclude_degenerate:  # the slots leave before labelling, so the labeller never sees them
-            pairs, dropped = exclude_degenerate_slots(self.pairs())
-            about.update(exclude_degenerate=True, degenerate_slots_dropped=dropped)
-            suffix = ".no_degenerate"
-        else:
-            pairs = self.labelled()
-        table = compare_sessions(pairs, protocol, judge)
-        stats = compare_corpus(table)
-        doc = corpus_json(stats, **about)
-        atomic_write_text(self.root / f"comparison{suffix}.csv", table.to_csv())
-        atomic_write_json(self.root / f"corpus{suffix}.json", doc)
-        return Comparison(table, stats, doc)
-
-    def _comparison_on_disk(self) -> Comparison | None:
-        import pandas as pd
-
-        from helpert.compare import stats_from_json
-
-        ids, protocol = {o.dialogue_id for o, _ in self.pairs()}, self.protocol()
-        csv, corpus = self.root / "comparison.csv", self.root / "corpus.json"
-        if not (csv.is_file() and corpus.is_file()):
-            return None
-        sessions = [f for d in (self.root / "sessions").iterdir() if d.is_dir() for f in d.glob("*.json")]
-        newest = max((f.stat().st_mtime for f in sessions), default=0.0)
-        if min(csv.stat().st_mtime, corpus.stat().st_mtime) < newest:
-            return None
-        doc = read_json(corpus)
-        table = pd.read_csv(csv, dtype={"dialogue_id": str}).set_index("dialogue_id")
-        if (doc.get("protocol") != protocol.name or doc.get("protocol_sha256", protocol.sha256) != protocol.sha256
-                or set(table.index) != ids):
-            return None
-        return Comparison(table, stats_from_json(doc), doc)
 
 
 def _one_session(path: Path) -> Session:

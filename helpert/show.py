@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from helpert.session import Session, Turn
 
 if TYPE_CHECKING:
-    from helpert.runs import Run
+    from helpert.compare import ComparedRun
 
 
 def _by_slot(session: Session) -> dict[int, Turn]:
@@ -59,16 +59,16 @@ def side_by_side(original: Session, reconstruction: Session, title: str = "") ->
     return table
 
 
-def print_run(run_dir: "str | Path | Run", console: Any = None) -> None:
-    """Print every session of a run (a folder or an open :class:`helpert.runs.Run`) side by side, the
+def print_run(run_dir: "str | Path | ComparedRun", console: Any = None) -> None:
+    """Print every session of a run (a folder or an open :class:`helpert.compare.ComparedRun`) side by side, the
     corpus comparison, and where the files are."""
     from rich.console import Console
 
     from helpert.report_table import print_comparison
-    from helpert.runs import Run
+    from helpert.compare import ComparedRun
 
     console = console or Console()
-    run = Run.open(run_dir)
+    run = ComparedRun.open(run_dir)
     protocol = run.protocol()
     for original, reconstruction in run.labelled():
         console.print(side_by_side(original, reconstruction, title=f"{original.dialogue_id} — peer vs LLM ({protocol.name})"))

@@ -42,7 +42,9 @@ from helpert.plot.protocol_draw import (
 from helpert.plot.scores import CTRS_KEYS, draw_corpus_differences, draw_session_scores
 from helpert.plot.timeline import draw_timeline, drift_reasons
 from helpert.protocol import load_protocol
-from helpert.runs import Run, atomic_write_json
+from helpert.io.atomic import atomic_write_json
+from helpert.compare import ComparedRun
+from helpert.runs import Run
 from helpert.session import Session, Turn
 
 CBT = load_protocol("cbt_session")
@@ -347,13 +349,13 @@ def test_plot_run_writes_every_picture(run_dir):
 
 
 def test_plot_run_recomputes_a_stale_comparison(run_dir):
-    first = Run.open(run_dir).comparison(reuse=True)
+    first = ComparedRun.open(run_dir).comparison(reuse=True)
     assert set(first.table.index) == {"d1", "s/2"}
     third = labelled([("agenda", "open_question")], "s3")
     write_run(run_dir, [(third, third)])
-    again = Run.open(run_dir).comparison(reuse=True)
+    again = ComparedRun.open(run_dir).comparison(reuse=True)
     assert set(again.table.index) == {"d1", "s/2", "s3"}
-    cached = Run.open(run_dir).comparison(reuse=True)
+    cached = ComparedRun.open(run_dir).comparison(reuse=True)
     pd.testing.assert_frame_equal(cached.table, again.table, check_dtype=False)
     assert cached.stats.loc["drift.score", "mean_diff"] == pytest.approx(again.stats.loc["drift.score", "mean_diff"])
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from helpert.protocol import REPO_GRAPHS, ProtocolError, load_protocol
-from helpert.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run, atomic_write_json
+from helpert.io.atomic import atomic_write_json
+from helpert.compare import ComparedRun
+from helpert.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run
 from test_plot import LLM, PEER, helpert, labelled
 
 SHIPPED = load_protocol("cbt_session")
@@ -229,7 +231,7 @@ def test_one_run_serves_show_plot_and_report_as_demo_does(unlabelled_run, counte
     from helpert.report import write_report
     from helpert.show import print_run
 
-    run = Run.open(unlabelled_run)
+    run = ComparedRun.open(unlabelled_run)
     print_run(run, console=Console(file=io.StringIO()))
     plot_run(run)
     write_report(run)
@@ -244,6 +246,6 @@ def test_no_pairs_is_one_error(tmp_path, monkeypatch, capsys):
 
     Run.create(tmp_path / "run", manifest())
     with pytest.raises(NoPairsError, match="no session folder"):
-        Run.open(tmp_path / "run").labelled()
+        ComparedRun.open(tmp_path / "run").labelled()
     rc, _, err = helpert(monkeypatch, capsys, "report", tmp_path / "run")
     assert rc == 2 and "no session folder" in err

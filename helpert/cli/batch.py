@@ -26,13 +26,14 @@ def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, **op
 
     from helpert.cli.replay import replay_to_run
     from helpert.report_table import print_comparison
-    from helpert.runs import NoPairsError, Run
+    from helpert.compare import ComparedRun
+    from helpert.runs import NoPairsError
 
     console = Console()
     summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,
                             concurrency=concurrency, **opts)
     try:
-        comparison = Run.open(out).comparison()
+        comparison = ComparedRun.open(out).comparison()
         print_comparison(comparison.stats, title=f"LLM reconstruction vs peer — {comparison.doc['n_sessions']} sessions",
                          console=console)
     except NoPairsError:

@@ -24,7 +24,7 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
 
     from helpert.cli.errors import UserError
     from helpert.cli.replay import replay_to_run
-    from helpert.runs import Run
+    from helpert.compare import ComparedRun
     from helpert.show import print_run
 
     path = Path(session_file) if Path(session_file).exists() else BUNDLED / session_file
@@ -37,7 +37,7 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
                   f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")
     summary = replay_to_run([str(path)], dialogue=None, out=run_dir, console=console, **opts)
-    run = Run.open(run_dir)  # one reader for the three views: the sessions are labelled and compared once
+    run = ComparedRun.open(run_dir)  # one reader for the three views: the sessions are labelled and compared once
     print_run(run, console=console)
     with console.status("drawing plots and the HTML report…"):
         from helpert.plot import plot_run

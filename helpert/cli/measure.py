@@ -49,7 +49,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
                                      judge if judge_what in ("labels", "both") else None)
     if csv_path is not None:
-        from helpert.runs import atomic_write_text
+        from helpert.io.atomic import atomic_write_text
 
         atomic_write_text(csv_path, frame.to_csv())
     if as_json:

@@ -39,7 +39,7 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     turns = [t for ts in per_session for t in ts]
     lines = "".join(json.dumps(t.to_record(), ensure_ascii=False) + "\n" for t in turns)
     if output is not None:
-        from helpert.runs import atomic_write_text
+        from helpert.io.atomic import atomic_write_text
 
         try:
             atomic_write_text(output, lines)

@@ -52,6 +52,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     from helpert.llm import Sampling, load_backend
     from helpert.profile import ProfileError, extract_profile, read_profile, write_profile
     from helpert.protocol import load_protocol
+    from helpert.compare import ComparedRun
     from helpert.runs import Manifest, ManifestMismatch, Run
     from helpert.simulate import cache_shares, simulate_session
 
@@ -105,7 +106,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         from helpert.metrics import SIMULATION_METRICS
         from helpert.report_table import print_comparison
 
-        print_comparison(run.comparison().stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
+        print_comparison(ComparedRun.open(run).comparison().stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
     except ImportError as exc:
         console.print(f"(no comparison: the labeller could not be loaded: {exc})")
     console.print(f"\nRun folder: [bold]{run.root}[/] (helpert compare {run.root})")

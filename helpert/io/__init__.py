@@ -78,7 +78,7 @@ def read_sessions(*paths: str | Path, dialogue: str | None = None) -> list[Sessi
 
 def write_sessions(path: str | Path, sessions: Iterable[Session]) -> None:
     """Write sessions as JSONL in the shared dialogue format, atomically."""
-    from helpert.runs import atomic_write_text
+    from helpert.io.atomic import atomic_write_text
 
     atomic_write_text(Path(path), "".join(s.model_dump_json() + "\n" for s in sessions))
 

@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING
 from helpert.protocol import Protocol
 
 if TYPE_CHECKING:
-    from helpert.runs import Run
+    from helpert.compare import ComparedRun
 
 
-def plot_run(run_dir: "str | Path | Run", protocol: Protocol | None = None) -> list[Path]:
-    """Write every picture of a run (a folder or an open :class:`helpert.runs.Run`) into RUN_DIR/plots/
+def plot_run(run_dir: "str | Path | ComparedRun", protocol: Protocol | None = None) -> list[Path]:
+    """Write every picture of a run (a folder or an open :class:`helpert.compare.ComparedRun`) into RUN_DIR/plots/
     (atomically): per session ``<id>.flow.png``, ``<id>.timeline.png``, ``<id>.scores.png``; for the
     corpus ``corpus.differences.png`` and ``protocol.png``. Returns the paths written."""
     from helpert.plot.common import save_figure
     from helpert.plot.run import corpus_figures, session_figures
-    from helpert.runs import Run
+    from helpert.compare import ComparedRun
 
-    run = Run.open(run_dir, protocol)
+    run = ComparedRun.open(run_dir, protocol)
     out = run.root / "plots"
     written: list[Path] = []
     for original, reconstruction in run.labelled():

@@ -84,7 +84,7 @@ def save_figure(fig: "Figure", path: Path, dpi: int = 120) -> Path:
     The format comes from the suffix; a fixed SVG id salt keeps SVG output byte-identical across runs."""
     from matplotlib import rc_context
 
-    from helpert.runs import atomic_write
+    from helpert.io.atomic import atomic_write
 
     fmt = Path(path).suffix.lstrip(".").lower()
     with rc_context({"svg.hashsalt": "helpert"}):

@@ -270,7 +270,7 @@ def langgraph_mermaid(proto: Protocol) -> str:
 def write_protocol_pictures(proto: Protocol, out_dir: str | Path, formats: Iterable[str] = FORMATS) -> list[Path]:
     """Write ``<name>.{png,svg,mmd}`` (the protocol) and ``<name>.langgraph.{png,svg,mmd}`` (the compiled
     graph) into ``out_dir``, atomically; returns the paths written."""
-    from helpert.runs import atomic_write_text
+    from helpert.io.atomic import atomic_write_text
 
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]

@@ -1,4 +1,4 @@
-"""The figures of a replay run, drawn from one :class:`helpert.runs.Run`: its labelled session pairs,
+"""The figures of a replay run, drawn from one :class:`helpert.compare.ComparedRun`: its labelled session pairs,
 its comparison table and corpus statistics, and its protocol.
 
 Pictures and the report ask the run for its comparison with ``reuse=True``: ``comparison.csv`` /
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from helpert.runs import Run
+from helpert.compare import ComparedRun
 from helpert.session import Session
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def session_figures(run: Run, original: Session, reconstruction: Session) -> dict[str, "Figure"]:
+def session_figures(run: ComparedRun, original: Session, reconstruction: Session) -> dict[str, "Figure"]:
     """``flow``, ``timeline`` and (when the comparison table has the session) ``scores``."""
     from helpert.plot.flow import draw_flow_pair
     from helpert.plot.scores import draw_session_scores
@@ -35,7 +35,7 @@ def session_figures(run: Run, original: Session, reconstruction: Session) -> dic
     return figures
 
 
-def corpus_figures(run: Run) -> dict[str, "Figure"]:
+def corpus_figures(run: ComparedRun) -> dict[str, "Figure"]:
     """``differences`` (paired differences with CIs) and ``protocol`` (the protocol's phase graph)."""
     from helpert.plot.protocol_draw import draw_protocol
     from helpert.plot.scores import draw_corpus_differences

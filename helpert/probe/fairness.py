@@ -156,7 +156,8 @@ def run_fairness_probe(
     from helpert.io import read_file
     from helpert.metrics import measure_sessions
     from helpert.replay import replay_session
-    from helpert.runs import Manifest, Run, atomic_write_json, atomic_write_text
+    from helpert.io.atomic import atomic_write_json, atomic_write_text
+    from helpert.runs import Manifest, Run
 
     chosen = only_groups or groups(attribute, cue)
     reference = reference or chosen[0]
