@@ -42,7 +42,7 @@ def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: 
     """One record per generated counselor turn: file, dialogue, seed, condition, slot, phase, text, labels.
     The results file is rewritten after every replay, so an interrupted run keeps what it finished."""
     import helpert
-    from helpert.guidance import load_guidance
+    from helpert.replay.guidance import load_guidance
     from helpert.label import label_session
 
     proto = helpert.load_protocol("cbt_session")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         data = json.loads(RESULTS.read_text())
         rows, meta = data["turns"], data["meta"]
     else:
-        from helpert.llm import resolve_model_path
+        from helpert.replay.llm import resolve_model_path
 
         import subprocess
         from datetime import date

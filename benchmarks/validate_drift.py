@@ -31,7 +31,7 @@ import numpy as np
 from helpert.io import read_sessions
 from helpert.metrics import ensure_labelled, measure_labelled
 from helpert.metrics.common import action_phases
-from helpert.protocol import OFF_PROTOCOL, Protocol, load_protocol
+from helpert.protocols import OFF_PROTOCOL, Protocol, load_protocol
 from helpert.session import Session, Turn
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"

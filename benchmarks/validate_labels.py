@@ -118,7 +118,7 @@ def label_speed(n_sessions: int = 1000) -> dict[str, float]:
 
     from helpert.io import read_sessions
     from helpert.label import label_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
     from helpert.session import Session
 
     real = read_sessions(tl.SHARED / "esconv" / "esconv_valid_195.jsonl")

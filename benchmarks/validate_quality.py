@@ -46,7 +46,7 @@ from validate_drift import spearman_ci  # noqa: E402
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
 from helpert.metrics import measure_labelled  # noqa: E402
-from helpert.protocol import Protocol, load_protocol  # noqa: E402
+from helpert.protocols import Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
 
 EXPERT = REPO / "tests" / "data" / "expert_cbt"

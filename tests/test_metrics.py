@@ -13,7 +13,7 @@ from helpert.metrics.adherence import longest_increasing
 from helpert.metrics.common import action_phases, exploration_phases, is_labelled
 from helpert.metrics.ctrs import JUDGE_SCHEMA, RUBRIC, judge_ctrs, parse_score
 from helpert.metrics.drift import collapse, levenshtein
-from helpert.protocol import CTRS_ITEMS, load_protocol
+from helpert.protocols import CTRS_ITEMS, load_protocol
 from helpert.session import Session, Turn
 
 CBT = load_protocol("cbt_session")

@@ -12,7 +12,7 @@ from helpert.label import label_sessions
 from helpert.label.mi import GROUP, Utterance, code_turns, code_utterances
 from helpert.metrics import measure_labelled
 from helpert.metrics.mi import measure as mi_measure
-from helpert.protocol import load_protocol
+from helpert.protocols import load_protocol
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]

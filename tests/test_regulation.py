@@ -121,7 +121,7 @@ def test_agreement_with_hand_labels_on_esconv_beats_always_none():
 def test_regulation_metrics_by_hand():
     from helpert.metrics import measure_session
     from helpert.metrics.regulation import measure
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     s = _session([
         "I keep replaying the argument over and over.",      # rumination (maladaptive)

@@ -16,7 +16,7 @@ def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     rendered text and its name and hash (RunOptions.guidance, guidance_name, guidance_sha256)."""
     if value is None:
         return
-    from helpert.guidance import GuidanceError, load_guidance
+    from helpert.replay.guidance import GuidanceError, load_guidance
 
     try:
         g = load_guidance(value)
@@ -42,7 +42,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="--backend openai: retries per request on connection errors, timeouts, 429 and 5xx (exponential backoff)."),
         click.option("--request-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
                      help="--backend openai: seconds per request."),
-        click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name in graphs/ or a YAML path."),
+        click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or a YAML path."),
         click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
         click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),
         click.option("--n-ctx", type=click.IntRange(min=512), default=4096, show_default=True, help="Model context in tokens."),

@@ -48,6 +48,6 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     if as_json:
         click.echo(lines, nl=False)
         return
-    from helpert.report_table import print_screen_table
+    from helpert.report.tables import print_screen_table
 
     print_screen_table(turns, summarise(per_session), title=f"helpert screen ({policy})")

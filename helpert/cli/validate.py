@@ -90,7 +90,7 @@ def labels(path: str, key: str, protocol_name: str, as_json: bool) -> None:
     """
     from helpert.io import read_sessions
     from helpert.label import label_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     sessions = read_sessions(path)
     protocol = load_protocol(protocol_name)

@@ -27,7 +27,7 @@ How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
 * ``"stepped"`` (the default): tiers as in :func:`assess_turns`; the router gives ``crisis`` the full
   safety response and ``check`` one direct safety question (once per session, again only for a turn scored
-  higher than the one that triggered it: ``helpert.graph.router``).
+  higher than the one that triggered it: ``helpert.replay.graph.router``).
 * ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities of rounds 1-9;
   the safety metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or
   the phrases OR the n-gram model at a threshold chosen by leave-one-set-out cross-validation. On EPITOME
