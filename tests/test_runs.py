@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpert.protocols import SHIPPED, ProtocolError, load_protocol
+from helpert.protocols import SHIPPED as PROTOCOL_DIR, ProtocolError, load_protocol
 from helpert.io.atomic import atomic_write_json
 from helpert.compare import ComparedRun
 from helpert.replay.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run
@@ -27,9 +27,9 @@ def manifest(protocol=SHIPPED, seed: int = 7, **rest) -> Manifest:
 
 
 def custom_protocol(folder: Path, name: str = "cbt_session", title: str = "My own CBT session") -> Path:
-    """The shipped CBT protocol copied outside graphs/, with another title (so another sha256) and
+    """The shipped CBT protocol copied elsewhere, with another title (so another sha256) and
     ``name``: by default the shipped protocol's own name."""
-    text = (SHIPPED / "cbt_session.yaml").read_text(encoding="utf-8")
+    text = (PROTOCOL_DIR / "cbt_session.yaml").read_text(encoding="utf-8")
     text = text.replace("name: cbt_session\n", f"name: {name}\n").replace(
         "title: CBT session (Beck's structure)\n", f"title: {title}\n")
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def test_manifest_round_trips_and_keeps_the_written_layout(tmp_path):
     data = m.to_json()
     assert list(data) == ["helpert", "model", "seed", "protocol", "guidance", "retry", "libraries", "python", "platform",
                           "args", "guidance_file", "mode", "client_model", "probe"]
-    assert data["protocol"] == {"name": "cbt_session", "source": str(SHIPPED.resolve() / "cbt_session.yaml"),
+    assert data["protocol"] == {"name": "cbt_session", "source": str(PROTOCOL_DIR.resolve() / "cbt_session.yaml"),
                                 "sha256": SHIPPED.sha256}
     assert Manifest.from_json(json.loads(json.dumps(data))) == m
     assert "mode" not in manifest().to_json()   # a replay's manifest looks as it always did
@@ -140,7 +140,7 @@ def test_a_changed_protocol_file_is_refused_in_one_line(tmp_path):
 def test_a_missing_protocol_file_falls_back_only_to_the_same_sha256(tmp_path):
     copy = tmp_path / "copy" / "cbt_session.yaml"             # a byte-identical copy of the shipped file
     copy.parent.mkdir()
-    copy.write_bytes((SHIPPED / "cbt_session.yaml").read_bytes())
+    copy.write_bytes((PROTOCOL_DIR / "cbt_session.yaml").read_bytes())
     root = make_run(tmp_path / "same", load_protocol(copy))
     copy.unlink()
     assert Run.open(root).protocol().sha256 == SHIPPED.sha256  # the shipped file has the recorded sha256
