@@ -147,7 +147,7 @@ def mibot_rows(sessions):
 def session_agreement(sessions, predicted):
     """Spearman rho of %MIC and R:Q from predicted groups with AutoMISC's summaries, 95% bootstrap CI."""
     import numpy as np
-    from validate_drift import spearman_ci
+    from _common import spearman_ci
 
     mic, rq, ours_mic, ours_rq = [], [], [], []
     for (_, summary, _), groups in zip(sessions, predicted):

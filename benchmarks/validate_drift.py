@@ -28,16 +28,19 @@ from pathlib import Path
 
 import numpy as np
 
-from helpert.io import read_sessions
-from helpert.metrics import ensure_labelled, measure_labelled
-from helpert.metrics.common import action_phases
-from helpert.protocols import OFF_PROTOCOL, Protocol, load_protocol
-from helpert.session import Session, Turn
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import spearman_ci, spearman_rows  # noqa: E402
+
+from helpert.compare import N_BOOT, SEED, bootstrap_ci  # noqa: E402
+from helpert.io import read_sessions  # noqa: E402
+from helpert.metrics import ensure_labelled, measure_labelled  # noqa: E402
+from helpert.metrics.common import action_phases  # noqa: E402
+from helpert.protocols import OFF_PROTOCOL, Protocol, load_protocol  # noqa: E402
+from helpert.session import Session, Turn  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
 BUNDLED = Path(__file__).resolve().parents[1] / "sessions"
 DRIFTING = "work_conflict"  # the bundled session written to drift (sessions/README.md)
-N_BOOT, SEED = 2_000, 0
 LEVELS = (0, 1, 2, 3, 4)
 MIN_COUNSELOR_TURNS = 6
 
@@ -146,41 +149,14 @@ def degrade(sessions: list[Session], kind: str, k: int, protocol: Protocol, mode
 
 # --- statistics ----------------------------------------------------------------------------------------
 
-def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman rho per row of two (B, n) arrays (average ranks; NaN when a row is constant)."""
-    from scipy.stats import rankdata
-
-    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (rx * ry).sum(axis=1) / den
-
-
-def spearman_ci(x: np.ndarray, y: np.ndarray, group_size: int = 1) -> dict:
-    """rho with a percentile bootstrap 95% CI. Points come in consecutive groups of ``group_size`` (one
-    session's degradation levels); whole groups are resampled, and groups with a NaN are dropped."""
-    x, y = x.reshape(-1, group_size), y.reshape(-1, group_size)
-    keep = ~(np.isnan(x) | np.isnan(y)).any(axis=1)
-    x, y = x[keep], y[keep]
-    n = len(x)
-    picks = np.random.default_rng(SEED).integers(0, n, size=(N_BOOT, n))
-    boots = _spearman_rows(x[picks].reshape(N_BOOT, -1), y[picks].reshape(N_BOOT, -1))
-    rho = float(_spearman_rows(x.reshape(1, -1), y.reshape(1, -1))[0])
-    low, high = np.nanpercentile(boots, [2.5, 97.5])
-    return {"rho": rho, "ci_low": float(low), "ci_high": float(high), "n": int(n)}
-
-
 def within_session_rho(table: np.ndarray) -> dict:
     """Mean over sessions of Spearman rho(level, drift) within each session (sessions whose drift does
     not change are left out), with a bootstrap CI over sessions."""
     levels = np.tile(np.array(LEVELS, dtype=float), (len(table), 1))
-    rho = _spearman_rows(levels, table)
+    rho = spearman_rows(levels, table)
     rho = rho[~np.isnan(rho)]
-    boots = rho[np.random.default_rng(SEED).integers(0, len(rho), size=(N_BOOT, len(rho)))].mean(axis=1)
-    low, high = np.percentile(boots, [2.5, 97.5])
-    return {"rho": float(rho.mean()), "ci_low": float(low), "ci_high": float(high), "n": int(len(rho))}
+    low, high = bootstrap_ci(rho, N_BOOT, SEED)
+    return {"rho": float(rho.mean()), "ci_low": low, "ci_high": high, "n": int(len(rho))}
 
 
 def mean_feedback(session: Session) -> float:

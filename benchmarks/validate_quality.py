@@ -40,8 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report, update_readme_section  # noqa: E402
-from validate_drift import spearman_ci  # noqa: E402
+from _common import REPO, SHARED, report, spearman_ci, update_readme_section  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
