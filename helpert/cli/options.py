@@ -6,9 +6,9 @@ from typing import Any, Callable
 
 import click
 
-# helpert.safety.risk.SAFETY_POLICIES, its default first (tests/test_screen.py checks they agree): spelled out
-# here because risk.py compiles its lexicon on import and `helpert --help` imports every command module.
-RISK_POLICIES = ("stepped", "lexicon", "balanced", "high", "screen")
+# helpert.safety.policy, not helpert.safety.risk: risk.py compiles its lexicon on import and `helpert --help`
+# imports every command module.
+from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES as RISK_POLICIES
 
 
 def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -51,7 +51,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
         click.option("--guidance", default=None, expose_value=False, callback=_guidance, metavar="NAME|PATH",
                      help="Counselor style appended to the system prompt: reappraisal, empathic, or a YAML path (default: none)."),
-        click.option("--risk-sensitivity", type=click.Choice(RISK_POLICIES), default=RISK_POLICIES[0],
+        click.option("--risk-sensitivity", type=click.Choice(RISK_POLICIES), default=DEFAULT_POLICY,
                      show_default=True,
                      help="Safety path. stepped: crisis phrases get the full safety response (acknowledge, ask, resources, "
                           "pause); a turn only the learned model flags gets one direct safety question (once per session, again "

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.probe.counterfactual import DESCRIPTIONS, EXPLICIT, NAME, counterfactuals, groups
 from helpert.metrics import registry
+from helpert.safety.policy import DEFAULT_POLICY
 from helpert.protocols import Protocol
 from helpert.session import Session, merge_consecutive
 
@@ -134,7 +135,7 @@ def run_fairness_probe(
     max_tokens: int = 96,
     n_ctx: int = 4096,
     guidance: str = "",
-    risk_sensitivity: str = "stepped",
+    risk_sensitivity: str = DEFAULT_POLICY,
     only_groups: list[str] | None = None,
     reference: str | None = None,
     plant: "PlantedBias | None" = None,

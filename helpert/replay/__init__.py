@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from helpert.safety.policy import DEFAULT_POLICY
 from helpert.session import Session, Slot, Turn, merge_consecutive, slots_of
 
 
@@ -119,7 +120,7 @@ class Counselor:
     @classmethod
     def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
               count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
-              risk_sensitivity: str = "stepped", retry: Any = None) -> "Counselor":
+              risk_sensitivity: str = DEFAULT_POLICY, retry: Any = None) -> "Counselor":
         from langgraph.checkpoint.memory import InMemorySaver
 
         from helpert.replay.graph.build import build_graph
@@ -154,7 +155,7 @@ def replay_session(
     count_tokens: Callable[[list[dict[str, str]]], int],
     guidance: str = "",
     max_turns: int | None = None,
-    risk_sensitivity: str = "stepped",
+    risk_sensitivity: str = DEFAULT_POLICY,
     retry: Any = None,
     checkpointer: Any = None,
     journal: Any = None,

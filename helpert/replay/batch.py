@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from helpert.safety.policy import DEFAULT_POLICY
 from helpert.replay.runs import ErrorLog, Journal, Manifest, Run
 from helpert.session import Session
 
@@ -47,7 +48,7 @@ class RunOptions:
     guidance: str = ""          # rendered text appended to the system prompt (helpert.replay.guidance)
     guidance_name: str = ""
     guidance_sha256: str = ""
-    risk_sensitivity: str = "stepped"  # safety policy of the router (helpert.safety.risk.SAFETY_POLICIES)
+    risk_sensitivity: str = DEFAULT_POLICY  # safety policy of the router (helpert.safety.risk.SAFETY_POLICIES)
     base_url: tuple[str, ...] = ()     # --backend openai: server API root(s), one per replica
     served_model: str | None = None
     api_key_env: str | None = None

@@ -41,6 +41,7 @@ from helpert.replay.llm.cleaning import Cleaned, clean_turn
 from helpert.replay.llm.degenerate import Context
 from helpert.replay.profile import ClientProfile, extract_profile
 from helpert.replay import Counselor, ReplayResult, aligned_original, turn_from_entry
+from helpert.safety.policy import DEFAULT_POLICY
 from helpert.session import Session, Turn, slots_of
 
 COUNSELOR_PREFIX = "Counselor: "
@@ -201,7 +202,7 @@ def simulate_session(
     seed: int,
     max_turns: int | None = None,
     guidance: str = "",
-    risk_sensitivity: str = "stepped",
+    risk_sensitivity: str = DEFAULT_POLICY,
     max_tokens: int = 96,
     n_ctx: int = 4096,
     profile: ClientProfile | None = None,

@@ -12,6 +12,7 @@ from typing import Any, Callable, TypedDict
 
 from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
 from helpert.protocols import Protocol
+from helpert.safety.policy import DEFAULT_POLICY
 
 
 class TurnState(TypedDict, total=False):
@@ -43,4 +44,4 @@ class TurnContext:
     count_tokens: Callable[[list[dict[str, str]]], int]
     history: list[list[dict[str, str]]] = field(default_factory=list)  # one message list per past slot
     retry: RetryPolicy = DEFAULT_RETRY  # how degenerate output is retried (helpert.replay.graph.recovery)
-    risk_sensitivity: str = "stepped"  # the router's safety policy (helpert.safety.risk.SAFETY_POLICIES)
+    risk_sensitivity: str = DEFAULT_POLICY  # the router's safety policy (helpert.safety.risk.SAFETY_POLICIES)
