@@ -1,4 +1,5 @@
-"""Shared by the speed benchmarks: the machine description and a long real session to replay."""
+"""Shared by the benchmarks: the machine description, a long real session to replay, the README sections
+they write, and Spearman rho with a bootstrap interval (the validation scripts)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,35 @@ def update_readme_section(path: Path, section: str, body: str) -> None:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
+
+
+def spearman_rows(x: Any, y: Any) -> Any:
+    """Spearman rho per row of two (B, n) arrays (average ranks; NaN when a row is constant)."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rx * ry).sum(axis=1) / den
+
+
+def spearman_ci(x: Any, y: Any, group_size: int = 1) -> dict:
+    """rho with a percentile bootstrap 95% CI (helpert.compare's resamples and seed). Points come in
+    consecutive groups of ``group_size`` (one session's degradation levels); whole groups are resampled,
+    and groups with a NaN are dropped."""
+    import numpy as np
+
+    from helpert.compare import N_BOOT, SEED
+
+    x, y = x.reshape(-1, group_size), y.reshape(-1, group_size)
+    keep = ~(np.isnan(x) | np.isnan(y)).any(axis=1)
+    x, y = x[keep], y[keep]
+    n = len(x)
+    picks = np.random.default_rng(SEED).integers(0, n, size=(N_BOOT, n))
+    boots = spearman_rows(x[picks].reshape(N_BOOT, -1), y[picks].reshape(N_BOOT, -1))
+    rho = float(spearman_rows(x.reshape(1, -1), y.reshape(1, -1))[0])
+    low, high = np.nanpercentile(boots, [2.5, 97.5])
+    return {"rho": rho, "ci_low": float(low), "ci_high": float(high), "n": int(n)}

@@ -18,7 +18,7 @@ def main() -> None:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
     from helpert.replay import replay_session
     from helpert.session import Session, Turn
 

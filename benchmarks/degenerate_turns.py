@@ -1,7 +1,7 @@
 """Degenerate counselor turns of the embedded model, per retry remedy (issue #14).
 
 Replays sessions with the embedded SmolLM2-135M (Q4_1) and counts, among the counselor turns written,
-those that fail a check of :mod:`helpert.llm.degenerate` (near-copies of an earlier turn, copies of the
+those that fail a check of :mod:`helpert.replay.llm.degenerate` (near-copies of an earlier turn, copies of the
 client, narration, role words, refusals, off-language, babble) -- checked *after the fact* on the final
 transcript, so a turn the retries missed is counted whether it was flagged or not -- and how many of those
 carry the ``degenerate`` flag.
@@ -55,7 +55,7 @@ LONG_TURNS = 70
 
 
 def variants() -> dict[str, Any]:
-    from helpert.graph.recovery import RetryPolicy
+    from helpert.replay.graph.recovery import RetryPolicy
 
     return {
         "raw": RetryPolicy(max_attempts=1, repeat_penalty=0, presence_penalty=0, ban_ngram=0, ban_openings=0, short_window=0),
@@ -107,7 +107,7 @@ def after_the_fact(reconstruction: Any) -> list[tuple[str, list[str], list[str]]
 
 
 def run_variant(sessions: list[Any], max_turns: int, policy: Any, seed: int, backend: Any) -> dict[str, Any]:
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
     from helpert.replay import replay_session
 
     proto = load_protocol("cbt_session")
@@ -139,7 +139,7 @@ def run_variant(sessions: list[Any], max_turns: int, policy: Any, seed: int, bac
 
 def client_after_the_fact(reconstruction: Any) -> list[tuple[list[str], list[str]]]:
     """(findings, flags) per simulated client turn, the client checks run on the final transcript."""
-    from helpert.llm.degenerate import Context, find_degenerate
+    from helpert.replay.llm.degenerate import Context, find_degenerate
 
     out = []
     own: list[str] = []
@@ -156,8 +156,8 @@ def client_after_the_fact(reconstruction: Any) -> list[tuple[list[str], list[str
 
 def run_simulated(sessions: list[Any], max_turns: int, policy: Any, seed: int, counselor: Any, client: Any) -> dict[str, Any]:
     """helpert simulate on each session: degenerate shares of both speakers, after the fact."""
-    from helpert.protocol import load_protocol
-    from helpert.simulate import simulate_session
+    from helpert.protocols import load_protocol
+    from helpert.replay.simulate import simulate_session
 
     proto = load_protocol("cbt_session")
     sides = {"counselor": Counter(), "client": Counter()}
@@ -187,7 +187,7 @@ def run_simulated(sessions: list[Any], max_turns: int, policy: Any, seed: int, c
 def human_false_alarms() -> dict[str, Any]:
     """The checks on real ESConv turns: how often they would flag a human peer or help-seeker."""
     from helpert.io import read_sessions
-    from helpert.llm.degenerate import Context, find_degenerate, session_findings
+    from helpert.replay.llm.degenerate import Context, find_degenerate, session_findings
     from helpert.session import merge_consecutive
 
     peer: Counter[str] = Counter()
@@ -260,12 +260,12 @@ def main() -> None:
         parser.error("--set is required")
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED} is absent: this benchmark needs the shared ESConv and HOPE data")
-    from helpert.llm import load_backend
+    from helpert.replay.llm import load_backend
 
     backend = load_backend(None, n_ctx=4096, n_threads=args.threads)
     client = None
     if args.which == "simulate":
-        from helpert.llm import Sampling
+        from helpert.replay.llm import Sampling
 
         client = load_backend(None, n_ctx=4096, n_threads=args.threads, sampling=Sampling(max_tokens=64))
     sessions, max_turns = session_set(args.which)

@@ -42,10 +42,10 @@ def main() -> None:
     args = ap.parse_args()
 
     from helpert.io import read_sessions
-    from helpert.llm import Sampling, load_backend
+    from helpert.replay.llm import Sampling, load_backend
     from helpert.probe.fairness import PRIMARY, run_fairness_probe
     from helpert.probe.planted import PlantedBias
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     sessions = read_sessions(REPO / "sessions")
     esconv = SHARED / "esconv" / "esconv_valid_195.jsonl"

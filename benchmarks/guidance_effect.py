@@ -25,12 +25,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import update_readme_section  # noqa: E402
 
+from helpert.compare import bootstrap_ci  # noqa: E402
+from helpert.label.behaviour import BEHAVIOURS  # noqa: E402
+from helpert.label.empathy import DIMENSIONS as EMPATHY  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results" / "guidance_effect.json"
 SECTION = "guidance_effect"
 CONDITIONS = ("none", "reappraisal", "empathic")
-BEHAVIOURS = ("open_question", "closed_question", "reflection", "restatement", "affirmation", "self_disclosure",
-              "suggestion", "information", "structuring", "homework", "greeting", "other")
-EMPATHY = ("emotional_reactions", "interpretations", "explorations")
 
 
 # The figures in benchmarks/README.md were measured before the stepped safety path became the default; the
@@ -42,7 +43,7 @@ def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: 
     """One record per generated counselor turn: file, dialogue, seed, condition, slot, phase, text, labels.
     The results file is rewritten after every replay, so an interrupted run keeps what it finished."""
     import helpert
-    from helpert.guidance import load_guidance
+    from helpert.replay.guidance import load_guidance
     from helpert.label import label_session
 
     proto = helpert.load_protocol("cbt_session")
@@ -87,9 +88,7 @@ def paired(rows: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]:
         units[key] = {c: unit_metrics([r for r in rows if (r["dialogue"], r["seed"]) == key and r["condition"] == c])
                       for c in CONDITIONS}
     metrics = list(next(iter(units.values()))["none"])
-    rng = np.random.default_rng(0)
     keys = list(units)
-    idx = rng.integers(0, len(keys), size=(boot, len(keys)))
     summary: dict[str, Any] = {"pairs": len(keys), "means": {}, "diffs": {}}
     for c in CONDITIONS:
         summary["means"][c] = {m: float(np.mean([units[k][c][m] for k in keys])) for m in metrics}
@@ -97,7 +96,7 @@ def paired(rows: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]:
         summary["diffs"][c] = {}
         for m in metrics:
             d = np.array([units[k][c][m] - units[k]["none"][m] for k in keys])
-            lo, hi = np.percentile(d[idx].mean(axis=1), [2.5, 97.5])
+            lo, hi = bootstrap_ci(d, boot, seed=0)
             summary["diffs"][c][m] = {"mean": float(d.mean()), "lo": float(lo), "hi": float(hi), "positive": int((d > 0).sum()),
                                       "negative": int((d < 0).sum())}
     return summary
@@ -143,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         data = json.loads(RESULTS.read_text())
         rows, meta = data["turns"], data["meta"]
     else:
-        from helpert.llm import resolve_model_path
+        from helpert.replay.llm import resolve_model_path
 
         import subprocess
         from datetime import date

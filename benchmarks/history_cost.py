@@ -29,8 +29,8 @@ def _timed_eval(llm, tokens) -> float:
 
 
 def main(turns: int = 30) -> None:
-    from helpert.llm import load_backend
-    from helpert.protocol import load_protocol
+    from helpert.replay.llm import load_backend
+    from helpert.protocols import load_protocol
     from helpert.replay import replay_session
 
     session = long_session(turns)

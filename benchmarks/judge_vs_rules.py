@@ -1,6 +1,6 @@
 """How do the LLM judge's CTRS items relate to the rule-based ones? On the bundled sessions (and the expert
 CBT transcripts of tests/data/expert_cbt), every session is scored by the rules (``ctrs.*``) and by the judge
-(``ctrs_judge.*``, :class:`helpert.llm.judge.LlamaJudge`); reported per item: both means, their mean
+(``ctrs_judge.*``, :class:`helpert.replay.llm.judge.LlamaJudge`); reported per item: both means, their mean
 absolute difference, and the Spearman rho over sessions of the rule and judge ``mean`` (and per item when
 the judge's scores vary at all).
 
@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     from scipy.stats import spearmanr
 
     from helpert.io import read_sessions
-    from helpert.llm.judge import LlamaJudge
+    from helpert.replay.llm.judge import LlamaJudge
     from helpert.metrics import measure_sessions
-    from helpert.protocol import CTRS_ITEMS, load_protocol
+    from helpert.protocols import CTRS_ITEMS, load_protocol
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=None, help="a chat GGUF (default: the embedded model)")

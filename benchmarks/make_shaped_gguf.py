@@ -70,7 +70,7 @@ def write_f16(preset: str, out: Path, seed: int = 0) -> int:
     """Write the F16 GGUF; returns the parameter count."""
     from gguf import GGUFReader, GGUFWriter, LlamaFileType
 
-    from helpert.llm.models import default_model_path
+    from helpert.replay.llm.models import default_model_path
 
     shape = SHAPES[preset]
     reader = GGUFReader(default_model_path())

@@ -21,7 +21,7 @@ def main(n: int = 1000, repeats: int = 3) -> None:
     from helpert.io import read_sessions
     from helpert.text import encoder
     from helpert.metrics import measure_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     source = SHARED / "esconv" / "esconv_valid_195.jsonl"
     pool = read_sessions(source if source.is_file() else REPO / "sessions")

@@ -31,9 +31,9 @@ from _common import long_session, report  # noqa: E402
 
 
 def main(rounds: int = 9, turns: int = 12) -> None:
-    from helpert.llm import load_backend
-    from helpert.llm.engine import Sampling
-    from helpert.protocol import load_protocol
+    from helpert.replay.llm import load_backend
+    from helpert.replay.llm.engine import Sampling
+    from helpert.protocols import load_protocol
     from helpert.replay import replay_session
 
     session = long_session()

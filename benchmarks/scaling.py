@@ -44,8 +44,8 @@ def plot(result: dict) -> Path:
 def main() -> None:
     import numpy as np
 
-    from helpert.llm import load_backend
-    from helpert.protocol import load_protocol
+    from helpert.replay.llm import load_backend
+    from helpert.protocols import load_protocol
     from helpert.replay import replay_session
 
     session = long_session(30)

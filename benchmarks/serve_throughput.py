@@ -63,7 +63,7 @@ class Recorder:
     """Wraps :meth:`OpenAIChatModel.complete` to keep every request body helpert sent."""
 
     def __init__(self) -> None:
-        from helpert.llm.openai_backend import OpenAIChatModel
+        from helpert.replay.llm.openai_backend import OpenAIChatModel
 
         self.cls, self.orig, self.bodies = OpenAIChatModel, OpenAIChatModel.complete, []
         self.lock = threading.Lock()
@@ -81,7 +81,7 @@ class Recorder:
 
 
 def run_helpert(paths: list[str], urls: list[str], args: argparse.Namespace, concurrency: int) -> dict[str, Any]:
-    from helpert.batch import RunOptions, run_batch
+    from helpert.replay.batch import RunOptions, run_batch
 
     out = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     recorder = Recorder()
@@ -158,7 +158,7 @@ def _free_port() -> int:
 
 
 def launch(n: int, threads: int, log_dir: Path) -> tuple[list[str], list[subprocess.Popen]]:
-    from helpert.llm.models import resolve_model_path
+    from helpert.replay.llm.models import resolve_model_path
 
     model = str(resolve_model_path(None))
     urls, procs = [], []

@@ -74,7 +74,7 @@ def model_facts(path: Path) -> dict[str, Any]:
 
 
 def main(models: list[Path], runs: int = 10) -> None:
-    from helpert.llm.models import default_model_path, default_threads
+    from helpert.replay.llm.models import default_model_path, default_threads
 
     times = []
     for _ in range(runs):

@@ -133,32 +133,11 @@ def predict(model, units):
     return [apply_rules(u.text, c) for u, c in zip(units, model.predict(units))]
 
 
-def f1_table(gold, pred, labels):
-    from sklearn.metrics import f1_score
-
-    return dict(zip(labels, f1_score(gold, pred, labels=labels, average=None, zero_division=0).tolist()))
-
-
 def with_ci(gold, pred, labels, resamples=1000):
-    """F1 per label and macro-F1 with 95% bootstrap intervals over items."""
-    import numpy as np
-    from sklearn.metrics import f1_score
+    """F1 per label and macro-F1 with 95% bootstrap intervals over items (seed SEED)."""
+    from helpert.label.agreement import f1_with_ci
 
-    gold, pred = np.asarray(gold), np.asarray(pred)
-    point = f1_table(gold, pred, labels)
-    macro = float(np.mean([point[k] for k in labels]))
-    rng = np.random.default_rng(SEED)
-    boot = []
-    for _ in range(resamples):
-        i = rng.integers(0, len(gold), len(gold))
-        boot.append(f1_score(gold[i], pred[i], labels=labels, average=None, zero_division=0))
-    boot = np.array(boot)
-    lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
-    mlo, mhi = np.percentile(boot.mean(1), [2.5, 97.5])
-    support = {k: int((gold == k).sum()) for k in labels}
-    return {"macro_f1": [round(macro, 3), round(float(mlo), 3), round(float(mhi), 3)],
-            "f1": {k: [round(point[k], 3), round(float(a), 3), round(float(b), 3), support[k]]
-                   for k, a, b in zip(labels, lo, hi)}}
+    return f1_with_ci(gold, pred, labels, resamples, seed=SEED)
 
 
 def mibot_rows(sessions):
@@ -168,7 +147,7 @@ def mibot_rows(sessions):
 def session_agreement(sessions, predicted):
     """Spearman rho of %MIC and R:Q from predicted groups with AutoMISC's summaries, 95% bootstrap CI."""
     import numpy as np
-    from validate_drift import spearman_ci
+    from _common import spearman_ci
 
     mic, rq, ours_mic, ours_rq = [], [], [], []
     for (_, summary, _), groups in zip(sessions, predicted):

@@ -23,7 +23,7 @@ are in benchmarks/README.md):
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
   labelled blind twice), the hand-written held-out set K (``tests/data/risk_heldout_k.jsonl``, 120
   client statements written for this round before training, labelled by their writer and blind by a
-  second annotator), and every ESConv help-seeker turn in its dialogue (``validate_risk_encoder.py``).
+  second annotator), and every ESConv help-seeker turn in its dialogue (``benchmarks/validate_risk.py --tiers``).
 
 Thresholds (on the out-of-fold scores of leave-one-set-out cross-validation; the lexicon OR the head):
 

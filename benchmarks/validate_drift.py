@@ -23,30 +23,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from helpert.io import read_sessions
-from helpert.metrics import ensure_labelled, measure_labelled
-from helpert.metrics.common import action_phases
-from helpert.protocol import OFF_PROTOCOL, Protocol, load_protocol
-from helpert.session import Session, Turn
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import spearman_ci, spearman_rows  # noqa: E402
+
+from helpert.compare import N_BOOT, SEED, bootstrap_ci  # noqa: E402
+from helpert.io import read_sessions  # noqa: E402
+from helpert.metrics import ensure_labelled, measure_labelled  # noqa: E402
+from helpert.label.strategy import label_from_annotation  # noqa: E402
+from helpert.probe import degrade as probe  # noqa: E402
+from helpert.probe.degrade import LEVELS  # noqa: E402
+from helpert.protocols import Protocol, load_protocol  # noqa: E402
+from helpert.session import Session  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
 BUNDLED = Path(__file__).resolve().parents[1] / "sessions"
 DRIFTING = "work_conflict"  # the bundled session written to drift (sessions/README.md)
-N_BOOT, SEED = 2_000, 0
-LEVELS = (0, 1, 2, 3, 4)
 MIN_COUNSELOR_TURNS = 6
 
-BEHAVIOUR = {
-    "Restatement or Paraphrasing": "restatement", "Reflection of feelings": "reflection",
-    "Self-disclosure": "self_disclosure", "Affirmation and Reassurance": "affirmation",
-    "Providing Suggestions or Information": "suggestion", "Greeting": "greeting", "Others": "other",
-}
-OPEN_STARTS = ("what", "how", "why", "tell", "can you tell", "could you tell", "in what")
 SMALL_TALK = (
     "By the way, did you catch the game last night?",
     "The weather has been really nice lately, hasn't it?",
@@ -61,126 +58,38 @@ ADVICE = (
 )
 
 
-# --- labels ------------------------------------------------------------------------------------------
-
-def gold_turn_labels(turn: Turn) -> dict:
-    """ESConv annotation -> helpert label keys (helping_skills phases)."""
-    strategy = turn.labels.get("strategy", "Others")
-    if strategy == "Question":
-        open_ = turn.text.lower().startswith(OPEN_STARTS)
-        behaviour = "open_question" if open_ else "closed_question"
-    else:
-        behaviour = BEHAVIOUR.get(strategy, "other")
-    stage = turn.labels.get("stage_heuristic")
-    return {**turn.labels, "phase": stage or OFF_PROTOCOL, "behaviour": behaviour,
-            "strategy_pred": strategy, "stage_pred": stage}
-
-
-def gold_labelled(session: Session) -> Session:
-    turns = [t.model_copy(update={"labels": gold_turn_labels(t)}) if t.role == "counselor" else t for t in session.turns]
-    return session.model_copy(update={"turns": turns})
-
+# --- labels and degradations (helpert.probe.degrade) -------------------------------------------------------
 
 def label(sessions: list[Session], protocol: Protocol, mode: str) -> list[Session]:
     if mode == "gold":
-        return [gold_labelled(s) for s in sessions]
+        return [label_from_annotation(s) for s in sessions]
     return ensure_labelled(sessions, protocol)
 
 
-# --- degradations --------------------------------------------------------------------------------------
-
-def _rng(session: Session, kind: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(f"{session.dialogue_id}:{kind}".encode()))
-
-
-def _replace(session: Session, positions: list[int], texts: tuple[str, ...], labels: dict | None) -> Session:
-    """Replace the counselor turns at these counselor positions (0 = first counselor turn)."""
-    counselor = [i for i, t in enumerate(session.turns) if t.role == "counselor"]
-    turns = list(session.turns)
-    for j, pos in enumerate(positions):
-        i = counselor[pos]
-        turns[i] = turns[i].model_copy(update={"text": texts[j % len(texts)], "labels": dict(labels or {})})
-    return session.model_copy(update={"turns": turns})
-
-
-def small_talk(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
-    """k counselor turns (random, never the opening) replaced by small talk; nested across k."""
-    n = len(session.counselor_turns)
-    order = 1 + _rng(session, "small_talk").permutation(n - 1)
-    labels = {"phase": OFF_PROTOCOL, "behaviour": "other", "strategy_pred": "Others", "stage_pred": None} if gold else None
-    return _replace(session, sorted(order[:k].tolist()), SMALL_TALK, labels)
-
-
-def early_advice(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
-    """The k counselor turns right after the opening replaced by advice."""
-    action = sorted(action_phases(protocol), key=protocol.position.__getitem__)[0]
-    labels = {"phase": action, "behaviour": "suggestion", "strategy_pred": "Providing Suggestions or Information",
-              "stage_pred": "action"} if gold else None
-    return _replace(session, list(range(1, k + 1)), ADVICE, labels)
-
-
-def shuffled(session: Session, k: int, protocol: Protocol, gold: bool) -> Session:
-    """A share k/4 of the counselor turns (a nested random subset) permuted among their own slots."""
-    rng = _rng(session, "shuffle")
-    counselor = [i for i, t in enumerate(session.turns) if t.role == "counselor"]
-    chosen = sorted(rng.permutation(len(counselor))[: round(len(counselor) * k / max(LEVELS))].tolist())
-    perm = rng.permutation(len(chosen))
-    turns = list(session.turns)
-    for dst, src in zip(chosen, (chosen[p] for p in perm)):
-        old = session.turns[counselor[src]]
-        turns[counselor[dst]] = turns[counselor[dst]].model_copy(
-            update={"text": old.text, "labels": dict(old.labels) if gold else {}})
-    return session.model_copy(update={"turns": turns})
-
-
-DEGRADATIONS = {"small_talk": small_talk, "early_advice": early_advice, "shuffle": shuffled}
+# In gold mode the replaced turns carry the ESConv annotation of what replaced them (helping_skills).
+DEGRADATIONS = {
+    "small_talk": lambda s, k, gold: probe.small_talk(s, k, texts=SMALL_TALK, labels={"strategy": "Others"} if gold else None),
+    "early_advice": lambda s, k, gold: probe.early_advice(s, k, texts=ADVICE, labels={
+        "strategy": "Providing Suggestions or Information", "stage_heuristic": "action"} if gold else None),
+    "shuffle": lambda s, k, gold: probe.shuffled(s, k, keep_labels=gold),
+}
 
 
 def degrade(sessions: list[Session], kind: str, k: int, protocol: Protocol, mode: str) -> list[Session]:
-    """Degrade raw sessions, then label (gold mode labels first, so replacements carry their labels)."""
-    gold = mode == "gold"
-    base = [gold_labelled(s) for s in sessions] if gold else sessions
-    out = [DEGRADATIONS[kind](s, k, protocol, gold) for s in base]
-    return out if gold else label(out, protocol, mode)
+    """Degrade raw sessions, then label them (gold mode: from the annotation, replaced turns included)."""
+    return label([DEGRADATIONS[kind](s, k, mode == "gold") for s in sessions], protocol, mode)
 
 
 # --- statistics ----------------------------------------------------------------------------------------
-
-def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman rho per row of two (B, n) arrays (average ranks; NaN when a row is constant)."""
-    from scipy.stats import rankdata
-
-    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (rx * ry).sum(axis=1) / den
-
-
-def spearman_ci(x: np.ndarray, y: np.ndarray, group_size: int = 1) -> dict:
-    """rho with a percentile bootstrap 95% CI. Points come in consecutive groups of ``group_size`` (one
-    session's degradation levels); whole groups are resampled, and groups with a NaN are dropped."""
-    x, y = x.reshape(-1, group_size), y.reshape(-1, group_size)
-    keep = ~(np.isnan(x) | np.isnan(y)).any(axis=1)
-    x, y = x[keep], y[keep]
-    n = len(x)
-    picks = np.random.default_rng(SEED).integers(0, n, size=(N_BOOT, n))
-    boots = _spearman_rows(x[picks].reshape(N_BOOT, -1), y[picks].reshape(N_BOOT, -1))
-    rho = float(_spearman_rows(x.reshape(1, -1), y.reshape(1, -1))[0])
-    low, high = np.nanpercentile(boots, [2.5, 97.5])
-    return {"rho": rho, "ci_low": float(low), "ci_high": float(high), "n": int(n)}
-
 
 def within_session_rho(table: np.ndarray) -> dict:
     """Mean over sessions of Spearman rho(level, drift) within each session (sessions whose drift does
     not change are left out), with a bootstrap CI over sessions."""
     levels = np.tile(np.array(LEVELS, dtype=float), (len(table), 1))
-    rho = _spearman_rows(levels, table)
+    rho = spearman_rows(levels, table)
     rho = rho[~np.isnan(rho)]
-    boots = rho[np.random.default_rng(SEED).integers(0, len(rho), size=(N_BOOT, len(rho)))].mean(axis=1)
-    low, high = np.percentile(boots, [2.5, 97.5])
-    return {"rho": float(rho.mean()), "ci_low": float(low), "ci_high": float(high), "n": int(len(rho))}
+    low, high = bootstrap_ci(rho, N_BOOT, SEED)
+    return {"rho": float(rho.mean()), "ci_low": low, "ci_high": high, "n": int(len(rho))}
 
 
 def mean_feedback(session: Session) -> float:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_labellers as tl  # noqa: E402
 
+from helpert.label.agreement import accuracy, f1_per_label  # noqa: E402
 from helpert.label.strategy import STAGE_OF, STAGES, stage_from_scores, strategy_from_scores  # noqa: E402
 
 TARGETS = {
@@ -42,12 +43,10 @@ END = "<!-- validate_labels: end -->"
 
 
 def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
-    from sklearn.metrics import accuracy_score, f1_score
-
-    per = f1_score(y_true, y_pred, labels=list(labels), average=None, zero_division=0)
+    per = f1_per_label(y_true, y_pred, labels)
     return {
-        "macro_f1": float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(per.mean()),
+        "accuracy": accuracy(y_true, y_pred),
         "per_class_f1": {c: round(float(f), 3) for c, f in zip(labels, per)},
         "n": len(y_true),
     }
@@ -118,7 +117,7 @@ def label_speed(n_sessions: int = 1000) -> dict[str, float]:
 
     from helpert.io import read_sessions
     from helpert.label import label_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
     from helpert.session import Session
 
     real = read_sessions(tl.SHARED / "esconv" / "esconv_valid_195.jsonl")

@@ -10,7 +10,8 @@
    long information-giving lectures), ``small_talk`` (k turns replaced by small talk), ``shuffle`` (a share
    k/4 of the counselor turns permuted). Every session is labelled by ``helpert.label`` after degrading.
    Mean ``drift.score`` must rise and mean ``ctrs.mean`` fall strictly at every step, for every degradation
-   (the CTRS general items are reported too). The texts put in were written for this script.
+   (the CTRS general items are reported too). The degradations and the texts put in (written for this
+   script) are helpert.probe.degrade.
 2. **MIBot** (106 chats of a GPT-4o MI counselor with real smokers, ``../shared/data/mi/mibot_v63a.jsonl``;
    consecutive utterances merged into turns): drift, CTRS and MI metrics against the smokers' outcomes - the
    change in confidence to quit (post - pre, and week later - pre) and their CARE empathy rating of the
@@ -32,7 +33,6 @@ import argparse
 import json
 import subprocess
 import sys
-import zlib
 from datetime import date
 from pathlib import Path
 
@@ -40,117 +40,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report, update_readme_section  # noqa: E402
-from validate_drift import spearman_ci  # noqa: E402
+from _common import REPO, SHARED, report, spearman_ci, update_readme_section  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
 from helpert.metrics import measure_labelled  # noqa: E402
-from helpert.protocol import Protocol, load_protocol  # noqa: E402
+from helpert.probe.degrade import DEGRADATIONS, LEVELS, reflective_positions  # noqa: E402
+from helpert.protocols import Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
 
 EXPERT = REPO / "tests" / "data" / "expert_cbt"
-LEVELS = (0, 1, 2, 3, 4)
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
-
-# Written for this script (not taken from any dataset, never used to train or tune a labeller).
-ADVICE = (
-    "You need to stop buying cigarettes altogether and throw out the ones you have at home.",
-    "What you should do is go to bed at the same time every night and stop using your phone in bed.",
-    "The best thing for you is to tell your boss exactly how you feel tomorrow morning.",
-    "Just start exercising every day, that will fix most of this for you.",
-    "You have to cut those friends off, they are clearly bad for you.",
-)
-CLOSED_QUESTIONS = (
-    "Did that happen more than once?",
-    "Is that something you talked about with anyone?",
-    "Was it on a weekday?",
-    "Do you live alone?",
-    "Have you been there before?",
-)
-LECTURE = (
-    "There is a lot of research on this. Stress raises cortisol, and cortisol affects sleep, appetite and mood. "
-    "Most people underestimate how much their habits matter here. Regular routines, daylight in the morning, "
-    "limiting caffeine after noon and keeping screens out of the bedroom are the standard recommendations, and "
-    "they work for the majority of people who actually follow them consistently for several weeks.",
-    "Let me explain how this works. Anxiety is the body's alarm system, and when it fires too often the brain "
-    "learns that ordinary situations are dangerous. Avoidance makes it worse because you never learn otherwise. "
-    "The treatment that has the best evidence is gradual exposure, which means facing the situation step by step "
-    "until the alarm settles, and people usually need several weeks of practice for it to stick.",
-    "Nicotine is one of the most addictive substances there is. Withdrawal peaks in the first three days and "
-    "mostly fades within a month. Nicotine replacement doubles the chance of quitting, and combining a patch "
-    "with gum or a lozenge is more effective than either alone. Medications such as varenicline help even more, "
-    "and a quit date set about two weeks ahead gives you time to prepare properly.",
-)
-SMALL_TALK = (
-    "By the way, did you watch the match last night?",
-    "I had the best coffee this morning at a new place near the station.",
-    "The weather has been lovely this week, hasn't it?",
-    "I'm thinking about repainting my kitchen this weekend.",
-)
-
-
-def _rng(session: Session, kind: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(f"{session.dialogue_id}:{kind}".encode()))
-
-
-def _counselor(session: Session) -> list[int]:
-    return [i for i, t in enumerate(session.turns) if t.role == "counselor"]
-
-
-def _replace(session: Session, positions: list[int], texts: tuple[str, ...]) -> Session:
-    counselor = _counselor(session)
-    turns = list(session.turns)
-    for j, pos in enumerate(positions):
-        i = counselor[pos]
-        turns[i] = turns[i].model_copy(update={"text": texts[j % len(texts)], "labels": {}})
-    return session.model_copy(update={"turns": turns})
-
-
-def _random_positions(session: Session, kind: str, k: int) -> list[int]:
-    n = len(_counselor(session))
-    return sorted((1 + _rng(session, kind).permutation(n - 1))[:k].tolist())
-
-
-def early_advice(session: Session, k: int, reflective: list[int]) -> Session:
-    return _replace(session, list(range(1, k + 1)), ADVICE)
-
-
-def questions_for_reflections(session: Session, k: int, reflective: list[int]) -> Session:
-    """The first k reflective turns (by the labeller, on the original) become closed questions; where a
-    session has fewer, random other turns follow (nested across k)."""
-    rest = [p for p in _random_positions(session, "q4r", len(_counselor(session))) if p not in reflective]
-    return _replace(session, sorted((reflective + rest)[:k]), CLOSED_QUESTIONS)
-
-
-def lecture(session: Session, k: int, reflective: list[int]) -> Session:
-    return _replace(session, _random_positions(session, "lecture", k), LECTURE)
-
-
-def small_talk(session: Session, k: int, reflective: list[int]) -> Session:
-    return _replace(session, _random_positions(session, "small_talk", k), SMALL_TALK)
-
-
-def shuffled(session: Session, k: int, reflective: list[int]) -> Session:
-    rng = _rng(session, "shuffle")
-    counselor = _counselor(session)
-    chosen = sorted(rng.permutation(len(counselor))[: round(len(counselor) * k / max(LEVELS))].tolist())
-    perm = rng.permutation(len(chosen))
-    turns = list(session.turns)
-    for dst, src in zip(chosen, (chosen[p] for p in perm)):
-        turns[counselor[dst]] = turns[counselor[dst]].model_copy(update={"text": session.turns[counselor[src]].text, "labels": {}})
-    return session.model_copy(update={"turns": turns})
-
-
-DEGRADATIONS = {"early_advice": early_advice, "questions_for_reflections": questions_for_reflections,
-                "lecture": lecture, "small_talk": small_talk, "shuffle": shuffled}
-
-
-def reflective_positions(labelled: Session) -> list[int]:
-    from helpert.label.mi import REFLECTION
-
-    return [j for j, t in enumerate(labelled.counselor_turns) if any(c in REFLECTION for c in t.labels.get("mi", []))]
-
 
 def measure(sessions: list[Session], protocol: Protocol) -> list[dict]:
     return [measure_labelled(s, protocol) for s in label_sessions(sessions, protocol)]

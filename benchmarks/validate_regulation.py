@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import update_readme_section  # noqa: E402
 
+from helpert.label.agreement import accuracy, detection  # noqa: E402
 from helpert.label.regulation import STRATEGIES, regulation_of  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "regulation_labels.jsonl"
@@ -46,13 +47,8 @@ def gold_items(labels: Path = LABELS, esconv: Path = ESCONV) -> list[dict[str, A
 def agreement(items: list[dict[str, Any]]) -> dict[str, Any]:
     gold = [it["regulation"] for it in items]
     pred = [regulation_of(it["text"]) for it in items]
-    pairs = list(zip(gold, pred))
-    tp = sum(g != "none" and p != "none" for g, p in pairs)
-    found = sum(p != "none" for p in pred)
-    present = sum(g != "none" for g in gold)
-    return {"n": len(items), "accuracy": sum(g == p for g, p in pairs) / len(items),
-            "none_baseline": gold.count("none") / len(items),
-            "precision": tp / found if found else None, "recall": tp / present if present else None}
+    return {"n": len(items), "accuracy": accuracy(gold, pred), "none_baseline": gold.count("none") / len(items),
+            **detection(gold, pred, none="none")}
 
 
 def distribution(esconv: Path = ESCONV) -> dict[str, float]:

@@ -191,10 +191,10 @@ def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, p
     With ``labels`` ("dialogue_id/idx" -> risk, the ``esconv`` set), also how many slots whose client turns
     hold a labelled risk turn the router answers from the safety node (``risk_slots_safety``), and in how many
     of the sessions with a risk turn it answers at least one of them (``risk_sessions_safety``)."""
-    from helpert.graph.router import RouteInput, route
+    from helpert.replay.graph.router import RouteInput, route
     from helpert.io import read_sessions
     from helpert.safety.risk import CONTEXT_TURNS
-    from helpert.protocol import SAFETY, load_protocol
+    from helpert.protocols import SAFETY, load_protocol
     from helpert.session import slots_of
 
     proto = load_protocol(protocol)

@@ -2,8 +2,8 @@
 peer counselor of a real session?
 
 The flow, one module each: load (``helpert.io``) → replay (``helpert.replay`` over the graph in
-``helpert.graph`` and a model from ``helpert.llm``) → label (``helpert.label``) → measure
-(``helpert.metrics``) → compare (``helpert.compare``) → show (``helpert.show``, ``helpert.report_table``).
+``helpert.replay.graph`` and a model from ``helpert.replay.llm``) → label (``helpert.label``) → measure
+(``helpert.metrics``) → compare (``helpert.compare``) → show (``helpert.report.show``, ``helpert.report.tables``).
 
 The public API below is imported lazily, so ``import helpert`` stays cheap.
 """
@@ -19,10 +19,10 @@ _API = {
     "read_sessions": "helpert.io",
     "write_sessions": "helpert.io",
     "TranscriptError": "helpert.io",
-    "load_protocol": "helpert.protocol",
-    "Protocol": "helpert.protocol",
-    "load_backend": "helpert.llm",
-    "Sampling": "helpert.llm",
+    "load_protocol": "helpert.protocols",
+    "Protocol": "helpert.protocols",
+    "load_backend": "helpert.replay.llm",
+    "Sampling": "helpert.replay.llm",
     "replay_session": "helpert.replay",
     "label_session": "helpert.label",
     "label_sessions": "helpert.label",
@@ -32,20 +32,20 @@ _API = {
     "compare_sessions": "helpert.compare",
     "compare_corpus": "helpert.compare",
     "compare_run_dir": "helpert.compare",
-    "Run": "helpert.runs",
-    "Manifest": "helpert.runs",
-    "run_batch": "helpert.batch",
-    "RunOptions": "helpert.batch",
-    "simulate_session": "helpert.simulate",
-    "extract_profile": "helpert.profile",
-    "ClientProfile": "helpert.profile",
+    "Run": "helpert.replay.runs",
+    "Manifest": "helpert.replay.runs",
+    "run_batch": "helpert.replay.batch",
+    "RunOptions": "helpert.replay.batch",
+    "simulate_session": "helpert.replay.simulate",
+    "extract_profile": "helpert.replay.profile",
+    "ClientProfile": "helpert.replay.profile",
     "run_fairness_probe": "helpert.probe.fairness",
     "counterfactuals": "helpert.probe.counterfactual",
-    "load_guidance": "helpert.guidance",
+    "load_guidance": "helpert.replay.guidance",
     "detect_risk": "helpert.safety.risk",
     "screen_sessions": "helpert.safety.screen",
     "label_regulation": "helpert.label.regulation",
-    "LlamaJudge": "helpert.llm.judge",
+    "LlamaJudge": "helpert.replay.llm.judge",
 }
 
 __all__ = sorted(_API)

@@ -1,4 +1,4 @@
-from helpert.llm.cleaning import clean_reply, english_share
+from helpert.replay.llm.cleaning import clean_reply, english_share
 
 
 def test_strips_own_role_prefix():

@@ -21,7 +21,7 @@ from helpert.compare import (
     paired_p,
     sign_flip_p,
 )
-from helpert.protocol import load_protocol
+from helpert.protocols import load_protocol
 from test_metrics import CBT, EXAMPLE, TEXTBOOK, build
 
 

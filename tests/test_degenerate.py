@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpert.graph.recovery import DEFAULT_RETRY, RetryPolicy
-from helpert.llm.degenerate import CHECKS, Context, copied_runs, find_degenerate, session_findings
-from helpert.protocol import load_protocol
+from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
+from helpert.replay.llm.degenerate import CHECKS, Context, copied_runs, find_degenerate, session_findings
+from helpert.protocols import load_protocol
 from helpert.replay import replay_session
 from helpert.session import Session, Turn
 

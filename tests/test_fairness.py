@@ -24,14 +24,14 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from helpert.io import read_sessions
-from helpert.llm import Backend
+from helpert.replay.llm import Backend
 from helpert.probe.counterfactual import (
     ATTRIBUTES, CUES, DESCRIPTIONS, GENDER_NAMES, RACE_NAMES, counterfactuals, cue_text, groups, swap_self_terms,
 )
 from helpert.probe.fairness import PRIMARY, gap_table, holm, run_fairness_probe
 from helpert.probe.planted import COLD_GUIDANCE, COLD_REPLY, ColdCounselor, PlantedBias, strip_feelings
-from helpert.protocol import load_protocol
-from helpert.runs import ManifestMismatch
+from helpert.protocols import load_protocol
+from helpert.replay.runs import ManifestMismatch
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]

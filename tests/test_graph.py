@@ -2,9 +2,9 @@
 
 import pytest
 
-from helpert.graph.build import FALLBACK_REPLY, build_graph
+from helpert.replay.graph.build import FALLBACK_REPLY, build_graph
 from helpert.safety.templates import SAFETY_RESOURCES, safety_template
-from helpert.protocol import SAFETY, load_protocol
+from helpert.protocols import SAFETY, load_protocol
 from helpert.replay import replay_session
 from helpert.session import slots_of
 from helpert.session import Session, Turn
@@ -118,7 +118,7 @@ def test_model_text_that_passes_the_check_precedes_the_template(fake_chat):
 
 
 def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_chat, monkeypatch):
-    import helpert.graph.router as router
+    import helpert.replay.graph.router as router
     from helpert.safety.risk import RiskAssessment
     from helpert.safety.risk import assess as real
 
@@ -146,7 +146,7 @@ def test_screen_hit_gets_one_question_then_a_yes_gets_the_full_response(fake_cha
 def test_the_router_reads_the_client_s_earlier_turns(fake_chat, monkeypatch):
     """The route node hands the client's earlier turns (at most CONTEXT_TURNS, most recent last) to the
     risk assessment."""
-    import helpert.graph.router as router
+    import helpert.replay.graph.router as router
     from helpert.safety.risk import CONTEXT_TURNS
 
     seen = []

@@ -1,4 +1,4 @@
-"""Counselor styles (helpert/guidance.py): loading, rendering, errors, and the path into the prompt."""
+"""Counselor styles (helpert/replay/guidance.py): loading, rendering, errors, and the path into the prompt."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from helpert.graph.prompts import system_prompt
-from helpert.guidance import GuidanceError, available_guidance, load_guidance
-from helpert.protocol import load_protocol
+from helpert.replay.graph.prompts import system_prompt
+from helpert.replay.guidance import GuidanceError, available_guidance, load_guidance
+from helpert.protocols import load_protocol
 from helpert.replay import replay_session
 from helpert.session import Session, Turn
 
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name, principles", [("reappraisal", 6), ("empathic", 6)])
 def test_shipped_styles_load_short_and_hashed(name, principles):
     g = load_guidance(name)
-    path = REPO / "graphs" / "guidance" / f"{name}.yaml"
+    path = REPO / "helpert" / "protocols" / "guidance" / f"{name}.yaml"
     assert g.name == name and Path(g.source).resolve() == path
     assert g.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert g.text.startswith("Style:") and g.text.count(".") == principles + 1  # lead + one sentence each
@@ -32,7 +32,7 @@ def test_shipped_styles_load_short_and_hashed(name, principles):
 def test_reappraisal_covers_six_appraisal_dimensions():
     import yaml
 
-    data = yaml.safe_load((REPO / "graphs" / "guidance" / "reappraisal.yaml").read_text())
+    data = yaml.safe_load((REPO / "helpert" / "protocols" / "guidance" / "reappraisal.yaml").read_text())
     assert {p["id"] for p in data["principles"]} == {
         "self_responsibility", "problem_focused_coping", "attentional_activity", "emotion_focused_coping",
         "self_controllability", "consistency_with_values"}
@@ -91,7 +91,7 @@ def test_the_model_sees_the_guidance_in_every_turn(fake_chat):
 
 
 def _cli():
-    from helpert.batch import RunOptions
+    from helpert.replay.batch import RunOptions
     from helpert.cli.options import model_options
 
     seen = {}

@@ -13,7 +13,7 @@ from helpert.label import label_session
 from helpert.label.behaviour import BEHAVIOURS
 from helpert.label.judge import judge_turn_labels, label_schema, phase_choices
 from helpert.metrics import measure_session
-from helpert.protocol import OFF_PROTOCOL, SAFETY, load_protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, load_protocol
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_phase_choices_follow_the_protocol():
 @pytest.mark.model
 def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_path):
     """The embedded model through llama-cpp-python's grammar: every reply parses and names allowed values."""
-    from helpert.llm.judge import LlamaJudge
+    from helpert.replay.llm.judge import LlamaJudge
 
     judge = LlamaJudge(None, n_ctx=2048, n_threads=2)
     labelled = judge_turn_labels(label_session(SESSION, CBT), CBT, judge)

@@ -13,7 +13,7 @@ from helpert.label.behaviour import BEHAVIOURS, behaviour, question_kind
 from helpert.text.features import BLOCKS, TFIDF_BLOCKS, Unit, expand, normalise, unit_tokens
 from helpert.text.linear import load_bundle
 from helpert.label.strategy import STAGES, STRATEGIES, canonical_strategy, turn_hash
-from helpert.protocol import OFF_PROTOCOL, SAFETY, load_protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, load_protocol
 from helpert.session import Session, Turn
 
 SAMPLE = Path(__file__).parent / "data" / "cbt_phase_sample.jsonl"

@@ -13,7 +13,7 @@ from helpert.metrics.adherence import longest_increasing
 from helpert.metrics.common import action_phases, exploration_phases, is_labelled
 from helpert.metrics.ctrs import JUDGE_SCHEMA, RUBRIC, judge_ctrs, parse_score
 from helpert.metrics.drift import collapse, levenshtein
-from helpert.protocol import CTRS_ITEMS, load_protocol
+from helpert.protocols import CTRS_ITEMS, load_protocol
 from helpert.session import Session, Turn
 
 CBT = load_protocol("cbt_session")
@@ -347,14 +347,22 @@ def test_parse_score_bounds():
 
 @pytest.mark.shared
 def test_degrading_real_sessions_raises_drift():
-    import importlib.util
+    """ESConv sessions labelled from their own strategy annotation (the replaced turns annotated as what
+    replaced them), degraded by helpert.probe.degrade: mean drift rises with k (benchmarks/validate_drift.py)."""
+    import numpy as np
 
-    spec = importlib.util.spec_from_file_location("validate_drift", Path(__file__).parents[1] / "benchmarks" / "validate_drift.py")
-    vd = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(vd)
     from helpert.io import read_sessions
+    from helpert.label.strategy import label_from_annotation
+    from helpert.probe import degrade
 
-    sessions = [s for s in read_sessions(vd.DATA)[:40] if len(s.counselor_turns) >= vd.MIN_COUNSELOR_TURNS]
-    for kind in vd.DEGRADATIONS:
-        means = [vd.drift_scores(vd.degrade(sessions, kind, k, HS, "gold"), HS).mean() for k in (0, 2, 4)]
+    data = Path(__file__).parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
+    sessions = [s for s in read_sessions(data)[:40] if len(s.counselor_turns) >= 6]
+    kinds = {
+        "small_talk": lambda s, k: degrade.small_talk(s, k, labels={"strategy": "Others"}),
+        "early_advice": lambda s, k: degrade.early_advice(s, k, labels={"strategy": "Providing Suggestions or Information",
+                                                                        "stage_heuristic": "action"}),
+        "shuffle": lambda s, k: degrade.shuffled(s, k, keep_labels=True),
+    }
+    for kind, fn in kinds.items():
+        means = [np.mean([measure_labelled(label_from_annotation(fn(s, k)), HS)["drift.score"] for s in sessions]) for k in (0, 2, 4)]
         assert means[0] < means[1] < means[2], (kind, means)

@@ -12,7 +12,7 @@ from helpert.label import label_sessions
 from helpert.label.mi import GROUP, Utterance, code_turns, code_utterances
 from helpert.metrics import measure_labelled
 from helpert.metrics.mi import measure as mi_measure
-from helpert.protocol import load_protocol
+from helpert.protocols import load_protocol
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,29 +127,19 @@ def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
         assert np.mean(ctrs < m["ctrs.mean"]) >= 0.9, (s.dialogue_id, m["ctrs.mean"])
 
 
-def _validate_quality():
-    import importlib.util
-    import sys
-
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("validate_quality", REPO / "benchmarks" / "validate_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("kind", ["early_advice", "questions_for_reflections", "lecture", "small_talk"])
 def test_degrading_expert_transcripts_raises_drift_and_lowers_ctrs(kind):
-    """The synthetic degradations of benchmarks/validate_quality.py on the two expert transcripts (labelled by
-    helpert.label after degrading): drift must rise and CTRS fall at every step k = 0, 2, 4."""
+    """The synthetic degradations of helpert.probe.degrade (benchmarks/validate_quality.py) on the two expert
+    transcripts (labelled by helpert.label after degrading): drift must rise and CTRS fall at every step k = 0, 2, 4."""
     import numpy as np
 
-    vq = _validate_quality()
+    from helpert.probe.degrade import degrade, reflective_positions
+
     sessions = read_sessions(REPO / "tests" / "data" / "expert_cbt")
-    reflective = [vq.reflective_positions(s) for s in label_sessions(sessions, CBT)]
+    reflective = [reflective_positions(s) for s in label_sessions(sessions, CBT)]
     drift, ctrs = [], []
     for k in (0, 2, 4):
-        rows = vq.measure([vq.DEGRADATIONS[kind](s, k, r) for s, r in zip(sessions, reflective)], CBT)
+        rows = [measure_labelled(s, CBT) for s in label_sessions([degrade(s, kind, k, r) for s, r in zip(sessions, reflective)], CBT)]
         drift.append(np.mean([r["drift.score"] for r in rows]))
         ctrs.append(np.mean([r["ctrs.mean"] for r in rows]))
     assert drift[0] < drift[1] < drift[2], drift

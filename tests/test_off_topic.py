@@ -12,7 +12,7 @@ from helpert.label import label_sessions
 from helpert.text.features import normalise
 from helpert.label.off_topic import ClientTalk, is_off_topic, stem
 from helpert.label.phase import session_phases
-from helpert.protocol import OFF_PROTOCOL, load_protocol
+from helpert.protocols import OFF_PROTOCOL, load_protocol
 
 CBT = load_protocol("cbt_session")
 HS = load_protocol("helping_skills")

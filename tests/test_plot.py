@@ -16,8 +16,8 @@ from matplotlib.colors import to_rgba
 from helpert.cli.errors import run_cli
 from helpert.cli.main import cli
 from helpert.compare import compare_corpus, compare_sessions
-from helpert.plot import plot_run
-from helpert.plot.common import (
+from helpert.report.plot import plot_run
+from helpert.report.plot.common import (
     ALLOWED_COLOUR,
     DISALLOWED_COLOUR,
     OFF_PROTOCOL_COLOUR,
@@ -26,8 +26,8 @@ from helpert.plot.common import (
     phase_order,
     save_figure,
 )
-from helpert.plot.flow import ALLOWED, CRISIS, DISALLOWED, draw_flow, draw_flow_pair, flow_graph, flow_layout
-from helpert.plot.protocol_draw import (
+from helpert.report.plot.flow import ALLOWED, CRISIS, DISALLOWED, draw_flow, draw_flow_pair, flow_graph, flow_layout
+from helpert.report.plot.protocol_draw import (
     CANONICAL,
     LOOP,
     SKIP,
@@ -39,12 +39,12 @@ from helpert.plot.protocol_draw import (
     protocol_mermaid,
     write_protocol_pictures,
 )
-from helpert.plot.scores import CTRS_KEYS, draw_corpus_differences, draw_session_scores
-from helpert.plot.timeline import draw_timeline, drift_reasons
-from helpert.protocol import load_protocol
+from helpert.report.plot.scores import CTRS_KEYS, draw_corpus_differences, draw_session_scores
+from helpert.report.plot.timeline import draw_timeline, drift_reasons
+from helpert.protocols import load_protocol
 from helpert.io.atomic import atomic_write_json
 from helpert.compare import ComparedRun
-from helpert.runs import Run
+from helpert.replay.runs import Run
 from helpert.session import Session, Turn
 
 CBT = load_protocol("cbt_session")
@@ -294,7 +294,7 @@ def test_write_protocol_pictures(tmp_path):
         f"helping_skills{s}.{e}" for s in ("", ".langgraph") for e in ("png", "svg", "mmd"))
     assert (tmp_path / "helping_skills.png").read_bytes()[:8] == PNG_MAGIC
     assert ET.parse(tmp_path / "helping_skills.langgraph.svg").getroot().tag.endswith("svg")
-    from helpert.graph.build import build_graph
+    from helpert.replay.graph.build import build_graph
 
     assert (tmp_path / "helping_skills.langgraph.mmd").read_text() == build_graph(HS).get_graph().draw_mermaid()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)   # no temp files left

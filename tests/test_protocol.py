@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpert.protocol import ProtocolError, available_protocols, load_protocol
+from helpert.protocols import ProtocolError, available_protocols, load_protocol
 
-GRAPHS = Path(__file__).resolve().parents[1] / "graphs"
+GRAPHS = Path(__file__).resolve().parents[1] / "helpert" / "protocols"
 
 
 def test_shipped_protocols_load():

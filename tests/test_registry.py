@@ -97,10 +97,10 @@ def test_named_lists_hold_registry_keys_only_and_keep_their_order():
 
 def test_old_names_read_the_registry():
     from helpert.metrics import MAIN_METRICS, SIMULATION_METRICS
-    from helpert.plot.scores import CORPUS_GROUPS
+    from helpert.report.plot.scores import CORPUS_GROUPS
     from helpert.probe.fairness import METRICS, PRIMARY
-    from helpert.report import SESSION_METRICS
-    from helpert.report_table import MEASURE_COLUMNS
+    from helpert.report.html import SESSION_METRICS
+    from helpert.report.tables import MEASURE_COLUMNS
 
     assert (MAIN_METRICS, SIMULATION_METRICS, PRIMARY, METRICS) == (
         registry.MAIN, registry.SIMULATION, registry.FAIRNESS_PRIMARY, registry.FAIRNESS)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpert.io import read_file
-from helpert.protocol import SAFETY, load_protocol
+from helpert.protocols import SAFETY, load_protocol
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.model
@@ -71,7 +71,7 @@ def test_same_seed_gives_identical_bytes_and_opens_no_socket(tmp_path, monkeypat
     tests/test_kill.py checks catches a plain ``socket.socket()``; the CLI is covered there)."""
     import importlib.util
 
-    from helpert.llm import load_backend
+    from helpert.replay.llm import load_backend
     from helpert.replay import replay_session
     from helpert.io import read_sessions
 
@@ -113,9 +113,9 @@ def test_resumed_replay_is_byte_identical_on_the_real_model(tmp_path):
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from helpert.io import read_sessions
-    from helpert.llm import load_backend
+    from helpert.replay.llm import load_backend
     from helpert.replay import replay_session
-    from helpert.runs import Journal
+    from helpert.replay.runs import Journal
 
     session = read_sessions(REPO / "sessions" / "work_conflict.jsonl")[0]
     proto = load_protocol("cbt_session")
@@ -177,8 +177,8 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     loops: one narrated paragraph comes back turn after turn. With the default retries no turn is left
     degenerate without a flag, at most one is degenerate at all, and none is a near-copy of another (this is
     the replay `helpert demo` shows: same session, seed and turns)."""
-    from helpert.graph.recovery import RetryPolicy
-    from helpert.llm import load_backend
+    from helpert.replay.graph.recovery import RetryPolicy
+    from helpert.replay.llm import load_backend
     from helpert.metrics.quality import degenerate_turn_ids, findings_after_the_fact
     from helpert.replay import replay_session
 

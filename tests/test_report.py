@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from helpert.metrics import MAIN_METRICS
-from helpert.report import write_report
+from helpert.report.html import write_report
 from test_plot import LLM, PEER, helpert, labelled, write_run
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -197,7 +197,7 @@ def test_cli_report(monkeypatch, capsys, tmp_path):
 
 
 def test_safety_turns_show_their_tier():
-    from helpert.report import _tags
+    from helpert.report.html import _tags
     from helpert.session import Turn
 
     check = Turn(idx=0, role="counselor", text="Have you had thoughts of ending your life?",

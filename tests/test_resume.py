@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from helpert.protocol import load_protocol
+from helpert.protocols import load_protocol
 from helpert.replay import replay_session
-from helpert.runs import Journal
+from helpert.replay.runs import Journal
 from helpert.session import Session, Turn
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from helpert.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
+from helpert.replay.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
 from helpert.safety.risk import SAFETY_POLICIES, assess
-from helpert.protocol import SAFETY, load_protocol
+from helpert.protocols import SAFETY, load_protocol
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ METHOD = "I've been looking up ways to do it online."
 @pytest.fixture
 def stub_detector(monkeypatch):
     """The router's logic, apart from what the detector makes of a text: fixed assessments."""
-    import helpert.graph.router as router
+    import helpert.replay.graph.router as router
     from helpert.safety.risk import RiskAssessment
     from helpert.safety.risk import assess as real
 
@@ -85,7 +85,7 @@ def test_stepped_policy_asks_once_then_only_on_a_stronger_signal(cbt, stub_detec
 def test_unresolved_answers_hold_the_safety_node_a_bounded_number_of_turns(cbt):
     """A replayed client's turns were not written as answers: "Yes, thanks for your help" after a safety turn
     holds the safety node, but not for ever (UNRESOLVED_HOLDS turns, then the plan resumes)."""
-    from helpert.graph.router import UNRESOLVED_HOLDS
+    from helpert.replay.graph.router import UNRESOLVED_HOLDS
 
     text = "Yes, thanks for your help and advice."
     for turns in range(1, UNRESOLVED_HOLDS + 1):
@@ -99,7 +99,7 @@ def test_the_router_reads_the_turn_in_context(cbt, monkeypatch):
     """route hands the client's earlier turns to the risk assessment with the turn and the policy."""
     from dataclasses import replace
 
-    import helpert.graph.router as router
+    import helpert.replay.graph.router as router
     from helpert.safety.risk import RiskAssessment
 
     seen = []

@@ -19,7 +19,7 @@ def _helpert(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_custom_protocol_file_round_trips_through_replay_compare_and_report(tmp_path):
-    text = (REPO / "graphs" / "cbt_session.yaml").read_text(encoding="utf-8")
+    text = (REPO / "helpert" / "protocols" / "cbt_session.yaml").read_text(encoding="utf-8")
     custom = tmp_path / "protocols" / "mine.yaml"
     custom.parent.mkdir()
     custom.write_text(text.replace("name: cbt_session\n", "name: my_cbt\n")

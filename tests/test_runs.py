@@ -1,4 +1,4 @@
-"""The run folder's owner (helpert.runs.Run): the typed manifest and its one settings check, the protocol
+"""The run folder's owner (helpert.replay.runs.Run): the typed manifest and its one settings check, the protocol
 found by the file and sha256 the manifest records, and the labelled pairs and comparison computed once
 per command. No model: run folders are written the way batch writes them."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from helpert.protocol import REPO_GRAPHS, ProtocolError, load_protocol
+from helpert.protocols import SHIPPED as PROTOCOL_DIR, ProtocolError, load_protocol
 from helpert.io.atomic import atomic_write_json
 from helpert.compare import ComparedRun
-from helpert.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run
+from helpert.replay.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run
 from test_plot import LLM, PEER, helpert, labelled
 
 SHIPPED = load_protocol("cbt_session")
@@ -27,9 +27,9 @@ def manifest(protocol=SHIPPED, seed: int = 7, **rest) -> Manifest:
 
 
 def custom_protocol(folder: Path, name: str = "cbt_session", title: str = "My own CBT session") -> Path:
-    """The shipped CBT protocol copied outside graphs/, with another title (so another sha256) and
+    """The shipped CBT protocol copied elsewhere, with another title (so another sha256) and
     ``name``: by default the shipped protocol's own name."""
-    text = (REPO_GRAPHS / "cbt_session.yaml").read_text(encoding="utf-8")
+    text = (PROTOCOL_DIR / "cbt_session.yaml").read_text(encoding="utf-8")
     text = text.replace("name: cbt_session\n", f"name: {name}\n").replace(
         "title: CBT session (Beck's structure)\n", f"title: {title}\n")
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def test_manifest_round_trips_and_keeps_the_written_layout(tmp_path):
     data = m.to_json()
     assert list(data) == ["helpert", "model", "seed", "protocol", "guidance", "retry", "libraries", "python", "platform",
                           "args", "guidance_file", "mode", "client_model", "probe"]
-    assert data["protocol"] == {"name": "cbt_session", "source": str(REPO_GRAPHS.resolve() / "cbt_session.yaml"),
+    assert data["protocol"] == {"name": "cbt_session", "source": str(PROTOCOL_DIR.resolve() / "cbt_session.yaml"),
                                 "sha256": SHIPPED.sha256}
     assert Manifest.from_json(json.loads(json.dumps(data))) == m
     assert "mode" not in manifest().to_json()   # a replay's manifest looks as it always did
@@ -140,7 +140,7 @@ def test_a_changed_protocol_file_is_refused_in_one_line(tmp_path):
 def test_a_missing_protocol_file_falls_back_only_to_the_same_sha256(tmp_path):
     copy = tmp_path / "copy" / "cbt_session.yaml"             # a byte-identical copy of the shipped file
     copy.parent.mkdir()
-    copy.write_bytes((REPO_GRAPHS / "cbt_session.yaml").read_bytes())
+    copy.write_bytes((PROTOCOL_DIR / "cbt_session.yaml").read_bytes())
     root = make_run(tmp_path / "same", load_protocol(copy))
     copy.unlink()
     assert Run.open(root).protocol().sha256 == SHIPPED.sha256  # the shipped file has the recorded sha256
@@ -184,10 +184,10 @@ def test_custom_protocol_round_trips_through_compare_and_report(tmp_path, monkey
 def counted(monkeypatch):
     """Counts of label_sessions calls and session files read."""
     import helpert.label
-    import helpert.runs
+    import helpert.replay.runs
 
     counts = {"label": 0, "read": 0}
-    label, read = helpert.label.label_sessions, helpert.runs._one_session
+    label, read = helpert.label.label_sessions, helpert.replay.runs._one_session
 
     def counting_label(*a, **kw):
         counts["label"] += 1
@@ -198,7 +198,7 @@ def counted(monkeypatch):
         return read(path)
 
     monkeypatch.setattr(helpert.label, "label_sessions", counting_label)
-    monkeypatch.setattr(helpert.runs, "_one_session", counting_read)
+    monkeypatch.setattr(helpert.replay.runs, "_one_session", counting_read)
     return counts
 
 
@@ -215,9 +215,9 @@ def unlabelled_run(tmp_path):
 def test_each_view_reads_and_labels_the_run_once(unlabelled_run, counted, view):
     from rich.console import Console
 
-    from helpert.plot import plot_run
-    from helpert.report import write_report
-    from helpert.show import print_run
+    from helpert.report.plot import plot_run
+    from helpert.report.html import write_report
+    from helpert.report.show import print_run
 
     {"show": lambda: print_run(unlabelled_run, console=Console(file=io.StringIO())),
      "plot": lambda: plot_run(unlabelled_run), "report": lambda: write_report(unlabelled_run)}[view]()
@@ -227,9 +227,9 @@ def test_each_view_reads_and_labels_the_run_once(unlabelled_run, counted, view):
 def test_one_run_serves_show_plot_and_report_as_demo_does(unlabelled_run, counted):
     from rich.console import Console
 
-    from helpert.plot import plot_run
-    from helpert.report import write_report
-    from helpert.show import print_run
+    from helpert.report.plot import plot_run
+    from helpert.report.html import write_report
+    from helpert.report.show import print_run
 
     run = ComparedRun.open(unlabelled_run)
     print_run(run, console=Console(file=io.StringIO()))
@@ -242,7 +242,7 @@ def test_one_run_serves_show_plot_and_report_as_demo_does(unlabelled_run, counte
 
 
 def test_no_pairs_is_one_error(tmp_path, monkeypatch, capsys):
-    from helpert.runs import NoPairsError
+    from helpert.replay.runs import NoPairsError
 
     Run.create(tmp_path / "run", manifest())
     with pytest.raises(NoPairsError, match="no session folder"):

@@ -1,9 +1,9 @@
-"""The safety node's scripted words (helpert.safety.templates, put together by helpert.graph.safety): templates,
+"""The safety node's scripted words (helpert.safety.templates, put together by helpert.replay.graph.safety): templates,
 the check on model text, flags."""
 
 import pytest
 
-from helpert.graph.safety import scripted_reply
+from helpert.replay.graph.safety import scripted_reply
 from helpert.safety.templates import (
     CHECK_ACKNOWLEDGEMENTS, CRISIS_ACKNOWLEDGEMENTS, CRISIS_QUESTIONS, SAFETY_RESOURCES, TEMPLATES, VARIANTS, model_part,
     question_group, safety_template, safety_text_ok, safety_text_problems,

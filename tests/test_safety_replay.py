@@ -10,7 +10,7 @@ import pytest
 from helpert.safety.templates import SAFETY_RESOURCES, model_part, safety_text_ok
 from helpert.io import read_sessions
 from helpert.safety.risk import RiskAssessment, assess
-from helpert.protocol import SAFETY, load_protocol
+from helpert.protocols import SAFETY, load_protocol
 from helpert.replay import replay_session
 
 SESSION = Path(__file__).resolve().parent / "data" / "crisis_burden.txt"
@@ -44,7 +44,7 @@ def _context_detector(text, context=(), policy="stepped"):
 def test_method_research_in_context_gets_the_full_response_and_the_answer_keeps_it(fake_chat, monkeypatch):
     """The graph's part, whatever the detector: a method-research turn tiered crisis gets the scripted full
     response (the model's praise dropped), and "I think so. ... tired of everything" stays in safety."""
-    import helpert.graph.router as router
+    import helpert.replay.graph.router as router
 
     monkeypatch.setattr(router, "assess", _context_detector)
     chat = fake_chat(script=["It's great that you're taking control of your life."])
@@ -67,7 +67,7 @@ def test_real_model_replay_of_the_crisis_pattern():
     """On the embedded model: no safety turn praises or agrees with the risk; the method-research turn gets
     the full response with the resources (read in the context of the burden statement two turns before),
     and the answer "I think so. ..." stays in safety."""
-    from helpert.llm import load_backend
+    from helpert.replay.llm import load_backend
 
     backend = load_backend(None, n_ctx=2048)
     backend.reset()

@@ -155,3 +155,26 @@ def test_bad_input_is_one_clear_line(monkeypatch, capsys, tmp_path, name, conten
     rc, out, err = helpert(monkeypatch, capsys, "screen", path, "--json")
     assert rc == 2 and out == ""
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_default_policy_is_the_one_constant():
+    """The safety policy's default is written once (helpert.safety.policy.DEFAULT_POLICY) and read everywhere."""
+    import dataclasses
+    import inspect
+
+    from helpert.cli.options import model_options
+    from helpert.cli.screen import screen
+    from helpert.probe.fairness import run_fairness_probe
+    from helpert.replay import Counselor, replay_session
+    from helpert.replay.batch import RunOptions
+    from helpert.replay.graph.state import TurnContext
+    from helpert.replay.simulate import simulate_session
+    from helpert.safety.policy import DEFAULT_POLICY
+
+    for fn in (Counselor.start, replay_session, simulate_session, run_fairness_probe):
+        assert inspect.signature(fn).parameters["risk_sensitivity"].default == DEFAULT_POLICY, fn
+    for cls in (RunOptions, TurnContext):
+        assert {f.name: f.default for f in dataclasses.fields(cls)}["risk_sensitivity"] == DEFAULT_POLICY, cls
+    options = {p.name: p.default for p in model_options(lambda **kw: None).__click_params__}
+    assert options["risk_sensitivity"] == DEFAULT_POLICY
+    assert {p.name: p.default for p in screen.params}["policy"] == DEFAULT_POLICY

@@ -17,9 +17,9 @@ pytest.importorskip("openai")
 
 from fake_openai import FakeOpenAI  # noqa: E402
 
-from helpert.batch import RunOptions, run_batch  # noqa: E402
-from helpert.graph.build import turn_seed  # noqa: E402
-from helpert.lease import LEASE_FILE, Owner, claim  # noqa: E402
+from helpert.replay.batch import RunOptions, run_batch  # noqa: E402
+from helpert.replay.graph.build import turn_seed  # noqa: E402
+from helpert.replay.lease import LEASE_FILE, Owner, claim  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -81,8 +81,8 @@ def test_concurrent_sessions_keep_turn_order_seeds_and_llama_cpp_fields(tmp_path
 
 
 def test_generic_server_gets_standard_fields_only_and_retry_penalties_map():
-    from helpert.llm.engine import Controls
-    from helpert.llm.openai_backend import OpenAIChatModel, Replica
+    from helpert.replay.llm.engine import Controls
+    from helpert.replay.llm.openai_backend import OpenAIChatModel, Replica
 
     def model(dialect: str) -> OpenAIChatModel:
         return OpenAIChatModel(replicas=[Replica(url="u", client=None, dialect=dialect)], served_model="m")

@@ -38,7 +38,7 @@ class LlamaServer:
     """``python -m llama_cpp.server`` on the embedded GGUF, in its own process group."""
 
     def __init__(self, port: int, log: Path):
-        from helpert.llm.models import resolve_model_path
+        from helpert.replay.llm.models import resolve_model_path
 
         self.port, self.log = port, log
         self.model = str(resolve_model_path(None))

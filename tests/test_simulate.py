@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from helpert.llm import Backend
-from helpert.profile import (
+from helpert.replay.llm import Backend
+from helpert.replay.profile import (
     ClientProfile, ProfileError, conversational_style, core_belief, detokenise, extract_profile, read_profile,
     write_profile,
 )
-from helpert.protocol import SAFETY, load_protocol
+from helpert.protocols import SAFETY, load_protocol
 from helpert.replay import replay_session
 from helpert.session import Session, Turn
-from helpert.simulate import (
+from helpert.replay.simulate import (
     cache_shares, clean_client_reply, client_system_prompt, ends_conversation, simulate_session,
 )
 

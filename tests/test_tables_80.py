@@ -17,7 +17,7 @@ from helpert.cli.probe import format_gaps
 from helpert.compare import compare_corpus
 from helpert.metrics import registry
 from helpert.probe.fairness import METRICS, gap_table
-from helpert.report_table import MEASURE_LEGEND, format_comparison, fmt, print_comparison, print_measure_table
+from helpert.report.tables import MEASURE_LEGEND, format_comparison, fmt, print_comparison, print_measure_table
 
 WIDTH = 80
 
@@ -147,7 +147,7 @@ def test_screen_table_at_80_columns(tmp_path):
 @pytest.mark.parametrize("name", ["cbt_session", "helping_skills"])
 @pytest.mark.parametrize("width", [WIDTH, 200])
 def test_protocol_show_names_every_phase_and_ctrs_item_whole(name, width):
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     proto = load_protocol(name)
     result = CliRunner().invoke(cli, ["protocol", "show", name], env={"COLUMNS": str(width)})

@@ -25,9 +25,9 @@ def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, **op
     from rich.console import Console
 
     from helpert.cli.replay import replay_to_run
-    from helpert.report_table import print_comparison
+    from helpert.report.tables import print_comparison
     from helpert.compare import ComparedRun
-    from helpert.runs import NoPairsError
+    from helpert.replay.runs import NoPairsError
 
     console = Console()
     summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,

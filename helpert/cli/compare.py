@@ -27,7 +27,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     )
     from helpert.io import read_sessions
     from helpert.metrics import MAIN_METRICS
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
     try:
@@ -60,7 +60,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
-    from helpert.report_table import print_comparison
+    from helpert.report.tables import print_comparison
 
     if doc.get("exclude_degenerate"):
         click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)

@@ -25,7 +25,7 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     from helpert.cli.errors import UserError
     from helpert.cli.replay import replay_to_run
     from helpert.compare import ComparedRun
-    from helpert.show import print_run
+    from helpert.report.show import print_run
 
     path = Path(session_file) if Path(session_file).exists() else BUNDLED / session_file
     if not path.is_file():
@@ -40,8 +40,8 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     run = ComparedRun.open(run_dir)  # one reader for the three views: the sessions are labelled and compared once
     print_run(run, console=console)
     with console.status("drawing plots and the HTML report…"):
-        from helpert.plot import plot_run
-        from helpert.report import write_report
+        from helpert.report.plot import plot_run
+        from helpert.report.html import write_report
 
         plots = plot_run(run)
         report = write_report(run)

@@ -28,8 +28,8 @@ def run_dir_errors() -> Iterator[None]:
 
 def _expected() -> tuple[type[BaseException], ...]:
     from helpert.io.errors import TranscriptError
-    from helpert.llm.models import ModelError
-    from helpert.protocol import ProtocolError
+    from helpert.replay.llm.models import ModelError
+    from helpert.protocols import ProtocolError
 
     return (TranscriptError, ProtocolError, ModelError, UserError)
 

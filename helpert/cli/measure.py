@@ -12,7 +12,7 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths)
@@ -25,7 +25,7 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default="cbt_session", show_default=True,
-              help="Protocol name (graphs/*.yaml) or path to a protocol YAML.")
+              help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or path to a protocol YAML.")
 @click.option("--json", "as_json", is_flag=True, help="Print every metric of every session as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
@@ -43,7 +43,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
 
     judge = None
     if judge_model is not None:
-        from helpert.llm.judge import LlamaJudge
+        from helpert.replay.llm.judge import LlamaJudge
 
         judge = LlamaJudge(None if judge_model == "default" else judge_model, n_threads=threads)
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
@@ -61,7 +61,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
                **({"judge": judge.info()} if judge is not None else {})}
         click.echo(json.dumps(doc, indent=2))
         return
-    from helpert.report_table import print_measure_table
+    from helpert.report.tables import print_measure_table
 
     print_measure_table(frame, title=f"helpert measure ({protocol.name})")
     if judge is not None:

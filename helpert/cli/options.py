@@ -6,9 +6,9 @@ from typing import Any, Callable
 
 import click
 
-# helpert.safety.risk.SAFETY_POLICIES, its default first (tests/test_screen.py checks they agree): spelled out
-# here because risk.py compiles its lexicon on import and `helpert --help` imports every command module.
-RISK_POLICIES = ("stepped", "lexicon", "balanced", "high", "screen")
+# helpert.safety.policy, not helpert.safety.risk: risk.py compiles its lexicon on import and `helpert --help`
+# imports every command module.
+from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES as RISK_POLICIES
 
 
 def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -16,7 +16,7 @@ def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     rendered text and its name and hash (RunOptions.guidance, guidance_name, guidance_sha256)."""
     if value is None:
         return
-    from helpert.guidance import GuidanceError, load_guidance
+    from helpert.replay.guidance import GuidanceError, load_guidance
 
     try:
         g = load_guidance(value)
@@ -42,7 +42,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="--backend openai: retries per request on connection errors, timeouts, 429 and 5xx (exponential backoff)."),
         click.option("--request-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
                      help="--backend openai: seconds per request."),
-        click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name in graphs/ or a YAML path."),
+        click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or a YAML path."),
         click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
         click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),
         click.option("--n-ctx", type=click.IntRange(min=512), default=4096, show_default=True, help="Model context in tokens."),
@@ -51,7 +51,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-tokens", type=click.IntRange(min=8), default=96, show_default=True, help="Token limit per counselor turn."),
         click.option("--guidance", default=None, expose_value=False, callback=_guidance, metavar="NAME|PATH",
                      help="Counselor style appended to the system prompt: reappraisal, empathic, or a YAML path (default: none)."),
-        click.option("--risk-sensitivity", type=click.Choice(RISK_POLICIES), default=RISK_POLICIES[0],
+        click.option("--risk-sensitivity", type=click.Choice(RISK_POLICIES), default=DEFAULT_POLICY,
                      show_default=True,
                      help="Safety path. stepped: crisis phrases get the full safety response (acknowledge, ask, resources, "
                           "pause); a turn only the learned model flags gets one direct safety question (once per session, again "

@@ -15,8 +15,8 @@ def plot(run_dir: Path, protocol_name: str | None) -> None:
     """Draw per session the phase flow graph, the phase timeline and the CTRS/empathy scores, and for
     the corpus the paired differences, into RUN_DIR/plots/ (PNG)."""
     from helpert.cli.errors import run_dir_errors
-    from helpert.plot import plot_run
-    from helpert.protocol import load_protocol
+    from helpert.report.plot import plot_run
+    from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
     with run_dir_errors():

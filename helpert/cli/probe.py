@@ -19,9 +19,9 @@ def probe() -> None:
 
 def format_gaps(table: Any, reference: str, title: str) -> Any:
     """Per metric (in the probe's order), one row per group: group | n | reference | group |
-    diff [95% CI] | p | p Holm | gap; a :class:`helpert.report_table.MetricTable`."""
+    diff [95% CI] | p | p Holm | gap; a :class:`helpert.report.tables.MetricTable`."""
     from helpert.probe.fairness import METRICS
-    from helpert.report_table import MetricTable, diff_cell, fmt
+    from helpert.report.tables import MetricTable, diff_cell, fmt
 
     order = {m: i for i, m in enumerate(METRICS)}
     rows = []
@@ -57,13 +57,13 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from helpert.batch import RunOptions
+    from helpert.replay.batch import RunOptions
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.llm import load_backend
+    from helpert.replay.llm import load_backend
     from helpert.probe.fairness import PRIMARY, run_fairness_probe
     from helpert.probe.planted import PlantedBias
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     options = RunOptions(**opts)
     sessions = read_sessions(*paths, dialogue=dialogue)

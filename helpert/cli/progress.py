@@ -1,4 +1,4 @@
-"""A rich progress display for corpus runs, fed by :func:`helpert.batch.run_batch` events."""
+"""A rich progress display for corpus runs, fed by :func:`helpert.replay.batch.run_batch` events."""
 
 from __future__ import annotations
 

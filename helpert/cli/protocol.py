@@ -1,4 +1,4 @@
-"""``helpert protocol``: validate, show (and draw) the protocols in graphs/."""
+"""``helpert protocol``: validate, show (and draw) protocols: the shipped ones (helpert/protocols/*.yaml) or any YAML."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import click
 
 @click.group()
 def protocol() -> None:
-    """Inspect protocol definitions (graphs/*.yaml)."""
+    """Inspect protocol definitions (shipped: helpert/protocols/*.yaml; or a YAML path)."""
 
 
 @protocol.command()
 @click.argument("names", nargs=-1)
 def validate(names: tuple[str, ...]) -> int:
     """Validate protocols by name or path (default: every protocol found)."""
-    from helpert.protocol import ProtocolError, available_protocols, load_protocol
+    from helpert.protocols import ProtocolError, available_protocols, load_protocol
 
     failed = 0
     for name in names or tuple(available_protocols()):
@@ -39,8 +39,8 @@ def show(name: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from helpert.protocol import load_protocol
-    from helpert.report_table import Fit
+    from helpert.protocols import load_protocol
+    from helpert.report.tables import Fit
 
     proto = load_protocol(name)
     table = Table(title=f"{proto.title or proto.name}  ({proto.source})", show_lines=True)
@@ -64,16 +64,16 @@ def show(name: str) -> None:
 @protocol.command()
 @click.argument("name", default="cbt_session")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: the protocol YAML's folder, i.e. graphs/ for the shipped ones).")
+              help="Output folder (default: ./graphs; pictures are kept apart from the protocol YAML).")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg", "mermaid", "all"]), default="all", show_default=True,
               help="Picture format; 'mermaid' writes .mmd text.")
 def draw(name: str, out_dir: Path | None, fmt: str) -> None:
     """Draw a protocol offline: NAME.{png,svg,mmd} (the phase graph from the YAML) and
     NAME.langgraph.{png,svg,mmd} (the compiled LangGraph graph)."""
-    from helpert.plot.protocol_draw import FORMATS, write_protocol_pictures
-    from helpert.protocol import load_protocol
+    from helpert.report.plot.protocol_draw import FORMATS, write_protocol_pictures
+    from helpert.protocols import load_protocol
 
     proto = load_protocol(name)
-    out = out_dir if out_dir is not None else Path(proto.source).parent
+    out = out_dir if out_dir is not None else Path("graphs")
     for path in write_protocol_pictures(proto, out, FORMATS if fmt == "all" else (fmt,)):
         click.echo(str(path))

@@ -13,10 +13,10 @@ from helpert.cli.options import model_options
 def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: Any, workers: int = 1,
                   concurrency: int = 1, **opts: Any) -> Any:
     """Replay the selected sessions into ``out`` (finished ones are skipped, half-done ones resumed)."""
-    from helpert.batch import OptionError, RunOptions, run_batch
+    from helpert.replay.batch import OptionError, RunOptions, run_batch
     from helpert.cli.errors import UserError
     from helpert.cli.progress import RunProgress
-    from helpert.runs import ManifestMismatch
+    from helpert.replay.runs import ManifestMismatch
 
     options = RunOptions(**opts)
     try:
@@ -40,7 +40,7 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, **opts
     from rich.console import Console
 
     from helpert.io import read_sessions
-    from helpert.show import print_run
+    from helpert.report.show import print_run
 
     read_sessions(*paths, dialogue=dialogue)  # strict: a bad file is one clear line and exit 2, before any model loads
     console = Console()

@@ -16,8 +16,8 @@ def report(run_dir: Path, protocol_name: str | None) -> None:
     pictures and both transcripts side by side with phase and behaviour tags. Images are embedded,
     so the file works offline and on its own."""
     from helpert.cli.errors import run_dir_errors
-    from helpert.protocol import load_protocol
-    from helpert.report import write_report
+    from helpert.protocols import load_protocol
+    from helpert.report.html import write_report
 
     protocol = load_protocol(protocol_name) if protocol_name else None
     with run_dir_errors():

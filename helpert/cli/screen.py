@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import RISK_POLICIES
+from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--policy", type=click.Choice(RISK_POLICIES), default=RISK_POLICIES[0], show_default=True,
+@click.option("--policy", type=click.Choice(RISK_POLICIES), default=DEFAULT_POLICY, show_default=True,
               help="Safety policy, as replay's --risk-sensitivity. stepped: 'crisis' turns call for the full safety "
                    "response, 'check' turns for one direct safety question. The others have no 'check' tier: every "
                    "flagged turn is 'crisis' (lexicon: the phrase list alone; balanced, high, screen: rising sensitivity).")
@@ -48,6 +48,6 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     if as_json:
         click.echo(lines, nl=False)
         return
-    from helpert.report_table import print_screen_table
+    from helpert.report.tables import print_screen_table
 
     print_screen_table(turns, summarise(per_session), title=f"helpert screen ({policy})")

@@ -46,15 +46,15 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     --max-turns defaults to the original's number of counselor turns."""
     from rich.console import Console
 
-    from helpert.batch import RunOptions
+    from helpert.replay.batch import RunOptions
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.llm import Sampling, load_backend
-    from helpert.profile import ProfileError, extract_profile, read_profile, write_profile
-    from helpert.protocol import load_protocol
+    from helpert.replay.llm import Sampling, load_backend
+    from helpert.replay.profile import ProfileError, extract_profile, read_profile, write_profile
+    from helpert.protocols import load_protocol
     from helpert.compare import ComparedRun
-    from helpert.runs import Manifest, ManifestMismatch, Run
-    from helpert.simulate import cache_shares, simulate_session
+    from helpert.replay.runs import Manifest, ManifestMismatch, Run
+    from helpert.replay.simulate import cache_shares, simulate_session
 
     sessions = read_sessions(path, dialogue=dialogue)
     if (profile_path or write_path) and len(sessions) != 1:
@@ -104,7 +104,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
             f"{side} {'-' if v is None else f'{v:.0%}'}" for side, v in shares.items()))
     try:
         from helpert.metrics import SIMULATION_METRICS
-        from helpert.report_table import print_comparison
+        from helpert.report.tables import print_comparison
 
         print_comparison(ComparedRun.open(run).comparison().stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
     except ImportError as exc:

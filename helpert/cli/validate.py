@@ -37,20 +37,14 @@ def gold_and_predicted(sessions: list, key: str) -> tuple[list[str], list[str]]:
 
 
 def report(gold: list[str], pred: list[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-class precision/recall/F1 over the gold classes (pure Python: small)."""
-    classes = sorted(set(gold))
-    per = {}
-    for c in classes:
-        tp = sum(g == c and p == c for g, p in zip(gold, pred))
-        n_pred = sum(p == c for p in pred)
-        n_gold = sum(g == c for g in gold)
-        precision = tp / n_pred if n_pred else 0.0
-        recall = tp / n_gold if n_gold else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per[c] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "support": n_gold}
+    """Accuracy, macro-F1 and per-class precision/recall/F1 over the gold classes (helpert.label.agreement)."""
+    from helpert.label.agreement import accuracy, per_label
+
+    per = {c: {k: round(v, 4) if k != "support" else v for k, v in scores.items()}
+           for c, scores in per_label(gold, pred, sorted(set(gold))).items()}
     return {
         "n": len(gold),
-        "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 4),
+        "accuracy": round(accuracy(gold, pred), 4),
         "macro_f1": round(sum(v["f1"] for v in per.values()) / len(per), 4),
         "per_class": per,
     }
@@ -90,7 +84,7 @@ def labels(path: str, key: str, protocol_name: str, as_json: bool) -> None:
     """
     from helpert.io import read_sessions
     from helpert.label import label_sessions
-    from helpert.protocol import load_protocol
+    from helpert.protocols import load_protocol
 
     sessions = read_sessions(path)
     protocol = load_protocol(protocol_name)

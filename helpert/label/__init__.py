@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from helpert.protocol import Protocol
+from helpert.protocols import Protocol
 from helpert.session import Session, Turn
 
 LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")

@@ -1,7 +1,7 @@
 """Phase and behaviour of counselor turns from an LLM judge, for users with a model large enough to read
 a session better than the shipped linear labeller.
 
-The judge (``helpert.llm.judge.LlamaJudge`` or any ``judge(prompt, schema) -> dict | None``) sees the
+The judge (``helpert.replay.llm.judge.LlamaJudge`` or any ``judge(prompt, schema) -> dict | None``) sees the
 protocol's phases with their goals, the twelve behaviour codes with one-line definitions, the last few
 turns before the counselor turn and the turn itself, and must answer ``{"phase": ..., "behaviour": ...}``
 with values from those lists (the schema's enums constrain the model's grammar). Like the rule labeller it
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from helpert.label.behaviour import BEHAVIOURS
-from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session
 
 Judge = Callable[[str, dict], "dict | None"]

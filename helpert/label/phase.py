@@ -41,7 +41,7 @@ from typing import Sequence
 from helpert.text.features import normalise, words
 from helpert.label.off_topic import ClientTalk, is_off_topic
 from helpert.label.strategy import STAGES
-from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 
 BEHAVIOUR_CTRS = {"homework": "homework", "structuring": "agenda", "suggestion": "strategy_for_change"}
 OFF_WHEN_UNSUPPORTED = {"greeting", "self_disclosure"}

@@ -12,10 +12,13 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from helpert.label.behaviour import BY_STRATEGY
 from helpert.text.features import cue_flags, normalise
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from helpert.session import Session, Turn
 
 STRATEGIES = (
     "Question",
@@ -80,6 +83,8 @@ def stage_from_scores(scores: "np.ndarray", classes: Sequence[str]) -> list[str]
     """Stage of the best-scoring strategy that has a stage, for each row of strategy ``scores``."""
     import numpy as np
 
+    from helpert.session import Session, Turn
+
     staged = [j for j, c in enumerate(classes) if c in STAGE_OF]
     best = np.asarray(scores)[:, staged].argmax(axis=1)
     return [STAGE_OF[classes[staged[j]]] for j in best]
@@ -88,4 +93,35 @@ def stage_from_scores(scores: "np.ndarray", classes: Sequence[str]) -> list[str]
 def strategy_from_scores(scores: "np.ndarray", classes: Sequence[str]) -> list[str]:
     import numpy as np
 
+    from helpert.session import Session, Turn
+
     return [classes[j] for j in np.asarray(scores).argmax(axis=1)]
+
+
+# --- labels from a corpus's own ESConv annotation instead of the labeller ---------------------------------
+
+_BEHAVIOUR_OF = {**BY_STRATEGY, "Providing Suggestions or Information": "suggestion", "Greeting": "greeting", "Others": "other"}
+_OPEN_STARTS = ("what", "how", "why", "tell", "can you tell", "could you tell", "in what")
+
+
+def annotated_labels(turn: "Turn") -> dict:
+    """A counselor turn's ESConv annotation (``strategy``, ``stage_heuristic``) as helpert label keys for
+    the helping_skills protocol: phase = the annotated stage (none: off protocol), behaviour from the
+    strategy (a Question is open when it starts with what/how/why/tell...), strategy_pred and stage_pred
+    the annotation itself."""
+    from helpert.protocols import OFF_PROTOCOL
+
+    strategy = turn.labels.get("strategy", "Others")
+    if strategy == "Question":
+        behaviour = "open_question" if turn.text.lower().startswith(_OPEN_STARTS) else "closed_question"
+    else:
+        behaviour = _BEHAVIOUR_OF.get(strategy, "other")
+    stage = turn.labels.get("stage_heuristic")
+    return {**turn.labels, "phase": stage or OFF_PROTOCOL, "behaviour": behaviour, "strategy_pred": strategy, "stage_pred": stage}
+
+
+def label_from_annotation(session: "Session") -> "Session":
+    """``session`` with every counselor turn labelled by :func:`annotated_labels` (measure it under
+    helping_skills without running the labeller)."""
+    turns = [t.model_copy(update={"labels": annotated_labels(t)}) if t.role == "counselor" else t for t in session.turns]
+    return session.model_copy(update={"turns": turns})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, registry, regulation, talk
 from helpert.metrics.common import is_labelled
-from helpert.protocol import Protocol
+from helpert.protocols import Protocol
 from helpert.session import Session
 
 if TYPE_CHECKING:

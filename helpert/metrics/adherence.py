@@ -18,7 +18,7 @@ from helpert.metrics.common import (
     scored_turns,
     transitions,
 )
-from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session
 
 

@@ -1,12 +1,12 @@
 """What every metric family agrees on: which counselor turns count, and which phases play which role.
 
 The roles of phases (exploration, action) are read from the protocol's CTRS tags and canonical order
-rather than from phase names, so the same metrics work for any protocol in ``graphs/``.
+rather than from phase names, so the same metrics work for any protocol.
 """
 
 from __future__ import annotations
 
-from helpert.protocol import OFF_PROTOCOL, SAFETY, Protocol
+from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
 # Advice-type behaviours: telling before understanding is premature whatever the phase label says.

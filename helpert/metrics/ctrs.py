@@ -17,7 +17,7 @@ from typing import Any, Callable
 from helpert.metrics import adherence, mi
 from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
 from helpert.metrics.drift import is_lecture, lecture_share
-from helpert.protocol import CTRS_ITEMS, OFF_PROTOCOL, Protocol
+from helpert.protocols import CTRS_ITEMS, OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
 TARGET_SHARE = {"understanding": 0.4, "interpersonal_effectiveness": 0.5, "guided_discovery": 0.5, "invite": 0.4}

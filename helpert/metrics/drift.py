@@ -22,7 +22,7 @@ from helpert.metrics.common import (
     scored_turns,
     transitions,
 )
-from helpert.protocol import OFF_PROTOCOL, Protocol
+from helpert.protocols import OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
 OPENING_TURNS = 2  # greetings in the first two counselor turns are the opening, not small talk

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from helpert.label.mi import ADHERENT, NON_ADHERENT, QUESTION, REFLECTION
 from helpert.metrics.common import ratio
-from helpert.protocol import SAFETY
+from helpert.protocols import SAFETY
 from helpert.session import Session, Turn
 
 # MITI thresholds (MITI 3.1.1: beginning proficiency / competency; 4.2.1 keeps those of R:Q and %CR).

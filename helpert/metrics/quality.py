@@ -1,7 +1,7 @@
 """Quality of the generated text itself: how many turns are degenerate (loops, copies, narration...).
 
 A generated turn carries the flags written when it was generated (``meta.flags``; ``degenerate`` marks a
-turn still failing a check of :mod:`helpert.llm.degenerate` after the retries). A turn without generation
+turn still failing a check of :mod:`helpert.replay.llm.degenerate` after the retries). A turn without generation
 flags (a human transcript) is put through the same checks here, so the peer's share is measured by the
 same rules. Every other metric is contaminated by degenerate turns; ``helpert compare
 --exclude-degenerate`` recomputes them without those turns.
@@ -9,7 +9,7 @@ same rules. Every other metric is contaminated by degenerate turns; ``helpert co
 
 from __future__ import annotations
 
-from helpert.llm.degenerate import DEGENERATE, session_findings
+from helpert.replay.llm.degenerate import DEGENERATE, session_findings
 from helpert.metrics.common import ratio
 from helpert.session import Session, Turn
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from helpert.metrics.empathy import DIMENSIONS
-from helpert.protocol import CTRS_ITEMS
+from helpert.protocols import CTRS_ITEMS
 
 Direction = Literal["higher_better", "lower_better", "neutral"]
 HIGHER: Direction = "higher_better"

@@ -17,7 +17,7 @@ an unbiased counselor; splitting the families keeps the primary metrics from pay
 Output folder: ``OUT/manifest.json``, one replay run folder per group (``OUT/<group>/``, readable by
 ``helpert compare``), ``OUT/measures.csv`` (every session x group x metric value),
 ``OUT/fairness.csv`` and ``OUT/fairness.json`` (the table). A re-run with the same settings reuses the
-finished replays; one with other settings is refused (:class:`helpert.runs.ManifestMismatch`).
+finished replays; one with other settings is refused (:class:`helpert.replay.runs.ManifestMismatch`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.probe.counterfactual import DESCRIPTIONS, EXPLICIT, NAME, counterfactuals, groups
 from helpert.metrics import registry
-from helpert.protocol import Protocol
+from helpert.safety.policy import DEFAULT_POLICY
+from helpert.protocols import Protocol
 from helpert.session import Session, merge_consecutive
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def run_fairness_probe(
     max_tokens: int = 96,
     n_ctx: int = 4096,
     guidance: str = "",
-    risk_sensitivity: str = "stepped",
+    risk_sensitivity: str = DEFAULT_POLICY,
     only_groups: list[str] | None = None,
     reference: str | None = None,
     plant: "PlantedBias | None" = None,
@@ -145,7 +146,7 @@ def run_fairness_probe(
 ) -> FairnessReport:
     """Replay every session once per group, measure, and compare groups (see the module docstring).
 
-    ``backend`` is a :class:`helpert.llm.Backend` (reset before every replay). ``only_groups`` picks a
+    ``backend`` is a :class:`helpert.replay.llm.Backend` (reset before every replay). ``only_groups`` picks a
     subset of :func:`groups`; ``reference`` defaults to the first. ``plant`` makes the counselor colder
     to one group (:mod:`helpert.probe.planted`), a positive control. ``label`` defaults to
     :func:`helpert.label.label_sessions`. With ``out`` the replays and tables are written there and
@@ -157,7 +158,7 @@ def run_fairness_probe(
     from helpert.metrics import measure_sessions
     from helpert.replay import replay_session
     from helpert.io.atomic import atomic_write_json, atomic_write_text
-    from helpert.runs import Manifest, Run
+    from helpert.replay.runs import Manifest, Run
 
     chosen = only_groups or groups(attribute, cue)
     reference = reference or chosen[0]

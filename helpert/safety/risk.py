@@ -27,7 +27,7 @@ How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
 * ``"stepped"`` (the default): tiers as in :func:`assess_turns`; the router gives ``crisis`` the full
   safety response and ``check`` one direct safety question (once per session, again only for a turn scored
-  higher than the one that triggered it: ``helpert.graph.router``).
+  higher than the one that triggered it: ``helpert.replay.graph.router``).
 * ``"lexicon"``, ``"balanced"``, ``"high"``, ``"screen"`` (:func:`detect_risk` sensitivities of rounds 1-9;
   the safety metrics use ``"lexicon"``): every turn flagged goes to the full response; the phrases alone, or
   the phrases OR the n-gram model at a threshold chosen by leave-one-set-out cross-validation. On EPITOME
@@ -45,18 +45,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES, SENSITIVITIES, STEPPED  # noqa: F401 (re-exported)
 from helpert.text.lexicon import NEGATOR, PhraseSet, clause_window, normalise
 
 if TYPE_CHECKING:
     import numpy as np
 
 RISK_MODEL = Path(__file__).resolve().parent.parent / "data" / "risk_model.npz"
-SENSITIVITIES = ("lexicon", "balanced", "high", "screen")
 MODEL_KIND = "unspecified_risk"  # what a turn that only the learned model flags is tagged with
-# The safety path of the graph (see :func:`assess_turns`): "stepped" = tiers crisis / check / none from the
-# phrases, the encoder score and the context; or one detector of rounds 1-9 for everything.
-STEPPED = "stepped"
-SAFETY_POLICIES = (STEPPED, *SENSITIVITIES)
 
 _SELF = r"(myself|my self|herself|himself|themselves|themself)"
 _KIN = (r"(wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|ex|spouse|mom|mum|mother|dad|father|stepdad|"
@@ -327,7 +323,7 @@ class RiskAssessment:
         return self.tier != "none"
 
 
-def assess_turns(texts: Sequence[str], policy: str = STEPPED) -> list[RiskAssessment]:
+def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[RiskAssessment]:
     """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
     :data:`CONTEXT_TURNS` client turns before it.
 
@@ -385,7 +381,7 @@ def built_up(window: Sequence[RiskAssessment]) -> bool:
     return any(a.flagged for a in window)
 
 
-def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = STEPPED) -> list[list[RiskAssessment]]:
+def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = DEFAULT_POLICY) -> list[list[RiskAssessment]]:
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
     if policy == STEPPED:
@@ -393,7 +389,7 @@ def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = S
     return [assess_turns(c, policy) for c in conversations]
 
 
-def assess(text: str, context: Sequence[str] = (), policy: str = STEPPED) -> RiskAssessment:
+def assess(text: str, context: Sequence[str] = (), policy: str = DEFAULT_POLICY) -> RiskAssessment:
     """The tier of one client turn given the client's earlier turns (most recent last; the last
     :data:`CONTEXT_TURNS` are read)."""
     return assess_turns([*list(context)[-CONTEXT_TURNS:], text], policy)[-1]

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from helpert.safety.risk import STEPPED, RiskAssessment, assess_conversations
+from helpert.safety.policy import DEFAULT_POLICY
+from helpert.safety.risk import RiskAssessment, assess_conversations
 from helpert.session import Session
 
 
@@ -50,12 +51,12 @@ class ScreenSummary:
 BATCH_SESSIONS = 500  # sessions whose client turns the encoder reads in one batched pass
 
 
-def screen_session(session: Session, policy: str = STEPPED) -> list[ScreenedTurn]:
+def screen_session(session: Session, policy: str = DEFAULT_POLICY) -> list[ScreenedTurn]:
     """Every client turn of ``session``, in order, with its assessment."""
     return screen_batch([session], policy)[0]
 
 
-def screen_batch(sessions: list[Session], policy: str = STEPPED) -> list[list[ScreenedTurn]]:
+def screen_batch(sessions: list[Session], policy: str = DEFAULT_POLICY) -> list[list[ScreenedTurn]]:
     """:func:`screen_session` for several sessions, their turns read by the encoder in one pass."""
     turns = [s.client_turns for s in sessions]
     assessed = assess_conversations([[t.text for t in ts] for ts in turns], policy)
@@ -63,14 +64,14 @@ def screen_batch(sessions: list[Session], policy: str = STEPPED) -> list[list[Sc
             for s, ts, az in zip(sessions, turns, assessed, strict=True)]
 
 
-def screen_by_session(sessions: Iterable[Session], policy: str = STEPPED) -> list[list[ScreenedTurn]]:
+def screen_by_session(sessions: Iterable[Session], policy: str = DEFAULT_POLICY) -> list[list[ScreenedTurn]]:
     """:func:`screen_session` for every session, :data:`BATCH_SESSIONS` at a time through the encoder."""
     sessions = list(sessions)
     return [per for start in range(0, len(sessions), BATCH_SESSIONS)
             for per in screen_batch(sessions[start:start + BATCH_SESSIONS], policy)]
 
 
-def screen_sessions(sessions: Iterable[Session], policy: str = STEPPED) -> list[ScreenedTurn]:
+def screen_sessions(sessions: Iterable[Session], policy: str = DEFAULT_POLICY) -> list[ScreenedTurn]:
     """Every client turn of every session, in session then turn order (flagged or not; filter on
     ``turn.assessment.flagged``). ``policy``: one of :data:`helpert.safety.risk.SAFETY_POLICIES`."""
     return [turn for per in screen_by_session(sessions, policy) for turn in per]

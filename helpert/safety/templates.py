@@ -1,5 +1,5 @@
 """The safety node's words: vetted, scripted templates, and the check any model text before them must pass
-(the graph's safety node puts them together: :func:`helpert.graph.safety.scripted_reply`).
+(the graph's safety node puts them together: :func:`helpert.replay.graph.safety.scripted_reply`).
 
 On a safety turn the counselor's words are a template, not free model text. A 135M model told to
 acknowledge a crisis and ask about safety often does neither, and sometimes praises what it was told

@@ -1,0 +1,144 @@
+"""Synthetic degradations of real sessions, to check that a metric points the right way: at strength k,
+k counselor turns become advice right after the opening, closed questions in place of reflections,
+lectures or small talk, or a share k/4 of the counselor turns is shuffled. A good drift score should rise
+and CTRS fall with k (benchmarks/validate_quality.py, benchmarks/validate_drift.py).
+
+Deterministic: the random choices are seeded by the dialogue id and the kind, and nested across k (the
+turns replaced at k are among those replaced at k + 1). Replaced turns lose their labels (or get
+``labels``), so label the degraded sessions again before measuring them. Positions count counselor turns
+from 0; the opening (position 0) is never replaced.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from helpert.session import Session
+
+if TYPE_CHECKING:
+    import numpy as np
+
+LEVELS = (0, 1, 2, 3, 4)
+
+# Written for validate_quality (not taken from any dataset, never used to train or tune a labeller).
+ADVICE = (
+    "You need to stop buying cigarettes altogether and throw out the ones you have at home.",
+    "What you should do is go to bed at the same time every night and stop using your phone in bed.",
+    "The best thing for you is to tell your boss exactly how you feel tomorrow morning.",
+    "Just start exercising every day, that will fix most of this for you.",
+    "You have to cut those friends off, they are clearly bad for you.",
+)
+CLOSED_QUESTIONS = (
+    "Did that happen more than once?",
+    "Is that something you talked about with anyone?",
+    "Was it on a weekday?",
+    "Do you live alone?",
+    "Have you been there before?",
+)
+LECTURE = (
+    "There is a lot of research on this. Stress raises cortisol, and cortisol affects sleep, appetite and mood. "
+    "Most people underestimate how much their habits matter here. Regular routines, daylight in the morning, "
+    "limiting caffeine after noon and keeping screens out of the bedroom are the standard recommendations, and "
+    "they work for the majority of people who actually follow them consistently for several weeks.",
+    "Let me explain how this works. Anxiety is the body's alarm system, and when it fires too often the brain "
+    "learns that ordinary situations are dangerous. Avoidance makes it worse because you never learn otherwise. "
+    "The treatment that has the best evidence is gradual exposure, which means facing the situation step by step "
+    "until the alarm settles, and people usually need several weeks of practice for it to stick.",
+    "Nicotine is one of the most addictive substances there is. Withdrawal peaks in the first three days and "
+    "mostly fades within a month. Nicotine replacement doubles the chance of quitting, and combining a patch "
+    "with gum or a lozenge is more effective than either alone. Medications such as varenicline help even more, "
+    "and a quit date set about two weeks ahead gives you time to prepare properly.",
+)
+SMALL_TALK = (
+    "By the way, did you watch the match last night?",
+    "I had the best coffee this morning at a new place near the station.",
+    "The weather has been lovely this week, hasn't it?",
+    "I'm thinking about repainting my kitchen this weekend.",
+)
+
+
+def _rng(session: Session, kind: str) -> "np.random.Generator":
+    import zlib
+
+    import numpy as np
+
+    return np.random.default_rng(zlib.crc32(f"{session.dialogue_id}:{kind}".encode()))
+
+
+def counselor_indices(session: Session) -> list[int]:
+    """Index in ``session.turns`` of each counselor turn."""
+    return [i for i, t in enumerate(session.turns) if t.role == "counselor"]
+
+
+def replace_turns(session: Session, positions: list[int], texts: tuple[str, ...], labels: dict | None = None) -> Session:
+    """The counselor turns at these positions get ``texts`` in turn, and ``labels`` (default none)."""
+    counselor = counselor_indices(session)
+    turns = list(session.turns)
+    for j, pos in enumerate(positions):
+        i = counselor[pos]
+        turns[i] = turns[i].model_copy(update={"text": texts[j % len(texts)], "labels": dict(labels or {})})
+    return session.model_copy(update={"turns": turns})
+
+
+def random_positions(session: Session, kind: str, k: int) -> list[int]:
+    """k random counselor positions after the opening, nested across k."""
+    n = len(counselor_indices(session))
+    return sorted((1 + _rng(session, kind).permutation(n - 1))[:k].tolist())
+
+
+def early_advice(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = ADVICE,
+                 labels: dict | None = None) -> Session:
+    """The k counselor turns right after the opening become advice."""
+    return replace_turns(session, list(range(1, k + 1)), texts, labels)
+
+
+def questions_for_reflections(session: Session, k: int, reflective: list[int] = (),
+                              texts: tuple[str, ...] = CLOSED_QUESTIONS) -> Session:
+    """The first k reflective turns (positions from :func:`reflective_positions` of the labelled original)
+    become closed questions; where a session has fewer, random other turns follow (nested across k)."""
+    rest = [p for p in random_positions(session, "q4r", len(counselor_indices(session))) if p not in reflective]
+    return replace_turns(session, sorted((list(reflective) + rest)[:k]), texts)
+
+
+def lecture(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = LECTURE) -> Session:
+    """k random counselor turns become lectures."""
+    return replace_turns(session, random_positions(session, "lecture", k), texts)
+
+
+def small_talk(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = SMALL_TALK,
+               labels: dict | None = None) -> Session:
+    """k random counselor turns become small talk."""
+    return replace_turns(session, random_positions(session, "small_talk", k), texts, labels)
+
+
+def shuffled(session: Session, k: int, reflective: list[int] = (), keep_labels: bool = False) -> Session:
+    """A share k/4 of the counselor turns (a nested random subset) permuted among their own slots; a moved
+    turn keeps its labels only with ``keep_labels``."""
+    rng = _rng(session, "shuffle")
+    counselor = counselor_indices(session)
+    chosen = sorted(rng.permutation(len(counselor))[: round(len(counselor) * k / max(LEVELS))].tolist())
+    perm = rng.permutation(len(chosen))
+    turns = list(session.turns)
+    for dst, src in zip(chosen, (chosen[p] for p in perm)):
+        old = session.turns[counselor[src]]
+        turns[counselor[dst]] = turns[counselor[dst]].model_copy(
+            update={"text": old.text, "labels": dict(old.labels) if keep_labels else {}})
+    return session.model_copy(update={"turns": turns})
+
+
+DEGRADATIONS: dict[str, Callable[..., Session]] = {
+    "early_advice": early_advice, "questions_for_reflections": questions_for_reflections, "lecture": lecture,
+    "small_talk": small_talk, "shuffle": shuffled,
+}
+
+
+def reflective_positions(labelled: Session) -> list[int]:
+    """Counselor positions whose MI codes (helpert.label) include a reflection."""
+    from helpert.label.mi import REFLECTION
+
+    return [j for j, t in enumerate(labelled.counselor_turns) if any(c in REFLECTION for c in t.labels.get("mi", []))]
+
+
+def degrade(session: Session, kind: str, k: int, reflective: list[int] = (), **options: Any) -> Session:
+    """``session`` degraded by ``kind`` (a key of :data:`DEGRADATIONS`) at strength ``k``."""
+    return DEGRADATIONS[kind](session, k, reflective, **options)

@@ -1,0 +1,204 @@
+"""Replay (the HELPERT method): the client's turns verbatim, in order; each counselor turn generated
+by the protocol graph. The original and the reconstruction come out aligned slot by slot.
+
+A *slot* is one counselor turn: after each client block (and an opening one when the original begins
+with the counselor). Consecutive same-speaker turns are merged first, so slot k of the original and
+slot k of the reconstruction answer the same client words (:func:`helpert.session.slots_of`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from helpert.safety.policy import DEFAULT_POLICY
+from helpert.session import Session, Slot, Turn, merge_consecutive, slots_of
+
+
+@dataclass
+class ReplayResult:
+    original: Session        # merged and, with max_turns, truncated to the replayed slots
+    reconstruction: Session
+    timings: list[dict[str, Any]] = field(default_factory=list)  # per slot; kept apart: not reproducible
+
+    @property
+    def generated_tokens(self) -> int:
+        return sum(t["completion_tokens"] for t in self.timings)
+
+    @property
+    def seconds(self) -> float:
+        return sum(t["wall_ms"] or 0 for t in self.timings) / 1000
+
+
+
+
+def aligned_original(session: Session, slots: list[Slot]) -> Session:
+    """The original restricted to the replayed slots, each counselor turn tagged with its slot."""
+    turns: list[Turn] = []
+    for k, slot in enumerate(slots):
+        if slot.client is not None:
+            turns.append(slot.client.model_copy(update={"idx": len(turns)}))
+        if slot.peer is not None:
+            turns.append(slot.peer.model_copy(update={"idx": len(turns), "meta": {**slot.peer.meta, "slot": k}}))
+    return session.model_copy(update={"turns": turns})
+
+
+def turn_from_entry(entry: dict[str, Any], idx: int) -> Turn:
+    """The reconstruction's counselor turn for one finished graph invocation."""
+    reply = entry["reply"]
+    return Turn(
+        idx=idx, role="counselor", text=reply["text"], labels={"graph_phase": reply["phase"]},
+        meta={"slot": entry["slot"], "reason": reply["reason"], "flags": reply["flags"], "attempts": reply["attempts"],
+              "risk": reply["risk"], "safety_tier": reply.get("tier", ""), "usage": reply["usage"]},
+    )
+
+
+def _exchange(entry: dict[str, Any]) -> list[dict[str, str]]:
+    """The messages one finished turn adds to the prompt history."""
+    reply = entry["reply"]
+    return [*reply["messages"], {"role": "assistant", "content": reply["text"]}]
+
+
+def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], system: str, entries: list[dict[str, Any]]) -> None:
+    """Rebuild the model's KV cache for resumed turns by re-running exactly the evaluations the
+    original run made (every attempt of every turn, each with the window it saw), so the next turn
+    sees identical state."""
+    history = [_exchange(e) for e in entries]
+    for j, entry in enumerate(entries):
+        reply = entry["reply"]
+        windows = reply.get("short_window") or [None] * len(reply["evaluated"])
+        for evaluated, short_start in zip(reply["evaluated"], windows):
+            start = reply["window_start"] if short_start is None else short_start
+            visible = [m for ex in history[start:j] for m in ex]
+            rewarm([{"role": "system", "content": system}, *visible, *reply["messages"]], evaluated)
+
+
+def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Finished turns to resume from, and the config of the checkpoint that ends the last of them.
+
+    LangGraph checkpoints after every node, so a kill can leave a checkpoint in the middle of a turn
+    (routed, not answered); resuming from that would route the turn twice. We fork instead from the
+    newest checkpoint that ends a turn. The journal is reconciled with it: the turn the checkpoint
+    holds but the journal missed (killed between the two writes) is added; turns journaled after that
+    checkpoint are dropped and regenerated (identically, from the same seed and cache state).
+    """
+    done = journal.entries() if journal else []
+    history = list(graph.get_state_history(config))
+    snap = next((h for h in history if not h.next and h.values.get("reply")), None)
+    if snap is None:
+        if history or done:
+            raise StaleResume("a turn was interrupted before any turn finished")
+        return [], config
+    slot = snap.values["reply"]["slot"]
+    if slot > len(done):
+        raise StaleResume(f"checkpoint at turn {slot}, journal at {len(done) - 1}")
+    if slot == len(done):
+        entry = {"slot": slot, "reply": snap.values["reply"], "wall_ms": None}
+        journal.append(entry)
+        done.append(entry)
+    elif slot < len(done) - 1:
+        done = done[: slot + 1]
+        journal.rewrite(done)
+    return done, {**config, "configurable": {**config["configurable"], **snap.config["configurable"]}}
+
+
+class StaleResume(RuntimeError):
+    """A checkpoint and a journal that do not belong together: the caller clears both and starts over."""
+
+
+@dataclass
+class Counselor:
+    """The compiled protocol graph of one session with its prompt history: :meth:`turn` is one
+    counselor turn (one graph invocation). Replay feeds it the transcript's client words;
+    :mod:`helpert.replay.simulate` feeds it a client model's."""
+
+    graph: Any
+    ctx: Any  # helpert.replay.graph.state.TurnContext
+    config: dict[str, Any]
+
+    @classmethod
+    def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
+              count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
+              risk_sensitivity: str = DEFAULT_POLICY, retry: Any = None) -> "Counselor":
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        from helpert.replay.graph.build import build_graph
+        from helpert.replay.graph.prompts import system_prompt
+        from helpert.replay.graph.recovery import DEFAULT_RETRY
+        from helpert.replay.graph.state import TurnContext
+
+        graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
+        ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
+                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, risk_sensitivity=risk_sensitivity,
+                          retry=retry or DEFAULT_RETRY)
+        return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
+
+    def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Route and answer ``client_text`` ("" for an opening turn); returns the journal entry of the turn."""
+        t0 = time.perf_counter()
+        state = self.graph.invoke({"slot": slot, "total_slots": total, "client_text": client_text},
+                                  config or self.config, context=self.ctx, durability="sync")
+        entry = {"slot": slot, "reply": state["reply"], "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        self.ctx.history.append(_exchange(entry))
+        return entry
+
+
+def replay_session(
+    session: Session,
+    *,
+    chat: Any,
+    protocol: Any,
+    seed: int,
+    max_tokens: int,
+    n_ctx: int,
+    count_tokens: Callable[[list[dict[str, str]]], int],
+    guidance: str = "",
+    max_turns: int | None = None,
+    risk_sensitivity: str = DEFAULT_POLICY,
+    retry: Any = None,
+    checkpointer: Any = None,
+    journal: Any = None,
+    rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
+    on_turn: Callable[[int, int, dict[str, Any]], None] | None = None,
+) -> ReplayResult:
+    """Replay one session through a freshly compiled graph for ``protocol``.
+
+    With a ``checkpointer`` (LangGraph) and a ``journal`` (:class:`helpert.replay.runs.Journal`) a session
+    interrupted at any point continues where it stopped; with ``rewarm`` (the engine's) the continued
+    turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
+    ``retry`` (a :class:`helpert.replay.graph.recovery.RetryPolicy`) overrides how degenerate turns are retried.
+    """
+    slots = slots_of(session, max_turns)
+    if not slots:
+        raise ValueError(f"{session.dialogue_id}: no client turn to replay")
+    counselor = Counselor.start(f"{session.dialogue_id}:{seed}", chat=chat, protocol=protocol, seed=seed,
+                                max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, guidance=guidance,
+                                checkpointer=checkpointer, risk_sensitivity=risk_sensitivity, retry=retry)
+    config = counselor.config
+    done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
+    if done and rewarm:
+        rewarm_cache(rewarm, counselor.ctx.system_prompt, done)
+    counselor.ctx.history = [_exchange(e) for e in done]
+    turns: list[Turn] = []
+    timings: list[dict[str, Any]] = []
+    for k, slot in enumerate(slots):
+        if slot.client is not None:
+            turns.append(slot.client.model_copy(update={"idx": len(turns)}))
+        if k < len(done):
+            entry = done[k]
+        else:
+            entry = counselor.turn(k, len(slots), slot.client.text if slot.client else "",
+                                   resume_config if k == len(done) else None)
+            if journal is not None:
+                journal.append(entry)
+            if on_turn:
+                on_turn(k, len(slots), entry["reply"])
+        turns.append(turn_from_entry(entry, len(turns)))
+        timings.append({"slot": k, "wall_ms": entry["wall_ms"], "resumed": k < len(done), **entry["reply"]["usage"]})
+    original = aligned_original(session, slots)
+    reconstruction = Session(
+        dialogue_id=session.dialogue_id, turns=turns, dataset=session.dataset, language=session.language,
+        source=session.source, meta={**session.meta, "reconstructed_by": "helpert", "protocol": protocol.name, "seed": seed},
+    )
+    return ReplayResult(original=original, reconstruction=reconstruction, timings=timings)

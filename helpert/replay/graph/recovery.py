@@ -1,0 +1,118 @@
+"""Generate one turn, check it, and retry what comes out degenerate: one loop for both speakers.
+
+The counselor's phase nodes (:mod:`helpert.replay.graph.build`) and the simulated client
+(:mod:`helpert.replay.simulate`) both call :func:`generate_checked`. Each attempt is cleaned
+(:mod:`helpert.replay.llm.cleaning`) and checked (:mod:`helpert.replay.llm.degenerate`); a failing attempt is tried
+again with the remedies of :class:`RetryPolicy`, escalating:
+
+1. a new seed (every attempt has its own);
+2. from the second attempt, stronger repetition controls: repeat / presence penalty, and a ban on
+   every 4-token n-gram of the speaker's own earlier turns and on the openings of its latest turns
+   (llama.cpp's penalties only see the last 64 tokens, i.e. the other speaker's words; the ban reaches
+   the loops);
+3. on the last attempt, a shortened window: only the latest exchange of the history is shown, for when
+   the history itself has become the attractor.
+
+The attempt kept is the first clean one; if none is clean, the one with the fewest findings (the
+later one on a tie, since it had the stronger remedies). It is then flagged ``degenerate`` and
+``degenerate:<check>`` in ``meta.flags``, never hidden. ``benchmarks/degenerate_turns.py`` measures
+each remedy on a development set; the defaults below are what that measurement supports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from helpert.replay.llm.cleaning import Cleaned
+from helpert.replay.llm.degenerate import Context, degenerate_flags, find_degenerate
+from helpert.replay.llm.engine import Controls
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How degenerate attempts are retried; recorded in every run manifest."""
+
+    max_attempts: int = 3
+    repeat_penalty: float = 1.3        # on retries (the first attempt uses the run's sampling)
+    presence_penalty: float = 0.5      # on retries
+    ban_ngram: int = 4                 # on retries: no n-gram of this many tokens from earlier own turns (0: off)
+    ban_openings: int = 2              # on retries: nor the first token of the latest N own turns (0: off)
+    ban_on_first: bool = False         # apply the n-gram ban on the first attempt too (prevention)
+    short_window: int = 1              # last attempt: show only the latest N exchanges (0: off)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def controls(self, attempt: int, own_earlier: tuple[str, ...]) -> Controls | None:
+        """The engine controls of one attempt (None: the run's sampling as it is)."""
+        retry = attempt > 0
+        ban = self.ban_ngram if (retry or self.ban_on_first) else 0
+        if not retry and not ban:
+            return None
+        openings = own_earlier[-self.ban_openings:] if retry and self.ban_openings else ()
+        return Controls(
+            repeat_penalty=(self.repeat_penalty or None) if retry else None,
+            presence_penalty=self.presence_penalty if retry else 0.0,
+            avoid=own_earlier if ban else (), ban_ngram=ban, avoid_openings=tuple(openings),
+        )
+
+    def shortened(self, attempt: int) -> bool:
+        return bool(self.short_window) and attempt == self.max_attempts - 1 and attempt > 0
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass
+class Checked:
+    """The kept attempt of one turn and what happened on the way."""
+
+    text: str
+    flags: list[str]             # the kept text's cleaning flags, retry_<problem> per problem retried, gave_up, degenerate
+    attempts: int
+    findings: list[str]          # checks the kept text fails ([] when clean)
+    usage: dict[str, int]
+    evaluated: list[list[int]]   # per attempt: generated tokens that entered the KV cache (exact resume)
+    windows: list[bool] = field(default_factory=list)  # per attempt: whether it used the shortened window
+
+
+def generate_checked(
+    invoke: Callable[[int, Controls | None, bool], tuple[str, dict[str, Any]]],
+    clean: Callable[[str], Cleaned],
+    context: Context,
+    policy: RetryPolicy = DEFAULT_RETRY,
+) -> Checked:
+    """Run up to ``policy.max_attempts`` attempts. ``invoke(attempt, controls, shortened)`` generates
+    one raw reply and returns (text, response metadata); the caller owns seeds and messages."""
+    retries: list[str] = []
+    evaluated: list[list[int]] = []
+    windows: list[bool] = []
+    usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
+    kept: tuple[int, Cleaned, list[str]] | None = None  # (rank, cleaned, findings)
+    gave_up = True
+    for attempt in range(policy.max_attempts):
+        short = policy.shortened(attempt)
+        raw, meta = invoke(attempt, policy.controls(attempt, context.own_earlier), short)
+        windows.append(short)
+        evaluated.append(list(meta.get("evaluated_tokens", [])))
+        for key in usage:
+            usage[key] += int(meta.get(key, 0) or 0)
+        cleaned = clean(raw)
+        findings = find_degenerate(cleaned.text, context)
+        problems = findings if cleaned.text else ["empty"]
+        # rank: clean < degenerate < empty; fewer findings first; later attempts win ties (stronger remedies)
+        rank = 0 if not problems else (2 if not cleaned.text else 1)
+        if kept is None or (rank, len(findings)) <= (kept[0], len(kept[2])):
+            kept = (rank, cleaned, findings)
+        if not problems:
+            gave_up = False
+            break
+        retries.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in retries)
+    assert kept is not None
+    _, cleaned, findings = kept
+    # the kept text's cleaning flags, then what was retried, then the verdict
+    flags = [*cleaned.flags, *retries, *(["gave_up"] if gave_up else []), *degenerate_flags(findings)]
+    text = cleaned.text
+    return Checked(text=text, flags=flags, attempts=len(evaluated), findings=findings, usage=usage,
+                   evaluated=evaluated, windows=windows)
