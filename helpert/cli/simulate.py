@@ -90,8 +90,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         raise UserError(str(exc)) from None
     for session in sessions:
         with console.status(f"simulating {session.dialogue_id}…") as status:
-            def on_turn(k: int, n: int, reply: dict[str, Any], client_turn: Any) -> None:
-                status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply['phase']})")
+            def on_turn(k: int, n: int, reply: Any, client_turn: Any) -> None:
+                status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply.phase})")
 
             result = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=protocol,
                                       seed=options.seed, max_turns=options.max_turns, max_tokens=options.max_tokens,
