@@ -69,7 +69,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         raise UserError(str(exc)) from None
     root = Path(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
     try:  # before any model loads; the whole manifest is checked once the models are described
-        Run.open(root).manifest.refuse_other_mode("simulate", root)
+        if (existing := Run.open(root)).manifest_path.is_file():  # a new folder has no manifest, hence no mode
+            existing.manifest.refuse_other_mode("simulate", root)
     except ManifestMismatch as exc:
         raise UserError(str(exc)) from None
     options = RunOptions(**opts)
