@@ -191,9 +191,8 @@ def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, p
     With ``labels`` ("dialogue_id/idx" -> risk, the ``esconv`` set), also how many slots whose client turns
     hold a labelled risk turn the router answers from the safety node (``risk_slots_safety``), and in how many
     of the sessions with a risk turn it answers at least one of them (``risk_sessions_safety``)."""
-    from helpert.replay.graph.router import RouteInput, route
+    from helpert.replay.graph.router import ClientTurn, RouterState, step
     from helpert.io import read_sessions
-    from helpert.safety.risk import CONTEXT_TURNS
     from helpert.protocols import SAFETY, load_protocol
     from helpert.session import slots_of
 
@@ -205,21 +204,14 @@ def stepped_routes(labels: dict[str, bool] | None = None, path: Path = ESCONV, p
     for session in read_sessions(path):
         slots = slots_of(session)
         risky = _risky_client_runs(raw[session.dialogue_id], labels or {}, session.dialogue_id)
-        phase, turns, resume, check_score, tiers, answered, said = None, 0, None, None, [], [], []
+        state, tiers, answered = RouterState(), [], []
         runs = iter(risky)
         for k, slot in enumerate(slots):
-            text = slot.client.text if slot.client else ""
-            d = route(proto, RouteInput(phase, turns, resume, k, len(slots), text, safety_check_score=check_score,
-                                        client_context=tuple(said[max(0, len(said) - CONTEXT_TURNS):])))
-            said += [text] if text else []
+            d, state = step(proto, state, ClientTurn(k, len(slots), slot.client.text if slot.client else ""))
             if d.phase == SAFETY:
                 tiers.append(d.tier)
-                resume = resume if phase == SAFETY else phase
-                check_score = d.score if d.tier == "check" else check_score
             if slot.client is not None and next(runs):
                 answered.append(d.phase == SAFETY)
-            turns = turns + 1 if d.phase == phase else 1
-            phase = d.phase
         out["slots"] += len(slots)
         out["sessions"] += 1
         for tier in ("crisis", "check"):

@@ -170,8 +170,73 @@ def test_history_window_keeps_prompt_within_context(fake_chat):
     assert all(call["messages"][0][0] == "system" for call in chat.calls)
 
 
+def test_the_window_drops_whole_exchanges_and_keeps_the_latest():
+    """One rule for both speakers (helpert.replay.graph.window): the counselor's history has a unit per
+    exchange and keeps only the current messages at worst; the simulated client's a unit per message, two
+    to an exchange, and keeps the counselor's latest words."""
+    from helpert.replay.graph.window import fit_window, short_start
+
+    said = [[{"role": "user" if i % 2 else "assistant", "content": f"m{i}"}] for i in range(9)]
+    prompt, start = fit_window("sys", said, [], 0, lambda p: len(p) <= 4, per_exchange=2, keep=1)
+    assert start == 6 and [m["content"] for m in prompt] == ["sys", "m6", "m7", "m8"]
+    prompt, start = fit_window("sys", said, [], 0, lambda p: False, per_exchange=2, keep=1)
+    assert start == 8 and [m["content"] for m in prompt] == ["sys", "m8"]
+    assert short_start(said, 6, 1, per_exchange=2) == 7 and short_start(said, 8, 1, per_exchange=2) == 8
+    exchanges = [[{"role": "system", "content": f"note{i}"}, {"role": "assistant", "content": f"r{i}"}] for i in range(5)]
+    current = [{"role": "user", "content": "now"}]
+    prompt, start = fit_window("sys", exchanges, current, 0, lambda p: False)
+    assert start == 5 and [m["content"] for m in prompt] == ["sys", "now"]
+    prompt, start = fit_window("sys", exchanges, current, 0, lambda p: len(p) <= 6)
+    assert start == 3 and [m["content"] for m in prompt] == ["sys", "note3", "r3", "note4", "r4", "now"]
+
+
 def test_graph_has_a_node_per_phase_plus_router_and_safety():
     proto = load_protocol("cbt_session")
     graph = build_graph(proto).get_graph()
     names = set(graph.nodes) - {"__start__", "__end__"}
     assert names == {p.id for p in proto.phases} | {"route", SAFETY}
+
+
+def test_the_graph_routes_as_router_step(fake_chat):
+    """The route node is router.step over the session: the same decisions, one ClientTurn at a time
+    (tests/data/crisis_burden.txt: a safety question, then answers)."""
+    from pathlib import Path
+
+    from helpert.io import read_sessions
+    from helpert.replay.graph.router import ClientTurn, RouterState, step
+
+    (sess,) = read_sessions(Path(__file__).resolve().parent / "data" / "crisis_burden.txt")
+    proto = load_protocol("cbt_session")
+    rec = run(fake_chat(script=["Okay."]), sess).reconstruction
+    slots = slots_of(sess)
+    state, expected = RouterState(), []
+    for k, slot in enumerate(slots):
+        d, state = step(proto, state, ClientTurn(k, len(slots), slot.client.text if slot.client else ""))
+        expected.append((d.phase, d.reason, list(d.risk), d.tier))
+    got = [(t.labels["graph_phase"], t.meta["reason"], t.meta["risk"], t.meta["safety_tier"]) for t in rec.counselor_turns]
+    assert got == expected
+    assert SAFETY in [p for p, *_ in got]
+
+
+def test_reply_and_turn_record_keep_the_journal_line(fake_chat, tmp_path):
+    """A journal line read back as a TurnRecord and written again is the same bytes (field order included);
+    a checkpoint's lists come back as tuples."""
+    import json
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from helpert.replay.graph.state import Reply, TurnRecord
+    from helpert.replay.runs import Journal
+
+    journal = Journal(tmp_path / "journal.jsonl")
+    run(fake_chat(script=["How are you feeling today?"]), journal=journal, checkpointer=InMemorySaver())
+    lines = journal.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4
+    for line in lines:
+        record = TurnRecord.from_json(json.loads(line))
+        assert json.dumps(record.to_json(), ensure_ascii=False) == line
+        assert isinstance(record.reply.flags, tuple) and isinstance(record.reply.evaluated[0], tuple)
+    assert list(json.loads(lines[0])["reply"]) == ["text", "flags", "attempts", "usage", "evaluated", "short_window", "slot",
+                                                  "phase", "reason", "risk", "tier", "messages", "window_start"]
+    reply = TurnRecord.from_json(json.loads(lines[-1])).reply
+    assert Reply(**reply.to_json()) == reply

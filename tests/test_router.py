@@ -210,3 +210,30 @@ def test_every_route_is_allowed_or_safety(cbt):
 def test_cue_hit_is_whole_word():
     assert cue_hit(["try"], "I will try that")
     assert not cue_hit(["try"], "my country")
+
+
+def test_step_carries_the_router_state_of_a_session(cbt, stub_detector):
+    """router.step: the decision, and the state the next turn is routed from (phase turns, the phase a
+    safety turn interrupted, the last question's score, the client's latest words)."""
+    from helpert.replay.graph.router import ClientTurn, RouterState, step
+    from helpert.safety.risk import CONTEXT_TURNS
+
+    texts = ["", "Maybe a 4 out of 10.", "I want to talk about my exams.", WEAK, "No, I'm safe, I have my sister here.",
+             "My exams are next week."]
+    state, seen = RouterState(), []
+    for k, text in enumerate(texts):
+        d, after = step(cbt, state, ClientTurn(slot=k, total_slots=30, text=text))
+        assert d == route(cbt, RouteInput(state.phase, state.phase_turns, state.resume_phase, k, 30, text,
+                                          safety_check_score=state.safety_check_score, client_context=state.client_context))
+        assert after.phase == d.phase
+        assert after.phase_turns == (state.phase_turns + 1 if d.phase == state.phase else 1)
+        seen.append((d.phase, d.tier, after))
+        state = after
+    phases = [p for p, _, _ in seen]
+    assert phases[0] == "mood_check" and phases[3] == SAFETY and seen[3][1] == "check"
+    interrupted = phases[2]
+    assert seen[3][2].resume_phase == interrupted and seen[3][2].safety_check_score == stub_detector[WEAK].score
+    assert phases[4] == interrupted                                   # a clear answer resumes the interrupted phase
+    assert seen[5][2].safety_check_score == stub_detector[WEAK].score  # kept: asked once per session
+    assert state.client_context == tuple(texts[-CONTEXT_TURNS:])       # the latest client turns, openings have none
+    assert seen[0][2].client_context == ()

@@ -289,6 +289,27 @@ def test_simulate_refuses_a_replay_run_folder(tmp_path):
     assert proc.returncode == 2 and "holds a replay run" in proc.stderr
 
 
+def test_a_prompt_too_long_for_the_context_is_one_line(fake_chat, monkeypatch, capsys, tmp_path):
+    """The engine's ContextOverflow (the system prompt, note and latest words alone exceed n_ctx) reaches
+    `helpert simulate` as one line and exit code 2, not a traceback."""
+    import helpert.replay.llm as llm
+    from helpert.cli.errors import run_cli
+    from helpert.cli.main import cli
+    from helpert.replay.llm.engine import ContextOverflow
+
+    class Overflowing(fake_chat):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            raise ContextOverflow(600, 96, 512)
+
+    monkeypatch.setattr(llm, "load_backend", lambda *a, **kw: Backend(chat=Overflowing(), count_tokens=tokens,
+                                                                      info={"backend": "fake"}))
+    monkeypatch.setattr(sys, "argv", ["helpert", "simulate", str(REPO / "sessions" / "loneliness.csv"),
+                                      "--out", str(tmp_path / "run")])
+    assert run_cli(cli) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: prompt of 600 tokens + 96 to generate exceeds n_ctx=512, even with no earlier turns shown "
+                   "(raise --n-ctx, lower --max-tokens or shorten the guidance)")
+
 # --- the real model -----------------------------------------------------------------------------------
 
 @pytest.mark.model

@@ -28,10 +28,11 @@ def run_dir_errors() -> Iterator[None]:
 
 def _expected() -> tuple[type[BaseException], ...]:
     from helpert.io.errors import TranscriptError
+    from helpert.replay.llm.engine import ContextOverflow
     from helpert.replay.llm.models import ModelError
     from helpert.protocols import ProtocolError
 
-    return (TranscriptError, ProtocolError, ModelError, UserError)
+    return (TranscriptError, ProtocolError, ModelError, ContextOverflow, UserError)
 
 
 def run_cli(group: click.Group) -> int:

@@ -69,7 +69,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         raise UserError(str(exc)) from None
     root = Path(out or Path("runs") / f"simulate-{dialogue or Path(path).stem}")
     try:  # before any model loads; the whole manifest is checked once the models are described
-        Run.open(root).manifest.refuse_other_mode("simulate", root)
+        if (existing := Run.open(root)).manifest_path.is_file():  # a new folder has no manifest, hence no mode
+            existing.manifest.refuse_other_mode("simulate", root)
     except ManifestMismatch as exc:
         raise UserError(str(exc)) from None
     options = RunOptions(**opts)
@@ -90,8 +91,8 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         raise UserError(str(exc)) from None
     for session in sessions:
         with console.status(f"simulating {session.dialogue_id}…") as status:
-            def on_turn(k: int, n: int, reply: dict[str, Any], client_turn: Any) -> None:
-                status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply['phase']})")
+            def on_turn(k: int, n: int, reply: Any, client_turn: Any) -> None:
+                status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply.phase})")
 
             result = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=protocol,
                                       seed=options.seed, max_turns=options.max_turns, max_tokens=options.max_tokens,

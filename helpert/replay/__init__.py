@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.safety.policy import DEFAULT_POLICY
 from helpert.session import Session, Slot, Turn, merge_consecutive, slots_of
+
+if TYPE_CHECKING:
+    from helpert.replay.graph.state import Reply, TurnRecord
 
 
 @dataclass
@@ -44,37 +47,31 @@ def aligned_original(session: Session, slots: list[Slot]) -> Session:
     return session.model_copy(update={"turns": turns})
 
 
-def turn_from_entry(entry: dict[str, Any], idx: int) -> Turn:
+def turn_from_record(record: TurnRecord, idx: int) -> Turn:
     """The reconstruction's counselor turn for one finished graph invocation."""
-    reply = entry["reply"]
+    reply = record.reply
     return Turn(
-        idx=idx, role="counselor", text=reply["text"], labels={"graph_phase": reply["phase"]},
-        meta={"slot": entry["slot"], "reason": reply["reason"], "flags": reply["flags"], "attempts": reply["attempts"],
-              "risk": reply["risk"], "safety_tier": reply.get("tier", ""), "usage": reply["usage"]},
+        idx=idx, role="counselor", text=reply.text, labels={"graph_phase": reply.phase},
+        meta={"slot": record.slot, "reason": reply.reason, "flags": list(reply.flags), "attempts": reply.attempts,
+              "risk": list(reply.risk), "safety_tier": reply.tier, "usage": dict(reply.usage)},
     )
 
 
-def _exchange(entry: dict[str, Any]) -> list[dict[str, str]]:
-    """The messages one finished turn adds to the prompt history."""
-    reply = entry["reply"]
-    return [*reply["messages"], {"role": "assistant", "content": reply["text"]}]
-
-
-def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], system: str, entries: list[dict[str, Any]]) -> None:
+def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], system: str, records: list[TurnRecord]) -> None:
     """Rebuild the model's KV cache for resumed turns by re-running exactly the evaluations the
     original run made (every attempt of every turn, each with the window it saw), so the next turn
     sees identical state."""
-    history = [_exchange(e) for e in entries]
-    for j, entry in enumerate(entries):
-        reply = entry["reply"]
-        windows = reply.get("short_window") or [None] * len(reply["evaluated"])
-        for evaluated, short_start in zip(reply["evaluated"], windows):
-            start = reply["window_start"] if short_start is None else short_start
-            visible = [m for ex in history[start:j] for m in ex]
-            rewarm([{"role": "system", "content": system}, *visible, *reply["messages"]], evaluated)
+    from helpert.replay.graph.window import window_messages
+
+    history = [r.reply.exchange for r in records]
+    for j, record in enumerate(records):
+        reply = record.reply
+        for evaluated, short_start in zip(reply.evaluated, reply.short_window):
+            start = reply.window_start if short_start is None else short_start
+            rewarm(window_messages(system, history[:j], start, reply.messages), list(evaluated))
 
 
-def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[TurnRecord], dict[str, Any]]:
     """Finished turns to resume from, and the config of the checkpoint that ends the last of them.
 
     LangGraph checkpoints after every node, so a kill can leave a checkpoint in the middle of a turn
@@ -83,23 +80,28 @@ def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[d
     holds but the journal missed (killed between the two writes) is added; turns journaled after that
     checkpoint are dropped and regenerated (identically, from the same seed and cache state).
     """
-    done = journal.entries() if journal else []
+    from helpert.replay.graph.state import Reply, TurnRecord
+
+    done = [TurnRecord.from_json(e) for e in journal.entries()] if journal else []
     history = list(graph.get_state_history(config))
     snap = next((h for h in history if not h.next and h.values.get("reply")), None)
     if snap is None:
         if history or done:
             raise StaleResume("a turn was interrupted before any turn finished")
         return [], config
-    slot = snap.values["reply"]["slot"]
+    reply = snap.values["reply"]
+    if isinstance(reply, dict):  # a checkpoint written before replies were typed
+        reply = Reply.from_json(reply)
+    slot = reply.slot
     if slot > len(done):
         raise StaleResume(f"checkpoint at turn {slot}, journal at {len(done) - 1}")
     if slot == len(done):
-        entry = {"slot": slot, "reply": snap.values["reply"], "wall_ms": None}
-        journal.append(entry)
-        done.append(entry)
+        record = TurnRecord(slot=slot, reply=reply, wall_ms=None)
+        journal.append(record.to_json())
+        done.append(record)
     elif slot < len(done) - 1:
         done = done[: slot + 1]
-        journal.rewrite(done)
+        journal.rewrite([r.to_json() for r in done])
     return done, {**config, "configurable": {**config["configurable"], **snap.config["configurable"]}}
 
 
@@ -134,14 +136,16 @@ class Counselor:
                           retry=retry or DEFAULT_RETRY)
         return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
 
-    def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Route and answer ``client_text`` ("" for an opening turn); returns the journal entry of the turn."""
+    def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> TurnRecord:
+        """Route and answer ``client_text`` ("" for an opening turn); returns the turn's journal record."""
+        from helpert.replay.graph.state import TurnRecord
+
         t0 = time.perf_counter()
         state = self.graph.invoke({"slot": slot, "total_slots": total, "client_text": client_text},
                                   config or self.config, context=self.ctx, durability="sync")
-        entry = {"slot": slot, "reply": state["reply"], "wall_ms": round((time.perf_counter() - t0) * 1000, 1)}
-        self.ctx.history.append(_exchange(entry))
-        return entry
+        record = TurnRecord(slot=slot, reply=state["reply"], wall_ms=round((time.perf_counter() - t0) * 1000, 1))
+        self.ctx.history.append(record.reply.exchange)
+        return record
 
 
 def replay_session(
@@ -160,7 +164,7 @@ def replay_session(
     checkpointer: Any = None,
     journal: Any = None,
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
-    on_turn: Callable[[int, int, dict[str, Any]], None] | None = None,
+    on_turn: Callable[[int, int, Reply], None] | None = None,
 ) -> ReplayResult:
     """Replay one session through a freshly compiled graph for ``protocol``.
 
@@ -179,23 +183,23 @@ def replay_session(
     done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
     if done and rewarm:
         rewarm_cache(rewarm, counselor.ctx.system_prompt, done)
-    counselor.ctx.history = [_exchange(e) for e in done]
+    counselor.ctx.history = [r.reply.exchange for r in done]
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
     for k, slot in enumerate(slots):
         if slot.client is not None:
             turns.append(slot.client.model_copy(update={"idx": len(turns)}))
         if k < len(done):
-            entry = done[k]
+            record = done[k]
         else:
-            entry = counselor.turn(k, len(slots), slot.client.text if slot.client else "",
-                                   resume_config if k == len(done) else None)
+            record = counselor.turn(k, len(slots), slot.client.text if slot.client else "",
+                                    resume_config if k == len(done) else None)
             if journal is not None:
-                journal.append(entry)
+                journal.append(record.to_json())
             if on_turn:
-                on_turn(k, len(slots), entry["reply"])
-        turns.append(turn_from_entry(entry, len(turns)))
-        timings.append({"slot": k, "wall_ms": entry["wall_ms"], "resumed": k < len(done), **entry["reply"]["usage"]})
+                on_turn(k, len(slots), record.reply)
+        turns.append(turn_from_record(record, len(turns)))
+        timings.append({"slot": k, "wall_ms": record.wall_ms, "resumed": k < len(done), **record.reply.usage})
     original = aligned_original(session, slots)
     reconstruction = Session(
         dialogue_id=session.dialogue_id, turns=turns, dataset=session.dataset, language=session.language,

@@ -196,9 +196,9 @@ def _replay_claimed(session: Session, d: Path, lease: Any, k: int) -> Event:
     stop: threading.Event = _WORKER["stop"]
     ckpt, journal = d / "checkpoint.sqlite", Journal(d / "journal.jsonl")
 
-    def on_turn(k: int, n: int, reply: dict[str, Any]) -> None:
+    def on_turn(k: int, n: int, reply: Any) -> None:  # a helpert.replay.graph.state.Reply
         _emit({"kind": "turn", "dialogue": session.dialogue_id, "slot": k, "total": n,
-               "tokens": reply["usage"]["completion_tokens"]})
+               "tokens": reply.usage["completion_tokens"]})
         if lease.lost:
             raise LeaseLost(session.dialogue_id)
         if stop.is_set():

@@ -34,15 +34,19 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
+from helpert.replay.graph.window import fit_window, short_start, window_messages
 from helpert.replay.llm.cleaning import Cleaned, clean_turn
 from helpert.replay.llm.degenerate import Context
 from helpert.replay.profile import ClientProfile, extract_profile
-from helpert.replay import Counselor, ReplayResult, aligned_original, turn_from_entry
+from helpert.replay import Counselor, ReplayResult, aligned_original, turn_from_record
 from helpert.safety.policy import DEFAULT_POLICY
 from helpert.session import Session, Turn, slots_of
+
+if TYPE_CHECKING:
+    from helpert.replay.graph.state import Reply
 
 COUNSELOR_PREFIX = "Counselor: "
 CLIENT_SEED_OFFSET = 7_777
@@ -136,45 +140,30 @@ class SimulatedClient:
     def say(self, text: str) -> None:
         self.history.append({"role": "assistant", "content": text})
 
-    def _messages(self) -> list[dict[str, str]]:
-        """System prompt + the visible history; the window moves by half its length when the prompt
-        would not fit, in whole exchanges, so the cached prefix stays valid for many turns."""
-        system = [{"role": "system", "content": self.system}]
-        while True:
-            messages = system + self.history[self.window_start:]
-            if self.count_tokens(messages) + self.max_tokens <= self.n_ctx or self.window_start >= len(self.history) - 1:
-                return messages
-            step = max(2, (len(self.history) - self.window_start) // 2)
-            self.window_start += step - step % 2
-
     def reply(self, turn: int) -> dict[str, Any]:
-        """Generate the client's next turn with the counselor's checks and retries
-        (:func:`helpert.replay.graph.recovery.generate_checked`, speaker "client": role reversal, copying the
-        counselor, narration, loops...). Returns text ("" if every try was empty), flags, attempts,
-        usage and wall_ms."""
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
+        """Generate the client's next turn with the counselor's window and retries
+        (:func:`helpert.replay.graph.window.fit_window`; :func:`helpert.replay.graph.recovery.generate_with_chat`,
+        speaker "client": role reversal, copying the counselor, narration, loops...). The window moves in whole
+        exchanges and always shows the counselor's latest words. Returns text ("" if every try was empty),
+        flags, attempts, usage and wall_ms."""
         from helpert.replay.graph.build import turn_seed
-        from helpert.replay.graph.recovery import generate_checked
+        from helpert.replay.graph.recovery import generate_with_chat
 
         t0 = time.perf_counter()
-        types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-        messages = self._messages()
+        units = [[m] for m in self.history]  # one message each, two to an exchange
+        fits = lambda msgs: self.count_tokens(msgs) + self.max_tokens <= self.n_ctx  # noqa: E731
+        messages, self.window_start = fit_window(self.system, units, [], self.window_start, fits, per_exchange=2, keep=1)
+        short = short_start(units, self.window_start, self.retry.short_window, per_exchange=2)
         own = tuple(m["content"] for m in self.history if m["role"] == "assistant")
         counselor = tuple(m["content"].removeprefix(COUNSELOR_PREFIX) for m in self.history if m["role"] == "user")
-        keep = 2 * self.retry.short_window
-
-        def invoke(attempt: int, controls: Any, shortened: bool) -> tuple[str, dict[str, Any]]:
-            msgs = [messages[0], *messages[1:][-keep:]] if shortened and keep else messages
-            kwargs = {"controls": controls} if controls is not None and getattr(self.chat, "accepts_controls", False) else {}
-            out = self.chat.invoke([types[m["role"]](m["content"]) for m in msgs],
-                                   seed=turn_seed(self.seed + CLIENT_SEED_OFFSET, turn, attempt), stop=CLIENT_STOPS, **kwargs)
-            return str(out.content), out.response_metadata or {}
 
         def clean(raw: str) -> Cleaned:
             return clean_client_reply(raw, max_sentences=4 if self.profile.style == "verbose" else 3)
 
-        checked = generate_checked(invoke, clean, Context("client", own, counselor), self.retry)
+        checked = generate_with_chat(self.chat, messages, window_messages(self.system, units, short),
+                                     seed=lambda attempt: turn_seed(self.seed + CLIENT_SEED_OFFSET, turn, attempt),
+                                     clean=clean, context=Context("client", own, counselor), policy=self.retry,
+                                     stop=CLIENT_STOPS)
         if checked.text:
             self.say(checked.text)
         return {"text": checked.text, "flags": checked.flags, "attempts": checked.attempts, "usage": checked.usage,
@@ -207,7 +196,7 @@ def simulate_session(
     n_ctx: int = 4096,
     profile: ClientProfile | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
-    on_turn: Callable[[int, int, dict[str, Any], dict[str, Any] | None], None] | None = None,
+    on_turn: Callable[[int, int, Reply, dict[str, Any] | None], None] | None = None,
 ) -> ReplayResult:
     """A dialogue between the protocol counselor and a simulated client (see the module docstring).
 
@@ -257,13 +246,13 @@ def simulate_session(
             client_text = generated["text"]
             turns.append(Turn(idx=len(turns), role="client", text=client_text,
                               meta={"simulated": True, **{key: generated[key] for key in ("flags", "attempts", "usage")}}))
-        entry = counselor.turn(k, max_turns, client_text)
-        client.hear(entry["reply"]["text"])
-        turns.append(turn_from_entry(entry, len(turns)))
-        timings.append({"slot": k, "wall_ms": entry["wall_ms"], "resumed": False, **entry["reply"]["usage"],
+        record = counselor.turn(k, max_turns, client_text)
+        client.hear(record.reply.text)
+        turns.append(turn_from_record(record, len(turns)))
+        timings.append({"slot": k, "wall_ms": record.wall_ms, "resumed": False, **record.reply.usage,
                         "client": generated and {**generated["usage"], "wall_ms": generated["wall_ms"]}})
         if on_turn:
-            on_turn(k, max_turns, entry["reply"], generated)
+            on_turn(k, max_turns, record.reply, generated)
         if generated and ends_conversation(client_text):
             stop = "client_ended"
             break

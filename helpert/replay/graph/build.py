@@ -12,12 +12,12 @@ from typing import Any, Callable
 from langgraph.runtime import Runtime
 
 from helpert.replay.graph.prompts import phase_note, turn_messages
-from helpert.replay.graph.recovery import generate_checked
-from helpert.replay.graph.router import RouteInput, route
+from helpert.replay.graph.recovery import Checked, generate_with_chat
+from helpert.replay.graph.router import ClientTurn, Decision, RouterState, recent_context, step
 from helpert.replay.graph.safety import scripted_reply
+from helpert.replay.graph.window import fit_window, short_start, window_messages
 from helpert.safety.templates import SAFETY_CHECK_NOTE, safety_note
-from helpert.replay.graph.state import TurnContext, TurnState
-from helpert.safety.risk import CONTEXT_TURNS
+from helpert.replay.graph.state import Reply, TurnContext, TurnState
 from helpert.replay.llm.cleaning import clean_reply
 from helpert.replay.llm.degenerate import Context
 from helpert.protocols import SAFETY, Protocol
@@ -33,95 +33,71 @@ def turn_seed(seed: int, slot: int, attempt: int) -> int:
 
 def _route_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     ctx: TurnContext = runtime.context
-    prev = state.get("phase")
-    # the client's earlier turns come from the driver's history (nothing more in the checkpoints)
-    earlier = [m["content"] for exchange in ctx.history for m in exchange if m["role"] == "user"]
-    decision = route(
-        ctx.protocol,
-        RouteInput(
-            phase=prev, phase_turns=state.get("phase_turns", 0), resume_phase=state.get("resume_phase"),
-            slot=state["slot"], total_slots=state["total_slots"], client_text=state.get("client_text", ""),
-            risk_sensitivity=ctx.risk_sensitivity, safety_check_score=state.get("safety_check_score"),
-            client_context=tuple(earlier[max(0, len(earlier) - CONTEXT_TURNS):]),
-        ),
-    )
-    update: dict[str, Any] = {
-        "decision": {"phase": decision.phase, "reason": decision.reason, "risk": list(decision.risk), "tier": decision.tier},
-        "phase": decision.phase,
-        "phase_turns": state.get("phase_turns", 0) + 1 if decision.phase == prev else 1,
-    }
-    if decision.phase == SAFETY:
-        if decision.tier == "check":
-            update["safety_check_score"] = decision.score
-        if prev != SAFETY:
-            update["resume_phase"] = prev
+    # the router's state: the checkpointed scalars, and the client's latest words from the driver's history
+    before = RouterState(phase=state.get("phase"), phase_turns=state.get("phase_turns", 0),
+                         resume_phase=state.get("resume_phase"), safety_check_score=state.get("safety_check_score"),
+                         client_context=recent_context(ctx.client_said))
+    turn = ClientTurn(slot=state["slot"], total_slots=state["total_slots"], text=state.get("client_text", ""))
+    decision, after = step(ctx.protocol, before, turn, ctx.risk_sensitivity)
+    update: dict[str, Any] = {"decision": decision, "phase": after.phase, "phase_turns": after.phase_turns}
+    for key in ("resume_phase", "safety_check_score"):  # written when they change: smaller checkpoints
+        if getattr(after, key) != getattr(before, key):
+            update[key] = getattr(after, key)
     return update
 
 
-def _fit_window(ctx: TurnContext, current: list[dict[str, str]], start: int) -> tuple[list[dict[str, str]], int]:
-    """Drop the oldest half of the visible history until the prompt fits; moving the window in big
-    steps keeps the cached prefix valid for many turns between moves."""
-    system = [{"role": "system", "content": ctx.system_prompt}]
-    while True:
-        visible = [m for exchange in ctx.history[start:] for m in exchange]
-        messages = system + visible + current
-        if ctx.count_tokens(messages) + ctx.max_tokens <= ctx.n_ctx or start >= len(ctx.history):
-            return messages, start
-        start += max(1, (len(ctx.history) - start) // 2)
-
-
-def _generate(ctx: TurnContext, messages: list[dict[str, str]], current: list[dict[str, str]], slot: int,
-              start: int) -> dict[str, Any]:
-    """Generate, clean and check one counselor turn, retrying degenerate output
-    (:func:`helpert.replay.graph.recovery.generate_checked`); the last retry may see a shortened window."""
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
-    types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+def _generate(ctx: TurnContext, current: list[dict[str, str]], slot: int, start: int) -> tuple[Checked, int, list[dict[str, str]]]:
+    """Generate, clean and check one counselor turn in the window that fits, retrying degenerate output
+    (:func:`helpert.replay.graph.recovery.generate_with_chat`); the last retry may see a shortened window.
+    Returns the kept attempt, the window's first exchange and the shortened window's."""
+    fits = lambda msgs: ctx.count_tokens(msgs) + ctx.max_tokens <= ctx.n_ctx  # noqa: E731
+    messages, start = fit_window(ctx.system_prompt, ctx.history, current, start, fits)
+    short = short_start(ctx.history, start, ctx.retry.short_window)
     own = tuple(m["content"] for ex in ctx.history for m in ex if m["role"] == "assistant")
-    other = tuple(m["content"] for ex in ctx.history for m in ex if m["role"] == "user")
-    client_now = tuple(m["content"] for m in current if m["role"] == "user")
-    short_start = max(start, len(ctx.history) - ctx.retry.short_window)
-
-    def invoke(attempt: int, controls: Any, shortened: bool) -> tuple[str, dict[str, Any]]:
-        msgs = messages
-        if shortened:
-            visible = [m for exchange in ctx.history[short_start:] for m in exchange]
-            msgs = [messages[0], *visible, *current]
-        lc = [types[m["role"]](m["content"]) for m in msgs]
-        kwargs = {"controls": controls} if controls is not None and getattr(ctx.chat, "accepts_controls", False) else {}
-        out = ctx.chat.invoke(lc, seed=turn_seed(ctx.seed, slot, attempt), **kwargs)
-        return str(out.content), out.response_metadata or {}
-
-    checked = generate_checked(invoke, clean_reply, Context("counselor", own, other + client_now), ctx.retry)
-    text, flags = checked.text, checked.flags
-    if not text:
-        text = FALLBACK_REPLY
-        flags.append("fallback")
-    return {"text": text, "flags": flags, "attempts": checked.attempts, "usage": checked.usage,
-            "evaluated": checked.evaluated, "short_window": [short_start if w else None for w in checked.windows]}
+    other = tuple(ctx.client_said) + tuple(m["content"] for m in current if m["role"] == "user")
+    checked = generate_with_chat(ctx.chat, messages, window_messages(ctx.system_prompt, ctx.history, short, current),
+                                 seed=lambda attempt: turn_seed(ctx.seed, slot, attempt), clean=clean_reply,
+                                 context=Context("counselor", own, other), policy=ctx.retry)
+    return checked, start, short
 
 
 def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
     def node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         ctx: TurnContext = runtime.context
-        decision = state["decision"]
-        crisis = phase_id == SAFETY and decision.get("tier", "crisis") == "crisis"
+        decision: Decision = state["decision"]
+        crisis = phase_id == SAFETY and decision.tier == "crisis"
         if phase_id == SAFETY:
-            note = safety_note(tuple(decision.get("risk", ()))) if crisis else SAFETY_CHECK_NOTE
+            note = safety_note(decision.risk) if crisis else SAFETY_CHECK_NOTE
         else:
             note = phase_note(ctx.protocol.by_id[phase_id])
         current = turn_messages(state.get("client_text", ""), note)
-        messages, start = _fit_window(ctx, current, state.get("window_start", 0))
-        reply = _generate(ctx, messages, current, state["slot"], start)
+        checked, start, short = _generate(ctx, current, state["slot"], state.get("window_start", 0))
+        text, flags = checked.text, checked.flags
+        if not text:
+            text, flags = FALLBACK_REPLY, [*flags, "fallback"]
         if phase_id == SAFETY:  # vetted, scripted words; the model's sentence only when it passes the check
-            reply["text"], reply["flags"] = scripted_reply(reply["text"], reply["flags"], "crisis" if crisis else "check",
-                                                           decision.get("risk", ()), state["slot"])
-        reply.update(slot=state["slot"], phase=phase_id, reason=decision["reason"], risk=decision.get("risk", []), tier=decision.get("tier", ""),
-                     messages=current, window_start=start)
+            text, flags = scripted_reply(text, flags, "crisis" if crisis else "check", decision.risk, state["slot"])
+        reply = Reply(text=text, flags=flags, attempts=checked.attempts, usage=checked.usage, evaluated=checked.evaluated,
+                      short_window=[short if w else None for w in checked.windows], slot=state["slot"], phase=phase_id,
+                      reason=decision.reason, risk=decision.risk, tier=decision.tier, messages=current, window_start=start)
         return {"reply": reply, "window_start": start}
 
     node.__name__ = f"phase_{phase_id}"
     return node
+
+
+def _with_graph_types(checkpointer: Any) -> Any:
+    """The checkpointer, its serializer told the graph's own types (:class:`Decision`, :class:`Reply`):
+    otherwise LangGraph reads them back with a warning that it means to block such types."""
+    import copy
+
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    if checkpointer is None or type(checkpointer.serde) is not JsonPlusSerializer:
+        return checkpointer
+    clone = copy.copy(checkpointer)
+    clone.serde = JsonPlusSerializer(allowed_msgpack_modules=[(t.__module__, t.__name__) for t in (Decision, Reply)])
+    return clone
 
 
 def build_graph(proto: Protocol, checkpointer: Any = None) -> Any:
@@ -135,5 +111,5 @@ def build_graph(proto: Protocol, checkpointer: Any = None) -> Any:
         builder.add_node(target, _make_phase_node(target))
         builder.add_edge(target, END)
     builder.add_edge(START, ROUTER)
-    builder.add_conditional_edges(ROUTER, lambda s: s["decision"]["phase"], {t: t for t in targets})
-    return builder.compile(checkpointer=checkpointer, name=f"helpert:{proto.name}")
+    builder.add_conditional_edges(ROUTER, lambda s: s["decision"].phase, {t: t for t in targets})
+    return builder.compile(checkpointer=_with_graph_types(checkpointer), name=f"helpert:{proto.name}")

@@ -1,7 +1,8 @@
 """Generate one turn, check it, and retry what comes out degenerate: one loop for both speakers.
 
 The counselor's phase nodes (:mod:`helpert.replay.graph.build`) and the simulated client
-(:mod:`helpert.replay.simulate`) both call :func:`generate_checked`. Each attempt is cleaned
+(:mod:`helpert.replay.simulate`) both call :func:`generate_with_chat` (:func:`generate_checked` over a chat
+model). Each attempt is cleaned
 (:mod:`helpert.replay.llm.cleaning`) and checked (:mod:`helpert.replay.llm.degenerate`); a failing attempt is tried
 again with the remedies of :class:`RetryPolicy`, escalating:
 
@@ -116,3 +117,32 @@ def generate_checked(
     text = cleaned.text
     return Checked(text=text, flags=flags, attempts=len(evaluated), findings=findings, usage=usage,
                    evaluated=evaluated, windows=windows)
+
+
+def generate_with_chat(
+    chat: Any,
+    messages: list[dict[str, str]],
+    short: list[dict[str, str]],
+    *,
+    seed: Callable[[int], int],
+    clean: Callable[[str], Cleaned],
+    context: Context,
+    policy: RetryPolicy = DEFAULT_RETRY,
+    stop: list[str] | None = None,
+) -> Checked:
+    """:func:`generate_checked` over a LangChain chat model, for both speakers: attempt ``a`` sends
+    ``messages`` (``short``, the shortened window, when the policy shortens it) with seed ``seed(a)``,
+    the attempt's controls when the model accepts them, and ``stop`` when given."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    types = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+    def invoke(attempt: int, controls: Controls | None, shortened: bool) -> tuple[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {"stop": stop} if stop is not None else {}
+        if controls is not None and getattr(chat, "accepts_controls", False):
+            kwargs["controls"] = controls
+        out = chat.invoke([types[m["role"]](m["content"]) for m in (short if shortened else messages)],
+                          seed=seed(attempt), **kwargs)
+        return str(out.content), out.response_metadata or {}
+
+    return generate_checked(invoke, clean, context, policy)

@@ -23,15 +23,22 @@ Order of the rules:
    its share of the session; the next phase is the first listed ``next`` that is forward on the
    canonical path (an optional phase only when the client cues it), or a loop back (a new agenda item)
    when enough turns remain for a whole cycle and the closing phases.
+
+:func:`route` decides one turn from a :class:`RouteInput`; :func:`step` is the router of a whole session: it
+reads a :class:`RouterState` and a :class:`ClientTurn` and returns the decision with the state of the next
+turn (phase turns, the phase a safety turn interrupted, the score of the last safety question, the client's
+latest turns). The graph's ``route`` node and ``benchmarks/validate_risk.py`` both call it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from helpert.text.lexicon import normalise
-from helpert.safety.risk import STEPPED, assess
+from helpert.safety.policy import DEFAULT_POLICY
+from helpert.safety.risk import CONTEXT_TURNS, assess
 from helpert.protocols import SAFETY, Protocol
 
 
@@ -43,6 +50,9 @@ class Decision:
     tier: str = ""  # for the safety node: "crisis" (full response) or "check" (one safety question)
     score: float = 0.0  # the client turn's risk score (helpert.safety.risk.RiskAssessment.score)
 
+    def __post_init__(self) -> None:  # a checkpoint gives the kinds back as a list
+        object.__setattr__(self, "risk", tuple(self.risk))
+
 
 @dataclass(frozen=True)
 class RouteInput:
@@ -52,9 +62,29 @@ class RouteInput:
     slot: int              # index of the counselor turn to route (0-based)
     total_slots: int       # counselor turns the session will have
     client_text: str       # what the client said since the previous counselor turn
-    risk_sensitivity: str = STEPPED  # helpert.safety.risk.SAFETY_POLICIES
+    risk_sensitivity: str = DEFAULT_POLICY  # helpert.safety.policy.SAFETY_POLICIES
     safety_check_score: float | None = None  # score of the turn that triggered the last safety question (None: none yet)
     client_context: tuple[str, ...] = ()  # earlier client turns, most recent last (at most risk.CONTEXT_TURNS)
+
+
+@dataclass(frozen=True)
+class RouterState:
+    """What the router carries from one counselor turn to the next; ``RouterState()`` starts a session."""
+
+    phase: str | None = None               # phase of the previous counselor turn (None before the first)
+    phase_turns: int = 0                   # consecutive counselor turns spent in that phase
+    resume_phase: str | None = None        # phase interrupted by the latest safety turn
+    safety_check_score: float | None = None  # score of the turn that triggered the last safety question (None: none yet)
+    client_context: tuple[str, ...] = ()   # the client's latest turns, most recent last (at most risk.CONTEXT_TURNS)
+
+
+@dataclass(frozen=True)
+class ClientTurn:
+    """The counselor turn to route and the client's words before it."""
+
+    slot: int          # index of the counselor turn (0-based)
+    total_slots: int   # counselor turns the session will have
+    text: str          # what the client said since the previous counselor turn ("" before an opening turn)
 
 
 # The client's turn after a safety turn, read as an answer to its question (answer_unresolved).
@@ -175,3 +205,26 @@ def route(proto: Protocol, inp: RouteInput) -> Decision:
         nxt, why = _choose_next(proto, phase, inp, remaining)
         return Decision(nxt, f"phase budget of {budget} turns used; {why}")
     return Decision(phase, f"stay: goal not yet met ({inp.phase_turns}/{budget} turns)")
+
+
+def recent_context(said: Sequence[str]) -> tuple[str, ...]:
+    """The client turns a turn is read with: the latest :data:`helpert.safety.risk.CONTEXT_TURNS` of ``said``."""
+    return tuple(said[max(0, len(said) - CONTEXT_TURNS):])
+
+
+def step(proto: Protocol, state: RouterState, turn: ClientTurn, risk_sensitivity: str = DEFAULT_POLICY) -> tuple[Decision, RouterState]:
+    """Route one counselor turn of a session and carry the router's state to the next: pure, so a replay
+    and a benchmark that routes transcripts without a model make the same decisions."""
+    decision = route(proto, RouteInput(
+        phase=state.phase, phase_turns=state.phase_turns, resume_phase=state.resume_phase, slot=turn.slot,
+        total_slots=turn.total_slots, client_text=turn.text, risk_sensitivity=risk_sensitivity,
+        safety_check_score=state.safety_check_score, client_context=state.client_context,
+    ))
+    safety = decision.phase == SAFETY
+    return decision, RouterState(
+        phase=decision.phase,
+        phase_turns=state.phase_turns + 1 if decision.phase == state.phase else 1,
+        resume_phase=state.phase if safety and state.phase != SAFETY else state.resume_phase,
+        safety_check_score=decision.score if safety and decision.tier == "check" else state.safety_check_score,
+        client_context=recent_context((*state.client_context, turn.text) if turn.text else state.client_context),
+    )

@@ -215,8 +215,12 @@ class Engine:
 
 
 class ContextOverflow(ValueError):
-    """The prompt does not fit; callers window the history and try again."""
+    """The prompt does not fit the model's context. The callers drop old history before they generate
+    (:mod:`helpert.replay.graph.window`), so this is a prompt too long without any: the system prompt (with
+    guidance), the turn's note and the latest words. A corpus run records it as the session's failure;
+    the command line prints it as one line (:mod:`helpert.cli.errors`)."""
 
     def __init__(self, prompt_tokens: int, max_tokens: int, n_ctx: int):
         self.prompt_tokens = prompt_tokens
-        super().__init__(f"prompt of {prompt_tokens} tokens + {max_tokens} to generate exceeds n_ctx={n_ctx}")
+        super().__init__(f"prompt of {prompt_tokens} tokens + {max_tokens} to generate exceeds n_ctx={n_ctx}, even with "
+                         "no earlier turns shown (raise --n-ctx, lower --max-tokens or shorten the guidance)")
