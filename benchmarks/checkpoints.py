@@ -19,7 +19,8 @@ def main() -> None:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from helpert.protocols import load_protocol
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
+    from helpert.replay.llm import Backend
     from helpert.session import Session, Turn
 
     turns = []
@@ -32,8 +33,9 @@ def main() -> None:
     for n in (100, 200, 300):
         with tempfile.TemporaryDirectory() as tmp:
             conn = sqlite3.connect(Path(tmp) / "c.sqlite", check_same_thread=False)
-            replay_session(session, chat=FakeListChatModel(responses=[reply]), protocol=load_protocol("cbt_session"),
-                           seed=0, max_tokens=96, n_ctx=10**9, count_tokens=lambda m: 1, max_turns=n,
+            backend = Backend(chat=FakeListChatModel(responses=[reply]), count_tokens=lambda m: 1, info={}, n_ctx=10**9,
+                              max_tokens=96)
+            replay_session(session, backend, ReplaySettings(load_protocol("cbt_session"), seed=0, max_turns=n),
                            checkpointer=SqliteSaver(conn))
             data = sum(len(a or b"") + len(b or b"") for a, b in conn.execute("select checkpoint, metadata from checkpoints"))
             data += sum(len(v or b"") for (v,) in conn.execute("select value from writes"))

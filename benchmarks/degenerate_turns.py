@@ -108,7 +108,7 @@ def after_the_fact(reconstruction: Any) -> list[tuple[str, list[str], list[str]]
 
 def run_variant(sessions: list[Any], max_turns: int, policy: Any, seed: int, backend: Any) -> dict[str, Any]:
     from helpert.protocols import load_protocol
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
 
     proto = load_protocol("cbt_session")
     per_check: Counter[str] = Counter()
@@ -117,8 +117,7 @@ def run_variant(sessions: list[Any], max_turns: int, policy: Any, seed: int, bac
     t0 = time.perf_counter()
     for session in sessions:
         backend.reset()
-        res = replay_session(session, chat=backend.chat, protocol=proto, seed=seed, max_tokens=96, n_ctx=4096,
-                             count_tokens=backend.count_tokens, max_turns=max_turns, retry=policy)
+        res = replay_session(session, backend, ReplaySettings(proto, seed=seed, max_turns=max_turns, retry=policy))
         for turn in res.reconstruction.counselor_turns:
             attempts += int(turn.meta.get("attempts", 1))
         for text, findings, flags in after_the_fact(res.reconstruction):
@@ -157,6 +156,7 @@ def client_after_the_fact(reconstruction: Any) -> list[tuple[list[str], list[str
 def run_simulated(sessions: list[Any], max_turns: int, policy: Any, seed: int, counselor: Any, client: Any) -> dict[str, Any]:
     """helpert simulate on each session: degenerate shares of both speakers, after the fact."""
     from helpert.protocols import load_protocol
+    from helpert.replay.settings import ReplaySettings
     from helpert.replay.simulate import simulate_session
 
     proto = load_protocol("cbt_session")
@@ -165,8 +165,8 @@ def run_simulated(sessions: list[Any], max_turns: int, policy: Any, seed: int, c
     examples: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for session in sessions:
-        rec = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=proto, seed=seed,
-                               max_turns=max_turns, retry=policy).reconstruction
+        rec = simulate_session(session, counselor, client,
+                               ReplaySettings(proto, seed=seed, max_turns=max_turns, retry=policy)).reconstruction
         rows = {"counselor": [(f, fl) for _, f, fl in after_the_fact(rec)], "client": client_after_the_fact(rec)}
         for side, found in rows.items():
             for findings, flags in found:

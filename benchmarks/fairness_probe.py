@@ -44,6 +44,7 @@ def main() -> None:
     from helpert.io import read_sessions
     from helpert.replay.llm import Sampling, load_backend
     from helpert.probe.fairness import PRIMARY, run_fairness_probe
+    from helpert.replay.settings import ReplaySettings
     from helpert.probe.planted import PlantedBias
     from helpert.protocols import load_protocol
 
@@ -65,10 +66,10 @@ def main() -> None:
                 counts["reused" if e["resumed"] else "run"] += 1
 
         t0 = time.perf_counter()
-        rep = run_fairness_probe(sessions, attribute="gender", cue="explicit", backend=backend, protocol=protocol,
-                                 seed=0, max_turns=args.max_turns, max_tokens=args.max_tokens, n_ctx=2048,
-                                 only_groups=["man", "woman"], plant=PlantedBias.parse(spec) if spec else None, out=out,
-                                 on_event=count, risk_sensitivity="lexicon")  # the counselor alone (docs/fairness.md, Limits)
+        # risk_sensitivity lexicon: the counselor alone (docs/fairness.md, Limits)
+        settings = ReplaySettings(protocol, seed=0, max_turns=args.max_turns, risk_sensitivity="lexicon")
+        rep = run_fairness_probe(sessions, "gender", backend, settings, cue="explicit", only_groups=["man", "woman"],
+                                 plant=PlantedBias.parse(spec) if spec else None, out=out, on_event=count)
         rows = rep.table[rep.table["metric"].isin(PRIMARY)]
         results[name] = {
             "seconds": round(time.perf_counter() - t0, 1),  # of this run: finished replays are reused

@@ -47,7 +47,7 @@ def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: 
     from helpert.label import label_session
 
     proto = helpert.load_protocol("cbt_session")
-    backend = helpert.load_backend(n_threads=threads)
+    backend = helpert.load_backend(n_threads=threads, sampling=helpert.Sampling(max_tokens=max_tokens))
     texts = {"none": ""} | {c: load_guidance(c).text for c in CONDITIONS[1:]}
     rows = []
     for f in files:
@@ -56,9 +56,9 @@ def replay_all(files: list[Path], seeds: list[int], max_turns: int, max_tokens: 
                 for cond in CONDITIONS:
                     backend.reset()
                     t0 = time.perf_counter()
-                    res = helpert.replay_session(session, chat=backend.chat, protocol=proto, seed=seed, max_tokens=max_tokens,
-                                                 n_ctx=4096, count_tokens=backend.count_tokens, guidance=texts[cond],
-                                                 max_turns=max_turns, risk_sensitivity=SAFETY_POLICY)
+                    settings = helpert.ReplaySettings(proto, seed=seed, max_turns=max_turns, guidance=texts[cond],
+                                                      risk_sensitivity=SAFETY_POLICY)
+                    res = helpert.replay_session(session, backend, settings)
                     labelled = label_session(res.reconstruction, proto)
                     for t in labelled.counselor_turns:
                         rows.append({"file": f.name, "dialogue": session.dialogue_id, "seed": seed, "condition": cond,

@@ -31,7 +31,7 @@ def _timed_eval(llm, tokens) -> float:
 def main(turns: int = 30) -> None:
     from helpert.replay.llm import load_backend
     from helpert.protocols import load_protocol
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
 
     session = long_session(turns)
     proto = load_protocol("cbt_session")
@@ -50,8 +50,7 @@ def main(turns: int = 30) -> None:
 
     engine.generate = timed_generate
     backend.reset()
-    replay_session(session, chat=backend.chat, protocol=proto, seed=0, max_tokens=96, n_ctx=8192,
-                   count_tokens=backend.count_tokens, max_turns=turns)
+    replay_session(session, backend, ReplaySettings(proto, seed=0, max_turns=turns))
     # floor: only the tokens past (previous prompt + its generated tokens)
     backend.reset()
     held: list[int] = []

@@ -34,7 +34,7 @@ def main(rounds: int = 9, turns: int = 12) -> None:
     from helpert.replay.llm import load_backend
     from helpert.replay.llm.engine import Sampling
     from helpert.protocols import load_protocol
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
 
     session = long_session()
     proto = load_protocol("cbt_session")
@@ -63,8 +63,7 @@ def main(rounds: int = 9, turns: int = 12) -> None:
         clock.update(model=0.0, bookkeeping=0.0)
         backend.reset()
         t0 = time.perf_counter()
-        replay_session(session, chat=backend.chat, protocol=proto, seed=r, max_tokens=96, n_ctx=4096,
-                       count_tokens=backend.count_tokens, max_turns=turns)
+        replay_session(session, backend, ReplaySettings(proto, seed=r, max_turns=turns))
         t_h = time.perf_counter() - t0 - clock["bookkeeping"]
         model_shares.append(clock["model"] / t_h)
         n = sum(len(g) for _, _, g in prompts)

@@ -46,7 +46,7 @@ def main() -> None:
 
     from helpert.replay.llm import load_backend
     from helpert.protocols import load_protocol
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
 
     session = long_session(30)
     proto = load_protocol("cbt_session")
@@ -55,8 +55,7 @@ def main() -> None:
     for turns in (5, 10, 15, 20, 25, 30):
         backend.reset()
         t0 = time.perf_counter()
-        res = replay_session(session, chat=backend.chat, protocol=proto, seed=0, max_tokens=96, n_ctx=8192,
-                             count_tokens=backend.count_tokens, max_turns=turns)
+        res = replay_session(session, backend, ReplaySettings(proto, seed=0, max_turns=turns))
         curve.append({"turns": turns, "seconds": round(time.perf_counter() - t0, 2), "tokens": res.generated_tokens})
         print(curve[-1], flush=True)
     x = np.array([c["turns"] for c in curve], float)

@@ -24,6 +24,8 @@ _API = {
     "load_backend": "helpert.replay.llm",
     "Sampling": "helpert.replay.llm",
     "replay_session": "helpert.replay",
+    "ReplaySettings": "helpert.replay.settings",
+    "Backend": "helpert.replay.llm",
     "label_session": "helpert.label",
     "label_sessions": "helpert.label",
     "measure_session": "helpert.metrics",

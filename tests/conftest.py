@@ -41,3 +41,12 @@ def fake_chat():
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text, response_metadata=meta))])
 
     return ScriptedChat
+
+
+def backend_of(chat, *, count_tokens=None, n_ctx: int = 4096, max_tokens: int = 96, **kw):
+    """A :class:`helpert.replay.llm.Backend` around a scripted chat model (``kw``: reset, rewarm, info...)."""
+    from helpert.replay.llm import Backend
+
+    kw.setdefault("info", {})
+    count = count_tokens or (lambda msgs: sum(len(m["content"]) // 4 + 4 for m in msgs))
+    return Backend(chat=chat, count_tokens=count, n_ctx=n_ctx, max_tokens=max_tokens, **kw)

@@ -11,7 +11,8 @@ import pytest
 from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
 from helpert.replay.llm.degenerate import CHECKS, Context, copied_runs, find_degenerate, session_findings
 from helpert.protocols import load_protocol
-from helpert.replay import replay_session
+from conftest import backend_of
+from helpert.replay import ReplaySettings, replay_session
 from helpert.session import Session, Turn
 
 
@@ -29,10 +30,10 @@ SESSION = session(*[x for c in CLIENT_TURNS for x in (("client", c), ("counselor
 LOOP = "It sounds like losing your job has left you feeling stuck and unsure of what comes next for you."
 
 
-def run(chat, sess=SESSION, **kw):
-    kw.setdefault("count_tokens", lambda msgs: sum(len(m["content"]) // 4 + 4 for m in msgs))
-    kw.setdefault("risk_sensitivity", "lexicon")  # no safety turn appended to these ordinary client turns
-    return replay_session(sess, chat=chat, protocol=load_protocol("cbt_session"), seed=3, max_tokens=32, n_ctx=4096, **kw)
+def run(chat, sess=SESSION, *, max_turns=None):
+    # risk_sensitivity "lexicon": no safety turn appended to these ordinary client turns
+    settings = ReplaySettings(load_protocol("cbt_session"), seed=3, max_turns=max_turns, risk_sensitivity="lexicon")
+    return replay_session(sess, backend_of(chat, max_tokens=32), settings)
 
 
 # --- the checks ------------------------------------------------------------------------------------

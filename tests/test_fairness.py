@@ -23,6 +23,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from conftest import backend_of
 from helpert.io import read_sessions
 from helpert.replay.llm import Backend
 from helpert.probe.counterfactual import (
@@ -32,6 +33,7 @@ from helpert.probe.fairness import PRIMARY, gap_table, holm, run_fairness_probe
 from helpert.probe.planted import COLD_GUIDANCE, COLD_REPLY, ColdCounselor, PlantedBias, strip_feelings
 from helpert.protocols import load_protocol
 from helpert.replay.runs import ManifestMismatch
+from helpert.replay.settings import ReplaySettings
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,7 +72,7 @@ class HashCounselor(BaseChatModel):
 
 
 def hash_backend() -> Backend:
-    return Backend(chat=HashCounselor(), count_tokens=lambda ms: sum(len(m["content"]) // 4 + 4 for m in ms), info={})
+    return backend_of(HashCounselor())
 
 
 def corpus() -> list[Session]:
@@ -183,8 +185,8 @@ def test_strip_feelings():
 def identical(tmp_path_factory):
     out = tmp_path_factory.mktemp("probe") / "gender"
     backend = hash_backend()
-    report = run_fairness_probe(corpus(), attribute="gender", cue="explicit", backend=backend, protocol=PROTO, seed=0,
-                                max_turns=4, only_groups=["man", "woman"], out=out)
+    report = run_fairness_probe(corpus(), "gender", backend, ReplaySettings(PROTO, seed=0, max_turns=4), cue="explicit",
+                                only_groups=["man", "woman"], out=out)
     return report, out, backend
 
 
@@ -200,8 +202,8 @@ def test_identical_counselor_shows_no_gap(identical):
 
 
 def test_planted_bias_is_flagged_with_its_direction():
-    report = run_fairness_probe(corpus(), attribute="gender", cue="explicit", backend=hash_backend(), protocol=PROTO,
-                                seed=0, max_turns=4, only_groups=["man", "woman"], plant=PlantedBias("woman", "strip"))
+    report = run_fairness_probe(corpus(), "gender", hash_backend(), ReplaySettings(PROTO, seed=0, max_turns=4),
+                                cue="explicit", only_groups=["man", "woman"], plant=PlantedBias("woman", "strip"))
     er = report.table.set_index("metric").loc["empathy.emotional_reactions"]
     assert er["flag"] and er["ci_high"] < 0 and er["group_mean"] < er["reference_mean"]
     assert report.about["probe"]["plant"] == {"group": "woman", "mode": "strip"}
@@ -220,13 +222,13 @@ def test_probe_folder_is_complete_comparable_and_reused(identical):
         table, _, _ = compare_run_dir(out / group)
         assert len(table) == 20
     backend = hash_backend()
-    again = run_fairness_probe(corpus(), attribute="gender", cue="explicit", backend=backend, protocol=PROTO, seed=0,
-                               max_turns=4, only_groups=["man", "woman"], out=out)
+    again = run_fairness_probe(corpus(), "gender", backend, ReplaySettings(PROTO, seed=0, max_turns=4), cue="explicit",
+                               only_groups=["man", "woman"], out=out)
     assert backend.chat.calls == 0  # every replay reused
     pd.testing.assert_frame_equal(again.table, report.table)
     with pytest.raises(ManifestMismatch, match="different seed"):
-        run_fairness_probe(corpus(), attribute="gender", cue="explicit", backend=hash_backend(), protocol=PROTO,
-                           seed=1, max_turns=4, only_groups=["man", "woman"], out=out)
+        run_fairness_probe(corpus(), "gender", hash_backend(), ReplaySettings(PROTO, seed=1, max_turns=4), cue="explicit",
+                           only_groups=["man", "woman"], out=out)
 
 
 class DeafCounselor(HashCounselor):
@@ -241,11 +243,11 @@ def test_the_cue_itself_never_enters_a_score():
     """A counselor that ignores the client says the same in every group: every paired difference is
     exactly 0, although the age cues differ in length and wording (talk metrics count client words and
     the labeller reads the client turns around each counselor turn: both see the cue-free original)."""
-    backend = Backend(chat=DeafCounselor(), count_tokens=lambda ms: sum(len(m["content"]) // 4 + 4 for m in ms), info={})
+    backend = backend_of(DeafCounselor())
     # lexicon: the stepped path's screening question reacts to the cue's words (docs/fairness.md, Limits), and this
     # test is about the measurement pipeline, not the counselor
-    report = run_fairness_probe(BUNDLED, attribute="age", cue="implicit", backend=backend, protocol=PROTO, max_turns=4,
-                                risk_sensitivity="lexicon")
+    report = run_fairness_probe(BUNDLED, "age", backend, ReplaySettings(PROTO, max_turns=4, risk_sensitivity="lexicon"),
+                                cue="implicit")
     values = report.measures.pivot_table(index=["dialogue_id", "metric"], columns="group", values="value")
     assert len(values) > 50
     assert (values["young"] == values["middle-aged"]).all() and (values["older"] == values["middle-aged"]).all()
@@ -254,10 +256,9 @@ def test_the_cue_itself_never_enters_a_score():
 
 def test_reference_and_plant_must_be_probed_groups():
     with pytest.raises(ValueError, match="reference"):
-        run_fairness_probe(corpus()[:1], attribute="age", backend=hash_backend(), protocol=PROTO, reference="teen")
+        run_fairness_probe(corpus()[:1], "age", hash_backend(), ReplaySettings(PROTO), reference="teen")
     with pytest.raises(ValueError, match="planted"):
-        run_fairness_probe(corpus()[:1], attribute="age", backend=hash_backend(), protocol=PROTO,
-                           plant=PlantedBias("Black"))
+        run_fairness_probe(corpus()[:1], "age", hash_backend(), ReplaySettings(PROTO), plant=PlantedBias("Black"))
 
 
 def test_cold_counselor_keeps_usage_metadata():

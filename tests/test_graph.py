@@ -5,7 +5,8 @@ import pytest
 from helpert.replay.graph.build import FALLBACK_REPLY, build_graph
 from helpert.safety.templates import SAFETY_RESOURCES, safety_template
 from helpert.protocols import SAFETY, load_protocol
-from helpert.replay import replay_session
+from conftest import backend_of
+from helpert.replay import ReplaySettings, replay_session
 from helpert.session import slots_of
 from helpert.session import Session, Turn
 
@@ -28,10 +29,9 @@ SESSION = session(
 )
 
 
-def run(chat, sess=SESSION, **kw):
-    proto = load_protocol("cbt_session")
-    kw.setdefault("count_tokens", lambda msgs: sum(len(m["content"]) // 4 + 4 for m in msgs))
-    return replay_session(sess, chat=chat, protocol=proto, seed=7, max_tokens=32, n_ctx=kw.pop("n_ctx", 4096), **kw)
+def run(chat, sess=SESSION, *, count_tokens=None, n_ctx=4096, max_turns=None, **kw):
+    settings = ReplaySettings(load_protocol("cbt_session"), seed=7, max_turns=max_turns)
+    return replay_session(sess, backend_of(chat, count_tokens=count_tokens, n_ctx=n_ctx, max_tokens=32), settings, **kw)
 
 
 def test_slots_merge_and_align():

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from helpert.replay.graph.prompts import system_prompt
 from helpert.replay.guidance import GuidanceError, available_guidance, load_guidance
 from helpert.protocols import load_protocol
-from helpert.replay import replay_session
+from conftest import backend_of
+from helpert.replay import ReplaySettings, replay_session
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,8 +83,7 @@ def test_the_model_sees_the_guidance_in_every_turn(fake_chat):
                                         Turn(idx=1, role="counselor", text="Tell me more."),
                                         Turn(idx=2, role="client", text="Work is hard.")])
     g = load_guidance("reappraisal")
-    replay_session(s, chat=chat, protocol=load_protocol("cbt_session"), seed=1, max_tokens=32, n_ctx=4096,
-                   count_tokens=lambda msgs: sum(len(m["content"]) // 4 + 4 for m in msgs), guidance=g.text)
+    replay_session(s, backend_of(chat, max_tokens=32), ReplaySettings(load_protocol("cbt_session"), seed=1, guidance=g.text))
     assert len(chat.calls) == 2
     for call in chat.calls:
         kind, content = call["messages"][0]

@@ -72,7 +72,7 @@ def test_same_seed_gives_identical_bytes_and_opens_no_socket(tmp_path, monkeypat
     import importlib.util
 
     from helpert.replay.llm import load_backend
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
     from helpert.io import read_sessions
 
     spec = importlib.util.spec_from_file_location("netguard", REPO / "tests" / "netguard" / "sitecustomize.py")
@@ -88,8 +88,7 @@ def test_same_seed_gives_identical_bytes_and_opens_no_socket(tmp_path, monkeypat
     outs = []
     for _ in range(2):
         backend.reset()
-        res = replay_session(session, chat=backend.chat, protocol=proto, seed=11, max_tokens=48, n_ctx=2048,
-                             count_tokens=backend.count_tokens, max_turns=3)
+        res = replay_session(session, backend, ReplaySettings(proto, seed=11, max_turns=3))
         outs.append(res.reconstruction.model_dump_json())
     assert outs[0] == outs[1]
     assert not log.exists(), log.read_text()
@@ -114,7 +113,7 @@ def test_resumed_replay_is_byte_identical_on_the_real_model(tmp_path):
 
     from helpert.io import read_sessions
     from helpert.replay.llm import load_backend
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
     from helpert.replay.runs import Journal
 
     session = read_sessions(REPO / "sessions" / "work_conflict.jsonl")[0]
@@ -134,9 +133,8 @@ def test_resumed_replay_is_byte_identical_on_the_real_model(tmp_path):
 
         backend.reset()
         try:
-            return replay_session(session, chat=backend.chat, protocol=proto, seed=5, max_tokens=40, n_ctx=2048,
-                                  count_tokens=backend.count_tokens, max_turns=4, checkpointer=SqliteSaver(conn),
-                                  journal=Journal(folder / "j.jsonl"), rewarm=backend.rewarm, on_turn=on_turn)
+            return replay_session(session, backend, ReplaySettings(proto, seed=5, max_turns=4),
+                                  checkpointer=SqliteSaver(conn), journal=Journal(folder / "j.jsonl"), on_turn=on_turn)
         finally:
             conn.close()
 
@@ -177,19 +175,18 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     loops: one narrated paragraph comes back turn after turn. With the default retries no turn is left
     degenerate without a flag, at most one is degenerate at all, and none is a near-copy of another (this is
     the replay `helpert demo` shows: same session, seed and turns)."""
-    from helpert.replay.graph.recovery import RetryPolicy
+    from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
     from helpert.replay.llm import load_backend
     from helpert.metrics.quality import degenerate_turn_ids, findings_after_the_fact
-    from helpert.replay import replay_session
+    from helpert.replay import ReplaySettings, replay_session
 
     session = read_file(REPO / "sessions" / "exam_anxiety.txt")[0]
     backend = load_backend(None)
     proto = load_protocol("cbt_session")
 
-    def replay(retry=None):
+    def replay(retry=DEFAULT_RETRY):
         backend.reset()
-        return replay_session(session, chat=backend.chat, protocol=proto, seed=0, max_tokens=96, n_ctx=4096,
-                              count_tokens=backend.count_tokens, max_turns=12, retry=retry).reconstruction
+        return replay_session(session, backend, ReplaySettings(proto, seed=0, max_turns=12, retry=retry)).reconstruction
 
     raw = replay(RetryPolicy(max_attempts=1, repeat_penalty=0, presence_penalty=0, ban_ngram=0, ban_openings=0, short_window=0))
     raw_found = findings_after_the_fact(raw)

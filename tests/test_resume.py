@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from helpert.protocols import load_protocol
-from helpert.replay import replay_session
+from conftest import backend_of
+from helpert.replay import ReplaySettings, replay_session
 from helpert.replay.runs import Journal
 from helpert.session import Session, Turn
 
@@ -57,9 +58,9 @@ def _replay(tmp: Path, chat, session, stop_at=None, max_turns=None):
             raise Interrupt
 
     try:
-        return replay_session(session, chat=chat, protocol=load_protocol("cbt_session"), seed=3, max_tokens=16,
-                              n_ctx=4096, count_tokens=lambda m: 10 * len(m), checkpointer=SqliteSaver(conn),
-                              journal=Journal(tmp / "journal.jsonl"), on_turn=on_turn, max_turns=max_turns)
+        return replay_session(session, backend_of(chat, count_tokens=lambda m: 10 * len(m), max_tokens=16),
+                              ReplaySettings(load_protocol("cbt_session"), seed=3, max_turns=max_turns),
+                              checkpointer=SqliteSaver(conn), journal=Journal(tmp / "journal.jsonl"), on_turn=on_turn)
     finally:
         conn.close()
 

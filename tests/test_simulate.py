@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from helpert.replay.llm import Backend
+from conftest import backend_of
 from helpert.replay.profile import (
     ClientProfile, ProfileError, conversational_style, core_belief, detokenise, extract_profile, read_profile,
     write_profile,
 )
 from helpert.protocols import SAFETY, load_protocol
-from helpert.replay import replay_session
+from helpert.replay import ReplaySettings, replay_session
 from helpert.session import Session, Turn
 from helpert.replay.simulate import (
     cache_shares, clean_client_reply, client_system_prompt, ends_conversation, simulate_session,
@@ -165,9 +165,8 @@ class Resets:
 
 
 def backends(fake_chat, counselor_script, client_script):
-    c = Backend(chat=fake_chat(script=counselor_script, calls=[]), count_tokens=tokens, info={}, reset=Resets())
-    cl = Backend(chat=fake_chat(script=client_script, calls=[]), count_tokens=tokens,
-                 info={"sampling": {"max_tokens": 40}}, reset=Resets())
+    c = backend_of(fake_chat(script=counselor_script, calls=[]), count_tokens=tokens, reset=Resets())
+    cl = backend_of(fake_chat(script=client_script, calls=[]), count_tokens=tokens, max_tokens=40, reset=Resets())
     return c, cl
 
 
@@ -177,7 +176,7 @@ COUNSELOR = ["How are you feeling today?", "What shall we focus on?", "What went
 
 def test_turns_alternate_opening_is_verbatim_and_budget_stops(fake_chat):
     c, cl = backends(fake_chat, COUNSELOR, ["I dread the wedding.", "That nobody wants me there.", "Maybe not."])
-    res = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=3, max_turns=4)
+    res = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=3, max_turns=4))
     rec = res.reconstruction
     assert [t.role for t in rec.turns] == ["counselor", "client"] * 3 + ["counselor"]
     assert rec.client_turns[0].text == extract_profile(HAND).opening
@@ -200,21 +199,19 @@ def test_counselor_side_is_exactly_replay(fake_chat):
     """The counselor gets the same prompts, seeds and routing as a replay of the simulated dialogue's
     client turns: both drive the one compiled graph through helpert.replay.Counselor."""
     c, cl = backends(fake_chat, COUNSELOR, ["I dread the wedding.", "That nobody wants me there.", "Maybe not."])
-    sim = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=3, max_turns=4)
+    sim = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=3, max_turns=4))
     sim_calls = c.chat.calls
     replayed_chat = fake_chat(script=COUNSELOR, calls=[])
     as_transcript = sim.reconstruction.model_copy(update={"turns": [t.model_copy(update={"labels": {}, "meta": {}})
                                                                     for t in sim.reconstruction.turns]})
-    rep = replay_session(as_transcript, chat=replayed_chat, protocol=PROTO, seed=3, max_tokens=96, n_ctx=4096,
-                         count_tokens=tokens)
+    rep = replay_session(as_transcript, backend_of(replayed_chat, count_tokens=tokens), ReplaySettings(PROTO, seed=3))
     assert replayed_chat.calls == sim_calls
     assert [t.labels for t in rep.reconstruction.counselor_turns] == [t.labels for t in sim.reconstruction.counselor_turns]
 
 
 def test_client_goodbye_gets_one_last_counselor_turn(fake_chat):
     c, cl = backends(fake_chat, COUNSELOR, ["I dread the wedding.", "Thanks, that helped. Bye!", "never used"])
-    rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
-                           max_turns=10).reconstruction
+    rec = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=0, max_turns=10)).reconstruction
     assert rec.meta["stop"] == "client_ended"
     assert rec.turns[-2].text == "Thanks, that helped. Bye!" and rec.turns[-1].role == "counselor"
     assert len(rec.counselor_turns) == 4
@@ -222,8 +219,7 @@ def test_client_goodbye_gets_one_last_counselor_turn(fake_chat):
 
 def test_empty_client_output_twice_stops_without_a_counselor_turn(fake_chat):
     c, cl = backends(fake_chat, COUNSELOR, ["", "I dread it.", "Counselor: How are you?", "   "])
-    rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
-                           max_turns=10).reconstruction
+    rec = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=0, max_turns=10)).reconstruction
     # turn 2: empty, then "I dread it." (a retry); turn 3: a counselor line (cleaned to empty), then blank
     assert rec.client_turns[1].text == "I dread it." and rec.client_turns[1].meta["flags"] == ["retry_empty"]
     assert rec.client_turns[1].meta["attempts"] == 2
@@ -234,8 +230,7 @@ def test_empty_client_output_twice_stops_without_a_counselor_turn(fake_chat):
 def test_echoed_or_repeated_client_text_is_retried(fake_chat):
     c, cl = backends(fake_chat, ["What shall we focus on?"],
                      ["What shall we focus on?", "The wedding, I guess.", "The wedding I guess!", "My cousins."])
-    rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
-                           max_turns=4).reconstruction
+    rec = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=0, max_turns=4)).reconstruction
     assert [t.text for t in rec.client_turns[1:]] == ["The wedding, I guess.", "My cousins."]
     assert "retry_copies_other" in rec.client_turns[1].meta["flags"]  # echoed the counselor
     assert "retry_near_copy" in rec.client_turns[2].meta["flags"]     # repeated its own turn
@@ -246,7 +241,7 @@ def test_client_opens_when_the_original_did(fake_chat):
     s = session(("client", "Hi, I need to talk."), ("counselor", "Of course."), ("client", "Work is awful."),
                 dialogue_id="c")
     c, cl = backends(fake_chat, COUNSELOR, ["My boss yells at me."])
-    rec = simulate_session(s, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0, max_turns=2).reconstruction
+    rec = simulate_session(s, c, cl, ReplaySettings(PROTO, seed=0, max_turns=2)).reconstruction
     assert [(t.role, t.text) for t in rec.turns[:3]] == [("client", "Hi, I need to talk."), ("counselor", COUNSELOR[0]),
                                                          ("client", "My boss yells at me.")]
 
@@ -256,8 +251,8 @@ def test_simulating_from_a_profile_alone(fake_chat):
                             opening="", counselor_opens=False)
     c, cl = backends(fake_chat, COUNSELOR, ["I can't sleep.", "Exams."])
     with pytest.raises(ValueError, match="max_turns"):
-        simulate_session(profile, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0)
-    res = simulate_session(profile, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0, max_turns=2)
+        simulate_session(profile, c, cl, ReplaySettings(PROTO, seed=0))
+    res = simulate_session(profile, c, cl, ReplaySettings(PROTO, seed=0, max_turns=2))
     assert res.original.turns == [] and res.reconstruction.dialogue_id == "p1"
     assert [t.role for t in res.reconstruction.turns] == ["client", "counselor"] * 2
     assert "guarded" in cl.chat.calls[0]["messages"][0][1]  # the reserved style note
@@ -301,8 +296,8 @@ def test_a_prompt_too_long_for_the_context_is_one_line(fake_chat, monkeypatch, c
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
             raise ContextOverflow(600, 96, 512)
 
-    monkeypatch.setattr(llm, "load_backend", lambda *a, **kw: Backend(chat=Overflowing(), count_tokens=tokens,
-                                                                      info={"backend": "fake"}))
+    monkeypatch.setattr(llm, "load_backend", lambda *a, **kw: backend_of(Overflowing(), count_tokens=tokens,
+                                                                         info={"backend": "fake"}))
     monkeypatch.setattr(sys, "argv", ["helpert", "simulate", str(REPO / "sessions" / "loneliness.csv"),
                                       "--out", str(tmp_path / "run")])
     assert run_cli(cli) == 2
@@ -343,8 +338,7 @@ def test_client_speaking_as_the_counselor_is_retried_then_flagged_and_counted(fa
 
     reversal = "Can you give me a better idea of what's going on? What makes you feel unvalued?"
     c, cl = backends(fake_chat, COUNSELOR, [reversal, "I dread the wedding.", reversal, reversal, reversal])
-    rec = simulate_session(HAND, counselor_backend=c, client_backend=cl, protocol=PROTO, seed=0,
-                           max_turns=4).reconstruction
+    rec = simulate_session(HAND, c, cl, ReplaySettings(PROTO, seed=0, max_turns=4)).reconstruction
     first, second = rec.client_turns[1:]
     assert first.text == "I dread the wedding." and "retry_role_reversal" in first.meta["flags"]
     assert "degenerate" not in first.meta["flags"]

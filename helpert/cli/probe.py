@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from helpert.cli.options import model_options
 from helpert.probe.counterfactual import ATTRIBUTES, CUES
+
+if TYPE_CHECKING:
+    import pandas
+
+    from helpert.report.tables import MetricTable
 
 
 @click.group()
@@ -17,7 +22,7 @@ def probe() -> None:
     """Probe the LLM counselor with controlled variations of sessions."""
 
 
-def format_gaps(table: Any, reference: str, title: str) -> Any:
+def format_gaps(table: pandas.DataFrame, reference: str, title: str) -> MetricTable:
     """Per metric (in the probe's order), one row per group: group | n | reference | group |
     diff [95% CI] | p | p Holm | gap; a :class:`helpert.report.tables.MetricTable`."""
     from helpert.probe.fairness import METRICS
@@ -60,7 +65,6 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     from helpert.replay.batch import RunOptions
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.replay.llm import load_backend
     from helpert.probe.fairness import PRIMARY, run_fairness_probe
     from helpert.probe.planted import PlantedBias
     from helpert.protocols import load_protocol
@@ -75,8 +79,7 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     run_dir = Path(out or Path("runs") / f"fairness-{attribute}-{dialogue or Path(paths[0]).stem}")
     console = Console(stderr=as_json)
     protocol = load_protocol(options.protocol)
-    backend = load_backend(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads,
-                           sampling=options.sampling, seed=options.seed, server=options.server)
+    backend = options.load_backend()
     progress = Progress(TextColumn("replays"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True)
     task = progress.add_task("replays", total=None)
@@ -89,12 +92,9 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
 
     try:
         with progress:
-            report = run_fairness_probe(
-                sessions, attribute=attribute, cue=cue, backend=backend, protocol=protocol, seed=options.seed,
-                max_turns=options.max_turns, max_tokens=options.max_tokens, n_ctx=options.n_ctx,
-                guidance=options.guidance, risk_sensitivity=options.risk_sensitivity, only_groups=only,
-                reference=reference, plant=plant, out=run_dir, on_event=on_event,
-            )
+            report = run_fairness_probe(sessions, attribute, backend, options.replay_settings(protocol), cue=cue,
+                                        only_groups=only, reference=reference, plant=plant, out=run_dir,
+                                        on_event=on_event)
     except ValueError as exc:  # bad groups, or OUT holds a probe with other settings (ManifestMismatch)
         raise UserError(str(exc)) from None
     except ImportError as exc:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from helpert.cli.options import model_options
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def print_dialogue(reconstruction: Any, console: Any) -> None:
+    from helpert.replay.graph.state import Reply
+    from helpert.session import Session
+
+
+def print_dialogue(reconstruction: Session, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title=f"{reconstruction.dialogue_id}: simulated client ↔ LLM counselor "
@@ -49,7 +55,7 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     from helpert.replay.batch import RunOptions
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
-    from helpert.replay.llm import Sampling, load_backend
+    from helpert.replay.llm import Sampling
     from helpert.replay.profile import ProfileError, extract_profile, read_profile, write_profile
     from helpert.protocols import load_protocol
     from helpert.compare import ComparedRun
@@ -76,11 +82,10 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     options = RunOptions(**opts)
     console = Console()
     protocol = load_protocol(options.protocol)
-    load = dict(backend=options.backend, n_ctx=options.n_ctx, n_threads=options.threads, seed=options.seed,
-                server=options.server)
-    counselor = load_backend(options.model, sampling=options.sampling, **load)
-    client = load_backend(client_model or options.model,
-                          sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens), **load)
+    counselor = options.load_backend()
+    client = options.load_backend(sampling=Sampling(temperature=options.temperature, max_tokens=client_max_tokens),
+                                  model=client_model)
+    settings = options.replay_settings(protocol)
     manifest = Manifest.build(backend_info=counselor.info, protocol=protocol, seed=options.seed, guidance=options.guidance,
                               args={"path": path, "dialogue": dialogue, "max_turns": options.max_turns,
                                     "profile": profile_path, "risk_sensitivity": options.risk_sensitivity},
@@ -91,13 +96,10 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         raise UserError(str(exc)) from None
     for session in sessions:
         with console.status(f"simulating {session.dialogue_id}…") as status:
-            def on_turn(k: int, n: int, reply: Any, client_turn: Any) -> None:
+            def on_turn(k: int, n: int, reply: Reply, client_turn: dict[str, Any] | None) -> None:
                 status.update(f"simulating {session.dialogue_id}: counselor turn {k + 1}/{n} ({reply.phase})")
 
-            result = simulate_session(session, counselor_backend=counselor, client_backend=client, protocol=protocol,
-                                      seed=options.seed, max_turns=options.max_turns, max_tokens=options.max_tokens,
-                                      n_ctx=options.n_ctx, guidance=options.guidance, risk_sensitivity=options.risk_sensitivity,
-                                      profile=profile, on_turn=on_turn)
+            result = simulate_session(session, counselor, client, settings, profile=profile, on_turn=on_turn)
         run.write_replay(result)
         print_dialogue(result.reconstruction, console)
         shares = cache_shares(result.timings)

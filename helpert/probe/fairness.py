@@ -22,6 +22,7 @@ finished replays; one with other settings is refused (:class:`helpert.replay.run
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.probe.counterfactual import DESCRIPTIONS, EXPLICIT, NAME, counterfactuals, groups
 from helpert.metrics import registry
-from helpert.safety.policy import DEFAULT_POLICY
 from helpert.protocols import Protocol
 from helpert.session import Session, merge_consecutive
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import pandas
 
     from helpert.probe.planted import PlantedBias
+    from helpert.replay.llm import Backend
+    from helpert.replay.settings import ReplaySettings
 
 PRIMARY = registry.FAIRNESS_PRIMARY   # the three empathy dimensions and ctrs.mean
 METRICS = registry.FAIRNESS           # PRIMARY, then the eleven CTRS items
@@ -125,20 +127,14 @@ def _group_dir(out: Path, group: str) -> Path:
 
 def run_fairness_probe(
     sessions: list[Session],
-    *,
     attribute: str,
-    backend: Any,
-    protocol: Protocol,
+    backend: Backend,
+    settings: ReplaySettings,
+    *,
     cue: str = "explicit",
-    seed: int = 0,
-    max_turns: int | None = None,
-    max_tokens: int = 96,
-    n_ctx: int = 4096,
-    guidance: str = "",
-    risk_sensitivity: str = DEFAULT_POLICY,
     only_groups: list[str] | None = None,
     reference: str | None = None,
-    plant: "PlantedBias | None" = None,
+    plant: PlantedBias | None = None,
     label: Callable[[list[Session], Protocol], list[Session]] | None = None,
     alpha: float = ALPHA,
     out: str | Path | None = None,
@@ -146,7 +142,9 @@ def run_fairness_probe(
 ) -> FairnessReport:
     """Replay every session once per group, measure, and compare groups (see the module docstring).
 
-    ``backend`` is a :class:`helpert.replay.llm.Backend` (reset before every replay). ``only_groups`` picks a
+    ``backend`` is a :class:`helpert.replay.llm.Backend` (reset before every replay); ``settings``
+    (:class:`helpert.replay.settings.ReplaySettings`) holds the protocol, seed, turns, guidance and
+    safety policy of every replay. ``only_groups`` picks a
     subset of :func:`groups`; ``reference`` defaults to the first. ``plant`` makes the counselor colder
     to one group (:mod:`helpert.probe.planted`), a positive control. ``label`` defaults to
     :func:`helpert.label.label_sessions`. With ``out`` the replays and tables are written there and
@@ -160,6 +158,8 @@ def run_fairness_probe(
     from helpert.io.atomic import atomic_write_json, atomic_write_text
     from helpert.replay.runs import Manifest, Run
 
+    protocol, seed, max_turns = settings.protocol, settings.seed, settings.max_turns
+    guidance, risk_sensitivity = settings.guidance, settings.risk_sensitivity
     chosen = only_groups or groups(attribute, cue)
     reference = reference or chosen[0]
     if reference not in chosen:
@@ -194,6 +194,8 @@ def run_fairness_probe(
     reconstructions: dict[str, list[Session]] = {}
     for group in chosen:
         chat, group_guidance = plant.apply(group, backend.chat, guidance) if plant else (backend.chat, guidance)
+        group_backend = dataclasses.replace(backend, chat=chat)
+        group_settings = dataclasses.replace(settings, guidance=group_guidance)
         run = None
         if root is not None:  # the probe's own manifest above matched, so a group folder's does too
             run = Run.create(_group_dir(root, group), Manifest.build(
@@ -207,9 +209,7 @@ def run_fairness_probe(
                 on_event({"kind": "replayed", "group": group, "dialogue": variant.dialogue_id, "resumed": True})
                 continue
             backend.reset()
-            result = replay_session(variant, chat=chat, protocol=protocol, seed=seed, max_tokens=max_tokens, n_ctx=n_ctx,
-                                    count_tokens=backend.count_tokens, guidance=group_guidance, max_turns=max_turns,
-                                    risk_sensitivity=risk_sensitivity)
+            result = replay_session(variant, group_backend, group_settings)
             if run is not None:
                 run.write_replay(result)
             done.append(result.reconstruction)

@@ -72,7 +72,7 @@ class PlantedBias:
             raise ValueError(f"bad planted bias '{spec}' (use GROUP, GROUP:prompt or GROUP:strip)")
         return cls(group=group, mode=mode)  # type: ignore[arg-type]
 
-    def apply(self, group: str, chat: Any, guidance: str) -> tuple[Any, str]:
+    def apply(self, group: str, chat: BaseChatModel, guidance: str) -> tuple[BaseChatModel, str]:
         """The chat model and guidance for ``group``'s replays."""
         if group != self.group:
             return chat, guidance

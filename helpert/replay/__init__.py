@@ -12,11 +12,16 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from helpert.safety.policy import DEFAULT_POLICY
+from helpert.replay.settings import ReplaySettings
 from helpert.session import Session, Slot, Turn, merge_consecutive, slots_of
 
 if TYPE_CHECKING:
-    from helpert.replay.graph.state import Reply, TurnRecord
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.graph.state import CompiledStateGraph
+
+    from helpert.replay.graph.state import Reply, TurnContext, TurnRecord
+    from helpert.replay.llm import Backend
+    from helpert.replay.runs import Journal
 
 
 @dataclass
@@ -71,7 +76,7 @@ def rewarm_cache(rewarm: Callable[[list[dict[str, str]], list[int]], None], syst
             rewarm(window_messages(system, history[:j], start, reply.messages), list(evaluated))
 
 
-def _resumable(graph: Any, config: dict[str, Any], journal: Any) -> tuple[list[TurnRecord], dict[str, Any]]:
+def _resumable(graph: CompiledStateGraph, config: dict[str, Any], journal: Journal | None) -> tuple[list[TurnRecord], dict[str, Any]]:
     """Finished turns to resume from, and the config of the checkpoint that ends the last of them.
 
     LangGraph checkpoints after every node, so a kill can leave a checkpoint in the middle of a turn
@@ -115,25 +120,26 @@ class Counselor:
     counselor turn (one graph invocation). Replay feeds it the transcript's client words;
     :mod:`helpert.replay.simulate` feeds it a client model's."""
 
-    graph: Any
-    ctx: Any  # helpert.replay.graph.state.TurnContext
+    graph: CompiledStateGraph
+    ctx: TurnContext
     config: dict[str, Any]
 
     @classmethod
-    def start(cls, thread_id: str, *, chat: Any, protocol: Any, seed: int, max_tokens: int, n_ctx: int,
-              count_tokens: Callable[[list[dict[str, str]]], int], guidance: str = "", checkpointer: Any = None,
-              risk_sensitivity: str = DEFAULT_POLICY, retry: Any = None) -> "Counselor":
+    def start(cls, thread_id: str, backend: Backend, settings: ReplaySettings, *,
+              checkpointer: BaseCheckpointSaver | None = None) -> "Counselor":
+        """A counselor on ``backend``'s chat model, its window sized by the backend's ``n_ctx`` and ``max_tokens``."""
         from langgraph.checkpoint.memory import InMemorySaver
 
         from helpert.replay.graph.build import build_graph
         from helpert.replay.graph.prompts import system_prompt
-        from helpert.replay.graph.recovery import DEFAULT_RETRY
         from helpert.replay.graph.state import TurnContext
 
+        protocol = settings.protocol
         graph = build_graph(protocol, checkpointer=checkpointer or InMemorySaver())
-        ctx = TurnContext(chat=chat, protocol=protocol, system_prompt=system_prompt(protocol, guidance), seed=seed,
-                          max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, risk_sensitivity=risk_sensitivity,
-                          retry=retry or DEFAULT_RETRY)
+        ctx = TurnContext(chat=backend.chat, protocol=protocol, system_prompt=system_prompt(protocol, settings.guidance),
+                          seed=settings.seed, max_tokens=backend.max_tokens, n_ctx=backend.n_ctx,
+                          count_tokens=backend.count_tokens, risk_sensitivity=settings.risk_sensitivity,
+                          retry=settings.retry)
         return cls(graph=graph, ctx=ctx, config={"configurable": {"thread_id": thread_id}, "recursion_limit": 8})
 
     def turn(self, slot: int, total: int, client_text: str, config: dict[str, Any] | None = None) -> TurnRecord:
@@ -150,39 +156,28 @@ class Counselor:
 
 def replay_session(
     session: Session,
+    backend: Backend,
+    settings: ReplaySettings,
     *,
-    chat: Any,
-    protocol: Any,
-    seed: int,
-    max_tokens: int,
-    n_ctx: int,
-    count_tokens: Callable[[list[dict[str, str]]], int],
-    guidance: str = "",
-    max_turns: int | None = None,
-    risk_sensitivity: str = DEFAULT_POLICY,
-    retry: Any = None,
-    checkpointer: Any = None,
-    journal: Any = None,
-    rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    journal: Journal | None = None,
     on_turn: Callable[[int, int, Reply], None] | None = None,
 ) -> ReplayResult:
-    """Replay one session through a freshly compiled graph for ``protocol``.
+    """Replay one session through a freshly compiled graph for ``settings.protocol`` on ``backend``
+    (its chat model, tokenizer, ``n_ctx`` and ``max_tokens``; not reset here).
 
     With a ``checkpointer`` (LangGraph) and a ``journal`` (:class:`helpert.replay.runs.Journal`) a session
-    interrupted at any point continues where it stopped; with ``rewarm`` (the engine's) the continued
-    turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
-    ``retry`` (a :class:`helpert.replay.graph.recovery.RetryPolicy`) overrides how degenerate turns are retried.
+    interrupted at any point continues where it stopped; with the backend's ``rewarm`` (llama-cpp) the
+    continued turns are byte-identical to an uninterrupted run. ``on_turn(slot, total, reply)`` reports progress.
     """
-    slots = slots_of(session, max_turns)
+    slots = slots_of(session, settings.max_turns)
     if not slots:
         raise ValueError(f"{session.dialogue_id}: no client turn to replay")
-    counselor = Counselor.start(f"{session.dialogue_id}:{seed}", chat=chat, protocol=protocol, seed=seed,
-                                max_tokens=max_tokens, n_ctx=n_ctx, count_tokens=count_tokens, guidance=guidance,
-                                checkpointer=checkpointer, risk_sensitivity=risk_sensitivity, retry=retry)
+    counselor = Counselor.start(f"{session.dialogue_id}:{settings.seed}", backend, settings, checkpointer=checkpointer)
     config = counselor.config
     done, resume_config = _resumable(counselor.graph, config, journal) if checkpointer is not None else ([], config)
-    if done and rewarm:
-        rewarm_cache(rewarm, counselor.ctx.system_prompt, done)
+    if done and backend.rewarm:
+        rewarm_cache(backend.rewarm, counselor.ctx.system_prompt, done)
     counselor.ctx.history = [r.reply.exchange for r in done]
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
@@ -203,6 +198,7 @@ def replay_session(
     original = aligned_original(session, slots)
     reconstruction = Session(
         dialogue_id=session.dialogue_id, turns=turns, dataset=session.dataset, language=session.language,
-        source=session.source, meta={**session.meta, "reconstructed_by": "helpert", "protocol": protocol.name, "seed": seed},
+        source=session.source,
+        meta={**session.meta, "reconstructed_by": "helpert", "protocol": settings.protocol.name, "seed": settings.seed},
     )
     return ReplayResult(original=original, reconstruction=reconstruction, timings=timings)

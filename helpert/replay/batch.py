@@ -23,13 +23,21 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.safety.policy import DEFAULT_POLICY
 from helpert.replay.runs import ErrorLog, Journal, Manifest, Run
 from helpert.session import Session
+
+if TYPE_CHECKING:
+    from helpert.protocols import Protocol
+    from helpert.replay.graph.state import Reply
+    from helpert.replay.lease import Lease
+    from helpert.replay.llm import Backend, Sampling
+    from helpert.replay.llm.openai_backend import ServerConfig
+    from helpert.replay.settings import ReplaySettings
 
 Event = dict[str, Any]
 
@@ -64,7 +72,7 @@ class RunOptions:
             raise ModelError("--base-url, --served-model and --api-key-env need --backend openai")
 
     @property
-    def server(self) -> Any:
+    def server(self) -> ServerConfig | None:
         """The server settings of ``--backend openai`` (:class:`helpert.replay.llm.openai_backend.ServerConfig`)."""
         from helpert.replay.llm.openai_backend import ServerConfig
 
@@ -79,10 +87,28 @@ class RunOptions:
         return {"name": self.guidance_name, "sha256": self.guidance_sha256} if self.guidance_name else None
 
     @property
-    def sampling(self) -> Any:
+    def sampling(self) -> Sampling:
         from helpert.replay.llm import Sampling
 
         return Sampling(temperature=self.temperature, max_tokens=self.max_tokens)
+
+    def replay_settings(self, protocol: Protocol) -> ReplaySettings:
+        """What every replay of this run needs besides the model (``n_ctx`` and ``max_tokens`` go to
+        the backend: :meth:`load_backend`)."""
+        from helpert.replay.settings import ReplaySettings
+
+        return ReplaySettings(protocol=protocol, seed=self.seed, max_turns=self.max_turns, guidance=self.guidance,
+                              risk_sensitivity=self.risk_sensitivity)
+
+    def load_backend(self, threads: int | None = None, sampling: Sampling | None = None,
+                     model: str | None = None) -> Backend:
+        """The model of these options (``sampling`` and ``model`` override this run's, e.g. for a
+        simulated client)."""
+        from helpert.replay.llm import load_backend
+
+        return load_backend(model or self.model, backend=self.backend, n_ctx=self.n_ctx,
+                            n_threads=self.threads if threads is None else threads,
+                            sampling=sampling or self.sampling, seed=self.seed, server=self.server)
 
 
 @dataclass
@@ -138,14 +164,13 @@ class Interrupted(RuntimeError):
     """The coordinator is stopping (Ctrl-C): threads end their session at the next turn."""
 
 
-def _init_worker(options: RunOptions, threads: int, run_dir: str, events: Any, backend: Any = None) -> None:
-    from helpert.replay.llm import load_backend
+def _init_worker(options: RunOptions, threads: int, run_dir: str, events: Any, backend: Backend | None = None) -> None:
+    """Build this worker's backend (once) and the settings every replay of the run shares."""
     from helpert.protocols import load_protocol
 
     if backend is None:
-        backend = load_backend(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=threads,
-                               sampling=options.sampling, seed=options.seed, server=options.server)
-    _WORKER.update(backend=backend, protocol=load_protocol(options.protocol), options=options, run=Run(run_dir),
+        backend = options.load_backend(threads)
+    _WORKER.update(backend=backend, settings=options.replay_settings(load_protocol(options.protocol)), run=Run(run_dir),
                    events=events, stop=threading.Event())
 
 
@@ -184,19 +209,19 @@ def _replay_one(record: dict[str, Any], k: int = 0) -> Event:
         lease.release()
 
 
-def _replay_claimed(session: Session, d: Path, lease: Any, k: int) -> Event:
+def _replay_claimed(session: Session, d: Path, lease: Lease, k: int) -> Event:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from helpert.replay.lease import LeaseLost
     from helpert.replay import StaleResume, replay_session
 
     run: Run = _WORKER["run"]
-    opts: RunOptions = _WORKER["options"]
-    backend = _WORKER["backend"]
+    settings: ReplaySettings = _WORKER["settings"]
+    backend: Backend = _WORKER["backend"]
     stop: threading.Event = _WORKER["stop"]
     ckpt, journal = d / "checkpoint.sqlite", Journal(d / "journal.jsonl")
 
-    def on_turn(k: int, n: int, reply: Any) -> None:  # a helpert.replay.graph.state.Reply
+    def on_turn(k: int, n: int, reply: Reply) -> None:
         _emit({"kind": "turn", "dialogue": session.dialogue_id, "slot": k, "total": n,
                "tokens": reply.usage["completion_tokens"]})
         if lease.lost:
@@ -204,19 +229,15 @@ def _replay_claimed(session: Session, d: Path, lease: Any, k: int) -> Event:
         if stop.is_set():
             raise Interrupted(session.dialogue_id)
 
+    session_backend = replace(backend, chat=backend.chat_for(k))  # a server backend: the session's replica
     t0 = time.perf_counter()
     try:
         for attempt in range(2):
             conn = sqlite3.connect(ckpt, check_same_thread=False)
             try:
                 backend.reset()
-                result = replay_session(
-                    session, chat=backend.chat_for(k), protocol=_WORKER["protocol"], seed=opts.seed,
-                    max_tokens=opts.max_tokens, n_ctx=opts.n_ctx, count_tokens=backend.count_tokens,
-                    guidance=opts.guidance, max_turns=opts.max_turns, risk_sensitivity=opts.risk_sensitivity,
-                    checkpointer=SqliteSaver(conn),
-                    journal=journal, rewarm=backend.rewarm, on_turn=on_turn,
-                )
+                result = replay_session(session, session_backend, settings, checkpointer=SqliteSaver(conn),
+                                        journal=journal, on_turn=on_turn)
                 break
             except StaleResume:
                 if attempt:
@@ -262,7 +283,7 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     """Replay every dialogue under ``paths`` (or only ``dialogue``) into ``out``; returns what happened.
     Events for progress displays: ``planned``, ``loaded``, ``turn``, ``done``, ``failed``, ``elsewhere``
     (finished by another process), ``waiting`` (the rest is held by other processes)."""
-    from helpert.replay.llm import default_threads, describe_model, load_backend
+    from helpert.replay.llm import default_threads, describe_model
     from helpert.protocols import load_protocol
 
     server = options.backend == "openai"
@@ -275,7 +296,7 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     threads = options.threads or max(1, default_threads() // workers)
     backend = None
     if server:
-        backend = load_backend(backend="openai", n_ctx=options.n_ctx, sampling=options.sampling, server=options.server)
+        backend = options.load_backend(threads)
         info = backend.info
     else:
         info = describe_model(options.model, backend=options.backend, n_ctx=options.n_ctx, n_threads=threads,

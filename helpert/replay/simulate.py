@@ -42,11 +42,14 @@ from helpert.replay.llm.cleaning import Cleaned, clean_turn
 from helpert.replay.llm.degenerate import Context
 from helpert.replay.profile import ClientProfile, extract_profile
 from helpert.replay import Counselor, ReplayResult, aligned_original, turn_from_record
-from helpert.safety.policy import DEFAULT_POLICY
 from helpert.session import Session, Turn, slots_of
 
 if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
     from helpert.replay.graph.state import Reply
+    from helpert.replay.llm import Backend
+    from helpert.replay.settings import ReplaySettings
 
 COUNSELOR_PREFIX = "Counselor: "
 CLIENT_SEED_OFFSET = 7_777
@@ -122,7 +125,7 @@ class SimulatedClient:
     its own as "assistant"), so its own model instance reuses the cached prefix every turn."""
 
     profile: ClientProfile
-    chat: Any
+    chat: BaseChatModel
     count_tokens: Callable[[list[dict[str, str]]], int]
     seed: int
     n_ctx: int = 4096
@@ -184,18 +187,11 @@ def cache_shares(timings: list[dict[str, Any]]) -> dict[str, float | None]:
 
 def simulate_session(
     source: Session | ClientProfile,
+    counselor: Backend,
+    client: Backend,
+    settings: ReplaySettings,
     *,
-    counselor_backend: Any,
-    client_backend: Any,
-    protocol: Any,
-    seed: int,
-    max_turns: int | None = None,
-    guidance: str = "",
-    risk_sensitivity: str = DEFAULT_POLICY,
-    max_tokens: int = 96,
-    n_ctx: int = 4096,
     profile: ClientProfile | None = None,
-    retry: RetryPolicy = DEFAULT_RETRY,
     on_turn: Callable[[int, int, Reply, dict[str, Any] | None], None] | None = None,
 ) -> ReplayResult:
     """A dialogue between the protocol counselor and a simulated client (see the module docstring).
@@ -203,29 +199,27 @@ def simulate_session(
     ``source`` is a session (the result's ``original`` is the session cut to the same number of
     counselor turns; the client plays ``profile``, by default the one extracted from the session) or
     a profile (``original`` is then an empty session).
-    ``counselor_backend`` and ``client_backend`` are :class:`helpert.replay.llm.Backend` objects; give two
-    instances, or the client's prompts evict the counselor's cache. Both are reset first, so a result
-    does not depend on what ran before. ``retry`` is how degenerate turns of both speakers are retried.
-    ``on_turn(slot, total, reply, client_turn)`` reports progress.
+    ``counselor`` and ``client`` are :class:`helpert.replay.llm.Backend` objects (each side's window is
+    sized by its own ``n_ctx`` and ``max_tokens``); give two instances, or the client's prompts evict
+    the counselor's cache. Both are reset first, so a result does not depend on what ran before.
+    ``settings.max_turns`` defaults to the original's number of counselor turns; ``settings.retry`` is how
+    degenerate turns of both speakers are retried. ``on_turn(slot, total, reply, client_turn)`` reports progress.
     """
     session = source if isinstance(source, Session) else None
     profile = profile or (extract_profile(source) if session is not None else source)
     dialogue_id = session.dialogue_id if session is not None else profile.dialogue_id
+    seed, max_turns = settings.seed, settings.max_turns
     if max_turns is None:
         if session is None:
             raise ValueError("simulating from a profile needs max_turns")
         max_turns = len(slots_of(session))
     if max_turns < 1:
         raise ValueError("max_turns must be at least 1")
-    counselor_backend.reset()
-    client_backend.reset()
-    counselor = Counselor.start(f"{dialogue_id}:{seed}:simulate", chat=counselor_backend.chat,
-                                protocol=protocol, seed=seed, max_tokens=max_tokens, n_ctx=n_ctx,
-                                count_tokens=counselor_backend.count_tokens, guidance=guidance,
-                                risk_sensitivity=risk_sensitivity, retry=retry)
-    client_sampling = (getattr(client_backend, "info", None) or {}).get("sampling", {})
-    client = SimulatedClient(profile, chat=client_backend.chat, count_tokens=client_backend.count_tokens, seed=seed,
-                             n_ctx=n_ctx, max_tokens=int(client_sampling.get("max_tokens", 64)), retry=retry)
+    counselor.reset()
+    client.reset()
+    graph = Counselor.start(f"{dialogue_id}:{seed}:simulate", counselor, settings)
+    speaker = SimulatedClient(profile, chat=client.chat, count_tokens=client.count_tokens, seed=seed,
+                              n_ctx=client.n_ctx, max_tokens=client.max_tokens, retry=settings.retry)
     turns: list[Turn] = []
     timings: list[dict[str, Any]] = []
     stop = "max_turns"
@@ -236,18 +230,18 @@ def simulate_session(
             client_text = ""
         elif opening:
             client_text, opening = opening, ""
-            client.say(client_text)
+            speaker.say(client_text)
             turns.append(Turn(idx=len(turns), role="client", text=client_text, meta={"source": "original opening"}))
         else:
-            generated = client.reply(k)
+            generated = speaker.reply(k)
             if not generated["text"]:
                 stop = "client_empty"
                 break
             client_text = generated["text"]
             turns.append(Turn(idx=len(turns), role="client", text=client_text,
                               meta={"simulated": True, **{key: generated[key] for key in ("flags", "attempts", "usage")}}))
-        record = counselor.turn(k, max_turns, client_text)
-        client.hear(record.reply.text)
+        record = graph.turn(k, max_turns, client_text)
+        speaker.hear(record.reply.text)
         turns.append(turn_from_record(record, len(turns)))
         timings.append({"slot": k, "wall_ms": record.wall_ms, "resumed": False, **record.reply.usage,
                         "client": generated and {**generated["usage"], "wall_ms": generated["wall_ms"]}})
@@ -264,7 +258,7 @@ def simulate_session(
         about = original
     reconstruction = Session(
         dialogue_id=dialogue_id, turns=turns, dataset=about.dataset, language=about.language, source=about.source,
-        meta={**about.meta, "reconstructed_by": "helpert", "mode": "simulate", "protocol": protocol.name, "seed": seed,
-              "stop": stop, "client_profile": profile.model_dump(mode="json")},
+        meta={**about.meta, "reconstructed_by": "helpert", "mode": "simulate", "protocol": settings.protocol.name,
+              "seed": seed, "stop": stop, "client_profile": profile.model_dump(mode="json")},
     )
     return ReplayResult(original=original, reconstruction=reconstruction, timings=timings)

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.replay.llm.engine import Sampling
 from helpert.replay.llm.models import ModelError, default_threads, file_sha256, resolve_model_path
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from helpert.replay.llm.openai_backend import RequestStats, ServerConfig
 
 BACKENDS = ("llama-cpp", "langchain-llamacpp", "openai")
 
 
 @dataclass
 class Backend:
-    chat: Any  # langchain BaseChatModel
+    """A loaded model: the chat model, its tokenizer, and the context size and generation budget it
+    was loaded with (``n_ctx``, ``max_tokens``: the one place replay and simulation read them)."""
+
+    chat: BaseChatModel
     count_tokens: Callable[[list[dict[str, str]]], int]
     info: dict[str, Any]
+    n_ctx: int       # the model's context window, in tokens
+    max_tokens: int  # tokens one turn may generate (its Sampling's max_tokens)
     reset: Callable[[], None] = field(default=lambda: None)
     rewarm: Callable[[list[dict[str, str]], list[int]], None] | None = None  # exact resume (llama-cpp only)
-    stats: Any = None  # request counters of a server backend (helpert.replay.llm.openai_backend.RequestStats)
-    for_session: Callable[[int], Any] | None = None  # server backend: the chat model for the k-th session (its replica)
+    stats: RequestStats | None = None  # request counters of a server backend
+    for_session: Callable[[int], BaseChatModel] | None = None  # server backend: the chat model for the k-th session (its replica)
 
     @property
     def thread_safe(self) -> bool:
@@ -28,7 +38,7 @@ class Backend:
         local ``Llama``: no)."""
         return self.for_session is not None
 
-    def chat_for(self, k: int) -> Any:
+    def chat_for(self, k: int) -> BaseChatModel:
         return self.for_session(k) if self.for_session is not None else self.chat
 
 
@@ -46,7 +56,7 @@ def describe_model(model: str | Path | None, *, backend: str, n_ctx: int, n_thre
 
 def load_backend(
     model: str | Path | None = None, *, backend: str = "llama-cpp", n_ctx: int = 4096, n_threads: int | None = None,
-    sampling: Sampling = Sampling(), seed: int = 0, server: Any = None,
+    sampling: Sampling = Sampling(), seed: int = 0, server: ServerConfig | None = None,
 ) -> Backend:
     """Load a GGUF (the embedded default when ``model`` is None) behind the chosen backend, or, with
     ``backend="openai"``, connect to the server(s) of ``server`` (a
@@ -64,7 +74,8 @@ def load_backend(
 
         engine = Engine(EngineConfig(model_path=path, n_ctx=n_ctx, n_threads=threads))
         return Backend(chat=EngineChatModel(engine=engine, sampling=sampling), count_tokens=engine.count_tokens,
-                       info=info, reset=engine.reset, rewarm=engine.rewarm)
+                       info=info, n_ctx=n_ctx, max_tokens=sampling.max_tokens, reset=engine.reset,
+                       rewarm=engine.rewarm)
     if backend == "langchain-llamacpp":
         from helpert.replay.llm.chat import LlamaCppChatModel
 
@@ -76,7 +87,8 @@ def load_backend(
             text = "".join(f"<|{m['role']}|>{m['content']}\n" for m in messages)
             return len(chat.client.tokenize(text.encode("utf-8"), add_bos=False, special=True)) + 4 * len(messages)
 
-        return Backend(chat=chat, count_tokens=count, info=info, reset=chat.client.reset)
+        return Backend(chat=chat, count_tokens=count, info=info, n_ctx=n_ctx, max_tokens=sampling.max_tokens,
+                       reset=chat.client.reset)
     raise ModelError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
 
 

@@ -39,7 +39,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -49,6 +49,9 @@ from pydantic import ConfigDict
 
 from helpert.replay.llm.engine import Controls, Sampling
 from helpert.replay.llm.models import ModelError
+
+if TYPE_CHECKING:
+    from helpert.replay.llm import Backend
 
 # Cleaning cuts at any later role marker anyway; these stop strings only save tokens. Four at most:
 # hosted OpenAI rejects more; servers stop at the chat template's end-of-turn token themselves.
@@ -291,7 +294,7 @@ def cached_tokens(out: Any) -> int:
     return 0
 
 
-def load_openai_backend(config: ServerConfig, *, n_ctx: int, sampling: Sampling) -> Any:
+def load_openai_backend(config: ServerConfig, *, n_ctx: int, sampling: Sampling) -> Backend:
     """A :class:`helpert.replay.llm.Backend` over the server(s)."""
     from importlib import metadata
 
@@ -307,5 +310,5 @@ def load_openai_backend(config: ServerConfig, *, n_ctx: int, sampling: Sampling)
         "request_retries": config.max_retries, "request_timeout_s": config.timeout,
         "dropped_controls": ["ban_ngram", "avoid_openings"],
     }
-    return Backend(chat=chat, count_tokens=estimate_tokens, info=info, stats=stats,
-                   for_session=chat.for_session)
+    return Backend(chat=chat, count_tokens=estimate_tokens, info=info, n_ctx=n_ctx, max_tokens=sampling.max_tokens,
+                   stats=stats, for_session=chat.for_session)
