@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class RunProgress:
     """Sessions done/total, turns, tokens/s and ETA; one line per finished or failed session."""
 
-    def __init__(self, console: Any):
+    def __init__(self, console: "Console"):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.console = console

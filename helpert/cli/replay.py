@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from helpert.cli.options import model_options
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: Any, workers: int = 1,
+
+def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: "Console", workers: int = 1,
                   concurrency: int = 1, **opts: Any) -> Any:
     """Replay the selected sessions into ``out`` (finished ones are skipped, half-done ones resumed)."""
     from helpert.replay.batch import OptionError, RunOptions, run_batch

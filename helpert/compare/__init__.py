@@ -245,7 +245,7 @@ class ComparedRun(Run):
             self._labelled = list(zip(originals, reconstructions))
         return self._labelled
 
-    def comparison(self, exclude_degenerate: bool = False, judge: Any = None, reuse: bool = False) -> Comparison:
+    def comparison(self, exclude_degenerate: bool = False, judge: ctrs_metrics.Judge | None = None, reuse: bool = False) -> Comparison:
         """Every pair measured on both sides and the corpus statistics (:mod:`helpert.compare`),
         computed once per object and written atomically to RUN_DIR/comparison.csv and corpus.json
         (``exclude_degenerate``: comparison.no_degenerate.csv and corpus.no_degenerate.json, without
@@ -261,7 +261,7 @@ class ComparedRun(Run):
             self._comparisons[exclude_degenerate] = cached
         return cached
 
-    def _compare(self, exclude_degenerate: bool, judge: Any) -> Comparison:
+    def _compare(self, exclude_degenerate: bool, judge: ctrs_metrics.Judge | None) -> Comparison:
         protocol = self.protocol()
         about: dict[str, Any] = {"run_dir": str(self.root), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
                                  "n_sessions": len(self.pairs()), "skipped": self.skipped}

@@ -14,6 +14,7 @@ from helpert.io.atomic import atomic_write_json, atomic_write_text, read_json
 
 if TYPE_CHECKING:
     from helpert.protocols import Protocol
+    from helpert.replay import ReplayResult
     from helpert.session import Session
 
 
@@ -221,7 +222,7 @@ class Run:
         """The session's folder name (safe as a file name and an HTML id)."""
         return self.session_dir(dialogue_id).name
 
-    def write_replay(self, result: Any) -> Path:
+    def write_replay(self, result: "ReplayResult") -> Path:
         """Write one replayed session; reconstruction.json last, so its presence means 'done'."""
         d = self.session_dir(result.original.dialogue_id)
         atomic_write_json(d / "timings.json", result.timings)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from helpert.session import Session, Turn
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from helpert.compare import ComparedRun
 
 
@@ -59,7 +61,7 @@ def side_by_side(original: Session, reconstruction: Session, title: str = "") ->
     return table
 
 
-def print_run(run_dir: "str | Path | ComparedRun", console: Any = None) -> None:
+def print_run(run_dir: "str | Path | ComparedRun", console: "Console | None" = None) -> None:
     """Print every session of a run (a folder or an open :class:`helpert.compare.ComparedRun`) side by side, the
     corpus comparison, and where the files are."""
     from rich.console import Console

@@ -7,7 +7,7 @@ built from the protocol data alone, so a new YAML file is a new graph.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from langgraph.runtime import Runtime
 
@@ -21,6 +21,10 @@ from helpert.replay.graph.state import Reply, TurnContext, TurnState
 from helpert.replay.llm.cleaning import clean_reply
 from helpert.replay.llm.degenerate import Context
 from helpert.protocols import SAFETY, Protocol
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.graph.state import CompiledStateGraph
 
 ROUTER = "route"
 FALLBACK_REPLY = "Could you tell me a little more about that?"
@@ -86,7 +90,7 @@ def _make_phase_node(phase_id: str) -> Callable[..., dict[str, Any]]:
     return node
 
 
-def _with_graph_types(checkpointer: Any) -> Any:
+def _with_graph_types(checkpointer: "BaseCheckpointSaver | None") -> "BaseCheckpointSaver | None":
     """The checkpointer, its serializer told the graph's own types (:class:`Decision`, :class:`Reply`):
     otherwise LangGraph reads them back with a warning that it means to block such types."""
     import copy
@@ -100,7 +104,7 @@ def _with_graph_types(checkpointer: Any) -> Any:
     return clone
 
 
-def build_graph(proto: Protocol, checkpointer: Any = None) -> Any:
+def build_graph(proto: Protocol, checkpointer: "BaseCheckpointSaver | None" = None) -> "CompiledStateGraph":
     """The compiled graph: ``route`` → one of the phase nodes or ``safety`` → end."""
     from langgraph.graph import END, START, StateGraph
 

@@ -23,11 +23,14 @@ each remedy on a development set; the defaults below are what that measurement s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.replay.llm.cleaning import Cleaned
 from helpert.replay.llm.degenerate import Context, degenerate_flags, find_degenerate
 from helpert.replay.llm.engine import Controls
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def generate_checked(
 
 
 def generate_with_chat(
-    chat: Any,
+    chat: "BaseChatModel",
     messages: list[dict[str, str]],
     short: list[dict[str, str]],
     *,

@@ -161,7 +161,7 @@ def connect(config: ServerConfig) -> tuple[list[Replica], str, dict[str, Any]]:
     return replicas, name, listed
 
 
-def _short(exc: Any) -> str:
+def _short(exc: BaseException) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         msg = body.get("message") or body.get("error") or body
@@ -169,7 +169,7 @@ def _short(exc: Any) -> str:
     return str(exc)[:200]
 
 
-def _retry_after(exc: Any) -> float:
+def _retry_after(exc: BaseException) -> float:
     """Seconds a 429/503 asks the client to wait (``Retry-After``), at most 60."""
     try:
         return min(60.0, max(0.0, float(exc.response.headers.get("retry-after", 0))))
