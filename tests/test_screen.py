@@ -164,16 +164,14 @@ def test_every_default_policy_is_the_one_constant():
 
     from helpert.cli.options import model_options
     from helpert.cli.screen import screen
-    from helpert.probe.fairness import run_fairness_probe
-    from helpert.replay import Counselor, replay_session
     from helpert.replay.batch import RunOptions
+    from helpert.replay.graph import router
     from helpert.replay.graph.state import TurnContext
-    from helpert.replay.simulate import simulate_session
+    from helpert.replay.settings import ReplaySettings
     from helpert.safety.policy import DEFAULT_POLICY
 
-    for fn in (Counselor.start, replay_session, simulate_session, run_fairness_probe):
-        assert inspect.signature(fn).parameters["risk_sensitivity"].default == DEFAULT_POLICY, fn
-    for cls in (RunOptions, TurnContext):
+    assert inspect.signature(router.step).parameters["risk_sensitivity"].default == DEFAULT_POLICY
+    for cls in (ReplaySettings, RunOptions, TurnContext, router.RouteInput):
         assert {f.name: f.default for f in dataclasses.fields(cls)}["risk_sensitivity"] == DEFAULT_POLICY, cls
     options = {p.name: p.default for p in model_options(lambda **kw: None).__click_params__}
     assert options["risk_sensitivity"] == DEFAULT_POLICY
