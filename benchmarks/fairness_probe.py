@@ -58,7 +58,8 @@ def main() -> None:
     for name, spec in CONDITIONS.items():
         out = WORK / name
         if name != "identical" and not (out / "man").is_dir():
-            shutil.copytree(WORK / "identical" / "man", out / "man")
+            # the replays only: the manifest records the condition's planted bias, which the probe then writes
+            shutil.copytree(WORK / "identical" / "man", out / "man", ignore=shutil.ignore_patterns("manifest.json"))
         counts = {"run": 0, "reused": 0}
 
         def count(e: dict) -> None:
