@@ -21,8 +21,12 @@ def machine() -> dict[str, Any]:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    try:
+        llama = metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:  # probes run in a training environment without it
+        llama = "not installed"
     return {"cpu": cpu or platform.processor(), "cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-            "llama_cpp_python": metadata.version("llama-cpp-python"), "platform": platform.platform()}
+            "llama_cpp_python": llama, "platform": platform.platform()}
 
 
 def long_session(min_client_turns: int = 30) -> Any:
