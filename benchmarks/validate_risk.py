@@ -46,7 +46,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import update_readme_section  # noqa: E402
 
-from helpert.safety.risk import RISK_KINDS, SENSITIVITIES, detect_risk  # noqa: E402
+from helpert.safety.policy import SENSITIVITIES  # noqa: E402
+from helpert.safety.risk import RISK_KINDS, detect_risk  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
 SHARED = REPO.parent / "shared" / "data"

@@ -1,9 +1,10 @@
 """helpert: how does an LLM counselor running a CBT protocol compare, turn by turn, with the human
 peer counselor of a real session?
 
-The flow, one module each: load (``helpert.io``) → replay (``helpert.replay`` over the graph in
+The flow: load (``helpert.io``) → replay (``helpert.replay`` over the graph in
 ``helpert.replay.graph`` and a model from ``helpert.replay.llm``) → label (``helpert.label``) → measure
-(``helpert.metrics``) → compare (``helpert.compare``) → show (``helpert.report.show``, ``helpert.report.tables``).
+(``helpert.metrics``) → compare (``helpert.compare``) → report (``helpert.report``: terminal views, HTML,
+plots). One package per stage; no module imports from a later one (tests/test_layers.py).
 
 The public API below is imported lazily, so ``import helpert`` stays cheap.
 """
@@ -34,6 +35,7 @@ _API = {
     "compare_sessions": "helpert.compare",
     "compare_corpus": "helpert.compare",
     "compare_run_dir": "helpert.compare",
+    "ComparedRun": "helpert.compare",
     "Run": "helpert.replay.runs",
     "Manifest": "helpert.replay.runs",
     "run_batch": "helpert.replay.batch",

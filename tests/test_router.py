@@ -3,7 +3,8 @@
 import pytest
 
 from helpert.replay.graph.router import RouteInput, answer_unresolved, cue_hit, phase_budget, route
-from helpert.safety.risk import SAFETY_POLICIES, assess
+from helpert.safety.policy import SAFETY_POLICIES
+from helpert.safety.risk import assess
 from helpert.protocols import SAFETY, load_protocol
 
 

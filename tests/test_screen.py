@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from helpert.cli.main import cli
 from helpert.cli.options import RISK_POLICIES
 from helpert.io import read_sessions
-from helpert.safety.risk import SAFETY_POLICIES, STEPPED
+from helpert.safety.policy import SAFETY_POLICIES, STEPPED
 from helpert.safety.screen import screen_session, screen_sessions, summarise
 from test_measure_cli import helpert  # through the real entry point, which turns expected failures into one line
 

@@ -301,13 +301,11 @@ class ComparedRun(Run):
 def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
                     judge: ctrs_metrics.Judge | None = None,
                     exclude_degenerate_turns: bool = False) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
-    """Compare every session of a replay run (:meth:`helpert.replay.runs.Run.comparison`); writes
+    """Compare every session of a replay run (:meth:`ComparedRun.comparison`); writes
     RUN_DIR/comparison.csv and RUN_DIR/corpus.json atomically (with ``exclude_degenerate_turns``:
     comparison.no_degenerate.csv and corpus.no_degenerate.json, computed without the degenerate
     slots). Returns (pairs table, corpus stats, corpus.json content). Raises NoPairsError when the run
     has no complete pair."""
-    from helpert.replay.runs import Run
-
     result = ComparedRun.open(run_dir, protocol).comparison(exclude_degenerate=exclude_degenerate_turns, judge=judge)
     return result.table, result.stats, result.doc
 

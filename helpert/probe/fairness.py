@@ -186,7 +186,7 @@ def run_fairness_probe(
              "max_turns": max_turns, "n_sessions": len(variants[reference]), "skipped": skipped}
     root = Path(out) if out is not None else None
     if root is not None:
-        Run.create(root, Manifest.build(backend_info=backend.info, protocol=protocol, seed=seed, guidance=guidance,
+        Run.create(root, Manifest.build(backend_info=backend.info, protocol=protocol, seed=seed, guidance=guidance, retry=settings.retry,
                                         args={"max_turns": max_turns, "n_sessions": len(variants[reference]),
                                               "risk_sensitivity": risk_sensitivity}, probe=probe))
 
@@ -199,7 +199,7 @@ def run_fairness_probe(
         run = None
         if root is not None:  # the probe's own manifest above matched, so a group folder's does too
             run = Run.create(_group_dir(root, group), Manifest.build(
-                backend_info=backend.info, protocol=protocol, seed=seed, guidance=group_guidance,
+                backend_info=backend.info, protocol=protocol, seed=seed, guidance=group_guidance, retry=settings.retry,
                 args={"max_turns": max_turns, "group": group, "risk_sensitivity": risk_sensitivity},
                 probe={**probe, "group": group}))
         done = []

@@ -15,6 +15,7 @@ from helpert.io.atomic import atomic_write_json, atomic_write_text, read_json
 if TYPE_CHECKING:
     from helpert.protocols import Protocol
     from helpert.replay import ReplayResult
+    from helpert.replay.graph.recovery import RetryPolicy
     from helpert.session import Session
 
 
@@ -81,9 +82,9 @@ class Manifest:
 
     @classmethod
     def build(cls, *, backend_info: dict[str, Any], protocol: "Protocol", seed: int, args: dict[str, Any],
-              guidance: str = "", **rest: Any) -> "Manifest":
-        """This machine's versions, the model, seed, protocol and arguments; ``rest`` sets the optional
-        fields (``guidance_file``, ``mode``, ``client_model``, ``probe``)."""
+              guidance: str = "", retry: "RetryPolicy | None" = None, **rest: Any) -> "Manifest":
+        """This machine's versions, the model, seed, protocol, retry policy (default: the graph's) and
+        arguments; ``rest`` sets the optional fields (``guidance_file``, ``mode``, ``client_model``, ``probe``)."""
         import platform
         from importlib import metadata
 
@@ -96,7 +97,7 @@ class Manifest:
                 return None
 
         return cls(helpert=version("helpert"), model=backend_info, seed=seed, protocol=ProtocolRef.of(protocol),
-                   guidance=guidance, retry=DEFAULT_RETRY.as_dict(),
+                   guidance=guidance, retry=(retry or DEFAULT_RETRY).as_dict(),
                    libraries={p: version(p) for p in ("llama-cpp-python", "langgraph", "langchain-core", "langchain-community")},
                    python=platform.python_version(), platform=platform.platform(), args=args, **rest)
 

@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES, SENSITIVITIES, STEPPED  # noqa: F401 (re-exported)
+from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES, SENSITIVITIES, STEPPED
 from helpert.text.lexicon import NEGATOR, PhraseSet, clause_window, normalise
 
 if TYPE_CHECKING:
