@@ -9,6 +9,8 @@
    (k reflective counselor turns replaced by closed questions), ``lecture`` (k counselor turns replaced by
    long information-giving lectures), ``small_talk`` (k turns replaced by small talk), ``shuffle`` (a share
    k/4 of the counselor turns permuted). Every session is labelled by ``helpert.label`` after degrading.
+   Each session is degraded in ``DRAWS`` independent random draws (other turns replaced or shuffled; nested
+   across k within a draw), so that a mean is the expected effect rather than one draw's luck.
    Mean ``drift.score`` must rise and mean ``ctrs.mean`` fall strictly at every step, for every degradation
    (the CTRS general items are reported too). The degradations and the texts put in (written for this
    script) are helpert.probe.degrade.
@@ -50,6 +52,7 @@ from helpert.protocols import Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
 
 EXPERT = REPO / "tests" / "data" / "expert_cbt"
+DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
 
 def measure(sessions: list[Session], protocol: Protocol) -> list[dict]:
@@ -60,14 +63,14 @@ def column(rows: list[dict], key: str) -> np.ndarray:
     return np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
 
 
-def degradation_check(sessions: list[Session], protocol: Protocol) -> tuple[dict, bool]:
+def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = DRAWS) -> tuple[dict, bool]:
     base = label_sessions(sessions, protocol)
     reflective = [reflective_positions(s) for s in base]
     out, ok = {}, True
     for kind, fn in DEGRADATIONS.items():
         means: dict[str, list[float]] = {k: [] for k in ("drift.score", "ctrs.mean", *CTRS_GENERAL)}
         for k in LEVELS:
-            rows = measure([fn(s, k, r) for s, r in zip(sessions, reflective)], protocol)
+            rows = [row for d in range(draws) for row in measure([fn(s, k, r, draw=d) for s, r in zip(sessions, reflective)], protocol)]
             for key in means:
                 means[key].append(round(float(np.nanmean(column(rows, key))), 4))
         rises = all(a < b for a, b in zip(means["drift.score"], means["drift.score"][1:]))
@@ -133,7 +136,8 @@ def markdown(result: dict) -> str:
              "`benchmarks/validate_quality.py`; 95% bootstrap intervals over sessions.", ""]
     for key, title in (("degradations", f"sessions no labeller saw (HOPE + expert transcripts, n = {result['degradations_sessions']})"),
                        ("degradations_esconv", "60 ESConv chats (reported, not asserted)")):
-        lines += [f"**Synthetic degradations, {title}** - mean drift.score / mean ctrs.mean at k = 0..4:", "",
+        lines += [f"**Synthetic degradations, {title}** - mean drift.score / mean ctrs.mean at k = 0..4, over the "
+                  f"sessions and {result.get('degradation_draws', 1)} random draws of the degraded turns each:", "",
                   "| degradation | drift.score | rises | ctrs.mean | falls |", "|---|---|---|---|---|"]
         for kind, r in result[key].items():
             m = r["means"]
@@ -171,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(result["mibot"]["agreement_with_automisc"]), flush=True)
     hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
     unseen = [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+    result["degradation_draws"] = DRAWS
     result["degradations"], ok = degradation_check(unseen, protocol)
     result["degradations_sessions"] = len(unseen)
     chats = [s for s in read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl") if len(s.counselor_turns) >= 6][:60]

@@ -366,3 +366,29 @@ def test_degrading_real_sessions_raises_drift():
     for kind, fn in kinds.items():
         means = [np.mean([measure_labelled(label_from_annotation(fn(s, k)), HS)["drift.score"] for s in sessions]) for k in (0, 2, 4)]
         assert means[0] < means[1] < means[2], (kind, means)
+
+
+def test_degradation_draws_are_nested_and_distinct():
+    """Each draw of helpert.probe.degrade is deterministic and nested across k; draw 0 is the default, and
+    other draws pick other turns (validate_quality averages over them)."""
+    from helpert.probe import degrade
+    from helpert.session import Session, Turn
+
+    turns = [Turn(idx=2 * i + j, role=r, text=f"{r} turn {i}") for i in range(30) for j, r in enumerate(("client", "counselor"))]
+    session = Session(dialogue_id="d", turns=turns)
+
+    def replaced(s):
+        return {j for j, t in enumerate(s.counselor_turns) if t.text.startswith("There is") or t.text.startswith("Let me")
+                or t.text.startswith("Nicotine")}
+
+    for draw in (0, 1, 2):
+        sets = [replaced(degrade.lecture(session, k, draw=draw)) for k in degrade.LEVELS]
+        assert [len(x) for x in sets] == list(degrade.LEVELS)
+        assert all(a <= b for a, b in zip(sets, sets[1:]))  # nested
+        assert 0 not in sets[-1]  # the opening is kept
+        assert sets == [replaced(degrade.lecture(session, k, draw=draw)) for k in degrade.LEVELS]  # deterministic
+    assert degrade.lecture(session, 4) == degrade.lecture(session, 4, draw=0)
+    picks = {frozenset(replaced(degrade.lecture(session, 4, draw=d))) for d in range(5)}
+    assert len(picks) > 1
+    shuffled = {tuple(t.text for t in degrade.shuffled(session, 4, draw=d).counselor_turns) for d in range(3)}
+    assert len(shuffled) == 3

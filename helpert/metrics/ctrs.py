@@ -90,8 +90,10 @@ def understanding(turns: list[Turn]) -> float:
 
 
 def interpersonal_effectiveness(turns: list[Turn]) -> float:
-    """Warm turns (reflection, affirm, support, autonomy), less confrontation and warning."""
-    warm = scaled(sum(_has(t, WARM) for t in turns) / len(turns), TARGET_SHARE["interpersonal_effectiveness"])
+    """Warm turns (reflection, affirm, support, autonomy) that are not lectures, less confrontation and
+    warning: a monologue with a supportive sentence in it is not warmth towards the client."""
+    warm = scaled(sum(_has(t, WARM) and not is_lecture(t) for t in turns) / len(turns),
+                  TARGET_SHARE["interpersonal_effectiveness"])
     return warm * (1.0 - min(1.0, HOSTILE_FACTOR * _utterance_share(turns, HOSTILE)))
 
 
@@ -170,18 +172,22 @@ def rule_scores(session: Session, protocol: Protocol) -> dict[str, float | None]
     if not turns:
         return dict.fromkeys(CTRS_ITEMS)
     collab = collaborative(turns)
+    # The phase items read only turns that are not lectures: a monologue labelled with a phase (a list of
+    # recommendations read as homework, a lecture carried into a summary phase) does not do that phase's
+    # work; lecturing itself lowers the items through ``collab`` and the general items.
+    work = [t for t in turns if not is_lecture(t)]
     return {
-        "agenda": agenda(turns, protocol),
-        "feedback": feedback(turns, protocol),
+        "agenda": agenda(work, protocol),
+        "feedback": feedback(work, protocol),
         "understanding": understanding(turns),
         "interpersonal_effectiveness": interpersonal_effectiveness(turns),
         "collaboration": collaboration(session, turns, protocol),
         "pacing": pacing(turns, protocol),
         "guided_discovery": guided_discovery(turns, protocol),
-        "focus_on_key_cognitions": dose_item(turns, protocol, "focus_on_key_cognitions"),
-        "strategy_for_change": _times(strategy_for_change(turns, protocol), collab),
-        "application_of_cbt_techniques": _times(application(session, turns, protocol), collab),
-        "homework": _times(homework(turns, protocol), collab),
+        "focus_on_key_cognitions": dose_item(work, protocol, "focus_on_key_cognitions"),
+        "strategy_for_change": _times(strategy_for_change(work, protocol), collab),
+        "application_of_cbt_techniques": _times(application(session, work, protocol), collab),
+        "homework": _times(homework(work, protocol), collab),
     }
 
 

@@ -32,13 +32,14 @@ CLOSING_TURNS = 1  # nor is a goodbye in the last one
 WEIGHTS = {
     "low_reflection": 0.25,      # 1 - min(1, mi.reflection_share / REFLECTION_FULL)
     "mi_non_adherent": 0.20,     # min(1, mi.non_adherent_share / NON_ADHERENT_WORST)
-    "lecturing": 0.15,           # lecture_share
+    "lecturing": 0.15,           # min(1, lecture_share / LECTURE_WORST)
     "off_protocol_share": 0.15,  # talking rather than doing
     "premature_action": 0.15,    # advice before the problem was explored
     "structure": 0.10,           # mean of missing required, disallowed transitions, edit distance
 }
 REFLECTION_FULL = 0.25
 NON_ADHERENT_WORST = 0.20
+LECTURE_WORST = 0.20  # a fifth of the turns lecturing is the worst, as for MI-non-adherent utterances
 LECTURE_WORDS = 40
 
 
@@ -156,10 +157,11 @@ def score_parts(session: Session, protocol: Protocol, flags: list[dict[str, bool
     allowed = adherence.allowed_transitions(session, protocol)
     codes = mi.measure(session)
     reflect, non_adherent = codes["mi.reflection_share"], codes["mi.non_adherent_share"]
+    lectures = lecture_share(scored_turns(session))
     return {
         "low_reflection": None if reflect is None else 1 - min(1.0, reflect / REFLECTION_FULL),
         "mi_non_adherent": None if non_adherent is None else min(1.0, non_adherent / NON_ADHERENT_WORST),
-        "lecturing": lecture_share(scored_turns(session)),
+        "lecturing": None if lectures is None else min(1.0, lectures / LECTURE_WORST),
         "off_protocol_share": share(flags, "any"),
         "premature_action": adherence.premature_action(session, protocol),
         "structure": _mean([None if cov is None else 1 - cov, None if allowed is None else 1 - allowed,

@@ -3,7 +3,8 @@ k counselor turns become advice right after the opening, closed questions in pla
 lectures or small talk, or a share k/4 of the counselor turns is shuffled. A good drift score should rise
 and CTRS fall with k (benchmarks/validate_quality.py, benchmarks/validate_drift.py).
 
-Deterministic: the random choices are seeded by the dialogue id and the kind, and nested across k (the
+Deterministic: the random choices are seeded by the dialogue id, the kind and the ``draw`` (0 unless given;
+another draw is another random set of turns, for averaging over the randomness), and nested across k (the
 turns replaced at k are among those replaced at k + 1). Replaced turns lose their labels (or get
 ``labels``), so label the degraded sessions again before measuring them. Positions count counselor turns
 from 0; the opening (position 0) is never replaced.
@@ -57,12 +58,13 @@ SMALL_TALK = (
 )
 
 
-def _rng(session: Session, kind: str) -> "np.random.Generator":
+def _rng(session: Session, kind: str, draw: int = 0) -> "np.random.Generator":
     import zlib
 
     import numpy as np
 
-    return np.random.default_rng(zlib.crc32(f"{session.dialogue_id}:{kind}".encode()))
+    key = f"{session.dialogue_id}:{kind}" + (f":{draw}" if draw else "")
+    return np.random.default_rng(zlib.crc32(key.encode()))
 
 
 def counselor_indices(session: Session) -> list[int]:
@@ -80,41 +82,45 @@ def replace_turns(session: Session, positions: list[int], texts: tuple[str, ...]
     return session.model_copy(update={"turns": turns})
 
 
-def random_positions(session: Session, kind: str, k: int) -> list[int]:
-    """k random counselor positions after the opening, nested across k."""
+def random_positions(session: Session, kind: str, k: int, draw: int = 0) -> list[int]:
+    """k random counselor positions after the opening, nested across k (``draw`` picks another random set)."""
     n = len(counselor_indices(session))
-    return sorted((1 + _rng(session, kind).permutation(n - 1))[:k].tolist())
+    return sorted((1 + _rng(session, kind, draw).permutation(n - 1))[:k].tolist())
 
 
 def early_advice(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = ADVICE,
-                 labels: dict | None = None) -> Session:
-    """The k counselor turns right after the opening become advice."""
-    return replace_turns(session, list(range(1, k + 1)), texts, labels)
+                 labels: dict | None = None, draw: int = 0) -> Session:
+    """The k counselor turns right after the opening become advice (the same turns in every draw; the
+    draw rotates the texts)."""
+    shift = draw % len(texts)
+    return replace_turns(session, list(range(1, k + 1)), texts[shift:] + texts[:shift], labels)
 
 
 def questions_for_reflections(session: Session, k: int, reflective: list[int] = (),
-                              texts: tuple[str, ...] = CLOSED_QUESTIONS) -> Session:
+                              texts: tuple[str, ...] = CLOSED_QUESTIONS, draw: int = 0) -> Session:
     """The first k reflective turns (positions from :func:`reflective_positions` of the labelled original)
     become closed questions; where a session has fewer, random other turns follow (nested across k)."""
-    rest = [p for p in random_positions(session, "q4r", len(counselor_indices(session))) if p not in reflective]
-    return replace_turns(session, sorted((list(reflective) + rest)[:k]), texts)
+    n = len(counselor_indices(session))
+    rest = [p for p in random_positions(session, "q4r", n, draw) if p not in reflective]
+    first = list(reflective) if not draw else [reflective[i] for i in _rng(session, "q4r-reflective", draw).permutation(len(reflective))]
+    return replace_turns(session, sorted((first + rest)[:k]), texts)
 
 
-def lecture(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = LECTURE) -> Session:
+def lecture(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = LECTURE, draw: int = 0) -> Session:
     """k random counselor turns become lectures."""
-    return replace_turns(session, random_positions(session, "lecture", k), texts)
+    return replace_turns(session, random_positions(session, "lecture", k, draw), texts)
 
 
 def small_talk(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = SMALL_TALK,
-               labels: dict | None = None) -> Session:
+               labels: dict | None = None, draw: int = 0) -> Session:
     """k random counselor turns become small talk."""
-    return replace_turns(session, random_positions(session, "small_talk", k), texts, labels)
+    return replace_turns(session, random_positions(session, "small_talk", k, draw), texts, labels)
 
 
-def shuffled(session: Session, k: int, reflective: list[int] = (), keep_labels: bool = False) -> Session:
+def shuffled(session: Session, k: int, reflective: list[int] = (), keep_labels: bool = False, draw: int = 0) -> Session:
     """A share k/4 of the counselor turns (a nested random subset) permuted among their own slots; a moved
     turn keeps its labels only with ``keep_labels``."""
-    rng = _rng(session, "shuffle")
+    rng = _rng(session, "shuffle", draw)
     counselor = counselor_indices(session)
     chosen = sorted(rng.permutation(len(counselor))[: round(len(counselor) * k / max(LEVELS))].tolist())
     perm = rng.permutation(len(chosen))
