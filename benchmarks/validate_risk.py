@@ -291,7 +291,20 @@ def compare(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 set, never trained or tuned on
+HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 held-out set; training data since round 11
+HELD_OUT_L = REPO / "tests" / "data" / "risk_heldout_l.jsonl"  # hand-written round-11 set, never trained or tuned on
+STATEMENTS_T = REPO / "tests" / "data" / "risk_statements_t.jsonl"  # hand-written round-11 training statements
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.5) -> bool:
+    """Whether two short texts share at least ``threshold`` of their distinct words (Jaccard): how training
+    statements that repeat a held-out one are found and left out."""
+    wa, wb = set(a.lower().split()), set(b.lower().split())
+    return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= threshold
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -350,13 +363,12 @@ def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> d
 
 
 def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str, Any]]:
-    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written K, ESConv in conversation."""
-    k_items = [json.loads(line) for line in HELD_OUT_K.read_text(encoding="utf-8").splitlines()]
+    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written L, ESConv in conversation."""
     rows = []
     j = [it for it in items if it["half"] == HELD_OUT]
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
-    rows.append(tier_rows("K (hand-written client statements, labelled twice)", k_items, policy))
+    rows.append(tier_rows("L (hand-written client statements, labelled twice)", read_jsonl(HELD_OUT_L), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -402,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
-    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, K and ESConv in context")
+    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, L and ESConv in context")
     ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.safety.risk.SAFETY_POLICIES)")
     ap.add_argument("--counterfactual", action="store_true",
                     help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")
