@@ -19,16 +19,17 @@ are in benchmarks/README.md):
 * one-turn client statements (since round 11, 2026-12-03): K (``tests/data/risk_heldout_k.jsonl``, round 10's
   held-out set, reported once and then spent) and T (``tests/data/risk_statements_t.jsonl``, 450 statements
   written for round 11: veiled and conversational risk of every kind, and hard negatives - idioms,
-  bereavement, fiction, everyday stress), less those nearly repeating a held-out statement of L; the head
+  bereavement, fiction, everyday stress), less those nearly repeating a held-out statement of L or M; the head
   only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the MIBot sessions (real smokers in a text
   chat, ``mi/mibot_v63a.jsonl``; the half is fixed by a hash of the session id), minus any turn the
   lexicon fires on. The other half of MIBot is the *tuning* conversation set: the share of its sessions
   with any alarm is printed beside the thresholds (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out set L (``tests/data/risk_heldout_l.jsonl``, 160
-  client statements written for round 11 by a writer who saw neither T nor K, labelled by their writer and
-  blind by a second annotator), and every ESConv help-seeker turn in its dialogue
+  labelled blind twice), the hand-written held-out sets L and M (``tests/data/risk_heldout_l.jsonl``,
+  ``risk_heldout_m.jsonl``, 160 client statements each, written for round 11 by two writers who saw
+  neither T, K nor each other's set, each labelled by its writer and blind by a second annotator), and
+  every ESConv help-seeker turn in its dialogue
   (``benchmarks/validate_risk.py --tiers``).
 
 Thresholds (on the out-of-fold scores of leave-one-set-out cross-validation; the lexicon OR the head):
@@ -56,7 +57,7 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_K, HELD_OUT_L, SHARED, STATEMENTS_T, load_items,  # noqa: E402
+from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_K, HELD_OUT_L, HELD_OUT_M, SHARED, STATEMENTS_T, load_items,  # noqa: E402
                            near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
@@ -101,8 +102,8 @@ SHORT_STATEMENTS = ("handwritten_k", "handwritten_t")  # one-turn client stateme
 def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on since round 11: K (round 10's held-out set, scored
     and reported, then spent) and T (written for round 11), less any that nearly repeats a statement of the
-    held-out set L (:func:`validate_risk.near_duplicate`)."""
-    held_out = [it["text"] for it in read_jsonl(HELD_OUT_L)]
+    held-out sets L and M (:func:`validate_risk.near_duplicate`)."""
+    held_out = [it["text"] for path in (HELD_OUT_L, HELD_OUT_M) for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (HELD_OUT_K, STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 

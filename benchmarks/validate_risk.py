@@ -292,7 +292,8 @@ def compare(items: list[dict[str, Any]]) -> str:
 
 
 HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 held-out set; training data since round 11
-HELD_OUT_L = REPO / "tests" / "data" / "risk_heldout_l.jsonl"  # hand-written round-11 set, never trained or tuned on
+HELD_OUT_L = REPO / "tests" / "data" / "risk_heldout_l.jsonl"  # hand-written round-11 sets, never trained or tuned on
+HELD_OUT_M = REPO / "tests" / "data" / "risk_heldout_m.jsonl"
 STATEMENTS_T = REPO / "tests" / "data" / "risk_statements_t.jsonl"  # hand-written round-11 training statements
 
 
@@ -363,12 +364,13 @@ def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> d
 
 
 def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str, Any]]:
-    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written L, ESConv in conversation."""
+    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written L and M, ESConv in conversation."""
     rows = []
     j = [it for it in items if it["half"] == HELD_OUT]
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
     rows.append(tier_rows("L (hand-written client statements, labelled twice)", read_jsonl(HELD_OUT_L), policy))
+    rows.append(tier_rows("M (hand-written client statements, labelled twice)", read_jsonl(HELD_OUT_M), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -414,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
-    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, L and ESConv in context")
+    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, L, M and ESConv in context")
     ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.safety.risk.SAFETY_POLICIES)")
     ap.add_argument("--counterfactual", action="store_true",
                     help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")

@@ -124,13 +124,17 @@ def trend(flags: list[dict[str, bool]]) -> float | None:
     return (share(second, "any") or 0.0) - (share(first, "any") or 0.0)
 
 
+TELLING = frozenset({"give_information"}) | mi.NON_ADHERENT  # explaining, advising unasked, directing, warning
+
+
 def is_lecture(turn: Turn) -> bool:
-    """At least LECTURE_WORDS words, and fewer than half of its utterances reflect or ask."""
+    """At least LECTURE_WORDS words, more than half of its utterances telling (giving information, advice
+    without permission, direction, confrontation, warning). A long turn that summarises, affirms, supports
+    or asks to collaborate is not a lecture, however few questions it holds."""
     codes = mi.codes_of(turn)
     if not codes or len(turn.text.split()) < LECTURE_WORDS:
         return False
-    listening = sum(c in mi.REFLECTION or c in mi.QUESTION for c in codes)
-    return listening < len(codes) / 2
+    return sum(c in TELLING for c in codes) > len(codes) / 2
 
 
 def lecture_share(turns: list) -> float | None:

@@ -86,7 +86,7 @@ def _metrics() -> tuple[Metric, ...]:
         m("drift.edit_distance", "distance from the canonical path", LOWER,
           "Levenshtein(collapsed on-protocol sequence, canonical path) / max(lengths)"),
         m("drift.lecture_share", "lecture turns", LOWER,
-          "turns of 40+ words, fewer than half reflections or questions / scored turns"),
+          "turns of 40+ words, mostly telling (information, unasked advice) / scored turns"),
         m("drift.trend", "drift trend over the session", NEUTRAL,
           "off-protocol share of the second half minus the first half (> 0: drifting as it goes on)"),
         m("drift.score", "drift score (0-1, higher = more drift)", LOWER,
