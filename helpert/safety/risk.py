@@ -9,8 +9,9 @@ client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because ris
 the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
-it: held out and scored once, a safety turn for 78.8% of the risk posts of EPITOME J (false alarms 5.1%)
-but only 52.5% of the short statements of set K; 5.4% of ordinary ESConv sessions get a safety turn.
+it: held out and scored once (round 11), a safety turn for 68.2% of the risk posts of EPITOME J (false
+alarms 3.7%) but only 57.5% of the 160 risk statements of the short sets L and M (false alarms 15.6%);
+2.2% of ordinary ESConv sessions get a safety turn.
 
 Refinements that keep false alarms low without giving up recall:
 
