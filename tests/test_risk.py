@@ -420,3 +420,52 @@ def test_long_texts_are_read_whole_in_chunks():
     assert " ".join(parts) == " ".join(long.split())
     (states,) = text_token_states([long])
     assert states.shape[1] == 384 and states.shape[0] > 128  # more word pieces than one encoder window
+
+
+# --- round 11: the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_{k,l,m}.jsonl) ---
+
+STATEMENT_SETS = {"t": "risk_statements_t.jsonl", "k": "risk_heldout_k.jsonl", "l": "risk_heldout_l.jsonl",
+                  "m": "risk_heldout_m.jsonl"}
+
+
+def _statements(name: str) -> list[dict]:
+    path = REPO / "tests" / "data" / STATEMENT_SETS[name]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", list(STATEMENT_SETS))
+def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
+    rows = _statements(name)
+    assert len({r["id"] for r in rows}) == len(rows) and len({r["text"].lower() for r in rows}) == len(rows)
+    annotators = ("writer",) if name == "t" else ("writer", "blind")  # T is training data, labelled by its writer
+    for r in rows:
+        assert r["risk"] == bool(r["kinds"]) and set(r["kinds"]) <= set(RISK_KINDS), r
+        for a in annotators:
+            label = r["annotators"][a]
+            assert label["risk"] == bool(label["kinds"]) and set(label["kinds"]) <= set(RISK_KINDS), r
+        assert r["risk"] in {r["annotators"][a]["risk"] for a in annotators}, r  # a decision picks one annotator's label
+    assert sum(r["risk"] for r in rows) and sum(not r["risk"] for r in rows)
+    assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
+
+
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160)])
+def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
+    """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
+    rows = _statements(name)
+    assert (sum(r["annotators"]["writer"]["risk"] == r["annotators"]["blind"]["risk"] for r in rows), len(rows)) == (agree, n)
+
+
+def test_held_out_statements_are_not_trained_on():
+    """L and M never appear in the training statements, and train_risk_encoder leaves out any training
+    statement that nearly repeats one of them (half or more of their distinct words shared)."""
+    validator = _validator()
+    spec = importlib.util.spec_from_file_location("train_risk_encoder", REPO / "benchmarks" / "train_risk_encoder.py")
+    trainer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trainer)
+    held_out = [r["text"] for name in ("l", "m") for r in _statements(name)]
+    training = trainer.short_statements()
+    assert len(training) < len(_statements("t")) + len(_statements("k"))  # some near-repeats were left out
+    assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
+    assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
+    assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
+    assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
