@@ -57,8 +57,8 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_K, HELD_OUT_L, HELD_OUT_M, SHARED, STATEMENTS_T, load_items,  # noqa: E402
-                           near_duplicate, read_jsonl, shared_posts)
+from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_K, HELD_OUT_STATEMENTS, SHARED, STATEMENTS_T,  # noqa: E402
+                           load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
 
@@ -103,7 +103,7 @@ def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on since round 11: K (round 10's held-out set, scored
     and reported, then spent) and T (written for round 11), less any that nearly repeats a statement of the
     held-out sets L and M (:func:`validate_risk.near_duplicate`)."""
-    held_out = [it["text"] for path in (HELD_OUT_L, HELD_OUT_M) for it in read_jsonl(path)]
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (HELD_OUT_K, STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 

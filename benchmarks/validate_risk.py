@@ -294,6 +294,7 @@ def compare(items: list[dict[str, Any]]) -> str:
 HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 held-out set; training data since round 11
 HELD_OUT_L = REPO / "tests" / "data" / "risk_heldout_l.jsonl"  # hand-written round-11 sets, never trained or tuned on
 HELD_OUT_M = REPO / "tests" / "data" / "risk_heldout_m.jsonl"
+HELD_OUT_STATEMENTS = {"L": HELD_OUT_L, "M": HELD_OUT_M}  # scored by --tiers; near repeats are never trained on
 STATEMENTS_T = REPO / "tests" / "data" / "risk_statements_t.jsonl"  # hand-written round-11 training statements
 
 
@@ -369,8 +370,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     j = [it for it in items if it["half"] == HELD_OUT]
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
-    rows.append(tier_rows("L (hand-written client statements, labelled twice)", read_jsonl(HELD_OUT_L), policy))
-    rows.append(tier_rows("M (hand-written client statements, labelled twice)", read_jsonl(HELD_OUT_M), policy))
+    for name, path in HELD_OUT_STATEMENTS.items():
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice)", read_jsonl(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
