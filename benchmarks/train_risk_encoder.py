@@ -16,28 +16,27 @@ Data (labels ``tests/data/risk_labels.jsonl``, texts from ../shared/data; the la
 are in benchmarks/README.md):
 
 * positives and negatives: CounselChat (both halves), EPITOME A-I, the hand-written sentences;
-* one-turn client statements (since round 11, 2026-12-03): K (``tests/data/risk_heldout_k.jsonl``, round 10's
-  held-out set, reported once and then spent) and T (``tests/data/risk_statements_t.jsonl``, 450 statements
-  written for round 11: veiled and conversational risk of every kind, and hard negatives - idioms,
-  bereavement, fiction, everyday stress), less those nearly repeating a held-out statement of L or M; the head
-  only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
+* one-turn client statements: T (``tests/data/risk_statements_t.jsonl``, 450 statements written for round 11:
+  veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
+  stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
+  L and M (round 11's, since round 12; ``tests/data/risk_heldout_{k,l,m}.jsonl``), less those nearly repeating
+  a statement of the held-out set N; the head only (the n-gram model, trained by ``train_risk_model.py``, does
+  not read them);
 * ordinary conversation, negatives: the client turns of half of the MIBot sessions (real smokers in a text
   chat, ``mi/mibot_v63a.jsonl``; the half is fixed by a hash of the session id), minus any turn the
   lexicon fires on. The other half of MIBot is the *tuning* conversation set: the share of its sessions
   with any alarm is printed beside the thresholds (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out sets L and M (``tests/data/risk_heldout_l.jsonl``,
-  ``risk_heldout_m.jsonl``, 160 client statements each, written for round 11 by two writers who saw
-  neither T, K nor each other's set, each labelled by its writer and blind by a second annotator), and
-  every ESConv help-seeker turn in its dialogue
+  labelled blind twice), the hand-written held-out set N (``tests/data/risk_heldout_n.jsonl``, 200 client
+  statements written for round 12 by a writer who saw neither the repository nor any other set, labelled by
+  its writer and blind by a second annotator), and every ESConv help-seeker turn in its dialogue
   (``benchmarks/validate_risk.py --tiers``).
 
-Thresholds (on the out-of-fold scores of leave-one-set-out cross-validation; the lexicon OR the head):
-
-* ``check`` (one direct safety question): the highest threshold at which the union reaches
-  ``CHECK_RECALL`` recall on EPITOME H and I, the sets no phrase was written from;
-* ``crisis`` (the full safety response): the highest threshold at which the union reaches
-  ``CRISIS_RECALL`` on the same sets.
+Thresholds, on a head fitted without EPITOME H and I (the lexicon OR the score): ``check`` (one direct safety
+question) is the lowest at which at most ``CHECK_SESSION_BUDGET`` of the MIBot tuning conversations get any
+safety turn, ``crisis`` (the full safety response) the lowest at which at most ``CRISIS_SESSION_BUDGET`` get a
+full response. The learned score reads each turn without its denied clauses
+(``helpert.safety.risk.without_denials``), here as at run time.
 
     pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training
     .venv/bin/python benchmarks/train_risk_encoder.py          # cross-validate, choose thresholds, write the head
@@ -57,10 +56,10 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_K, HELD_OUT_STATEMENTS, SHARED, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
-from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk  # noqa: E402
+from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
 
 MIBOT = SHARED / "mi" / "mibot_v63a.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "train_risk_encoder.json"
@@ -75,8 +74,11 @@ CONVERSATION_WEIGHT = 2.0  # ordinary conversation is what the detector must lea
 LEXICON_UNSEEN = ("epitome_h", "epitome_i")
 # False-alarm budgets, as the share of ordinary conversations (the MIBot tuning half) with any safety turn
 # (check) or any full response (crisis). Recall budgets (95% / 85% on EPITOME H and I) put a safety turn
-# in 65% of the tuning conversations: a safety path that interrupts most ordinary sessions.
-CHECK_SESSION_BUDGET = 0.10
+# in 65% of the tuning conversations: a safety path that interrupts most ordinary sessions. Round 12 raised
+# the check budget from 10% to 15%, the bound the issue sets for ordinary sessions (#16): one direct safety
+# question is cheap, a missed disclosure is not, and the smokers' chats of MIBot ("this will kill me
+# eventually") fire far more than ordinary ESConv sessions (9.1% against 2.2% in round 11).
+CHECK_SESSION_BUDGET = 0.15
 CRISIS_SESSION_BUDGET = 0.05
 ENCODER_WEIGHT = 0.75  # the score: this weight on the head's z-score, the rest on the n-gram model's
 PREFILTER_RECALL = 0.995  # the encoder runs only where the n-gram score keeps this share of risk items (speed)
@@ -96,15 +98,15 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = ("handwritten_k", "handwritten_t")  # one-turn client statements, in the head's training only
+SHORT_STATEMENTS = ("handwritten_k", "handwritten_l", "handwritten_m", "handwritten_t")  # in the head's training only
 
 
 def short_statements() -> list[dict[str, Any]]:
-    """The hand-written one-turn statements trained on since round 11: K (round 10's held-out set, scored
-    and reported, then spent) and T (written for round 11), less any that nearly repeats a statement of the
-    held-out sets L and M (:func:`validate_risk.near_duplicate`)."""
+    """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
+    (K since round 11; L and M since round 12), less any that nearly repeats a statement of a held-out set
+    (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
-    rows = [{**it, "half": it["source"]} for path in (HELD_OUT_K, STATEMENTS_T) for it in read_jsonl(path)]
+    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 
 
@@ -279,12 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.time()
     items = training_items()
-    texts = [it["text"] for it in items]
+    texts = [without_denials(it["text"]) for it in items]  # what the score reads, here as at run time
     y = np.array([bool(it["risk"]) for it in items])
     half = np.array([it["half"] for it in items])
     kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
     weights = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
-    lex = np.array([bool(detect_risk(t)) for t in texts])
+    lex = np.array([bool(detect_risk(it["text"])) for it in items])
     print(f"{len(items)} items ({y.sum()} risk; {(half == 'mibot').sum()} MIBot turns)", flush=True)
     if args.states_cache and args.states_cache.is_file():
         cached_texts, states = pickle.loads(args.states_cache.read_bytes())
@@ -312,13 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     combined = np.where(finite & (n >= prefilter), combined, -np.inf)
     platt = LogisticRegression(C=1e6).fit(np.where(np.isfinite(combined), combined, combined[np.isfinite(combined)].min())[:, None], yu)
     tune = {sid: turns for sid, turns in mibot_sessions().items() if mibot_half(sid) == "tune"}
-    tune_texts = [t for turns in tune.values() for t in turns]
+    tune_raw = [t for turns in tune.values() for t in turns]
+    tune_texts = [without_denials(t) for t in tune_raw]
     owner = np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])
     te = numpy_head(head).head_scores(features(tune_texts))
     tn = ngram_scores([it for it, f in zip(items, fit) if f], tune_texts)
     tune_combined = np.where(np.isfinite(tn) & (tn >= prefilter), ENCODER_WEIGHT * (te - z["enc_mean"]) / z["enc_std"]
                              + (1 - ENCODER_WEIGHT) * (tn - z["ngram_mean"]) / z["ngram_std"], -np.inf)
-    tune_lex = np.array([bool(detect_risk(t)) for t in tune_texts])
+    tune_lex = np.array([bool(detect_risk(t)) for t in tune_raw])
     check = lowest_threshold(tune_combined, tune_lex, owner, CHECK_SESSION_BUDGET)
     crisis = lowest_threshold(tune_combined, tune_lex, owner, CRISIS_SESSION_BUDGET)
     result: dict[str, Any] = {

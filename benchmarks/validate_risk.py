@@ -291,11 +291,12 @@ def compare(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-HELD_OUT_K = REPO / "tests" / "data" / "risk_heldout_k.jsonl"  # hand-written round-10 held-out set; training data since round 11
-HELD_OUT_L = REPO / "tests" / "data" / "risk_heldout_l.jsonl"  # hand-written round-11 sets, never trained or tuned on
-HELD_OUT_M = REPO / "tests" / "data" / "risk_heldout_m.jsonl"
-HELD_OUT_STATEMENTS = {"L": HELD_OUT_L, "M": HELD_OUT_M}  # scored by --tiers; near repeats are never trained on
-STATEMENTS_T = REPO / "tests" / "data" / "risk_statements_t.jsonl"  # hand-written round-11 training statements
+DATA = REPO / "tests" / "data"
+# Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
+# then spent: the next round trains on it (K held out in round 10, L and M in round 11, N in round 12).
+STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
+SPENT_STATEMENTS = {"K": DATA / "risk_heldout_k.jsonl", "L": DATA / "risk_heldout_l.jsonl", "M": DATA / "risk_heldout_m.jsonl"}
+HELD_OUT_STATEMENTS = {"N": DATA / "risk_heldout_n.jsonl"}  # never trained or tuned on; near repeats are never trained on
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

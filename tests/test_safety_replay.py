@@ -35,7 +35,11 @@ def _assert_safety_words_are_vetted(rec):
 
 
 def _context_detector(text, context=(), policy="stepped"):
-    """A stand-in for a detector that reads the turn in context: "ways to do it" after a burden statement."""
+    """A stand-in for a detector that reads the turn in context: the burden statement gets one safety question
+    ("check"; the shipped head gives it the full response since round 12, so the graph's check path is
+    scripted here), "ways to do it" after it the full response."""
+    if "better off" in text:
+        return RiskAssessment("check", ("suicide",), 0.6)
     if "ways to do it" in text and any("better off" in c for c in context):
         return RiskAssessment("crisis", ("suicide",), 0.9)
     return assess(text, context, policy)

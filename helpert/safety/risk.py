@@ -71,6 +71,16 @@ _NOT_A_PLACE = r"(?! (in|with|here|there|at|near)\b)"
 _NOT_EVERYDAY_CUT = (r"(?! (back|down|costs?|staff|jobs|hours|ties|corners|out|off|class|school|carbs|pay|wages|sal\w*|budgets?|prices|"
                      r"spending|expenses|funding|people|loose)\b)")
 _OUTCOME = r"(?! (away|aside|at|in|to|by|up|out)\b)"  # "pushed her away", "beat me at chess"
+# Round 12: everyday objects of the idioms and accidents that share a risk phrase's words.
+_NOT_FIGURATIVE_OD = (r"(?! on (netflix|tv|television|youtube|tiktok|instagram|social media|coffee|caffeine|sugar|chocolate|candy|"
+                      r"sweets|carbs|junk food|pizza|work|studying|reality tv|anime|podcasts|shopping|sunshine|cuteness|nostalgia|"
+                      r"memes|christmas|music|k-?dramas|video games|games|love)\b)")  # "overdosed on Netflix"
+_NOT_AN_ACCIDENT = (r"(?! ((while|when) )?(shaving|cooking|chopping|slicing|baking|ironing|gardening)\b|"
+                    r" on (a|an|the|some|my) (broken |sharp )?(glass|paper|tin|can|fence|nail|rock|shell|bottle|wire|edge|stove|"
+                    r"oven|pan|iron|kettle|grill)\b| (\w+ ){0,3}(?<!not )(by accident|accidentally)\b)")  # "cut myself shaving"
+_NOT_A_GETAWAY = (r"(?! (to|into) (a|an|the|my|some) (\w+ )?(cabin|beach|island|mountains?|woods|forest|countryside|village|cottage|"
+                  r"retreat|spa|hotel|bedroom|room|cave|bubble|library|corner|farm)\b| for (a|the|an|one|two|three|a few|few|\d+|some)\b|"
+                  r" on (a|an) (holiday|vacation|trip|retreat)\b)")  # "disappear to a cabin for a month"
 
 RISK_PATTERNS: dict[str, tuple[str, ...]] = {
     "suicide": (
@@ -102,7 +112,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         # no reason to live
         r"\b(no|any) (reason|point)s? (left )?(to|in|of) (live|living|life|go on|going on|being alive|being here)\b",
         r"\bpoint (of|in) (living|being alive|going on)\b", r"\b(not|isn'?t) worth living\b",
-        r"\b(is|isn'?t) (life|living|it) (even |really )?worth (it|living)\b", r"\b(no|lost (my|the)) (will|desire|wish) to live\b",
+        r"\b(is|isn'?t) (life|living) (even |really )?worth (it|living)\b|\b(is|isn'?t) it (even |really )?worth living\b", r"\b(no|lost (my|the)) (will|desire|wish) to live\b",
         r"\b(nothing|not (have )?anything|don'?t have (anything|what)|no one|nobody) (left )?to live for\b",
         rf"\bwhy (am|should|do|must|would) I (\w+ ){{0,3}}(alive|be alive|stay alive|live|living|exist|existing|born)\b{_NOT_A_PLACE}",
         rf"\bwhy (do I |should I |would I |even |bother |do I even |should I even )*(live|keep living|stay alive|go on)\b{_NOT_A_PLACE}",
@@ -139,7 +149,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(nothing|no one|nobody|not anything|anything) (\w+ ){0,2}(worth )?(living|to live|to go on|going on) for\b",
         r"\bwhat is there to (even )?(live|go on|keep going) for\b",
         r"\bif I (die|died|was dead|were dead|kill myself)\b", r"\bwhy (didn'?t|did not|couldn'?t) I (just )?(get hit|die|crash)\b",
-        r"\b(just )?not be here (any ?more|anymore)?\?", r"\b(want|wish|wanted|wanna) (\w+ ){0,4}(is )?to disappear\b",
+        r"\b(just )?not be here (any ?more|anymore)?\?", rf"\b(want|wish|wanted|wanna) (\w+ ){{0,4}}(is )?to disappear\b{_NOT_A_GETAWAY}",
         r"\bsleep forever\b", r"\bdidn'?t ask to be born\b",
         r"\b(continue|go on|move on|be fine|be happier|be better) (w/?out|without) me\b",
         r"\bwouldn'?t mind (dying|being dead|not waking up|if I died|eating)\b", r"\b(just|should|might as well) (\w+ )?die( already)?\b",
@@ -177,7 +187,7 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bwhy (\w+ ){0,3}(continue|keep) living\b", r"\bI (won'?t|will not) be (there|here|around) any ?more\b",
         # plans and means
         r"\b(I|I'?ve|I'?d|I'?ll|tried to|try to|attempted to|want to|wanted to|going to|thought about|thinking about|took an?) "
-        r"(\w+ )?overdos\w*",
+        rf"(\w+ )?overdos\w*\b{_NOT_FIGURATIVE_OD}",
         r"\b(pills|tablets) (saved|stockpiled|hoarded)|\b(saved|saving|stockpil\w*|hoard\w*) (up )?(my |some )?(\w+ )?"
         r"(pills|tablets|meds|medication)\b",
         r"\b(rest of|extra|spare|stash of|hidden|saved (up )?(a lot of )?) (my |the |them |those )?(pills|meds|tablets)\b",
@@ -190,11 +200,12 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "self_harm": (
         r"\b(cut|cuts|cutting|burn|burns|burning|burned|hurt|hurts|hurting|harm|harms|harming|scratch\w*|hit|hitting|"
-        rf"punish\w*|starv\w*|injur\w*|chok(e|es|ed|ing)|strangl(e|es|ed|ing)) {_SELF}\b",
+        rf"punish\w*|starv\w*|injur\w*|chok(e|es|ed|ing)|strangl(e|es|ed|ing)) {_SELF}\b{_NOT_AN_ACCIDENT}",
         r"\bself[- ]?(harm|injur|mutilat)\w*", r"\bself[- ]destructive\b", rf"\bthings to {_SELF}",
         rf"\b(urge|urges|want|wanted|wanting|wanna|need|needed|started|start|stop|stopped|quit) (to )?cut(ting)?\b{_NOT_EVERYDAY_CUT}",
         r"\b(decide|decided|decides|whenever I|when I|I) (to )?cut\b"
-        r"(?! (my|her|his|the|a|an|them|him|her|it|back|down|off|out|class|school|ties|corners|in|through|across|and)\b)",
+        r"(?! (my|her|his|the|a|an|them|him|her|it|back|down|off|out|class|school|ties|corners|in|through|across|and)\b|"
+        r" myself ((while|when) )?(shaving|cooking|chopping|slicing|baking|gardening)\b)",
         r"\bcutting again\b", r"\b(been|keep|kept) cutting\b(?! (back|down|out|off|class|school|carbs|corners|ties)\b)",
         r"\bused to cut\b(?! (my|her|his) hair| (it|back|down|class|school))",
         r"\b(streak|months?|weeks?|days?|years?) (of )?(no|without) (cutting|self[- ]?harm\w*)\b",
@@ -241,7 +252,10 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(push|pushed|pushes|shove|shoved|shoves) me (down|into|against|off|to the (ground|floor))\b",
         r"\block(s|ed)? me (in|up)\b", r"\b(afraid|scared|terrified) (to go|of going) home\b",
         # threats and stalking
-        r"\bthreaten(s|ed|ing)? (me|to (kill|hurt|harm|beat))\b", r"\b(said|says|told me) (he|she|they)('d| would| will|'ll) (hurt|kill|beat) me\b",
+        rf"\bthreaten(s|ed|ing)? ((me|us|her|him|them|my (\w+ )?{_KIN}) )?(with (a |his |her |their )?(knife|gun|weapon|violence|"
+        r"beating|death|bat|hammer)|to (kill|hurt|harm|beat|shoot|stab|burn|break|hit|choke|strangle|rape))\b",
+        r"\b(keeps|kept|keep|always|constantly|repeatedly|regularly) threaten\w* (me|us)\b",
+        r"\bthreaten(s|ed|ing)? (me|us) (all the time|every day|constantly|again and again|daily|regularly)\b", r"\b(said|says|told me) (he|she|they)('d| would| will|'ll) (hurt|kill|beat) me\b",
         r"\b(hurt|kill|beat) me if I (ever )?(leave|left|tell|told)\b", r"\bstalk(s|ed|ing)? (me|her|him)\b", r"\bstalker\b",
         r"\brestraining order\b",
         # sexual violence
@@ -264,18 +278,109 @@ _EFFORT = re.compile(r"\b(not to|to not)$", re.IGNORECASE)  # "all I have not to
 _WHY_NOT = re.compile(r"\bwhy not\s*$", re.IGNORECASE)  # "why not suicide?" asks, it does not deny
 # Someone else's completed suicide is bereavement, not a crisis statement (their attempt still fires).
 _BEREAVED = re.compile(r"((committed|died by|death by|(lost|loss of) (\w+ ){0,3}to|'s|s'|after (his|her|their)) suicide|"
-                       r"\b(he|she|they|\w+ \w+) killed (himself|herself|themselves))$", re.IGNORECASE)
+                       r"\b(he|she|they|\w+ \w+) (killed|hanged|hung) (himself|herself|themselves)|"
+                       r"\b(he|she|they|\w+) (took|had taken|ended) (his|her|their) (own )?life)$", re.IGNORECASE)
+_NOT_COMPLETED = re.compile(r"\b(almost|nearly|tried|attempted|tries|try|trying|wanted|wants|threatened)\b", re.IGNORECASE)
 
 
-def _negated(text: str, start: int) -> bool:
+# A denial that names what is denied: "not having any thoughts of suicide", "no plans to end my life" (round 12).
+_DENIAL = re.compile(r"\b(no|not|never|without|\w+n't) (\w+ ){0,2}(thoughts?|plans?|intentions?|urges?|ideas?|desire|wish|"
+                     r"history|intent) (of|to|about|for)( \w+)?$", re.IGNORECASE)
+
+
+_TAPER = re.compile(r"\s*,?\s*(very |that |as |so |too )?(often|much|frequently|any ?more|lately|these days|right now|at the moment)\b",
+                    re.IGNORECASE)  # "I don't have thoughts of suicide very often", "not suicidal right now": not a denial
+
+
+def _negated(text: str, start: int, end: int | None = None) -> bool:
+    if end is not None and _TAPER.match(text, end):
+        return False
     window = clause_window(text, start)
     if _WHY_NOT.search(text[max(0, start - 12):start]) or _EFFORT.search(window) or _HEDGE.search(window) or _UNSTOPPED.search(window):
         return False
-    return bool(NEGATOR.search(window))
+    if NEGATOR.search(window):
+        return True
+    wide = clause_window(text, start, 8)
+    return bool(_DENIAL.search(wide)) and not _HEDGE.search(wide)
 
 
 def _bereaved(text: str, start: int, end: int) -> bool:
-    return bool(_BEREAVED.search(text[max(0, start - 40):end])) and not text[end:end + 10].lstrip().startswith("attempt")
+    return (bool(_BEREAVED.search(text[max(0, start - 40):end])) and not text[end:end + 10].lstrip().startswith("attempt")
+            and not _NOT_COMPLETED.search(clause_window(text, start, 3)))
+
+
+# Talk *about* risk that discloses none (round 12; the labelling rule's "general questions that disclose nothing",
+# fiction, coursework, idioms, accidents). Such a phrase does not fire by itself: the learned score still reads
+# the turn. A first-person word keeps a phrase firing, since a disclosure can come in any frame.
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|im|ive|me|my|myself|mine|we|our|us)\b", re.IGNORECASE)
+# Who a general question is about. Not "anyone", "a person" or "people": "Does anyone else want to die?" and "When a
+# person has nothing, what is there to go on for?" are how Reddit's posters speak of themselves.
+_GENERIC = re.compile(r"\b(someone|somebody|teens|teenagers|adolescents|kids|children|boys|girls|students|pupils|patients|"
+                      r"clients|veterans|young people|(a|an) (student|pupil|patient|client|child|kid|teen|teenager|customer))\b",
+                      re.IGNORECASE)
+_ELSE = re.compile(r"\b(else|like me|of us)\b", re.IGNORECASE)
+_FRAME = re.compile(r"\b(novel|story|stories|book|memoir|film|movie|show|series|episode|documentary|podcast|game|play|script|"
+                    r"article|essay|project|paper|assignment|thesis|presentation|lecture|course|module|training|workshop|song|"
+                    r"lyrics|character|protagonist|news|case study|study|studies|survey|research|statistics)\b( [^.?!\s]+){0,4}? "
+                    r"(where|in which|about|on|who|whose|that)\b[^.?!]*$", re.IGNORECASE)
+_IDIOM_COULD = re.compile(r"\bcould (have |'ve )?(just |really )?(kill|killed|strangle|strangled|murder|murdered|throttle|throttled)\b",
+                          re.IGNORECASE)  # "I could strangle my roommate", "I could have strangled him"
+_FEAR = re.compile(r"\b(afraid|scared|worried|terrified|frightened|fear|feel like)\b", re.IGNORECASE)
+_ACCIDENT = re.compile(r"\b(slipped|tripped|crashed|bumped|knocked|collided|accidentally|by accident|fell (off|over|down|from|out))\b",
+                       re.IGNORECASE)
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, str]:
+    """The sentence around a match: (its start offset, its text)."""
+    a = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
+    ends = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
+    return a, text[a:min(ends) + 1 if ends else len(text)]
+
+
+def _talk_about(text: str, start: int, end: int) -> bool:
+    """Whether a phrase is talk about risk that discloses none: a general question about other people, a
+    phrase inside a frame such as "a novel where ..." or "a project on ...", an idiom of exasperation, an
+    accident."""
+    a, sentence = _sentence(text, start, end)
+    phrase = text[start:end]
+    if ("?" in sentence and _GENERIC.search(sentence) and not _FIRST_PERSON.search(sentence) and not _ELSE.search(sentence)
+            and not re.search(r"\byou\b", clause_window(text, start, 3), re.IGNORECASE)):  # "you just want to disappear" is the self
+        return True  # "How do you tell if someone is suicidal?", "Is self-harm more common in boys or girls?"
+    frame = _FRAME.search(text[a:start])
+    if frame and not _FIRST_PERSON.search(frame.group(0)) and not _FIRST_PERSON.search(phrase):
+        return True  # "a novel where the main character self-harms", "a documentary about domestic violence"
+    lo = max(a, start - 24)
+    idiom = _IDIOM_COULD.search(text[lo:end])
+    if idiom and lo + idiom.end() > start and not _FEAR.search(clause_window(text, lo + idiom.start(), 6)):
+        return True
+    return bool(_ACCIDENT.search(clause_window(text, start, 8))) and bool(re.search(r"\b(head|face)\b", phrase, re.IGNORECASE))
+
+
+_CLAUSE_END = re.compile(r"[.;:!?,\n]|\bbut\b", re.IGNORECASE)
+
+
+def without_denials(text: str) -> str:
+    """``text`` as the learned score reads it: without the clauses in which a risk phrase is denied ("No, I'm
+    not suicidal. I just feel flat." is read as "No I just feel flat."). A bare denial is not risk (the
+    labelling rule), but a model trained on words reads the words it denies as risk. What else the turn
+    says is still read, so "I'm not suicidal, I just don't see the point any more" keeps its second clause.
+    ``text`` itself when nothing in it is denied."""
+    norm = normalise(text)
+    spans = []
+    for _, m in _PHRASES.finditer(norm):
+        if _negated(norm, m.start(), m.end()):
+            cuts = [c.end() for c in _CLAUSE_END.finditer(norm, 0, m.start())]
+            after = _CLAUSE_END.search(norm, m.end())
+            end = len(norm) if not after else after.end() if after.group(0) in ".;:!?,\n" else after.start()
+            spans.append((cuts[-1] if cuts else 0, end))
+    if not spans:
+        return text
+    kept, pos = [], 0
+    for a, b in sorted(spans):
+        kept.append(norm[pos:max(pos, a)])
+        pos = max(pos, b)
+    kept.append(norm[pos:])
+    return " ".join("".join(kept).split())
 
 
 def risk_matches(text: str, prefilter: bool = True) -> list[tuple[str, str]]:
@@ -283,7 +388,8 @@ def risk_matches(text: str, prefilter: bool = True) -> list[tuple[str, str]]:
     ``prefilter=False`` runs every pattern (the reference the prefilter is tested against)."""
     text = normalise(text)
     return [(kind, m.group(0)) for kind, m in _PHRASES.finditer(text, prefilter)
-            if not _negated(text, m.start()) and not _bereaved(text, m.start(), m.end())]
+            if not _negated(text, m.start(), m.end()) and not _bereaved(text, m.start(), m.end())
+            and not _talk_about(text, m.start(), m.end())]
 
 
 def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon") -> list[str]:
@@ -342,8 +448,9 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
     model = load_encoder_risk_model()
-    scores = model.scores(texts)
-    predicted = model.kinds(texts)
+    read = [without_denials(t) for t in texts]
+    scores = model.scores(read)
+    predicted = model.kinds(read)
     check, crisis = model.thresholds["check"], model.thresholds["crisis"]
     out: list[RiskAssessment] = []
     for i, text in enumerate(texts):
@@ -386,7 +493,7 @@ def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = D
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
     if policy == STEPPED:
-        load_encoder_risk_model().scores([t for c in conversations for t in c])
+        load_encoder_risk_model().scores([without_denials(t) for c in conversations for t in c])
     return [assess_turns(c, policy) for c in conversations]
 
 
