@@ -19,23 +19,24 @@ are in benchmarks/README.md):
 * one-turn client statements: T (``tests/data/risk_statements_t.jsonl``, 450 statements written for round 11:
   veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
-  L and M (round 11's, since round 12; ``tests/data/risk_heldout_{k,l,m}.jsonl``), less those nearly repeating
-  a statement of the held-out set N; the head only (the n-gram model, trained by ``train_risk_model.py``, does
-  not read them);
-* ordinary conversation, negatives: the client turns of half of the MIBot sessions (real smokers in a text
-  chat, ``mi/mibot_v63a.jsonl``; the half is fixed by a hash of the session id), minus any turn the
-  lexicon fires on. The other half of MIBot is the *tuning* conversation set: the share of its sessions
-  with any alarm is printed beside the thresholds (never trained on).
+  L and M (round 11's, since round 12), N (round 12's, since round 12b; ``tests/data/risk_heldout_{k,l,m,n}.jsonl``),
+  less those nearly repeating a statement of the held-out set O; the head only (the n-gram model, trained by
+  ``train_risk_model.py``, does not read them);
+* ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
+  the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
+  ESConv dev conversations not scored by ``validate_risk.py`` (emotional-support chats,
+  ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
+  id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out set N (``tests/data/risk_heldout_n.jsonl``, 200 client
-  statements written for round 12 by a writer who saw neither the repository nor any other set, labelled by
-  its writer and blind by a second annotator), and every ESConv help-seeker turn in its dialogue
-  (``benchmarks/validate_risk.py --tiers``).
+  labelled blind twice), the hand-written held-out set O (``tests/data/risk_heldout_o.jsonl``, 200 client
+  statements written for round 12b by a writer who saw neither the repository nor any other set, labelled by
+  its writer and blind by a second annotator), and every ESConv help-seeker turn of the validation
+  conversations in its dialogue (``benchmarks/validate_risk.py --tiers``).
 
 Thresholds, on a head fitted without EPITOME H and I (the lexicon OR the score): ``check`` (one direct safety
-question) is the lowest at which at most ``CHECK_SESSION_BUDGET`` of the MIBot tuning conversations get any
-safety turn, ``crisis`` (the full safety response) the lowest at which at most ``CRISIS_SESSION_BUDGET`` get a
-full response. The learned score reads each turn without its denied clauses
+question) is the lowest at which every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations
+with any safety turn, ``crisis`` (the full safety response) the lowest within ``CRISIS_SESSION_BUDGET`` of
+conversations with a full response. The learned score reads each turn without its denied clauses
 (``helpert.safety.risk.without_denials``), here as at run time.
 
     pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 import time
 from datetime import date
@@ -56,7 +58,7 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from validate_risk import (CONVERSATION, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -72,21 +74,67 @@ WEIGHT_DECAY = 1e-2
 DROPOUT = 0.1
 CONVERSATION_WEIGHT = 2.0  # ordinary conversation is what the detector must leave alone ("cut down", "die early" of smoking)
 LEXICON_UNSEEN = ("epitome_h", "epitome_i")
-# False-alarm budgets, as the share of ordinary conversations (the MIBot tuning half) with any safety turn
-# (check) or any full response (crisis). Recall budgets (95% / 85% on EPITOME H and I) put a safety turn
-# in 65% of the tuning conversations: a safety path that interrupts most ordinary sessions. Round 12 raised
-# the check budget from 10% to 15%, the bound the issue sets for ordinary sessions (#16): one direct safety
-# question is cheap, a missed disclosure is not, and the smokers' chats of MIBot ("this will kill me
-# eventually") fire far more than ordinary ESConv sessions (9.1% against 2.2% in round 11).
-CHECK_SESSION_BUDGET = 0.15
-CRISIS_SESSION_BUDGET = 0.05
+# False-alarm budgets, as the share of each corpus' tuning conversations with any safety turn (check) or any
+# full response (crisis). Recall budgets (95% / 85% on EPITOME H and I) put a safety turn in 65% of the MIBot
+# tuning conversations: a safety path that interrupts most ordinary sessions. Round 12 raised the MIBot check
+# budget from 10% to 15%, the bound the issue sets for ordinary sessions (#16): one direct safety question is
+# cheap, a missed disclosure is not. Scored, that put a safety turn in 17.2% of the ordinary ESConv validation
+# sessions (2.2% in round 11), on turns such as "That's a good idea.": the smokers' chats did not stand for
+# emotional-support chats. Round 12b adds ESConv dev conversations, to training and to tuning with a 10%
+# budget (they include unlabelled risk sessions, so their rate overstates the false alarms).
+CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
+CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05}
 ENCODER_WEIGHT = 0.75  # the score: this weight on the head's z-score, the rest on the n-gram model's
 PREFILTER_RECALL = 0.995  # the encoder runs only where the n-gram score keeps this share of risk items (speed)
 
 
-def mibot_half(session_id: str) -> str:
-    """'train' or 'tune', fixed by a hash of the session id."""
+def session_half(session_id: str) -> str:
+    """'train' or 'tune' (an ordinary conversation's half), fixed by a hash of the session id."""
     return "train" if int(hashlib.sha256(session_id.encode()).hexdigest(), 16) % 2 == 0 else "tune"
+
+
+ESCONV_DEV = SHARED / "esconv" / "devWithStrategy_short.tsv"
+
+
+def esconv_dev_sessions(path: Path = ESCONV_DEV, held_out: Path = ESCONV) -> dict[str, list[str]]:
+    """The ESConv *dev* split's conversations (``devWithStrategy_short.tsv``: one line per supporter response with
+    the turns before it), as session key -> the help-seeker's turns in order. A conversation starts where the
+    turn index restarts. The file holds many of the conversations that ``validate_risk.py`` scores (ESConv's
+    validation set, tokenised differently): a conversation that shares with them any help-seeker turn of six
+    or more words, or the first 40 letters and digits of one, is dropped (39 of 195; 156 are left).
+    Unlabelled: used as ordinary conversation."""
+    import re
+
+    from helpert.io import read_sessions
+
+    def key(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    scored = [t.text for s in read_sessions(held_out) for t in s.client_turns] if held_out.is_file() else []
+    whole = {key(t) for t in scored if len(t.split()) >= 6}
+    prefixes = {key(t)[:40] for t in scored if len(key(t)) >= 40}
+
+    def seen(text: str) -> bool:
+        return key(text) in whole or (len(key(text)) >= 40 and key(text)[:40] in prefixes)
+
+    segment = re.compile(r"^\S+ ([01]) (\d+) (.*)$")
+    groups: list[dict[int, str]] = []
+    last = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = [m for p in line.split(" EOS ") if (m := segment.match(p.strip()))]
+        if not parts:
+            continue
+        idx = int(parts[-1].group(2))
+        if last is None or idx <= last:
+            groups.append({})
+        groups[-1].update({int(m.group(2)): m.group(3).strip() for m in parts if m.group(1) == "0"})
+        last = idx
+    out = {}
+    for clients in groups:
+        turns = [clients[i] for i in sorted(clients) if clients[i]]
+        if turns and not any(seen(t) for t in turns):
+            out[hashlib.sha256("\n".join(turns).encode()).hexdigest()[:16]] = turns
+    return out
 
 
 def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
@@ -98,7 +146,7 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = ("handwritten_k", "handwritten_l", "handwritten_m", "handwritten_t")  # in the head's training only
+SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnt")  # one-turn client statements, in the head's training only
 
 
 def short_statements() -> list[dict[str, Any]]:
@@ -113,12 +161,20 @@ def short_statements() -> list[dict[str, Any]]:
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     items += short_statements()
-    for sid, turns in mibot_sessions().items():
-        if mibot_half(sid) != "train":
-            continue
-        items += [{"half": "mibot", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
-                  for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)]
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
+    for corpus, sessions in ordinary_conversations().items():
+        for sid, turns in sessions.items():
+            if session_half(sid) != "train":
+                continue
+            items += [{"half": corpus, "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
+                      for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
+                      and not any(near_duplicate(t, h) for h in held_out)]
     return items
+
+
+def ordinary_conversations() -> dict[str, dict[str, list[str]]]:
+    """The ordinary conversations, by corpus; each session's half ('train' or 'tune') is :func:`session_half`."""
+    return {"mibot": mibot_sessions(), "esconv_dev": esconv_dev_sessions()}
 
 
 def features(texts: Sequence[str]):
@@ -258,7 +314,7 @@ def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
 
     shipped = load_risk_model()
     C, offset = shipped.meta["cv"]["C"], shipped.offset
-    labelled = [it for it in fit_items if it["half"] != "mibot" and it["half"] not in SHORT_STATEMENTS]  # as the shipped n-gram model
+    labelled = [it for it in fit_items if it["half"] not in ("mibot", "esconv_dev", *SHORT_STATEMENTS)]  # as the shipped n-gram model
     vec, coef, b = ngram.fit([it["text"] for it in labelled], np.array([int(it["risk"]) for it in labelled]), C)
     whole, best = ngram.linear_scores(vec, coef, b, list(texts))
     out = ngram.combine(whole, best, offset)
@@ -313,49 +369,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     combined = ENCODER_WEIGHT * (e - z["enc_mean"]) / z["enc_std"] + (1 - ENCODER_WEIGHT) * (n - z["ngram_mean"]) / z["ngram_std"]
     combined = np.where(finite & (n >= prefilter), combined, -np.inf)
     platt = LogisticRegression(C=1e6).fit(np.where(np.isfinite(combined), combined, combined[np.isfinite(combined)].min())[:, None], yu)
-    tune = {sid: turns for sid, turns in mibot_sessions().items() if mibot_half(sid) == "tune"}
-    tune_raw = [t for turns in tune.values() for t in turns]
-    tune_texts = [without_denials(t) for t in tune_raw]
-    owner = np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])
-    te = numpy_head(head).head_scores(features(tune_texts))
-    tn = ngram_scores([it for it, f in zip(items, fit) if f], tune_texts)
-    tune_combined = np.where(np.isfinite(tn) & (tn >= prefilter), ENCODER_WEIGHT * (te - z["enc_mean"]) / z["enc_std"]
-                             + (1 - ENCODER_WEIGHT) * (tn - z["ngram_mean"]) / z["ngram_std"], -np.inf)
-    tune_lex = np.array([bool(detect_risk(t)) for t in tune_raw])
-    check = lowest_threshold(tune_combined, tune_lex, owner, CHECK_SESSION_BUDGET)
-    crisis = lowest_threshold(tune_combined, tune_lex, owner, CRISIS_SESSION_BUDGET)
+    print(json.dumps({"average_precision_out_of_fold_h_and_i": {
+        "encoder_head": round(float(average_precision_score(yu, e)), 4),
+        "combined": round(float(average_precision_score(yu, np.nan_to_num(combined, neginf=-1e9))), 4)}}), flush=True)
+
+    # The shipped head (all the training data); its thresholds are chosen on its own scores of the tuning
+    # conversations, which it never trained on, so that the budgets hold for the model that runs.
+    head = train(states, y.astype(np.float32), kinds, weights)
+    meta = {"prefilter": prefilter, "encoder_weight": ENCODER_WEIGHT,
+            "z": z, "platt": [float(platt.coef_[0, 0]), float(platt.intercept_[0])], "hidden": HIDDEN,
+            "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "script": "benchmarks/train_risk_encoder.py"}
+    from helpert.safety.risk import EncoderRiskModel, load_encoder_risk_model
+
+    shipped = EncoderRiskModel.from_arrays(head.export(), {"check": math.inf, "crisis": math.inf})
+    shipped.meta.update(meta)
+    tuning: dict[str, dict[str, Any]] = {}
+    for corpus, sessions in ordinary_conversations().items():
+        tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune"}
+        raw = [t for turns in tune.values() for t in turns]
+        tuning[corpus] = {"sessions": tune, "scores": shipped.scores([without_denials(t) for t in raw]),
+                          "lex": np.array([bool(detect_risk(t)) for t in raw]),
+                          "owner": np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])}
+    # each threshold: the lowest that keeps every tuning corpus within its budget
+    check = max(lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c]) for c, t in tuning.items())
+    crisis = max(lowest_threshold(t["scores"], t["lex"], t["owner"], CRISIS_SESSION_BUDGET[c]) for c, t in tuning.items())
+    meta["thresholds"] = {"check": check, "crisis": crisis}
     result: dict[str, Any] = {
         "benchmark": "train_risk_encoder", "date": date.today().isoformat(),
         "settings": {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT, "seed": SEED,
                      "conversation_weight": CONVERSATION_WEIGHT, "encoder_weight": ENCODER_WEIGHT,
                      "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
                      "crisis_session_budget": CRISIS_SESSION_BUDGET},
-        "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum())},
+        "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
+                 "esconv_dev_turns": int((half == "esconv_dev").sum())},
         "out_of_fold_h_and_i": {
+            "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",
             "average_precision": {"encoder_head": round(float(average_precision_score(yu, e)), 4),
                                   "ngram": round(float(average_precision_score(yu[finite], n[finite])), 4),
                                   "combined": round(float(average_precision_score(yu, np.nan_to_num(combined, neginf=-1e9))), 4)},
             "prefilter_passes": {"risk": round(float((n >= prefilter)[yu].mean()), 4), "no_risk": round(float((n >= prefilter)[~yu].mean()), 4)},
             "check": rates((combined >= check) | lu, yu), "crisis": rates((combined >= crisis) | lu, yu), "lexicon": rates(lu, yu)},
         "thresholds": {"check": check, "crisis": crisis},
-        "mibot_tune_fold_model": {"sessions": len(tune), "with_any_safety_turn": session_share(tune_combined >= check, tune_lex, owner),
-                                  "with_full_response": session_share(tune_combined >= crisis, tune_lex, owner)},
     }
-    print(json.dumps(result["out_of_fold_h_and_i"], indent=1), flush=True)
-
-    head = train(states, y.astype(np.float32), kinds, weights)
-    meta = {"thresholds": {"check": check, "crisis": crisis}, "prefilter": prefilter, "encoder_weight": ENCODER_WEIGHT,
-            "z": z, "platt": [float(platt.coef_[0, 0]), float(platt.intercept_[0])], "hidden": HIDDEN,
-            "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "data": result["data"],
-            "script": "benchmarks/train_risk_encoder.py"}
+    meta["data"] = result["data"]
     save_head(Path(args.out), head.export(), meta)
-    from helpert.safety.risk import load_encoder_risk_model
-
     load_encoder_risk_model.cache_clear()
-    fired = [any(a.flagged for a in assess_turns(turns)) for turns in tune.values()]
-    result["mibot_tune"] = {"sessions": len(tune), "with_any_safety_turn": round(sum(fired) / max(len(fired), 1), 4)}
+    result["tuning_shipped_model"] = {}  # in conversation, as the graph reads it (assess_turns: tiers and context)
+    for corpus, t in tuning.items():
+        tiers = [[a.tier for a in assess_turns(turns)] for turns in t["sessions"].values()]
+        any_turn = round(sum(any(x != "none" for x in ts) for ts in tiers) / max(len(tiers), 1), 4)
+        full = round(sum("crisis" in ts for ts in tiers) / max(len(tiers), 1), 4)
+        result["tuning_shipped_model"][corpus] = {"sessions": len(tiers), "with_any_safety_turn": any_turn, "with_full_response": full}
+        print(f"{corpus} tuning half: {any_turn:.1%} of {len(tiers)} sessions get a safety turn, {full:.1%} the full response", flush=True)
     result["seconds"] = round(time.time() - t0, 1)
-    print(f"MIBot tuning half: {result['mibot_tune']['with_any_safety_turn']:.1%} of {len(tune)} sessions get a safety turn")
     RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} and {RESULTS} ({result['seconds']} s)")
     return 0

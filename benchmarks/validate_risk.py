@@ -293,10 +293,11 @@ def compare(items: list[dict[str, Any]]) -> str:
 
 DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
-# then spent: the next round trains on it (K held out in round 10, L and M in round 11, N in round 12).
+# then spent: the next round trains on it (K held out in round 10, L and M in round 11, N in round 12, O in
+# round 12b).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
-SPENT_STATEMENTS = {"K": DATA / "risk_heldout_k.jsonl", "L": DATA / "risk_heldout_l.jsonl", "M": DATA / "risk_heldout_m.jsonl"}
-HELD_OUT_STATEMENTS = {"N": DATA / "risk_heldout_n.jsonl"}  # never trained or tuned on; near repeats are never trained on
+SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMN"}
+HELD_OUT_STATEMENTS = {"O": DATA / "risk_heldout_o.jsonl"}  # never trained or tuned on; near repeats are never trained on
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
