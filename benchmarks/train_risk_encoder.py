@@ -20,18 +20,20 @@ are in benchmarks/README.md):
   veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
   L and M (round 11's, since round 12), N (round 12's, since round 12b; ``tests/data/risk_heldout_{k,l,m,n}.jsonl``),
-  less those nearly repeating a statement of the held-out set O; the head only (the n-gram model, trained by
-  ``train_risk_model.py``, does not read them);
+  less those nearly repeating a statement of the held-out sets O or P; the head only (the n-gram model, trained
+  by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
   the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
   ESConv dev conversations not scored by ``validate_risk.py`` (emotional-support chats,
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out set O (``tests/data/risk_heldout_o.jsonl``, 200 client
-  statements written for round 12b by a writer who saw neither the repository nor any other set, labelled by
-  its writer and blind by a second annotator), and every ESConv help-seeker turn of the validation
-  conversations in its dialogue (``benchmarks/validate_risk.py --tiers``).
+  labelled blind twice), the hand-written held-out sets O and P (``tests/data/risk_heldout_{o,p}.jsonl``, 200
+  client statements each, written by writers who saw neither the repository nor any other set, each labelled by
+  its writer and blind by a second annotator; O was scored by round 12b and then used to choose against a
+  per-turn budget, so P is the one set seen once), every
+  ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
+  (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
 
 Thresholds, on a head fitted without EPITOME H and I (the lexicon OR the score): ``check`` (one direct safety
 question) is the lowest at which every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations
@@ -84,6 +86,10 @@ LEXICON_UNSEEN = ("epitome_h", "epitome_i")
 # budget (they include unlabelled risk sessions, so their rate overstates the false alarms).
 CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
 CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05}
+# Tried in round 12c and dropped: a budget per turn as well (0.35% of all tuning turns, ~10% of ordinary sessions
+# of 30 client turns), since round 12b put a safety turn in 5 of the 8 HOPE therapy transcripts (2 before). It
+# raised the check threshold enough to cost 10 points of recall on O (second look: 80% against 90%) and left 4
+# of the 8 HOPE sessions flagged: their false alarms score high (benchmarks/README.md, round 12).
 ENCODER_WEIGHT = 0.75  # the score: this weight on the head's z-score, the rest on the n-gram model's
 PREFILTER_RECALL = 0.995  # the encoder runs only where the n-gram score keeps this share of risk items (speed)
 

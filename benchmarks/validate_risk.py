@@ -294,10 +294,12 @@ def compare(items: list[dict[str, Any]]) -> str:
 DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N in round 12, O in
-# round 12b).
+# round 12b, P in round 12).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMN"}
-HELD_OUT_STATEMENTS = {"O": DATA / "risk_heldout_o.jsonl"}  # never trained or tuned on; near repeats are never trained on
+# never trained or tuned on; near repeats are never trained on
+HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "OP"}
+SCORED_BEFORE = {"O": "round 12b"}  # held-out sets an earlier version was scored on, and what was chosen by them
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -373,7 +375,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
     for name, path in HELD_OUT_STATEMENTS.items():
-        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice)", read_jsonl(path), policy))
+        seen = f"; second look, scored by {SCORED_BEFORE[name]} first" if name in SCORED_BEFORE else ""
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{seen})", read_jsonl(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -390,7 +393,29 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         text += (f"\nOrdinary ESConv sessions (no labelled risk turn) with any safety turn: "
                  f"{_rate(conv['ordinary_sessions_flagged'], conv['ordinary_sessions'])}; with a full response: "
                  f"{_rate(conv['ordinary_sessions_crisis'], conv['ordinary_sessions'])}.\n")
-    return text, {"policy": policy, "rows": rows, "esconv": conv}
+    long = long_sessions(policy)
+    if long:
+        text += (f"\nLong real therapy sessions (HOPE, {long['client_turns']} client turns in {long['sessions']}; not labelled "
+                 f"for risk, none trained or tuned on) with any safety turn: {long['flagged']} of {long['sessions']}; with a "
+                 f"full response: {long['crisis']} of {long['sessions']}.\n")
+    return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long}
+
+
+HOPE = SHARED / "hope" / "hope_sample.jsonl"
+
+
+def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
+    """The HOPE transcripts (real therapy sessions, about 30 client turns each), read turn by turn in context:
+    how many get any safety turn, and the full response. They are not labelled for risk, so this counts
+    safety turns, not false alarms; what a session budget fitted on shorter chats does to long sessions."""
+    from helpert.io import read_sessions
+    from helpert.safety.risk import assess_turns
+
+    if not path.is_file():
+        return None
+    tiers = [[a.tier for a in assess_turns([t.text for t in s.client_turns], policy)] for s in read_sessions(path)]
+    return {"sessions": len(tiers), "client_turns": sum(map(len, tiers)),
+            "flagged": sum(any(t != "none" for t in ts) for ts in tiers), "crisis": sum("crisis" in ts for ts in tiers)}
 
 
 def _pct(x: float | None) -> str:

@@ -482,7 +482,7 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_{k,l,m,n}.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p")
 
 
 def _statements(name: str) -> list[dict]:
@@ -507,7 +507,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -515,15 +515,15 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 
 
 def test_held_out_statements_are_not_trained_on():
-    """The held-out set (O since round 12b) never appears in the training statements, and train_risk_encoder
-    leaves out any training statement that nearly repeats one of it (half or more of their distinct words
-    shared); the spent sets K, L, M and N are trained on."""
+    """The held-out sets (O and P since round 12c) never appear in the training statements, and
+    train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
+    distinct words shared); the spent sets K, L, M and N are trained on."""
     validator = _validator()
     spec = importlib.util.spec_from_file_location("train_risk_encoder", REPO / "benchmarks" / "train_risk_encoder.py")
     trainer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(trainer)
-    assert set(validator.HELD_OUT_STATEMENTS) == {"O"} and set(validator.SPENT_STATEMENTS) == {"K", "L", "M", "N"}
-    held_out = [r["text"] for r in _statements("o")]
+    assert set(validator.HELD_OUT_STATEMENTS) == {"O", "P"} and set(validator.SPENT_STATEMENTS) == {"K", "L", "M", "N"}
+    held_out = [r["text"] for name in "op" for r in _statements(name)]
     training = trainer.short_statements()
     assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnt"}
     assert len(training) < sum(len(_statements(n)) for n in "klmnt")  # some near-repeats were left out
