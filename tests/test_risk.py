@@ -519,9 +519,7 @@ def test_held_out_statements_are_not_trained_on():
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
     distinct words shared); the spent sets K, L, M and N are trained on."""
     validator = _validator()
-    spec = importlib.util.spec_from_file_location("train_risk_encoder", REPO / "benchmarks" / "train_risk_encoder.py")
-    trainer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(trainer)
+    trainer = _trainer()
     assert set(validator.HELD_OUT_STATEMENTS) == {"O", "P"} and set(validator.SPENT_STATEMENTS) == {"K", "L", "M", "N"}
     held_out = [r["text"] for name in "op" for r in _statements(name)]
     training = trainer.short_statements()
@@ -531,3 +529,43 @@ def test_held_out_statements_are_not_trained_on():
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
+
+
+def _trainer():
+    spec = importlib.util.spec_from_file_location("train_risk_encoder", REPO / "benchmarks" / "train_risk_encoder.py")
+    trainer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trainer)
+    return trainer
+
+
+@pytest.mark.shared
+def test_esconv_dev_conversations_share_no_turn_with_the_scored_validation_set():
+    """The head trains and is tuned on ESConv dev conversations; the validation conversations that
+    validate_risk.py scores must not be among them (the dev file holds many of them, tokenised otherwise)."""
+    import re as _re
+
+    from helpert.io import read_sessions
+
+    trainer = _trainer()
+    dev = trainer.esconv_dev_sessions()
+    key = lambda t: _re.sub(r"[^a-z0-9]", "", t.lower())  # noqa: E731
+    scored = {key(t.text) for s in read_sessions(trainer.ESCONV) for t in s.client_turns if len(t.text.split()) >= 6}
+    assert len(dev) == 156
+    assert not any(key(t) in scored for turns in dev.values() for t in turns if len(t.split()) >= 6)
+    assert {trainer.session_half(k) for k in dev} == {"train", "tune"}
+
+
+@pytest.mark.shared
+def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets():
+    """The thresholds were chosen on the shipped head's scores of the tuning halves; read in conversation
+    (tiers and context, as the graph reads them) each corpus stays within its budget."""
+    from helpert.safety.risk import assess_conversations
+
+    trainer = _trainer()
+    for corpus, sessions in trainer.ordinary_conversations().items():
+        tune = [turns for sid, turns in sessions.items() if trainer.session_half(sid) == "tune"]
+        tiers = [[a.tier for a in conv] for conv in assess_conversations(tune)]
+        flagged = sum(any(t != "none" for t in ts) for ts in tiers) / len(tiers)
+        crisis = sum("crisis" in ts for ts in tiers) / len(tiers)
+        assert flagged <= trainer.CHECK_SESSION_BUDGET[corpus], (corpus, flagged)
+        assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)

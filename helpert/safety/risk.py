@@ -9,9 +9,9 @@ client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because ris
 the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
-it: held out and scored once (round 11), a safety turn for 68.2% of the risk posts of EPITOME J (false
-alarms 3.7%) but only 57.5% of the 160 risk statements of the short sets L and M (false alarms 15.6%);
-2.2% of ordinary ESConv sessions get a safety turn.
+it: held out and scored once (round 12), a safety turn for 80.0% of the 100 risk statements of the short set
+P (the full response 62.0%, false alarms 6.0%) and for 80.0% of the risk posts of EPITOME J (false alarms
+7.0%); 5.4% of ordinary ESConv sessions get a safety turn, but 5 of 8 long therapy transcripts (HOPE) do.
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -22,7 +22,12 @@ Refinements that keep false alarms low without giving up recall:
 * a phrase negated in its own clause ("I'm not suicidal", "I would never hurt my kids") does not fire by
   itself: clients say so to be understood. Any other risk phrase in the turn still fires, and hedged
   denials ("not really suicidal"), inability ("I just can't kill myself"), effort ("trying not to cut")
-  and recovery statements ("I haven't cut in a year") do fire.
+  and recovery statements ("I haven't cut in a year") do fire; so does a denial that tapers ("I don't
+  have thoughts of suicide very often");
+* talk about risk that discloses none (round 12: general questions about other people, coursework and
+  fiction frames, someone else's suicide told as the act, idioms of exasperation, accidents, one
+  unspecified threat) does not fire by itself (:func:`_talk_about`); the learned score still reads it;
+* the learned score reads a turn without its denied clauses (:func:`without_denials`).
 
 How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
@@ -359,9 +364,10 @@ def _talk_about(text: str, start: int, end: int) -> bool:
 _CLAUSE_END = re.compile(r"[.;:!?,\n]|\bbut\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=50_000)
 def without_denials(text: str) -> str:
     """``text`` as the learned score reads it: without the clauses in which a risk phrase is denied ("No, I'm
-    not suicidal. I just feel flat." is read as "No I just feel flat."). A bare denial is not risk (the
+    not suicidal. I just feel flat." is read as "No, I just feel flat."). A bare denial is not risk (the
     labelling rule), but a model trained on words reads the words it denies as risk. What else the turn
     says is still read, so "I'm not suicidal, I just don't see the point any more" keeps its second clause.
     ``text`` itself when nothing in it is denied."""
