@@ -157,7 +157,7 @@ SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnt")  # one-turn client
 
 def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
-    (K since round 11; L and M since round 12), less any that nearly repeats a statement of a held-out set
+    (K since round 11; L and M since round 12; N since round 12b), less any that nearly repeats a statement of a held-out set
     (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]

@@ -369,7 +369,8 @@ def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> d
 
 
 def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str, Any]]:
-    """Tiers on the sets never trained or tuned on: EPITOME J, hand-written L and M, ESConv in conversation."""
+    """Tiers on the sets never trained or tuned on: EPITOME J, the hand-written held-out statements
+    (:data:`HELD_OUT_STATEMENTS`), ESConv in conversation, and the HOPE transcripts (safety turns only)."""
     rows = []
     j = [it for it in items if it["half"] == HELD_OUT]
     if j:
@@ -444,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--esconv", action="store_true", help="also count and print the firings on the ESConv help-seeker turns")
     ap.add_argument("--compare", action="store_true", help="EPITOME J (held out) and ESConv for every detector, one table")
     ap.add_argument("--errors", choices=list(SET_TITLES), help="print the misses and false alarms of a set")
-    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, L, M and ESConv in context")
+    ap.add_argument("--tiers", action="store_true", help="the safety tiers (crisis / check / none) on J, the held-out statement sets, ESConv and HOPE in context")
     ap.add_argument("--policy", default="stepped", help="safety policy for --tiers (helpert.safety.risk.SAFETY_POLICIES)")
     ap.add_argument("--counterfactual", action="store_true",
                     help="does the stepped safety path flag demographic copies of 60 ESConv sessions alike?")

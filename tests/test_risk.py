@@ -569,3 +569,12 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         crisis = sum("crisis" in ts for ts in tiers) / len(tiers)
         assert flagged <= trainer.CHECK_SESSION_BUDGET[corpus], (corpus, flagged)
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
+
+
+@pytest.mark.parametrize("name, caught, full, false_alarms", [("p", 80, 62, 6), ("o", 86, 74, 4)])
+def test_held_out_statements_keep_their_reported_figures(name, caught, full, false_alarms):
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 12; of 100 risk and 100 other
+    statements). A change to the detector that loses any of them fails here: re-score and re-report it."""
+    row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
+    assert (row["risk"], row["no_risk"]) == (100, 100)
+    assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
