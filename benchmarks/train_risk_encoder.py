@@ -35,10 +35,10 @@ are in benchmarks/README.md):
   ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
   (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
 
-Thresholds, on a head fitted without EPITOME H and I (the lexicon OR the score): ``check`` (one direct safety
-question) is the lowest at which every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations
-with any safety turn, ``crisis`` (the full safety response) the lowest within ``CRISIS_SESSION_BUDGET`` of
-conversations with a full response. The learned score reads each turn without its denied clauses
+Thresholds, on the shipped head's scores of the tuning conversations (the lexicon OR the score; since round 12,
+before on a head fitted without EPITOME H and I): ``check`` (one direct safety question) is the lowest at which
+every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations with any safety turn, ``crisis``
+(the full safety response) the lowest within ``CRISIS_SESSION_BUDGET`` of conversations with a full response. The learned score reads each turn without its denied clauses
 (``helpert.safety.risk.without_denials``), here as at run time.
 
     pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training

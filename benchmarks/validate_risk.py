@@ -293,13 +293,13 @@ def compare(items: list[dict[str, Any]]) -> str:
 
 DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
-# then spent: the next round trains on it (K held out in round 10, L and M in round 11, N in round 12, O in
-# round 12b, P in round 12).
+# then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
+# scorings of round 12; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMN"}
 # never trained or tuned on; near repeats are never trained on
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "OP"}
-SCORED_BEFORE = {"O": "round 12b"}  # held-out sets an earlier version was scored on, and what was chosen by them
+SCORED_BEFORE = {"O": "round 12b"}  # held-out sets scored first by an earlier version (and since used to choose)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
