@@ -1,11 +1,13 @@
 """Shared by the benchmarks: the machine description, a long real session to replay, the README sections
-they write, and Spearman rho with a bootstrap interval (the validation scripts)."""
+they write, Spearman rho with a bootstrap interval (the validation scripts), and ESConv's dev TSV read as
+dialogues (the trainers)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,32 @@ def spearman_ci(x: Any, y: Any, group_size: int = 1) -> dict:
     rho = float(spearman_rows(x.reshape(1, -1), y.reshape(1, -1))[0])
     low, high = np.nanpercentile(boots, [2.5, 97.5])
     return {"rho": rho, "ci_low": float(low), "ci_high": float(high), "n": int(n)}
+
+
+ESCONV_TSV_SEGMENT = re.compile(r"^(\S+) ([01]) (\d+) (.*)$")  # score, speaker (0 help-seeker, 1 supporter), index, text
+
+
+def esconv_tsv_dialogues(path: Path) -> list[tuple[list[tuple[int, str, str]], dict[int, tuple[str, str]]]]:
+    """ESConv's ``devWithStrategy_short.tsv`` (one line per supporter response: the turns before it, then
+    "[strategy] response", joined by " EOS ") grouped into dialogues; a dialogue starts where the response
+    index restarts. Per dialogue: its responses (index, strategy, text) and every turn its lines show before a
+    response (index -> (speaker, text))."""
+    groups: list[tuple[list[tuple[int, str, str]], dict[int, tuple[str, str]]]] = []
+    last_idx = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        parts = [m for p in line.split(" EOS ") if (m := ESCONV_TSV_SEGMENT.match(p.strip()))]
+        response = parts[-1]
+        idx = int(response.group(3))
+        m = re.match(r"\[([^\]]+)\]\s*(.*)$", response.group(4))
+        if m is None:
+            continue
+        if last_idx is None or idx <= last_idx:
+            groups.append(([], {}))
+        responses, segments = groups[-1]
+        responses.append((idx, m.group(1), m.group(2).strip()))
+        for p in parts[:-1]:
+            segments[int(p.group(3))] = (p.group(2), p.group(4).strip())
+        last_idx = idx
+    return groups

@@ -24,7 +24,7 @@ from _common import REPO, SHARED, report  # noqa: E402
 
 def main(n: int = 1000, repeats: int = 3) -> None:
     from helpert.io import read_sessions
-    from helpert.safety.risk import load_encoder_risk_model, load_risk_model, without_denials
+    from helpert.safety.risk import load_encoder_risk_model, load_risk_model, phrase_hits
     from helpert.safety.screen import screen_sessions
 
     source = SHARED / "esconv" / "esconv_valid_195.jsonl"
@@ -36,12 +36,12 @@ def main(n: int = 1000, repeats: int = 3) -> None:
     distinct, copies = [], []
     for _ in range(repeats):
         model._cache.clear()
-        without_denials.cache_clear()
+        phrase_hits.cache_clear()
         t0 = time.perf_counter()
         turns = screen_sessions(pool)
         distinct.append((time.perf_counter() - t0) * n / len(pool))
         model._cache.clear()
-        without_denials.cache_clear()
+        phrase_hits.cache_clear()
         t0 = time.perf_counter()
         screen_sessions(cycled)
         copies.append(time.perf_counter() - t0)

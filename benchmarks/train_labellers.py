@@ -28,7 +28,6 @@ import argparse
 import csv
 import hashlib
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,8 @@ from typing import Any, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import esconv_tsv_dialogues  # noqa: E402
 
 from helpert.text.features import (  # noqa: E402
     BLOCKS, Unit, Vectoriser, fit_vectoriser, normalise, sentences, unit_features,
@@ -103,25 +104,7 @@ def esconv_tsv(path: Path, exclude: set[str]) -> list[Example]:
     """Dev lines of the TSV, grouped into dialogues (the turn index restarts), minus dialogues that share
     a supporter turn (hash in ``exclude``) with the JSONL, so that no dialogue is on both sides of a split.
     The client turns around a response are read from the contexts of all lines of its dialogue."""
-    segment = re.compile(r"^(\S+) ([01]) (\d+) (.*)$")
-    groups: list[tuple[list[tuple[int, str, str]], dict[int, tuple[str, str]]]] = []
-    last_idx = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        parts = [m for p in line.split(" EOS ") if (m := segment.match(p.strip()))]
-        response = parts[-1]
-        idx = int(response.group(3))
-        m = re.match(r"\[([^\]]+)\]\s*(.*)$", response.group(4))
-        if m is None:
-            continue
-        if last_idx is None or idx <= last_idx:
-            groups.append(([], {}))
-        responses, segments = groups[-1]
-        responses.append((idx, m.group(1), m.group(2).strip()))
-        for p in parts[:-1]:
-            segments[int(p.group(3))] = (p.group(2), p.group(4).strip())
-        last_idx = idx
+    groups = esconv_tsv_dialogues(path)
     out = []
     for g, (responses, segments) in enumerate(groups):
         if any(turn_hash(text, TSV_OVERLAP_CHARS) in exclude for _, _, text in responses):

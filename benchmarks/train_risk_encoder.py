@@ -60,6 +60,7 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import esconv_tsv_dialogues  # noqa: E402
 from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
@@ -123,18 +124,7 @@ def esconv_dev_sessions(path: Path = ESCONV_DEV, held_out: Path = ESCONV) -> dic
     def seen(text: str) -> bool:
         return key(text) in whole or (len(key(text)) >= 40 and key(text)[:40] in prefixes)
 
-    segment = re.compile(r"^\S+ ([01]) (\d+) (.*)$")
-    groups: list[dict[int, str]] = []
-    last = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = [m for p in line.split(" EOS ") if (m := segment.match(p.strip()))]
-        if not parts:
-            continue
-        idx = int(parts[-1].group(2))
-        if last is None or idx <= last:
-            groups.append({})
-        groups[-1].update({int(m.group(2)): m.group(3).strip() for m in parts if m.group(1) == "0"})
-        last = idx
+    groups = [{i: text for i, (speaker, text) in segments.items() if speaker == "0"} for _, segments in esconv_tsv_dialogues(path)]
     out = {}
     for clients in groups:
         turns = [clients[i] for i in sorted(clients) if clients[i]]

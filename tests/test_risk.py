@@ -25,11 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
 
 
-def _validator():
-    spec = importlib.util.spec_from_file_location("validate_risk", REPO / "benchmarks" / "validate_risk.py")
+def _benchmark(name: str):
+    """A benchmark script of benchmarks/ as a module (the scripts hold the labelled sets' loaders)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _validator():
+    return _benchmark("validate_risk")
 
 
 def _rows() -> list[dict]:
@@ -532,10 +537,7 @@ def test_held_out_statements_are_not_trained_on():
 
 
 def _trainer():
-    spec = importlib.util.spec_from_file_location("train_risk_encoder", REPO / "benchmarks" / "train_risk_encoder.py")
-    trainer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(trainer)
-    return trainer
+    return _benchmark("train_risk_encoder")
 
 
 @pytest.mark.shared

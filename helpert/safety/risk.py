@@ -49,7 +49,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES, SENSITIVITIES, STEPPED
 from helpert.text.lexicon import NEGATOR, PhraseSet, clause_window, normalise
@@ -331,6 +331,8 @@ _FRAME = re.compile(r"\b(novel|story|stories|book|memoir|film|movie|show|series|
 _IDIOM_COULD = re.compile(r"\bcould (have |'ve )?(just |really )?(kill|killed|strangle|strangled|murder|murdered|throttle|throttled)\b",
                           re.IGNORECASE)  # "I could strangle my roommate", "I could have strangled him"
 _FEAR = re.compile(r"\b(afraid|scared|worried|terrified|frightened|fear|feel like)\b", re.IGNORECASE)
+_YOU = re.compile(r"\byou\b", re.IGNORECASE)
+_HEAD = re.compile(r"\b(head|face)\b", re.IGNORECASE)  # an accident is read for a knock to the head or face only
 _ACCIDENT = re.compile(r"\b(slipped|tripped|crashed|bumped|knocked|collided|accidentally|by accident|fell (off|over|down|from|out))\b",
                        re.IGNORECASE)
 
@@ -349,7 +351,7 @@ def _talk_about(text: str, start: int, end: int) -> bool:
     a, sentence = _sentence(text, start, end)
     phrase = text[start:end]
     if ("?" in sentence and _GENERIC.search(sentence) and not _FIRST_PERSON.search(sentence) and not _ELSE.search(sentence)
-            and not re.search(r"\byou\b", clause_window(text, start, 3), re.IGNORECASE)):  # "you just want to disappear" is the self
+            and not _YOU.search(clause_window(text, start, 3))):  # "you just want to disappear" is the self
         return True  # "How do you tell if someone is suicidal?", "Is self-harm more common in boys or girls?"
     frame = _FRAME.search(text[a:start])
     if frame and not _FIRST_PERSON.search(frame.group(0)) and not _FIRST_PERSON.search(phrase):
@@ -358,25 +360,48 @@ def _talk_about(text: str, start: int, end: int) -> bool:
     idiom = _IDIOM_COULD.search(text[lo:end])
     if idiom and lo + idiom.end() > start and not _FEAR.search(clause_window(text, lo + idiom.start(), 6)):
         return True
-    return bool(_ACCIDENT.search(clause_window(text, start, 8))) and bool(re.search(r"\b(head|face)\b", phrase, re.IGNORECASE))
+    return bool(_ACCIDENT.search(clause_window(text, start, 8))) and bool(_HEAD.search(phrase))
+
+
+class PhraseHit(NamedTuple):
+    """One risk phrase found in a turn's normalised text, and what the rules make of it: ``"fires"``,
+    ``"denied"`` (negated in its own clause) or ``"talk"`` (bereavement or talk about risk)."""
+
+    kind: str
+    start: int
+    end: int
+    verdict: str
+
+
+@lru_cache(maxsize=50_000)
+def phrase_hits(text: str, prefilter: bool = True) -> tuple[str, tuple[PhraseHit, ...]]:
+    """(``text`` normalised, every risk phrase in it with its verdict): the one pass of the phrase tier that
+    :func:`risk_matches` and :func:`without_denials` both read (cached: the graph and ``helpert screen`` ask
+    for both on every client turn). ``prefilter=False`` runs every pattern."""
+    norm = normalise(text)
+    hits = []
+    for kind, m in _PHRASES.finditer(norm, prefilter):
+        a, b = m.start(), m.end()
+        verdict = "denied" if _negated(norm, a, b) else "talk" if _bereaved(norm, a, b) or _talk_about(norm, a, b) else "fires"
+        hits.append(PhraseHit(kind, a, b, verdict))
+    return norm, tuple(hits)
 
 
 _CLAUSE_END = re.compile(r"[.;:!?,\n]|\bbut\b", re.IGNORECASE)
 
 
-@lru_cache(maxsize=50_000)
 def without_denials(text: str) -> str:
     """``text`` as the learned score reads it: without the clauses in which a risk phrase is denied ("No, I'm
     not suicidal. I just feel flat." is read as "No, I just feel flat."). A bare denial is not risk (the
     labelling rule), but a model trained on words reads the words it denies as risk. What else the turn
     says is still read, so "I'm not suicidal, I just don't see the point any more" keeps its second clause.
     ``text`` itself when nothing in it is denied."""
-    norm = normalise(text)
+    norm, hits = phrase_hits(text)
     spans = []
-    for _, m in _PHRASES.finditer(norm):
-        if _negated(norm, m.start(), m.end()):
-            cuts = [c.end() for c in _CLAUSE_END.finditer(norm, 0, m.start())]
-            after = _CLAUSE_END.search(norm, m.end())
+    for hit in hits:
+        if hit.verdict == "denied":
+            cuts = [c.end() for c in _CLAUSE_END.finditer(norm, 0, hit.start)]
+            after = _CLAUSE_END.search(norm, hit.end)
             end = len(norm) if not after else after.end() if after.group(0) in ".;:!?,\n" else after.start()
             spans.append((cuts[-1] if cuts else 0, end))
     if not spans:
@@ -390,12 +415,10 @@ def without_denials(text: str) -> str:
 
 
 def risk_matches(text: str, prefilter: bool = True) -> list[tuple[str, str]]:
-    """(kind, matched phrase) for every risk phrase in ``text`` that is neither negated nor bereavement.
-    ``prefilter=False`` runs every pattern (the reference the prefilter is tested against)."""
-    text = normalise(text)
-    return [(kind, m.group(0)) for kind, m in _PHRASES.finditer(text, prefilter)
-            if not _negated(text, m.start(), m.end()) and not _bereaved(text, m.start(), m.end())
-            and not _talk_about(text, m.start(), m.end())]
+    """(kind, matched phrase) for every risk phrase in ``text`` that is neither negated, bereavement nor talk
+    about risk. ``prefilter=False`` runs every pattern (the reference the prefilter is tested against)."""
+    norm, hits = phrase_hits(text, prefilter)
+    return [(hit.kind, norm[hit.start:hit.end]) for hit in hits if hit.verdict == "fires"]
 
 
 def detect_risk(text: str, prefilter: bool = True, sensitivity: str = "lexicon") -> list[str]:
