@@ -142,7 +142,7 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnt")  # one-turn client statements, in the head's training only
+SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopt")  # one-turn client statements, in the head's training only
 
 
 def short_statements() -> list[dict[str, Any]]:
@@ -387,8 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                           "lex": np.array([bool(detect_risk(t)) for t in raw]),
                           "owner": np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])}
     # each threshold: the lowest that keeps every tuning corpus within its budget
-    check = max(lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c]) for c, t in tuning.items())
-    crisis = max(lowest_threshold(t["scores"], t["lex"], t["owner"], CRISIS_SESSION_BUDGET[c]) for c, t in tuning.items())
+    by_corpus = {c: {"check": lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c]),
+                     "crisis": lowest_threshold(t["scores"], t["lex"], t["owner"], CRISIS_SESSION_BUDGET[c])} for c, t in tuning.items()}
+    check = max(b["check"] for b in by_corpus.values())
+    crisis = max(b["crisis"] for b in by_corpus.values())
     meta["thresholds"] = {"check": check, "crisis": crisis}
     result: dict[str, Any] = {
         "benchmark": "train_risk_encoder", "date": date.today().isoformat(),
@@ -406,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "prefilter_passes": {"risk": round(float((n >= prefilter)[yu].mean()), 4), "no_risk": round(float((n >= prefilter)[~yu].mean()), 4)},
             "check": rates((combined >= check) | lu, yu), "crisis": rates((combined >= crisis) | lu, yu), "lexicon": rates(lu, yu)},
         "thresholds": {"check": check, "crisis": crisis},
+        "thresholds_by_corpus": by_corpus,  # each corpus' lowest threshold within its budget; the highest binds
     }
     meta["data"] = result["data"]
     save_head(Path(args.out), head.export(), meta)
