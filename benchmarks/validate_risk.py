@@ -294,12 +294,12 @@ def compare(items: list[dict[str, Any]]) -> str:
 DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
-# scorings of round 12, Q and R in round 13; benchmarks/README.md).
+# scorings of round 12, Q and R in round 13, S and U for round 14's fine-tuned encoder; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOP"}
 # never trained or tuned on; near repeats are never trained on
-HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "QR"}
-SCORED_BEFORE: dict[str, str] = {}  # held-out sets scored first by an earlier version (and since used to choose)
+HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "QRSU"}
+SCORED_BEFORE = {"Q": "round 13", "R": "round 13"}  # held-out sets scored first by an earlier version (and since used to choose)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

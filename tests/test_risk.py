@@ -580,3 +580,15 @@ def test_held_out_statements_keep_their_reported_figures(name, caught, full, fal
     row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
     assert (row["risk"], row["no_risk"]) == (100, 100)
     assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
+
+
+def test_committed_model_artefacts_stay_within_the_size_budget():
+    """DEVELOPERS.md: the artefacts committed (the fine-tuned encoder, its tokenizer and the heads in
+    helpert/data) come to at most 30 MB in all."""
+    from pathlib import Path
+
+    import helpert
+
+    data = Path(helpert.__file__).resolve().parent / "data"
+    assert (data / "minilm_int8.onnx").is_file()
+    assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
