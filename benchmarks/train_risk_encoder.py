@@ -222,14 +222,29 @@ def pad(states: list, idx: Sequence[int], torch):
     return x, mask
 
 
-def train(states: list, y, kinds, weights, seed: int = SEED) -> Head:
+def risk_loss(torch, logit, kind_logits, y, weights, kinds, pos_weight):
+    """The head's training loss: class-weighted binary cross-entropy of risk (each item weighted), plus 0.3 x the
+    cross-entropy of the kind where a kind is labelled."""
+    loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, y, pos_weight=pos_weight, reduction="none") * weights).mean()
+    has_kind = kinds >= 0
+    if has_kind.any():
+        loss = loss + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has_kind], kinds[has_kind])
+    return loss
+
+
+def train(states: list, y, kinds, weights, seed: int = SEED, epochs: int = EPOCHS, before=None, before_lr: float = 0.0) -> Head:
+    """The head trained on token states. ``before``: a factory of a torch module applied to the states first and
+    trained with the head at ``before_lr`` (a probe's extra layer; left on the returned head as ``.before``)."""
     import numpy as np
     import torch
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     head = Head(torch)
-    opt = torch.optim.AdamW(head.modules.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    pre = before() if before else None
+    groups = [{"params": head.modules.parameters(), "lr": LR}] + ([{"params": pre.parameters(), "lr": before_lr}] if pre else [])
+    opt = torch.optim.AdamW(groups, weight_decay=WEIGHT_DECAY)
+    base = [g["lr"] for g in opt.param_groups]
     pos = float((y * weights).sum())
     neg = float(((1 - y) * weights).sum())
     pos_weight = torch.tensor(neg / max(pos, 1e-9))
@@ -237,21 +252,23 @@ def train(states: list, y, kinds, weights, seed: int = SEED) -> Head:
     batches = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
     yt, wt, kt = torch.tensor(y, dtype=torch.float32), torch.tensor(weights, dtype=torch.float32), torch.tensor(kinds)
     head.modules.train()
-    for epoch in range(EPOCHS):
-        for g in opt.param_groups:
-            g["lr"] = LR * 0.5 * (1 + np.cos(np.pi * epoch / EPOCHS))
+    if pre:
+        pre.train()
+    for epoch in range(epochs):
+        for g, lr in zip(opt.param_groups, base):
+            g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
         for b in rng.permutation(len(batches)):
             idx = batches[b]
             x, mask = pad(states, idx, torch)
-            logit, kind_logits = head(x, mask)
-            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logit, yt[idx], pos_weight=pos_weight, reduction="none") * wt[idx]).mean()
-            has_kind = kt[idx] >= 0
-            if has_kind.any():
-                loss = loss + 0.3 * torch.nn.functional.cross_entropy(kind_logits[has_kind], kt[idx][has_kind])
+            logit, kind_logits = head(pre(x, mask) if pre else x, mask)
+            loss = risk_loss(torch, logit, kind_logits, yt[idx], wt[idx], kt[idx], pos_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
     head.modules.eval()
+    if pre:
+        pre.eval()
+    head.before = pre
     return head
 
 
