@@ -301,9 +301,9 @@ SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name i
 # never trained or tuned on; near repeats are never trained on
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "QR"}
 # Written after the shipped head was trained (round 13): never trained or tuned on, but its training was not
-# cleared of their near repeats (26 of its statements nearly repeat one of them); the next round holds them out.
+# cleared of their near repeats (24 of its training statements nearly repeat one of them); the next round holds them out.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "SU"}
-SCORED_BEFORE = {"S": "round 14 (not adopted)", "U": "round 14 (not adopted)"}  # held-out sets scored first by an earlier version (and since used to choose)
+SCORED_BEFORE = {"S": "round 14 (not adopted)", "U": "round 14 (not adopted)"}  # sets scored first by another version (and since used to choose)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

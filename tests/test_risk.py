@@ -485,7 +485,7 @@ def test_long_texts_are_read_whole_in_chunks():
     assert states.shape[1] == 384 and states.shape[0] > 128  # more word pieces than one encoder window
 
 
-# --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_{k,l,m,n}.jsonl) ---
+# --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u")
 
@@ -532,6 +532,11 @@ def test_held_out_statements_are_not_trained_on():
     assert len(training) < sum(len(_statements(n)) for n in "klmnopt")  # some near-repeats were left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
+    # S and U were written after the shipped head was trained: never trained on, but 24 training statements nearly
+    # repeat one of them (benchmarks/README.md, round 14, reports their figures with and without those items)
+    later = [r["text"] for name in "su" for r in _statements(name)]
+    assert not {t["text"].lower() for t in training} & {h.lower() for h in later}
+    assert sum(any(validator.near_duplicate(t["text"], h) for h in later) for t in training) == 24
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
