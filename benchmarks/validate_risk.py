@@ -303,6 +303,9 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # Written after the shipped head was trained (round 13): never trained or tuned on, but its training was not
 # cleared of their near repeats (24 of its training statements nearly repeat one of them); the next round holds them out.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "SU"}
+# Written at the end of round 14 for the next round, labelled twice; never scored, trained or tuned on. The next
+# round holds them out (and clears their near repeats from its training) before it trains.
+UNSCORED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "VW"}
 SCORED_BEFORE = {"S": "round 14 (not adopted)", "U": "round 14 (not adopted)"}  # sets scored first by another version (and since used to choose)
 
 
