@@ -19,8 +19,9 @@ are in benchmarks/README.md):
 * one-turn client statements: T (``tests/data/risk_statements_t.jsonl``, 450 statements written for round 11:
   veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
-  L and M (round 11's, since round 12), N (round 12's, since round 12b; ``tests/data/risk_heldout_{k,l,m,n}.jsonl``),
-  less those nearly repeating a statement of the held-out sets O or P; the head only (the n-gram model, trained
+  L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13;
+  ``tests/data/risk_heldout_{k,l,m,n,o,p}.jsonl``), less those nearly repeating a statement of the held-out sets
+  Q or R; the head only (the n-gram model, trained
   by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
   the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
@@ -28,10 +29,10 @@ are in benchmarks/README.md):
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out sets O and P (``tests/data/risk_heldout_{o,p}.jsonl``, 200
+  labelled blind twice), the hand-written held-out sets Q and R (``tests/data/risk_heldout_{q,r}.jsonl``, 200
   client statements each, written by writers who saw neither the repository nor any other set, each labelled by
-  its writer and blind by a second annotator; O was scored by round 12b and then used to choose against a
-  per-turn budget, so P is the one set seen once), every
+  its writer and blind by a second annotator; scored once by round 13) and S and U (written later, scored first
+  by round 14's fine-tuned encoder, which was not adopted: ``validate_risk.LATER_STATEMENTS``), every
   ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
   (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
 
@@ -147,7 +148,7 @@ SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopt")  # one-turn clie
 
 def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
-    (K since round 11; L and M since round 12; N since round 12b), less any that nearly repeats a statement of a held-out set
+    (K since round 11; L and M since round 12; N since round 12b; O and P since round 13), less any that nearly repeats a statement of a held-out set
     (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
