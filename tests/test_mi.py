@@ -144,3 +144,13 @@ def test_degrading_expert_transcripts_raises_drift_and_lowers_ctrs(kind):
         ctrs.append(np.mean([r["ctrs.mean"] for r in rows]))
     assert drift[0] < drift[1] < drift[2], drift
     assert ctrs[0] > ctrs[1] > ctrs[2], ctrs
+
+
+def test_lecture_share_is_the_share_of_lecture_turns_not_the_scaled_score_part():
+    # 1 lecture turn in 10: the key is the share (0.1); the score part scales it by LECTURE_WORST (0.2) to 0.5
+    from helpert.metrics import drift
+    s = _session([["give_information", "give_information"]] + [["question_open"]] * 9, words=60)
+    m = measure_labelled(s, CBT)
+    assert m["drift.lecture_share"] == pytest.approx(0.1)
+    parts = drift.score_parts(s, CBT, drift.turn_flags(s, CBT))
+    assert parts["lecturing"] == pytest.approx(0.1 / drift.LECTURE_WORST)

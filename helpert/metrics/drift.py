@@ -185,7 +185,7 @@ def measure(session: Session, protocol: Protocol) -> dict[str, float | None]:
         "drift.backward_jump_rate": backward_jump_rate(session, protocol),
         "drift.churn": churn(session),
         "drift.edit_distance": edit_distance(session, protocol),
-        "drift.lecture_share": parts["lecturing"],
+        "drift.lecture_share": lecture_share(scored_turns(session)),
         "drift.trend": trend(flags),
         "drift.score": score(parts),
     }
