@@ -13,6 +13,15 @@ Data (``../shared/data/mi``, see its README):
   collapses the codes): R -> reflection, Q -> question, MICO -> adherent, MIIN -> non-adherent, Other ->
   giving information when AutoMISC's explanation says "information", else other. Conversational
   reflections (re-using the client's words) are what the context-free gold sentences lack.
+* ``tests/data/mi_spoken_{t,x,y}.jsonl`` - 680 counselor utterances in the register of *transcribed speech*
+  (fillers, run-on sentences, reflections opening with "So ...", questions without a question mark), each
+  with the client's turn before it, written for helpert (2026-12-03) by three assistant sessions that saw
+  nothing of the project, each item coded by its writer and again, blind (random ids and order), by another
+  session. Only items whose two codes agree train (weight ``SPOKEN_WEIGHT`` = 1.0, both heads, fixed before
+  the first run). Why: the sentence-level and chat data hold almost no spoken counseling, and on
+  transcripts the model read "So you've already failed." as advice and "Does the feeling ... interfere with
+  preparing?" as information. ``mi_spoken_z.jsonl`` (200, a fourth writer, coded the same way) is never
+  trained on; ``benchmarks/validate_mi_spoken.py`` scores it.
 * Not used: ESConv (its sessions serve the degradation checks), AnnoMI (reserved for independent tests; never read).
 
 Two heads share the features: one for the MITI group, one for the code (``helpert.label.mi.decode``: the
@@ -54,6 +63,8 @@ from _common import REPO, SHARED, report  # noqa: E402
 MI = SHARED / "mi"
 C = 1.0
 AUTO_WEIGHT = 0.5
+SPOKEN_WEIGHT = 1.0  # written and blind-coded items whose two codes agree (module docstring)
+SPOKEN_TRAIN = ("t", "x", "y")
 FOLDS = 5
 SEED = 20261202
 
@@ -100,6 +111,22 @@ def load_data():
                 if text not in seen:
                     aug.append((Utterance(text, normalise(question)), SOURCE_CODES[code]))
     return gold, aug
+
+
+def load_spoken(names=SPOKEN_TRAIN, agreed_only: bool = True):
+    """(utterance with the client's turn as context, code) of the spoken sets; by default only the items whose
+    writer's and blind coder's codes agree."""
+    from helpert.label.mi import SOURCE_CODES, Utterance
+    from helpert.text.features import normalise
+
+    out = []
+    for name in names:
+        for line in open(REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl", encoding="utf-8"):
+            d = json.loads(line)
+            if agreed_only and d["code"] != d["blind_code"]:
+                continue
+            out.append((Utterance(normalise(d["counselor"]), normalise(d["client"])), SOURCE_CODES[d["code"]]))
+    return out
 
 
 def fit(units, codes, weights, extra=()):
@@ -160,7 +187,7 @@ def session_agreement(sessions, predicted):
     return {"%MIC": spearman_ci(np.array(ours_mic), np.array(mic, float)), "R:Q": spearman_ci(np.array(ours_rq), np.array(rq, float))}
 
 
-def cross_validate(gold, aug, mibot):
+def cross_validate(gold, aug, mibot, spoken=()):
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -172,9 +199,9 @@ def cross_validate(gold, aug, mibot):
     session_fold = np.random.default_rng(SEED).permutation(len(mibot)) % FOLDS
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
     for k, (train, test) in enumerate(folds.split(np.zeros(len(gold)), codes)):
-        units = [gold[i][0] for i in train] + [u for u, _ in aug]
-        y = [gold[i][1] for i in train] + [c for _, c in aug]
-        w = [1.0] * len(train) + [AUTO_WEIGHT] * len(aug)
+        units = [gold[i][0] for i in train] + [u for u, _ in aug] + [u for u, _ in spoken]
+        y = [gold[i][1] for i in train] + [c for _, c in aug] + [c for _, c in spoken]
+        w = [1.0] * len(train) + [AUTO_WEIGHT] * len(aug) + [SPOKEN_WEIGHT] * len(spoken)
         model = fit(units, y, w, mibot_rows([s for s, f in zip(mibot, session_fold) if f != k]))
         pred[test] = predict(model, [gold[i][0] for i in test])
         for j in np.flatnonzero(session_fold == k):
@@ -207,16 +234,18 @@ def main() -> None:
     t0 = time.time()
     gold, aug = load_data()
     mibot = load_mibot()
+    spoken = load_spoken()
     result = {"date": date.today().isoformat(),
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
               "data": {"gold_human": len(gold), "augmented_automatic": len(aug),
-                       "mibot_automatic_group_only": sum(len(r) for _, _, r in mibot)},
-              "settings": {"C": C, "auto_weight": AUTO_WEIGHT, "folds": FOLDS, "seed": SEED}}
+                       "mibot_automatic_group_only": sum(len(r) for _, _, r in mibot),
+                       "spoken_written_agreed": len(spoken)},
+              "settings": {"C": C, "auto_weight": AUTO_WEIGHT, "spoken_weight": SPOKEN_WEIGHT, "folds": FOLDS, "seed": SEED}}
     if not args.no_cv:
-        result["cross_validation"] = cross_validate(gold, aug, mibot)
-    units = [u for u, _ in gold] + [u for u, _ in aug]
-    y = [c for _, c in gold] + [c for _, c in aug]
-    model = fit(units, y, [1.0] * len(gold) + [AUTO_WEIGHT] * len(aug), mibot_rows(mibot))
+        result["cross_validation"] = cross_validate(gold, aug, mibot, spoken)
+    units = [u for u, _ in gold] + [u for u, _ in aug] + [u for u, _ in spoken]
+    y = [c for _, c in gold] + [c for _, c in aug] + [c for _, c in spoken]
+    model = fit(units, y, [1.0] * len(gold) + [AUTO_WEIGHT] * len(aug) + [SPOKEN_WEIGHT] * len(spoken), mibot_rows(mibot))
     from helpert.label.mi import save_model
 
     digest = hashlib.sha256("\n".join(f"{u.text}\t{c}" for u, c in zip(units, y)).encode()).hexdigest()[:16]

@@ -23,7 +23,15 @@
    out-of-fold agreement is in ``benchmarks/results/validate_mi.json``.
 3. **ESConv** (195 sessions; the ESConv strategy labeller *was* trained on them, the MI labeller was not):
    rho of drift and CTRS with the help-seeker's improvement (init - final intensity) and mean feedback.
-4. **Expert demonstrations**: percentile of the expert CBT transcripts' drift (lower) and CTRS (higher)
+4. **Written transcripts rated high or low** (``tests/data/quality_sessions_{a,b,c}.jsonl``: 30 sessions in
+   the register of transcribed recordings, 10 per set, 5 high and 5 low quality, written on 2026-12-03 by
+   three assistant sessions that saw nothing of the project and rated blind by a fourth; both labels are in
+   the files): the AUC with which ``drift.score`` (higher = worse) and a low ``ctrs.mean`` pick out the low
+   sessions, with 95% bootstrap intervals. Set ``a`` was read while changing the metrics (development: the
+   "explored" rule of docs/metrics.md), ``b`` and ``c`` were scored once, after the change was committed.
+   Written sessions are cleaner contrasts than real ones; the figure is a floor check, not the expert-rated
+   AUC of issue #13.
+5. **Expert demonstrations**: percentile of the expert CBT transcripts' drift (lower) and CTRS (higher)
    among the ESConv peer sessions (goal: beyond 90% of them).
 
     .venv/bin/python benchmarks/validate_quality.py [--protocol cbt_session] [--limit N] [--readme benchmarks/README.md]
@@ -52,6 +60,8 @@ from helpert.protocols import Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
 
 EXPERT = REPO / "tests" / "data" / "expert_cbt"
+WRITTEN = {"a": "development", "b": "held out", "c": "held out"}  # tests/data/quality_sessions_<set>.jsonl
+AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), ("words_per_counselor_turn", 1))
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
 
@@ -126,6 +136,45 @@ def expert_check(protocol: Protocol, peers: list[dict]) -> dict:
     return out
 
 
+def auc_ci(low: np.ndarray, score: np.ndarray, resamples: int = 2000, seed: int = 20261203) -> list[float]:
+    """AUC of ``score`` (higher = more likely low quality) for the ``low`` sessions, with a 95% bootstrap
+    interval (resampling the low and the high sessions separately)."""
+    from sklearn.metrics import roc_auc_score
+
+    ok = ~np.isnan(score)
+    low, score = low[ok], score[ok]
+    point = roc_auc_score(low, score)
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(low), np.flatnonzero(~low)
+    boot = [roc_auc_score(low[i], score[i]) for i in
+            (np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]) for _ in range(resamples))]
+    return [round(float(point), 3), *(round(float(v), 3) for v in np.percentile(boot, [2.5, 97.5]))]
+
+
+def written_sessions(protocol: Protocol, sets: tuple[str, ...] = tuple(WRITTEN)) -> dict:
+    """Per set and for the held-out sets pooled: AUC of each key of AUC_KEYS for the low-quality sessions."""
+    rows, low, where = [], [], []
+    for name in sets:
+        path = REPO / "tests" / "data" / f"quality_sessions_{name}.jsonl"
+        quality = [json.loads(line)["quality"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        sessions = read_sessions(path)
+        for s, r in zip(sessions, measure(sessions, protocol)):
+            r["words_per_counselor_turn"] = float(np.mean([len(t.text.split()) for t in s.counselor_turns]))
+            rows.append(r)
+        low += [q == "low" for q in quality]
+        where += [name] * len(quality)
+    low_arr, where_arr = np.array(low), np.array(where)
+    out = {}
+    groups = {name: where_arr == name for name in sets}
+    held = [n for n in sets if WRITTEN.get(n) == "held out"]
+    if len(held) > 1:
+        groups["+".join(held)] = np.isin(where_arr, held)
+    for name, mask in groups.items():
+        out[name] = {"role": WRITTEN.get(name, "held out"), "n": int(mask.sum()), "low": int(low_arr[mask].sum()),
+                     "auc": {k: auc_ci(low_arr[mask], sign * column(rows, k)[mask]) for k, sign in AUC_KEYS}}
+    return out
+
+
 def _ci(r: dict) -> str:
     return f"{r['rho']:+.2f} ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
 
@@ -144,6 +193,15 @@ def markdown(result: dict) -> str:
             lines.append(f"| {kind} | {' → '.join(f'{v:.3f}' for v in m['drift.score'])} | {'yes' if r['drift_rises'] else '**no**'} | "
                          f"{' → '.join(f'{v:.2f}' for v in m['ctrs.mean'])} | {'yes' if r['ctrs_falls'] else '**no**'} |")
         lines.append("")
+    lines += ["**Written transcripts rated high or low** (`tests/data/quality_sessions_*.jsonl`; set a was read while "
+              "changing the metrics, b and c were scored once) - AUC for picking out the low-quality sessions "
+              "(drift.score high, ctrs.mean low; reflection share low and counselor words per turn high for reference):", "",
+              "| set | role | sessions (low) | drift.score | ctrs.mean | mi.reflection_share | words per counselor turn |",
+              "|---|---|---|---|---|---|---|"]
+    for name, r in result["written"].items():
+        cells = [f"{v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})" for v in r["auc"].values()]
+        lines.append(f"| {name} | {r['role']} | {r['n']} ({r['low']}) | " + " | ".join(cells) + " |")
+    lines.append("")
     lines += ["**Expert CBT transcripts** (`tests/data/expert_cbt`) against the 195 ESConv peer sessions:", "",
               "| transcript | drift.score | peers with more drift | ctrs.mean | peers with lower CTRS |", "|---|---|---|---|---|"]
     for name, r in result["expert"].items():
@@ -183,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     result["degradations_esconv_all_monotone"] = esconv_ok
     peers, result["esconv"] = esconv(protocol, args.limit)
     result["expert"] = expert_check(protocol, peers)
+    result["written"] = written_sessions(protocol)
+    print(json.dumps(result["written"]), flush=True)
     result["all_degradations_monotone"] = ok
     report(f"validate_quality_{protocol.name}", result)
     if args.readme:

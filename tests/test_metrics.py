@@ -249,6 +249,24 @@ def test_premature_action_counts_advice_before_exploration():
     assert m["drift.unstructured_advice_share"] == approx(4 / 6)
 
 
+def test_reflective_listening_explores_as_the_exploration_phases_do():
+    # an MI-style session: no turn in a CBT exploration phase, but reflections before the advice
+    s = build([{"phase": "off_protocol", "behaviour": "suggestion", "mi": ["advise_without_permission"]},
+               {"phase": "off_protocol", "behaviour": "restatement", "mi": ["reflection_simple"]},
+               {"phase": "off_protocol", "behaviour": "suggestion", "mi": ["advise_without_permission"]},
+               {"phase": "off_protocol", "behaviour": "restatement", "mi": ["reflection_complex", "question_open"]},
+               {"phase": "change_strategy", "behaviour": "suggestion", "mi": ["advise_with_permission"]}])
+    # action turns 0, 2, 4; turn 0 has no reflection before it, turn 2 one, turn 4 two (= min_turns) -> 2/3
+    m = measure_labelled(s, CBT)
+    assert m["adherence.premature_action"] == approx(2 / 3)
+    # without MI codes nothing before turn 4 explores: all three are premature
+    bare = build([{k: v for k, v in t.items() if k != "mi"} for t in
+                  ({"phase": "off_protocol", "behaviour": "suggestion"}, {"phase": "off_protocol", "behaviour": "restatement"},
+                   {"phase": "off_protocol", "behaviour": "suggestion"}, {"phase": "off_protocol", "behaviour": "restatement"},
+                   {"phase": "change_strategy", "behaviour": "suggestion"})])
+    assert measure_labelled(bare, CBT)["adherence.premature_action"] == approx(1.0)
+
+
 def test_action_phase_before_exploration_is_out_of_place():
     s = build([{"phase": "change_strategy", "behaviour": "open_question"},
                {"phase": "identify_thoughts"}, {"phase": "identify_thoughts"},

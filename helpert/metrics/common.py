@@ -93,16 +93,24 @@ def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
     """Per turn: has the problem been explored before it?
 
     Explored = at least ``min_turns`` (of the first exploration phase on the canonical path) earlier
-    counselor turns were in exploration phases. None when the protocol has no exploration phase.
+    counselor turns were in exploration phases, *or* at least that many earlier counselor turns held a
+    reflection (MITI-style ``mi`` codes). A counselor explores a concern either by the protocol's
+    exploration phases or by reflective listening (MITI: reflections are how understanding is shown);
+    a session that listens for twenty turns in the words of motivational interviewing, which no CBT phase
+    cue matches, has explored before it advises. None when the protocol has no exploration phase.
     """
+    from helpert.label.mi import REFLECTION
+
     explore = exploration_phases(protocol)
     if not explore:
         return None
     needed = protocol.by_id[explore[0]].min_turns
-    flags, seen = [], 0
+    flags, seen, reflected = [], 0, 0
     for turn in turns:
-        flags.append(seen >= needed)
+        flags.append(seen >= needed or reflected >= needed)
         seen += phase(turn) in explore
+        codes = turn.labels.get("mi")
+        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes)
     return flags
 
 

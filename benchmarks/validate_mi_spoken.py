@@ -1,0 +1,75 @@
+"""The MI labeller on counselor utterances of *transcribed speech* it was never trained on.
+
+``tests/data/mi_spoken_z.jsonl``: 200 counselor utterances in the register of transcribed sessions (fillers,
+run-on sentences, reflections opening with "So ...", questions without a question mark), each with the
+client's turn before it; written for helpert on 2026-12-03 by an assistant session that saw nothing of the
+project, coded by its writer (``code``) and again, blind, by another session given only the texts in a random
+order under random ids (``blind_code``). AI annotators, not trained human coders. The training sets
+``mi_spoken_{t,x,y}`` came from three other writers (``benchmarks/train_mi_labeller.py``).
+
+Scored: MITI group F1 (``helpert.label.mi.GROUP``) and code F1 against the items where the two annotators
+agree, and against each annotator alone; reflection and advise-without-permission F1; 95% bootstrap intervals
+over items. Each utterance is coded as one unit with the client's turn as context, as the gold sentences are.
+
+    .venv/bin/python benchmarks/validate_mi_spoken.py [--model PATH] [--name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO, report  # noqa: E402
+
+HELD_OUT = REPO / "tests" / "data" / "mi_spoken_z.jsonl"
+SEED = 20261203
+
+
+def load(path: Path = HELD_OUT) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score(items: list[dict], model: str | None = None) -> dict:
+    from helpert.label.agreement import f1_with_ci
+    from helpert.label.mi import GROUP, GROUPS, SOURCE_CODES, Utterance, code_utterances
+    from helpert.text.features import normalise
+
+    pred = code_utterances([Utterance(normalise(d["counselor"]), normalise(d["client"])) for d in items], model)
+    out = {"items": len(items), "agreed": sum(d["code"] == d["blind_code"] for d in items)}
+    for who, keep in (("agreed", lambda d: d["code"] == d["blind_code"]), ("writer", lambda d: True), ("blind_coder", lambda d: True)):
+        key = "blind_code" if who == "blind_coder" else "code"
+        rows = [(SOURCE_CODES[d[key]], p) for d, p in zip(items, pred) if keep(d)]
+        gold, guess = [g for g, _ in rows], [p for _, p in rows]
+        groups = f1_with_ci([GROUP[g] for g in gold], [GROUP[p] for p in guess], list(GROUPS), seed=SEED)
+        codes = f1_with_ci(gold, guess, list(SOURCE_CODES.values()), seed=SEED)
+        out[who] = {
+            "n": len(rows),
+            "groups_macro_f1": groups["macro_f1"],
+            "group_f1": groups["f1"],
+            "codes_macro_f1": codes["macro_f1"],
+            "advise_without_permission_f1": codes["f1"]["advise_without_permission"],
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, help="an MI model file (default: the shipped helpert/data/mi_model.npz)")
+    ap.add_argument("--name", default="validate_mi_spoken", help="results/<NAME>.json")
+    args = ap.parse_args(argv)
+    result = {"date": date.today().isoformat(),
+              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
+              "model": str(args.model) if args.model else "helpert/data/mi_model.npz",
+              **score(load(), str(args.model) if args.model else None)}
+    report(args.name, result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
