@@ -17,8 +17,9 @@ Data (``../shared/data/mi``, see its README):
   (fillers, run-on sentences, reflections opening with "So ...", questions without a question mark), each
   with the client's turn before it, written for helpert (2026-12-03) by three assistant sessions that saw
   nothing of the project, each item coded by its writer and again, blind (random ids and order), by another
-  session. Only items whose two codes agree train (weight ``SPOKEN_WEIGHT`` = 1.0, both heads, fixed before
-  the first run). Why: the sentence-level and chat data hold almost no spoken counseling, and on
+  session (t: 200 hard cases between reflections and confronting, advising, directing, warning, informing;
+  x, y: 240 each across all codes). Only items whose two codes agree train (670 of 680; both heads; weight
+  ``SPOKEN_WEIGHT`` = 1.0, fixed before the first run), less 6 that nearly repeat a held-out item: 664. Why: the sentence-level and chat data hold almost no spoken counseling, and on
   transcripts the model read "So you've already failed." as advice and "Does the feeling ... interfere with
   preparing?" as information. ``mi_spoken_z.jsonl`` (200, a fourth writer, coded the same way) is never
   trained on; ``benchmarks/validate_mi_spoken.py`` scores it.
@@ -65,6 +66,7 @@ C = 1.0
 AUTO_WEIGHT = 0.5
 SPOKEN_WEIGHT = 1.0  # written and blind-coded items whose two codes agree (module docstring)
 SPOKEN_TRAIN = ("t", "x", "y")
+SPOKEN_HELD_OUT = "z"  # benchmarks/validate_mi_spoken.py
 FOLDS = 5
 SEED = 20261202
 
@@ -115,15 +117,24 @@ def load_data():
 
 def load_spoken(names=SPOKEN_TRAIN, agreed_only: bool = True):
     """(utterance with the client's turn as context, code) of the spoken sets; by default only the items whose
-    writer's and blind coder's codes agree."""
+    writer's and blind coder's codes agree.
+    Items that nearly repeat a held-out item (``validate_risk.near_duplicate``: half or more of their distinct
+    words shared; 6 here) are left out, as the risk detector's training does."""
+    from validate_risk import near_duplicate
+
     from helpert.label.mi import SOURCE_CODES, Utterance
     from helpert.text.features import normalise
 
+    def rows(name):
+        return [json.loads(line) for line in open(REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl", encoding="utf-8")]
+
+    held_out = [d["counselor"] for d in rows(SPOKEN_HELD_OUT)]
     out = []
     for name in names:
-        for line in open(REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl", encoding="utf-8"):
-            d = json.loads(line)
+        for d in rows(name):
             if agreed_only and d["code"] != d["blind_code"]:
+                continue
+            if any(near_duplicate(d["counselor"], h) for h in held_out):
                 continue
             out.append((Utterance(normalise(d["counselor"]), normalise(d["client"])), SOURCE_CODES[d["code"]]))
     return out

@@ -154,3 +154,23 @@ def test_lecture_share_is_the_share_of_lecture_turns_not_the_scaled_score_part()
     assert m["drift.lecture_share"] == pytest.approx(0.1)
     parts = drift.score_parts(s, CBT, drift.turn_flags(s, CBT))
     assert parts["lecturing"] == pytest.approx(0.1 / drift.LECTURE_WORST)
+
+
+def test_questions_are_coded_by_their_form():
+    from helpert.label.mi import apply_rules, question_form
+
+    # wh-word or auxiliary first (after fillers) and a question mark: a question, whatever the model said
+    assert question_form("how might you put it into a more realistic thought of your own?") == "question_open"
+    assert question_form("okay, so what was that like for you?") == "question_open"
+    assert question_form("does the feeling itself interfere with preparing?") == "question_closed"
+    assert question_form("how many do you smoke a day?") == "question_closed"
+    assert apply_rules("how might you put it into a more realistic thought of your own?", "advise_without_permission") == "question_open"
+    assert apply_rules("what do you make of that?", "reflection_complex") == "question_open"
+    # not by form: a declarative with a question mark (a reflection said with a rising voice), no question
+    # mark, suggestions put as questions, and asking to collaborate (its own rule)
+    for text in ("so you're stuck?", "what you said matters.", "why don't you try walking after dinner?",
+                 "have you tried the patch?", "you know?", "sure, but they probably recovered faster, right?"):
+        assert question_form(text) is None, text
+    assert apply_rules("so you're stuck?", "reflection_simple") == "reflection_simple"
+    assert apply_rules("why don't you try walking after dinner?", "advise_without_permission") == "advise_without_permission"
+    assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"

@@ -21,6 +21,12 @@ the Welivita & Pu MI gold set: human codes adapted from MITI). Three rules then 
    "may I share", "would you be open to", "what do you think about trying", "shall we".
 3. ``structuring`` - managing the session: agenda, what to work on today, moving on, time left.
 
+And one rule overrides the model, as MITI codes questions by their form (:func:`question_form`): a sentence
+that ends with a question mark and starts, after fillers, with a wh-word or an auxiliary and its subject is an
+open or closed question (unless it asks to collaborate, rule 2, or puts a suggestion as a question: "why don't
+you ...", "have you tried ..."). Added 2026-12-03 after reading transcripts in which the model coded "How might
+you put it into a more realistic thought of your own?" as advice without permission.
+
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
@@ -212,16 +218,50 @@ def load_model(path: str | None = None) -> MIModel:
         return MIModel(meta.pop("groups"), meta.pop("codes"), word, char, z["W"].astype(np.float32), z["b"], meta)
 
 
+_LEAD = frozenset("and so ok okay well but now also then alright right hmm oh um uh yeah mm mhm".split())
+_WH = frozenset("what what's how how's why where when who which whose tell describe".split())
+_AUX = frozenset("do does did is are was were have has had can could would will am should shall may might".split())
+_AUX_ANY = frozenset("does did is are was were".split())  # at the start of a question whatever follows ("does the ...")
+_SUBJECT = frozenset("you i it that this there they he she we your my his her their our the a an any anyone anything "
+                     "someone something anybody somebody everyone everything".split())
+# Suggestions and persuasion put as questions ("why don't you ...", "have you tried ...") are left to the model.
+_SUGGESTING = re.compile(r"^(?:why (?:don't|not|wouldn't)|have you (?:thought about|considered|tried)|(?:could|can|would) you "
+                         r"(?:just|try|consider)|how about|what about \w+ing|what if you)\b")
+
+
+def question_form(text: str) -> str | None:
+    """``question_open`` / ``question_closed`` when a normalised sentence is a question by its form - it ends with
+    a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
+    ("do you ...", "is it ...", "does the ...") - else None. A declarative with a question mark ("so you're stuck?") is not one:
+    said with a rising voice it may be a reflection, so the model decides it."""
+    from helpert.label.behaviour import question_kind
+
+    if not text.rstrip().endswith("?"):
+        return None
+    toks = _WORD.findall(text)
+    while toks and toks[0] in _LEAD:
+        toks = toks[1:]
+    rest = " ".join(toks)
+    if len(toks) < 2 or _SUGGESTING.match(rest):
+        return None
+    if toks[0] in _WH or toks[0] in _AUX_ANY or (toks[0] in _AUX and toks[1] in _SUBJECT):
+        return "question_open" if question_kind(rest + "?") == "open_question" else "question_closed"
+    return None
+
+
 def apply_rules(text: str, code: str) -> str:
-    """The three rule codes of the module docstring, on a normalised sentence and the model's code."""
+    """The rules of the module docstring, on a normalised sentence and the model's code."""
     from helpert.label.behaviour import STRUCTURING, is_social
 
+    asked = question_form(text)
     if code in REFLECTION:
-        return code
+        return asked or code
     if is_social(text):
         return "small_talk"
     if SEEK_COLLABORATION.search(text):
         return "seek_collaboration"
+    if asked and code not in QUESTION:
+        return asked
     if code in ("other", "give_information", "direct") and STRUCTURING.search(text):
         return "structuring"
     return code

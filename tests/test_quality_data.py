@@ -1,0 +1,67 @@
+"""The written data behind the quality checks of issue #13: spoken MI-coded utterances
+(tests/data/mi_spoken_*.jsonl) and transcripts rated high or low (tests/data/quality_sessions_*.jsonl).
+Both keep every annotator's label; the agreements asserted here are the ones benchmarks/README.md states."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpert.io import read_sessions
+from helpert.label.mi import SOURCE_CODES
+
+DATA = Path(__file__).resolve().parent / "data"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+GLOBALS = ("cultivating_change_talk", "softening_sustain_talk", "partnership", "empathy")
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name, agree, n", [("t", 196, 200), ("x", 237, 240), ("y", 237, 240), ("z", 200, 200)])
+def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
+    rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
+    assert len(rows) == n and len({r["id"] for r in rows}) == n
+    assert len({r["counselor"].lower() for r in rows}) == n
+    for r in rows:
+        assert r["code"] in SOURCE_CODES and r["blind_code"] in SOURCE_CODES, r
+        assert r["client"].strip() and r["counselor"].strip()
+    assert sum(r["code"] == r["blind_code"] for r in rows) == agree
+
+
+def test_the_held_out_spoken_set_is_not_trained_on():
+    sys.path.insert(0, str(BENCHMARKS))
+    import train_mi_labeller as trainer
+    from validate_risk import near_duplicate
+
+    from helpert.text.features import normalise
+
+    assert trainer.SPOKEN_HELD_OUT == "z" and "z" not in trainer.SPOKEN_TRAIN
+    held_out = [r["counselor"] for r in _rows(DATA / "mi_spoken_z.jsonl")]
+    training = trainer.load_spoken()
+    assert len(training) == 664  # 680 written, 670 agreed, 6 near repeats of z left out (train_mi_labeller docstring)
+    assert not {u.text for u, _ in training} & {normalise(h) for h in held_out}
+    assert not any(near_duplicate(u.text, h) for u, _ in training for h in held_out)
+
+
+@pytest.mark.parametrize("name", ["a", "b", "c"])
+def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
+    path = DATA / f"quality_sessions_{name}.jsonl"
+    rows = _rows(path)
+    assert len(rows) == 10 and sorted(r["quality"] for r in rows) == ["high"] * 5 + ["low"] * 5
+    for r in rows:
+        assert r["rater"]["quality"] in ("high", "low") and all(1 <= r["rater"][g] <= 5 for g in GLOBALS), r["id"]
+        assert r["writer_label"] in ("high", "low", "good", "poor")
+        roles = [t["role"] for t in r["turns"]]
+        assert roles[0] == "counselor" and all(a != b for a, b in zip(roles, roles[1:])), r["id"]
+    sessions = read_sessions(path)
+    assert [s.dialogue_id for s in sessions] == [r["id"] for r in rows]
+    # the blind rater agreed with every writer (30 of 30 over the three sets)
+    assert all(r["rater"]["quality"] == r["quality"] for r in rows)
+    # the rater's MITI globals point the same way: every high session's mean above every low one's
+    mean = {r["id"]: sum(r["rater"][g] for g in GLOBALS) / 4 for r in rows}
+    assert min(mean[r["id"]] for r in rows if r["quality"] == "high") > max(mean[r["id"]] for r in rows if r["quality"] == "low")
