@@ -35,6 +35,7 @@
    among the ESConv peer sessions (goal: beyond 90% of them).
 
     .venv/bin/python benchmarks/validate_quality.py [--protocol cbt_session] [--limit N] [--readme benchmarks/README.md]
+    PYTHONPATH=<checkout of an earlier commit> .venv/bin/python benchmarks/validate_quality.py --written-only NAME
 """
 
 from __future__ import annotations
@@ -225,10 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--protocol", default="cbt_session")
     ap.add_argument("--limit", type=int, default=None, help="at most N sessions per corpus (a quick run)")
     ap.add_argument("--readme", type=Path, default=None, help="write the figures into this file's validate_quality section")
+    ap.add_argument("--written-only", metavar="NAME", default=None,
+                    help="only section 4 (written transcripts), into results/NAME.json; with PYTHONPATH set to a checkout of "
+                         "an earlier commit it scores that commit's helpert on the same files")
     args = ap.parse_args(argv)
     protocol = load_protocol(args.protocol)
     result: dict = {"date": date.today().isoformat(), "protocol": protocol.name,
                     "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
+    if args.written_only:
+        import helpert
+
+        here = Path(helpert.__file__).resolve().parent
+        result["helpert_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+        result["helpert_path"] = str(here)
+        result["written"] = written_sessions(protocol)
+        report(args.written_only, result)
+        return 0
     mibot_sessions, result["mibot"] = mibot(protocol, args.limit)
     print(json.dumps(result["mibot"]["agreement_with_automisc"]), flush=True)
     hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")

@@ -4,12 +4,13 @@ the shared datasets' texts are read from ../shared/data)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+
+import benchmark_scripts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,12 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "tests" / "data" / "risk_labels.jsonl"
 
 
-def _benchmark(name: str):
-    """A benchmark script of benchmarks/ as a module (the scripts hold the labelled sets' loaders)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_benchmark = benchmark_scripts.load
 
 
 def _validator():
