@@ -410,14 +410,15 @@ def test_folders_are_searched_recursively_and_other_files_skipped(tmp_path):
 # --- roles -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["therapist", "supporter", "listener", "helper", "sys", "Counsellor", " THERAPIST: "])
+@pytest.mark.parametrize("name", ["therapist", "supporter", "listener", "helper", "sys", "Counsellor", " THERAPIST: ",
+                                  "Interviewer", "clinician"])
 def test_counselor_names(tmp_path, name):
     assert normalize_role(name) == "counselor"
     (s,) = read_file(write(tmp_path, "r.jsonl", jsonl(record((name, "hi")))))
     assert s.turns[0].role == "counselor"
 
 
-@pytest.mark.parametrize("name", ["patient", "seeker", "user", "usr", "speaker", "Help-Seeker", "CLIENT:"])
+@pytest.mark.parametrize("name", ["patient", "seeker", "user", "usr", "speaker", "Help-Seeker", "CLIENT:", "Interviewee"])
 def test_client_names(tmp_path, name):
     assert normalize_role(name) == "client"
     (s,) = read_file(write(tmp_path, "r.csv", f"speaker,text\n{name},hi\n"))
