@@ -16,7 +16,7 @@ reads stays close to the one it was designed on. The head trained here is thrown
 ``train_risk_encoder.py`` then trains the shipped head on the new encoder's states, as before.
 
 Data: ``train_risk_encoder.training_items()`` **less EPITOME H and I** (and less near repeats of the later
-held-out sets S and U, ``validate_risk.LATER_STATEMENTS``), so that the out-of-fold figures and the
+held-out sets S and U, ``ROUND14_HELD_OUT``), so that the out-of-fold figures and the
 calibration that ``train_risk_encoder.py`` takes on H and I stay out of sample for the encoder too; never the
 held-out statement sets or any scored set.
 
@@ -47,7 +47,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
-from validate_risk import LATER_STATEMENTS, near_duplicate, read_jsonl  # noqa: E402
+from validate_risk import DATA, near_duplicate, read_jsonl  # noqa: E402
+
+# Round 14 held S and U out (written after round 13's head was trained). Since round 15 they are spent and
+# train_risk_encoder.training_items() holds them and Q and R, so a rerun trains on more than the recorded run.
+ROUND14_HELD_OUT = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "SU"}
 
 from helpert.safety.risk import chunks  # noqa: E402
 
@@ -280,7 +284,7 @@ def main(argv=None) -> int:
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     t0 = time.time()
-    later = [it["text"] for path in LATER_STATEMENTS.values() for it in read_jsonl(path)]
+    later = [it["text"] for path in ROUND14_HELD_OUT.values() for it in read_jsonl(path)]
     filtered = (*tre.SHORT_STATEMENTS, *tre.ordinary_conversations())  # what training_items clears of near repeats
     items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN  # round 14 held S and U out too
              and not (it["half"] in filtered and any(near_duplicate(it["text"], h) for h in later))]

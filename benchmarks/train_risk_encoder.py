@@ -19,20 +19,19 @@ are in benchmarks/README.md):
 * one-turn client statements: T (``tests/data/risk_statements_t.jsonl``, 450 statements written for round 11:
   veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
-  L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13;
-  ``tests/data/risk_heldout_{k,l,m,n,o,p}.jsonl``), less those nearly repeating a statement of the held-out sets
-  Q or R; the head only (the n-gram model, trained
-  by ``train_risk_model.py``, does not read them);
+  L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13),
+  Q and R (round 13's) and S and U (written for round 14), all four since round 15
+  (``tests/data/risk_heldout_{k,l,m,n,o,p,q,r,s,u}.jsonl``), less those nearly repeating a statement of the
+  held-out sets V or W; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
   the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
   ESConv dev conversations not scored by ``validate_risk.py`` (emotional-support chats,
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out sets Q and R (``tests/data/risk_heldout_{q,r}.jsonl``, 200
-  client statements each, written by writers who saw neither the repository nor any other set, each labelled by
-  its writer and blind by a second annotator; scored once by round 13) and S and U (written later, scored first
-  by round 14's fine-tuned encoder, which was not adopted: ``validate_risk.LATER_STATEMENTS``), every
+  labelled blind twice), the hand-written held-out sets V and W (``tests/data/risk_heldout_{v,w}.jsonl``, 200
+  client statements each, written at the end of round 14 by writers who saw neither the repository nor any other
+  set, each labelled by its writer and blind by a second annotator; held out since round 15), every
   ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
   (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
 
@@ -143,12 +142,13 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopt")  # one-turn client statements, in the head's training only
+SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopqrsut")  # one-turn client statements, in the head's training only
 
 
 def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
-    (K since round 11; L and M since round 12; N since round 12b; O and P since round 13), less any that nearly repeats a statement of a held-out set
+    (K since round 11; L and M since round 12; N since round 12b; O and P since round 13; Q, R, S and U since
+    round 15), less any that nearly repeats a statement of a held-out set
     (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
@@ -356,6 +356,46 @@ def lowest_threshold(scores, lex, owner, budget: float) -> float:
     return float("inf")
 
 
+def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
+    """Per tuning conversation, the stepped policy's evidence of each client turn (``helpert.safety.risk.TurnEvidence``:
+    phrase hit or not, score, a reference to an earlier flagged turn) from the scores already computed."""
+    from helpert.safety.risk import CONTEXT_REFERENCE, TurnEvidence
+
+    flat = [t for turns in tuning["sessions"].values() for t in turns]
+    evidence = [TurnEvidence(("lexicon",) if hit else (), float(s), reference=bool(CONTEXT_REFERENCE.search(text)))
+                for text, s, hit in zip(flat, tuning["scores"], tuning["lex"])]
+    out, k = [], 0
+    for turns in tuning["sessions"].values():
+        out.append(evidence[k:k + len(turns)])
+        k += len(turns)
+    return out
+
+
+def lowest_crisis_threshold(conversations: Sequence[Sequence[Any]], check: float, budget: float) -> float:
+    """The lowest crisis threshold (a score of these conversations, at or above ``check``) at which at most
+    ``budget`` of them get a full response under ``helpert.safety.risk.tier_turns``; inf when the phrases and the
+    context rule alone exceed it. The share falls as the threshold rises (a turn it no longer makes a crisis stays
+    flagged, so the context rule reads the same), so a bisection finds it."""
+    import numpy as np
+
+    from helpert.safety.risk import tier_turns
+
+    def share(crisis: float) -> float:
+        return sum(any(a.tier == "crisis" for a in tier_turns(conv, check, crisis)) for conv in conversations) / len(conversations)
+
+    candidates = np.unique([e.score for conv in conversations for e in conv if np.isfinite(e.score) and e.score >= check])
+    if share(math.inf) > budget:
+        return math.inf
+    lo, hi = 0, len(candidates)  # the answer is candidates[i] for the first i within budget, or inf (i = len)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if share(float(candidates[mid])) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    return float(candidates[lo]) if lo < len(candidates) else math.inf
+
+
 def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
     """Scores of ``texts`` by the n-gram model (``train_risk_model.py``'s recipe, shipped C and sentence
     offset) fitted on ``fit_items`` only."""
@@ -430,10 +470,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         tuning[corpus] = {"sessions": tune, "scores": shipped.scores([without_denials(t) for t in raw]),
                           "lex": np.array([bool(detect_risk(t)) for t in raw]),
                           "owner": np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])}
-    # each threshold: the lowest that keeps every tuning corpus within its budget
-    by_corpus = {c: {"check": lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c]),
-                     "crisis": lowest_threshold(t["scores"], t["lex"], t["owner"], CRISIS_SESSION_BUDGET[c])} for c, t in tuning.items()}
+    # check: the lowest that keeps every tuning corpus within its budget of conversations with any safety turn
+    # (read turn by turn, exact: the context rule escalates flagged conversations, it flags none)
+    by_corpus = {c: {"check": lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c])} for c, t in tuning.items()}
     check = max(b["check"] for b in by_corpus.values())
+    # crisis: the lowest that keeps every corpus within its budget of conversations with a full response, read
+    # in conversation at that check threshold, as the graph reads them (since round 15: the context rule's
+    # escalations count; chosen turn by turn, round 15's first run let one more MIBot conversation through)
+    for c, t in tuning.items():
+        by_corpus[c]["crisis"] = lowest_crisis_threshold(conversation_evidence(t), check, CRISIS_SESSION_BUDGET[c])
     crisis = max(b["crisis"] for b in by_corpus.values())
     meta["thresholds"] = {"check": check, "crisis": crisis}
     result: dict[str, Any] = {

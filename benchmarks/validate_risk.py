@@ -294,19 +294,13 @@ def compare(items: list[dict[str, Any]]) -> str:
 DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
-# scorings of round 12, Q and R in round 13; S and U were written for round 14's fine-tuned encoder, not adopted;
-# benchmarks/README.md).
+# scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
+# it; all ten trained on since round 15; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
-SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOP"}
-# never trained or tuned on; near repeats are never trained on
-HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "QR"}
-# Written after the shipped head was trained (round 13): never trained or tuned on, but its training was not
-# cleared of their near repeats (24 of its training statements nearly repeat one of them); the next round holds them out.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "SU"}
-# Written at the end of round 14 for the next round, labelled twice; never scored, trained or tuned on. The next
-# round holds them out (and clears their near repeats from its training) before it trains.
-UNSCORED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "VW"}
-SCORED_BEFORE = {"S": "round 14 (not adopted)", "U": "round 14 (not adopted)"}  # sets scored first by another version (and since used to choose)
+SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOPQRSU"}
+# Written at the end of round 14, labelled twice, held out from round 15 on: never trained or tuned on, and
+# training statements that nearly repeat one of them are left out of training.
+HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "VW"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -377,14 +371,13 @@ def esconv_tiers(labels: dict[str, bool], policy: str, path: Path = ESCONV) -> d
 
 def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str, Any]]:
     """Tiers on the sets never trained or tuned on: EPITOME J, the hand-written held-out statements
-    (:data:`HELD_OUT_STATEMENTS`, :data:`LATER_STATEMENTS`), ESConv in conversation, and the HOPE transcripts (safety turns only)."""
+    (:data:`HELD_OUT_STATEMENTS`), ESConv in conversation, and the HOPE transcripts (safety turns only)."""
     rows = []
     j = [it for it in items if it["half"] == HELD_OUT]
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
-    for name, path in {**HELD_OUT_STATEMENTS, **LATER_STATEMENTS}.items():
-        seen = f"; second look, scored by {SCORED_BEFORE[name]} first" if name in SCORED_BEFORE else ""
-        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{seen})", read_jsonl(path), policy))
+    for name, path in HELD_OUT_STATEMENTS.items():
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice)", read_jsonl(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)

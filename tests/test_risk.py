@@ -489,7 +489,7 @@ STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS, **v.UNSCORED_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -516,23 +516,18 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 
 
 def test_held_out_statements_are_not_trained_on():
-    """The held-out sets (Q and R since round 13) never appear in the training statements, and
+    """The held-out sets (V and W since round 15) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared); the spent sets K to P are trained on."""
+    distinct words shared: 31 of 2,290); the spent sets K to U are trained on."""
     validator = _validator()
     trainer = _trainer()
-    assert set(validator.HELD_OUT_STATEMENTS) == {"Q", "R"} and set(validator.SPENT_STATEMENTS) == set("KLMNOP")
-    held_out = [r["text"] for name in "qr" for r in _statements(name)]
+    assert set(validator.HELD_OUT_STATEMENTS) == {"V", "W"} and set(validator.SPENT_STATEMENTS) == set("KLMNOPQRSU")
+    held_out = [r["text"] for name in "vw" for r in _statements(name)]
     training = trainer.short_statements()
-    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopt"}
-    assert len(training) < sum(len(_statements(n)) for n in "klmnopt")  # some near-repeats were left out
+    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopqrsut"}
+    assert sum(len(_statements(n)) for n in "klmnopqrsut") - len(training) == 31  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # S and U were written after the shipped head was trained: never trained on, but 24 training statements nearly
-    # repeat one of them (benchmarks/README.md, round 14, reports their figures with and without those items)
-    later = [r["text"] for name in "su" for r in _statements(name)]
-    assert not {t["text"].lower() for t in training} & {h.lower() for h in later}
-    assert sum(any(validator.near_duplicate(t["text"], h) for h in later) for t in training) == 24
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 

@@ -480,24 +480,42 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     model = load_encoder_risk_model()
     read = [without_denials(t) for t in texts]
     scores = model.scores(read)
-    predicted = model.kinds(read)
-    check, crisis = model.thresholds["check"], model.thresholds["crisis"]
+    return tier_turns([TurnEvidence(tuple(detect_risk(t)), float(s), model.probability(float(s)), kind,
+                                    bool(CONTEXT_REFERENCE.search(t))) for t, s, kind in zip(texts, scores, model.kinds(read))],
+                      model.thresholds["check"], model.thresholds["crisis"])
+
+
+@dataclass(frozen=True)
+class TurnEvidence:
+    """What the stepped policy reads of one client turn: the lexicon's phrase hits, the learned score (and
+    its probability and most likely kind), and whether it takes an earlier flagged turn further
+    (:data:`CONTEXT_REFERENCE`)."""
+
+    phrases: tuple[str, ...]
+    score: float
+    probability: float = 0.0
+    kind: str = MODEL_KIND
+    reference: bool = False
+
+
+def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) -> list[RiskAssessment]:
+    """The stepped policy's tiers of one conversation's client turns at thresholds ``check`` and ``crisis``
+    (:func:`assess_turns`); a pure function, so that training chooses the thresholds on the tiers the graph
+    will give (benchmarks/train_risk_encoder.py)."""
     out: list[RiskAssessment] = []
-    for i, text in enumerate(texts):
-        s = float(scores[i])
-        p = model.probability(s)
-        phrases = detect_risk(text)
-        if phrases:
-            out.append(RiskAssessment("crisis", tuple(phrases), p))
-        elif s >= crisis:
-            out.append(RiskAssessment("crisis", (predicted[i],), p))
-        elif built_up(out[max(0, i - CONTEXT_TURNS):i]) and (s >= check or CONTEXT_REFERENCE.search(text)):
-            kinds = next(a.kinds for a in reversed(out[max(0, i - CONTEXT_TURNS):i]) if a.flagged)
-            out.append(RiskAssessment("crisis", kinds, p))
-        elif s >= check:
-            out.append(RiskAssessment("check", (predicted[i],), p))
+    for i, e in enumerate(evidence):
+        window = out[max(0, i - CONTEXT_TURNS):i]
+        if e.phrases:
+            out.append(RiskAssessment("crisis", e.phrases, e.probability))
+        elif e.score >= crisis:
+            out.append(RiskAssessment("crisis", (e.kind,), e.probability))
+        elif built_up(window) and (e.score >= check or e.reference):
+            kinds = next(a.kinds for a in reversed(window) if a.flagged)
+            out.append(RiskAssessment("crisis", kinds, e.probability))
+        elif e.score >= check:
+            out.append(RiskAssessment("check", (e.kind,), e.probability))
         else:
-            out.append(RiskAssessment("none", (), p))
+            out.append(RiskAssessment("none", (), e.probability))
     return out
 
 
