@@ -301,6 +301,12 @@ SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name i
 # Written at the end of round 14, labelled twice, held out from round 15 on: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "VW"}
+# Written at the end of round 15 for the next round, labelled twice; never scored, trained or tuned on. The next
+# round holds them out (and clears their near repeats from its training) before it trains.
+UNSCORED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "XY"}
+# Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
+# are no longer unseen by a choice): round 15's head was adopted over round 13's on V and W by a rule fixed first.
+CHOSEN_ON = {"V": "round 15 chosen over round 13 on it", "W": "round 15 chosen over round 13 on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -377,7 +383,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     if j:
         rows.append(tier_rows("EPITOME J (Reddit posts, labelled blind twice)", j, policy))
     for name, path in HELD_OUT_STATEMENTS.items():
-        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice)", read_jsonl(path), policy))
+        chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)

@@ -483,13 +483,13 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -508,7 +508,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -528,6 +528,11 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in "klmnopqrsut") - len(training) == 31  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
+    # X and Y were written after round 15's head was trained, for the next round: never trained on
+    fresh = [r["text"] for name in "xy" for r in _statements(name)]
+    assert set(validator.UNSCORED_STATEMENTS) == {"X", "Y"}
+    assert not {t["text"].lower() for t in training} & {h.lower() for h in fresh}
+    assert sum(any(validator.near_duplicate(t["text"], h) for h in fresh) for t in training) == 52  # the next round leaves these out of its training
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -569,9 +574,9 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, caught, full, false_alarms", [("q", 76, 47, 7), ("r", 79, 49, 9), ("s", 82, 57, 6), ("u", 72, 50, 13)])
+@pytest.mark.parametrize("name, caught, full, false_alarms", [("v", 84, 44, 4), ("w", 85, 41, 9)])
 def test_held_out_statements_keep_their_reported_figures(name, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 13; of 100 risk and 100 other
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 15; of 100 risk and 100 other
     statements). A change to the detector that loses any of them fails here: re-score and re-report it."""
     row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
     assert (row["risk"], row["no_risk"]) == (100, 100)
