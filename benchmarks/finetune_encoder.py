@@ -285,7 +285,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(SEED)
     t0 = time.time()
     later = [it["text"] for path in ROUND14_HELD_OUT.values() for it in read_jsonl(path)]
-    filtered = (*tre.SHORT_STATEMENTS, *tre.ordinary_conversations())  # what training_items clears of near repeats
+    filtered = (*tre.SHORT_STATEMENTS, *tre.CONVERSATION_CORPORA)  # what training_items clears of near repeats
     items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN  # round 14 held S and U out too
              and not (it["half"] in filtered and any(near_duplicate(it["text"], h) for h in later))]
     texts, y_np, _, kinds_np, w_np = tre.item_arrays(items)

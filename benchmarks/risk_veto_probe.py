@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
     meta = load_encoder_risk_model().meta
     z, (a, b), weight = meta["z"], meta["platt"], meta["encoder_weight"]
-    group = [it["id"].rsplit("-", 1)[0] if it["half"] in ("mibot", "esconv_dev") else it["id"] for it in items]
+    group = [it["id"].rsplit("-", 1)[0] if it["half"] in tre.CONVERSATION_CORPORA else it["id"] for it in items]
     ids = {g: i for i, g in enumerate(sorted(set(group)))}
     fold = np.array([ids[g] % FOLDS for g in group])
     prob = np.zeros(len(items))
@@ -46,8 +46,8 @@ def main(argv=None) -> int:
         n = tre.ngram_scores([it for it, keep in zip(items, fit) if keep], [texts[i] for i in np.flatnonzero(test)])
         c = weight * (e - z["enc_mean"]) / z["enc_std"] + (1 - weight) * (np.where(np.isfinite(n), n, 0.0) - z["ngram_mean"]) / z["ngram_std"]
         prob[test] = np.where(np.isfinite(n), 1 / (1 + np.exp(-(a * c + b))), 0.0)
-    statements = np.isin(half, [f"handwritten_{c}" for c in "klmnopt"])
-    posts = ~statements & ~np.isin(half, ["mibot", "esconv_dev"])  # conversation turns with a phrase hit are not trained on
+    statements = np.isin(half, tre.SHORT_STATEMENTS)
+    posts = ~statements & ~np.isin(half, tre.CONVERSATION_CORPORA)  # conversation turns with a phrase hit are not trained on
     result = {"date": date.today().isoformat(),
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
               "folds": FOLDS, "items": len(items)}

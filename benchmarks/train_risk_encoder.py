@@ -169,9 +169,12 @@ def training_items() -> list[dict[str, Any]]:
     return items
 
 
+CONVERSATION_CORPORA = ("mibot", "esconv_dev")  # the halves of the ordinary-conversation items (ordinary_conversations)
+
+
 def ordinary_conversations() -> dict[str, dict[str, list[str]]]:
     """The ordinary conversations, by corpus; each session's half ('train' or 'tune') is :func:`session_half`."""
-    return {"mibot": mibot_sessions(), "esconv_dev": esconv_dev_sessions()}
+    return dict(zip(CONVERSATION_CORPORA, (mibot_sessions(), esconv_dev_sessions())))
 
 
 def item_arrays(items: Sequence[dict[str, Any]]):
@@ -337,25 +340,6 @@ def save_head(path: Path, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
 
-def session_share(fired, lex, owner) -> float:
-    """Share of conversations with any turn fired (by the score or by the lexicon)."""
-    import numpy as np
-
-    hit = np.zeros(owner.max() + 1, dtype=bool)
-    np.logical_or.at(hit, owner, fired | lex)
-    return round(float(hit.mean()), 4)
-
-
-def lowest_threshold(scores, lex, owner, budget: float) -> float:
-    """The lowest threshold at which at most ``budget`` of the conversations get a turn fired."""
-    import numpy as np
-
-    for t in np.sort(np.unique(scores[np.isfinite(scores)])):
-        if session_share(scores >= t, lex, owner) <= budget:
-            return float(t)
-    return float("inf")
-
-
 def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
     """Per tuning conversation, the stepped policy's evidence of each client turn (``helpert.safety.risk.TurnEvidence``:
     phrase hit or not, score, a reference to an earlier flagged turn) from the scores already computed."""
@@ -371,29 +355,43 @@ def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
     return out
 
 
-def lowest_crisis_threshold(conversations: Sequence[Sequence[Any]], check: float, budget: float) -> float:
-    """The lowest crisis threshold (a score of these conversations, at or above ``check``) at which at most
-    ``budget`` of them get a full response under ``helpert.safety.risk.tier_turns``; inf when the phrases and the
-    context rule alone exceed it. The share falls as the threshold rises (a turn it no longer makes a crisis stays
-    flagged, so the context rule reads the same), so a bisection finds it."""
+def lowest_threshold(conversations: Sequence[Sequence[Any]], budget: float, share_at, floor: float = -math.inf) -> float:
+    """The lowest threshold (a score of these conversations, at or above ``floor``) at which ``share_at(t)`` - a
+    share of the conversations, falling as t rises - is within ``budget``; inf when none is. Found by bisection."""
     import numpy as np
 
-    from helpert.safety.risk import tier_turns
-
-    def share(crisis: float) -> float:
-        return sum(any(a.tier == "crisis" for a in tier_turns(conv, check, crisis)) for conv in conversations) / len(conversations)
-
-    candidates = np.unique([e.score for conv in conversations for e in conv if np.isfinite(e.score) and e.score >= check])
-    if share(math.inf) > budget:
+    candidates = np.unique([e.score for conv in conversations for e in conv if np.isfinite(e.score) and e.score >= floor])
+    if share_at(math.inf) > budget:
         return math.inf
     lo, hi = 0, len(candidates)  # the answer is candidates[i] for the first i within budget, or inf (i = len)
     while lo < hi:
         mid = (lo + hi) // 2
-        if share(float(candidates[mid])) <= budget:
+        if share_at(float(candidates[mid])) <= budget:
             hi = mid
         else:
             lo = mid + 1
     return float(candidates[lo]) if lo < len(candidates) else math.inf
+
+
+def conversation_share(conversations: Sequence[Sequence[Any]], check: float, crisis: float, tier: str | None = None) -> float:
+    """Share of the conversations that ``helpert.safety.risk.tier_turns`` gives any safety turn (``tier`` None)
+    or a turn of ``tier`` at these thresholds."""
+    from helpert.safety.risk import tier_turns
+
+    hit = (lambda a: a.flagged) if tier is None else (lambda a: a.tier == tier)
+    return sum(any(hit(a) for a in tier_turns(conv, check, crisis)) for conv in conversations) / len(conversations)
+
+
+def check_threshold(conversations: Sequence[Sequence[Any]], budget: float) -> float:
+    """The lowest check threshold at which at most ``budget`` of the conversations get any safety turn."""
+    return lowest_threshold(conversations, budget, lambda t: conversation_share(conversations, t, math.inf))
+
+
+def crisis_threshold(conversations: Sequence[Sequence[Any]], check: float, budget: float) -> float:
+    """The lowest crisis threshold, at or above ``check``, at which at most ``budget`` of the conversations get the
+    full response at that check threshold (the context rule's escalations included). The share falls as the
+    threshold rises: a turn no longer at ``crisis`` stays flagged, so the context rule reads the same."""
+    return lowest_threshold(conversations, budget, lambda t: conversation_share(conversations, check, t, "crisis"), floor=check)
 
 
 def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
@@ -406,7 +404,7 @@ def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
 
     shipped = load_risk_model()
     C, offset = shipped.meta["cv"]["C"], shipped.offset
-    labelled = [it for it in fit_items if it["half"] not in ("mibot", "esconv_dev", *SHORT_STATEMENTS)]  # as the shipped n-gram model
+    labelled = [it for it in fit_items if it["half"] not in (*CONVERSATION_CORPORA, *SHORT_STATEMENTS)]  # as the shipped n-gram model
     vec, coef, b = ngram.fit([it["text"] for it in labelled], np.array([int(it["risk"]) for it in labelled]), C)
     whole, best = ngram.linear_scores(vec, coef, b, list(texts))
     out = ngram.combine(whole, best, offset)
@@ -468,17 +466,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune"}
         raw = [t for turns in tune.values() for t in turns]
         tuning[corpus] = {"sessions": tune, "scores": shipped.scores([without_denials(t) for t in raw]),
-                          "lex": np.array([bool(detect_risk(t)) for t in raw]),
-                          "owner": np.repeat(np.arange(len(tune)), [len(turns) for turns in tune.values()])}
-    # check: the lowest that keeps every tuning corpus within its budget of conversations with any safety turn
-    # (read turn by turn, exact: the context rule escalates flagged conversations, it flags none)
-    by_corpus = {c: {"check": lowest_threshold(t["scores"], t["lex"], t["owner"], CHECK_SESSION_BUDGET[c])} for c, t in tuning.items()}
+                          "lex": np.array([bool(detect_risk(t)) for t in raw])}
+    # each threshold: the lowest that keeps every tuning corpus within its budget, read in conversation by the
+    # graph's tiering (since round 15: chosen turn by turn, the context rule's escalations were not counted and
+    # round 15's first run let one more MIBot conversation get the full response); crisis at the binding check
+    conversations = {c: conversation_evidence(t) for c, t in tuning.items()}
+    by_corpus = {c: {"check": check_threshold(conv, CHECK_SESSION_BUDGET[c])} for c, conv in conversations.items()}
     check = max(b["check"] for b in by_corpus.values())
-    # crisis: the lowest that keeps every corpus within its budget of conversations with a full response, read
-    # in conversation at that check threshold, as the graph reads them (since round 15: the context rule's
-    # escalations count; chosen turn by turn, round 15's first run let one more MIBot conversation through)
-    for c, t in tuning.items():
-        by_corpus[c]["crisis"] = lowest_crisis_threshold(conversation_evidence(t), check, CRISIS_SESSION_BUDGET[c])
+    for c, conv in conversations.items():
+        by_corpus[c]["crisis"] = crisis_threshold(conv, check, CRISIS_SESSION_BUDGET[c])
     crisis = max(b["crisis"] for b in by_corpus.values())
     meta["thresholds"] = {"check": check, "crisis": crisis}
     result: dict[str, Any] = {

@@ -612,10 +612,10 @@ def test_crisis_threshold_is_chosen_on_the_tiers_in_conversation():
     ] + [[E((), 0.0)]] * 16                  # 20 conversations; a budget of 0.15 allows 3 with a full response
     check = 1.0
     assert tier_turns(conversations[1], check, math.inf)[1].tier == "crisis"
-    chosen = trainer.lowest_crisis_threshold(conversations, check, 0.15)
+    chosen = trainer.crisis_threshold(conversations, check, 0.15)
     share = lambda t: sum(any(a.tier == "crisis" for a in tier_turns(c, check, t)) for c in conversations) / len(conversations)  # noqa: E731
     assert share(chosen) <= 0.15 < share(1.5)  # at 1.5 conversations 0 and 2 both join the two fixed ones: 4 of 20
     assert chosen == 2.0
     # counted turn by turn (without the escalation) 1.5 would have passed: 3 of 20 (the phrase, 2.0, 1.5)
     # with a budget of 2 of 20 only the phrase and the escalation fit: no score makes a crisis by itself
-    assert trainer.lowest_crisis_threshold(conversations, check, 0.10) == math.inf
+    assert trainer.crisis_threshold(conversations, check, 0.10) == math.inf

@@ -6,6 +6,7 @@ rather than from phase names, so the same metrics work for any protocol.
 
 from __future__ import annotations
 
+from helpert.label.mi import REFLECTION
 from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
@@ -99,8 +100,6 @@ def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
     a session that listens for twenty turns in the words of motivational interviewing, which no CBT phase
     cue matches, has explored before it advises. None when the protocol has no exploration phase.
     """
-    from helpert.label.mi import REFLECTION
-
     explore = exploration_phases(protocol)
     if not explore:
         return None
