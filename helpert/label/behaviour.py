@@ -55,7 +55,7 @@ STRUCTURING = re.compile(
     r"feedback|anything (?:i|we) (?:could|should) (?:do|have done) differently|bothered you about)\b"
 )
 _SOCIAL_QUESTION = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening))?[ ,!.]*how are you(?: doing)?(?: today)?\??$")
-_FILLERS = {"and", "so", "ok", "okay", "well", "but", "now", "also", "then", "alright", "right", "hmm", "oh"}
+FILLERS = frozenset({"and", "so", "ok", "okay", "well", "but", "now", "also", "then", "alright", "right", "hmm", "oh"})  # before a question
 _OPEN_START = {"what", "what's", "whats", "how", "how's", "why", "tell", "describe", "explain"}
 _ASK_TO_TELL = re.compile(r"^(?:can|could|would|will) you (?:tell|describe|say more|explain|share)\b")
 _CLOSED_HOW = re.compile(r"^how (?:many|much|long|often|old|far)\b|\bscale\b|\bout of (?:10|ten)\b|\b0 to 10\b")
@@ -82,7 +82,7 @@ def question_kind(text: str) -> str | None:
     if _WONDER.match(q):
         return "open_question"
     toks = [t for t in words(q) if t not in ("?", "!")]
-    while toks and toks[0] in _FILLERS:
+    while toks and toks[0] in FILLERS:
         toks = toks[1:]
     if not toks:
         return "closed_question"

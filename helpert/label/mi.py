@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from helpert.label.behaviour import FILLERS, question_kind
 from helpert.text.features import normalise, sentences
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ def load_model(path: str | None = None) -> MIModel:
         return MIModel(meta.pop("groups"), meta.pop("codes"), word, char, z["W"].astype(np.float32), z["b"], meta)
 
 
-_LEAD = frozenset("and so ok okay well but now also then alright right hmm oh um uh yeah mm mhm".split())
+_LEAD = FILLERS | frozenset("um uh yeah mm mhm".split())  # and the fillers of transcribed speech
 _WH = frozenset("what what's how how's why where when who which whose tell describe".split())
 _AUX = frozenset("do does did is are was were have has had can could would will am should shall may might".split())
 _AUX_ANY = frozenset("does did is are was were".split())  # at the start of a question whatever follows ("does the ...")
@@ -234,8 +235,6 @@ def question_form(text: str) -> str | None:
     a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
     ("do you ...", "is it ...", "does the ...") - else None. A declarative with a question mark ("so you're stuck?") is not one:
     said with a rising voice it may be a reflection, so the model decides it."""
-    from helpert.label.behaviour import question_kind
-
     if not text.rstrip().endswith("?"):
         return None
     toks = _WORD.findall(text)
