@@ -91,6 +91,45 @@ CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05}
 # of 30 client turns), since round 12b put a safety turn in 5 of the 8 HOPE therapy transcripts (2 before). It
 # raised the check threshold enough to cost 10 points of recall on O (second look: 80% against 90%) and left 4
 # of the 8 HOPE sessions flagged: their false alarms score high (benchmarks/README.md, round 12).
+# Blind labels of the ordinary conversations' client turns that round 15's detector scored at a probability of
+# 0.05 or more (both halves; keys and labels only, the texts stay in ../shared; benchmarks/README.md, round 16).
+# Since round 16 a training turn either annotator calls risk is not trained on as a negative, and a tuning
+# conversation with a turn both call risk is left out of the budgets: they bound false alarms, and a
+# disclosure in an ordinary chat (MIBot: "I have an emotionally abusive roommate") should get the full response.
+CONVERSATION_LABELS = REPO / "tests" / "data" / "risk_conversation_labels.jsonl"
+
+
+def text_key(text: str) -> str:
+    """A short hash of a turn's text, kept with its label so that a changed source is noticed."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def conversation_labels(sessions: dict[str, dict[str, list[str]]] | None = None) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The labelled turns by (corpus, session id, client-turn index); raises when a labelled turn's text is not the
+    one labelled (the shared data changed)."""
+    sessions = sessions if sessions is not None else ordinary_conversations()
+    out = {}
+    for row in read_jsonl(CONVERSATION_LABELS):
+        turns = sessions[row["corpus"]].get(row["session"], [])
+        if row["idx"] >= len(turns) or text_key(turns[row["idx"]]) != row["text_sha1"]:
+            raise ValueError(f"{CONVERSATION_LABELS.name}: {row['corpus']} {row['session']} turn {row['idx']} is not the text labelled")
+        out[(row["corpus"], row["session"], row["idx"])] = row
+    return out
+
+
+def any_says_risk(row: dict[str, Any]) -> bool:
+    return any(a["risk"] for a in row["annotators"].values())
+
+
+def all_say_risk(row: dict[str, Any]) -> bool:
+    return all(a["risk"] for a in row["annotators"].values())
+
+
+def disclosed(labels: dict[tuple[str, str, int], dict[str, Any]]) -> set[tuple[str, str]]:
+    """(corpus, session id) of the conversations with a turn every annotator labelled risk."""
+    return {(c, s) for (c, s, _), row in labels.items() if all_say_risk(row)}
+
+
 ENCODER_WEIGHT = 0.75  # the score: this weight on the head's z-score, the rest on the n-gram model's
 PREFILTER_RECALL = 0.995  # the encoder runs only where the n-gram score keeps this share of risk items (speed)
 
@@ -142,13 +181,13 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopqrsut")  # one-turn client statements, in the head's training only
+SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in "klmnopqrsuvwt")  # one-turn client statements, in the head's training only
 
 
 def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
     (K since round 11; L and M since round 12; N since round 12b; O and P since round 13; Q, R, S and U since
-    round 15), less any that nearly repeats a statement of a held-out set
+    round 15; V and W since round 16), less any that nearly repeats a statement of a held-out set
     (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
@@ -159,12 +198,15 @@ def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     items += short_statements()
     held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
-    for corpus, sessions in ordinary_conversations().items():
+    conversations = ordinary_conversations()
+    labels = conversation_labels(conversations)
+    for corpus, sessions in conversations.items():
         for sid, turns in sessions.items():
             if session_half(sid) != "train":
                 continue
             items += [{"half": corpus, "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
                       for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
+                      and not any_says_risk(labels.get((corpus, sid, i), {"annotators": {}}))
                       and not any(near_duplicate(t, h) for h in held_out)]
     return items
 
@@ -462,8 +504,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped = EncoderRiskModel.from_arrays(head.export(), {"check": math.inf, "crisis": math.inf})
     shipped.meta.update(meta)
     tuning: dict[str, dict[str, Any]] = {}
-    for corpus, sessions in ordinary_conversations().items():
-        tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune"}
+    conversations_all = ordinary_conversations()
+    left_out = disclosed(conversation_labels(conversations_all))  # conversations with a disclosure: not false alarms
+    for corpus, sessions in conversations_all.items():
+        tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune" and (corpus, sid) not in left_out}
         raw = [t for turns in tune.values() for t in turns]
         tuning[corpus] = {"sessions": tune, "scores": shipped.scores([without_denials(t) for t in raw]),
                           "lex": np.array([bool(detect_risk(t)) for t in raw])}
@@ -484,7 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
                      "crisis_session_budget": CRISIS_SESSION_BUDGET},
         "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
-                 "esconv_dev_turns": int((half == "esconv_dev").sum())},
+                 "esconv_dev_turns": int((half == "esconv_dev").sum()),
+                 "tuning_conversations_left_out_as_disclosures": {c: sum(k == c and session_half(sid) == "tune" for k, sid in left_out) for c in CONVERSATION_CORPORA}},
         "out_of_fold_h_and_i": {
             "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",
             "average_precision": {"encoder_head": round(float(average_precision_score(yu, e)), 4),

@@ -295,18 +295,17 @@ DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
-# it; all ten trained on since round 15; benchmarks/README.md).
+# it, V and W in round 15; K to U trained on since round 15, V and W since round 16; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
-SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOPQRSU"}
-# Written at the end of round 14, labelled twice, held out from round 15 on: never trained or tuned on, and
+SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOPQRSUVW"}
+# Written at the end of round 15, labelled twice, held out from round 16 on: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training.
-HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "VW"}
-# Written at the end of round 15 for the next round, labelled twice; never scored, trained or tuned on. The next
-# round holds them out (and clears their near repeats from its training) before it trains.
-UNSCORED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "XY"}
+HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "XY"}
+# Sets written for a later round: never scored, trained or tuned on (none at present).
+UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
-# are no longer unseen by a choice): round 15's head was adopted over round 13's on V and W by a rule fixed first.
-CHOSEN_ON = {"V": "round 15 chosen over round 13 on it", "W": "round 15 chosen over round 13 on it"}
+# are no longer unseen by a choice).
+CHOSEN_ON: dict[str, str] = {}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
