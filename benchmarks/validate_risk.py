@@ -303,9 +303,19 @@ SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name i
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "XY"}
 # Sets written for a later round: never scored, trained or tuned on (none at present).
 UNSCORED_STATEMENTS: dict[str, Path] = {}
+# Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
+# (benchmarks/README.md, round 16): never trained or tuned on; scored without the items that nearly repeat a
+# training statement of either head (K to W and T; 33 of 400), which neither head's training could leave out.
+LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2")}
+
+
+def late_statements(path: Path) -> list[dict[str, Any]]:
+    """A set of :data:`LATE_STATEMENTS` less its near repeats of the training statements (:func:`near_duplicate`)."""
+    trained = [it["text"] for p in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(p)]
+    return [it for it in read_jsonl(path) if not any(near_duplicate(it["text"], t) for t in trained)]
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
-CHOSEN_ON: dict[str, str] = {}
+CHOSEN_ON = {"X": "round 15 kept over round 16's candidate on it", "Y": "round 15 kept over round 16's candidate on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -384,6 +394,10 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     for name, path in HELD_OUT_STATEMENTS.items():
         chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
+    for name, path in LATE_STATEMENTS.items():
+        chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training statements{chosen})",
+                              late_statements(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
