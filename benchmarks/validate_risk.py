@@ -315,7 +315,8 @@ def late_statements(path: Path) -> list[dict[str, Any]]:
     return [it for it in read_jsonl(path) if not any(near_duplicate(it["text"], t) for t in trained)]
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
-CHOSEN_ON = {"X": "round 15 kept over round 16's candidate on it", "Y": "round 15 kept over round 16's candidate on it"}
+CHOSEN_ON = {"X": "round 16: round 15 kept on it", "Y": "round 16: round 15 kept on it",
+             "Z1": "round 17: round 16's head adopted on it", "Z2": "round 17: round 16's head adopted on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -483,13 +483,14 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS,
+                                                               **v.LATE_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -508,7 +509,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -516,23 +517,23 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 
 
 def test_held_out_statements_are_not_trained_on():
-    """The held-out sets (V and W since round 15) never appear in the training statements, and
+    """The held-out sets (X and Y since round 16) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared: 31 of 2,290); the spent sets K to U are trained on."""
+    distinct words shared: 70 of 2,690); the spent sets K to W are trained on. Z1 and Z2, written after round 16's
+    head was trained, are scored without their near repeats of any training statement."""
     validator = _validator()
     trainer = _trainer()
-    assert set(validator.HELD_OUT_STATEMENTS) == {"V", "W"} and set(validator.SPENT_STATEMENTS) == set("KLMNOPQRSU")
-    held_out = [r["text"] for name in "vw" for r in _statements(name)]
+    assert set(validator.HELD_OUT_STATEMENTS) == {"X", "Y"} and set(validator.SPENT_STATEMENTS) == set("KLMNOPQRSUVW")
+    held_out = [r["text"] for name in "xy" for r in _statements(name)]
     training = trainer.short_statements()
-    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopqrsut"}
-    assert sum(len(_statements(n)) for n in "klmnopqrsut") - len(training) == 31  # the near repeats left out
+    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopqrsuvwt"}
+    assert sum(len(_statements(n)) for n in "klmnopqrsuvwt") - len(training) == 70  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # X and Y were written after round 15's head was trained, for the next round: never trained on
-    fresh = [r["text"] for name in "xy" for r in _statements(name)]
-    assert set(validator.UNSCORED_STATEMENTS) == {"X", "Y"}
-    assert not {t["text"].lower() for t in training} & {h.lower() for h in fresh}
-    assert sum(any(validator.near_duplicate(t["text"], h) for h in fresh) for t in training) == 52  # the next round leaves these out of its training
+    assert validator.UNSCORED_STATEMENTS == {}
+    late = {name: validator.late_statements(path) for name, path in validator.LATE_STATEMENTS.items()}
+    assert {name: len(rows) for name, rows in late.items()} == {"Z1": 182, "Z2": 185}  # 33 of 400 nearly repeat a training statement
+    assert not any(validator.near_duplicate(r["text"], t["text"]) for rows in late.values() for r in rows for t in training)
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -561,12 +562,16 @@ def test_esconv_dev_conversations_share_no_turn_with_the_scored_validation_set()
 @pytest.mark.shared
 def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets():
     """The thresholds were chosen on the shipped head's scores of the tuning halves; read in conversation
-    (tiers and context, as the graph reads them) each corpus stays within its budget."""
+    (tiers and context, as the graph reads them) each corpus stays within its budget. Conversations with a turn
+    both annotators labelled risk (tests/data/risk_conversation_labels.jsonl) are left out, as in training."""
     from helpert.safety.risk import assess_conversations
 
     trainer = _trainer()
-    for corpus, sessions in trainer.ordinary_conversations().items():
-        tune = [turns for sid, turns in sessions.items() if trainer.session_half(sid) == "tune"]
+    conversations = trainer.ordinary_conversations()
+    disclosed = trainer.disclosed(trainer.conversation_labels(conversations))  # not false alarms: left out of the budgets
+    assert {c for c, _ in disclosed} == {"mibot", "esconv_dev"}
+    for corpus, sessions in conversations.items():
+        tune = [turns for sid, turns in sessions.items() if trainer.session_half(sid) == "tune" and (corpus, sid) not in disclosed]
         tiers = [[a.tier for a in conv] for conv in assess_conversations(tune)]
         flagged = sum(any(t != "none" for t in ts) for ts in tiers) / len(tiers)
         crisis = sum("crisis" in ts for ts in tiers) / len(tiers)
@@ -574,12 +579,16 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, caught, full, false_alarms", [("v", 84, 44, 4), ("w", 85, 41, 9)])
-def test_held_out_statements_keep_their_reported_figures(name, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 15; of 100 risk and 100 other
-    statements). A change to the detector that loses any of them fails here: re-score and re-report it."""
-    row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
-    assert (row["risk"], row["no_risk"]) == (100, 100)
+@pytest.mark.parametrize("name, sizes, caught, full, false_alarms",
+                         [("x", (100, 100), 80, 55, 11), ("y", (100, 100), 84, 61, 10), ("z1", (87, 95), 74, 50, 9), ("z2", (89, 96), 76, 57, 9)])
+def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 16's head; Z1 and Z2 without
+    their near repeats of training statements). A change to the detector that loses any of them fails here:
+    re-score and re-report it."""
+    validator = _validator()
+    rows = validator.late_statements(validator.LATE_STATEMENTS[name.upper()]) if name.startswith("z") else _statements(name)
+    row = validator.tier_rows(name.upper(), rows, "stepped")
+    assert (row["risk"], row["no_risk"]) == sizes
     assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
 
 
@@ -619,3 +628,21 @@ def test_crisis_threshold_is_chosen_on_the_tiers_in_conversation():
     # counted turn by turn (without the escalation) 1.5 would have passed: 3 of 20 (the phrase, 2.0, 1.5)
     # with a budget of 2 of 20 only the phrase and the escalation fit: no score makes a crisis by itself
     assert trainer.crisis_threshold(conversations, check, 0.10) == math.inf
+
+
+def test_ordinary_conversation_labels_keep_both_annotators_and_check_their_texts():
+    """tests/data/risk_conversation_labels.jsonl: the ordinary conversations' turns round 15's detector scored at
+    0.05 or more, labelled blind by two annotators (keys, a hash of the text and both labels; no text). The docs
+    state 479 turns, 479 agreements, 2 agreed disclosures; a label whose text no longer matches is refused."""
+    trainer = _trainer()
+    rows = _validator().read_jsonl(trainer.CONVERSATION_LABELS)
+    assert len(rows) == 479 and len({(r["corpus"], r["session"], r["idx"]) for r in rows}) == 479
+    for r in rows:
+        assert set(r["annotators"]) == {"a", "b"} and r["half"] in {"train", "tune"}
+        assert r["risk"] == trainer.all_say_risk(r) and set(r["kinds"]) <= set(RISK_KINDS)
+    assert sum(r["annotators"]["a"]["risk"] == r["annotators"]["b"]["risk"] for r in rows) == 479
+    assert sum(r["risk"] for r in rows) == 2
+    first = rows[0]
+    turns = ["x"] * (first["idx"] + 1)
+    with pytest.raises(ValueError, match="not the text labelled"):
+        trainer.conversation_labels({"mibot": {first["session"]: turns}, "esconv_dev": {first["session"]: turns}})
