@@ -6,6 +6,8 @@ client's turn before it; written for helpert on 2026-12-03 by an assistant sessi
 project, coded by its writer (``code``) and again, blind, by another session given only the texts in a random
 order under random ids (``blind_code``). AI annotators, not trained human coders. The training sets
 ``mi_spoken_{t,x,y}`` came from three other writers (``benchmarks/train_mi_labeller.py``).
+``tests/data/mi_spoken_j.jsonl`` (220, a further writer, coded blind the same way, written after the model was
+trained) is scored too (key ``j``), less its items that nearly repeat a training item.
 
 Scored: MITI group F1 (``helpert.label.mi.GROUP``) and code F1 against the items where the two annotators
 agree, and against each annotator alone; reflection and advise-without-permission F1; 95% bootstrap intervals
