@@ -306,7 +306,9 @@ UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
 # (benchmarks/README.md, round 16): never trained or tuned on; scored without the items that nearly repeat a
 # training statement of either head (K to W and T; 33 of 400), which neither head's training could leave out.
-LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2")}
+# Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained (which leaves
+# their near repeats out of its training); they are scored the same way, so that both heads are read alike.
+LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4")}
 
 
 def late_statements(path: Path) -> list[dict[str, Any]]:
@@ -420,7 +422,11 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         text += (f"\nLong real therapy sessions (HOPE, {long['client_turns']} client turns in {long['sessions']}; not labelled "
                  f"for risk, none trained or tuned on) with any safety turn: {long['flagged']} of {long['sessions']}; with a "
                  f"full response: {long['crisis']} of {long['sessions']}.\n")
-    return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long}
+    written = written_transcripts(policy)
+    text += (f"\nWritten transcripts of ordinary counseling (tests/data/quality_sessions_a-e, {written['client_turns']} client "
+             f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
+             f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
+    return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written}
 
 
 HOPE = SHARED / "hope" / "hope_sample.jsonl"
@@ -438,6 +444,23 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
     tiers = [[a.tier for a in assess_turns([t.text for t in s.client_turns], policy)] for s in read_sessions(path)]
     return {"sessions": len(tiers), "client_turns": sum(map(len, tiers)),
             "flagged": sum(any(t != "none" for t in ts) for ts in tiers), "crisis": sum("crisis" in ts for ts in tiers)}
+
+
+WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
+
+
+def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
+    """The 50 written transcripts of ordinary MI and CBT sessions rated for quality (issue #13; spoken register,
+    16-36 client turns, no risk written in), read like :func:`long_sessions`: how many get any safety turn, and
+    the full response. Written for the quality checks, never used to train or tune the detector."""
+    from helpert.io import read_sessions
+    from helpert.safety.risk import assess_conversations
+
+    sessions = [s for path in paths for s in read_sessions(path)]
+    tiers = [[a.tier for a in conv] for conv in assess_conversations([[t.text for t in s.client_turns] for s in sessions], policy)]
+    return {"sessions": len(tiers), "client_turns": sum(map(len, tiers)),
+            "flagged": sum(any(t != "none" for t in ts) for ts in tiers), "crisis": sum("crisis" in ts for ts in tiers),
+            "flagged_ids": [s.dialogue_id for s, ts in zip(sessions, tiers) if any(t != "none" for t in ts)]}
 
 
 def _pct(x: float | None) -> str:
