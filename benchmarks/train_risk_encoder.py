@@ -61,7 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
-from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, LATE_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -85,8 +85,8 @@ LEXICON_UNSEEN = ("epitome_h", "epitome_i")
 # sessions (2.2% in round 11), on turns such as "That's a good idea.": the smokers' chats did not stand for
 # emotional-support chats. Round 12b adds ESConv dev conversations, to training and to tuning with a 10%
 # budget (they include unlabelled risk sessions, so their rate overstates the false alarms).
-CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10, "spoken": 0.15}
-CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05, "spoken": 0.05}
+CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
+CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05}
 # Tried in round 12c and dropped: a budget per turn as well (0.35% of all tuning turns, ~10% of ordinary sessions
 # of 30 client turns), since round 12b put a safety turn in 5 of the 8 HOPE therapy transcripts (2 before). It
 # raised the check threshold enough to cost 10 points of recall on O (second look: 80% against 90%) and left 4
@@ -173,8 +173,7 @@ def esconv_dev_sessions(path: Path = ESCONV_DEV, held_out: Path = ESCONV) -> dic
 
 
 def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
-    """session id -> the client's turns in order (consecutive client utterances joined into one turn) of a file
-    of sessions (MIBot by default)."""
+    """session id -> the client's turns in order (consecutive client utterances joined into one turn)."""
     from helpert.io import read_sessions
     from helpert.session import merge_consecutive
 
@@ -189,9 +188,8 @@ def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
     (K since round 11; L and M since round 12; N since round 12b; O and P since round 13; Q, R, S and U since
     round 15; V and W since round 16), less any that nearly repeats a statement of a held-out set
-    (:data:`validate_risk.HELD_OUT_STATEMENTS` and, since round 18, :data:`validate_risk.LATE_STATEMENTS`;
-    :func:`validate_risk.near_duplicate`)."""
-    held_out = [it["text"] for path in (*HELD_OUT_STATEMENTS.values(), *LATE_STATEMENTS.values()) for it in read_jsonl(path)]
+    (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 
@@ -199,7 +197,7 @@ def short_statements() -> list[dict[str, Any]]:
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     items += short_statements()
-    held_out = [it["text"] for path in (*HELD_OUT_STATEMENTS.values(), *LATE_STATEMENTS.values()) for it in read_jsonl(path)]
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     conversations = ordinary_conversations()
     labels = conversation_labels(conversations)
     for corpus, sessions in conversations.items():
@@ -213,26 +211,12 @@ def training_items() -> list[dict[str, Any]]:
     return items
 
 
-# Ordinary counseling sessions in the register of transcribed speech (round 18): written for helpert on 2026-12-03 by
-# four assistant sessions that saw nothing of the project, told to write no risk by the labelling rule but the
-# everyday dark words of real sessions (health fears, grief, idioms, medication); their high-scoring turns were
-# labelled blind like the other corpora's (CONVERSATION_LABELS). Why: typed chats were the only ordinary
-# conversations, and 28 of 50 written transcripts (tests/data/quality_sessions_*.jsonl) and 5 of 8 HOPE
-# transcripts got a safety turn on turns such as "Go around the block. The dog would love it."
-SPOKEN_ORDINARY = REPO / "tests" / "data" / "risk_ordinary_spoken.jsonl"
-
-
-def spoken_sessions(path: Path = SPOKEN_ORDINARY) -> dict[str, list[str]]:
-    """session id -> the client's turns of the written transcribed sessions (:data:`SPOKEN_ORDINARY`)."""
-    return mibot_sessions(path)
-
-
-CONVERSATION_CORPORA = ("mibot", "esconv_dev", "spoken")  # the halves of the ordinary-conversation items (ordinary_conversations)
+CONVERSATION_CORPORA = ("mibot", "esconv_dev")  # the halves of the ordinary-conversation items (ordinary_conversations)
 
 
 def ordinary_conversations() -> dict[str, dict[str, list[str]]]:
     """The ordinary conversations, by corpus; each session's half ('train' or 'tune') is :func:`session_half`."""
-    return dict(zip(CONVERSATION_CORPORA, (mibot_sessions(), esconv_dev_sessions(), spoken_sessions())))
+    return dict(zip(CONVERSATION_CORPORA, (mibot_sessions(), esconv_dev_sessions())))
 
 
 def item_arrays(items: Sequence[dict[str, Any]]):
@@ -415,16 +399,12 @@ def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
 
 def lowest_threshold(conversations: Sequence[Sequence[Any]], budget: float, share_at, floor: float = -math.inf) -> float:
     """The lowest threshold (a score of these conversations, at or above ``floor``) at which ``share_at(t)`` - a
-    share of the conversations, falling as t rises - exceeds ``share_at(inf)`` by at most ``budget``. Found by
-    bisection. The budget bounds what the threshold adds: since round 18 the phrase tier's own hits (what
-    ``share_at(inf)`` counts) no longer use it up. A corpus written with the everyday dark words of real sessions
-    ("I'm gonna OD on caffeine", "a gun safe for the rifle") got the full response from the phrase tier in 2 of
-    its 22 tuning conversations, over a 5% budget at any threshold, which then left the learned score no crisis
-    tier at all."""
+    share of the conversations, falling as t rises - is within ``budget``; inf when none is. Found by bisection."""
     import numpy as np
 
     candidates = np.unique([e.score for conv in conversations for e in conv if np.isfinite(e.score) and e.score >= floor])
-    budget = budget + share_at(math.inf)
+    if share_at(math.inf) > budget:
+        return math.inf
     lo, hi = 0, len(candidates)  # the answer is candidates[i] for the first i within budget, or inf (i = len)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -548,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
                      "crisis_session_budget": CRISIS_SESSION_BUDGET},
         "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
-                 "esconv_dev_turns": int((half == "esconv_dev").sum()), "spoken_turns": int((half == "spoken").sum()),
+                 "esconv_dev_turns": int((half == "esconv_dev").sum()),
                  "tuning_conversations_left_out_as_disclosures": {c: sum(k == c and session_half(sid) == "tune" for k, sid in left_out) for c in CONVERSATION_CORPORA}},
         "out_of_fold_h_and_i": {
             "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",

@@ -306,8 +306,8 @@ UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
 # (benchmarks/README.md, round 16): never trained or tuned on; scored without the items that nearly repeat a
 # training statement of either head (K to W and T; 33 of 400), which neither head's training could leave out.
-# Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained (which leaves
-# their near repeats out of its training); they are scored the same way, so that both heads are read alike.
+# Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained; they are scored
+# the same way (round 16's head, which ships, was trained before they existed).
 LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4")}
 
 
@@ -318,7 +318,8 @@ def late_statements(path: Path) -> list[dict[str, Any]]:
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"X": "round 16: round 15 kept on it", "Y": "round 16: round 15 kept on it",
-             "Z1": "round 17: round 16's head adopted on it", "Z2": "round 17: round 16's head adopted on it"}
+             "Z1": "round 17: round 16's head adopted on it", "Z2": "round 17: round 16's head adopted on it",
+             "Z3": "round 18: round 16's head kept on it", "Z4": "round 18: round 16's head kept on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -452,7 +453,8 @@ WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
     """The 50 written transcripts of ordinary MI and CBT sessions rated for quality (issue #13; spoken register,
     16-36 client turns, no risk written in), read like :func:`long_sessions`: how many get any safety turn, and
-    the full response. Written for the quality checks, never used to train or tune the detector."""
+    the full response. Written for the quality checks, never used to train or tune the detector; round 18's
+    choice was made on them (benchmarks/README.md)."""
     from helpert.io import read_sessions
     from helpert.safety.risk import assess_conversations
 
