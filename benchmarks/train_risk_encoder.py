@@ -20,18 +20,19 @@ are in benchmarks/README.md):
   veiled and conversational risk of every kind, and hard negatives - idioms, bereavement, fiction, everyday
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
   L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13),
-  Q and R (round 13's) and S and U (written for round 14), all four since round 15
-  (``tests/data/risk_heldout_{k,l,m,n,o,p,q,r,s,u}.jsonl``), less those nearly repeating a statement of the
-  held-out sets V or W; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
+  Q and R (round 13's) and S and U (written for round 14), all four since round 15, V and W (round 15's) since
+  round 16 (``tests/data/risk_heldout_{k,l,m,n,o,p,q,r,s,u,v,w}.jsonl``), less those nearly repeating a statement of
+  the held-out sets X or Y; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
   the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
   ESConv dev conversations not scored by ``validate_risk.py`` (emotional-support chats,
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out sets V and W (``tests/data/risk_heldout_{v,w}.jsonl``, 200
-  client statements each, written at the end of round 14 by writers who saw neither the repository nor any other
-  set, each labelled by its writer and blind by a second annotator; held out since round 15), every
+  labelled blind twice), the hand-written held-out sets X and Y (``tests/data/risk_heldout_{x,y}.jsonl``, 200
+  client statements each, written at the end of round 15 by writers who saw neither the repository nor any other
+  set, each labelled by its writer and blind by a second annotator; held out since round 16) and the later sets
+  Z1 to Z4 (``validate_risk.LATE_STATEMENTS``), every
   ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
   (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
 

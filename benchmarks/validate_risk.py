@@ -305,7 +305,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
 # (benchmarks/README.md, round 16): never trained or tuned on; scored without the items that nearly repeat a
-# training statement of either head (K to W and T; 33 of 400), which neither head's training could leave out.
+# training statement of either head (K to W and T; 33 of Z1 and Z2's 400), which neither head's training could leave out.
 # Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained; they are scored
 # the same way (round 16's head, which ships, was trained before they existed).
 LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4")}
