@@ -308,7 +308,8 @@ UNSCORED_STATEMENTS: dict[str, Path] = {}
 # training statement of either head (K to W and T; 33 of Z1 and Z2's 400), which neither head's training could leave out.
 # Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained; they are scored
 # the same way (round 16's head, which ships, was trained before they existed).
-LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4")}
+# Z5 and Z6 likewise for round 19's choice.
+LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
 
 
 def late_statements(path: Path) -> list[dict[str, Any]]:
@@ -427,7 +428,12 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     text += (f"\nWritten transcripts of ordinary counseling (tests/data/quality_sessions_a-e, {written['client_turns']} client "
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
-    return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written}
+    check = written_transcripts(policy, CHECK_TRANSCRIPTS)
+    text += (f"\nMore written transcripts of ordinary counseling (tests/data/risk_ordinary_check.jsonl, {check['client_turns']} "
+             f"client turns in {check['sessions']}; never trained or tuned on) with any safety turn: {check['flagged']} of "
+             f"{check['sessions']}; with a full response: {check['crisis']} of {check['sessions']}.\n")
+    return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written,
+                  "check_transcripts": check}
 
 
 HOPE = SHARED / "hope" / "hope_sample.jsonl"
@@ -448,6 +454,9 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
 
 
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
+# 24 more ordinary transcribed sessions, written for round 19's choice by two sessions that saw nothing of the
+# project ("as such sessions really go", no risk by the labelling rule; not labelled turn by turn).
+CHECK_TRANSCRIPTS = (DATA / "risk_ordinary_check.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
