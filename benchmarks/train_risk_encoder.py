@@ -62,7 +62,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
-from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, LATE_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -105,16 +105,15 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def conversation_labels(sessions: dict[str, dict[str, list[str]]] | None = None,
-                        path: Path = CONVERSATION_LABELS) -> dict[tuple[str, str, int], dict[str, Any]]:
+def conversation_labels(sessions: dict[str, dict[str, list[str]]] | None = None) -> dict[tuple[str, str, int], dict[str, Any]]:
     """The labelled turns by (corpus, session id, client-turn index); raises when a labelled turn's text is not the
-    one labelled (the source changed)."""
+    one labelled (the shared data changed)."""
     sessions = sessions if sessions is not None else ordinary_conversations()
     out = {}
-    for row in read_jsonl(path):
+    for row in read_jsonl(CONVERSATION_LABELS):
         turns = sessions[row["corpus"]].get(row["session"], [])
         if row["idx"] >= len(turns) or text_key(turns[row["idx"]]) != row["text_sha1"]:
-            raise ValueError(f"{path.name}: {row['corpus']} {row['session']} turn {row['idx']} is not the text labelled")
+            raise ValueError(f"{CONVERSATION_LABELS.name}: {row['corpus']} {row['session']} turn {row['idx']} is not the text labelled")
         out[(row["corpus"], row["session"], row["idx"])] = row
     return out
 
@@ -190,9 +189,8 @@ def short_statements() -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
     (K since round 11; L and M since round 12; N since round 12b; O and P since round 13; Q, R, S and U since
     round 15; V and W since round 16), less any that nearly repeats a statement of a held-out set
-    (:data:`validate_risk.HELD_OUT_STATEMENTS` and, since round 19, :data:`validate_risk.LATE_STATEMENTS`;
-    :func:`validate_risk.near_duplicate`)."""
-    held_out = [it["text"] for path in (*HELD_OUT_STATEMENTS.values(), *LATE_STATEMENTS.values()) for it in read_jsonl(path)]
+    (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 
@@ -200,7 +198,7 @@ def short_statements() -> list[dict[str, Any]]:
 def training_items() -> list[dict[str, Any]]:
     items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
     items += short_statements()
-    held_out = [it["text"] for path in (*HELD_OUT_STATEMENTS.values(), *LATE_STATEMENTS.values()) for it in read_jsonl(path)]
+    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
     conversations = ordinary_conversations()
     labels = conversation_labels(conversations)
     for corpus, sessions in conversations.items():
@@ -211,13 +209,6 @@ def training_items() -> list[dict[str, Any]]:
                       for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
                       and not any_says_risk(labels.get((corpus, sid, i), {"annotators": {}}))
                       and not any(near_duplicate(t, h) for h in held_out)]
-    spoken = {"spoken": spoken_sessions()}
-    spoken_labels = conversation_labels(spoken, SPOKEN_LABELS)
-    for sid, turns in spoken["spoken"].items():
-        items += [{"half": "spoken", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
-                  for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
-                  and not any_says_risk(spoken_labels.get(("spoken", sid, i), {"annotators": {}}))
-                  and not any(near_duplicate(t, h) for h in held_out)]
     return items
 
 
@@ -227,21 +218,6 @@ CONVERSATION_CORPORA = ("mibot", "esconv_dev")  # the halves of the ordinary-con
 def ordinary_conversations() -> dict[str, dict[str, list[str]]]:
     """The ordinary conversations, by corpus; each session's half ('train' or 'tune') is :func:`session_half`."""
     return dict(zip(CONVERSATION_CORPORA, (mibot_sessions(), esconv_dev_sessions())))
-
-
-# Since round 19: ordinary counseling sessions in the register of transcribed speech, trained on as negatives (all
-# 48; not tuned on). Written for helpert on 2026-12-03 by four assistant sessions that saw nothing of the project,
-# told to write no risk but the everyday dark words of real sessions; the 639 turns round 16's detector scored at
-# 0.05 or more were labelled blind by two annotators (no risk; SPOKEN_LABELS). Why: with typed chats as the only
-# ordinary conversations, 28 of the 50 written transcripts of the quality checks got a safety turn. Round 18 also
-# tuned the thresholds on half of them and lost 7.8 points of recall (benchmarks/README.md).
-SPOKEN_ORDINARY = REPO / "tests" / "data" / "risk_ordinary_spoken.jsonl"
-SPOKEN_LABELS = REPO / "tests" / "data" / "risk_ordinary_spoken_labels.jsonl"
-
-
-def spoken_sessions(path: Path = SPOKEN_ORDINARY) -> dict[str, list[str]]:
-    """session id -> the client's turns of the written transcribed sessions (:data:`SPOKEN_ORDINARY`)."""
-    return mibot_sessions(path)
 
 
 def item_arrays(items: Sequence[dict[str, Any]]):
@@ -553,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
                      "crisis_session_budget": CRISIS_SESSION_BUDGET},
         "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
-                 "esconv_dev_turns": int((half == "esconv_dev").sum()), "spoken_turns": int((half == "spoken").sum()),
+                 "esconv_dev_turns": int((half == "esconv_dev").sum()),
                  "tuning_conversations_left_out_as_disclosures": {c: sum(k == c and session_half(sid) == "tune" for k, sid in left_out) for c in CONVERSATION_CORPORA}},
         "out_of_fold_h_and_i": {
             "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",

@@ -320,7 +320,8 @@ def late_statements(path: Path) -> list[dict[str, Any]]:
 # are no longer unseen by a choice).
 CHOSEN_ON = {"X": "round 16: round 15 kept on it", "Y": "round 16: round 15 kept on it",
              "Z1": "round 17: round 16's head adopted on it", "Z2": "round 17: round 16's head adopted on it",
-             "Z3": "round 18: round 16's head kept on it", "Z4": "round 18: round 16's head kept on it"}
+             "Z3": "round 18: round 16's head kept on it", "Z4": "round 18: round 16's head kept on it",
+             "Z5": "round 19: round 16's head kept on it", "Z6": "round 19: round 16's head kept on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -455,7 +456,8 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
 
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
 # 24 more ordinary transcribed sessions, written for round 19's choice by two sessions that saw nothing of the
-# project ("as such sessions really go", no risk by the labelling rule; not labelled turn by turn).
+# project ("as such sessions really go", no risk by the labelling rule; not labelled turn by turn); round 19's
+# choice was made on them.
 CHECK_TRANSCRIPTS = (DATA / "risk_ordinary_check.jsonl",)
 
 

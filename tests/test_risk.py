@@ -483,7 +483,7 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6")
 
 
 def _statements(name: str) -> list[dict]:
@@ -509,7 +509,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
     assert {k for r in rows for k in r["kinds"]} == set(RISK_KINDS)
 
 
-@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200)])
+@pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
+                                                ("z5", 200, 200), ("z6", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -532,7 +533,7 @@ def test_held_out_statements_are_not_trained_on():
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     assert validator.UNSCORED_STATEMENTS == {}
     late = {name: validator.late_statements(path) for name, path in validator.LATE_STATEMENTS.items()}
-    assert {name: len(rows) for name, rows in late.items()} == {"Z1": 182, "Z2": 185, "Z3": 176, "Z4": 178}  # near repeats of training statements left out
+    assert {name: len(rows) for name, rows in late.items()} == {"Z1": 182, "Z2": 185, "Z3": 176, "Z4": 178, "Z5": 185, "Z6": 188}  # near repeats of training statements left out
     assert not any(validator.near_duplicate(r["text"], t["text"]) for rows in late.values() for r in rows for t in training)
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
@@ -581,7 +582,8 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms",
                          [("x", (100, 100), 80, 55, 11), ("y", (100, 100), 84, 61, 10), ("z1", (87, 95), 74, 50, 9), ("z2", (89, 96), 76, 57, 9),
-                          ("z3", (90, 86), 70, 56, 7), ("z4", (90, 88), 82, 58, 9)])
+                          ("z3", (90, 86), 70, 56, 7), ("z4", (90, 88), 82, 58, 9), ("z5", (93, 92), 79, 52, 9),
+                          ("z6", (93, 95), 75, 53, 7)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 16's head; Z1 and Z2 without
     their near repeats of training statements). A change to the detector that loses any of them fails here:
@@ -652,8 +654,8 @@ def test_ordinary_conversation_labels_keep_both_annotators_and_check_their_texts
 def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     """tests/data/risk_ordinary_spoken.jsonl (48 ordinary sessions in the register of transcribed speech, written for
     round 18) and the blind labels of its 639 turns that round 16's detector scored at 0.05 or more
-    (risk_ordinary_spoken_labels.jsonl: both annotators kept, 639/639 agree, no risk). Round 18 trained and tuned on
-    them and was not adopted (benchmarks/README.md); they stay for the next round."""
+    (risk_ordinary_spoken_labels.jsonl: both annotators kept, 639/639 agree, no risk). Rounds 18 and 19 trained on
+    them and were not adopted (benchmarks/README.md); they stay for the next round."""
     import hashlib
     from pathlib import Path
 
@@ -674,6 +676,10 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
     """docs/safety.md reports, with round 16's detector, a safety turn in 28 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 8): a known limit. A change that adds any fails here."""
-    result = _validator().written_transcripts("stepped")
+    sessions (tests/data/quality_sessions_a-e; a full response in 8) and in 14 of 24 more (risk_ordinary_check.jsonl):
+    a known limit. A change that adds any fails here."""
+    validator = _validator()
+    result = validator.written_transcripts("stepped")
     assert result["sessions"] == 50 and result["flagged"] <= 28 and result["crisis"] <= 8, result
+    result = validator.written_transcripts("stepped", validator.CHECK_TRANSCRIPTS)  # 24 more: 14 with a safety turn, 3 the full response
+    assert result["sessions"] == 24 and result["flagged"] <= 14 and result["crisis"] <= 3, result
