@@ -38,6 +38,7 @@ import argparse
 import hashlib
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -312,9 +313,14 @@ UNSCORED_STATEMENTS: dict[str, Path] = {}
 LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
 
 
+@lru_cache(maxsize=1)
+def _training_statements() -> tuple[str, ...]:
+    return tuple(it["text"] for p in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(p))
+
+
 def late_statements(path: Path) -> list[dict[str, Any]]:
     """A set of :data:`LATE_STATEMENTS` less its near repeats of the training statements (:func:`near_duplicate`)."""
-    trained = [it["text"] for p in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(p)]
+    trained = _training_statements()
     return [it for it in read_jsonl(path) if not any(near_duplicate(it["text"], t) for t in trained)]
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
@@ -444,14 +450,7 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
     """The HOPE transcripts (real therapy sessions, about 30 client turns each), read turn by turn in context:
     how many get any safety turn, and the full response. They are not labelled for risk, so this counts
     safety turns, not false alarms; what a session budget fitted on shorter chats does to long sessions."""
-    from helpert.io import read_sessions
-    from helpert.safety.risk import assess_turns
-
-    if not path.is_file():
-        return None
-    tiers = [[a.tier for a in assess_turns([t.text for t in s.client_turns], policy)] for s in read_sessions(path)]
-    return {"sessions": len(tiers), "client_turns": sum(map(len, tiers)),
-            "flagged": sum(any(t != "none" for t in ts) for ts in tiers), "crisis": sum("crisis" in ts for ts in tiers)}
+    return written_transcripts(policy, (path,)) if path.is_file() else None
 
 
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")

@@ -656,20 +656,16 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     round 18) and the blind labels of its 639 turns that round 16's detector scored at 0.05 or more
     (risk_ordinary_spoken_labels.jsonl: both annotators kept, 639/639 agree, no risk). Rounds 18 and 19 trained on
     them and were not adopted (benchmarks/README.md); they stay for the next round."""
-    import hashlib
     from pathlib import Path
 
-    from helpert.io import read_sessions
-    from helpert.session import merge_consecutive
-
+    trainer = _trainer()
     data = Path(__file__).resolve().parent / "data"
-    sessions = {s.dialogue_id: [t.text for t in merge_consecutive(s.turns) if t.role == "client" and t.text.strip()]
-                for s in read_sessions(data / "risk_ordinary_spoken.jsonl")}
+    sessions = trainer.mibot_sessions(data / "risk_ordinary_spoken.jsonl")  # client turns of a file of sessions
     assert len(sessions) == 48 and sum(map(len, sessions.values())) == 1252
     rows = _validator().read_jsonl(data / "risk_ordinary_spoken_labels.jsonl")
     assert len(rows) == 639 and {r["corpus"] for r in rows} == {"spoken"}
     for r in rows:
-        assert hashlib.sha1(sessions[r["session"]][r["idx"]].encode("utf-8")).hexdigest()[:12] == r["text_sha1"], r
+        assert trainer.text_key(sessions[r["session"]][r["idx"]]) == r["text_sha1"], r
         assert set(r["annotators"]) == {"a", "b"} and not r["risk"]
     assert sum(r["annotators"]["a"]["risk"] == r["annotators"]["b"]["risk"] for r in rows) == 639
 
