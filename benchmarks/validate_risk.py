@@ -298,10 +298,11 @@ DATA = REPO / "tests" / "data"
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
 # it, V and W in round 15; K to U trained on since round 15, V and W since round 16; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
-SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "KLMNOPQRSUVW"}
+SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
+                    for name in (*"KLMNOPQRSUVWXY", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
 # Written at the end of round 15, labelled twice, held out from round 16 on: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training.
-HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in "XY"}
+HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
 # Sets written for a later round: never scored, trained or tuned on (none at present).
 UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
@@ -310,7 +311,7 @@ UNSCORED_STATEMENTS: dict[str, Path] = {}
 # Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained; they are scored
 # the same way (round 16's head, which ships, was trained before they existed).
 # Z5 and Z6 likewise for round 19's choice.
-LATE_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
+LATE_STATEMENTS: dict[str, Path] = {}
 
 
 @lru_cache(maxsize=1)
@@ -458,6 +459,7 @@ WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in 
 # project ("as such sessions really go", no risk by the labelling rule; not labelled turn by turn); round 19's
 # choice was made on them.
 CHECK_TRANSCRIPTS = (DATA / "risk_ordinary_check.jsonl",)
+FRESH_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)  # round 20: 24 more, for its choice
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
