@@ -21,20 +21,22 @@ are in benchmarks/README.md):
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
   L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13),
   Q and R (round 13's) and S and U (written for round 14), all four since round 15, V and W (round 15's) since
-  round 16 (``tests/data/risk_heldout_{k,l,m,n,o,p,q,r,s,u,v,w}.jsonl``), less those nearly repeating a statement of
-  the held-out sets X or Y; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
+  round 16, X, Y and Z1 to Z6 (the choices of rounds 16 to 19) since round 20
+  (``tests/data/risk_heldout_{k,...,z6}.jsonl``), less those nearly repeating a statement of the held-out sets
+  Z7 or Z8; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
   the lexicon fires on: MIBot (real smokers in a text chat, ``mi/mibot_v63a.jsonl``) and, since round 12b, the
   ESConv dev conversations not scored by ``validate_risk.py`` (emotional-support chats,
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
+* ordinary transcribed sessions, negatives (since round 20; all of them, not tuned on): the 72 of
+  :data:`SPOKEN_ORDINARY`, written for rounds 18 and 19 (round 19 trained on the first 48 alone).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
-  labelled blind twice), the hand-written held-out sets X and Y (``tests/data/risk_heldout_{x,y}.jsonl``, 200
-  client statements each, written at the end of round 15 by writers who saw neither the repository nor any other
-  set, each labelled by its writer and blind by a second annotator; held out since round 16) and the later sets
-  Z1 to Z4 (``validate_risk.LATE_STATEMENTS``), every
-  ESConv help-seeker turn of the validation conversations in its dialogue, and the HOPE therapy transcripts
-  (unlabelled: how many get a safety turn) (``benchmarks/validate_risk.py --tiers``).
+  labelled blind twice), the hand-written held-out sets Z7 and Z8 (``tests/data/risk_heldout_{z7,z8}.jsonl``, 200
+  client statements each, written for round 20 before its candidate was trained, each labelled by its writer and
+  blind by a second annotator), every ESConv help-seeker turn of the validation conversations in its dialogue,
+  the HOPE therapy transcripts and the written ordinary transcripts (unlabelled or screened: how many get a safety
+  turn) (``benchmarks/validate_risk.py --tiers``).
 
 Thresholds, on the shipped head's scores of the tuning conversations (the lexicon OR the score; since round 12,
 before on a head fitted without EPITOME H and I): ``check`` (one direct safety question) is the lowest at which

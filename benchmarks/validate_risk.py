@@ -38,7 +38,6 @@ import argparse
 import hashlib
 import json
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -296,39 +295,19 @@ DATA = REPO / "tests" / "data"
 # Hand-written one-turn client statements. Each held-out set is scored by --tiers for one round, reported, and
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
-# it, V and W in round 15; K to U trained on since round 15, V and W since round 16; benchmarks/README.md).
+# it, V and W in round 15, X and Y in round 16, Z1 to Z6 written for the choices of rounds 17 to 19; K to U trained
+# on since round 15, V and W since round 16, X to Z6 since round 20; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
                     for name in (*"KLMNOPQRSUVWXY", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
-# Written at the end of round 15, labelled twice, held out from round 16 on: never trained or tuned on, and
-# training statements that nearly repeat one of them are left out of training.
+# Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
+# training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
 # Sets written for a later round: never scored, trained or tuned on (none at present).
 UNSCORED_STATEMENTS: dict[str, Path] = {}
-# Written after round 16's candidate head was trained (2026-12-03), for the choice between it and round 15's head
-# (benchmarks/README.md, round 16): never trained or tuned on; scored without the items that nearly repeat a
-# training statement of either head (K to W and T; 33 of Z1 and Z2's 400), which neither head's training could leave out.
-# Z3 and Z4 were written the same evening for round 18's choice, before its candidate was trained; they are scored
-# the same way (round 16's head, which ships, was trained before they existed).
-# Z5 and Z6 likewise for round 19's choice.
-LATE_STATEMENTS: dict[str, Path] = {}
-
-
-@lru_cache(maxsize=1)
-def _training_statements() -> tuple[str, ...]:
-    return tuple(it["text"] for p in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(p))
-
-
-def late_statements(path: Path) -> list[dict[str, Any]]:
-    """A set of :data:`LATE_STATEMENTS` less its near repeats of the training statements (:func:`near_duplicate`)."""
-    trained = _training_statements()
-    return [it for it in read_jsonl(path) if not any(near_duplicate(it["text"], t) for t in trained)]
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
-CHOSEN_ON = {"X": "round 16: round 15 kept on it", "Y": "round 16: round 15 kept on it",
-             "Z1": "round 17: round 16's head adopted on it", "Z2": "round 17: round 16's head adopted on it",
-             "Z3": "round 18: round 16's head kept on it", "Z4": "round 18: round 16's head kept on it",
-             "Z5": "round 19: round 16's head kept on it", "Z6": "round 19: round 16's head kept on it"}
+CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it"}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -407,10 +386,6 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     for name, path in HELD_OUT_STATEMENTS.items():
         chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
-    for name, path in LATE_STATEMENTS.items():
-        chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
-        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training statements{chosen})",
-                              late_statements(path), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -436,12 +411,13 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     text += (f"\nWritten transcripts of ordinary counseling (tests/data/quality_sessions_a-e, {written['client_turns']} client "
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
-    check = written_transcripts(policy, CHECK_TRANSCRIPTS)
-    text += (f"\nMore written transcripts of ordinary counseling (tests/data/risk_ordinary_check.jsonl, {check['client_turns']} "
-             f"client turns in {check['sessions']}; never trained or tuned on) with any safety turn: {check['flagged']} of "
-             f"{check['sessions']}; with a full response: {check['crisis']} of {check['sessions']}.\n")
+    fresh = written_transcripts(policy, HELD_OUT_TRANSCRIPTS)
+    text += (f"\nMore written transcripts of ordinary counseling (tests/data/risk_ordinary_fresh.jsonl, {fresh['client_turns']} "
+             f"client turns in {fresh['sessions']}; screened blind: no risk turn; never trained or tuned on; round 20's choice "
+             f"was made on them) with any safety turn: {fresh['flagged']} of {fresh['sessions']}; with a full response: "
+             f"{fresh['crisis']} of {fresh['sessions']}.\n")
     return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written,
-                  "check_transcripts": check}
+                  "held_out_transcripts": fresh}
 
 
 HOPE = SHARED / "hope" / "hope_sample.jsonl"
@@ -455,11 +431,11 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
 
 
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
-# 24 more ordinary transcribed sessions, written for round 19's choice by two sessions that saw nothing of the
-# project ("as such sessions really go", no risk by the labelling rule; not labelled turn by turn); round 19's
-# choice was made on them.
-CHECK_TRANSCRIPTS = (DATA / "risk_ordinary_check.jsonl",)
-FRESH_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)  # round 20: 24 more, for its choice
+# 24 more ordinary transcribed sessions, written for round 20's choice by sessions that saw nothing of the project
+# ("as such sessions really go", no risk by the labelling rule); their 575 client turns screened blind by another
+# (risk_ordinary_fresh_labels.jsonl: no risk turn). Never trained or tuned on; round 20's choice was made on them.
+# (Round 19's 24, risk_ordinary_check.jsonl, are trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
+HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -483,14 +483,13 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS,
-                                                               **v.LATE_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -510,7 +509,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
 
 
 @pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
-                                                ("z5", 200, 200), ("z6", 200, 200)])
+                                                ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -518,23 +517,20 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 
 
 def test_held_out_statements_are_not_trained_on():
-    """The held-out sets (X and Y since round 16) never appear in the training statements, and
+    """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared: 70 of 2,690); the spent sets K to W are trained on. Z1 and Z2, written after round 16's
-    head was trained, are scored without their near repeats of any training statement."""
+    distinct words shared: 97 of 4,290); the spent sets K to Z6 are trained on."""
     validator = _validator()
     trainer = _trainer()
-    assert set(validator.HELD_OUT_STATEMENTS) == {"X", "Y"} and set(validator.SPENT_STATEMENTS) == set("KLMNOPQRSUVW")
-    held_out = [r["text"] for name in "xy" for r in _statements(name)]
+    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6")
+    assert set(validator.HELD_OUT_STATEMENTS) == {"Z7", "Z8"} and set(validator.SPENT_STATEMENTS) == {n.upper() for n in spent}
+    held_out = [r["text"] for name in ("z7", "z8") for r in _statements(name)]
     training = trainer.short_statements()
-    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in "klmnopqrsuvwt"}
-    assert sum(len(_statements(n)) for n in "klmnopqrsuvwt") - len(training) == 70  # the near repeats left out
+    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in (*spent, "t")} == set(trainer.SHORT_STATEMENTS)
+    assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     assert validator.UNSCORED_STATEMENTS == {}
-    late = {name: validator.late_statements(path) for name, path in validator.LATE_STATEMENTS.items()}
-    assert {name: len(rows) for name, rows in late.items()} == {"Z1": 182, "Z2": 185, "Z3": 176, "Z4": 178, "Z5": 185, "Z6": 188}  # near repeats of training statements left out
-    assert not any(validator.near_duplicate(r["text"], t["text"]) for rows in late.values() for r in rows for t in training)
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -580,17 +576,11 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, sizes, caught, full, false_alarms",
-                         [("x", (100, 100), 80, 55, 11), ("y", (100, 100), 84, 61, 10), ("z1", (87, 95), 74, 50, 9), ("z2", (89, 96), 76, 57, 9),
-                          ("z3", (90, 86), 70, 56, 7), ("z4", (90, 88), 82, 58, 9), ("z5", (93, 92), 79, 52, 9),
-                          ("z6", (93, 95), 75, 53, 7)])
+@pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [("z7", (100, 100), 83, 57, 5), ("z8", (100, 100), 83, 57, 3)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 16's head; Z1 and Z2 without
-    their near repeats of training statements). A change to the detector that loses any of them fails here:
-    re-score and re-report it."""
-    validator = _validator()
-    rows = validator.late_statements(validator.LATE_STATEMENTS[name.upper()]) if name.startswith("z") else _statements(name)
-    row = validator.tier_rows(name.upper(), rows, "stepped")
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 20's head). A change to the
+    detector that loses any of them fails here: re-score and re-report it."""
+    row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
     assert (row["risk"], row["no_risk"]) == sizes
     assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
 
@@ -654,14 +644,18 @@ def test_ordinary_conversation_labels_keep_both_annotators_and_check_their_texts
 def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     """tests/data/risk_ordinary_spoken.jsonl (48 ordinary sessions in the register of transcribed speech, written for
     round 18) and the blind labels of its 639 turns that round 16's detector scored at 0.05 or more
-    (risk_ordinary_spoken_labels.jsonl: both annotators kept, 639/639 agree, no risk). Rounds 18 and 19 trained on
-    them and were not adopted (benchmarks/README.md); they stay for the next round."""
+    (risk_ordinary_spoken_labels.jsonl: both annotators kept, 639/639 agree, no risk), and round 19's 24 check
+    transcripts (risk_ordinary_check.jsonl): since round 20 all 72 are trained on as negatives
+    (train_risk_encoder.SPOKEN_ORDINARY)."""
     from pathlib import Path
 
     trainer = _trainer()
     data = Path(__file__).resolve().parent / "data"
+    assert trainer.SPOKEN_ORDINARY == (data / "risk_ordinary_spoken.jsonl", data / "risk_ordinary_check.jsonl")
     sessions = trainer.mibot_sessions(data / "risk_ordinary_spoken.jsonl")  # client turns of a file of sessions
     assert len(sessions) == 48 and sum(map(len, sessions.values())) == 1252
+    check = trainer.mibot_sessions(data / "risk_ordinary_check.jsonl")
+    assert len(check) == 24 and not set(check) & set(sessions)
     rows = _validator().read_jsonl(data / "risk_ordinary_spoken_labels.jsonl")
     assert len(rows) == 639 and {r["corpus"] for r in rows} == {"spoken"}
     for r in rows:
@@ -670,12 +664,37 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     assert sum(r["annotators"]["a"]["risk"] == r["annotators"]["b"]["risk"] for r in rows) == 639
 
 
+def test_held_out_ordinary_transcripts_were_screened_and_are_not_trained_on():
+    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and the
+    blind screen of every client turn (risk_ordinary_fresh_labels.jsonl: 575 turns, no risk turn); no turn of theirs
+    longer than a back-channel ("Yeah. Exactly.") is among the training sessions'."""
+    from pathlib import Path
+
+    from helpert.io import read_sessions
+    from helpert.session import merge_consecutive
+
+    validator, trainer = _validator(), _trainer()
+    data = Path(__file__).resolve().parent / "data"
+    assert validator.HELD_OUT_TRANSCRIPTS == (data / "risk_ordinary_fresh.jsonl",)
+    sessions = read_sessions(validator.HELD_OUT_TRANSCRIPTS[0])
+    rows = {r["session"]: r for r in validator.read_jsonl(data / "risk_ordinary_fresh_labels.jsonl")}
+    assert len(sessions) == len(rows) == 24 and {s.dialogue_id for s in sessions} == set(rows)
+    for s in sessions:
+        clients = [t for t in merge_consecutive(s.turns) if t.role == "client"]
+        assert rows[s.dialogue_id]["client_turns"] == len(clients)
+        assert rows[s.dialogue_id]["annotators"] == {"blind": {"risk_turns": []}}
+    assert sum(r["client_turns"] for r in rows.values()) == 575
+    trained = {t for path in trainer.SPOKEN_ORDINARY for turns in trainer.mibot_sessions(path).values() for t in turns}
+    shared = trained & {t.text for s in sessions for t in s.client_turns}
+    assert shared and all(len(t.split()) <= 3 for t in shared), shared  # only back-channel turns ("Yeah. Exactly.")
+
+
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
-    """docs/safety.md reports, with round 16's detector, a safety turn in 28 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 8) and in 14 of 24 more (risk_ordinary_check.jsonl):
-    a known limit. A change that adds any fails here."""
+    """docs/safety.md reports, with round 20's detector, a safety turn in 14 of the 50 written transcripts of ordinary
+    sessions (tests/data/quality_sessions_a-e; a full response in 2) and in 5 of the 24 held-out ones
+    (risk_ordinary_fresh.jsonl; no full response): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 28 and result["crisis"] <= 8, result
-    result = validator.written_transcripts("stepped", validator.CHECK_TRANSCRIPTS)  # 24 more: 14 with a safety turn, 3 the full response
-    assert result["sessions"] == 24 and result["flagged"] <= 14 and result["crisis"] <= 3, result
+    assert result["sessions"] == 50 and result["flagged"] <= 14 and result["crisis"] <= 2, result
+    result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
