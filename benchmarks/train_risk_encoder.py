@@ -185,41 +185,50 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-SHORT_STATEMENTS = tuple(f"handwritten_{n}" for n in (*"klmnopqrsuvwxyt", "z1", "z2", "z3", "z4", "z5", "z6"))  # one-turn client statements, in the head's training only
+# one-turn client statements, in the head's training only (their ``source``: T and the spent sets)
+SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in SPENT_STATEMENTS), "handwritten_t")
 
 
-def short_statements() -> list[dict[str, Any]]:
+def held_out_texts() -> list[str]:
+    """The statements of the held-out sets (:data:`validate_risk.HELD_OUT_STATEMENTS`): no training item may
+    nearly repeat one (:func:`validate_risk.near_duplicate`)."""
+    return [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
+
+
+def short_statements(held_out: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
-    (K since round 11; L and M since round 12; N since round 12b; O and P since round 13; Q, R, S and U since
-    round 15; V and W since round 16), less any that nearly repeats a statement of a held-out set
-    (:data:`validate_risk.HELD_OUT_STATEMENTS`; :func:`validate_risk.near_duplicate`)."""
-    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
+    (:data:`validate_risk.SPENT_STATEMENTS`: K since round 11, ..., V and W since round 16, X to Z6 since round
+    20), less any that nearly repeats a held-out statement (:func:`held_out_texts`)."""
+    held_out = held_out_texts() if held_out is None else held_out
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 
 
+def conversation_negatives(half: str, sessions: dict[str, list[str]], labels: dict[tuple[str, str, int], dict[str, Any]],
+                           held_out: Sequence[str]) -> list[dict[str, Any]]:
+    """The client turns of ordinary sessions as negative training items (weight :data:`CONVERSATION_WEIGHT`):
+    turns of three words or more that the lexicon does not fire on, that no annotator labelled risk
+    (``labels`` by (``half``, session, turn)) and that nearly repeat no held-out statement."""
+    return [{"half": half, "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
+            for sid, turns in sessions.items() for i, t in enumerate(turns)
+            if len(t.split()) >= 3 and not detect_risk(t)
+            and not any_says_risk(labels.get((half, sid, i), {"annotators": {}}))
+            and not any(near_duplicate(t, h) for h in held_out)]
+
+
 def training_items() -> list[dict[str, Any]]:
+    held_out = held_out_texts()
     items = [it for it in load_items(posts=shared_posts()) if it["half"] not in (HELD_OUT, CONVERSATION)]
-    items += short_statements()
-    held_out = [it["text"] for path in HELD_OUT_STATEMENTS.values() for it in read_jsonl(path)]
+    items += short_statements(held_out)
     conversations = ordinary_conversations()
     labels = conversation_labels(conversations)
     for corpus, sessions in conversations.items():
-        for sid, turns in sessions.items():
-            if session_half(sid) != "train":
-                continue
-            items += [{"half": corpus, "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
-                      for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
-                      and not any_says_risk(labels.get((corpus, sid, i), {"annotators": {}}))
-                      and not any(near_duplicate(t, h) for h in held_out)]
+        train = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "train"}
+        items += conversation_negatives(corpus, train, labels, held_out)
     for path in SPOKEN_ORDINARY:
         spoken = {"spoken": mibot_sessions(path)}
         spoken_labels = conversation_labels(spoken, SPOKEN_LABELS) if path == SPOKEN_ORDINARY[0] else {}
-        for sid, turns in spoken["spoken"].items():
-            items += [{"half": "spoken", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
-                      for i, t in enumerate(turns) if len(t.split()) >= 3 and not detect_risk(t)
-                      and not any_says_risk(spoken_labels.get(("spoken", sid, i), {"annotators": {}}))
-                      and not any(near_duplicate(t, h) for h in held_out)]
+        items += conversation_negatives("spoken", spoken["spoken"], spoken_labels, held_out)
     return items
 
 

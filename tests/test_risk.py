@@ -483,7 +483,7 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10")
 
 
 def _statements(name: str) -> list[dict]:
@@ -509,7 +509,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
 
 
 @pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
-                                                ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200)])
+                                                ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200),
+                                                ("z9", 200, 200), ("z10", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -530,7 +531,12 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    assert validator.UNSCORED_STATEMENTS == {}
+    assert set(validator.UNSCORED_STATEMENTS) == {"Z9", "Z10"}  # for a later round: not scored, not trained on
+    assert not set(validator.UNSCORED_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
+    # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
+    # thinking about what you said last time about boundaries with my sister."), which a choice on them leaves out
+    unscored = [r["text"] for name in ("z9", "z10") for r in _statements(name)]
+    assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in unscored) < 100
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
