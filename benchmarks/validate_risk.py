@@ -438,6 +438,9 @@ WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in 
 # (risk_ordinary_fresh_labels.jsonl: no risk turn). Never trained or tuned on; round 20's choice was made on them.
 # (Round 19's 24, risk_ordinary_check.jsonl, are trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
 HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
+# 24 more, written and screened the same way after round 20 was adopted, for a later round's choice: not scored,
+# trained or tuned on (risk_ordinary_unscored_labels.jsonl: 493 client turns, no risk turn).
+UNSCORED_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

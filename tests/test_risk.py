@@ -670,10 +670,13 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     assert sum(r["annotators"]["a"]["risk"] == r["annotators"]["b"]["risk"] for r in rows) == 639
 
 
-def test_held_out_ordinary_transcripts_were_screened_and_are_not_trained_on():
-    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and the
-    blind screen of every client turn (risk_ordinary_fresh_labels.jsonl: 575 turns, no risk turn); no turn of theirs
-    longer than a back-channel ("Yeah. Exactly.") is among the training sessions'."""
+@pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
+                                                   ("UNSCORED_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493)])
+def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
+    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and
+    risk_ordinary_unscored.jsonl (24 more, for a later round), each with the blind screen of every client turn
+    (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
+    the training sessions."""
     from pathlib import Path
 
     from helpert.io import read_sessions
@@ -681,18 +684,17 @@ def test_held_out_ordinary_transcripts_were_screened_and_are_not_trained_on():
 
     validator, trainer = _validator(), _trainer()
     data = Path(__file__).resolve().parent / "data"
-    assert validator.HELD_OUT_TRANSCRIPTS == (data / "risk_ordinary_fresh.jsonl",)
-    sessions = read_sessions(validator.HELD_OUT_TRANSCRIPTS[0])
-    rows = {r["session"]: r for r in validator.read_jsonl(data / "risk_ordinary_fresh_labels.jsonl")}
+    (path,) = getattr(validator, which)
+    sessions = read_sessions(path)
+    rows = {r["session"]: r for r in validator.read_jsonl(data / labels)}
     assert len(sessions) == len(rows) == 24 and {s.dialogue_id for s in sessions} == set(rows)
     for s in sessions:
         clients = [t for t in merge_consecutive(s.turns) if t.role == "client"]
         assert rows[s.dialogue_id]["client_turns"] == len(clients)
         assert rows[s.dialogue_id]["annotators"] == {"blind": {"risk_turns": []}}
-    assert sum(r["client_turns"] for r in rows.values()) == 575
-    trained = {t for path in trainer.SPOKEN_ORDINARY for turns in trainer.mibot_sessions(path).values() for t in turns}
-    shared = trained & {t.text for s in sessions for t in s.client_turns}
-    assert shared and all(len(t.split()) <= 3 for t in shared), shared  # only back-channel turns ("Yeah. Exactly.")
+    assert sum(r["client_turns"] for r in rows.values()) == turns
+    trained = {t for p in trainer.SPOKEN_ORDINARY for ts in trainer.mibot_sessions(p).values() for t in ts}
+    assert all(len(t.split()) <= 5 for t in trained & {t.text for s in sessions for t in s.client_turns})
 
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
