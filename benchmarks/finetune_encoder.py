@@ -178,6 +178,26 @@ def item_states(model, tok, texts, torch):
     return x, m
 
 
+def risk_step_loss(torch, opt, base_lrs, done: float, model, head, tok, texts, idx, targets):
+    """One step's risk loss: the learning rates decayed linearly (``done``: the share of steps taken), the token
+    states of the items ``idx`` of ``texts`` through ``head``, ``train_risk_encoder.risk_loss`` against
+    ``targets`` = (y, weights, kinds, pos_weight)."""
+    y, w, kinds, pos_weight = targets
+    for g, lr in zip(opt.param_groups, base_lrs):
+        g["lr"] = lr * (1 - done)
+    x, mask = item_states(model, tok, [texts[i] for i in idx], torch)
+    logit, kind_logits = head(x, mask)
+    return tre.risk_loss(torch, logit, kind_logits, y[idx], w[idx], kinds[idx], pos_weight)
+
+
+def optimise(torch, opt, model, loss) -> None:
+    """One optimiser step on ``loss``, the encoder's gradient norm clipped at 1."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
 def mean_pooled(model, tok, texts, torch):
     ids, mask = encode(tok, texts, torch)
     h = model(ids, mask, torch.zeros_like(ids))
@@ -309,19 +329,12 @@ def main(argv=None) -> int:
         order = rng.permutation(len(items))
         for start in range(0, len(order), BATCH):
             idx = torch.tensor(order[start:start + BATCH])
-            for g, lr in zip(opt.param_groups, base):
-                g["lr"] = lr * (1 - step / total)
-            x, mask = item_states(model, tok, [texts[i] for i in idx], torch)
-            logit, kind_logits = head(x, mask)
-            loss_risk = tre.risk_loss(torch, logit, kind_logits, y[idx], w[idx], kinds[idx], pos_weight)
+            loss_risk = risk_step_loss(torch, opt, base, step / total, model, head, tok, texts, idx, (y, w, kinds, pos_weight))
             d = rng.choice(len(distill), DISTILL_BATCH, replace=False)
             student = mean_pooled(model, tok, [distill[i] for i in d], torch)
             loss_distill = ((student - teacher[d]) ** 2).sum(1).mean()
             loss = loss_risk + DISTILL_WEIGHT * loss_distill
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            optimise(torch, opt, model, loss)
             step += 1
             if step % 25 == 0:
                 log.append({"step": step, "risk": round(float(loss_risk), 4), "distill": round(float(loss_distill), 5), "seconds": round(time.time() - t0)})

@@ -42,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import finetune_encoder as ft  # noqa: E402
+import mi_finetune_probe as mfp  # noqa: E402
 import train_mi_labeller as mi  # noqa: E402
 import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
@@ -146,12 +147,7 @@ def main(argv=None) -> int:
     split = mi_split()
     rows, (groups, codes) = split[0], split[5]
 
-    def class_weights(ys, ws, k):
-        tot = np.array([sum(wt for yy, wt in zip(ys, ws) if yy == i) for i in range(k)])
-        return torch.tensor(tot.sum() / (k * np.maximum(tot, 1e-6)), dtype=torch.float32)
-
-    gw = class_weights([r[1] for r in rows], [r[3] for r in rows], len(groups))
-    cw = class_weights([r[2] for r in rows if r[2] >= 0], [r[3] for r in rows if r[2] >= 0], len(codes))
+    gw, cw = mfp.class_weights(torch, rows, len(groups), len(codes))
     print(f"{len(items)} risk items ({int(y.sum())} risk), {len(rows)} MI rows", flush=True)
 
     model = ft.bert(torch)
@@ -170,27 +166,15 @@ def main(argv=None) -> int:
         order = rng.permutation(len(items))
         for start in range(0, len(order), RISK_BATCH):
             idx = torch.tensor(order[start:start + RISK_BATCH])
-            for g, lr in zip(opt.param_groups, base):
-                g["lr"] = lr * (1 - step / total)
-            x, mask = ft.item_states(model, tok, [texts[i] for i in idx], torch)
-            logit, kind_logits = head(x, mask)
-            loss_risk = tre.risk_loss(torch, logit, kind_logits, y[idx], w[idx], kinds[idx], pos_weight)
+            loss_risk = ft.risk_step_loss(torch, opt, base, step / total, model, head, tok, texts, idx, (y, w, kinds, pos_weight))
             if mi_at + MI_BATCH > len(mi_order):
                 mi_order, mi_at = rng.permutation(len(rows)), 0
             part = [rows[i] for i in mi_order[mi_at:mi_at + MI_BATCH]]
             mi_at += MI_BATCH
             pooled = MI_SCALE * ft.mean_pooled(model, tok, [r[0].text for r in part], torch)
-            wt = torch.tensor([r[3] for r in part])
-            loss_mi = (torch.nn.functional.cross_entropy(group_head(pooled), torch.tensor([r[1] for r in part]), weight=gw, reduction="none") * wt).mean()
-            has = torch.tensor([r[2] >= 0 for r in part])
-            if has.any():
-                yc = torch.tensor([r[2] for r in part])[has]
-                loss_mi = loss_mi + (torch.nn.functional.cross_entropy(code_head(pooled[has]), yc, weight=cw, reduction="none") * wt[has]).mean()
+            loss_mi = mfp.mi_loss(torch, pooled, part, group_head, code_head, gw, cw)
             loss = loss_risk + loss_mi
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            ft.optimise(torch, opt, model, loss)
             step += 1
             if step % 25 == 0:
                 log.append({"step": step, "of": total, "risk": round(float(loss_risk), 4), "mi": round(float(loss_mi), 4), "seconds": round(time.time() - t0)})

