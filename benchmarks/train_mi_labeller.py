@@ -198,7 +198,9 @@ def session_agreement(sessions, predicted):
     return {"%MIC": spearman_ci(np.array(ours_mic), np.array(mic, float)), "R:Q": spearman_ci(np.array(ours_rq), np.array(rq, float))}
 
 
-def cross_validate(gold, aug, mibot, spoken=()):
+def cross_validate(gold, aug, mibot, spoken=(), only_fold: int | None = None):
+    """Out-of-fold codes for every gold sentence and MIBot session; ``only_fold`` (0-based): train and score that
+    fold alone (the figures then cover its fifth of the data: the one an encoder fine-tuned on the rest never saw)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -210,6 +212,8 @@ def cross_validate(gold, aug, mibot, spoken=()):
     session_fold = np.random.default_rng(SEED).permutation(len(mibot)) % FOLDS
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
     for k, (train, test) in enumerate(folds.split(np.zeros(len(gold)), codes)):
+        if only_fold is not None and k != only_fold:
+            continue
         units = [gold[i][0] for i in train] + [u for u, _ in aug] + [u for u, _ in spoken]
         y = [gold[i][1] for i in train] + [c for _, c in aug] + [c for _, c in spoken]
         w = [1.0] * len(train) + [AUTO_WEIGHT] * len(aug) + [SPOKEN_WEIGHT] * len(spoken)
@@ -218,6 +222,10 @@ def cross_validate(gold, aug, mibot, spoken=()):
         for j in np.flatnonzero(session_fold == k):
             mibot_pred[j] = [GROUP[c] for c in predict(model, [u for u, _ in mibot[j][2]])]
         print(f"fold {k + 1}/{FOLDS} done", flush=True)
+    scored = np.array([p is not None for p in pred])
+    codes, pred = codes[scored], pred[scored]
+    mibot = [s for s, p in zip(mibot, mibot_pred) if p is not None]
+    mibot_pred = [p for p in mibot_pred if p is not None]
     mibot_gold = [g for _, _, rows in mibot for _, g in rows]
     mibot_flat = [g for groups in mibot_pred for g in groups]
     groups_gold = [GROUP[c] for c in codes]
@@ -239,6 +247,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-cv", action="store_true", help="skip the cross-validation, only write the model")
     ap.add_argument("--out", type=Path, default=REPO / "helpert" / "data" / "mi_model.npz")
+    ap.add_argument("--only-fold", type=int, choices=range(1, FOLDS + 1), metavar="K",
+                    help="validate on fold K alone (1-based): the figures for an encoder fine-tuned on the other folds "
+                         "(benchmarks/joint_encoder_probe.py holds fold 1 out)")
     args = ap.parse_args()
     if not MI.is_dir():
         raise SystemExit(f"needs {MI}")
@@ -253,7 +264,10 @@ def main() -> None:
                        "spoken_written_agreed": len(spoken)},
               "settings": {"C": C, "auto_weight": AUTO_WEIGHT, "spoken_weight": SPOKEN_WEIGHT, "folds": FOLDS, "seed": SEED}}
     if not args.no_cv:
-        result["cross_validation"] = cross_validate(gold, aug, mibot, spoken)
+        only = None if args.only_fold is None else args.only_fold - 1
+        result["cross_validation"] = cross_validate(gold, aug, mibot, spoken, only)
+        if only is not None:
+            result["settings"]["only_fold"] = args.only_fold
     units = [u for u, _ in gold] + [u for u, _ in aug] + [u for u, _ in spoken]
     y = [c for _, c in gold] + [c for _, c in aug] + [c for _, c in spoken]
     model = fit(units, y, [1.0] * len(gold) + [AUTO_WEIGHT] * len(aug) + [SPOKEN_WEIGHT] * len(spoken), mibot_rows(mibot))
@@ -266,7 +280,7 @@ def main() -> None:
     result["seconds"] = round(time.time() - t0, 1)
     result["model_bytes"] = args.out.stat().st_size
     if not args.no_cv:
-        report("validate_mi", result)
+        report("validate_mi" if args.only_fold is None else f"validate_mi_fold{args.only_fold}", result)
 
 
 if __name__ == "__main__":
