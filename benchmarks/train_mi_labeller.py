@@ -42,12 +42,13 @@ figures are slightly optimistic). The shipped model is then trained on all of go
 The rule codes (seek collaboration, structuring, small talk) are applied after the model, as at run time, so
 the figures are those of :func:`helpert.label.mi.code_utterances`.
 
-Since round 21 (2026-12-04) the shared encoder is fine-tuned on the MI rows of folds 2 to 5
-(``joint_encoder_probe.py``), so only fold 1 is unseen by it: ``--only-fold 1`` trains on the rest and scores
-fold 1 alone (``results/validate_mi_fold1.json``); a full cross-validation would report the other folds in-sample.
+An encoder fine-tuned on the MI rows of folds 2 to 5 (``joint_encoder_probe.py``, round 21, not shipped) has only
+fold 1 unseen: ``--only-fold 1`` trains on the rest and scores fold 1 alone (``results/validate_mi_fold1.json``;
+round 21's records are in ``results/round21_not_shipped/``); a full cross-validation would report the other folds
+in-sample.
 
-    .venv/bin/python benchmarks/train_mi_labeller.py --only-fold 1   # validate on fold 1, then write the model
-    .venv/bin/python benchmarks/train_mi_labeller.py            # validate (all folds), then write the model
+    .venv/bin/python benchmarks/train_mi_labeller.py            # validate, then write the model
+    .venv/bin/python benchmarks/train_mi_labeller.py --only-fold 1 --out /tmp/m.npz  # fold 1 alone
     .venv/bin/python benchmarks/train_mi_labeller.py --no-cv    # only write the model
 """
 

@@ -20,7 +20,7 @@
    counselor (sum of 10 items) - with 95% bootstrap CIs, whatever they show. The MI labeller's group head was
    trained on these sessions' AutoMISC codes (never on the outcomes), so the agreement of ``mi.adherent_pct``
    and ``mi.reflection_to_question`` with AutoMISC's %MIC and R:Q printed here is in-sample; the
-   out-of-fold agreement is in ``benchmarks/results/validate_mi_fold1.json`` (fold 1, the one the encoder never saw).
+   out-of-fold agreement is in ``benchmarks/results/validate_mi.json``.
 3. **ESConv** (195 sessions; the ESConv strategy labeller *was* trained on them, the MI labeller was not):
    rho of drift and CTRS with the help-seeker's improvement (init - final intensity) and mean feedback.
 4. **Written transcripts rated high or low** (``tests/data/quality_sessions_{a,b,c}.jsonl``: 30 sessions in

