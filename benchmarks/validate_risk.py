@@ -307,11 +307,14 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # could not clear their near repeats: never trained or tuned on, and scored less every statement that nearly
 # repeats a trained one (:func:`later_statements`). Round 21's choice was made on them (its encoder file, 22.9 MB, is
 # not shipped: benchmarks/README.md, round 21).
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10")}
+# Z11 and Z12 were written the same way after round 21 (a rule sheet, writers without sight of the project, one blind
+# labeller): round 22's choice was made on them.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped"}
+             "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped",
+             "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -426,7 +429,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
-    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's")):
+    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
@@ -456,6 +459,10 @@ HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
 # client turns, no risk turn; the file names keep "unscored" from then). Never trained or tuned on; round 21's choice
 # was made on them (not shipped).
 LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
+# 24 more, written after round 21 by another session from the same brief and screened blind by one more
+# (risk_ordinary_round22_labels.jsonl: 493 client turns, no risk turn). Never trained or tuned on; round 22's choice
+# was made on them.
+ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

