@@ -587,9 +587,10 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 83, 57, 5), ("z8", (100, 100), 83, 57, 3), ("z9", (85, 86), 77, 58, 6), ("z10", (85, 83), 69, 46, 5)])
+    ("z7", (100, 100), 85, 67, 4), ("z8", (100, 100), 88, 62, 4), ("z9", (85, 86), 76, 61, 8), ("z10", (85, 83), 71, 50, 7),
+    ("z11", (90, 85), 76, 58, 12), ("z12", (97, 100), 86, 62, 11)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 20's detector; Z9 and Z10 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 22's detector; Z9 to Z12 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -708,14 +709,17 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
 
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
-    """docs/safety.md reports, with round 20's detector, a safety turn in 14 of the 50 written transcripts of ordinary
+    """docs/safety.md reports, with round 22's detector, a safety turn in 12 of the 50 written transcripts of ordinary
     sessions (tests/data/quality_sessions_a-e; a full response in 2), in 5 of the 24 held-out ones
-    (risk_ordinary_fresh.jsonl; no full response) and in 4 of the 24 written later (risk_ordinary_unscored.jsonl;
-    no full response): a known limit. A change that adds any fails here."""
+    (risk_ordinary_fresh.jsonl; a full response in 1), in 5 of the 24 written later (risk_ordinary_unscored.jsonl; no
+    full response) and in 8 of round 22's 24 (risk_ordinary_round22.jsonl; a full response in 7, on idioms and jokes
+    such as "I'd rather die than explain hot flushes"): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 14 and result["crisis"] <= 2, result
+    assert result["sessions"] == 50 and result["flagged"] <= 12 and result["crisis"] <= 2, result
     result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
+    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] <= 1, result
     result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] == 0, result
+    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
+    result = validator.written_transcripts("stepped", validator.ROUND22_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 8 and result["crisis"] <= 7, result
