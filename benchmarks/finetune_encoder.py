@@ -281,16 +281,8 @@ def embed_with(path: Path, texts: list[str]):
     """``helpert.text.encoder.embed`` run on the encoder file ``path`` (the process's encoder restored after)."""
     import helpert.text.encoder as encoder
 
-    original = encoder.model_path
-    encoder._runtime.cache_clear()
-    encoder._cache.clear()
-    encoder.model_path = lambda: path
-    try:
+    with encoder.override(base=path, top=None):
         return encoder.embed(texts)
-    finally:
-        encoder.model_path = original
-        encoder._runtime.cache_clear()
-        encoder._cache.clear()
 
 
 def main(argv=None) -> int:

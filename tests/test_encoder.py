@@ -24,16 +24,8 @@ def test_the_stack_is_what_embed_runs_and_differs_from_the_pypi_file_alone():
     texts = ["I keep thinking everyone would be better off without me.", "So you're worried about the exam on Friday."]
     stacked = encoder.embed(texts)
     assert np.allclose(np.linalg.norm(stacked, axis=1), 1.0, atol=1e-5)
-    original = encoder.top_path
-    encoder._runtime.cache_clear()
-    encoder._cache.clear()
-    encoder.top_path = lambda: None
-    try:
+    with encoder.override(top=None):
         alone = encoder.embed(texts)
-    finally:
-        encoder.top_path = original
-        encoder._runtime.cache_clear()
-        encoder._cache.clear()
     cosines = (stacked * alone).sum(1)
     # fine-tuned, not replaced: the same texts stay close to where the PyPI model puts them, but moved
     assert np.all(cosines > 0.5) and np.all(cosines < 0.999), cosines
@@ -54,17 +46,8 @@ def test_a_pypi_file_without_the_cut_gets_a_clear_error(tmp_path):
 
 
 def test_a_missing_top_file_is_a_clear_error_not_a_silent_fallback(tmp_path):
-    original = encoder.top_path
-    encoder._runtime.cache_clear()
-    encoder._cache.clear()
-    encoder.top_path = lambda: tmp_path / "gone.onnx"
-    try:
-        with pytest.raises(encoder.EncoderMissing, match="top layers are missing"):
-            encoder.embed(["hello there"])
-    finally:
-        encoder.top_path = original
-        encoder._runtime.cache_clear()
-        encoder._cache.clear()
+    with encoder.override(top=tmp_path / "gone.onnx"), pytest.raises(encoder.EncoderMissing, match="top layers are missing"):
+        encoder.embed(["hello there"])
 
 
 def test_run_time_embedding_needs_no_pytorch():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -54,6 +55,30 @@ def model_path() -> Path:
 def top_path() -> Path | None:
     """The fine-tuned top layers (None: the PyPI file alone, as before round 22; the benchmarks compare both)."""
     return TOP_LAYERS
+
+
+_KEEP = object()
+
+
+@contextmanager
+def override(base: Path | None = None, top: "Path | None | object" = _KEEP):
+    """Run the encoder on other files inside the block, caches emptied on entry and exit: ``base`` a whole
+    encoder file (None: the PyPI file) and ``top`` the top layers stacked on it (None: none; left out: the shipped
+    ones). The benchmarks and tests compare versions with it; a whole fine-tuned file needs ``top=None``."""
+    global model_path, top_path
+    saved = model_path, top_path
+    if base is not None:
+        model_path = lambda: base  # noqa: E731
+    if top is not _KEEP:
+        top_path = lambda: top  # noqa: E731
+    _runtime.cache_clear()
+    _cache.clear()
+    try:
+        yield
+    finally:
+        model_path, top_path = saved
+        _runtime.cache_clear()
+        _cache.clear()
 
 
 def lower_layers(path: Path) -> bytes:
@@ -155,4 +180,4 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "token_states", "top_path"]
+__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "override", "token_states", "top_path"]
