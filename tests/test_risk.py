@@ -483,7 +483,8 @@ def test_long_texts_are_read_whole_in_chunks():
 
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
-STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10")
+STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
+                  "z11", "z12", "z13", "z14")
 
 
 def _statements(name: str) -> list[dict]:
@@ -510,7 +511,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
 
 @pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
                                                 ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200),
-                                                ("z9", 200, 200), ("z10", 200, 200)])
+                                                ("z9", 200, 200), ("z10", 200, 200), ("z11", 200, 200), ("z12", 200, 200),
+                                                ("z13", 200, 200), ("z14", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -531,16 +533,16 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12
-    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12"}
+    # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12, round 23's on Z13 and Z14
+    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12", "Z13", "Z14"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
-    later = [r["text"] for name in ("z9", "z10", "z11", "z12") for r in _statements(name)]
+    later = [r["text"] for name in ("z9", "z10", "z11", "z12", "z13", "z14") for r in _statements(name)]
     assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in later) < 100
     written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
     near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
-    assert sum(len(validator.later_statements(n)) for n in ("Z9", "Z10", "Z11", "Z12")) == len(later) - near
+    assert sum(len(validator.later_statements(n)) for n in validator.LATER_STATEMENTS) == len(later) - near
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -587,10 +589,10 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 85, 67, 4), ("z8", (100, 100), 88, 62, 4), ("z9", (85, 86), 76, 61, 8), ("z10", (85, 83), 71, 50, 7),
-    ("z11", (90, 85), 76, 58, 12), ("z12", (97, 100), 86, 62, 11)])
+    ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 61, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 48, 4),
+    ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 22's detector; Z9 to Z12 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z14 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -681,11 +683,13 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 
 @pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
                                                    ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
-                                                   ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493)])
+                                                   ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493),
+                                                   ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
-    risk_ordinary_round22.jsonl (24 more, round 22's), each with the blind screen of every client turn
+    risk_ordinary_round22.jsonl (24 more, round 22's) and risk_ordinary_round23.jsonl (24 more, round 23's), each
+    with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -709,17 +713,20 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
 
 
 def test_written_transcripts_get_no_more_safety_turns_than_reported():
-    """docs/safety.md reports, with round 22's detector, a safety turn in 12 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 5 of the 24 held-out ones
-    (risk_ordinary_fresh.jsonl; a full response in 1), in 5 of the 24 written later (risk_ordinary_unscored.jsonl; no
-    full response) and in 8 of round 22's 24 (risk_ordinary_round22.jsonl; a full response in 7, on idioms and jokes
-    such as "I'd rather die than explain hot flushes"): a known limit. A change that adds any fails here."""
+    """docs/safety.md reports, with round 23's detector, a safety turn in 9 of the 50 written transcripts of ordinary
+    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 4 of the 24 held-out ones
+    (risk_ordinary_fresh.jsonl; a full response in 1), in 4 of the 24 written later (risk_ordinary_unscored.jsonl; no
+    full response), in 8 of round 22's 24 (risk_ordinary_round22.jsonl; a full response in 7) and in 11 of round 23's
+    24 (risk_ordinary_round23.jsonl; a full response in 10, mostly the phrase tier on idioms such as "I cut costs
+    where I can" or "If I wait till tomorrow, I'm dead"): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 12 and result["crisis"] <= 2, result
+    assert result["sessions"] == 50 and result["flagged"] <= 9 and result["crisis"] <= 2, result
     result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] <= 1, result
+    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] <= 1, result
     result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 5 and result["crisis"] == 0, result
+    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] == 0, result
     result = validator.written_transcripts("stepped", validator.ROUND22_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 8 and result["crisis"] <= 7, result
+    result = validator.written_transcripts("stepped", validator.ROUND23_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 11 and result["crisis"] <= 10, result
