@@ -15,6 +15,12 @@ Settings fixed before the only run: round 21's (``EPOCHS_ALL`` 1, ``LR_ALL`` 2e-
 ``results/all_layers_encoder.json``. The heads are then refitted as for every encoder (``train_risk_encoder.py``,
 ``train_mi_labeller.py --only-fold 1``) and the choice is made on fresh sets.
 
+**Round 24 (prepared, not trained)**: ``--prepare DIR --with-spoken`` adds the spoken-register MI items the labeller
+trains on (sets t, x, y, the agreed items: 664 rows) to the MI objective, all else as round 23. No device machine was
+lent when it was to run, and on 2 CPU cores one epoch takes about an hour (50 steps of 637 took 488 s, beside a test
+run); it waits for a session with a GPU, and its choice for the reserved sets Z15, Z16, m and the round-24
+transcripts (benchmarks/README.md).
+
 **Round 22** (replaced by round 23): the last two layers only, on CPU, with ``--out``:
 
 Why only the top layers: round 21 fine-tuned all six layers for both heads (``joint_encoder_probe.py``) and was
@@ -59,6 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import finetune_encoder as ft  # noqa: E402
 import joint_encoder_probe as jep  # noqa: E402
 import mi_finetune_probe as mfp  # noqa: E402
+import train_mi_labeller as mi  # noqa: E402
 import train_risk_encoder as tre  # noqa: E402
 from _common import REPO, report  # noqa: E402
 
@@ -266,7 +273,16 @@ def id_lower(torch, embed, ids: list):
     return lower
 
 
-def prepare(bundle: Path) -> dict:
+def spoken_rows(groups, codes) -> list:
+    """Round 24: the spoken-register MI items the labeller trains on (``train_mi_labeller.load_spoken``: sets t, x
+    and y, the items both coders agree on, less near repeats of held-out z) as MI rows (utterance, group index,
+    code index, ``train_mi_labeller.SPOKEN_WEIGHT``)."""
+    from helpert.label.mi import GROUP
+
+    return [(u, groups.index(GROUP[c]), codes.index(c), mi.SPOKEN_WEIGHT) for u, c in mi.load_spoken()]
+
+
+def prepare(bundle: Path, with_spoken: bool = False) -> dict:
     """Write ``bundle``: the texts as word pieces, the risk items (chunk indices, labels, kinds, weights), the MI
     rows (text index, group, code, weight) and class weights, the embedding arrays, all-MiniLM-L6-v2's six layers
     (fp16: the bundle must travel in under 64 MB; training starts from them in fp32). Checked first, here: the
@@ -281,6 +297,8 @@ def prepare(bundle: Path) -> dict:
     items = [it for it in tre.training_items() if it["half"] not in tre.LEXICON_UNSEEN]
     texts, y_np, _, kinds_np, w_np = tre.item_arrays(items)
     rows, (groups, codes) = split[0], split[5]
+    if with_spoken:
+        rows = rows + spoken_rows(groups, codes)
     item_chunks = [chunks(t) for t in texts]
     distinct = sorted({c for p in item_chunks for c in p} | {r[0].text for r in rows})
     index = {t: i for i, t in enumerate(distinct)}
@@ -323,6 +341,7 @@ def prepare(bundle: Path) -> dict:
     meta = {"item_chunks": [[index[c] for c in p] for p in item_chunks],
             "rows": [[index[r[0].text], r[1], r[2], r[3]] for r in rows], "labels": [list(groups), list(codes)],
             "checks": checks, "data": {"risk_items": len(items), "risk": int(y_np.sum()), "mi_rows": len(rows), "texts": len(distinct),
+                                       "spoken_mi_rows": len(rows) - len(split[0]),
                                        "gold_test": len(split[1]), "left_out_of_risk": list(tre.LEXICON_UNSEEN)}}
     (bundle / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return meta
@@ -391,13 +410,14 @@ def main(argv=None) -> int:
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (a smoke test)")
     ap.add_argument("--scores-only", action="store_true", help="score the file --out holds (written by an earlier run)")
     ap.add_argument("--prepare", type=Path, metavar="DIR", help="round 23: write the training bundle to DIR and stop")
+    ap.add_argument("--with-spoken", action="store_true", help="round 24: add the spoken MI items (t, x, y) to the MI rows")
     ap.add_argument("--train-bundle", type=Path, metavar="DIR", help="round 23: train all six layers from DIR (needs PyTorch only)")
     ap.add_argument("--export", type=Path, metavar="DIR", help="round 23: write the weights in DIR as ONNX files into --dest")
     ap.add_argument("--trained", type=Path, default=Path("trained"), help="round 23: where --train-bundle writes the weights")
     ap.add_argument("--dest", type=Path, default=REPO / "helpert" / "data", help="round 23: where --export writes the ONNX files")
     args = ap.parse_args(argv)
     if args.prepare:
-        prepare(args.prepare)
+        prepare(args.prepare, args.with_spoken)
         return 0
     if args.train_bundle:
         train_bundle(args.train_bundle, args.trained, args.max_steps)

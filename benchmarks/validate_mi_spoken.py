@@ -36,6 +36,9 @@ HELD_OUT = REPO / "tests" / "data" / "mi_spoken_z.jsonl"
 LATER = REPO / "tests" / "data" / "mi_spoken_j.jsonl"
 # Round 23's fresh set (a sixth writer, coded blind as z was); round 23's choice was made on it.
 FRESH_K = REPO / "tests" / "data" / "mi_spoken_k.jsonl"
+# Reserved for the next round's choice (220 utterances "as real sessions go", written after round 23 and coded blind:
+# 218/220 agree; tests/data/round24_instructions.md): this script does not score it, nor does any other yet.
+RESERVED_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 SEED = 20261203
 
 

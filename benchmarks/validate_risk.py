@@ -311,6 +311,11 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # labeller): round 22's choice was made on them. Z13 (chat to a university or workplace service) and Z14 (helpline
 # and GP-practice speech) were written after round 22 the same way: round 23's choice was made on them.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14")}
+# Reserved for the next round's choice (written and labelled blind after round 23 was adopted, from the same rule
+# sheet: Z15 a charity's text line, Z16 face-to-face therapy speech; tests/data/round24_instructions.md): no benchmark
+# scores them, so that a choice can still be made on data no version has been scored on. The tests read their format
+# and agreement only.
+RESERVED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z15", "Z16")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
@@ -470,6 +475,10 @@ ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
 # prescribed, farming and hunting) and screened blind by another session (risk_ordinary_round23_labels.jsonl: 523
 # client turns, no risk turn). Never trained or tuned on; round 23's choice was made on them.
 ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
+# Reserved the same way: 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I
+# can't do this anymore" for a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551
+# client turns, no risk turn). Not scored by any benchmark yet.
+RESERVED_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -484,13 +484,14 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14")
+                  "z11", "z12", "z13", "z14", "z15", "z16")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS,
+                                                               **v.RESERVED_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -512,7 +513,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
 @pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
                                                 ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200),
                                                 ("z9", 200, 200), ("z10", 200, 200), ("z11", 200, 200), ("z12", 200, 200),
-                                                ("z13", 200, 200), ("z14", 200, 200)])
+                                                ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -543,6 +544,9 @@ def test_held_out_statements_are_not_trained_on():
     written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
     near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
     assert sum(len(validator.later_statements(n)) for n in validator.LATER_STATEMENTS) == len(later) - near
+    # the reserved sets are scored by nothing: no benchmark list holds them
+    assert set(validator.RESERVED_STATEMENTS) == {"Z15", "Z16"}
+    assert not set(validator.RESERVED_STATEMENTS) & (set(validator.LATER_STATEMENTS) | set(validator.CHOSEN_ON))
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -684,12 +688,14 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 @pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
                                                    ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
                                                    ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493),
-                                                   ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523)])
+                                                   ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523),
+                                                   ("RESERVED_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
-    risk_ordinary_round22.jsonl (24 more, round 22's) and risk_ordinary_round23.jsonl (24 more, round 23's), each
-    with the blind screen of every client turn
+    risk_ordinary_round22.jsonl (24 more, round 22's), risk_ordinary_round23.jsonl (24 more, round 23's) and
+    risk_ordinary_round24.jsonl (24 more, reserved for the next choice, scored by nothing yet), each with the blind
+    screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
