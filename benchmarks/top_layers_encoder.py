@@ -15,11 +15,10 @@ Settings fixed before the only run: round 21's (``EPOCHS_ALL`` 1, ``LR_ALL`` 2e-
 ``results/all_layers_encoder.json``. The heads are then refitted as for every encoder (``train_risk_encoder.py``,
 ``train_mi_labeller.py --only-fold 1``) and the choice is made on fresh sets.
 
-**Round 24 (prepared, not trained)**: ``--prepare DIR --with-spoken`` adds the spoken-register MI items the labeller
-trains on (sets t, x, y, the agreed items: 664 rows) to the MI objective, all else as round 23. No device machine was
-lent when it was to run, and on 2 CPU cores one epoch takes about an hour (50 steps of 637 took 488 s, beside a test
-run); it waits for a session with a GPU, and its choice for the reserved sets Z15, Z16, m and the round-24
-transcripts (benchmarks/README.md).
+**Round 24**: ``--prepare DIR --with-spoken`` adds the spoken-register MI items the labeller trains on (sets t, x, y,
+the agreed items: 664 rows) to the MI objective, all else as round 23. No device machine was lent for it, so it
+trained on 2 CPU cores (637 steps, 1,088 s; ``results/all_layers_encoder_round24.json``); benchmarks/README.md,
+round 24, says whether it was adopted.
 
 **Round 22** (replaced by round 23): the last two layers only, on CPU, with ``--out``:
 

@@ -8,7 +8,8 @@ order under random ids (``blind_code``). AI annotators, not trained human coders
 ``mi_spoken_{t,x,y}`` came from three other writers (``benchmarks/train_mi_labeller.py``).
 ``tests/data/mi_spoken_j.jsonl`` (220, a further writer, coded blind the same way, written after the model was
 trained) is scored too (key ``j``), less its items that nearly repeat a training item; so is
-``tests/data/mi_spoken_k.jsonl`` (220, written and coded blind for round 23's choice, key ``k``), the same way.
+``tests/data/mi_spoken_k.jsonl`` (220, written and coded blind for round 23's choice, key ``k``) and
+``tests/data/mi_spoken_m.jsonl`` (220, round 24's, key ``m``), the same way.
 
 Scored: MITI group F1 (``helpert.label.mi.GROUP``) and code F1 against the items where the two annotators
 agree, and against each annotator alone; reflection and advise-without-permission F1; 95% bootstrap intervals
@@ -36,9 +37,9 @@ HELD_OUT = REPO / "tests" / "data" / "mi_spoken_z.jsonl"
 LATER = REPO / "tests" / "data" / "mi_spoken_j.jsonl"
 # Round 23's fresh set (a sixth writer, coded blind as z was); round 23's choice was made on it.
 FRESH_K = REPO / "tests" / "data" / "mi_spoken_k.jsonl"
-# Reserved for the next round's choice (220 utterances "as real sessions go", written after round 23 and coded blind:
-# 218/220 agree; tests/data/round24_instructions.md): this script does not score it, nor does any other yet.
-RESERVED_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
+# Round 24's fresh set (220 utterances "as real sessions go", written after round 23 and coded blind: 218/220 agree;
+# tests/data/round24_instructions.md); round 24's choice was made on it.
+FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 SEED = 20261203
 
 
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
               "model": str(args.model) if args.model else "helpert/data/mi_model.npz",
               **score(load(), str(args.model) if args.model else None),
               "j": score(later(), str(args.model) if args.model else None),
-              "k": score(later(FRESH_K), str(args.model) if args.model else None)}
+              "k": score(later(FRESH_K), str(args.model) if args.model else None),
+              "m": score(later(FRESH_M), str(args.model) if args.model else None)}
     report(args.name, result)
     return 0
 

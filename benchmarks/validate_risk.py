@@ -309,19 +309,18 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # not shipped: benchmarks/README.md, round 21).
 # Z11 and Z12 were written the same way after round 21 (a rule sheet, writers without sight of the project, one blind
 # labeller): round 22's choice was made on them. Z13 (chat to a university or workplace service) and Z14 (helpline
-# and GP-practice speech) were written after round 22 the same way: round 23's choice was made on them.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14")}
-# Reserved for the next round's choice (written and labelled blind after round 23 was adopted, from the same rule
-# sheet: Z15 a charity's text line, Z16 face-to-face therapy speech; tests/data/round24_instructions.md): no benchmark
-# scores them, so that a choice can still be made on data no version has been scored on. The tests read their format
-# and agreement only.
-RESERVED_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z15", "Z16")}
+# and GP-practice speech) were written after round 22 the same way: round 23's choice was made on them; Z15 (a charity's
+# text line) and Z16 (face-to-face therapy speech), written after round 23 (tests/data/round24_instructions.md), round
+# 24's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
+                    for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped",
              "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it",
-             "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it"}
+             "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it",
+             "Z15": "round 24's choice made on it", "Z16": "round 24's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -437,7 +436,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
     for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's"),
-                           (ROUND23_TRANSCRIPTS, "round 23's")):
+                           (ROUND23_TRANSCRIPTS, "round 23's"), (ROUND24_TRANSCRIPTS, "round 24's")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
@@ -475,10 +474,10 @@ ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
 # prescribed, farming and hunting) and screened blind by another session (risk_ordinary_round23_labels.jsonl: 523
 # client turns, no risk turn). Never trained or tuned on; round 23's choice was made on them.
 ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
-# Reserved the same way: 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I
-# can't do this anymore" for a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551
-# client turns, no risk turn). Not scored by any benchmark yet.
-RESERVED_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
+# 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I can't do this anymore" for
+# a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551 client turns, no risk
+# turn). Never trained or tuned on; round 24's choice was made on them.
+ROUND24_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -490,8 +490,7 @@ STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS,
-                                                               **v.RESERVED_STATEMENTS}.items()}}
+    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}}
     return v.read_jsonl(paths[name])
 
 
@@ -534,19 +533,17 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 97  # the near repeats left out
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12, round 23's on Z13 and Z14
-    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12", "Z13", "Z14"}
+    # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12, round 23's on Z13 and Z14,
+    # round 24's on Z15 and Z16
+    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
-    later = [r["text"] for name in ("z9", "z10", "z11", "z12", "z13", "z14") for r in _statements(name)]
+    later = [r["text"] for name in validator.LATER_STATEMENTS for r in _statements(name.lower())]
     assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in later) < 100
     written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
     near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
     assert sum(len(validator.later_statements(n)) for n in validator.LATER_STATEMENTS) == len(later) - near
-    # the reserved sets are scored by nothing: no benchmark list holds them
-    assert set(validator.RESERVED_STATEMENTS) == {"Z15", "Z16"}
-    assert not set(validator.RESERVED_STATEMENTS) & (set(validator.LATER_STATEMENTS) | set(validator.CHOSEN_ON))
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
 
@@ -689,13 +686,12 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
                                                    ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493),
                                                    ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523),
-                                                   ("RESERVED_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551)])
+                                                   ("ROUND24_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
-    risk_ordinary_round22.jsonl (24 more, round 22's), risk_ordinary_round23.jsonl (24 more, round 23's) and
-    risk_ordinary_round24.jsonl (24 more, reserved for the next choice, scored by nothing yet), each with the blind
-    screen of every client turn
+    risk_ordinary_round22.jsonl, risk_ordinary_round23.jsonl and risk_ordinary_round24.jsonl (24 more each, rounds 22
+    to 24's), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
