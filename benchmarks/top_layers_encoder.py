@@ -17,8 +17,8 @@ Settings fixed before the only run: round 21's (``EPOCHS_ALL`` 1, ``LR_ALL`` 2e-
 
 **Round 24**: ``--prepare DIR --with-spoken`` adds the spoken-register MI items the labeller trains on (sets t, x, y,
 the agreed items: 664 rows) to the MI objective, all else as round 23. No device machine was lent for it, so it
-trained on 2 CPU cores (637 steps, 1,088 s; ``results/all_layers_encoder_round24.json``); benchmarks/README.md,
-round 24, says whether it was adopted.
+trained on 2 CPU cores (637 steps, 1,088 s; ``results/round24_not_shipped/all_layers_encoder_round24.json``): not
+adopted (benchmarks/README.md, round 24).
 
 **Round 22** (replaced by round 23): the last two layers only, on CPU, with ``--out``:
 

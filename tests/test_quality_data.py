@@ -112,6 +112,17 @@ def test_spoken_set_m_is_well_formed_and_keeps_both_coders():
     assert sum(r["code"] == r["blind_code"] for r in rows) == 218
 
 
+def test_round_24_spoken_utterances_keep_their_reported_figures():
+    """Set m (220 items "as real sessions go", 216 agreed and not near a training item; round 24's choice was made on
+    it, not adopted): group macro-F1 0.780, reflection F1 0.835, advise without permission 0.667 with round 23's
+    labeller (benchmarks/README.md, round 24)."""
+    script = benchmark_scripts.load("validate_mi_spoken")
+    result = script.score(script.later(script.FRESH_M))["agreed"]
+    assert result["n"] == 216
+    assert result["groups_macro_f1"][0] >= 0.780 and result["group_f1"]["reflection"][0] >= 0.835
+    assert result["advise_without_permission_f1"][0] >= 0.667
+
+
 def test_round_23_spoken_utterances_keep_their_reported_figures():
     """Set k (220 items, written and coded blind for round 23's choice, 215 less near repeats of training items; its
     two coders agree on all): group macro-F1 0.744, reflection F1 0.791, advise without permission 0.750 with round

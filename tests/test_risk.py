@@ -591,9 +591,10 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
     ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 61, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 48, 4),
-    ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10)])
+    ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10),
+    ("z15", (97, 95), 84, 60, 8), ("z16", (100, 100), 85, 62, 31)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z14 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z16 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -720,7 +721,8 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     (risk_ordinary_fresh.jsonl; a full response in 1), in 4 of the 24 written later (risk_ordinary_unscored.jsonl; no
     full response), in 8 of round 22's 24 (risk_ordinary_round22.jsonl; a full response in 7) and in 11 of round 23's
     24 (risk_ordinary_round23.jsonl; a full response in 10, mostly the phrase tier on idioms such as "I cut costs
-    where I can" or "If I wait till tomorrow, I'm dead"): a known limit. A change that adds any fails here."""
+    where I can" or "If I wait till tomorrow, I'm dead") and in 7 of round 24's 24 (risk_ordinary_round24.jsonl; a full
+    response in 4): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
     assert result["sessions"] == 50 and result["flagged"] <= 9 and result["crisis"] <= 2, result
@@ -732,3 +734,5 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     assert result["sessions"] == 24 and result["flagged"] <= 8 and result["crisis"] <= 7, result
     result = validator.written_transcripts("stepped", validator.ROUND23_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 11 and result["crisis"] <= 10, result
+    result = validator.written_transcripts("stepped", validator.ROUND24_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 7 and result["crisis"] <= 4, result
