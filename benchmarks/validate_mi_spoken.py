@@ -85,13 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="an MI model file (default: the shipped helpert/data/mi_model.npz)")
     ap.add_argument("--name", default="validate_mi_spoken", help="results/<NAME>.json")
     args = ap.parse_args(argv)
+    model = str(args.model) if args.model else None
     result = {"date": date.today().isoformat(),
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
               "model": str(args.model) if args.model else "helpert/data/mi_model.npz",
-              **score(load(), str(args.model) if args.model else None),
-              "j": score(later(), str(args.model) if args.model else None),
-              "k": score(later(FRESH_K), str(args.model) if args.model else None),
-              "m": score(later(FRESH_M), str(args.model) if args.model else None)}
+              **score(load(), model),
+              "j": score(later(), model),
+              "k": score(later(FRESH_K), model),
+              "m": score(later(FRESH_M), model)}
     report(args.name, result)
     return 0
 

