@@ -3,9 +3,9 @@ round 21): the MI half of what ``risk_round_choice.py`` does for the crisis dete
 
 It scores the checkout ``--repo`` (its ``helpert`` package, model files and encoder) once on the sets neither version
 trained on: the spoken utterances z (``validate_mi_spoken.load``), j (``validate_mi_spoken.later``) k (round 23's
-fresh set) and m (round 24's; both read from this checkout, less near repeats of training items, as j), each with
-group macro-F1, reflection F1 and advise-without-permission F1 (95% bootstrap intervals), and the written rated
-sessions b+c and d+e (``validate_quality.written_sessions``): the AUC with which ``drift.score`` and a low
+fresh set), m (round 24's) and n (round 25's; all three read from this checkout, less near repeats of training
+items, as j), each with group macro-F1, reflection F1 and advise-without-permission F1 (95% bootstrap intervals),
+and the written rated sessions b+c and d+e (``validate_quality.written_sessions``): the AUC with which ``drift.score`` and a low
 ``ctrs.mean`` pick out the low-quality sessions.
 
     git worktree add /tmp/shipped <rev>
@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     from helpert.text.encoder import model_path
 
     out: dict = {"repo": str(repo), "encoder": model_path().name}
-    data = Path(__file__).resolve().parents[1] / "tests" / "data"  # this checkout's: the fresh sets of rounds 23 and 24
+    data = Path(__file__).resolve().parents[1] / "tests" / "data"  # this checkout's: the fresh sets of rounds 23-25
     for name, rows in (("z", spoken.load()), ("j", spoken.later()), ("k", spoken.later(data / "mi_spoken_k.jsonl")),
-                       ("m", spoken.later(data / "mi_spoken_m.jsonl"))):
+                       ("m", spoken.later(data / "mi_spoken_m.jsonl")), ("n", spoken.later(data / "mi_spoken_n.jsonl"))):
         a = spoken.score(rows)["agreed"]
         out[name] = {"n": a["n"], "groups_macro_f1": a["groups_macro_f1"], "reflection": a["group_f1"]["reflection"],
                      "awp": a.get("advise_without_permission_f1")}
