@@ -9,7 +9,8 @@ order under random ids (``blind_code``). AI annotators, not trained human coders
 ``tests/data/mi_spoken_j.jsonl`` (220, a further writer, coded blind the same way, written after the model was
 trained) is scored too (key ``j``), less its items that nearly repeat a training item; so is
 ``tests/data/mi_spoken_k.jsonl`` (220, written and coded blind for round 23's choice, key ``k``) and
-``tests/data/mi_spoken_m.jsonl`` (220, round 24's, key ``m``), the same way.
+``tests/data/mi_spoken_m.jsonl`` (220, round 24's, key ``m``) and ``tests/data/mi_spoken_n.jsonl`` (220, round 25's,
+key ``n``), the same way.
 
 Scored: MITI group F1 (``helpert.label.mi.GROUP``) and code F1 against the items where the two annotators
 agree, and against each annotator alone; reflection and advise-without-permission F1; 95% bootstrap intervals
@@ -40,6 +41,9 @@ FRESH_K = REPO / "tests" / "data" / "mi_spoken_k.jsonl"
 # Round 24's fresh set (220 utterances "as real sessions go", written after round 23 and coded blind: 218/220 agree;
 # tests/data/round24_instructions.md); round 24's choice was made on it.
 FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
+# Round 25's fresh set (220 utterances, written after round 24 and coded blind: 215/220 agree;
+# tests/data/round25_instructions.md); round 25's choice was made on it.
+FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 SEED = 20261203
 
 
@@ -92,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
               **score(load(), model),
               "j": score(later(), model),
               "k": score(later(FRESH_K), model),
-              "m": score(later(FRESH_M), model)}
+              "m": score(later(FRESH_M), model),
+              "n": score(later(FRESH_N), model)}
     report(args.name, result)
     return 0
 

@@ -112,6 +112,16 @@ def test_spoken_set_m_is_well_formed_and_keeps_both_coders():
     assert sum(r["code"] == r["blind_code"] for r in rows) == 218
 
 
+def test_spoken_set_n_is_well_formed_and_keeps_both_coders():
+    """Set n (tests/data/round25_instructions.md; round 25's choice was made on it): 220 items, each with the writer's
+    and the blind coder's code (215 agree)."""
+    script = benchmark_scripts.load("validate_mi_spoken")
+    rows = script.load(script.FRESH_N)
+    assert len(rows) == 220 and len({r["id"] for r in rows}) == 220
+    assert all(r["code"] in SOURCE_CODES and r["blind_code"] in SOURCE_CODES and r["client"] and r["counselor"] for r in rows)
+    assert sum(r["code"] == r["blind_code"] for r in rows) == 215
+
+
 def test_round_24_spoken_utterances_keep_their_reported_figures():
     """Set m (220 items "as real sessions go", 216 agreed and not near a training item; round 24's choice was made on
     it, not adopted): group macro-F1 0.780, reflection F1 0.835, advise without permission 0.667 with round 23's

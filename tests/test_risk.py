@@ -484,7 +484,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18")
 
 
 def _statements(name: str) -> list[dict]:
@@ -512,7 +512,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
 @pytest.mark.parametrize("name, agree, n", [("k", 119, 120), ("l", 159, 160), ("m", 160, 160), ("n", 199, 200), ("o", 200, 200), ("p", 200, 200), ("q", 200, 200), ("r", 200, 200), ("s", 200, 200), ("u", 200, 200), ("v", 200, 200), ("w", 200, 200), ("x", 200, 200), ("y", 200, 200), ("z1", 200, 200), ("z2", 200, 200), ("z3", 199, 200), ("z4", 200, 200),
                                                 ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200),
                                                 ("z9", 200, 200), ("z10", 200, 200), ("z11", 200, 200), ("z12", 200, 200),
-                                                ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200)])
+                                                ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200),
+                                                ("z17", 200, 200), ("z18", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -534,8 +535,8 @@ def test_held_out_statements_are_not_trained_on():
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12, round 23's on Z13 and Z14,
-    # round 24's on Z15 and Z16
-    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16"}
+    # round 24's on Z15 and Z16, round 25's on Z17 and Z18
+    assert set(validator.LATER_STATEMENTS) == {"Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16", "Z17", "Z18"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -592,9 +593,10 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
     ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 61, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 48, 4),
     ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10),
-    ("z15", (97, 95), 84, 60, 8), ("z16", (100, 100), 85, 62, 31)])
+    ("z15", (97, 95), 84, 60, 8), ("z16", (100, 100), 85, 62, 31), ("z17", (100, 100), 82, 46, 19),
+    ("z18", (96, 100), 81, 48, 16)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z16 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z18 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -687,12 +689,12 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
                                                    ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493),
                                                    ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523),
-                                                   ("ROUND24_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551)])
+                                                   ("ROUND24_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551),
+                                                   ("ROUND25_TRANSCRIPTS", "risk_ordinary_round25_labels.jsonl", 547)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
-    risk_ordinary_round22.jsonl, risk_ordinary_round23.jsonl and risk_ordinary_round24.jsonl (24 more each, rounds 22
-    to 24's), each with the blind screen of every client turn
+    risk_ordinary_round22.jsonl to risk_ordinary_round25.jsonl (24 more each, rounds 22 to 25's), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -722,7 +724,9 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     full response), in 8 of round 22's 24 (risk_ordinary_round22.jsonl; a full response in 7) and in 11 of round 23's
     24 (risk_ordinary_round23.jsonl; a full response in 10, mostly the phrase tier on idioms such as "I cut costs
     where I can" or "If I wait till tomorrow, I'm dead") and in 7 of round 24's 24 (risk_ordinary_round24.jsonl; a full
-    response in 4): a known limit. A change that adds any fails here."""
+    response in 4) and in 10 of round 25's 24 (risk_ordinary_round25.jsonl; a full response in 9, mostly the phrase
+    tier on idioms: "two till six would kill me", "end it all in one weekend" for clearing a house): a known limit. A
+    change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
     assert result["sessions"] == 50 and result["flagged"] <= 9 and result["crisis"] <= 2, result
@@ -736,3 +740,5 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     assert result["sessions"] == 24 and result["flagged"] <= 11 and result["crisis"] <= 10, result
     result = validator.written_transcripts("stepped", validator.ROUND24_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 7 and result["crisis"] <= 4, result
+    result = validator.written_transcripts("stepped", validator.ROUND25_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result

