@@ -312,9 +312,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # and GP-practice speech) were written after round 22 the same way: round 23's choice was made on them; Z15 (a charity's
 # text line) and Z16 (face-to-face therapy speech), written after round 23 (tests/data/round24_instructions.md), round
 # 24's; Z17 (an online peer-support forum) and Z18 (appointments where counseling meets other services), written after
-# round 24 (tests/data/round25_instructions.md), round 25's.
+# round 24 (tests/data/round25_instructions.md), round 25's; Z19 (online video therapy) and Z20 (a youth chat service),
+# written after round 25 (tests/data/round26_instructions.md), round 26's.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16", "Z17", "Z18")}
+                    for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16", "Z17", "Z18", "Z19", "Z20")}
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
@@ -322,7 +323,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it",
              "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it",
              "Z15": "round 24's choice made on it", "Z16": "round 24's choice made on it",
-             "Z17": "round 25's choice made on it", "Z18": "round 25's choice made on it"}
+             "Z17": "round 25's choice made on it", "Z18": "round 25's choice made on it",
+             "Z19": "round 26's choice made on it", "Z20": "round 26's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -439,7 +441,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     held_out = {}
     for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's"),
                            (ROUND23_TRANSCRIPTS, "round 23's"), (ROUND24_TRANSCRIPTS, "round 24's"),
-                           (ROUND25_TRANSCRIPTS, "round 25's")):
+                           (ROUND25_TRANSCRIPTS, "round 25's"), (ROUND26_TRANSCRIPTS, "round 26's")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
@@ -485,6 +487,10 @@ ROUND24_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
 # through; "no way out" of a contract, "better off" without a car), screened blind by another session
 # (risk_ordinary_round25_labels.jsonl: no risk turn). Never trained or tuned on; round 25's choice was made on them.
 ROUND25_TRANSCRIPTS = (DATA / "risk_ordinary_round25.jsonl",)
+# 24 more, written after round 25 (other topics; "disappear" for a weekend among the idioms), screened blind by another
+# session (risk_ordinary_round26_labels.jsonl: 582 client turns, no risk turn). Never trained or tuned on; round 26's
+# choice was made on them.
+ROUND26_TRANSCRIPTS = (DATA / "risk_ordinary_round26.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
