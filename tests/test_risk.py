@@ -745,3 +745,38 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result
     result = validator.written_transcripts("stepped", validator.ROUND26_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 14 and result["crisis"] <= 11, result
+
+
+def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
+    """Round 27 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
+    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
+    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
+    import math
+
+    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
+
+    check, crisis = 0.5, 1.2
+    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
+    assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
+    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
+    assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
+    abuse = TurnEvidence(("abuse",), -9.0, 0.001)
+    assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
+    mixed = TurnEvidence(("suicide", "abuse"), -9.0, 0.001)
+    assert [a.tier for a in tier_turns([mixed], check, crisis)] == ["crisis"]
+    unscored = TurnEvidence(("suicide",), -math.inf, 0.0)  # "Kill myself." is under MIN_MODEL_WORDS
+    assert [a.tier for a in tier_turns([unscored], check, crisis)] == ["crisis"]
+    burden = TurnEvidence(("suicide",), 3.0, 0.99)
+    assert [a.tier for a in tier_turns([burden, idiom], check, crisis)] == ["crisis", "crisis"]
+
+
+def test_idioms_from_a_game_and_a_coffee_machine_stand_down_but_explicit_words_do_not():
+    """The same rule through the shipped detector, on a real encoder score."""
+    from helpert.safety.risk import assess, assess_turns
+
+    game = "Some upsides. We play Call of Duty sometimes, he's actually terrible, I kill him like every round."
+    assert assess(game).tier == "none"
+    assert assess("I want to kill myself.").tier == "crisis" and assess("Kill myself.").tier == "crisis"
+    assert assess("My husband slaps me when I argue and I'm scared to go home.").tier == "crisis"
+    after = assess_turns(["I feel like everyone would be better off without me.", game])
+    assert [a.tier for a in after] == ["crisis", "crisis"]
