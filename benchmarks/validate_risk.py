@@ -313,9 +313,12 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # text line) and Z16 (face-to-face therapy speech), written after round 23 (tests/data/round24_instructions.md), round
 # 24's; Z17 (an online peer-support forum) and Z18 (appointments where counseling meets other services), written after
 # round 24 (tests/data/round25_instructions.md), round 25's; Z19 (online video therapy) and Z20 (a youth chat service),
-# written after round 25 (tests/data/round26_instructions.md), round 26's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14", "Z15", "Z16", "Z17", "Z18", "Z19", "Z20")}
+# written after round 25 (tests/data/round26_instructions.md), round 26's; Z21 (idiom-heavy counseling speech) and Z22
+# (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(9, 23)]}
+# The later sets written after the shipped detector (round 23) was trained and chosen: the freshest estimate of how it
+# does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
+AFTER_SHIPPED = tuple(f"Z{i}" for i in range(15, 23))
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
@@ -324,7 +327,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it",
              "Z15": "round 24's choice made on it", "Z16": "round 24's choice made on it",
              "Z17": "round 25's choice made on it", "Z18": "round 25's choice made on it",
-             "Z19": "round 26's choice made on it", "Z20": "round 26's choice made on it"}
+             "Z19": "round 26's choice made on it", "Z20": "round 26's choice made on it",
+             "Z21": "round 27's choice made on it", "Z22": "round 27's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -410,9 +414,15 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     for name, path in HELD_OUT_STATEMENTS.items():
         chosen = f"; {CHOSEN_ON[name]}" if name in CHOSEN_ON else ""
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
+    later = {}
     for name in LATER_STATEMENTS:
-        rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training "
-                              f"statements; {CHOSEN_ON[name]})", later_statements(name), policy))
+        later[name] = tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training "
+                                f"statements; {CHOSEN_ON[name]})", later_statements(name), policy)
+        rows.append(later[name])
+    keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
+    rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector was trained and "
+                        f"chosen; each used once for a choice it won)",
+                 **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -441,7 +451,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     held_out = {}
     for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's"),
                            (ROUND23_TRANSCRIPTS, "round 23's"), (ROUND24_TRANSCRIPTS, "round 24's"),
-                           (ROUND25_TRANSCRIPTS, "round 25's"), (ROUND26_TRANSCRIPTS, "round 26's")):
+                           (ROUND25_TRANSCRIPTS, "round 25's"), (ROUND26_TRANSCRIPTS, "round 26's"),
+                           (ROUND27_TRANSCRIPTS, "round 27's")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
@@ -491,6 +502,10 @@ ROUND25_TRANSCRIPTS = (DATA / "risk_ordinary_round25.jsonl",)
 # session (risk_ordinary_round26_labels.jsonl: 582 client turns, no risk turn). Never trained or tuned on; round 26's
 # choice was made on them.
 ROUND26_TRANSCRIPTS = (DATA / "risk_ordinary_round26.jsonl",)
+# 24 more, written after round 26 (asked to use such idioms often; "shoot me", "over my dead body"), screened blind by
+# another session (risk_ordinary_round27_labels.jsonl: no risk turn). Never trained or tuned on; round 27's choice was
+# made on them.
+ROUND27_TRANSCRIPTS = (DATA / "risk_ordinary_round27.jsonl",)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

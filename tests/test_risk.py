@@ -484,7 +484,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22")
 
 
 def _statements(name: str) -> list[dict]:
@@ -513,7 +513,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z5", 200, 200), ("z6", 200, 200), ("z7", 200, 200), ("z8", 200, 200),
                                                 ("z9", 200, 200), ("z10", 200, 200), ("z11", 200, 200), ("z12", 200, 200),
                                                 ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200),
-                                                ("z17", 200, 200), ("z18", 200, 200), ("z19", 200, 200), ("z20", 200, 200)])
+                                                ("z17", 200, 200), ("z18", 200, 200), ("z19", 200, 200), ("z20", 200, 200),
+                                                ("z21", 200, 200), ("z22", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -535,8 +536,8 @@ def test_held_out_statements_are_not_trained_on():
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on; round 21's choice was made on Z9 and Z10, round 22's on Z11 and Z12, round 23's on Z13 and Z14,
-    # round 24's on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20
-    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(9, 21)}
+    # round 24's on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20, round 27's on Z21 and Z22
+    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(9, 23)}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -594,9 +595,10 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 61, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 48, 4),
     ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10),
     ("z15", (97, 95), 84, 60, 8), ("z16", (100, 100), 85, 62, 31), ("z17", (100, 100), 82, 46, 19),
-    ("z18", (96, 100), 81, 48, 16), ("z19", (100, 99), 81, 47, 32), ("z20", (92, 99), 69, 41, 16)])
+    ("z18", (96, 100), 81, 48, 16), ("z19", (100, 99), 81, 47, 32), ("z20", (92, 99), 69, 41, 16),
+    ("z21", (99, 100), 82, 53, 16), ("z22", (99, 100), 90, 63, 16)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z20 less
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z22 less
     their near repeats of training statements). A change to the detector that loses any of them fails here:
     re-score and re-report it."""
     validator = _validator()
@@ -604,6 +606,19 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     row = validator.tier_rows(name.upper(), items, "stepped")
     assert (row["risk"], row["no_risk"]) == sizes
     assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
+
+
+def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
+    """README.md's lead figures for the crisis path: Z15-Z22 (validate_risk.AFTER_SHIPPED, written after round 23 was
+    trained and chosen), less near repeats, pooled: 654 of 783 risk statements get a safety turn, 420 the full
+    response, 154 of 793 negatives a false alarm."""
+    validator = _validator()
+    assert validator.AFTER_SHIPPED == tuple(f"Z{i}" for i in range(15, 23))
+    assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
+    rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
+    total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
+    assert (total["risk"], total["no_risk"]) == (783, 793)
+    assert total["safety_turn"] >= 654 and total["full_response"] >= 420 and total["false_alarms"] <= 154, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -691,11 +706,12 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523),
                                                    ("ROUND24_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551),
                                                    ("ROUND25_TRANSCRIPTS", "risk_ordinary_round25_labels.jsonl", 547),
-                                                   ("ROUND26_TRANSCRIPTS", "risk_ordinary_round26_labels.jsonl", 582)])
+                                                   ("ROUND26_TRANSCRIPTS", "risk_ordinary_round26_labels.jsonl", 582),
+                                                   ("ROUND27_TRANSCRIPTS", "risk_ordinary_round27_labels.jsonl", 519)])
 def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them) and
-    risk_ordinary_round22.jsonl to risk_ordinary_round26.jsonl (24 more each, rounds 22 to 26's), each with the blind screen of every client turn
+    risk_ordinary_round22.jsonl to risk_ordinary_round27.jsonl (24 more each, rounds 22 to 27's), each with the blind screen of every client turn
     (no risk turn); none of their turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among
     the training sessions."""
     from pathlib import Path
@@ -727,7 +743,9 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     where I can" or "If I wait till tomorrow, I'm dead") and in 7 of round 24's 24 (risk_ordinary_round24.jsonl; a full
     response in 4) and in 10 of round 25's 24 (risk_ordinary_round25.jsonl; a full response in 9, mostly the phrase
     tier on idioms: "two till six would kill me", "end it all in one weekend" for clearing a house) and in 14 of round
-    26's 24 (risk_ordinary_round26.jsonl; a full response in 11): a known limit. A change that adds any fails here."""
+    26's 24 (risk_ordinary_round26.jsonl; a full response in 11) and in 10 of round 27's 24 (risk_ordinary_round27.jsonl;
+    a full response in 9, mostly the phrase tier on idioms: "I was overdosing on" coffee, "I'm dead meat", "just end
+    it all" of a photography studio): a known limit. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped")
     assert result["sessions"] == 50 and result["flagged"] <= 9 and result["crisis"] <= 2, result
@@ -745,38 +763,6 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result
     result = validator.written_transcripts("stepped", validator.ROUND26_TRANSCRIPTS)
     assert result["sessions"] == 24 and result["flagged"] <= 14 and result["crisis"] <= 11, result
+    result = validator.written_transcripts("stepped", validator.ROUND27_TRANSCRIPTS)
+    assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result
 
-
-def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
-    """Round 27 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
-    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
-    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
-    import math
-
-    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
-
-    check, crisis = 0.5, 1.2
-    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
-    assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
-    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
-    assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
-    abuse = TurnEvidence(("abuse",), -9.0, 0.001)
-    assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
-    mixed = TurnEvidence(("suicide", "abuse"), -9.0, 0.001)
-    assert [a.tier for a in tier_turns([mixed], check, crisis)] == ["crisis"]
-    unscored = TurnEvidence(("suicide",), -math.inf, 0.0)  # "Kill myself." is under MIN_MODEL_WORDS
-    assert [a.tier for a in tier_turns([unscored], check, crisis)] == ["crisis"]
-    burden = TurnEvidence(("suicide",), 3.0, 0.99)
-    assert [a.tier for a in tier_turns([burden, idiom], check, crisis)] == ["crisis", "crisis"]
-
-
-def test_idioms_from_a_game_and_a_coffee_machine_stand_down_but_explicit_words_do_not():
-    """The same rule through the shipped detector, on a real encoder score."""
-    from helpert.safety.risk import assess, assess_turns
-
-    game = "Some upsides. We play Call of Duty sometimes, he's actually terrible, I kill him like every round."
-    assert assess(game).tier == "none"
-    assert assess("I want to kill myself.").tier == "crisis" and assess("Kill myself.").tier == "crisis"
-    assert assess("My husband slaps me when I argue and I'm scared to go home.").tier == "crisis"
-    after = assess_turns(["I feel like everyone would be better off without me.", game])
-    assert [a.tier for a in after] == ["crisis", "crisis"]

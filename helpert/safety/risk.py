@@ -464,8 +464,8 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
     :data:`CONTEXT_TURNS` client turns before it.
 
-    Under ``"stepped"`` (the default): a risk phrase of the lexicon (unless :func:`read_as_idiom`), or the encoder
-    head's score at its ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``. Within
+    Under ``"stepped"`` (the default): a risk phrase of the lexicon, or the encoder head's score at its
+    ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``. Within
     :data:`CONTEXT_TURNS` of a flagged turn (risk builds up: a burden statement, then method research two
     turns later) a turn at the ``check`` threshold, or one that takes the earlier turn further
     (:data:`CONTEXT_REFERENCE`: research into a method, means, a plan, a farewell), is ``crisis``. ``"lexicon"``: the phrases alone, each hit
@@ -498,32 +498,14 @@ class TurnEvidence:
     reference: bool = False
 
 
-# Round 27: a phrase hit the learned detector scores as nearly certain not to be risk is read as an idiom ("I kill him
-# like every round" of a video game, "I basically overdosed" on coffee, "just end it all" of a coding project). Only
-# for the kinds whose phrases idioms borrow; the learned score misses abuse disclosures ("she slaps me if I argue": a
-# probability near 0), so an abuse phrase always stands. Chosen on spent sets (benchmarks/README.md, round 27): below
-# 0.03, none of the 266 risk statements of Z7-Z20 with such a phrase; the lowest scored 0.059.
-IDIOM_PROBABILITY = 0.03
-IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
-
-
-def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment]) -> bool:
-    """Whether the phrase hits of a turn stand down: the learned detector scored the turn (not too short, past its
-    prefilter) at a probability under :data:`IDIOM_PROBABILITY`, every phrase is of :data:`IDIOM_KINDS`, and no
-    earlier turn of the window was flagged (risk building up is never read as an idiom)."""
-    return (bool(e.phrases) and math.isfinite(e.score) and e.probability < IDIOM_PROBABILITY
-            and set(e.phrases) <= IDIOM_KINDS and not built_up(window))
-
-
 def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) -> list[RiskAssessment]:
     """The stepped policy's tiers of one conversation's client turns at thresholds ``check`` and ``crisis``
     (:func:`assess_turns`); a pure function, so that training chooses the thresholds on the tiers the graph
-    will give (benchmarks/train_risk_encoder.py). A phrase hit that :func:`read_as_idiom` stands down is tiered
-    on the learned score alone."""
+    will give (benchmarks/train_risk_encoder.py)."""
     out: list[RiskAssessment] = []
     for i, e in enumerate(evidence):
         window = out[max(0, i - CONTEXT_TURNS):i]
-        if e.phrases and not read_as_idiom(e, window):
+        if e.phrases:
             out.append(RiskAssessment("crisis", e.phrases, e.probability))
         elif e.score >= crisis:
             out.append(RiskAssessment("crisis", (e.kind,), e.probability))
