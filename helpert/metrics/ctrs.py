@@ -72,10 +72,7 @@ def _has(turn: Turn, codes: frozenset[str]) -> bool:
 
 
 def _utterance_share(turns: list[Turn], codes: frozenset[str]) -> float:
-    """Share of the utterances of the turns that are not lectures carrying one of ``codes``: a lecture's many
-    neutral sentences must not dilute the advice, direction or confrontation around it (lecturing is counted
-    by its own factor, ``drift.lecture_share``)."""
-    all_codes = [c for t in turns if not is_lecture(t) for c in mi.codes_of(t)]
+    all_codes = [c for t in turns for c in mi.codes_of(t)]
     return ratio(sum(c in codes for c in all_codes), len(all_codes)) or 0.0
 
 
@@ -110,14 +107,14 @@ def collaboration(session: Session, turns: list[Turn], protocol: Protocol) -> fl
     invite = sum(_has(t, INVITE) for t in turns) / len(turns)
     push = _utterance_share(turns, PUSH)
     return (2.0 * min(1.0, client_share / CLIENT_WORD_TARGET) + 2.0 * min(1.0, invite / TARGET_SHARE["invite"])
-            + 2.0 * (1.0 - min(1.0, push / PUSH_WORST)) * (1.0 - (lecture_share(turns) or 0.0)))
+            + 2.0 * (1.0 - min(1.0, push / PUSH_WORST)))
 
 
 def pacing(turns: list[Turn], protocol: Protocol) -> float:
     """6 x (1 - total variation distance) between time in phase and the protocol's ``share``s."""
     total = sum(p.share for p in protocol.phases)
     expected = {p.id: p.share / total for p in protocol.phases} | {OFF_PROTOCOL: 0.0}
-    seq = [OFF_PROTOCOL if is_lecture(t) else phase(t) for t in turns]  # lecturing is no phase's work
+    seq = [phase(t) for t in turns]
     tvd = 0.5 * sum(abs(seq.count(k) / len(seq) - e) for k, e in expected.items())
     return 6.0 * (1.0 - tvd)
 
