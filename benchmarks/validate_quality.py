@@ -57,7 +57,7 @@ from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
 from helpert.metrics import measure_labelled  # noqa: E402
 from helpert.probe.degrade import DEGRADATIONS, LEVELS, reflective_positions  # noqa: E402
-from helpert.protocols import Protocol, load_protocol  # noqa: E402
+from helpert.protocols import CTRS_ITEMS, Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
 
 EXPERT = REPO / "tests" / "data" / "expert_cbt"
@@ -82,7 +82,8 @@ def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = 
     reflective = [reflective_positions(s) for s in base]
     out, ok = {}, True
     for kind, fn in DEGRADATIONS.items():
-        means: dict[str, list[float]] = {k: [] for k in ("drift.score", "ctrs.mean", *CTRS_GENERAL)}
+        # every CTRS item, so that a failure can be traced to the item that moved the wrong way
+        means: dict[str, list[float]] = {k: [] for k in ("drift.score", "ctrs.mean", *(f"ctrs.{i}" for i in CTRS_ITEMS))}
         for k in LEVELS:
             rows = [row for d in range(draws) for row in measure([fn(s, k, r, draw=d) for s, r in zip(sessions, reflective)], protocol)]
             for key in means:

@@ -102,24 +102,15 @@ def test_later_held_out_spoken_utterances_keep_their_reported_figures():
     assert result["advise_without_permission_f1"][0] >= 0.636
 
 
-def test_spoken_set_m_is_well_formed_and_keeps_both_coders():
-    """Set m (tests/data/round24_instructions.md; round 24's choice was made on it): 220 items, each with the writer's
-    and the blind coder's code (218 agree)."""
+@pytest.mark.parametrize("name, agree", [("FRESH_M", 218), ("FRESH_N", 215)])
+def test_spoken_sets_m_and_n_are_well_formed_and_keep_both_coders(name, agree):
+    """Sets m and n (tests/data/round24_instructions.md, round25_instructions.md; rounds 24 and 25's choices were made
+    on them): 220 items each, each with the writer's and the blind coder's code (218 and 215 agree)."""
     script = benchmark_scripts.load("validate_mi_spoken")
-    rows = script.load(script.FRESH_M)
+    rows = script.load(getattr(script, name))
     assert len(rows) == 220 and len({r["id"] for r in rows}) == 220
     assert all(r["code"] in SOURCE_CODES and r["blind_code"] in SOURCE_CODES and r["client"] and r["counselor"] for r in rows)
-    assert sum(r["code"] == r["blind_code"] for r in rows) == 218
-
-
-def test_spoken_set_n_is_well_formed_and_keeps_both_coders():
-    """Set n (tests/data/round25_instructions.md; round 25's choice was made on it): 220 items, each with the writer's
-    and the blind coder's code (215 agree)."""
-    script = benchmark_scripts.load("validate_mi_spoken")
-    rows = script.load(script.FRESH_N)
-    assert len(rows) == 220 and len({r["id"] for r in rows}) == 220
-    assert all(r["code"] in SOURCE_CODES and r["blind_code"] in SOURCE_CODES and r["client"] and r["counselor"] for r in rows)
-    assert sum(r["code"] == r["blind_code"] for r in rows) == 215
+    assert sum(r["code"] == r["blind_code"] for r in rows) == agree
 
 
 def test_round_24_spoken_utterances_keep_their_reported_figures():

@@ -734,7 +734,11 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
     assert all(len(t.split()) <= 5 for t in trained & {t.text for s in sessions for t in s.client_turns})
 
 
-def test_written_transcripts_get_no_more_safety_turns_than_reported():
+@pytest.mark.parametrize("which, sessions, flagged, crisis", [
+    (None, 50, 9, 2), ("HELD_OUT_TRANSCRIPTS", 24, 4, 1), ("LATER_TRANSCRIPTS", 24, 4, 0), ("ROUND22_TRANSCRIPTS", 24, 8, 7),
+    ("ROUND23_TRANSCRIPTS", 24, 11, 10), ("ROUND24_TRANSCRIPTS", 24, 7, 4), ("ROUND25_TRANSCRIPTS", 24, 10, 9),
+    ("ROUND26_TRANSCRIPTS", 24, 14, 11), ("ROUND27_TRANSCRIPTS", 24, 10, 9)])
+def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 23's detector, a safety turn in 9 of the 50 written transcripts of ordinary
     sessions (tests/data/quality_sessions_a-e; a full response in 2), in 4 of the 24 held-out ones
     (risk_ordinary_fresh.jsonl; a full response in 1), in 4 of the 24 written later (risk_ordinary_unscored.jsonl; no
@@ -747,22 +751,6 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported():
     a full response in 9, mostly the phrase tier on idioms: "I was overdosing on" coffee, "I'm dead meat", "just end
     it all" of a photography studio): a known limit. A change that adds any fails here."""
     validator = _validator()
-    result = validator.written_transcripts("stepped")
-    assert result["sessions"] == 50 and result["flagged"] <= 9 and result["crisis"] <= 2, result
-    result = validator.written_transcripts("stepped", validator.HELD_OUT_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] <= 1, result
-    result = validator.written_transcripts("stepped", validator.LATER_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 4 and result["crisis"] == 0, result
-    result = validator.written_transcripts("stepped", validator.ROUND22_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 8 and result["crisis"] <= 7, result
-    result = validator.written_transcripts("stepped", validator.ROUND23_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 11 and result["crisis"] <= 10, result
-    result = validator.written_transcripts("stepped", validator.ROUND24_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 7 and result["crisis"] <= 4, result
-    result = validator.written_transcripts("stepped", validator.ROUND25_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result
-    result = validator.written_transcripts("stepped", validator.ROUND26_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 14 and result["crisis"] <= 11, result
-    result = validator.written_transcripts("stepped", validator.ROUND27_TRANSCRIPTS)
-    assert result["sessions"] == 24 and result["flagged"] <= 10 and result["crisis"] <= 9, result
+    result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
+    assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
 
