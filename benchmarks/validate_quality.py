@@ -128,8 +128,8 @@ def esconv(protocol: Protocol, limit: int | None) -> tuple[list[dict], dict]:
     return rows, {"n": len(sessions), "outcomes": corr}
 
 
-def expert_check(protocol: Protocol, peers: list[dict]) -> dict:
-    experts = read_sessions(EXPERT)
+def expert_check(protocol: Protocol, peers: list[dict], folder: Path = EXPERT) -> dict:
+    experts = read_sessions(folder)
     out = {}
     drift, ctrs = column(peers, "drift.score"), column(peers, "ctrs.mean")
     for s, r in zip(experts, measure(experts, protocol)):

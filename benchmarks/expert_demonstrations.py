@@ -1,0 +1,59 @@
+"""Do CBT demonstrations written outside the project score as what they are? (issue #13: lower drift and higher
+CTRS than at least 90% of ordinary peer sessions.)
+
+``tests/data/expert_cbt`` holds two demonstrations written inside the project for its tests; the folder
+``tests/data/expert_cbt_fresh`` holds demonstrations written by assistant sessions that saw nothing of the project,
+its metrics or its data (their instructions: ``tests/data/expert_cbt_fresh/INSTRUCTIONS.md``), scored once, as a
+report: no rule or weight was changed on them. For each transcript: drift.score, ctrs.mean, the share of the 195
+ESConv peer sessions (``../shared/data/esconv/esconv_valid_195.jsonl``) with more drift and with a lower CTRS mean,
+and the drift parts and CTRS items, so that a miss can be traced.
+
+    .venv/bin/python benchmarks/expert_demonstrations.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO, SHARED, report  # noqa: E402
+
+FRESH = REPO / "tests" / "data" / "expert_cbt_fresh"
+
+
+def main() -> int:
+    import validate_quality as vq
+
+    from helpert.io import read_sessions
+    from helpert.label import label_sessions
+    from helpert.metrics import measure_labelled
+    from helpert.metrics.drift import score_parts, turn_flags
+    from helpert.protocols import load_protocol
+
+    protocol = load_protocol("cbt_session")
+    source = SHARED / "esconv" / "esconv_valid_195.jsonl"
+    if not source.is_file():
+        raise SystemExit(f"needs {source}")
+    peers = vq.measure(read_sessions(source), protocol)
+    out = {"peers": len(peers), "protocol": protocol.name, "target": "beyond 90% of peers on both", "sets": {}}
+    for name, folder in (("in-house (written for the tests)", vq.EXPERT), ("fresh (written outside the project)", FRESH)):
+        rows = vq.expert_check(protocol, peers, folder)
+        labelled = {s.dialogue_id: s for s in label_sessions(read_sessions(folder), protocol)}
+        for sid, row in rows.items():
+            s = labelled[sid]
+            row["drift_parts"] = {k: None if v is None else round(v, 3)
+                                  for k, v in score_parts(s, protocol, turn_flags(s, protocol)).items()}
+            items = measure_labelled(s, protocol)
+            row["ctrs_items"] = {k: None if v is None else round(v, 2) for k, v in items.items()
+                                 if k.startswith("ctrs.") and k not in ("ctrs.mean", "ctrs.total")}
+            row["counselor_turns"] = len(s.counselor_turns)
+            row["met"] = row["peers_with_more_drift"] >= 0.9 and row["peers_with_lower_ctrs"] >= 0.9
+        out["sets"][name] = rows
+    report("expert_demonstrations", out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
