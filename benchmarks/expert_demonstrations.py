@@ -27,9 +27,6 @@ def main() -> int:
     import validate_quality as vq
 
     from helpert.io import read_sessions
-    from helpert.label import label_sessions
-    from helpert.metrics import measure_labelled
-    from helpert.metrics.drift import score_parts, turn_flags
     from helpert.protocols import load_protocol
 
     protocol = load_protocol("cbt_session")
@@ -39,16 +36,8 @@ def main() -> int:
     peers = vq.measure(read_sessions(source), protocol)
     out = {"peers": len(peers), "protocol": protocol.name, "target": "beyond 90% of peers on both", "sets": {}}
     for name, folder in (("in-house (written for the tests)", vq.EXPERT), ("fresh (written outside the project)", FRESH)):
-        rows = vq.expert_check(protocol, peers, folder)
-        labelled = {s.dialogue_id: s for s in label_sessions(read_sessions(folder), protocol)}
-        for sid, row in rows.items():
-            s = labelled[sid]
-            row["drift_parts"] = {k: None if v is None else round(v, 3)
-                                  for k, v in score_parts(s, protocol, turn_flags(s, protocol)).items()}
-            items = measure_labelled(s, protocol)
-            row["ctrs_items"] = {k: None if v is None else round(v, 2) for k, v in items.items()
-                                 if k.startswith("ctrs.") and k not in ("ctrs.mean", "ctrs.total")}
-            row["counselor_turns"] = len(s.counselor_turns)
+        rows = vq.expert_check(protocol, peers, folder, detail=True)
+        for row in rows.values():
             row["met"] = row["peers_with_more_drift"] >= 0.9 and row["peers_with_lower_ctrs"] >= 0.9
         out["sets"][name] = rows
     report("expert_demonstrations", out)

@@ -128,16 +128,27 @@ def esconv(protocol: Protocol, limit: int | None) -> tuple[list[dict], dict]:
     return rows, {"n": len(sessions), "outcomes": corr}
 
 
-def expert_check(protocol: Protocol, peers: list[dict], folder: Path = EXPERT) -> dict:
-    experts = read_sessions(folder)
+def expert_check(protocol: Protocol, peers: list[dict], folder: Path = EXPERT, detail: bool = False) -> dict:
+    """Per transcript in ``folder``: drift.score, ctrs.mean and the share of ``peers`` it beats on each; with ``detail``,
+    also the drift parts and CTRS items behind them (each transcript labelled once)."""
+    from helpert.metrics.drift import score_parts, turn_flags
+
     out = {}
     drift, ctrs = column(peers, "drift.score"), column(peers, "ctrs.mean")
-    for s, r in zip(experts, measure(experts, protocol)):
+    for s in label_sessions(read_sessions(folder), protocol):
+        r = measure_labelled(s, protocol)
         out[s.dialogue_id] = {
             "drift.score": round(r["drift.score"], 3), "ctrs.mean": round(r["ctrs.mean"], 3),
             "peers_with_more_drift": round(float(np.nanmean(drift > r["drift.score"])), 3),
             "peers_with_lower_ctrs": round(float(np.nanmean(ctrs < r["ctrs.mean"])), 3),
         }
+        if detail:
+            parts = score_parts(s, protocol, turn_flags(s, protocol))
+            out[s.dialogue_id] |= {
+                "drift_parts": {k: None if v is None else round(v, 3) for k, v in parts.items()},
+                "ctrs_items": {k: None if v is None else round(v, 2) for k, v in r.items()
+                               if k.startswith("ctrs.") and k not in ("ctrs.mean", "ctrs.total")},
+                "counselor_turns": len(s.counselor_turns)}
     return out
 
 

@@ -323,12 +323,8 @@ AFTER_SHIPPED = tuple(f"Z{i}" for i in range(15, 23))
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped",
-             "Z11": "round 22's choice made on it", "Z12": "round 22's choice made on it",
-             "Z13": "round 23's choice made on it", "Z14": "round 23's choice made on it",
-             "Z15": "round 24's choice made on it", "Z16": "round 24's choice made on it",
-             "Z17": "round 25's choice made on it", "Z18": "round 25's choice made on it",
-             "Z19": "round 26's choice made on it", "Z20": "round 26's choice made on it",
-             "Z21": "round 27's choice made on it", "Z22": "round 27's choice made on it"}
+             # two sets a round since: Z11 and Z12 round 22's, ..., Z21 and Z22 round 27's
+             **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it" for i in range(11, 23)}}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
