@@ -31,21 +31,112 @@ def test_the_top_files_hold_all_six_layers_so_the_pypi_file_is_cut_after_its_emb
         encoder.cut_for(7)
 
 
+def _padded(texts):
+    tok, _ = encoder._runtime()
+    enc = tok.encode_batch(texts)
+    width = max(len(e.ids) for e in enc)
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, e in enumerate(enc):
+        ids[row, :len(e.ids)] = e.ids
+        mask[row, :len(e.ids)] = 1
+    return ids, mask
+
+
 def test_the_one_stacked_graph_equals_the_files_run_one_after_another():
     import onnxruntime as ort
 
     texts = ["I've been stockpiling my tablets.", "Sounds like the week wore you out."]
-    tok, _ = encoder._runtime()
-    enc = tok.encode_batch(texts)
-    ids = np.array([e.ids for e in enc], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    ids, mask = _padded(texts)
     h = ort.InferenceSession(encoder.lower_layers(encoder.model_path(), "layer_norm")).run(
         None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
     for top in encoder.top_path():
         h = ort.InferenceSession(str(top)).run(None, {"hidden": h, "attention_mask": mask})[0]
-    states = encoder.token_states(texts)
+    with encoder.override(arithmetic="float"):
+        states = encoder.token_states(texts)
     for row, s in enumerate(states):
         assert np.allclose(s, h[row, : int(mask[row].sum())], atol=1e-4)
+
+
+TEXTS = ["I keep thinking everyone would be better off without me.", "So you're worried about the exam on Friday.",
+         "Yes.", "I bought the pills last week and I've been looking up how many it would take.",
+         "My manager cut my hours again and I honestly don't know how I'll pay rent this month, it's a mess."]
+
+
+def test_int8_is_the_default_and_runs_integer_products_on_the_files_own_int8_weights():
+    import onnx
+    from onnx import numpy_helper
+
+    from helpert.text.int8 import integer_products, weight_products
+
+    assert encoder.arithmetic() == "int8"
+    stacked = encoder.stacked_graph(encoder.model_path(), encoder.top_path())
+    before = onnx.load_from_string(stacked).graph
+    products = weight_products(before)
+    assert len(products) == 36  # q, k, v, o, in and out of six layers
+    after = onnx.load_from_string(integer_products(stacked)).graph
+    ops = [n.op_type for n in after.node]
+    assert ops.count("MatMulInteger") == 36 and ops.count("QuantizeLinear") == 24  # q, k and v share one
+    weights = {i.name: numpy_helper.to_array(i) for i in after.initializer}
+    originals = {i.name: numpy_helper.to_array(i) for i in before.initializer}
+    for node in after.node:
+        if node.op_type == "MatMulInteger":
+            name = node.input[1]
+            assert weights[name].dtype == np.int8 and np.array_equal(weights[name], originals[name])  # not requantised
+
+
+def test_int8_states_stay_close_to_float():
+    with encoder.override(arithmetic="float"):
+        reference = encoder.token_states(TEXTS)
+        ref_emb = encoder.embed(TEXTS)
+    states = encoder.token_states(TEXTS)
+    emb = encoder.embed(TEXTS)
+    assert (emb * ref_emb).sum(1).min() > 0.998
+    for s, r in zip(states, reference):
+        assert s.shape == r.shape
+        assert np.abs(s - r).max() < 0.5 and np.abs(s - r).mean() < 0.03
+
+
+def test_a_texts_int8_states_do_not_depend_on_the_other_texts_of_its_batch():
+    """One scale per token: the reason round 25's per-batch dynamic quantisation was not adopted."""
+    alone = [encoder.token_states([t])[0] for t in TEXTS]
+    together = encoder.token_states(TEXTS)
+    longer = encoder.token_states(TEXTS + ["and a much longer text " * 20])
+    for a, b, c in zip(alone, together, longer):
+        assert np.allclose(a, b, atol=1e-4) and np.allclose(a, c, atol=1e-4)
+
+
+def test_an_unknown_arithmetic_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("HELPERT_ENCODER_ARITHMETIC", "fp16")
+    with pytest.raises(encoder.EncoderMissing, match="int8, float"):
+        encoder.arithmetic()
+    with pytest.raises(ValueError, match="arithmetic must be one of"):
+        with encoder.override(arithmetic="bf16"):
+            pass
+
+
+def test_the_outlier_channels_come_with_their_provenance():
+    import json
+
+    from helpert.text.int8 import OUTLIERS, load_outliers
+
+    doc = json.loads(OUTLIERS.read_text())
+    assert doc["made_by"].startswith("benchmarks/int8_encoder.py") and "counselchat" in doc["data"]
+    channels = load_outliers()
+    assert "layer_norm" in channels and all(len(v) <= 16 for v in channels.values())
+    assert load_outliers(OUTLIERS.parent / "missing.json") == {}
+
+
+def test_a_graph_without_weight_only_products_is_left_as_it_is():
+    from onnx import TensorProto, helper
+
+    from helpert.text.int8 import integer_products
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph).SerializeToString()
+    assert integer_products(model) == model
 
 
 def test_the_stack_is_what_embed_runs_and_differs_from_the_pypi_file_alone():
@@ -58,6 +149,7 @@ def test_the_stack_is_what_embed_runs_and_differs_from_the_pypi_file_alone():
     # fine-tuned, not replaced: the same texts stay close to where the PyPI model puts them, but moved
     assert np.all(cosines > 0.5) and np.all(cosines < 0.999), cosines
     assert np.allclose(encoder.embed(texts), stacked, atol=1e-6)  # back on the stack once restored
+    assert encoder.arithmetic() == "int8"
 
 
 def test_a_pypi_file_without_the_cut_gets_a_clear_error(tmp_path):
