@@ -181,6 +181,9 @@ def _runtime():
         from helpert.text.int8 import integer_products
 
         graph = integer_products(graph)
+        # the int8 graph has many short parallel steps; with spinning workers it fell to one core's speed at times
+        # on 2-core VMs (benchmarks/README.md, round 28), without them it did not
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return tok, ort.InferenceSession(graph, options, providers=providers)
 
 
