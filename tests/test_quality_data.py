@@ -71,12 +71,13 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
 
 def test_held_out_spoken_utterances_keep_their_reported_figures():
     """benchmarks/README.md ("MI labeller") and README.md report these for the shipped model on z (200 items, all
-    agreed): group macro-F1 0.769, reflection F1 0.803 (round 23's encoder; round 22's: 0.737, 0.754; round 20's: 0.730,
-    0.726). A change to the labeller that loses them fails here."""
+    agreed): group macro-F1 0.763, reflection F1 0.793 (round 23's encoder on round 29's int8 arithmetic; in float:
+    0.769, 0.803; round 22's: 0.737, 0.754; round 20's: 0.730, 0.726). A change to the labeller that loses them fails
+    here."""
     result = benchmark_scripts.load("validate_mi_spoken").score(_rows(DATA / "mi_spoken_z.jsonl"))
     assert result["agreed"]["n"] == 200
-    assert result["agreed"]["groups_macro_f1"][0] >= 0.769
-    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.803
+    assert result["agreed"]["groups_macro_f1"][0] >= 0.763
+    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.793
 
 
 def test_held_out_rated_sessions_keep_their_reported_auc():
@@ -92,14 +93,15 @@ def test_held_out_rated_sessions_keep_their_reported_auc():
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
     """Set j (220 items, 210 once its near repeats of training items are left out), scored once with the shipped
-    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.717, reflection F1 0.748, advise without
-    permission 0.636 (round 23's encoder; round 22's: 0.717, 0.780, 0.651; round 20's: 0.687, 0.756, 0.612)."""
+    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.738, reflection F1 0.760, advise without
+    permission 0.622 (round 23's encoder on round 29's int8 arithmetic; in float: 0.717, 0.748, 0.636; round 22's:
+    0.717, 0.780, 0.651; round 20's: 0.687, 0.756, 0.612)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later()
     assert len(rows) == 210
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.717 and result["group_f1"]["reflection"][0] >= 0.748
-    assert result["advise_without_permission_f1"][0] >= 0.636
+    assert result["groups_macro_f1"][0] >= 0.738 and result["group_f1"]["reflection"][0] >= 0.760
+    assert result["advise_without_permission_f1"][0] >= 0.622
 
 
 @pytest.mark.parametrize("name, agree", [("FRESH_M", 218), ("FRESH_N", 215)])
@@ -126,13 +128,14 @@ def test_round_24_spoken_utterances_keep_their_reported_figures():
 
 def test_round_23_spoken_utterances_keep_their_reported_figures():
     """Set k (220 items, written and coded blind for round 23's choice, 215 less near repeats of training items; its
-    two coders agree on all): group macro-F1 0.744, reflection F1 0.791, advise without permission 0.750 with round
-    23's encoder (round 22's: 0.709, 0.748, 0.683; benchmarks/README.md, round 23)."""
+    two coders agree on all): group macro-F1 0.740, reflection F1 0.785, advise without permission 0.750 with round
+    23's encoder on round 29's int8 arithmetic (in float: 0.744, 0.791, 0.750; round 22's: 0.709, 0.748, 0.683;
+    benchmarks/README.md, round 23)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later(script.FRESH_K)
     assert len(rows) == 215 and all(r["code"] == r["blind_code"] for r in rows)
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.744 and result["group_f1"]["reflection"][0] >= 0.791
+    assert result["groups_macro_f1"][0] >= 0.740 and result["group_f1"]["reflection"][0] >= 0.785
     assert result["advise_without_permission_f1"][0] >= 0.750
 
 

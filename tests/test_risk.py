@@ -592,15 +592,17 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 61, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 48, 4),
-    ("z11", (90, 85), 78, 51, 12), ("z12", (97, 100), 83, 54, 9), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 53, 10),
-    ("z15", (97, 95), 84, 60, 8), ("z16", (100, 100), 85, 62, 31), ("z17", (100, 100), 82, 46, 19),
-    ("z18", (96, 100), 81, 48, 16), ("z19", (100, 99), 81, 47, 32), ("z20", (92, 99), 69, 41, 16),
-    ("z21", (99, 100), 82, 53, 16), ("z22", (99, 100), 90, 63, 16)])
+    ("z7", (100, 100), 87, 58, 6), ("z8", (100, 100), 82, 60, 3), ("z9", (85, 86), 76, 60, 5), ("z10", (85, 83), 68, 47, 4),
+    ("z11", (90, 85), 78, 50, 12), ("z12", (97, 100), 83, 54, 10), ("z13", (96, 100), 85, 67, 5), ("z14", (98, 100), 84, 54, 9),
+    ("z15", (97, 95), 84, 61, 8), ("z16", (100, 100), 85, 62, 31), ("z17", (100, 100), 82, 46, 19),
+    ("z18", (96, 100), 81, 49, 16), ("z19", (100, 99), 81, 46, 32), ("z20", (92, 99), 70, 42, 16),
+    ("z21", (99, 100), 82, 54, 16), ("z22", (99, 100), 90, 63, 16)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector; Z9 to Z22 less
-    their near repeats of training statements). A change to the detector that loses any of them fails here:
-    re-score and re-report it."""
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 23's detector on the int8 encoder
+    arithmetic of round 29; Z9 to Z22 less their near repeats of training statements). Float arithmetic gave one more
+    full response on Z8, Z10, Z11 and Z19, one fewer on Z14, Z15, Z18, Z20 (and one fewer safety turn) and Z21, one
+    false alarm fewer on Z12 and one more on Z14 (benchmarks/README.md, rounds 28-29). A change to the detector that
+    loses any of them fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
     row = validator.tier_rows(name.upper(), items, "stepped")
@@ -610,15 +612,15 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
     """README.md's lead figures for the crisis path: Z15-Z22 (validate_risk.AFTER_SHIPPED, written after round 23 was
-    trained and chosen), less near repeats, pooled: 654 of 783 risk statements get a safety turn, 420 the full
-    response, 154 of 793 negatives a false alarm."""
+    trained and chosen), less near repeats, pooled: 655 of 783 risk statements get a safety turn, 423 the full
+    response, 154 of 793 negatives a false alarm (int8 encoder arithmetic; float: 654, 420, 154)."""
     validator = _validator()
     assert validator.AFTER_SHIPPED == tuple(f"Z{i}" for i in range(15, 23))
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
     total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
     assert (total["risk"], total["no_risk"]) == (783, 793)
-    assert total["safety_turn"] >= 654 and total["full_response"] >= 420 and total["false_alarms"] <= 154, total
+    assert total["safety_turn"] >= 655 and total["full_response"] >= 423 and total["false_alarms"] <= 154, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -735,8 +737,8 @@ def test_ordinary_transcripts_for_choices_were_screened_and_are_not_trained_on(w
 
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 9, 2), ("HELD_OUT_TRANSCRIPTS", 24, 4, 1), ("LATER_TRANSCRIPTS", 24, 4, 0), ("ROUND22_TRANSCRIPTS", 24, 8, 7),
-    ("ROUND23_TRANSCRIPTS", 24, 11, 10), ("ROUND24_TRANSCRIPTS", 24, 7, 4), ("ROUND25_TRANSCRIPTS", 24, 10, 9),
+    (None, 50, 9, 2), ("HELD_OUT_TRANSCRIPTS", 24, 3, 1), ("LATER_TRANSCRIPTS", 24, 4, 0), ("ROUND22_TRANSCRIPTS", 24, 8, 7),
+    ("ROUND23_TRANSCRIPTS", 24, 11, 10), ("ROUND24_TRANSCRIPTS", 24, 7, 4), ("ROUND25_TRANSCRIPTS", 24, 11, 9),
     ("ROUND26_TRANSCRIPTS", 24, 14, 11), ("ROUND27_TRANSCRIPTS", 24, 10, 9)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 23's detector, a safety turn in 9 of the 50 written transcripts of ordinary
@@ -749,7 +751,8 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
     tier on idioms: "two till six would kill me", "end it all in one weekend" for clearing a house) and in 14 of round
     26's 24 (risk_ordinary_round26.jsonl; a full response in 11) and in 10 of round 27's 24 (risk_ordinary_round27.jsonl;
     a full response in 9, mostly the phrase tier on idioms: "I was overdosing on" coffee, "I'm dead meat", "just end
-    it all" of a photography studio): a known limit. A change that adds any fails here."""
+    it all" of a photography studio): a known limit. With the int8 encoder arithmetic of round 29 the held-out 24 give 3
+    (float: 4) and round 25's 24 give 11 (float: 10). A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
