@@ -417,7 +417,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(later[name])
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
     rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector was trained and "
-                        f"chosen; each used once for a choice it won)",
+                        f"chosen; each used once for a choice it won, and all of them for round 28's choice of the encoder's arithmetic)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():
