@@ -9,14 +9,17 @@ scale, so a text's states do not depend on the other texts of a batch (onnxrunti
 uses one scale per tensor, which made a turn score otherwise in a replay than in a screen: round 25,
 benchmarks/README.md). Two refinements keep the states near the float ones:
 
-- the few input channels where LayerNorm outputs and GELU outputs carry outliers (up to 15 times the median
-  channel's range; found once on CounselChat answers by ``benchmarks/int8_encoder.py`` and listed in
+- the few input channels where activations carry outliers (LayerNorm outputs up to 15 times the median
+  channel's range, GELU outputs and attention contexts too; found once on CounselChat answers by ``benchmarks/int8_encoder.py`` and listed in
   ``helpert/data/minilm_int8_outliers.json``) stay in float, as a small float product added back (the
   decomposition of LLM.int8(), Dettmers et al. 2022);
 - a GELU output (never below -0.17) is shifted by 0.2 and quantised unsigned, using all 256 levels; the
-  shift's contribution, a constant per output column, is subtracted.
+  shift's contribution, a constant per output column, is taken off the product's bias.
 
-The integer products are exact; everything else is float. ``benchmarks/int8_encoder.py`` measures what is
+The per-token quantisation is one ``QuantizeLinear`` with a block as wide as the token's vector (opset 21's
+blocked quantisation), so the graph is raised to opset 21. The integer products are exact; everything else is
+float. Agreement with float and the time: ``benchmarks/int8_encoder.py``; adoption: benchmarks/README.md, rounds 28
+and 29. ``benchmarks/int8_encoder.py`` measures what is
 lost against the float graph and what is gained in time.
 """
 
