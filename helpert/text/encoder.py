@@ -19,9 +19,9 @@ Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes
 (the crisis-risk detector, which pools the token states itself); there is one
 runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
 
-Arithmetic (since round 28): the weight products run as int8 integer products with each token's activations
-quantised on their own (:mod:`helpert.text.int8`): about twice as fast, batch-independent, and close to the
-float graph (``benchmarks/int8_encoder.py``). ``HELPERT_ENCODER_ARITHMETIC=float`` (or
+Arithmetic (since round 29, benchmarks/README.md): the weight products run as int8 integer products with each
+token's activations quantised on their own (:mod:`helpert.text.int8`): about 1.8 times as fast on 2 cores,
+batch-independent, and close to the float graph (``benchmarks/int8_encoder.py``). ``HELPERT_ENCODER_ARITHMETIC=float`` (or
 ``override(arithmetic="float")``) runs the float graph, the reference the heads were trained on.
 """
 
