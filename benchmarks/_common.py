@@ -31,6 +31,13 @@ def machine() -> dict[str, Any]:
             "llama_cpp_python": llama, "platform": platform.platform()}
 
 
+def head_commit() -> str:
+    """The checkout's short commit id, for a result's provenance."""
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+
 def long_session(min_client_turns: int = 30) -> Any:
     """The longest HOPE therapy transcript (real sessions, ~30+ client turns) when ../shared is there,
     else the bundled sessions chained into one long session."""

@@ -24,13 +24,12 @@ import argparse
 import csv
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, SHARED, report  # noqa: E402
+from _common import SHARED, head_commit, report  # noqa: E402
 
 RATIO = 2.5
 MAX_CHANNELS = 16
@@ -57,18 +56,13 @@ def calibrate() -> None:
     for name in names:
         graph.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
-    tok, _ = encoder._runtime()
     texts = calibration_texts()
+    pieces = encoder.word_pieces(texts)
     peak = {n: None for n in names}
-    for start in range(0, len(texts), 32):
-        enc = tok.encode_batch(texts[start:start + 32])
-        width = max(len(e.ids) for e in enc)
-        ids = np.zeros((len(enc), width), np.int64)
-        mask = np.zeros_like(ids)
-        for row, e in enumerate(enc):
-            ids[row, :len(e.ids)] = e.ids
-            mask[row, :len(e.ids)] = 1
-        outs = session.run(names, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+    for start in range(0, len(texts), encoder.BATCH):
+        feed = encoder.padded(pieces[start:start + encoder.BATCH])
+        mask = feed["attention_mask"]
+        outs = session.run(names, feed)
         for name, out in zip(names, outs):
             m = np.abs(out[mask.astype(bool)]).max(0)
             peak[name] = m if peak[name] is None else np.maximum(peak[name], m)
@@ -77,9 +71,8 @@ def calibrate() -> None:
         m = peak[name]
         top = [int(c) for c in np.argsort(-m)[:MAX_CHANNELS] if m[c] > RATIO * np.median(m)]
         channels[name] = sorted(top)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     doc = {"what": "input channels of the encoder's weight products kept in float by helpert/text/int8.py",
-           "made_by": "benchmarks/int8_encoder.py --calibrate", "commit": commit,
+           "made_by": "benchmarks/int8_encoder.py --calibrate", "commit": head_commit(),
            "data": f"every 10th row of {COUNSELCHAT.relative_to(SHARED.parent.parent)} (answerText), {len(texts)} texts",
            "rule": f"largest |activation| over real tokens > {RATIO} x the median channel's; at most {MAX_CHANNELS}, largest first",
            "channels": channels}
@@ -140,9 +133,8 @@ def measure() -> None:
                 t0 = time.perf_counter()
                 encoder.token_states(sample)
                 timing[arithmetic].append(round(time.perf_counter() - t0, 2))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     report("int8_encoder", {
-        "date": time.strftime("%Y-%m-%d"), "commit": commit,
+        "date": time.strftime("%Y-%m-%d"), "commit": head_commit(),
         "texts": len(texts), "texts_esconv_client_turns": len(set(client)), "texts_counselchat_questions": len(questions),
         "embedding_cosine_mean": round(float(cos.mean()), 5), "embedding_cosine_min": round(float(cos.min()), 5),
         "risk_texts_read_by_the_encoder": int(read.sum()),

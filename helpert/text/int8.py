@@ -127,7 +127,7 @@ def integer_products(model: bytes, outliers: "dict[str, list[int]] | None" = Non
                 node("Mul", [p + "f", q + "scale"], [p + "fs"]),
                 node("Mul", [p + "fs", ws], [p + "y"])]
         y = p + "y"
-        weights = array(wq).astype(np.float32) * array(ws).astype(np.float32)
+        weights = array(wq).astype(np.float32) * array(ws).astype(np.float32) if shifted or split else None
         if shifted:  # the shift's share of the product, a constant per column, comes off the bias
             bias = next((r for r in readers.get(n.output[0], ()) if r.op_type == "Add"
                          and any(i in arrays for i in r.input)), None)
