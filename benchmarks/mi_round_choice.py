@@ -8,6 +8,13 @@ items, as j), each with group macro-F1, reflection F1 and advise-without-permiss
 and the written rated sessions b+c and d+e (``validate_quality.written_sessions``): the AUC with which ``drift.score`` and a low
 ``ctrs.mean`` pick out the low-quality sessions.
 
+Options for a round's fresh material (round 30): ``--spoken NAME=PATH`` scores another spoken set (its agreed items,
+no near-repeat filter: nothing was trained on it), ``--rated NAME`` another rated set
+(``tests/data/quality_sessions_NAME.jsonl``), ``--demos DIR`` CBT demonstrations against the 195 ESConv peer sessions
+(``validate_quality.expert_check``), and ``--coded`` the human MI gold sentences (all 1,681) and MIBot's utterances
+with AutoMISC's codes (group macro-F1, and MIBot's session %MIC and R:Q against AutoMISC's): the MI head trained on
+most of both, so these are in-sample and say only what a change of the rules does there.
+
     git worktree add /tmp/shipped <rev>
     .venv/bin/python benchmarks/mi_round_choice.py --repo /tmp/shipped --out /tmp/shipped_mi.json
 """
@@ -24,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repo", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--spoken", action="append", default=[], metavar="NAME=PATH", help="another spoken set (agreed items)")
+    ap.add_argument("--rated", action="append", default=[], metavar="NAME", help="tests/data/quality_sessions_NAME.jsonl")
+    ap.add_argument("--demos", type=Path, default=None, help="a folder of CBT demonstrations to rank against ESConv")
+    ap.add_argument("--coded", action="store_true", help="the MI gold sentences and MIBot's AutoMISC codes (in-sample)")
     args = ap.parse_args(argv)
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo / "benchmarks"))
@@ -49,9 +60,51 @@ def main(argv: list[str] | None = None) -> int:
     for sets in (("b", "c"), ("d", "e")):
         r = quality.written_sessions(protocol, sets)["+".join(sets)]
         out["+".join(sets)] = {"n": r["n"], "low": r["low"], "auc": {k: r["auc"][k] for k in ("drift.score", "ctrs.mean")}}
+    for spec in args.spoken:
+        name, path = spec.split("=", 1)
+        a = spoken.score(spoken.load(Path(path)))["agreed"]
+        out[name] = {"n": a["n"], "groups_macro_f1": a["groups_macro_f1"], "reflection": a["group_f1"]["reflection"],
+                     "awp": a.get("advise_without_permission_f1"), "group_f1": a["group_f1"]}
+    for name in args.rated:
+        r = quality.written_sessions(protocol, (name,))[name]
+        out[f"rated_{name}"] = {"n": r["n"], "low": r["low"], "auc": {k: r["auc"][k] for k in ("drift.score", "ctrs.mean")}}
+    if args.demos:
+        from helpert.io import read_sessions
+
+        from _common import SHARED
+
+        peers = quality.measure(read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl"), protocol)
+        out["demos"] = quality.expert_check(protocol, peers, args.demos, detail=True)
+    if args.coded:
+        out["coded_in_sample"] = coded(spoken.SEED)
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out))
     return 0
+
+
+def coded(seed: int) -> dict:
+    """Group macro-F1 of the shipped labeller on the human gold sentences and on MIBot's AutoMISC codes, and MIBot's
+    session %MIC / R:Q agreement (train_mi_labeller's loaders): in-sample for the head."""
+    import train_mi_labeller as tm
+
+    from helpert.label.agreement import f1_with_ci
+    from helpert.label.mi import GROUP, GROUPS, code_utterances
+
+    gold, _ = tm.load_data()
+    pred = code_utterances([u for u, _ in gold])
+    g = f1_with_ci([GROUP[c] for _, c in gold], [GROUP[c] for c in pred], list(GROUPS), seed=seed)
+    sessions = tm.load_mibot()
+    flat = code_utterances([u for _, _, rows in sessions for u, _ in rows])
+    groups, k = [], 0
+    for _, _, rows in sessions:
+        groups.append([GROUP[c] for c in flat[k:k + len(rows)]])
+        k += len(rows)
+    truth = [gr for _, _, rows in sessions for _, gr in rows]
+    m = f1_with_ci(truth, [x for gs in groups for x in gs], list(GROUPS), seed=seed)
+    agree = tm.session_agreement(sessions, groups)
+    return {"gold": {"n": len(gold), "groups_macro_f1": g["macro_f1"], "group_f1": g["f1"]},
+            "mibot": {"n": len(truth), "groups_macro_f1": m["macro_f1"], "group_f1": m["f1"],
+                      "%MIC_rho": agree["%MIC"], "R:Q_rho": agree["R:Q"]}}
 
 
 if __name__ == "__main__":

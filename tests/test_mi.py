@@ -176,3 +176,34 @@ def test_questions_are_coded_by_their_form():
     assert apply_rules("so you're stuck?", "reflection_simple") == "reflection_simple"
     assert apply_rules("why don't you try walking after dinner?", "advise_without_permission") == "advise_without_permission"
     assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"
+
+
+def test_requests_to_tell_are_open_questions():
+    from helpert.label.mi import apply_rules
+
+    # MITI and MISC code a request for information put as a statement as a question (not as direct)
+    for text in ("tell me more about that.", "okay, so, um, tell me a bit about friday.", "say more about that.",
+                 "talk to me about what a typical weekend looks like.", "walk me through that morning.",
+                 "help me understand what happened next.", "i'd like to hear what your wife would say."):
+        assert apply_rules(text, "direct") == "question_open", text
+    assert apply_rules("tell me more about that.", "reflection_simple") == "reflection_simple"  # a reflection stays
+    assert apply_rules("tell me more about that?", "question_closed") == "question_closed"  # a question keeps its form
+    # an imperative about what the client must do is still the model's
+    for text in ("you need to tell your boss.", "stop drinking on weeknights.", "explain to her how it affects you."):
+        assert apply_rules(text, "direct") == "direct", text
+
+
+def test_announcing_the_session_work_is_structuring():
+    from helpert.label.mi import apply_rules
+
+    for text, code in (("let me jot those down.", "direct"), ("let me summarize what we've talked about.", "self_disclosure"),
+                       ("i'd like to write that down exactly the way you said it.", "self_disclosure"),
+                       ("let's look at the evidence for that thought.", "advise_without_permission"),
+                       ("so let me just make sure i've got this right.", "support"),
+                       ("let's go over what we've covered.", "give_information")):
+        assert apply_rules(text, code) == "structuring", text
+    # advice put as a look at doing something, a summary with its content, confrontation and warning stay
+    assert apply_rules("let's look at cutting back to two a night.", "advise_without_permission") == "advise_without_permission"
+    assert apply_rules("let's summarize: you want to cut down but you worry.", "give_information") == "give_information"
+    assert apply_rules("let's summarize what you said.", "reflection_complex") == "reflection_complex"
+    assert apply_rules("let me look at that, it's an excuse.", "confront") == "confront"
