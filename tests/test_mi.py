@@ -110,9 +110,10 @@ def test_label_sessions_writes_mi_codes():
 @pytest.mark.shared
 def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
     """Transcripts that follow the protocol closely with expert skills score lower drift and higher CTRS than at
-    least 90% of the real ESConv peer sessions: the two written for the tests (tests/data/expert_cbt) and three
-    demonstrations written outside the project and scored once (tests/data/expert_cbt_fresh; README.md and
-    benchmarks/expert_demonstrations.py report them: 93-96% of peers drift more, 100% have a lower CTRS mean)."""
+    least 90% of the real ESConv peer sessions: the two written for the tests (tests/data/expert_cbt) and five
+    demonstrations written outside the project (tests/data/expert_cbt_fresh: three scored once on 2026-12-04, two
+    more used in round 30's choice on 2026-12-05; README.md and benchmarks/expert_demonstrations.py report them:
+    93-96% of peers drift more, 100% have a lower CTRS mean)."""
     esconv = SHARED / "esconv" / "esconv_valid_195.jsonl"
     if not esconv.is_file():
         pytest.skip("needs ../shared/data/esconv")
@@ -122,7 +123,7 @@ def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
     drift = np.array([r["drift.score"] for r in peers], dtype=float)
     ctrs = np.array([r["ctrs.mean"] for r in peers], dtype=float)
     experts = label_sessions(read_sessions(REPO / "tests" / "data" / "expert_cbt", REPO / "tests" / "data" / "expert_cbt_fresh"), CBT)
-    assert len(experts) == 5
+    assert len(experts) == 7
     for s in experts:
         m = measure_labelled(s, CBT)
         assert np.mean(drift > m["drift.score"]) >= 0.9, (s.dialogue_id, m["drift.score"])
@@ -176,34 +177,3 @@ def test_questions_are_coded_by_their_form():
     assert apply_rules("so you're stuck?", "reflection_simple") == "reflection_simple"
     assert apply_rules("why don't you try walking after dinner?", "advise_without_permission") == "advise_without_permission"
     assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"
-
-
-def test_requests_to_tell_are_open_questions():
-    from helpert.label.mi import apply_rules
-
-    # MITI and MISC code a request for information put as a statement as a question (not as direct)
-    for text in ("tell me more about that.", "okay, so, um, tell me a bit about friday.", "say more about that.",
-                 "talk to me about what a typical weekend looks like.", "walk me through that morning.",
-                 "help me understand what happened next.", "i'd like to hear what your wife would say."):
-        assert apply_rules(text, "direct") == "question_open", text
-    assert apply_rules("tell me more about that.", "reflection_simple") == "reflection_simple"  # a reflection stays
-    assert apply_rules("tell me more about that?", "question_closed") == "question_closed"  # a question keeps its form
-    # an imperative about what the client must do is still the model's
-    for text in ("you need to tell your boss.", "stop drinking on weeknights.", "explain to her how it affects you."):
-        assert apply_rules(text, "direct") == "direct", text
-
-
-def test_announcing_the_session_work_is_structuring():
-    from helpert.label.mi import apply_rules
-
-    for text, code in (("let me jot those down.", "direct"), ("let me summarize what we've talked about.", "self_disclosure"),
-                       ("i'd like to write that down exactly the way you said it.", "self_disclosure"),
-                       ("let's look at the evidence for that thought.", "advise_without_permission"),
-                       ("so let me just make sure i've got this right.", "support"),
-                       ("let's go over what we've covered.", "give_information")):
-        assert apply_rules(text, code) == "structuring", text
-    # advice put as a look at doing something, a summary with its content, confrontation and warning stay
-    assert apply_rules("let's look at cutting back to two a night.", "advise_without_permission") == "advise_without_permission"
-    assert apply_rules("let's summarize: you want to cut down but you worry.", "give_information") == "give_information"
-    assert apply_rules("let's summarize what you said.", "reflection_complex") == "reflection_complex"
-    assert apply_rules("let me look at that, it's an excuse.", "confront") == "confront"

@@ -23,7 +23,7 @@ def _rows(path: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("name, agree, n", [("g", 190, 200), ("t", 196, 200), ("x", 237, 240), ("y", 237, 240), ("z", 200, 200),
-                                              ("h", 260, 260), ("i", 240, 240), ("j", 220, 220)])
+                                              ("h", 260, 260), ("i", 240, 240), ("j", 220, 220), ("q", 218, 220)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -50,7 +50,7 @@ def test_the_held_out_spoken_set_is_not_trained_on():
     assert not any(near_duplicate(u.text, h) for u, _ in training for h in held_out)
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e", "f"])
 def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
     path = DATA / f"quality_sessions_{name}.jsonl"
     rows = _rows(path)
@@ -62,7 +62,7 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
         assert roles[0] == "counselor" and all(a != b for a, b in zip(roles, roles[1:])), r["id"]
     sessions = read_sessions(path)
     assert [s.dialogue_id for s in sessions] == [r["id"] for r in rows]
-    # the blind raters agreed with every writer (30 of 30 over a-c, 20 of 20 over d and e)
+    # the blind raters agreed with every writer (30 of 30 over a-c, 20 of 20 over d and e, 10 of 10 on f)
     assert all(r["rater"]["quality"] == r["quality"] for r in rows)
     # the rater's MITI globals point the same way: every high session's mean above every low one's
     mean = {r["id"]: sum(r["rater"][g] for g in GLOBALS) / 4 for r in rows}

@@ -27,21 +27,6 @@ open or closed question (unless it asks to collaborate, rule 2, or puts a sugges
 you ...", "have you tried ..."). Added 2026-12-03 after reading transcripts in which the model coded "How might
 you put it into a more realistic thought of your own?" as advice without permission.
 
-Two more rules (round 30, 2026-12-05), each where the model found neither a reflection nor a question, from
-MITI's and MISC's definitions rather than from the model's training data (whose codes call every imperative
-"direct"):
-
-- a request for information put as a statement - "tell me more about that", "say more", "walk me through it",
-  "help me understand ...", "I'd like to hear ..." (:data:`ELICITING`) - is an open question, as MITI 4.2.1 and
-  MISC 2.5 code it (the gold set's coders did too: "Tell me what is going on and what do you feel" is an Open
-  Question; so does AutoMISC on MIBot). The model had coded "Tell me more about that." as *direct*, an
-  MI-non-adherent move, in every session where a counselor invites the client to go on;
-- the counselor announcing the session's own next step in the first person - "let me jot those down", "let me
-  summarize", "let's look at the evidence for that thought", "let me make sure I've got this right"
-  (:data:`SESSION_PROCESS`) - is ``structuring`` (MISC 2.5's Structure), not direct, advice or self-disclosure;
-  not when the sentence carries its content after a colon (a summary), looks at *doing* something ("let's look
-  at cutting back": advice), or the model read a confrontation or a warning.
-
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
@@ -245,31 +230,6 @@ _SUGGESTING = re.compile(r"^(?:why (?:don't|not|wouldn't)|have you (?:thought ab
                          r"(?:just|try|consider)|how about|what about \w+ing|what if you)\b")
 
 
-# Requests for information put as statements; MITI and MISC code them as (open) questions.
-ELICITING = re.compile(
-    r"^(?:tell me|say (?:a (?:bit|little) )?more|talk (?:to )?me (?:about|through)|talk (?:a (?:bit|little) )?(?:more )?about|"
-    r"(?:walk|take|run) me through|help me understand|give me (?:an example|a sense|an idea|a picture)|"
-    r"i'd (?:like|love) to (?:hear|know|understand)|i'm (?:curious|interested) (?:to (?:hear|know)|about|what|how|why))\b"
-)
-# The counselor announcing what they will do next in the session (MISC 2.5's Structure): summarising, writing
-# down, checking their own understanding, going over or looking at something together.
-SESSION_PROCESS = re.compile(
-    r"^(?:let me|i'll|i will|i'm (?:just )?going to|i'd like to|i want to|let's|let us)(?: just| quickly| briefly)?"
-    r"(?: take a (?:moment|minute|second) to)? (?:summari[sz]e|sum (?:up|that up|it up)|recap|go (?:back )?over|"
-    r"go through|review|write|jot|note|make a note|put (?:that|this|those|it|them) (?:down|on)|read (?:that|this|it) back|"
-    r"check (?:that|if|whether) i|make sure i|see if i|pause|stop (?:here|there|for a)|(?:take a )?look at(?! \w+ing\b)|"
-    r"work through|map (?:out|that|this|it))\b"
-)
-
-
-def _content_start(text: str) -> str:
-    """A normalised sentence from its first word that is not a filler of speech."""
-    toks = text.split()
-    while toks and toks[0].strip(",.;:!-") in _LEAD:
-        toks = toks[1:]
-    return " ".join(toks).lstrip(",.;:!- ")
-
-
 def question_form(text: str) -> str | None:
     """``question_open`` / ``question_closed`` when a normalised sentence is a question by its form - it ends with
     a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
@@ -301,11 +261,6 @@ def apply_rules(text: str, code: str) -> str:
         return "seek_collaboration"
     if asked and code not in QUESTION:
         return asked
-    start = _content_start(text)
-    if code not in QUESTION and ELICITING.match(start):
-        return "question_open"
-    if code not in ("warn", "confront") and ":" not in start and SESSION_PROCESS.match(start):
-        return "structuring"
     if code in ("other", "give_information", "direct") and STRUCTURING.search(text):
         return "structuring"
     return code
