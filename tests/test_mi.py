@@ -177,3 +177,43 @@ def test_questions_are_coded_by_their_form():
     assert apply_rules("so you're stuck?", "reflection_simple") == "reflection_simple"
     assert apply_rules("why don't you try walking after dinner?", "advise_without_permission") == "advise_without_permission"
     assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"
+
+
+def test_requests_to_tell_are_open_questions():
+    from helpert.label.mi import apply_rules
+
+    # MITI and MISC code a request for information put as a statement as a question (not as direct), also when it
+    # starts a later clause of the sentence
+    for text in ("tell me more about that.", "okay, so, um, tell me a bit about friday.", "say more about that.",
+                 "talk to me about what a typical weekend looks like.", "walk me through that morning.",
+                 "help me understand what happened next.", "i'd like to hear what your wife would say.",
+                 "before we go there, though, tell me about monday."):
+        assert apply_rules(text, "direct") == "question_open", text
+    assert apply_rules("tell me more about that.", "reflection_simple") == "reflection_simple"  # a reflection stays
+    assert apply_rules("tell me more about that?", "question_closed") == "question_closed"  # a question keeps its code
+    # an imperative about what the client must do, or a bare "tell me", is still the model's
+    for text in ("you need to tell your boss.", "stop drinking on weeknights.", "explain to her how it affects you.",
+                 "if i push too hard, please tell me."):
+        assert apply_rules(text, "direct") == "direct", text
+
+
+def test_announcing_the_session_work_is_structuring():
+    from helpert.label.mi import apply_rules
+
+    for text, code in (("let me jot those down.", "direct"), ("let me summarize what we've talked about.", "self_disclosure"),
+                       ("i'd like to write that down exactly the way you said it.", "confront"),
+                       ("let's look at the evidence for that thought.", "advise_without_permission"),
+                       ("so let me just make sure i've got this right.", "support"),
+                       ("okay, so, before we get into that, um, let me just jot down what you said.", "advise_without_permission"),
+                       ("yeah, course, let's stop there, same time next week.", "direct"),
+                       ("so let me pull together where we've got to.", "direct"),
+                       ("let me ask something slightly different.", "advise_without_permission")):
+        assert apply_rules(text, code) == "structuring", text
+    # advice put as looking at or starting with doing something, a prescription, a summary with its content and
+    # a reflection stay
+    for text, code in (("let's look at cutting back to two a night.", "advise_without_permission"),
+                       ("let's start with cutting down to two.", "advise_without_permission"),
+                       ("i'll write you for the varenicline and you start it a week before.", "direct"),
+                       ("let's summarize: you want to cut down but you worry.", "give_information"),
+                       ("let's summarize what you said.", "reflection_complex")):
+        assert apply_rules(text, code) == code, text

@@ -27,6 +27,21 @@ open or closed question (unless it asks to collaborate, rule 2, or puts a sugges
 you ...", "have you tried ..."). Added 2026-12-03 after reading transcripts in which the model coded "How might
 you put it into a more realistic thought of your own?" as advice without permission.
 
+And, where the model found neither a reflection nor a question, two moves at the start of any clause of the
+sentence (:func:`session_move`, round 31, 2026-12-05), from MITI's and MISC's definitions rather than from the
+training data, whose codes call every imperative "direct":
+
+- a request for information put as a statement - "tell me more about that", "say more", "walk me through it",
+  "help me understand ...", "I'd like to hear ..." (:data:`ELICITING`) - is an open question, as MITI 4.2.1 and
+  MISC 2.5 code it (so did the gold set's coders: "Tell me what is going on and what do you feel" is an Open
+  Question; and AutoMISC on MIBot). The model coded "Tell me more about that." as *direct*, an MI-non-adherent
+  move;
+- the counselor announcing the session's own next step - "let me jot those down", "so let me pull together where
+  we've got to", "let's look at the evidence for that thought", "okay, so, before we get into that, let me just
+  ...", "we'll come back to it" (:data:`SESSION_PROCESS`) - is ``structuring`` (MISC 2.5's Structure), not
+  direct, advice, support or self-disclosure; not when the sentence carries its content after a colon (a
+  summary), or looks at or starts with *doing* something ("let's look at cutting back": advice).
+
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
@@ -230,6 +245,54 @@ _SUGGESTING = re.compile(r"^(?:why (?:don't|not|wouldn't)|have you (?:thought ab
                          r"(?:just|try|consider)|how about|what about \w+ing|what if you)\b")
 
 
+# Requests for information put as statements ("tell me more about that"); MITI and MISC code them as questions.
+ELICITING = re.compile(
+    r"^(?:tell me (?:more|about|what|how|why|when|where|who|which|a (?:bit|little)|something)|"
+    r"say (?:a (?:bit|little) )?more|talk (?:to )?me (?:about|through)|talk (?:a (?:bit|little) )?(?:more )?about|"
+    r"(?:walk|take|run) me through|help me understand|give me (?:an example|a sense|an idea|a picture)|"
+    r"i'd (?:like|love) to (?:hear|know|understand)|i'm (?:curious|interested) (?:to (?:hear|know)|about|what|how|why))\b"
+)
+# The counselor announcing the session's own next step (MISC 2.5's Structure): summarising, writing down, checking
+# their own understanding, looking at or coming back to something, asking something else.
+SESSION_PROCESS = re.compile(
+    r"^(?:let me|let's|let us|i'll|i will|i'm (?:just )?(?:going to|gonna)|i'd like to|i want to|can i just|we'll|we can|"
+    r"we could)(?: (?:just|quickly|briefly|maybe|now|first|also|then|perhaps))*(?: take a (?:moment|minute|second) to)? "
+    r"(?:summari[sz]e|sum (?:up|that up|it up|things up)|recap|pull (?:(?:this|it|that|things|everything) )?together|"
+    r"go (?:back )?over|go through|review|write(?! (?:you|to)\b)|jot|note|make a note|put (?:that|this|those|it|them) (?:down|on)|"
+    r"read (?:that|this|it) back|check (?:that|if|whether) i|make sure (?:i|we)|see if i|pause|stop (?:here|there|for)|"
+    r"(?:(?:have|take) a (?:quick |closer )?)?look (?:more closely )?at(?! \w+ing\b)|come back to|get back to|go back to|"
+    r"pull (?:it|this|us) back|park|pick (?:this|that|it) up|(?:start|begin) with(?! \w+ing\b)|move on|turn to|zoom in|"
+    r"ask (?:you )?(?:something|a question|the question|about|a (?:few|couple)|one)|hold on to (?:that|this)|"
+    r"leave (?:it|that|this) (?:there|for now|in)|work through|map (?:out|that|this|it)|focus on(?! \w+ing\b))\b"
+)
+_CLAUSE = re.compile(r"[,;:]|\s[-\u2013\u2014]+\s")
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of a normalised sentence (split at , ; : and dashes), each from its first word that is not a
+    filler of speech: a move put after "okay, so, um, before we get into that, ..." starts a clause."""
+    out = []
+    for piece in _CLAUSE.split(text):
+        toks = piece.split()
+        while toks and toks[0].strip(".!-") in _LEAD | {"though", "then", "just", "right", "yes", "course", "sure"}:
+            toks = toks[1:]
+        if toks:
+            out.append(" ".join(toks))
+    return out
+
+
+def session_move(text: str) -> str | None:
+    """``question_open`` for a request to tell, ``structuring`` for the counselor announcing the session's next
+    step, found at the start of any clause of a normalised sentence; None otherwise. A summary that carries its
+    content after a colon is not announced but done, and left to the model."""
+    clauses = _clauses(text)
+    if any(ELICITING.match(c) for c in clauses):
+        return "question_open"
+    if ":" not in text and any(SESSION_PROCESS.match(c) for c in clauses):
+        return "structuring"
+    return None
+
+
 def question_form(text: str) -> str | None:
     """``question_open`` / ``question_closed`` when a normalised sentence is a question by its form - it ends with
     a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
@@ -261,6 +324,9 @@ def apply_rules(text: str, code: str) -> str:
         return "seek_collaboration"
     if asked and code not in QUESTION:
         return asked
+    move = None if code in QUESTION else session_move(text)
+    if move:
+        return move
     if code in ("other", "give_information", "direct") and STRUCTURING.search(text):
         return "structuring"
     return code
