@@ -93,14 +93,14 @@ def test_held_out_rated_sessions_keep_their_reported_auc():
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
     """Set j (220 items, 210 once its near repeats of training items are left out), scored once with the shipped
-    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.738, reflection F1 0.760, advise without
-    permission 0.622 (round 23's encoder on round 29's int8 arithmetic; in float: 0.717, 0.748, 0.636; round 22's:
+    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.728, reflection F1 0.760, advise without
+    permission 0.622 (with round 32's rules; round 29's labeller: 0.738; round 23's encoder in float: 0.717, 0.748, 0.636; round 22's:
     0.717, 0.780, 0.651; round 20's: 0.687, 0.756, 0.612)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later()
     assert len(rows) == 210
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.738 and result["group_f1"]["reflection"][0] >= 0.760
+    assert result["groups_macro_f1"][0] >= 0.728 and result["group_f1"]["reflection"][0] >= 0.760
     assert result["advise_without_permission_f1"][0] >= 0.622
 
 
