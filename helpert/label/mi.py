@@ -266,6 +266,7 @@ SESSION_PROCESS = re.compile(
     r"leave (?:it|that|this) (?:there|for now|in)|work through|map (?:out|that|this|it)|focus on(?! \w+ing\b))\b"
 )
 _CLAUSE = re.compile(r"[,;:]|\s[-\u2013\u2014]+\s")
+_CLAUSE_LEAD = _LEAD | {"though", "then", "just", "right", "yes", "course", "sure"}  # and what opens a clause
 
 
 def _clauses(text: str) -> list[str]:
@@ -274,7 +275,7 @@ def _clauses(text: str) -> list[str]:
     out = []
     for piece in _CLAUSE.split(text):
         toks = piece.split()
-        while toks and toks[0].strip(".!-") in _LEAD | {"though", "then", "just", "right", "yes", "course", "sure"}:
+        while toks and toks[0].strip(".!-") in _CLAUSE_LEAD:
             toks = toks[1:]
         if toks:
             out.append(" ".join(toks))
