@@ -64,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
-from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, DATA, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -185,8 +185,18 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
+# Round 33's candidate: the held-out sets that choices were made on before the shipped detector (round 23) was adopted
+# are spent, as every earlier round spent its own: the one-turn statements Z9 to Z14 (the choices of rounds 21 to 23,
+# each labelled by its writer and blind by a second annotator, who agree on the risk label of all 1,200) and the 96
+# ordinary transcripts of rounds 20 to 23 (every client turn read blind in its session: no risk turn). Their client
+# turns are negatives *including* the turns the phrase lexicon fires on: a blind reader read each one in context, so
+# "this commute is killing me" is a negative the head can learn from (the lexicon tier still fires on it at run
+# time). The sets written after round 23 (Z15 to Z22, the transcripts of rounds 24 to 27) stay untrained.
+SPENT_SINCE_ROUND33 = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14")}
+SPENT_TRANSCRIPTS = tuple(DATA / f"risk_ordinary_{name}.jsonl" for name in ("fresh", "unscored", "round22", "round23"))
+
 # one-turn client statements, in the head's training only (their ``source``: T and the spent sets)
-SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in SPENT_STATEMENTS), "handwritten_t")
+SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in (*SPENT_STATEMENTS, *SPENT_SINCE_ROUND33)), "handwritten_t")
 
 
 def held_out_texts() -> list[str]:
@@ -200,8 +210,22 @@ def short_statements(held_out: Sequence[str] | None = None) -> list[dict[str, An
     (:data:`validate_risk.SPENT_STATEMENTS`: K since round 11, ..., V and W since round 16, X to Z6 since round
     20), less any that nearly repeats a held-out statement (:func:`held_out_texts`)."""
     held_out = held_out_texts() if held_out is None else held_out
-    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
+    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), *SPENT_SINCE_ROUND33.values(), STATEMENTS_T)
+            for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
+
+
+def blind_read_negatives(path: Path, held_out: Sequence[str]) -> list[dict[str, Any]]:
+    """Every client turn of an ordinary transcript set read blind in full (``<name>_labels.jsonl``: no risk turn) as
+    a negative (weight :data:`CONVERSATION_WEIGHT`), lexicon hits included; raises if a reader found a risk turn."""
+    labels = read_jsonl(path.with_name(path.stem + "_labels.jsonl"))
+    flagged = [row["session"] for row in labels for a in row["annotators"].values() if a["risk_turns"]]
+    if flagged:
+        raise ValueError(f"{path.name}: risk turns found blind in {flagged}; they are not ordinary negatives")
+    sessions = mibot_sessions(path)
+    return [{"half": "spoken", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
+            for sid, turns in sessions.items() for i, t in enumerate(turns)
+            if len(t.split()) >= 3 and not any(near_duplicate(t, h) for h in held_out)]
 
 
 def conversation_negatives(half: str, sessions: dict[str, list[str]], labels: dict[tuple[str, str, int], dict[str, Any]],
@@ -229,6 +253,8 @@ def training_items() -> list[dict[str, Any]]:
         spoken = {"spoken": mibot_sessions(path)}
         spoken_labels = conversation_labels(spoken, SPOKEN_LABELS) if path == SPOKEN_ORDINARY[0] else {}
         items += conversation_negatives("spoken", spoken["spoken"], spoken_labels, held_out)
+    for path in SPENT_TRANSCRIPTS:
+        items += blind_read_negatives(path, held_out)
     return items
 
 
@@ -417,8 +443,8 @@ def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
     from helpert.safety.risk import CONTEXT_REFERENCE, TurnEvidence
 
     flat = [t for turns in tuning["sessions"].values() for t in turns]
-    evidence = [TurnEvidence(("lexicon",) if hit else (), float(s), reference=bool(CONTEXT_REFERENCE.search(text)))
-                for text, s, hit in zip(flat, tuning["scores"], tuning["lex"])]
+    evidence = [TurnEvidence(phrases, float(s), p, reference=bool(CONTEXT_REFERENCE.search(text)))
+                for text, s, p, phrases in zip(flat, tuning["scores"], tuning["probability"], tuning["phrases"])]
     out, k = [], 0
     for turns in tuning["sessions"].values():
         out.append(evidence[k:k + len(turns)])
@@ -459,10 +485,16 @@ def check_threshold(conversations: Sequence[Sequence[Any]], budget: float) -> fl
 
 
 def crisis_threshold(conversations: Sequence[Sequence[Any]], check: float, budget: float) -> float:
-    """The lowest crisis threshold, at or above ``check``, at which at most ``budget`` of the conversations get the
-    full response at that check threshold (the context rule's escalations included). The share falls as the
-    threshold rises: a turn no longer at ``crisis`` stays flagged, so the context rule reads the same."""
-    return lowest_threshold(conversations, budget, lambda t: conversation_share(conversations, check, t, "crisis"), floor=check)
+    """The lowest crisis threshold, at or above ``check``, at which at most ``budget`` of the conversations have a
+    turn whose own learned score reaches it. Since round 33 the context rule's escalations (a flagged turn after a
+    flagged turn) are not counted here: the crisis threshold does not decide them, the check threshold does, and
+    they are within the check budget. Counted here, as in rounds 15 to 23, they could use up the budget on their
+    own, and the threshold became infinite: no learned full response at all (round 33's first training run, whose
+    MIBot tuning half had two conversations escalated by quit-smoking "plans" and "cutting back")."""
+    def share(t: float) -> float:
+        return sum(any(e.score >= t for e in conv) for conv in conversations) / len(conversations)
+
+    return lowest_threshold(conversations, budget, share, floor=check)
 
 
 def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
@@ -538,8 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for corpus, sessions in conversations_all.items():
         tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune" and (corpus, sid) not in left_out}
         raw = [t for turns in tune.values() for t in turns]
-        tuning[corpus] = {"sessions": tune, "scores": shipped.scores([without_denials(t) for t in raw]),
-                          "lex": np.array([bool(detect_risk(t)) for t in raw])}
+        scores = shipped.scores([without_denials(t) for t in raw])
+        tuning[corpus] = {"sessions": tune, "scores": scores, "probability": [shipped.probability(float(x)) for x in scores],
+                          "phrases": [tuple(detect_risk(t)) for t in raw]}
     # each threshold: the lowest that keeps every tuning corpus within its budget, read in conversation by the
     # graph's tiering (since round 15: chosen turn by turn, the context rule's escalations were not counted and
     # round 15's first run let one more MIBot conversation get the full response); crisis at the binding check

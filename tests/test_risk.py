@@ -635,9 +635,11 @@ def test_committed_model_artefacts_stay_within_the_size_budget():
     assert sum(p.stat().st_size for p in data.iterdir() if p.is_file()) <= 30_000_000
 
 
-def test_crisis_threshold_is_chosen_on_the_tiers_in_conversation():
-    """train_risk_encoder picks the lowest crisis threshold whose full-response share of the tuning conversations
-    stays within budget as helpert.safety.risk.tier_turns tiers them, the context rule's escalations included."""
+def test_crisis_threshold_counts_the_conversations_a_turn_s_own_score_takes_to_crisis():
+    """train_risk_encoder picks the lowest crisis threshold (at or above check) at which at most the budget of the
+    tuning conversations have a turn whose own learned score reaches it (round 33). The context rule's escalations
+    and phrase hits are not counted: the crisis threshold does not decide them (rounds 15 to 23 counted them, and
+    round 33's first training run got an infinite threshold from escalations alone)."""
     import math
 
     from helpert.safety.risk import TurnEvidence, tier_turns
@@ -645,20 +647,18 @@ def test_crisis_threshold_is_chosen_on_the_tiers_in_conversation():
     trainer = _trainer()
     E = TurnEvidence
     conversations = [
-        [E((), 0.1), E((), 2.0)],            # one turn at 2.0: a crisis only below 2.0
+        [E((), 0.1), E((), 2.0)],            # one turn at 2.0
         [E((), 1.2), E((), 1.1)],            # two check-level turns: the second escalates whatever the crisis threshold
         [E((), 0.2), E((), 1.5)],
-        [E(("lexicon",), 0.0), E((), 0.0)],  # a phrase hit: always a crisis
-    ] + [[E((), 0.0)]] * 16                  # 20 conversations; a budget of 0.15 allows 3 with a full response
+        [E(("suicide",), 0.0, 0.5), E((), 0.0)],  # a phrase hit: a crisis whatever the threshold
+    ] + [[E((), 0.0)]] * 16                  # 20 conversations
     check = 1.0
     assert tier_turns(conversations[1], check, math.inf)[1].tier == "crisis"
-    chosen = trainer.crisis_threshold(conversations, check, 0.15)
-    share = lambda t: sum(any(a.tier == "crisis" for a in tier_turns(c, check, t)) for c in conversations) / len(conversations)  # noqa: E731
-    assert share(chosen) <= 0.15 < share(1.5)  # at 1.5 conversations 0 and 2 both join the two fixed ones: 4 of 20
-    assert chosen == 2.0
-    # counted turn by turn (without the escalation) 1.5 would have passed: 3 of 20 (the phrase, 2.0, 1.5)
-    # with a budget of 2 of 20 only the phrase and the escalation fit: no score makes a crisis by itself
-    assert trainer.crisis_threshold(conversations, check, 0.10) == math.inf
+    assert trainer.crisis_threshold(conversations, check, 0.15) == 1.1   # 2.0, 1.2 and 1.5 reach it: 3 of 20
+    assert trainer.crisis_threshold(conversations, check, 0.10) == 1.5   # 2.0 and 1.5: 2 of 20
+    assert trainer.crisis_threshold(conversations, check, 0.05) == 2.0
+    assert trainer.crisis_threshold(conversations, check, 0.0) == math.inf
+    assert trainer.crisis_threshold(conversations, 1.6, 0.15) == 2.0    # never below check
 
 
 def test_ordinary_conversation_labels_keep_both_annotators_and_check_their_texts():
@@ -757,3 +757,39 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
     result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
 
+
+
+def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
+    """Round 33 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
+    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
+    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
+    import math
+
+    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
+
+    check, crisis = 0.5, 1.2
+    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
+    assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
+    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
+    assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
+    abuse = TurnEvidence(("abuse",), -9.0, 0.001)
+    assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
+    mixed = TurnEvidence(("suicide", "abuse"), -9.0, 0.001)
+    assert [a.tier for a in tier_turns([mixed], check, crisis)] == ["crisis"]
+    unscored = TurnEvidence(("suicide",), -math.inf, 0.0)  # "Kill myself." is under MIN_MODEL_WORDS
+    assert [a.tier for a in tier_turns([unscored], check, crisis)] == ["crisis"]
+    burden = TurnEvidence(("suicide",), 3.0, 0.99)
+    assert [a.tier for a in tier_turns([burden, idiom], check, crisis)] == ["crisis", "crisis"]
+
+
+def test_idioms_from_a_game_and_a_webinar_stand_down_but_explicit_words_do_not():
+    """The same rule through the shipped detector, on real encoder scores."""
+    from helpert.safety.risk import assess, assess_turns
+
+    game = "Some upsides. We play Call of Duty sometimes, he's actually terrible, I kill him like every round."
+    assert assess(game).tier == "none"
+    assert assess("I'd rather jump off a cliff than sit through another one of these compliance webinars.").tier == "none"
+    assert assess("I want to kill myself.").tier == "crisis" and assess("Kill myself.").tier == "crisis"
+    assert assess("My husband slaps me when I argue and I'm scared to go home.").tier == "crisis"
+    after = assess_turns(["I feel like everyone would be better off without me.", game])
+    assert [a.tier for a in after] == ["crisis", "crisis"]

@@ -464,7 +464,7 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
     :data:`CONTEXT_TURNS` client turns before it.
 
-    Under ``"stepped"`` (the default): a risk phrase of the lexicon, or the encoder head's score at its
+    Under ``"stepped"`` (the default): a risk phrase of the lexicon (unless :func:`read_as_idiom`), or the encoder head's score at its
     ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``. Within
     :data:`CONTEXT_TURNS` of a flagged turn (risk builds up: a burden statement, then method research two
     turns later) a turn at the ``check`` threshold, or one that takes the earlier turn further
@@ -498,14 +498,35 @@ class TurnEvidence:
     reference: bool = False
 
 
+# Round 33: a phrase hit that the learned detector scores as unlikely to be risk is read as an idiom or as talk about
+# risk ("I'd rather jump off a cliff than sit through another webinar", "my best mate took an overdose last spring
+# and she's doing so much better", a crisis-line volunteer's training). Round 27 tried a cut of 0.03, which stood
+# down too few; the cut of 0.15 was read off sets that choices had already been made on (Z15-Z22 and the ordinary
+# transcripts of rounds 24-27: of their phrase hits scored under it, 1 risk statement and 29 ordinary turns or
+# no-risk statements; benchmarks/README.md, round 33). An abuse phrase always stands (the learned score has missed
+# abuse disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the learned detector did not
+# score (too short, or below its prefilter) or one that follows a flagged turn (risk building up).
+IDIOM_PROBABILITY = 0.15
+IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
+
+
+def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment]) -> bool:
+    """Whether the phrase hits of a turn stand down: the learned detector scored the turn at a probability under
+    :data:`IDIOM_PROBABILITY`, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was
+    flagged."""
+    return (bool(e.phrases) and math.isfinite(e.score) and e.probability < IDIOM_PROBABILITY
+            and set(e.phrases) <= IDIOM_KINDS and not built_up(window))
+
+
 def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) -> list[RiskAssessment]:
     """The stepped policy's tiers of one conversation's client turns at thresholds ``check`` and ``crisis``
     (:func:`assess_turns`); a pure function, so that training chooses the thresholds on the tiers the graph
-    will give (benchmarks/train_risk_encoder.py)."""
+    will give (benchmarks/train_risk_encoder.py). A phrase hit that :func:`read_as_idiom` stands down is tiered
+    on the learned score alone."""
     out: list[RiskAssessment] = []
     for i, e in enumerate(evidence):
         window = out[max(0, i - CONTEXT_TURNS):i]
-        if e.phrases:
+        if e.phrases and not read_as_idiom(e, window):
             out.append(RiskAssessment("crisis", e.phrases, e.probability))
         elif e.score >= crisis:
             out.append(RiskAssessment("crisis", (e.kind,), e.probability))
