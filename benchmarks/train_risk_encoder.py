@@ -21,7 +21,8 @@ are in benchmarks/README.md):
   stress) and the spent held-out sets, each reported once and then trained on: K (round 10's, since round 11),
   L and M (round 11's, since round 12), N (round 12's, since round 12b), O and P (round 12's, since round 13),
   Q and R (round 13's) and S and U (written for round 14), all four since round 15, V and W (round 15's) since
-  round 16, X, Y and Z1 to Z6 (the choices of rounds 16 to 19) since round 20
+  round 16, X, Y and Z1 to Z6 (the choices of rounds 16 to 19) since round 20, Z9 to Z14 (the choices of rounds 21 to
+  23) since round 33
   (``tests/data/risk_heldout_{k,...,z6}.jsonl``), less those nearly repeating a statement of the held-out sets
   Z7 or Z8; the head only (the n-gram model, trained by ``train_risk_model.py``, does not read them);
 * ordinary conversation, negatives: the client turns of half of the sessions of two corpora, minus any turn
@@ -30,7 +31,8 @@ are in benchmarks/README.md):
   ``esconv/devWithStrategy_short.tsv``; :func:`esconv_dev_sessions`). The half is fixed by a hash of the session
   id (:func:`session_half`); the other halves are the *tuning* conversations (never trained on).
 * ordinary transcribed sessions, negatives (since round 20; all of them, not tuned on): the 72 of
-  :data:`SPOKEN_ORDINARY`, written for rounds 18 and 19 (round 19 trained on the first 48 alone).
+  :data:`SPOKEN_ORDINARY`, written for rounds 18 and 19 (round 19 trained on the first 48 alone), and since round 33
+  the 96 of ``validate_risk.SPENT_TRANSCRIPTS`` (the choices of rounds 20 to 23; :func:`blind_read_negatives`).
 * never trained or tuned on, scored once after the thresholds are fixed: EPITOME J (300 Reddit posts,
   labelled blind twice), the hand-written held-out sets Z7 and Z8 (``tests/data/risk_heldout_{z7,z8}.jsonl``, 200
   client statements each, written for round 20 before its candidate was trained, each labelled by its writer and
@@ -64,7 +66,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
-from validate_risk import (CONVERSATION, DATA, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, SPENT_TRANSCRIPTS, STATEMENTS_T,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -185,18 +187,9 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-# Round 33's candidate: the held-out sets that choices were made on before the shipped detector (round 23) was adopted
-# are spent, as every earlier round spent its own: the one-turn statements Z9 to Z14 (the choices of rounds 21 to 23,
-# each labelled by its writer and blind by a second annotator, who agree on the risk label of all 1,200) and the 96
-# ordinary transcripts of rounds 20 to 23 (every client turn read blind in its session: no risk turn). Their client
-# turns are negatives *including* the turns the phrase lexicon fires on: a blind reader read each one in context, so
-# "this commute is killing me" is a negative the head can learn from (the lexicon tier still fires on it at run
-# time). The sets written after round 23 (Z15 to Z22, the transcripts of rounds 24 to 27) stay untrained.
-SPENT_SINCE_ROUND33 = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z9", "Z10", "Z11", "Z12", "Z13", "Z14")}
-SPENT_TRANSCRIPTS = tuple(DATA / f"risk_ordinary_{name}.jsonl" for name in ("fresh", "unscored", "round22", "round23"))
 
 # one-turn client statements, in the head's training only (their ``source``: T and the spent sets)
-SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in (*SPENT_STATEMENTS, *SPENT_SINCE_ROUND33)), "handwritten_t")
+SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in SPENT_STATEMENTS), "handwritten_t")
 
 
 def held_out_texts() -> list[str]:
@@ -210,14 +203,16 @@ def short_statements(held_out: Sequence[str] | None = None) -> list[dict[str, An
     (:data:`validate_risk.SPENT_STATEMENTS`: K since round 11, ..., V and W since round 16, X to Z6 since round
     20), less any that nearly repeats a held-out statement (:func:`held_out_texts`)."""
     held_out = held_out_texts() if held_out is None else held_out
-    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), *SPENT_SINCE_ROUND33.values(), STATEMENTS_T)
-            for it in read_jsonl(path)]
+    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
     return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
 
 
 def blind_read_negatives(path: Path, held_out: Sequence[str]) -> list[dict[str, Any]]:
     """Every client turn of an ordinary transcript set read blind in full (``<name>_labels.jsonl``: no risk turn) as
-    a negative (weight :data:`CONVERSATION_WEIGHT`), lexicon hits included; raises if a reader found a risk turn."""
+    a negative (weight :data:`CONVERSATION_WEIGHT`); raises if a reader found a risk turn. Since round 33, for
+    :data:`validate_risk.SPENT_TRANSCRIPTS`. Unlike :func:`conversation_negatives`, the turns the lexicon fires on are
+    kept: a blind reader read each one in context, so "this commute is killing me" is a negative the head learns from
+    (and ``helpert.safety.risk.read_as_idiom`` can then stand the phrase down)."""
     labels = read_jsonl(path.with_name(path.stem + "_labels.jsonl"))
     flagged = [row["session"] for row in labels for a in row["annotators"].values() if a["risk_turns"]]
     if flagged:

@@ -296,10 +296,11 @@ DATA = REPO / "tests" / "data"
 # then spent: the next round trains on it (K held out in round 10, L and M in round 11, N, O and P in the three
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
 # it, V and W in round 15, X and Y in round 16, Z1 to Z6 written for the choices of rounds 17 to 19; K to U trained
-# on since round 15, V and W since round 16, X to Z6 since round 20; benchmarks/README.md).
+# on since round 15, V and W since round 16, X to Z6 since round 20; Z9 to Z14, the later sets chosen on before round
+# 23 was adopted, since round 33; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6")}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14)))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
@@ -314,17 +315,20 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # 24's; Z17 (an online peer-support forum) and Z18 (appointments where counseling meets other services), written after
 # round 24 (tests/data/round25_instructions.md), round 25's; Z19 (online video therapy) and Z20 (a youth chat service),
 # written after round 25 (tests/data/round26_instructions.md), round 26's; Z21 (idiom-heavy counseling speech) and Z22
-# (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(9, 23)]}
-# The later sets written after the shipped detector (round 23) was trained and chosen: the freshest estimate of how it
+# (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's. Z9 to Z14
+# are trained on since round 33 (SPENT_STATEMENTS). Z15 to Z22 were round 33's development sets (its cut of
+# helpert.safety.risk.IDIOM_PROBABILITY was read off them). Z23 (older adults and carers in primary care) and Z24 (a
+# student wellbeing chat and an LGBTQ+ line), written after round 32 (tests/data/round33_instructions.md), round 33's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(15, 25)]}
+# The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
 # does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
-AFTER_SHIPPED = tuple(f"Z{i}" for i in range(15, 23))
+AFTER_SHIPPED = ("Z23", "Z24")
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             "Z9": "round 21: its candidate chosen on it, not shipped", "Z10": "round 21: its candidate chosen on it, not shipped",
-             # two sets a round since: Z11 and Z12 round 22's, ..., Z21 and Z22 round 27's
-             **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it" for i in range(11, 23)}}
+             # two sets a round: Z15 and Z16 round 24's, ..., Z21 and Z22 round 27's; all eight round 33's development sets
+             **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it; round 33's development set" for i in range(15, 23)},
+             "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -417,7 +421,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(later[name])
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
     rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector was trained and "
-                        f"chosen; each used once for a choice it won, and all of them for round 28's choice of the encoder's arithmetic)",
+                        f"chosen; used once, for the choice that adopted it)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():
@@ -445,15 +449,16 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
-    for paths, chosen in ((HELD_OUT_TRANSCRIPTS, "round 20's"), (LATER_TRANSCRIPTS, "round 21's"), (ROUND22_TRANSCRIPTS, "round 22's"),
-                           (ROUND23_TRANSCRIPTS, "round 23's"), (ROUND24_TRANSCRIPTS, "round 24's"),
-                           (ROUND25_TRANSCRIPTS, "round 25's"), (ROUND26_TRANSCRIPTS, "round 26's"),
-                           (ROUND27_TRANSCRIPTS, "round 27's")):
+    for paths, chosen in ((ROUND24_TRANSCRIPTS, "round 24's choice was made on them; round 33's development set"),
+                           (ROUND25_TRANSCRIPTS, "round 25's choice was made on them; round 33's development set"),
+                           (ROUND26_TRANSCRIPTS, "round 26's choice was made on them; round 33's development set"),
+                           (ROUND27_TRANSCRIPTS, "round 27's choice was made on them; round 33's development set"),
+                           (ROUND33_TRANSCRIPTS, "round 33's choice was made on them")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
-                 f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen} choice "
-                 f"was made on them) with any safety turn: {r['flagged']} of {r['sessions']}; with a full response: "
-                 f"{r['crisis']} of {r['sessions']}.\n")
+                 f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen}) "
+                 f"with any safety turn: {r['flagged']} of {r['sessions']}; with a full response: {r['crisis']} of "
+                 f"{r['sessions']}.\n")
     return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written,
                   "held_out_transcripts": held_out}
 
@@ -471,20 +476,20 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
 # 24 more ordinary transcribed sessions, written for round 20's choice by sessions that saw nothing of the project
 # ("as such sessions really go", no risk by the labelling rule); their 575 client turns screened blind by another
-# (risk_ordinary_fresh_labels.jsonl: no risk turn). Never trained or tuned on; round 20's choice was made on them.
+# (risk_ordinary_fresh_labels.jsonl: no risk turn). Round 20's choice was made on them; trained on since round 33.
 # (Round 19's 24, risk_ordinary_check.jsonl, are trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
 HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
 # 24 more, written and screened the same way after round 20 was adopted (risk_ordinary_unscored_labels.jsonl: 493
-# client turns, no risk turn; the file names keep "unscored" from then). Never trained or tuned on; round 21's choice
-# was made on them (not shipped).
+# client turns, no risk turn; the file names keep "unscored" from then). Round 21's choice was made on them (not
+# shipped); trained on since round 33.
 LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
 # 24 more, written after round 21 by another session from the same brief and screened blind by one more
-# (risk_ordinary_round22_labels.jsonl: 493 client turns, no risk turn). Never trained or tuned on; round 22's choice
-# was made on them.
+# (risk_ordinary_round22_labels.jsonl: 493 client turns, no risk turn). Round 22's choice was made on them; trained
+# on since round 33.
 ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
 # 24 more, written after round 22 (asked for more idioms: "end it", "overdose" on coffee, "cut", "hang", pills taken as
 # prescribed, farming and hunting) and screened blind by another session (risk_ordinary_round23_labels.jsonl: 523
-# client turns, no risk turn). Never trained or tuned on; round 23's choice was made on them.
+# client turns, no risk turn). Round 23's choice was made on them; trained on since round 33.
 ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
 # 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I can't do this anymore" for
 # a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551 client turns, no risk
@@ -502,6 +507,15 @@ ROUND26_TRANSCRIPTS = (DATA / "risk_ordinary_round26.jsonl",)
 # another session (risk_ordinary_round27_labels.jsonl: no risk turn). Never trained or tuned on; round 27's choice was
 # made on them.
 ROUND27_TRANSCRIPTS = (DATA / "risk_ordinary_round27.jsonl",)
+# 24 more, written after round 32 (tests/data/round33_instructions.md: older clients and students among them, a will and
+# a funeral plan sorted out calmly, "not long for this world" of a car), screened blind by another session
+# (risk_ordinary_round33_labels.jsonl: 557 client turns, no risk turn). Never trained or tuned on; round 33's choice
+# was made on them.
+ROUND33_TRANSCRIPTS = (DATA / "risk_ordinary_round33.jsonl",)
+# Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
+# client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
+# development sets (its idiom cut was read off them) and stay untrained.
+SPENT_TRANSCRIPTS = (*HELD_OUT_TRANSCRIPTS, *LATER_TRANSCRIPTS, *ROUND22_TRANSCRIPTS, *ROUND23_TRANSCRIPTS)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:
