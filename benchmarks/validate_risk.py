@@ -317,7 +317,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # written after round 25 (tests/data/round26_instructions.md), round 26's; Z21 (idiom-heavy counseling speech) and Z22
 # (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's. Z9 to Z14
 # are trained on since round 33 (SPENT_STATEMENTS). Z15 to Z22 were round 33's development sets (its cut of
-# helpert.safety.risk.IDIOM_PROBABILITY was read off them). Z23 (older adults and carers in primary care) and Z24 (a
+# helpert.safety.risk.read_as_idiom was read off them). Z23 (older adults and carers in primary care) and Z24 (a
 # student wellbeing chat and an LGBTQ+ line), written after round 32 (tests/data/round33_instructions.md), round 33's.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(15, 25)]}
 # The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it

@@ -764,17 +764,20 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
 
 
 def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
-    """Round 33 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
-    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
-    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
+    """Round 34 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
+    down when the learned detector scored the turn under the check threshold (the turn is then tiered on the learned
+    score alone); an abuse phrase, a turn the detector did not score (too short: -inf) and a turn after a flagged one
+    keep the phrase tier's full response, and so does a turn the learned score flags."""
     import math
 
-    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
+    from helpert.safety.risk import TurnEvidence, tier_turns
 
     check, crisis = 0.5, 1.2
-    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
+    idiom = TurnEvidence(("harm_to_others",), -6.0, 0.01)
     assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
-    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
+    under = TurnEvidence(("suicide",), 0.49, 0.45)  # just under check: stands down
+    assert [a.tier for a in tier_turns([under], check, crisis)] == ["none"]
+    kept = TurnEvidence(("suicide",), 0.5, 0.47)  # the learned score flags it: the phrase makes it a full response
     assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
     abuse = TurnEvidence(("abuse",), -9.0, 0.001)
     assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
