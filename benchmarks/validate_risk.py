@@ -317,18 +317,22 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # written after round 25 (tests/data/round26_instructions.md), round 26's; Z21 (idiom-heavy counseling speech) and Z22
 # (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's. Z9 to Z14
 # are trained on since round 33 (SPENT_STATEMENTS). Z15 to Z22 were round 33's development sets (its cut of
-# helpert.safety.risk.read_as_idiom was read off them). Z23 (older adults and carers in primary care) and Z24 (a
+# helpert.safety.risk.IDIOM_PROBABILITY was read off them). Z23 (older adults and carers in primary care) and Z24 (a
 # student wellbeing chat and an LGBTQ+ line), written after round 32 (tests/data/round33_instructions.md), round 33's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(15, 25)]}
+# Z25 (telephone assessments for talking therapies and an employee-assistance line) and Z26 (a parenting and perinatal
+# chat and a faith community's pastoral chat), written after round 33 (tests/data/round34_instructions.md), round 34's
+# (not adopted).
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(15, 27)]}
 # The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
 # does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
-AFTER_SHIPPED = ("Z23", "Z24")
+AFTER_SHIPPED = ("Z23", "Z24", "Z25", "Z26")
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              # two sets a round: Z15 and Z16 round 24's, ..., Z21 and Z22 round 27's; all eight round 33's development sets
              **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it; round 33's development set" for i in range(15, 23)},
-             "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it"}
+             "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it",
+             "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -421,7 +425,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(later[name])
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
     rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector was trained and "
-                        f"chosen; used once, for the choice that adopted it)",
+                        f"chosen; each used once for a choice, Z23 and Z24 the one that adopted it)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():
@@ -453,7 +457,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
                            (ROUND25_TRANSCRIPTS, "round 25's choice was made on them; round 33's development set"),
                            (ROUND26_TRANSCRIPTS, "round 26's choice was made on them; round 33's development set"),
                            (ROUND27_TRANSCRIPTS, "round 27's choice was made on them; round 33's development set"),
-                           (ROUND33_TRANSCRIPTS, "round 33's choice was made on them")):
+                           (ROUND33_TRANSCRIPTS, "round 33's choice was made on them"),
+                           (ROUND34_TRANSCRIPTS, "round 34's choice was made on them, not adopted")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen}) "
@@ -512,6 +517,10 @@ ROUND27_TRANSCRIPTS = (DATA / "risk_ordinary_round27.jsonl",)
 # (risk_ordinary_round33_labels.jsonl: 557 client turns, no risk turn). Never trained or tuned on; round 33's choice
 # was made on them.
 ROUND33_TRANSCRIPTS = (DATA / "risk_ordinary_round33.jsonl",)
+# 24 more, written after round 33 (tests/data/round34_instructions.md), screened blind by another session
+# (risk_ordinary_round34_labels.jsonl: 537 client turns, no risk turn). Never trained or tuned on; round 34's choice
+# was made on them (not adopted).
+ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
 # Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
 # client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
 # development sets (its idiom cut was read off them) and stay untrained.

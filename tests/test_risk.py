@@ -536,8 +536,8 @@ def test_held_out_statements_are_not_trained_on():
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on; round 24's choice was made on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20,
-    # round 27's on Z21 and Z22 (all eight round 33's development sets), round 33's on Z23 and Z24
-    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(15, 25)}
+    # round 27's on Z21 and Z22 (all eight round 33's development sets), round 33's on Z23 and Z24, round 34's on Z25 and Z26
+    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(15, 27)}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -601,7 +601,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z15", (96, 94), 85, 72, 4), ("z16", (99, 100), 87, 71, 22), ("z17", (99, 100), 83, 61, 12),
     ("z18", (95, 99), 81, 64, 16), ("z19", (99, 99), 83, 66, 32), ("z20", (91, 97), 72, 55, 11),
     ("z21", (98, 99), 88, 70, 13), ("z22", (99, 100), 97, 77, 12), ("z23", (100, 100), 84, 66, 16),
-    ("z24", (97, 98), 86, 69, 19)])
+    ("z24", (97, 98), 86, 69, 19), ("z25", (100, 100), 87, 70, 15), ("z26", (99, 100), 91, 75, 20)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 33's detector; Z15 to Z24 less their
     near repeats of training statements, Z9 to Z14 among them since round 33, which are trained on and no longer
@@ -617,16 +617,17 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z23 and Z24 (validate_risk.AFTER_SHIPPED, written after round 32,
-    used once: for the choice that adopted round 33), less near repeats, pooled: 170 of 197 risk statements get a
-    safety turn, 135 the full response, 35 of 198 negatives a false alarm (round 23: 166, 107, 51)."""
+    """README.md's lead figures for the crisis path: Z23 to Z26 (validate_risk.AFTER_SHIPPED, written after round 32 and
+    round 33; each used once for a choice: Z23 and Z24 the one that adopted round 33, Z25 and Z26 round 34's, not
+    adopted), less near repeats, pooled: 348 of 396 risk statements get a safety turn, 280 the full response, 70 of 398
+    negatives a false alarm."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z23", "Z24")
+    assert validator.AFTER_SHIPPED == ("Z23", "Z24", "Z25", "Z26")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
     total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
-    assert (total["risk"], total["no_risk"]) == (197, 198)
-    assert total["safety_turn"] >= 170 and total["full_response"] >= 135 and total["false_alarms"] <= 35, total
+    assert (total["risk"], total["no_risk"]) == (396, 398)
+    assert total["safety_turn"] >= 348 and total["full_response"] >= 280 and total["false_alarms"] <= 70, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -716,12 +717,13 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("ROUND25_TRANSCRIPTS", "risk_ordinary_round25_labels.jsonl", 547),
                                                    ("ROUND26_TRANSCRIPTS", "risk_ordinary_round26_labels.jsonl", 582),
                                                    ("ROUND27_TRANSCRIPTS", "risk_ordinary_round27_labels.jsonl", 519),
-                                                   ("ROUND33_TRANSCRIPTS", "risk_ordinary_round33_labels.jsonl", 557)])
+                                                   ("ROUND33_TRANSCRIPTS", "risk_ordinary_round33_labels.jsonl", 557),
+                                                   ("ROUND34_TRANSCRIPTS", "risk_ordinary_round34_labels.jsonl", 537)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
     risk_ordinary_round22.jsonl to risk_ordinary_round27.jsonl (24 more each, rounds 22 to 27's) and
-    risk_ordinary_round33.jsonl (round 33's), each with the blind screen of every client turn (no risk turn). Those of
+    risk_ordinary_round33.jsonl and risk_ordinary_round34.jsonl (rounds 33 and 34's), each with the blind screen of every client turn (no risk turn). Those of
     rounds 20 to 23 are trained on since round 33 (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their
     turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among the training sessions."""
     from pathlib import Path
@@ -750,12 +752,14 @@ def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
     (None, 50, 6, 2), ("ROUND24_TRANSCRIPTS", 24, 3, 2), ("ROUND25_TRANSCRIPTS", 24, 6, 5),
-    ("ROUND26_TRANSCRIPTS", 24, 9, 5), ("ROUND27_TRANSCRIPTS", 24, 4, 4), ("ROUND33_TRANSCRIPTS", 24, 4, 2)])
+    ("ROUND26_TRANSCRIPTS", 24, 9, 5), ("ROUND27_TRANSCRIPTS", 24, 4, 4), ("ROUND33_TRANSCRIPTS", 24, 4, 2),
+    ("ROUND34_TRANSCRIPTS", 24, 3, 1)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 33's detector, a safety turn in 6 of the 50 written transcripts of ordinary
     sessions (tests/data/quality_sessions_a-e; a full response in 2), in 3, 6, 9 and 4 of the 24 of rounds 24 to 27
     (risk_ordinary_round24-27.jsonl, round 33's development sets: full responses in 2, 5, 5 and 4) and in 4 of round
-    33's 24 (risk_ordinary_round33.jsonl; full responses in 2). Round 23 gave 9, 7, 11, 14, 10 and 8. Those of rounds
+    33's 24 (risk_ordinary_round33.jsonl; full responses in 2) and in 3 of round 34's (risk_ordinary_round34.jsonl; a
+    full response in 1). Round 23 gave 9, 7, 11, 14, 10 and 8 on the first six. Those of rounds
     20 to 23 are trained on since round 33 and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
@@ -764,20 +768,17 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
 
 
 def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
-    """Round 34 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
-    down when the learned detector scored the turn under the check threshold (the turn is then tiered on the learned
-    score alone); an abuse phrase, a turn the detector did not score (too short: -inf) and a turn after a flagged one
-    keep the phrase tier's full response, and so does a turn the learned score flags."""
+    """Round 33 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
+    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
+    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
     import math
 
-    from helpert.safety.risk import TurnEvidence, tier_turns
+    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
 
     check, crisis = 0.5, 1.2
-    idiom = TurnEvidence(("harm_to_others",), -6.0, 0.01)
+    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
     assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
-    under = TurnEvidence(("suicide",), 0.49, 0.45)  # just under check: stands down
-    assert [a.tier for a in tier_turns([under], check, crisis)] == ["none"]
-    kept = TurnEvidence(("suicide",), 0.5, 0.47)  # the learned score flags it: the phrase makes it a full response
+    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
     assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
     abuse = TurnEvidence(("abuse",), -9.0, 0.001)
     assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]

@@ -498,23 +498,23 @@ class TurnEvidence:
     reference: bool = False
 
 
-# A phrase hit that the learned detector does not itself flag is read as an idiom or as talk about risk ("I'd rather
-# jump off a cliff than sit through another webinar", "my best mate took an overdose last spring and she's doing so
-# much better", a crisis-line volunteer's training, "used to cut in sixth form but I've been clean five years"). Round
-# 33 stood such hits down under a learned probability of 0.15; round 34 at the check threshold itself, so that a
-# phrase of these kinds only decides between the full response and one question on a turn the learned detector
-# flags, and the phrase tier adds no safety turn of its own there (read off sets that choices had already been made
-# on, Z15-Z24: of the phrase hits flagged by round 33 and scored between 0.15 and the check threshold, 10 were risk
-# statements and 42 not; benchmarks/README.md, round 34). An abuse phrase always stands (the learned score has missed
+# Round 33: a phrase hit that the learned detector scores as unlikely to be risk is read as an idiom or as talk about
+# risk ("I'd rather jump off a cliff than sit through another webinar", "my best mate took an overdose last spring
+# and she's doing so much better", a crisis-line volunteer's training). Round 27 tried a cut of 0.03, which stood
+# down too few; the cut of 0.15 was read off sets that choices had already been made on (Z15-Z22 and the ordinary
+# transcripts of rounds 24-27: of their phrase hits scored under it, 1 risk statement and 29 ordinary turns or
+# no-risk statements; benchmarks/README.md, round 33). An abuse phrase always stands (the learned score has missed
 # abuse disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the learned detector did not
 # score (too short, or below its prefilter) or one that follows a flagged turn (risk building up).
+IDIOM_PROBABILITY = 0.15
 IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
 
 
-def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment], check: float) -> bool:
-    """Whether the phrase hits of a turn stand down: the learned detector scored the turn under the ``check``
-    threshold, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was flagged."""
-    return (bool(e.phrases) and math.isfinite(e.score) and e.score < check
+def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment]) -> bool:
+    """Whether the phrase hits of a turn stand down: the learned detector scored the turn at a probability under
+    :data:`IDIOM_PROBABILITY`, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was
+    flagged."""
+    return (bool(e.phrases) and math.isfinite(e.score) and e.probability < IDIOM_PROBABILITY
             and set(e.phrases) <= IDIOM_KINDS and not built_up(window))
 
 
@@ -526,7 +526,7 @@ def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) ->
     out: list[RiskAssessment] = []
     for i, e in enumerate(evidence):
         window = out[max(0, i - CONTEXT_TURNS):i]
-        if e.phrases and not read_as_idiom(e, window, check):
+        if e.phrases and not read_as_idiom(e, window):
             out.append(RiskAssessment("crisis", e.phrases, e.probability))
         elif e.score >= crisis:
             out.append(RiskAssessment("crisis", (e.kind,), e.probability))
