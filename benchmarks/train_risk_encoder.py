@@ -187,7 +187,6 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
             for s in read_sessions(path)}
 
 
-
 # one-turn client statements, in the head's training only (their ``source``: T and the spent sets)
 SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in SPENT_STATEMENTS), "handwritten_t")
 
@@ -434,7 +433,8 @@ def save_head(path: Path, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
 
 def conversation_evidence(tuning: dict[str, Any]) -> list[list[Any]]:
     """Per tuning conversation, the stepped policy's evidence of each client turn (``helpert.safety.risk.TurnEvidence``:
-    phrase hit or not, score, a reference to an earlier flagged turn) from the scores already computed."""
+    the lexicon's phrase kinds, score and probability, a reference to an earlier flagged turn) from the scores already
+    computed."""
     from helpert.safety.risk import CONTEXT_REFERENCE, TurnEvidence
 
     flat = [t for turns in tuning["sessions"].values() for t in turns]
@@ -568,9 +568,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         scores = shipped.scores([without_denials(t) for t in raw])
         tuning[corpus] = {"sessions": tune, "scores": scores, "probability": [shipped.probability(float(x)) for x in scores],
                           "phrases": [tuple(detect_risk(t)) for t in raw]}
-    # each threshold: the lowest that keeps every tuning corpus within its budget, read in conversation by the
-    # graph's tiering (since round 15: chosen turn by turn, the context rule's escalations were not counted and
-    # round 15's first run let one more MIBot conversation get the full response); crisis at the binding check
+    # each threshold: the lowest that keeps every tuning corpus within its budget. The check threshold is read in
+    # conversation by the graph's tiering (since round 15; chosen turn by turn, the context rule's escalations were
+    # not counted and round 15's first run let one more MIBot conversation get the full response); the crisis
+    # threshold, at or above the binding check, on the turns' own scores (since round 33: crisis_threshold)
     conversations = {c: conversation_evidence(t) for c, t in tuning.items()}
     by_corpus = {c: {"check": check_threshold(conv, CHECK_SESSION_BUDGET[c])} for c, conv in conversations.items()}
     check = max(b["check"] for b in by_corpus.values())
