@@ -723,9 +723,10 @@ def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
     risk_ordinary_round22.jsonl to risk_ordinary_round27.jsonl (24 more each, rounds 22 to 27's) and
-    risk_ordinary_round33.jsonl and risk_ordinary_round34.jsonl (rounds 33 and 34's), each with the blind screen of every client turn (no risk turn). Those of
-    rounds 20 to 23 are trained on since round 33 (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their
-    turns but short replies ("Yeah. Exactly.", "No. No, nothing like that.") is among the training sessions."""
+    risk_ordinary_round33.jsonl and risk_ordinary_round34.jsonl (rounds 33 and 34's), each with the blind screen of
+    every client turn (no risk turn). Those of rounds 20 to 23 are trained on since round 33
+    (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No. No,
+    nothing like that.") is among the training sessions."""
     from pathlib import Path
 
     from helpert.io import read_sessions

@@ -464,9 +464,9 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     """One :class:`RiskAssessment` per client turn of one conversation, in order; each turn is read with the
     :data:`CONTEXT_TURNS` client turns before it.
 
-    Under ``"stepped"`` (the default): a risk phrase of the lexicon (unless :func:`read_as_idiom`), or the encoder head's score at its
-    ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``. Within
-    :data:`CONTEXT_TURNS` of a flagged turn (risk builds up: a burden statement, then method research two
+    Under ``"stepped"`` (the default): a risk phrase of the lexicon (unless :func:`read_as_idiom`), or the encoder
+    head's score at its ``crisis`` threshold, gives ``crisis``; a score at its ``check`` threshold gives ``check``.
+    Within :data:`CONTEXT_TURNS` of a flagged turn (risk builds up: a burden statement, then method research two
     turns later) a turn at the ``check`` threshold, or one that takes the earlier turn further
     (:data:`CONTEXT_REFERENCE`: research into a method, means, a plan, a farewell), is ``crisis``. ``"lexicon"``: the phrases alone, each hit
     ``crisis``. The older single-detector policies ("balanced", "high", "screen": the n-gram model) give
@@ -502,10 +502,11 @@ class TurnEvidence:
 # risk ("I'd rather jump off a cliff than sit through another webinar", "my best mate took an overdose last spring
 # and she's doing so much better", a crisis-line volunteer's training). Round 27 tried a cut of 0.03, which stood
 # down too few; the cut of 0.15 was read off sets that choices had already been made on (Z15-Z22 and the ordinary
-# transcripts of rounds 24-27: of their phrase hits scored under it, 1 risk statement and 29 ordinary turns or
-# no-risk statements; benchmarks/README.md, round 33). An abuse phrase always stands (the learned score has missed
-# abuse disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the learned detector did not
-# score (too short, or below its prefilter) or one that follows a flagged turn (risk building up).
+# transcripts of rounds 24-27: of their phrase hits of these kinds scored under it, 1 risk statement, 22 no-risk
+# statements and 21 ordinary turns; benchmarks/phrase_standdown_probe.py, benchmarks/README.md round 33). An abuse
+# phrase always stands (the learned score has missed abuse disclosures: "she slaps my kids when I'm at work"), and so
+# does a phrase hit the learned detector did not score (too short, or below its prefilter) or one that follows a
+# flagged turn (risk building up).
 IDIOM_PROBABILITY = 0.15
 IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
 
