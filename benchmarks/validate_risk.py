@@ -297,10 +297,10 @@ DATA = REPO / "tests" / "data"
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
 # it, V and W in round 15, X and Y in round 16, Z1 to Z6 written for the choices of rounds 17 to 19; K to U trained
 # on since round 15, V and W since round 16, X to Z6 since round 20; Z9 to Z14, the later sets chosen on before round
-# 23 was adopted, since round 33; benchmarks/README.md).
+# 23 was adopted, since round 33; Z15 to Z22, round 33's development sets, since round 35; benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14)))}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 23))))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
@@ -322,7 +322,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # Z25 (telephone assessments for talking therapies and an employee-assistance line) and Z26 (a parenting and perinatal
 # chat and a faith community's pastoral chat), written after round 33 (tests/data/round34_instructions.md), round 34's
 # (not adopted).
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(15, 27)]}
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(23, 27)]}
 # The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
 # does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
 AFTER_SHIPPED = ("Z23", "Z24", "Z25", "Z26")
@@ -524,7 +524,8 @@ ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
 # Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
 # client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
 # development sets (its idiom cut was read off them) and stay untrained.
-SPENT_TRANSCRIPTS = (*HELD_OUT_TRANSCRIPTS, *LATER_TRANSCRIPTS, *ROUND22_TRANSCRIPTS, *ROUND23_TRANSCRIPTS)
+SPENT_TRANSCRIPTS = (*HELD_OUT_TRANSCRIPTS, *LATER_TRANSCRIPTS, *ROUND22_TRANSCRIPTS, *ROUND23_TRANSCRIPTS,
+                     *ROUND24_TRANSCRIPTS, *ROUND25_TRANSCRIPTS, *ROUND26_TRANSCRIPTS, *ROUND27_TRANSCRIPTS)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -524,20 +524,22 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 def test_held_out_statements_are_not_trained_on():
     """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared: 106 of 5,490); the spent sets K to Z6, and Z9 to Z14 since round 33, are trained on."""
+    distinct words shared); the spent sets K to Z6, Z9 to Z14 since round 33 and Z15 to Z22 since round 35, are
+    trained on."""
     validator = _validator()
     trainer = _trainer()
-    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", "z9", "z10", "z11", "z12", "z13", "z14")
+    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", *(f"z{i}" for i in range(9, 23)))
     assert set(validator.HELD_OUT_STATEMENTS) == {"Z7", "Z8"} and set(validator.SPENT_STATEMENTS) == {n.upper() for n in spent}
     held_out = [r["text"] for name in ("z7", "z8") for r in _statements(name)]
     training = trainer.short_statements()
     assert {r["half"] for r in training} == {f"handwritten_{n}" for n in (*spent, "t")} == set(trainer.SHORT_STATEMENTS)
-    assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 106  # the near repeats left out
+    assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 108  # the near repeats left out (of 7,090)
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on; round 24's choice was made on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20,
-    # round 27's on Z21 and Z22 (all eight round 33's development sets), round 33's on Z23 and Z24, round 34's on Z25 and Z26
-    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(15, 27)}
+    # round 27's on Z21 and Z22 (all eight round 33's development sets, trained on since round 35), round 33's on Z23 and
+    # Z24, round 34's on Z25 and Z26
+    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(23, 27)}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -724,8 +726,8 @@ def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
     risk_ordinary_round22.jsonl to risk_ordinary_round27.jsonl (24 more each, rounds 22 to 27's) and
     risk_ordinary_round33.jsonl and risk_ordinary_round34.jsonl (rounds 33 and 34's), each with the blind screen of
-    every client turn (no risk turn). Those of rounds 20 to 23 are trained on since round 33
-    (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No. No,
+    every client turn (no risk turn). Those of rounds 20 to 23 are trained on since round 33, those of rounds 24 to 27
+    since round 35 (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No. No,
     nothing like that.") is among the training sessions."""
     from pathlib import Path
 
@@ -744,7 +746,8 @@ def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_
         assert rows[s.dialogue_id]["annotators"]["blind"]["risk_turns"] == []
     assert sum(r["client_turns"] for r in rows.values()) == turns
     assert (path in validator.SPENT_TRANSCRIPTS) == (which in ("HELD_OUT_TRANSCRIPTS", "LATER_TRANSCRIPTS", "ROUND22_TRANSCRIPTS",
-                                                               "ROUND23_TRANSCRIPTS"))
+                                                               "ROUND23_TRANSCRIPTS", "ROUND24_TRANSCRIPTS", "ROUND25_TRANSCRIPTS",
+                                                               "ROUND26_TRANSCRIPTS", "ROUND27_TRANSCRIPTS"))
     if path in validator.SPENT_TRANSCRIPTS:
         return
     trained = {t for p in (*trainer.SPOKEN_ORDINARY, *validator.SPENT_TRANSCRIPTS) for ts in trainer.mibot_sessions(p).values() for t in ts}
