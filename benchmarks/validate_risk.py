@@ -321,8 +321,9 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # student wellbeing chat and an LGBTQ+ line), written after round 32 (tests/data/round33_instructions.md), round 33's.
 # Z25 (telephone assessments for talking therapies and an employee-assistance line) and Z26 (a parenting and perinatal
 # chat and a faith community's pastoral chat), written after round 33 (tests/data/round34_instructions.md), round 34's
-# (not adopted).
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(23, 27)]}
+# (not adopted). Z27 (emergency-department liaison, probation and veterans' services, spoken) and Z28 (a chronic
+# illness chat and a rural support line, typed), written after round 34 (tests/data/round35_instructions.md), round 35's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(23, 29)]}
 # The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
 # does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
 AFTER_SHIPPED = ("Z23", "Z24", "Z25", "Z26")
@@ -332,7 +333,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              # two sets a round: Z15 and Z16 round 24's, ..., Z21 and Z22 round 27's; all eight round 33's development sets
              **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it; round 33's development set" for i in range(15, 23)},
              "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it",
-             "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted"}
+             "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted",
+             "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
@@ -521,6 +523,11 @@ ROUND33_TRANSCRIPTS = (DATA / "risk_ordinary_round33.jsonl",)
 # (risk_ordinary_round34_labels.jsonl: 537 client turns, no risk turn). Never trained or tuned on; round 34's choice
 # was made on them (not adopted).
 ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
+# 24 more, written after round 34 (tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic
+# illness among the topics; guns kept for farm work, war and prison memories), screened blind by another session
+# (risk_ordinary_round35_labels.jsonl: 536 client turns, no risk turn). Never trained or tuned on; round 35's choice
+# was made on them.
+ROUND35_TRANSCRIPTS = (DATA / "risk_ordinary_round35.jsonl",)
 # Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
 # client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
 # development sets (its idiom cut was read off them) and stay untrained.

@@ -484,7 +484,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28")
 
 
 def _statements(name: str) -> list[dict]:
@@ -514,7 +514,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z9", 200, 200), ("z10", 200, 200), ("z11", 200, 200), ("z12", 200, 200),
                                                 ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200),
                                                 ("z17", 200, 200), ("z18", 200, 200), ("z19", 200, 200), ("z20", 200, 200),
-                                                ("z21", 200, 200), ("z22", 200, 200)])
+                                                ("z21", 200, 200), ("z22", 200, 200), ("z23", 200, 200), ("z24", 200, 200),
+                                                ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -720,7 +721,8 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("ROUND26_TRANSCRIPTS", "risk_ordinary_round26_labels.jsonl", 582),
                                                    ("ROUND27_TRANSCRIPTS", "risk_ordinary_round27_labels.jsonl", 519),
                                                    ("ROUND33_TRANSCRIPTS", "risk_ordinary_round33_labels.jsonl", 557),
-                                                   ("ROUND34_TRANSCRIPTS", "risk_ordinary_round34_labels.jsonl", 537)])
+                                                   ("ROUND34_TRANSCRIPTS", "risk_ordinary_round34_labels.jsonl", 537),
+                                                   ("ROUND35_TRANSCRIPTS", "risk_ordinary_round35_labels.jsonl", 536)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
