@@ -323,7 +323,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # chat and a faith community's pastoral chat), written after round 33 (tests/data/round34_instructions.md), round 34's
 # (not adopted). Z27 (emergency-department liaison, probation and veterans' services, spoken) and Z28 (a chronic
 # illness chat and a rural support line, typed), written after round 34 (tests/data/round35_instructions.md), round 35's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [f"Z{i}" for i in range(23, 29)]}
+# Z29 (a sexual-health clinic and a gambling-harm service, spoken), Z30 (a gaming community's chat and a peer chat for
+# autistic and ADHD adults, typed) and L1 (150 long posts to peer-support forums, 50 risk: J's register), written after
+# round 35 was scored (tests/data/round36_instructions.md), round 36's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(23, 31)), "L1"]}
 # The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
 # does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
 AFTER_SHIPPED = ("Z23", "Z24", "Z25", "Z26")
@@ -334,7 +337,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it; round 33's development set" for i in range(15, 23)},
              "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it",
              "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted",
-             "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it"}
+             "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it",
+             "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it"}
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:

@@ -484,7 +484,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "l1")
 
 
 def _statements(name: str) -> list[dict]:
@@ -515,7 +515,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z13", 200, 200), ("z14", 200, 200), ("z15", 200, 200), ("z16", 200, 200),
                                                 ("z17", 200, 200), ("z18", 200, 200), ("z19", 200, 200), ("z20", 200, 200),
                                                 ("z21", 200, 200), ("z22", 200, 200), ("z23", 200, 200), ("z24", 200, 200),
-                                                ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200)])
+                                                ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200),
+                                                ("z29", 200, 200), ("z30", 200, 200), ("l1", 150, 150)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -540,7 +541,7 @@ def test_held_out_statements_are_not_trained_on():
     # never trained on; round 24's choice was made on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20,
     # round 27's on Z21 and Z22 (all eight round 33's development sets, trained on since round 35), round 33's on Z23 and
     # Z24, round 34's on Z25 and Z26
-    assert set(validator.LATER_STATEMENTS) == {f"Z{i}" for i in range(23, 27)}
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(23, 31)), "L1"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
