@@ -532,6 +532,11 @@ ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
 # (risk_ordinary_round35_labels.jsonl: 536 client turns, no risk turn). Never trained or tuned on; round 35's choice
 # was made on them.
 ROUND35_TRANSCRIPTS = (DATA / "risk_ordinary_round35.jsonl",)
+# 24 more, written after round 35 was scored (tests/data/round36_instructions.md: gambling, debt, sexual health, gaming
+# and neurodivergent adults among the topics; gamer trash talk among the idioms), screened blind by another session
+# (risk_ordinary_round36_labels.jsonl: 542 client turns, no risk turn). Never trained or tuned on; round 36's choice
+# was made on them.
+ROUND36_TRANSCRIPTS = (DATA / "risk_ordinary_round36.jsonl",)
 # Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
 # client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
 # development sets (its idiom cut was read off them) and stay untrained.

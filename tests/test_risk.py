@@ -723,7 +723,8 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
                                                    ("ROUND27_TRANSCRIPTS", "risk_ordinary_round27_labels.jsonl", 519),
                                                    ("ROUND33_TRANSCRIPTS", "risk_ordinary_round33_labels.jsonl", 557),
                                                    ("ROUND34_TRANSCRIPTS", "risk_ordinary_round34_labels.jsonl", 537),
-                                                   ("ROUND35_TRANSCRIPTS", "risk_ordinary_round35_labels.jsonl", 536)])
+                                                   ("ROUND35_TRANSCRIPTS", "risk_ordinary_round35_labels.jsonl", 536),
+                                                   ("ROUND36_TRANSCRIPTS", "risk_ordinary_round36_labels.jsonl", 542)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, labels, turns):
     """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
     risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
