@@ -297,7 +297,7 @@ DATA = REPO / "tests" / "data"
 # scorings of round 12, Q and R in round 13, S and U written for round 14's fine-tuned encoder and used to reject
 # it, V and W in round 15, X and Y in round 16, Z1 to Z6 written for the choices of rounds 17 to 19; K to U trained
 # on since round 15, V and W since round 16, X to Z6 since round 20; Z9 to Z14, the later sets chosen on before round
-# 23 was adopted, since round 33; Z15 to Z22, round 33's development sets, since round 35; benchmarks/README.md).
+# 23 was adopted, since round 33; Z15 to Z22, round 33's development sets, since round 35's encoder (adopted in round 36); benchmarks/README.md).
 STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
                     for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 23))))}
@@ -317,7 +317,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # written after round 25 (tests/data/round26_instructions.md), round 26's; Z21 (idiom-heavy counseling speech) and Z22
 # (a text chat used mostly by men), written after round 26 (tests/data/round27_instructions.md), round 27's. Z9 to Z14
 # are trained on since round 33 (SPENT_STATEMENTS). Z15 to Z22 were round 33's development sets (its cut of
-# helpert.safety.risk.IDIOM_PROBABILITY was read off them). Z23 (older adults and carers in primary care) and Z24 (a
+# helpert.safety.risk.IDIOM_PROBABILITY was read off them) and are trained on since round 36. Z23 (older adults and carers in primary care) and Z24 (a
 # student wellbeing chat and an LGBTQ+ line), written after round 32 (tests/data/round33_instructions.md), round 33's.
 # Z25 (telephone assessments for talking therapies and an employee-assistance line) and Z26 (a parenting and perinatal
 # chat and a faith community's pastoral chat), written after round 33 (tests/data/round34_instructions.md), round 34's
@@ -327,14 +327,14 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # autistic and ADHD adults, typed) and L1 (150 long posts to peer-support forums, 50 risk: J's register), written after
 # round 35 was scored (tests/data/round36_instructions.md), round 36's.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(23, 31)), "L1"]}
-# The later sets written after the shipped detector (round 33) was trained and chosen: the freshest estimate of how it
-# does, pooled in the table (README.md). A new shipped version starts this list again from the sets written after it.
-AFTER_SHIPPED = ("Z23", "Z24", "Z25", "Z26")
+# The later sets written after the shipped detector's training data and settings were fixed (round 35's candidate,
+# adopted in round 36; Z27 and Z28 were written while it trained and could not be seen by it): the freshest estimate of
+# how it does, pooled in the table (README.md). A new shipped version starts this list again from the sets written
+# after it.
+AFTER_SHIPPED = ("Z27", "Z28", "Z29", "Z30")
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             # two sets a round: Z15 and Z16 round 24's, ..., Z21 and Z22 round 27's; all eight round 33's development sets
-             **{f"Z{i}": f"round {(i + 33) // 2}'s choice made on it; round 33's development set" for i in range(15, 23)},
              "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it",
              "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted",
              "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it",
@@ -426,12 +426,13 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
     later = {}
     for name in LATER_STATEMENTS:
-        later[name] = tier_rows(f"{name} (hand-written client statements, labelled twice, less near repeats of training "
+        what = "forum posts of 80 to 250 words" if name.startswith("L") else "client statements"
+        later[name] = tier_rows(f"{name} (hand-written {what}, labelled twice, less near repeats of training "
                                 f"statements; {CHOSEN_ON[name]})", later_statements(name), policy)
         rows.append(later[name])
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
-    rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector was trained and "
-                        f"chosen; each used once for a choice, Z23 and Z24 the one that adopted it)",
+    rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector's training was "
+                        f"fixed, never trained on; each pair used once for a choice, Z29 and Z30 the one that adopted it)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():
@@ -459,12 +460,10 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
-    for paths, chosen in ((ROUND24_TRANSCRIPTS, "round 24's choice was made on them; round 33's development set"),
-                           (ROUND25_TRANSCRIPTS, "round 25's choice was made on them; round 33's development set"),
-                           (ROUND26_TRANSCRIPTS, "round 26's choice was made on them; round 33's development set"),
-                           (ROUND27_TRANSCRIPTS, "round 27's choice was made on them; round 33's development set"),
-                           (ROUND33_TRANSCRIPTS, "round 33's choice was made on them"),
-                           (ROUND34_TRANSCRIPTS, "round 34's choice was made on them, not adopted")):
+    for paths, chosen in ((ROUND33_TRANSCRIPTS, "round 33's choice was made on them"),
+                           (ROUND34_TRANSCRIPTS, "round 34's choice was made on them, not adopted"),
+                           (ROUND35_TRANSCRIPTS, "round 35's choice was made on them, not adopted"),
+                           (ROUND36_TRANSCRIPTS, "round 36's choice was made on them")):
         r = held_out[paths[0].name] = written_transcripts(policy, paths)
         text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
                  f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen}) "
@@ -504,19 +503,19 @@ ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
 ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
 # 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I can't do this anymore" for
 # a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551 client turns, no risk
-# turn). Never trained or tuned on; round 24's choice was made on them.
+# turn). Round 24's choice was made on them; trained on since round 36.
 ROUND24_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
 # 24 more, written after round 24 (other topics, among them a friend's suicide years ago and a miscarriage talked
 # through; "no way out" of a contract, "better off" without a car), screened blind by another session
-# (risk_ordinary_round25_labels.jsonl: no risk turn). Never trained or tuned on; round 25's choice was made on them.
+# (risk_ordinary_round25_labels.jsonl: no risk turn). Round 25's choice was made on them; trained on since round 36.
 ROUND25_TRANSCRIPTS = (DATA / "risk_ordinary_round25.jsonl",)
 # 24 more, written after round 25 (other topics; "disappear" for a weekend among the idioms), screened blind by another
-# session (risk_ordinary_round26_labels.jsonl: 582 client turns, no risk turn). Never trained or tuned on; round 26's
-# choice was made on them.
+# session (risk_ordinary_round26_labels.jsonl: 582 client turns, no risk turn). Round 26's choice was made on
+# them; trained on since round 36.
 ROUND26_TRANSCRIPTS = (DATA / "risk_ordinary_round26.jsonl",)
 # 24 more, written after round 26 (asked to use such idioms often; "shoot me", "over my dead body"), screened blind by
-# another session (risk_ordinary_round27_labels.jsonl: no risk turn). Never trained or tuned on; round 27's choice was
-# made on them.
+# another session (risk_ordinary_round27_labels.jsonl: no risk turn). Round 27's choice was made on them; trained on
+# since round 36.
 ROUND27_TRANSCRIPTS = (DATA / "risk_ordinary_round27.jsonl",)
 # 24 more, written after round 32 (tests/data/round33_instructions.md: older clients and students among them, a will and
 # a funeral plan sorted out calmly, "not long for this world" of a car), screened blind by another session
@@ -530,7 +529,7 @@ ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
 # 24 more, written after round 34 (tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic
 # illness among the topics; guns kept for farm work, war and prison memories), screened blind by another session
 # (risk_ordinary_round35_labels.jsonl: 536 client turns, no risk turn). Never trained or tuned on; round 35's choice
-# was made on them.
+# was made on them (not adopted).
 ROUND35_TRANSCRIPTS = (DATA / "risk_ordinary_round35.jsonl",)
 # 24 more, written after round 35 was scored (tests/data/round36_instructions.md: gambling, debt, sexual health, gaming
 # and neurodivergent adults among the topics; gamer trash talk among the idioms), screened blind by another session
@@ -538,8 +537,8 @@ ROUND35_TRANSCRIPTS = (DATA / "risk_ordinary_round35.jsonl",)
 # was made on them.
 ROUND36_TRANSCRIPTS = (DATA / "risk_ordinary_round36.jsonl",)
 # Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
-# client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27 were round 33's
-# development sets (its idiom cut was read off them) and stay untrained.
+# client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27, round 33's
+# development sets (its idiom cut was read off them), since round 35 (adopted in round 36).
 SPENT_TRANSCRIPTS = (*HELD_OUT_TRANSCRIPTS, *LATER_TRANSCRIPTS, *ROUND22_TRANSCRIPTS, *ROUND23_TRANSCRIPTS,
                      *ROUND24_TRANSCRIPTS, *ROUND25_TRANSCRIPTS, *ROUND26_TRANSCRIPTS, *ROUND27_TRANSCRIPTS)
 

@@ -71,37 +71,38 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
 
 def test_held_out_spoken_utterances_keep_their_reported_figures():
     """benchmarks/README.md ("MI labeller") and README.md report these for the shipped model on z (200 items, all
-    agreed): group macro-F1 0.763, reflection F1 0.793 (round 23's encoder on round 29's int8 arithmetic; in float:
-    0.769, 0.803; round 22's: 0.737, 0.754; round 20's: 0.730, 0.726). A change to the labeller that loses them fails
-    here."""
+    agreed): group macro-F1 0.783, reflection F1 0.839 (round 35's encoder, adopted in round 36; round 23's on round
+    29's int8 arithmetic: 0.763, 0.793; in float: 0.769, 0.803; round 22's: 0.737, 0.754; round 20's: 0.730, 0.726). A
+    change to the labeller that loses them fails here."""
     result = benchmark_scripts.load("validate_mi_spoken").score(_rows(DATA / "mi_spoken_z.jsonl"))
     assert result["agreed"]["n"] == 200
-    assert result["agreed"]["groups_macro_f1"][0] >= 0.763
-    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.793
+    assert result["agreed"]["groups_macro_f1"][0] >= 0.783
+    assert result["agreed"]["group_f1"]["reflection"][0] >= 0.839
 
 
 def test_held_out_rated_sessions_keep_their_reported_auc():
     """README.md reports, for the held-out written sets b and c (20 sessions, 10 low): drift.score picks out the low
-    ones at AUC 0.95 and a low ctrs.mean at 0.92 (validate_quality.py, section 4; round 23's encoder; round 22's: 0.97
-    and 0.96)."""
+    ones at AUC 0.95 and a low ctrs.mean at 0.99 (validate_quality.py, section 4; round 35's encoder, adopted in round
+    36; round 23's: 0.95 and 0.92 to 0.93; round 22's: 0.97 and 0.96)."""
     from helpert.protocols import load_protocol
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("b", "c"))["b+c"]
     assert (result["n"], result["low"]) == (20, 10)
-    assert result["auc"]["drift.score"][0] >= 0.95 and result["auc"]["ctrs.mean"][0] >= 0.92, result["auc"]
+    assert result["auc"]["drift.score"][0] >= 0.95 and result["auc"]["ctrs.mean"][0] >= 0.99, result["auc"]
 
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
     """Set j (220 items, 210 once its near repeats of training items are left out), scored once with the shipped
-    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.728, reflection F1 0.760, advise without
-    permission 0.622 (with round 32's rules; round 29's labeller: 0.738; round 23's encoder in float: 0.717, 0.748, 0.636; round 22's:
+    model (benchmarks/README.md, "MI labeller"): group macro-F1 0.753, reflection F1 0.810, advise without
+    permission 0.652 (round 35's encoder, adopted in round 36; round 23's with round 32's rules: 0.728, 0.760, 0.622;
+    round 29's labeller: 0.738; round 23's encoder in float: 0.717, 0.748, 0.636; round 22's:
     0.717, 0.780, 0.651; round 20's: 0.687, 0.756, 0.612)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later()
     assert len(rows) == 210
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.728 and result["group_f1"]["reflection"][0] >= 0.760
-    assert result["advise_without_permission_f1"][0] >= 0.622
+    assert result["groups_macro_f1"][0] >= 0.753 and result["group_f1"]["reflection"][0] >= 0.810
+    assert result["advise_without_permission_f1"][0] >= 0.652
 
 
 @pytest.mark.parametrize("name, agree", [("FRESH_M", 218), ("FRESH_N", 215)])
@@ -117,26 +118,26 @@ def test_spoken_sets_m_and_n_are_well_formed_and_keep_both_coders(name, agree):
 
 def test_round_24_spoken_utterances_keep_their_reported_figures():
     """Set m (220 items "as real sessions go", 216 agreed and not near a training item; round 24's choice was made on
-    it, not adopted): group macro-F1 0.780, reflection F1 0.835, advise without permission 0.667 with round 23's
-    labeller (benchmarks/README.md, round 24)."""
+    it, not adopted): group macro-F1 0.811, reflection F1 0.862, advise without permission 0.649 with round 35's
+    encoder, adopted in round 36 (round 23's: 0.780, 0.835, 0.667; benchmarks/README.md, rounds 24 and 35)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     result = script.score(script.later(script.FRESH_M))["agreed"]
     assert result["n"] == 216
-    assert result["groups_macro_f1"][0] >= 0.780 and result["group_f1"]["reflection"][0] >= 0.835
-    assert result["advise_without_permission_f1"][0] >= 0.667
+    assert result["groups_macro_f1"][0] >= 0.811 and result["group_f1"]["reflection"][0] >= 0.862
+    assert result["advise_without_permission_f1"][0] >= 0.649
 
 
 def test_round_23_spoken_utterances_keep_their_reported_figures():
     """Set k (220 items, written and coded blind for round 23's choice, 215 less near repeats of training items; its
-    two coders agree on all): group macro-F1 0.740, reflection F1 0.785, advise without permission 0.750 with round
-    23's encoder on round 29's int8 arithmetic (in float: 0.744, 0.791, 0.750; round 22's: 0.709, 0.748, 0.683;
-    benchmarks/README.md, round 23)."""
+    two coders agree on all): group macro-F1 0.759, reflection F1 0.812, advise without permission 0.700 with round
+    35's encoder, adopted in round 36 (round 23's on round 29's int8 arithmetic: 0.751, 0.785, 0.750; in float: 0.744,
+    0.791, 0.750; round 22's: 0.709, 0.748, 0.683; benchmarks/README.md, rounds 23 and 35)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later(script.FRESH_K)
     assert len(rows) == 215 and all(r["code"] == r["blind_code"] for r in rows)
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.740 and result["group_f1"]["reflection"][0] >= 0.785
-    assert result["advise_without_permission_f1"][0] >= 0.750
+    assert result["groups_macro_f1"][0] >= 0.759 and result["group_f1"]["reflection"][0] >= 0.812
+    assert result["advise_without_permission_f1"][0] >= 0.700
 
 
 def test_later_held_out_rated_sessions_keep_their_reported_auc():

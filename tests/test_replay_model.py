@@ -173,8 +173,10 @@ def test_batch_records_bad_files_and_goes_on(tmp_path):
 def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
     """The demo session on the embedded model, 12 turns. Without retries (one attempt per turn) this seed
     loops: one narrated paragraph comes back turn after turn. With the default retries no turn is left
-    degenerate without a flag, at most one is degenerate at all, and none is a near-copy of another (this is
-    the replay `helpert demo` shows: same session, seed and turns)."""
+    degenerate without a flag, at most one is degenerate at all, and none is a near-copy of another. The safety
+    path is the lexicon's (no phrase fires in this session), so the counselor's turns are the model's alone: since
+    round 36 the default detector asks one check question in this session (at "had no idea how to start it"), which
+    changes the trajectory `helpert demo` shows; this test is about the retries, not the safety path."""
     from helpert.replay.graph.recovery import DEFAULT_RETRY, RetryPolicy
     from helpert.replay.llm import load_backend
     from helpert.metrics.quality import degenerate_turn_ids, findings_after_the_fact
@@ -186,7 +188,8 @@ def test_real_model_loops_are_caught_retried_and_never_left_unflagged():
 
     def replay(retry=DEFAULT_RETRY):
         backend.reset()
-        return replay_session(session, backend, ReplaySettings(proto, seed=0, max_turns=12, retry=retry)).reconstruction
+        settings = ReplaySettings(proto, seed=0, max_turns=12, retry=retry, risk_sensitivity="lexicon")
+        return replay_session(session, backend, settings).reconstruction
 
     raw = replay(RetryPolicy(max_attempts=1, repeat_penalty=0, presence_penalty=0, ban_ngram=0, ban_openings=0, short_window=0))
     raw_found = findings_after_the_fact(raw)

@@ -434,17 +434,25 @@ def test_encoder_head_ships_with_its_thresholds_and_provenance():
 
 
 def test_burden_then_method_research_is_a_crisis_in_context():
-    """Risk builds up: the method research alone is ordinary words; two turns after a burden statement it is
-    the full response."""
+    """Risk builds up: two turns after a burden statement, research into "ways to do it" is the full response.
+    Until round 36 the learned score read those words alone as ordinary; round 35's encoder (adopted in round 36)
+    scores them at crisis alone too (probability 0.75), so the context rule itself is checked on the pure tiering: a
+    turn that takes a flagged one further is crisis within CONTEXT_TURNS of it, and nothing on its own."""
     from helpert.io import read_sessions
-    from helpert.safety.risk import assess, assess_turns
+    from helpert.safety.risk import CONTEXT_TURNS, TurnEvidence, assess, assess_turns, tier_turns
 
     (session,) = read_sessions(Path(__file__).resolve().parent / "data" / "crisis_burden.txt")
     clients = [t.text for t in session.client_turns]
     tiers = [a.tier for a in assess_turns(clients)]
     assert tiers[0] == "none" and tiers[1] in ("check", "crisis") and tiers[3] == "crisis"
-    assert assess(clients[3]).tier == "none"  # the same words without the context
     assert assess(clients[3], clients[:3]) == assess_turns(clients)[3]
+    check, crisis = 0.5, 1.2
+    burden, ordinary = TurnEvidence((), 1.5, 0.8), TurnEvidence((), -4.0, 0.02)
+    research = TurnEvidence((), -2.0, 0.1, reference=True)  # under check on its own
+    assert [a.tier for a in tier_turns([research], check, crisis)] == ["none"]
+    assert [a.tier for a in tier_turns([burden, ordinary, research], check, crisis)] == ["crisis", "none", "crisis"]
+    late = [burden, *[ordinary] * CONTEXT_TURNS, research]  # the flagged turn has left the window
+    assert tier_turns(late, check, crisis)[-1].tier == "none"
 
 
 def test_everyday_stress_and_idioms_are_left_alone():
@@ -601,18 +609,17 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 87, 70, 4), ("z8", (100, 100), 85, 73, 2),
-    ("z15", (96, 94), 85, 72, 4), ("z16", (99, 100), 87, 71, 22), ("z17", (99, 100), 83, 61, 12),
-    ("z18", (95, 99), 81, 64, 16), ("z19", (99, 99), 83, 66, 32), ("z20", (91, 97), 72, 55, 11),
-    ("z21", (98, 99), 88, 70, 13), ("z22", (99, 100), 97, 77, 12), ("z23", (100, 100), 84, 66, 16),
-    ("z24", (97, 98), 86, 69, 19), ("z25", (100, 100), 87, 70, 15), ("z26", (99, 100), 91, 75, 20)])
+    ("z7", (100, 100), 86, 78, 2), ("z8", (100, 100), 84, 79, 1),
+    ("z23", (100, 100), 85, 78, 11), ("z24", (95, 98), 84, 74, 14), ("z25", (99, 100), 85, 78, 10),
+    ("z26", (96, 100), 88, 83, 13), ("z27", (99, 100), 88, 78, 11), ("z28", (100, 100), 88, 78, 10),
+    ("z29", (100, 100), 86, 79, 20), ("z30", (99, 99), 92, 85, 13), ("l1", (50, 100), 42, 38, 19)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 33's detector; Z15 to Z24 less their
-    near repeats of training statements, Z9 to Z14 among them since round 33, which are trained on and no longer
-    reported). Z15 to Z22 were round 33's development sets (in-sample for its idiom cut); round 23 gave on them 84, 85,
-    82, 81, 81, 70, 82, 90 safety turns and 8, 31, 19, 16, 32, 16, 16, 16 false alarms (less the near repeats of
-    T to Z6 only; benchmarks/results/round33). A change to the detector that loses any of them fails here: re-score and
-    re-report it."""
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 35's detector, adopted in round 36;
+    Z23 to Z30 and L1 less their near repeats of training statements, Z9 to Z22 among them, which are trained on and
+    no longer reported). Round 33 (shipped before) gave on them 87, 85, 84, 86, 87, 91, 88, 87, 86, 90, 38 safety turns
+    and 4, 2, 16, 19, 15, 20, 19, 15, 28, 19, 23 false alarms (benchmarks/results/round35_not_shipped and round36;
+    Z24 to Z26 less the near repeats of Z9 to Z14 only). A change to the detector that loses any of them fails here:
+    re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
     row = validator.tier_rows(name.upper(), items, "stepped")
@@ -621,17 +628,17 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z23 to Z26 (validate_risk.AFTER_SHIPPED, written after round 32 and
-    round 33; each used once for a choice: Z23 and Z24 the one that adopted round 33, Z25 and Z26 round 34's, not
-    adopted), less near repeats, pooled: 348 of 396 risk statements get a safety turn, 280 the full response, 70 of 398
-    negatives a false alarm."""
+    """README.md's lead figures for the crisis path: Z27 to Z30 (validate_risk.AFTER_SHIPPED, written after round 35's
+    training data and settings were fixed, never trained on; each pair used once for a choice: Z27 and Z28 round 35's,
+    not adopted by its rule, Z29 and Z30 round 36's, which adopted the same files), less near repeats, pooled: 354 of
+    398 risk statements get a safety turn, 320 the full response, 54 of 399 negatives a false alarm."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z23", "Z24", "Z25", "Z26")
+    assert validator.AFTER_SHIPPED == ("Z27", "Z28", "Z29", "Z30")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
     total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
-    assert (total["risk"], total["no_risk"]) == (396, 398)
-    assert total["safety_turn"] >= 348 and total["full_response"] >= 280 and total["false_alarms"] <= 70, total
+    assert (total["risk"], total["no_risk"]) == (398, 399)
+    assert total["safety_turn"] >= 354 and total["full_response"] >= 320 and total["false_alarms"] <= 54, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -759,16 +766,14 @@ def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_
 
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 6, 2), ("ROUND24_TRANSCRIPTS", 24, 3, 2), ("ROUND25_TRANSCRIPTS", 24, 6, 5),
-    ("ROUND26_TRANSCRIPTS", 24, 9, 5), ("ROUND27_TRANSCRIPTS", 24, 4, 4), ("ROUND33_TRANSCRIPTS", 24, 4, 2),
-    ("ROUND34_TRANSCRIPTS", 24, 3, 1)])
+    (None, 50, 5, 3), ("ROUND33_TRANSCRIPTS", 24, 2, 1), ("ROUND34_TRANSCRIPTS", 24, 2, 2),
+    ("ROUND35_TRANSCRIPTS", 24, 4, 3), ("ROUND36_TRANSCRIPTS", 24, 4, 2)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
-    """docs/safety.md reports, with round 33's detector, a safety turn in 6 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 2), in 3, 6, 9 and 4 of the 24 of rounds 24 to 27
-    (risk_ordinary_round24-27.jsonl, round 33's development sets: full responses in 2, 5, 5 and 4) and in 4 of round
-    33's 24 (risk_ordinary_round33.jsonl; full responses in 2) and in 3 of round 34's (risk_ordinary_round34.jsonl; a
-    full response in 1). Round 23 gave 9, 7, 11, 14, 10 and 8 on the first six. Those of rounds
-    20 to 23 are trained on since round 33 and no longer reported. A change that adds any fails here."""
+    """docs/safety.md reports, with round 35's detector (adopted in round 36), a safety turn in 5 of the 50 written
+    transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 2, 2, 4 and 4 of
+    the 24 written for rounds 33 to 36 (risk_ordinary_round33-36.jsonl; full responses in 1, 2, 3 and 2). Round 33 gave
+    6, 4, 3, 7 and 8 (full responses 2, 2, 1, 4 and 5). Those of rounds 20 to 23 are trained on since round 33, those
+    of rounds 24 to 27 since round 36, and are no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
