@@ -546,9 +546,9 @@ def test_held_out_statements_are_not_trained_on():
     assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 108  # the near repeats left out (of 7,090)
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # never trained on; round 24's choice was made on Z15 and Z16, round 25's on Z17 and Z18, round 26's on Z19 and Z20,
-    # round 27's on Z21 and Z22 (all eight round 33's development sets, trained on since round 35), round 33's on Z23 and
-    # Z24, round 34's on Z25 and Z26
+    # never trained on: round 33's choice was made on Z23 and Z24, round 34's on Z25 and Z26, round 35's on Z27 and Z28,
+    # round 36's on Z29, Z30 and L1 (Z15 to Z22, chosen on in rounds 24 to 27 and round 33's development sets, are
+    # trained on since round 35's encoder, adopted in round 36)
     assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(23, 31)), "L1"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
