@@ -10,7 +10,11 @@ turns. These sets are the ones the cuts were read off (round 33's development se
 rounds 24-27; round 34's: Z15-Z24 and those of rounds 24-27 and 33), so the counts are in-sample for the cuts.
 
     .venv/bin/python benchmarks/phrase_standdown_probe.py                 # every later set
-    .venv/bin/python benchmarks/phrase_standdown_probe.py --sets Z15 Z16 Z17 Z18 Z19 Z20 Z21 Z22 --rounds 24 25 26 27
+    .venv/bin/python benchmarks/phrase_standdown_probe.py --sets Z23 Z24 --rounds 33 34
+
+Since round 36, Z15-Z22 and the transcripts of rounds 24-27 are trained on: ``--sets`` takes the names of
+``validate_risk.LATER_STATEMENTS`` only, and the counts of rounds 33 and 34 (``results/phrase_standdown_probe.json``)
+are reproduced from their checkout (85da624), ``--sets Z15 Z16 Z17 Z18 Z19 Z20 Z21 Z22 --rounds 24 25 26 27``.
 """
 
 from __future__ import annotations
