@@ -30,14 +30,16 @@ from _common import head_commit, report  # noqa: E402
 
 
 def band(probability: float, check: float) -> str:
-    return "under_0.15" if probability < 0.15 else "to_check" if probability < check else "at_check"
+    from helpert.safety.risk import IDIOM_PROBABILITY
+
+    return "under_0.15" if probability < IDIOM_PROBABILITY else "to_check" if probability < check else "at_check"
 
 
 def main(argv: list[str] | None = None) -> None:
     import validate_risk as v
 
     from helpert.io import read_sessions
-    from helpert.safety.risk import IDIOM_KINDS, detect_risk, load_encoder_risk_model, without_denials
+    from helpert.safety.risk import IDIOM_KINDS, load_encoder_risk_model, turn_evidence
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", nargs="+", default=list(v.LATER_STATEMENTS), help="statement sets (names of LATER_STATEMENTS)")
@@ -49,12 +51,8 @@ def main(argv: list[str] | None = None) -> None:
 
     def hits(texts: list[str]) -> list[str | None]:
         """Each text's band, or None when it has no phrase of IDIOM_KINDS alone or the learned detector did not score it."""
-        scores = model.scores([without_denials(t) for t in texts])
-        out = []
-        for t, s in zip(texts, scores):
-            kinds = set(detect_risk(t))
-            out.append(band(model.probability(float(s)), check) if kinds and kinds <= IDIOM_KINDS and math.isfinite(s) else None)
-        return out
+        return [band(e.probability, check) if e.phrases and set(e.phrases) <= IDIOM_KINDS and math.isfinite(e.score) else None
+                for e in turn_evidence(texts)]
 
     bands = ("under_0.15", "to_check", "at_check")
     statements = {b: {"risk": 0, "no_risk": 0} for b in bands}

@@ -35,6 +35,7 @@ them. ``--compare`` prints one table of EPITOME J and ESConv for every detector.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import sys
@@ -341,10 +342,16 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it"}
 
 
+@functools.cache
+def trained_statement_texts() -> tuple[str, ...]:
+    """The texts of T and :data:`SPENT_STATEMENTS` (read once per process)."""
+    return tuple(it["text"] for path in (STATEMENTS_T, *SPENT_STATEMENTS.values()) for it in read_jsonl(path))
+
+
 def later_statements(name: str) -> list[dict[str, Any]]:
     """A set of :data:`LATER_STATEMENTS` less every statement that nearly repeats one trained on (T and
     :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
-    trained = [it["text"] for path in (STATEMENTS_T, *SPENT_STATEMENTS.values()) for it in read_jsonl(path)]
+    trained = trained_statement_texts()
     return [it for it in read_jsonl(LATER_STATEMENTS[name]) if not any(near_duplicate(it["text"], t) for t in trained)]
 
 

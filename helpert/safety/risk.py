@@ -478,11 +478,18 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
     model = load_encoder_risk_model()
+    return tier_turns(turn_evidence(texts), model.thresholds["check"], model.thresholds["crisis"])
+
+
+def turn_evidence(texts: Sequence[str]) -> list["TurnEvidence"]:
+    """What the stepped policy reads of each client turn, read alone: its phrase kinds, the learned score (of the turn
+    without its denials), probability and kind, and whether it refers back (:data:`CONTEXT_REFERENCE`)."""
+    model = load_encoder_risk_model()
+    texts = list(texts)
     read = [without_denials(t) for t in texts]
     scores = model.scores(read)
-    return tier_turns([TurnEvidence(tuple(detect_risk(t)), float(s), model.probability(float(s)), kind,
-                                    bool(CONTEXT_REFERENCE.search(t))) for t, s, kind in zip(texts, scores, model.kinds(read))],
-                      model.thresholds["check"], model.thresholds["crisis"])
+    return [TurnEvidence(tuple(detect_risk(t)), float(s), model.probability(float(s)), kind, bool(CONTEXT_REFERENCE.search(t)))
+            for t, s, kind in zip(texts, scores, model.kinds(read))]
 
 
 @dataclass(frozen=True)
