@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def statements(name: str) -> list[dict]:
-    path = DATA / ("risk_statements_t.jsonl" if name == "t" else f"risk_heldout_{name}.jsonl")
+    path = DATA / (f"risk_statements_{name}.jsonl" if name.startswith("t") else f"risk_heldout_{name}.jsonl")  # t, t37: training sets
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

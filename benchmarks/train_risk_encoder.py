@@ -66,7 +66,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
-from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, SPENT_TRANSCRIPTS, STATEMENTS_T,  # noqa: E402
+from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, SPENT_TRANSCRIPTS, TRAINING_STATEMENTS,  # noqa: E402
                            load_items, near_duplicate, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
@@ -188,7 +188,7 @@ def mibot_sessions(path: Path = MIBOT) -> dict[str, list[str]]:
 
 
 # one-turn client statements, in the head's training only (their ``source``: T and the spent sets)
-SHORT_STATEMENTS = (*(f"handwritten_{name.lower()}" for name in SPENT_STATEMENTS), "handwritten_t")
+SHORT_STATEMENTS = tuple(f"handwritten_{name.lower()}" for name in (*SPENT_STATEMENTS, *TRAINING_STATEMENTS))
 
 
 def held_out_texts() -> list[str]:
@@ -198,12 +198,15 @@ def held_out_texts() -> list[str]:
 
 
 def short_statements(held_out: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """The hand-written one-turn statements trained on: T (written for round 11) and the spent held-out sets
-    (:data:`validate_risk.SPENT_STATEMENTS`: K since round 11, ..., V and W since round 16, X to Z6 since round
-    20), less any that nearly repeats a held-out statement (:func:`held_out_texts`)."""
+    """The hand-written one-turn statements trained on: the training sets (:data:`validate_risk.TRAINING_STATEMENTS`:
+    T written for round 11, T37 for round 37) and the spent held-out sets (:data:`validate_risk.SPENT_STATEMENTS`: K
+    since round 11, ..., V and W since round 16, X to Z6 since round 20, ...), less any that nearly repeats a held-out
+    statement (:func:`held_out_texts`) and any whose annotators disagree on risk (none in the spent sets; some in
+    T37, whose blind labels were read after it was written; T has its writer's labels only)."""
     held_out = held_out_texts() if held_out is None else held_out
-    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), STATEMENTS_T) for it in read_jsonl(path)]
-    return [it for it in rows if not any(near_duplicate(it["text"], h) for h in held_out)]
+    rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), *TRAINING_STATEMENTS.values()) for it in read_jsonl(path)]
+    return [it for it in rows if len({a["risk"] for a in it["annotators"].values()}) == 1
+            and not any(near_duplicate(it["text"], h) for h in held_out)]
 
 
 def blind_read_negatives(path: Path, held_out: Sequence[str]) -> list[dict[str, Any]]:
@@ -281,18 +284,34 @@ def item_arrays(items: Sequence[dict[str, Any]]):
 
 
 def cached_features(texts: Sequence[str], cache: Path | None):
-    """:func:`features`, kept in ``cache`` (a pickle of the texts and their states) and read back from it when it
-    holds the same texts; recomputed and rewritten otherwise."""
+    """:func:`features`, kept in ``cache`` (a pickle of the encoder's fingerprint, the texts and their states): the
+    texts it already holds are read back from it when the encoder is the same (:func:`encoder_fingerprint`), the
+    others computed, and the file rewritten when any were new."""
     import pickle
 
+    known: dict[str, Any] = {}
+    fingerprint = encoder_fingerprint()
     if cache and cache.is_file():
-        cached_texts, states = pickle.loads(cache.read_bytes())
-        if cached_texts == list(texts):
-            return states
-    states = features(texts)
-    if cache:
-        cache.write_bytes(pickle.dumps((list(texts), states)))
-    return states
+        saved = pickle.loads(cache.read_bytes())
+        if len(saved) == 3 and saved[0] == fingerprint:
+            known = dict(zip(saved[1], saved[2]))
+    new = sorted(set(texts) - known.keys())
+    if new:
+        known.update(zip(new, features(new)))
+        if cache:
+            cache.write_bytes(pickle.dumps((fingerprint, list(known), list(known.values()))))
+    return [known[t] for t in texts]
+
+
+def encoder_fingerprint() -> str:
+    """A digest of what the token states depend on: the encoder files (the PyPI file, the fine-tuned top layers,
+    the int8 channels kept in float) and the arithmetic."""
+    from helpert.text import encoder
+
+    digest = hashlib.sha256(encoder.arithmetic().encode())
+    for path in sorted({encoder.model_path(), *encoder.top_path(), *(REPO / "helpert" / "data").glob("minilm*")}):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def probe_inputs(argv: Sequence[str] | None, description: str):

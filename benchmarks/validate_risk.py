@@ -40,7 +40,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -299,9 +299,13 @@ DATA = REPO / "tests" / "data"
 # it, V and W in round 15, X and Y in round 16, Z1 to Z6 written for the choices of rounds 17 to 19; K to U trained
 # on since round 15, V and W since round 16, X to Z6 since round 20; Z9 to Z14, the later sets chosen on before round
 # 23 was adopted, since round 33; Z15 to Z22, round 33's development sets, since round 35's encoder (adopted in round 36); benchmarks/README.md).
-STATEMENTS_T = DATA / "risk_statements_t.jsonl"  # written as training data for round 11
+# Written as training data, never held out: T for round 11 (labelled by its writer), T37 for round 37 (two writers
+# asked for the distinctions the detector got wrong on Z27-Z30: veiled means, rehearsal and goodbyes against past
+# risk told as over, others' risk, unwanted intrusive thoughts and idioms, half as near pairs; labelled blind too, and
+# trained on where both labels agree: tests/data/round37_instructions.md).
+TRAINING_STATEMENTS = {"T": DATA / "risk_statements_t.jsonl", "T37": DATA / "risk_statements_t37.jsonl"}
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 23))))}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27))))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
@@ -327,7 +331,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # Z29 (a sexual-health clinic and a gambling-harm service, spoken), Z30 (a gaming community's chat and a peer chat for
 # autistic and ADHD adults, typed) and L1 (150 long posts to peer-support forums, 50 risk: J's register), written after
 # round 35 was scored (tests/data/round36_instructions.md), round 36's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(23, 31)), "L1"]}
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 33)), "L1"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 35's candidate,
 # adopted in round 36; Z27 and Z28 were written while it trained and could not be seen by it): the freshest estimate of
 # how it does, pooled in the table (README.md). A new shipped version starts this list again from the sets written
@@ -336,21 +340,20 @@ AFTER_SHIPPED = ("Z27", "Z28", "Z29", "Z30")
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             "Z23": "round 33's choice made on it", "Z24": "round 33's choice made on it",
-             "Z25": "round 34's choice made on it, not adopted", "Z26": "round 34's choice made on it, not adopted",
              "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it",
-             "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it"}
+             "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it",
+             "Z31": "round 37's choice made on it", "Z32": "round 37's choice made on it"}
 
 
 @functools.cache
 def trained_statement_texts() -> tuple[str, ...]:
-    """The texts of T and :data:`SPENT_STATEMENTS` (read once per process)."""
-    return tuple(it["text"] for path in (STATEMENTS_T, *SPENT_STATEMENTS.values()) for it in read_jsonl(path))
+    """The texts of :data:`TRAINING_STATEMENTS` and :data:`SPENT_STATEMENTS` (read once per process)."""
+    return tuple(it["text"] for path in (*TRAINING_STATEMENTS.values(), *SPENT_STATEMENTS.values()) for it in read_jsonl(path))
 
 
 def later_statements(name: str) -> list[dict[str, Any]]:
-    """A set of :data:`LATER_STATEMENTS` less every statement that nearly repeats one trained on (T and
-    :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
+    """A set of :data:`LATER_STATEMENTS` less every statement that nearly repeats one trained on
+    (:data:`TRAINING_STATEMENTS` and :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
     trained = trained_statement_texts()
     return [it for it in read_jsonl(LATER_STATEMENTS[name]) if not any(near_duplicate(it["text"], t) for t in trained)]
 
@@ -467,13 +470,12 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
              f"turns in {written['sessions']}; no risk written in; never trained or tuned on) with any safety turn: "
              f"{written['flagged']} of {written['sessions']}; with a full response: {written['crisis']} of {written['sessions']}.\n")
     held_out = {}
-    for paths, chosen in ((ROUND33_TRANSCRIPTS, "round 33's choice was made on them"),
-                           (ROUND34_TRANSCRIPTS, "round 34's choice was made on them, not adopted"),
-                           (ROUND35_TRANSCRIPTS, "round 35's choice was made on them, not adopted"),
-                           (ROUND36_TRANSCRIPTS, "round 36's choice was made on them")):
-        r = held_out[paths[0].name] = written_transcripts(policy, paths)
-        text += (f"\nMore written transcripts of ordinary counseling (tests/data/{paths[0].name}, {r['client_turns']} "
-                 f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {chosen}) "
+    for ts in ORDINARY_TRANSCRIPTS.values():
+        if ts.trained_since is not None:
+            continue
+        r = held_out[ts.path.name] = written_transcripts(policy, (ts.path,))
+        text += (f"\nMore written transcripts of ordinary counseling (tests/data/{ts.path.name}, {r['client_turns']} "
+                 f"client turns in {r['sessions']}; screened blind: no risk turn; never trained or tuned on; {ts.chosen}) "
                  f"with any safety turn: {r['flagged']} of {r['sessions']}; with a full response: {r['crisis']} of "
                  f"{r['sessions']}.\n")
     return text, {"policy": policy, "rows": rows, "esconv": conv, "hope": long, "written_transcripts": written,
@@ -491,63 +493,50 @@ def long_sessions(policy: str, path: Path = HOPE) -> dict[str, Any] | None:
 
 
 WRITTEN_TRANSCRIPTS = tuple(DATA / f"quality_sessions_{name}.jsonl" for name in "abcde")
-# 24 more ordinary transcribed sessions, written for round 20's choice by sessions that saw nothing of the project
-# ("as such sessions really go", no risk by the labelling rule); their 575 client turns screened blind by another
-# (risk_ordinary_fresh_labels.jsonl: no risk turn). Round 20's choice was made on them; trained on since round 33.
-# (Round 19's 24, risk_ordinary_check.jsonl, are trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
-HELD_OUT_TRANSCRIPTS = (DATA / "risk_ordinary_fresh.jsonl",)
-# 24 more, written and screened the same way after round 20 was adopted (risk_ordinary_unscored_labels.jsonl: 493
-# client turns, no risk turn; the file names keep "unscored" from then). Round 21's choice was made on them (not
-# shipped); trained on since round 33.
-LATER_TRANSCRIPTS = (DATA / "risk_ordinary_unscored.jsonl",)
-# 24 more, written after round 21 by another session from the same brief and screened blind by one more
-# (risk_ordinary_round22_labels.jsonl: 493 client turns, no risk turn). Round 22's choice was made on them; trained
-# on since round 33.
-ROUND22_TRANSCRIPTS = (DATA / "risk_ordinary_round22.jsonl",)
-# 24 more, written after round 22 (asked for more idioms: "end it", "overdose" on coffee, "cut", "hang", pills taken as
-# prescribed, farming and hunting) and screened blind by another session (risk_ordinary_round23_labels.jsonl: 523
-# client turns, no risk turn). Round 23's choice was made on them; trained on since round 33.
-ROUND23_TRANSCRIPTS = (DATA / "risk_ordinary_round23.jsonl",)
-# 24 more, written after round 23 (other topics and idioms: "end it all" for a project, "I can't do this anymore" for
-# a commute), screened blind by another session (risk_ordinary_round24_labels.jsonl: 551 client turns, no risk
-# turn). Round 24's choice was made on them; trained on since round 36.
-ROUND24_TRANSCRIPTS = (DATA / "risk_ordinary_round24.jsonl",)
-# 24 more, written after round 24 (other topics, among them a friend's suicide years ago and a miscarriage talked
-# through; "no way out" of a contract, "better off" without a car), screened blind by another session
-# (risk_ordinary_round25_labels.jsonl: no risk turn). Round 25's choice was made on them; trained on since round 36.
-ROUND25_TRANSCRIPTS = (DATA / "risk_ordinary_round25.jsonl",)
-# 24 more, written after round 25 (other topics; "disappear" for a weekend among the idioms), screened blind by another
-# session (risk_ordinary_round26_labels.jsonl: 582 client turns, no risk turn). Round 26's choice was made on
-# them; trained on since round 36.
-ROUND26_TRANSCRIPTS = (DATA / "risk_ordinary_round26.jsonl",)
-# 24 more, written after round 26 (asked to use such idioms often; "shoot me", "over my dead body"), screened blind by
-# another session (risk_ordinary_round27_labels.jsonl: no risk turn). Round 27's choice was made on them; trained on
-# since round 36.
-ROUND27_TRANSCRIPTS = (DATA / "risk_ordinary_round27.jsonl",)
-# 24 more, written after round 32 (tests/data/round33_instructions.md: older clients and students among them, a will and
-# a funeral plan sorted out calmly, "not long for this world" of a car), screened blind by another session
-# (risk_ordinary_round33_labels.jsonl: 557 client turns, no risk turn). Never trained or tuned on; round 33's choice
-# was made on them.
-ROUND33_TRANSCRIPTS = (DATA / "risk_ordinary_round33.jsonl",)
-# 24 more, written after round 33 (tests/data/round34_instructions.md), screened blind by another session
-# (risk_ordinary_round34_labels.jsonl: 537 client turns, no risk turn). Never trained or tuned on; round 34's choice
-# was made on them (not adopted).
-ROUND34_TRANSCRIPTS = (DATA / "risk_ordinary_round34.jsonl",)
-# 24 more, written after round 34 (tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic
-# illness among the topics; guns kept for farm work, war and prison memories), screened blind by another session
-# (risk_ordinary_round35_labels.jsonl: 536 client turns, no risk turn). Never trained or tuned on; round 35's choice
-# was made on them (not adopted).
-ROUND35_TRANSCRIPTS = (DATA / "risk_ordinary_round35.jsonl",)
-# 24 more, written after round 35 was scored (tests/data/round36_instructions.md: gambling, debt, sexual health, gaming
-# and neurodivergent adults among the topics; gamer trash talk among the idioms), screened blind by another session
-# (risk_ordinary_round36_labels.jsonl: 542 client turns, no risk turn). Never trained or tuned on; round 36's choice
-# was made on them.
-ROUND36_TRANSCRIPTS = (DATA / "risk_ordinary_round36.jsonl",)
-# Since round 33 the transcripts of rounds 20 to 23 are trained on (train_risk_encoder.blind_read_negatives: every
-# client turn, read blind, a negative), so the tiers table leaves them out; those of rounds 24 to 27, round 33's
-# development sets (its idiom cut was read off them), since round 35 (adopted in round 36).
-SPENT_TRANSCRIPTS = (*HELD_OUT_TRANSCRIPTS, *LATER_TRANSCRIPTS, *ROUND22_TRANSCRIPTS, *ROUND23_TRANSCRIPTS,
-                     *ROUND24_TRANSCRIPTS, *ROUND25_TRANSCRIPTS, *ROUND26_TRANSCRIPTS, *ROUND27_TRANSCRIPTS)
+class TranscriptSet(NamedTuple):
+    """A set of 24 ordinary transcripts written for a round's choice by a session that saw nothing of the project, every
+    client turn screened blind by another (``<file stem>_labels.jsonl``: no risk turn). ``trained_since``: the round
+    that first shipped a detector trained on it (None: never trained or tuned on; reported by the tiers table)."""
+
+    path: Path
+    chosen: str  # the choice made on it
+    trained_since: int | None = None
+
+
+# One entry per set, by the round it was written for. Since round 33 the sets of rounds 20 to 23 are trained on
+# (train_risk_encoder.blind_read_negatives: every client turn, read blind, a negative); those of rounds 24 to 27, round
+# 33's development sets (its idiom cut was read off them), since round 36 (round 35's candidate, adopted then).
+ORDINARY_TRANSCRIPTS = {
+    # "as such sessions really go", no risk by the labelling rule (round 19's 24, risk_ordinary_check.jsonl, are
+    # trained on since round 20: train_risk_encoder.SPOKEN_ORDINARY.)
+    "round20": TranscriptSet(DATA / "risk_ordinary_fresh.jsonl", "round 20's choice was made on them", 33),
+    # written after round 20 was adopted (the file name keeps "unscored" from then); round 21's candidate not shipped
+    "round21": TranscriptSet(DATA / "risk_ordinary_unscored.jsonl", "round 21's choice was made on them, not adopted", 33),
+    "round22": TranscriptSet(DATA / "risk_ordinary_round22.jsonl", "round 22's choice was made on them", 33),
+    # asked for more idioms: "end it", "overdose" on coffee, "cut", "hang", pills taken as prescribed, farming, hunting
+    "round23": TranscriptSet(DATA / "risk_ordinary_round23.jsonl", "round 23's choice was made on them", 33),
+    # other topics and idioms: "end it all" for a project, "I can't do this anymore" for a commute
+    "round24": TranscriptSet(DATA / "risk_ordinary_round24.jsonl", "round 24's choice was made on them", 36),
+    # among the topics a friend's suicide years ago and a miscarriage talked through; "no way out" of a contract
+    "round25": TranscriptSet(DATA / "risk_ordinary_round25.jsonl", "round 25's choice was made on them", 36),
+    # "disappear" for a weekend among the idioms
+    "round26": TranscriptSet(DATA / "risk_ordinary_round26.jsonl", "round 26's choice was made on them", 36),
+    # asked to use such idioms often; "shoot me", "over my dead body"
+    "round27": TranscriptSet(DATA / "risk_ordinary_round27.jsonl", "round 27's choice was made on them", 36),
+    # tests/data/round33_instructions.md: older clients and students, a will and a funeral plan sorted out calmly
+    "round33": TranscriptSet(DATA / "risk_ordinary_round33.jsonl", "round 33's choice was made on them"),
+    # tests/data/round34_instructions.md
+    "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted"),
+    # tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic illness; guns kept for farm
+    # work, war and prison memories
+    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", "round 35's choice was made on them, not adopted"),
+    # tests/data/round36_instructions.md: gambling, debt, sexual health, gaming and neurodivergent adults; gamer trash talk
+    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", "round 36's choice was made on them"),
+    # tests/data/round37_instructions.md: construction, farming, fishing, asylum seekers, healthcare staff and
+    # eating-disorder recovery among the topics; "finished", "starving", patients who died told as work
+    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", "round 37's choice was made on them"),
+}
+SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
 
 def written_transcripts(policy: str, paths: tuple[Path, ...] = WRITTEN_TRANSCRIPTS) -> dict[str, Any]:

@@ -492,13 +492,13 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "l1")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "z31", "z32", "l1", "t37")
 
 
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {"t": v.STATEMENTS_T, **{n.lower(): p for n, p in {**v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}}
+    paths = {n.lower(): p for n, p in {**v.TRAINING_STATEMENTS, **v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}
     return v.read_jsonl(paths[name])
 
 
@@ -524,7 +524,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z17", 200, 200), ("z18", 200, 200), ("z19", 200, 200), ("z20", 200, 200),
                                                 ("z21", 200, 200), ("z22", 200, 200), ("z23", 200, 200), ("z24", 200, 200),
                                                 ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200),
-                                                ("z29", 200, 200), ("z30", 200, 200), ("l1", 150, 150)])
+                                                ("z29", 200, 200), ("z30", 200, 200), ("z31", 200, 200), ("z32", 200, 200),
+                                                ("l1", 150, 150), ("t37", 398, 400)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -534,22 +535,24 @@ def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
 def test_held_out_statements_are_not_trained_on():
     """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
-    distinct words shared); the spent sets K to Z6, Z9 to Z14 since round 33 and Z15 to Z22 since round 35, are
+    distinct words shared); the training sets T and T37 (less the two statements its annotators disagree on) and the
+    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 37, are
     trained on."""
     validator = _validator()
     trainer = _trainer()
-    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", *(f"z{i}" for i in range(9, 23)))
+    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", *(f"z{i}" for i in range(9, 27)))
     assert set(validator.HELD_OUT_STATEMENTS) == {"Z7", "Z8"} and set(validator.SPENT_STATEMENTS) == {n.upper() for n in spent}
     held_out = [r["text"] for name in ("z7", "z8") for r in _statements(name)]
     training = trainer.short_statements()
-    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in (*spent, "t")} == set(trainer.SHORT_STATEMENTS)
-    assert sum(len(_statements(n)) for n in (*spent, "t")) - len(training) == 108  # the near repeats left out (of 7,090)
+    assert {r["half"] for r in training} == {f"handwritten_{n}" for n in (*spent, "t", "t37")} == set(trainer.SHORT_STATEMENTS)
+    disagreed = [r for r in _statements("t37") if r["annotators"]["writer"]["risk"] != r["annotators"]["blind"]["risk"]]
+    assert len(disagreed) == 2 and not {r["text"] for r in disagreed} & {r["text"] for r in training}
+    assert sum(len(_statements(n)) for n in (*spent, "t", "t37")) - len(training) == 116  # 114 near repeats and T37's 2 (of 8,290)
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
-    # never trained on: round 33's choice was made on Z23 and Z24, round 34's on Z25 and Z26, round 35's on Z27 and Z28,
-    # round 36's on Z29, Z30 and L1 (Z15 to Z22, chosen on in rounds 24 to 27 and round 33's development sets, are
-    # trained on since round 35's encoder, adopted in round 36)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(23, 31)), "L1"}
+    # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
+    # Z32 (Z23 to Z26, rounds 33 and 34's, are trained on since round 37)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 33)), "L1"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -720,54 +723,48 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     assert sum(r["annotators"]["a"]["risk"] == r["annotators"]["b"]["risk"] for r in rows) == 639
 
 
-@pytest.mark.parametrize("which, labels, turns", [("HELD_OUT_TRANSCRIPTS", "risk_ordinary_fresh_labels.jsonl", 575),
-                                                   ("LATER_TRANSCRIPTS", "risk_ordinary_unscored_labels.jsonl", 493),
-                                                   ("ROUND22_TRANSCRIPTS", "risk_ordinary_round22_labels.jsonl", 493),
-                                                   ("ROUND23_TRANSCRIPTS", "risk_ordinary_round23_labels.jsonl", 523),
-                                                   ("ROUND24_TRANSCRIPTS", "risk_ordinary_round24_labels.jsonl", 551),
-                                                   ("ROUND25_TRANSCRIPTS", "risk_ordinary_round25_labels.jsonl", 547),
-                                                   ("ROUND26_TRANSCRIPTS", "risk_ordinary_round26_labels.jsonl", 582),
-                                                   ("ROUND27_TRANSCRIPTS", "risk_ordinary_round27_labels.jsonl", 519),
-                                                   ("ROUND33_TRANSCRIPTS", "risk_ordinary_round33_labels.jsonl", 557),
-                                                   ("ROUND34_TRANSCRIPTS", "risk_ordinary_round34_labels.jsonl", 537),
-                                                   ("ROUND35_TRANSCRIPTS", "risk_ordinary_round35_labels.jsonl", 536),
-                                                   ("ROUND36_TRANSCRIPTS", "risk_ordinary_round36_labels.jsonl", 542)])
-def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, labels, turns):
-    """tests/data/risk_ordinary_fresh.jsonl (24 ordinary transcribed sessions written for round 20's choice),
-    risk_ordinary_unscored.jsonl (24 more, written after round 20; round 21's choice was made on them),
-    risk_ordinary_round22.jsonl to risk_ordinary_round27.jsonl (24 more each, rounds 22 to 27's) and
-    risk_ordinary_round33.jsonl and risk_ordinary_round34.jsonl (rounds 33 and 34's), each with the blind screen of
-    every client turn (no risk turn). Those of rounds 20 to 23 are trained on since round 33, those of rounds 24 to 27
-    since round 35 (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No. No,
-    nothing like that.") is among the training sessions."""
-    from pathlib import Path
-
+@pytest.mark.parametrize("which, turns, trained_since", [
+    ("round20", 575, 33), ("round21", 493, 33), ("round22", 493, 33), ("round23", 523, 33), ("round24", 551, 36),
+    ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, None), ("round34", 537, None),
+    ("round35", 536, None), ("round36", 542, None)])
+def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
+    """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
+    (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
+    risk_ordinary_roundNN.jsonl since), each with the blind screen of every client turn (no risk turn). Those of
+    rounds 20 to 23 are trained on since round 33, those of rounds 24 to 27 since round 36
+    (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No.
+    No, nothing like that.") is among the training sessions."""
     from helpert.io import read_sessions
     from helpert.session import merge_consecutive
 
     validator, trainer = _validator(), _trainer()
-    data = Path(__file__).resolve().parent / "data"
-    (path,) = getattr(validator, which)
-    sessions = read_sessions(path)
-    rows = {r["session"]: r for r in validator.read_jsonl(data / labels)}
+    ts = validator.ORDINARY_TRANSCRIPTS[which]
+    sessions = read_sessions(ts.path)
+    rows = {r["session"]: r for r in validator.read_jsonl(ts.path.with_name(ts.path.stem + "_labels.jsonl"))}
     assert len(sessions) == len(rows) == 24 and {s.dialogue_id for s in sessions} == set(rows)
     for s in sessions:
         clients = [t for t in merge_consecutive(s.turns) if t.role == "client"]
         assert rows[s.dialogue_id]["client_turns"] == len(clients)
         assert rows[s.dialogue_id]["annotators"]["blind"]["risk_turns"] == []
     assert sum(r["client_turns"] for r in rows.values()) == turns
-    assert (path in validator.SPENT_TRANSCRIPTS) == (which in ("HELD_OUT_TRANSCRIPTS", "LATER_TRANSCRIPTS", "ROUND22_TRANSCRIPTS",
-                                                               "ROUND23_TRANSCRIPTS", "ROUND24_TRANSCRIPTS", "ROUND25_TRANSCRIPTS",
-                                                               "ROUND26_TRANSCRIPTS", "ROUND27_TRANSCRIPTS"))
-    if path in validator.SPENT_TRANSCRIPTS:
+    assert ts.trained_since == trained_since and (ts.path in validator.SPENT_TRANSCRIPTS) == (trained_since is not None)
+    if ts.path in validator.SPENT_TRANSCRIPTS:
         return
     trained = {t for p in (*trainer.SPOKEN_ORDINARY, *validator.SPENT_TRANSCRIPTS) for ts in trainer.mibot_sessions(p).values() for t in ts}
     assert all(len(t.split()) <= 5 for t in trained & {t.text for s in sessions for t in s.client_turns})
 
 
+def test_every_ordinary_transcript_set_is_registered_once():
+    """Every risk_ordinary_*.jsonl of tests/data (but the training sets of rounds 18 and 19) is in the registry."""
+    validator, trainer = _validator(), _trainer()
+    data = validator.DATA
+    files = {p for p in data.glob("risk_ordinary_*.jsonl") if not p.stem.endswith("_labels")}
+    registered = [t.path for t in validator.ORDINARY_TRANSCRIPTS.values()]
+    assert len(set(registered)) == len(registered) and files == {*registered, *trainer.SPOKEN_ORDINARY}
+
+
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 5, 3), ("ROUND33_TRANSCRIPTS", 24, 2, 1), ("ROUND34_TRANSCRIPTS", 24, 2, 2),
-    ("ROUND35_TRANSCRIPTS", 24, 4, 3), ("ROUND36_TRANSCRIPTS", 24, 4, 2)])
+    (None, 50, 5, 3), ("round33", 24, 2, 1), ("round34", 24, 2, 2), ("round35", 24, 4, 3), ("round36", 24, 4, 2)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 35's detector (adopted in round 36), a safety turn in 5 of the 50 written
     transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 2, 2, 4 and 4 of
@@ -775,7 +772,7 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
     6, 4, 3, 7 and 8 (full responses 2, 2, 1, 4 and 5). Those of rounds 20 to 23 are trained on since round 33, those
     of rounds 24 to 27 since round 36, and are no longer reported. A change that adds any fails here."""
     validator = _validator()
-    result = validator.written_transcripts("stepped", *(() if which is None else (getattr(validator, which),)))
+    result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
 
 
