@@ -1,8 +1,8 @@
 """Where the lexicon's phrase hits fall on the learned detector's probability scale (rounds 33 and 34).
 
 ``helpert.safety.risk.read_as_idiom`` stands a phrase hit of the suicide, self-harm or harm-to-others kinds down when
-the learned detector scores the turn under ``IDIOM_PROBABILITY`` (round 33: 0.15); round 34 tried the check
-threshold instead. This probe counts, for the shipped detector, the phrase hits of those kinds that the learned
+the learned detector scores the turn under a cut: round 33 shipped a probability of 0.15 (:data:`ROUND33_CUT`);
+round 34 tried the check threshold instead (not adopted), and round 38 tries it again with round 37's head. This probe counts, for the shipped detector, the phrase hits of those kinds that the learned
 detector scored (finite score) in three bands: under 0.15, from 0.15 to the check threshold, at or above it; for the
 hand-written statement sets (each read alone, less near repeats of trained statements: ``validate_risk
 .later_statements``) by risk label, and for the ordinary transcripts (every client turn read alone, no context) as
@@ -29,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import head_commit, report  # noqa: E402
 
 
-def band(probability: float, check: float) -> str:
-    from helpert.safety.risk import IDIOM_PROBABILITY
+ROUND33_CUT = 0.15  # the learned probability under which round 33's read_as_idiom stood a phrase hit down
 
-    return "under_0.15" if probability < IDIOM_PROBABILITY else "to_check" if probability < check else "at_check"
+
+def band(probability: float, check: float) -> str:
+    return "under_0.15" if probability < ROUND33_CUT else "to_check" if probability < check else "at_check"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,7 +43,8 @@ are in benchmarks/README.md):
 Thresholds, on the shipped head's scores of the tuning conversations (the lexicon OR the score; since round 12,
 before on a head fitted without EPITOME H and I): ``check`` (one direct safety question) is the lowest at which
 every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations with any safety turn, ``crisis``
-(the full safety response) the lowest within ``CRISIS_SESSION_BUDGET`` of conversations with a full response. The learned score reads each turn without its denied clauses
+(the full safety response) the lowest, at or above it, at which at most ``CRISIS_BUDGET`` of the tuning conversations of
+both corpora together have a turn whose own score reaches it. The learned score reads each turn without its denied clauses
 (``helpert.safety.risk.without_denials``), here as at run time.
 
     pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training
@@ -60,7 +61,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -91,7 +92,12 @@ LEXICON_UNSEEN = ("epitome_h", "epitome_i")
 # emotional-support chats. Round 12b adds ESConv dev conversations, to training and to tuning with a 10%
 # budget (they include unlabelled risk sessions, so their rate overstates the false alarms).
 CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
-CRISIS_SESSION_BUDGET = {"mibot": 0.05, "esconv_dev": 0.05}
+# The full response: at most 5% of the tuning conversations of both corpora together (round 38; before, 5% of each).
+# Per corpus, MIBot's 54 tuning conversations let 2 have a full response, so the third-highest of 54 scores set the
+# threshold: round 37's head, with a better ranking of every fresh set than round 35's, got a crisis threshold 0.09
+# higher from it, and 15 fewer full responses on its fresh statements (benchmarks/README.md, round 37). Pooled, the
+# 130 conversations allow 6.
+CRISIS_BUDGET = 0.05
 # Tried in round 12c and dropped: a budget per turn as well (0.35% of all tuning turns, ~10% of ordinary sessions
 # of 30 client turns), since round 12b put a safety turn in 5 of the 8 HOPE therapy transcripts (2 before). It
 # raised the check threshold enough to cost 10 points of recall on O (second look: 80% against 90%) and left 4
@@ -529,19 +535,14 @@ def ngram_scores(fit_items: Sequence[dict[str, Any]], texts: Sequence[str]):
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-
+def fit_head(args: argparse.Namespace, t0: float) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Callable[[float, float], dict[str, Any]]]:
+    """Train the head: out of fold on EPITOME H and I (the calibration: prefilter, standardisation, Platt), then on
+    all the training data. Returns the head's arrays, its meta (no thresholds yet), the result record, and a function
+    of (check, crisis) giving the out-of-fold rates at those thresholds."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
 
-    from helpert.safety.risk import assess_turns
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=str(RISK_HEAD))
-    ap.add_argument("--states-cache", type=Path, help="keep the encoder's token states of the training items in this file")
-    args = ap.parse_args(argv)
-    t0 = time.time()
     items = training_items()
     texts, y, half, kinds, weights = item_arrays(items)
     lex = np.array([bool(detect_risk(it["text"])) for it in items])
@@ -574,9 +575,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {"prefilter": prefilter, "encoder_weight": ENCODER_WEIGHT,
             "z": z, "platt": [float(platt.coef_[0, 0]), float(platt.intercept_[0])], "hidden": HIDDEN,
             "kinds": list(RISK_KINDS), "trained": date.today().isoformat(), "script": "benchmarks/train_risk_encoder.py"}
-    from helpert.safety.risk import EncoderRiskModel, load_encoder_risk_model
+    result: dict[str, Any] = {
+        "benchmark": "train_risk_encoder", "date": date.today().isoformat(),
+        "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
+                 "esconv_dev_turns": int((half == "esconv_dev").sum()), "spoken_turns": int((half == "spoken").sum())},
+        "out_of_fold_h_and_i": {
+            "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",
+            "average_precision": {"encoder_head": round(float(average_precision_score(yu, e)), 4),
+                                  "ngram": round(float(average_precision_score(yu[finite], n[finite])), 4),
+                                  "combined": round(float(average_precision_score(yu, np.nan_to_num(combined, neginf=-1e9))), 4)},
+            "prefilter_passes": {"risk": round(float((n >= prefilter)[yu].mean()), 4), "no_risk": round(float((n >= prefilter)[~yu].mean()), 4)},
+            "lexicon": rates(lu, yu)},
+    }
 
-    shipped = EncoderRiskModel.from_arrays(head.export(), {"check": math.inf, "crisis": math.inf})
+    def out_of_fold(check: float, crisis: float) -> dict[str, Any]:
+        return {"check": rates((combined >= check) | lu, yu), "crisis": rates((combined >= crisis) | lu, yu)}
+
+    return head.export(), meta, result, out_of_fold
+
+
+def read_head(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The arrays (as stored: float16) and the meta of a head file :func:`save_head` wrote."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files if k != "meta"}, json.loads(str(data["meta"]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from helpert.safety.risk import EncoderRiskModel, assess_turns, load_encoder_risk_model
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=str(RISK_HEAD))
+    ap.add_argument("--states-cache", type=Path, help="keep the encoder's token states of the training items in this file")
+    ap.add_argument("--thresholds-only", action="store_true",
+                    help="keep the head in --out as it is (arrays and calibration) and choose its thresholds again")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    if args.thresholds_only:
+        arrays, meta = read_head(Path(args.out))
+        result = json.loads(RESULTS.read_text(encoding="utf-8"))
+        result["thresholds_chosen_again"] = date.today().isoformat()  # the head and its out-of-fold record as trained
+        out_of_fold = None
+    else:
+        arrays, meta, result, out_of_fold = fit_head(args, t0)
+    meta.pop("thresholds", None)
+    shipped = EncoderRiskModel.from_arrays(arrays, {"check": math.inf, "crisis": math.inf})
     shipped.meta.update(meta)
     tuning: dict[str, dict[str, Any]] = {}
     conversations_all = ordinary_conversations()
@@ -587,38 +631,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         scores = shipped.scores([without_denials(t) for t in raw])
         tuning[corpus] = {"sessions": tune, "scores": scores, "probability": [shipped.probability(float(x)) for x in scores],
                           "phrases": [tuple(detect_risk(t)) for t in raw]}
-    # each threshold: the lowest that keeps every tuning corpus within its budget. The check threshold is read in
-    # conversation by the graph's tiering (since round 15; chosen turn by turn, the context rule's escalations were
-    # not counted and round 15's first run let one more MIBot conversation get the full response); the crisis
-    # threshold, at or above the binding check, on the turns' own scores (since round 33: crisis_threshold)
+    # The check threshold: the lowest that keeps every tuning corpus within its budget, read in conversation by the
+    # graph's tiering (since round 15; chosen turn by turn, the context rule's escalations were not counted and round
+    # 15's first run let one more MIBot conversation get the full response). The crisis threshold, at or above it, on
+    # the turns' own scores (since round 33: crisis_threshold), over both corpora's conversations (since round 38).
     conversations = {c: conversation_evidence(t) for c, t in tuning.items()}
     by_corpus = {c: {"check": check_threshold(conv, CHECK_SESSION_BUDGET[c])} for c, conv in conversations.items()}
     check = max(b["check"] for b in by_corpus.values())
-    for c, conv in conversations.items():
-        by_corpus[c]["crisis"] = crisis_threshold(conv, check, CRISIS_SESSION_BUDGET[c])
-    crisis = max(b["crisis"] for b in by_corpus.values())
+    crisis = crisis_threshold([conv for c in conversations.values() for conv in c], check, CRISIS_BUDGET)
     meta["thresholds"] = {"check": check, "crisis": crisis}
-    result: dict[str, Any] = {
-        "benchmark": "train_risk_encoder", "date": date.today().isoformat(),
-        "settings": {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT, "seed": SEED,
-                     "conversation_weight": CONVERSATION_WEIGHT, "encoder_weight": ENCODER_WEIGHT,
-                     "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
-                     "crisis_session_budget": CRISIS_SESSION_BUDGET},
-        "data": {"items": len(items), "risk": int(y.sum()), "mibot_turns": int((half == "mibot").sum()),
-                 "esconv_dev_turns": int((half == "esconv_dev").sum()), "spoken_turns": int((half == "spoken").sum()),
-                 "tuning_conversations_left_out_as_disclosures": {c: sum(k == c and session_half(sid) == "tune" for k, sid in left_out) for c in CONVERSATION_CORPORA}},
-        "out_of_fold_h_and_i": {
-            "note": "the head fitted without EPITOME H and I, at the shipped head's thresholds",
-            "average_precision": {"encoder_head": round(float(average_precision_score(yu, e)), 4),
-                                  "ngram": round(float(average_precision_score(yu[finite], n[finite])), 4),
-                                  "combined": round(float(average_precision_score(yu, np.nan_to_num(combined, neginf=-1e9))), 4)},
-            "prefilter_passes": {"risk": round(float((n >= prefilter)[yu].mean()), 4), "no_risk": round(float((n >= prefilter)[~yu].mean()), 4)},
-            "check": rates((combined >= check) | lu, yu), "crisis": rates((combined >= crisis) | lu, yu), "lexicon": rates(lu, yu)},
-        "thresholds": {"check": check, "crisis": crisis},
-        "thresholds_by_corpus": by_corpus,  # each corpus' lowest threshold within its budget; the highest binds
-    }
-    meta["data"] = result["data"]
-    save_head(Path(args.out), head.export(), meta)
+    result["settings"] = {"hidden": HIDDEN, "epochs": EPOCHS, "batch": BATCH, "lr": LR, "dropout": DROPOUT, "seed": SEED,
+                          "conversation_weight": CONVERSATION_WEIGHT, "encoder_weight": ENCODER_WEIGHT,
+                          "prefilter_recall": PREFILTER_RECALL, "check_session_budget": CHECK_SESSION_BUDGET,
+                          "crisis_budget_pooled": CRISIS_BUDGET}
+    result["data"]["tuning_conversations_left_out_as_disclosures"] = {
+        c: sum(k == c and session_half(sid) == "tune" for k, sid in left_out) for c in CONVERSATION_CORPORA}
+    oof = result["out_of_fold_h_and_i"]
+    for key in ("check", "crisis"):
+        oof.pop(key, None)
+    if out_of_fold:
+        oof.update(out_of_fold(check, crisis))
+    else:
+        oof["note"] = "the head fitted without EPITOME H and I, as trained; its rates at these thresholds were not measured"
+    result["thresholds"] = {"check": check, "crisis": crisis}
+    result["check_by_corpus"] = by_corpus  # each corpus' lowest check threshold within its budget; the highest binds
+    result.pop("thresholds_by_corpus", None)
+    meta["data"] = {k: v for k, v in result["data"].items()}
+    save_head(Path(args.out), arrays, meta)
     load_encoder_risk_model.cache_clear()
     result["tuning_shipped_model"] = {}  # in conversation, as the graph reads it (assess_turns: tiers and context)
     for corpus, t in tuning.items():

@@ -492,7 +492,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "z31", "z32", "l1", "t37")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "z31", "z32", "z33", "z34", "l1", "l2", "t37")
 
 
 def _statements(name: str) -> list[dict]:
@@ -525,7 +525,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z21", 200, 200), ("z22", 200, 200), ("z23", 200, 200), ("z24", 200, 200),
                                                 ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200),
                                                 ("z29", 200, 200), ("z30", 200, 200), ("z31", 200, 200), ("z32", 200, 200),
-                                                ("l1", 150, 150), ("t37", 398, 400)])
+                                                ("z33", 200, 200), ("z34", 200, 200), ("l1", 150, 150), ("l2", 150, 150),
+                                                ("t37", 398, 400)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -536,7 +537,7 @@ def test_held_out_statements_are_not_trained_on():
     """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
     distinct words shared); the training sets T and T37 (less the two statements its annotators disagree on) and the
-    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 37, are
+    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 38, are
     trained on."""
     validator = _validator()
     trainer = _trainer()
@@ -551,8 +552,8 @@ def test_held_out_statements_are_not_trained_on():
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
-    # Z32 (Z23 to Z26, rounds 33 and 34's, are trained on since round 37)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 33)), "L1"}
+    # Z32, round 38's on Z33, Z34 and L2 (Z23 to Z26, rounds 33 and 34's, are trained on since round 38)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 35)), "L1", "L2"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -590,9 +591,10 @@ def test_esconv_dev_conversations_share_no_turn_with_the_scored_validation_set()
 def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets():
     """The thresholds were chosen on the shipped head's scores of the tuning halves; read in conversation
     (tiers and context, as the graph reads them) each corpus stays within its check budget (any safety turn), and
-    within its crisis budget the conversations with a turn whose own learned score reaches the crisis threshold
-    (round 33: the context rule's escalations fall under the check budget). Conversations with a turn both
-    annotators labelled risk (tests/data/risk_conversation_labels.jsonl) are left out, as in training."""
+    the conversations of both corpora together with a turn whose own learned score reaches the crisis threshold
+    within the crisis budget (round 38; before, each corpus; round 33: the context rule's escalations fall under
+    the check budget). Conversations with a turn both annotators labelled risk
+    (tests/data/risk_conversation_labels.jsonl) are left out, as in training."""
     from helpert.safety.risk import assess_conversations, load_encoder_risk_model, without_denials
 
     trainer = _trainer()
@@ -600,15 +602,17 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     conversations = trainer.ordinary_conversations()
     disclosed = trainer.disclosed(trainer.conversation_labels(conversations))  # not false alarms: left out of the budgets
     assert {c for c, _ in disclosed} == {"mibot", "esconv_dev"}
+    own, tuned = 0, 0
     for corpus, sessions in conversations.items():
         tune = [turns for sid, turns in sessions.items() if trainer.session_half(sid) == "tune" and (corpus, sid) not in disclosed]
         tiers = [[a.tier for a in conv] for conv in assess_conversations(tune)]
         flagged = sum(any(t != "none" for t in ts) for ts in tiers) / len(tiers)
-        own = sum(any(s >= model.thresholds["crisis"] for s in model.scores([without_denials(t) for t in turns])) for turns in tune) / len(tune)
+        own += sum(any(s >= model.thresholds["crisis"] for s in model.scores([without_denials(t) for t in turns])) for turns in tune)
+        tuned += len(tune)
         full = sum("crisis" in ts for ts in tiers) / len(tiers)
         assert flagged <= trainer.CHECK_SESSION_BUDGET[corpus], (corpus, flagged)
-        assert own <= trainer.CRISIS_SESSION_BUDGET[corpus], (corpus, own)
         assert full <= flagged  # escalations and phrase hits are flagged conversations: within the check budget
+    assert tuned == 130 and own / tuned <= trainer.CRISIS_BUDGET, (own, tuned)
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
@@ -777,19 +781,24 @@ def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessi
 
 
 
-def test_a_phrase_hit_the_learned_score_rules_out_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
-    """Round 33 (helpert.safety.risk.read_as_idiom): a phrase of the suicide, self-harm or harm-to-others kinds stands
-    down when the learned detector scored the turn under IDIOM_PROBABILITY; an abuse phrase, a turn the detector did
-    not score (too short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
+def test_a_phrase_hit_the_learned_score_does_not_flag_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
+    """helpert.safety.risk.read_as_idiom (round 38's candidate; round 33 cut at a probability of 0.15): a phrase of the
+    suicide, self-harm or harm-to-others kinds stands down when the learned detector scored the turn under the check
+    threshold, so the turn is tiered on its learned score alone; at or above it the phrase gives the full response; an
+    abuse phrase, a turn the detector did not score (too short: -inf) and a turn after a flagged one keep the phrase
+    tier's full response."""
     import math
 
-    from helpert.safety.risk import IDIOM_PROBABILITY, TurnEvidence, tier_turns
+    from helpert.safety.risk import TurnEvidence, tier_turns
 
     check, crisis = 0.5, 1.2
-    idiom = TurnEvidence(("harm_to_others",), -6.0, IDIOM_PROBABILITY / 2)
+    idiom = TurnEvidence(("harm_to_others",), -6.0, 0.05)
     assert [a.tier for a in tier_turns([idiom], check, crisis)] == ["none"]
-    kept = TurnEvidence(("suicide",), -3.0, IDIOM_PROBABILITY * 1.5)  # above the line: the phrase stands
+    unflagged = TurnEvidence(("suicide",), 0.4, 0.45)  # under check: the learned score alone, which flags nothing
+    assert [a.tier for a in tier_turns([unflagged], check, crisis)] == ["none"]
+    kept = TurnEvidence(("suicide",), 0.6, 0.55)  # at check: the phrase makes it a full response, not a question
     assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
+    assert [a.tier for a in tier_turns([TurnEvidence((), 0.6, 0.55)], check, crisis)] == ["check"]
     abuse = TurnEvidence(("abuse",), -9.0, 0.001)
     assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
     mixed = TurnEvidence(("suicide", "abuse"), -9.0, 0.001)

@@ -505,24 +505,24 @@ class TurnEvidence:
     reference: bool = False
 
 
-# Round 33: a phrase hit that the learned detector scores as unlikely to be risk is read as an idiom or as talk about
-# risk ("I'd rather jump off a cliff than sit through another webinar", "my best mate took an overdose last spring
-# and she's doing so much better", a crisis-line volunteer's training). Round 27 tried a cut of 0.03, which stood
-# down too few; the cut of 0.15 was read off sets that choices had already been made on (Z15-Z22 and the ordinary
-# transcripts of rounds 24-27: of their phrase hits of these kinds scored under it, 1 risk statement, 22 no-risk
-# statements and 21 ordinary turns; benchmarks/phrase_standdown_probe.py, benchmarks/README.md round 33). An abuse
-# phrase always stands (the learned score has missed abuse disclosures: "she slaps my kids when I'm at work"), and so
-# does a phrase hit the learned detector did not score (too short, or below its prefilter) or one that follows a
-# flagged turn (risk building up).
-IDIOM_PROBABILITY = 0.15
+# A phrase hit that the learned detector does not itself flag is read as an idiom or as talk about risk ("I'd rather
+# jump off a cliff than sit through another webinar", "my best mate took an overdose last spring and she's doing so
+# much better", a crisis-line volunteer's training, "used to cut in sixth form but I've been clean five years"). Round
+# 33 stood such hits down under a learned probability of 0.15 (read off Z15-Z22 and the ordinary transcripts of rounds
+# 24-27: benchmarks/phrase_standdown_probe.py). Round 34 tried the check threshold itself and was not adopted (on
+# long Reddit posts it lost three safety turns; benchmarks/README.md, round 34); round 38 tries it again with round 37's
+# head: a phrase of these kinds then only decides between the full response and one question on a turn the learned
+# detector flags, and adds no safety turn of its own (on Z27-Z32, sets chosen on before, most false alarms were such
+# phrase hits; benchmarks/README.md, round 38). An abuse phrase always stands (the learned score has missed abuse
+# disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the learned detector did not score
+# (too short, or below its prefilter) or one that follows a flagged turn (risk building up).
 IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
 
 
-def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment]) -> bool:
-    """Whether the phrase hits of a turn stand down: the learned detector scored the turn at a probability under
-    :data:`IDIOM_PROBABILITY`, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was
-    flagged."""
-    return (bool(e.phrases) and math.isfinite(e.score) and e.probability < IDIOM_PROBABILITY
+def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment], check: float) -> bool:
+    """Whether the phrase hits of a turn stand down: the learned detector scored the turn under the ``check``
+    threshold, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was flagged."""
+    return (bool(e.phrases) and math.isfinite(e.score) and e.score < check
             and set(e.phrases) <= IDIOM_KINDS and not built_up(window))
 
 
@@ -534,7 +534,7 @@ def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) ->
     out: list[RiskAssessment] = []
     for i, e in enumerate(evidence):
         window = out[max(0, i - CONTEXT_TURNS):i]
-        if e.phrases and not read_as_idiom(e, window):
+        if e.phrases and not read_as_idiom(e, window, check):
             out.append(RiskAssessment("crisis", e.phrases, e.probability))
         elif e.score >= crisis:
             out.append(RiskAssessment("crisis", (e.kind,), e.probability))
