@@ -335,8 +335,11 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # disorder recovery support and a staff chat for healthcare workers, typed), written for round 37 (tests/data/
 # round37_instructions.md), round 37's. Z33 (a school drop-in and a kidney unit's psychology clinic, spoken), Z34 (a
 # domestic-abuse web chat and a money-and-housing chat, typed) and L2 (150 long forum posts, 50 risk), written after
-# round 37 was scored (tests/data/round38_instructions.md), round 38's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 35)), "L1", "L2"]}
+# round 37 was scored (tests/data/round38_instructions.md), round 38's. Z35 (a perinatal team and a sports club's
+# welfare officer, spoken), Z36 (alcohol and drug recovery texts and a chat for students and young migrants from
+# abroad, typed) and L3 (150 long forum posts), written after round 38 was scored (tests/data/round39_instructions.md),
+# round 39's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 37)), "L1", "L2", "L3"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 35's candidate,
 # adopted in round 36; Z27 and Z28 were written while it trained and could not be seen by it): the freshest estimate of
 # how it does, pooled in the table (README.md). A new shipped version starts this list again from the sets written
@@ -348,7 +351,9 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it",
              "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it",
              "Z31": "round 37's choice made on it", "Z32": "round 37's choice made on it",
-             "Z33": "round 38's choice made on it", "Z34": "round 38's choice made on it", "L2": "round 38's choice made on it"}
+             "Z33": "round 38's choice made on it, not adopted", "Z34": "round 38's choice made on it, not adopted",
+             "L2": "round 38's choice made on it, not adopted",
+             "Z35": "round 39's choice made on it", "Z36": "round 39's choice made on it", "L3": "round 39's choice made on it"}
 
 
 @functools.cache
@@ -542,7 +547,9 @@ ORDINARY_TRANSCRIPTS = {
     # eating-disorder recovery among the topics; "finished", "starving", patients who died told as work
     "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", "round 37's choice was made on them, not adopted"),
     # tests/data/round38_instructions.md: pupils, dialysis and transplant patients, new parents, carers, tenants
-    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", "round 38's choice was made on them"),
+    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", "round 38's choice was made on them, not adopted"),
+    # tests/data/round39_instructions.md: new parents, athletes, recovery from drink and drugs, students from abroad
+    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", "round 39's choice was made on them"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
