@@ -732,7 +732,7 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 @pytest.mark.parametrize("which, turns, trained_since", [
     ("round20", 575, 33), ("round21", 493, 33), ("round22", 493, 33), ("round23", 523, 33), ("round24", 551, 36),
     ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, None), ("round34", 537, None),
-    ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None)])
+    ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None), ("round39", 584, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
