@@ -338,8 +338,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # round 37 was scored (tests/data/round38_instructions.md), round 38's. Z35 (a perinatal team and a sports club's
 # welfare officer, spoken), Z36 (alcohol and drug recovery texts and a chat for students and young migrants from
 # abroad, typed) and L3 (150 long forum posts), written after round 38 was scored (tests/data/round39_instructions.md),
-# round 39's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 37)), "L1", "L2", "L3"]}
+# round 39's. Z37 (a community mental health team and a hospice's family support, spoken), Z38 (a faith and community
+# listening chat and a wellbeing chat for emergency and prison staff, typed) and L4 (150 long forum posts), written
+# after round 39 was scored (tests/data/round40_instructions.md), round 40's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 39)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 35's candidate,
 # adopted in round 36; Z27 and Z28 were written while it trained and could not be seen by it): the freshest estimate of
 # how it does, pooled in the table (README.md). A new shipped version starts this list again from the sets written
@@ -353,7 +355,9 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z31": "round 37's choice made on it", "Z32": "round 37's choice made on it",
              "Z33": "round 38's choice made on it, not adopted", "Z34": "round 38's choice made on it, not adopted",
              "L2": "round 38's choice made on it, not adopted",
-             "Z35": "round 39's choice made on it", "Z36": "round 39's choice made on it", "L3": "round 39's choice made on it"}
+             "Z35": "round 39's choice made on it, not adopted", "Z36": "round 39's choice made on it, not adopted",
+             "L3": "round 39's choice made on it, not adopted",
+             "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it"}
 
 
 @functools.cache
@@ -549,7 +553,11 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round38_instructions.md: pupils, dialysis and transplant patients, new parents, carers, tenants
     "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", "round 38's choice was made on them, not adopted"),
     # tests/data/round39_instructions.md: new parents, athletes, recovery from drink and drugs, students from abroad
-    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", "round 39's choice was made on them"),
+    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", "round 39's choice was made on them, not adopted"),
+    # tests/data/round40_instructions.md: two writers; mental health teams, hospices, faith communities, emergency
+    # services, farming, small business, placements
+    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", "round 40's choice was made on them"),
+    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", "round 40's choice was made on them"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 

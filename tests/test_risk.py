@@ -492,7 +492,7 @@ def test_long_texts_are_read_whole_in_chunks():
 # --- the hand-written statement sets (tests/data/risk_statements_t.jsonl, risk_heldout_*.jsonl) ---
 
 STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w", "x", "y", "z1", "z2", "z3", "z4", "z5", "z6", "z7", "z8", "z9", "z10",
-                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "z31", "z32", "z33", "z34", "z35", "z36", "l1", "l2", "l3", "t37")
+                  "z11", "z12", "z13", "z14", "z15", "z16", "z17", "z18", "z19", "z20", "z21", "z22", "z23", "z24", "z25", "z26", "z27", "z28", "z29", "z30", "z31", "z32", "z33", "z34", "z35", "z36", "z37", "z38", "l1", "l2", "l3", "l4", "t37")
 
 
 def _statements(name: str) -> list[dict]:
@@ -526,7 +526,8 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z25", 200, 200), ("z26", 200, 200), ("z27", 200, 200), ("z28", 200, 200),
                                                 ("z29", 200, 200), ("z30", 200, 200), ("z31", 200, 200), ("z32", 200, 200),
                                                 ("z33", 200, 200), ("z34", 200, 200), ("z35", 200, 200), ("z36", 200, 200),
-                                                ("l1", 150, 150), ("l2", 150, 150), ("l3", 150, 150),
+                                                ("z37", 200, 200), ("z38", 200, 200),
+                                                ("l1", 150, 150), ("l2", 150, 150), ("l3", 150, 150), ("l4", 150, 150),
                                                 ("t37", 398, 400)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
@@ -538,7 +539,7 @@ def test_held_out_statements_are_not_trained_on():
     """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
     distinct words shared); the training sets T and T37 (less the two statements its annotators disagree on) and the
-    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 39, are
+    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 40, are
     trained on."""
     validator = _validator()
     trainer = _trainer()
@@ -553,9 +554,9 @@ def test_held_out_statements_are_not_trained_on():
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
     # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
-    # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3 (Z23 to Z26, rounds 33 and 34's, are trained on
-    # since round 39)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 37)), "L1", "L2", "L3"}
+    # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3, round 40's on Z37, Z38 and L4 (Z23 to Z26,
+    # rounds 33 and 34's, are trained on since round 40)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 39)), "L1", "L2", "L3", "L4"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
