@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if Path(helpert.__file__).resolve().parents[1] != args.repo.resolve():
         raise SystemExit(f"helpert imported from {helpert.__file__}, not from {args.repo}")
-    trained = [it["text"] for name in args.trained for it in statements(name)]
+    trained = v.NearRepeats(it["text"] for name in args.trained for it in statements(name))
     out = {"repo": str(args.repo), "policy": args.policy, "sets": {}}
     for name in args.sets:
-        items = [it for it in statements(name) if not any(v.near_duplicate(it["text"], t) for t in trained)]
+        items = [it for it in statements(name) if it["text"] not in trained]
         out["sets"][name] = v.tier_rows(name, items, args.policy)
     out["transcripts"] = v.written_transcripts(args.policy, tuple(p.resolve() for p in args.transcripts))
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -68,7 +68,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 from _common import esconv_tsv_dialogues  # noqa: E402
 from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, SHARED, SPENT_STATEMENTS, SPENT_TRANSCRIPTS, TRAINING_STATEMENTS,  # noqa: E402
-                           load_items, near_duplicate, read_jsonl, shared_posts)
+                           NearRepeats, load_items, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
 
@@ -209,10 +209,9 @@ def short_statements(held_out: Sequence[str] | None = None) -> list[dict[str, An
     since round 11, ..., V and W since round 16, X to Z6 since round 20, ...), less any that nearly repeats a held-out
     statement (:func:`held_out_texts`) and any whose annotators disagree on risk (none in the spent sets; some in
     T37, whose blind labels were read after it was written; T has its writer's labels only)."""
-    held_out = held_out_texts() if held_out is None else held_out
+    near = NearRepeats(held_out_texts() if held_out is None else held_out)
     rows = [{**it, "half": it["source"]} for path in (*SPENT_STATEMENTS.values(), *TRAINING_STATEMENTS.values()) for it in read_jsonl(path)]
-    return [it for it in rows if len({a["risk"] for a in it["annotators"].values()}) == 1
-            and not any(near_duplicate(it["text"], h) for h in held_out)]
+    return [it for it in rows if len({a["risk"] for a in it["annotators"].values()}) == 1 and it["text"] not in near]
 
 
 def blind_read_negatives(path: Path, held_out: Sequence[str]) -> list[dict[str, Any]]:
@@ -226,9 +225,9 @@ def blind_read_negatives(path: Path, held_out: Sequence[str]) -> list[dict[str, 
     if flagged:
         raise ValueError(f"{path.name}: risk turns found blind in {flagged}; they are not ordinary negatives")
     sessions = mibot_sessions(path)
+    near = NearRepeats(held_out)
     return [{"half": "spoken", "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
-            for sid, turns in sessions.items() for i, t in enumerate(turns)
-            if len(t.split()) >= 3 and not any(near_duplicate(t, h) for h in held_out)]
+            for sid, turns in sessions.items() for i, t in enumerate(turns) if len(t.split()) >= 3 and t not in near]
 
 
 def conversation_negatives(half: str, sessions: dict[str, list[str]], labels: dict[tuple[str, str, int], dict[str, Any]],
@@ -236,11 +235,12 @@ def conversation_negatives(half: str, sessions: dict[str, list[str]], labels: di
     """The client turns of ordinary sessions as negative training items (weight :data:`CONVERSATION_WEIGHT`):
     turns of three words or more that the lexicon does not fire on, that no annotator labelled risk
     (``labels`` by (``half``, session, turn)) and that nearly repeat no held-out statement."""
+    near = NearRepeats(held_out)
     return [{"half": half, "id": f"{sid}-{i}", "text": t, "risk": False, "kinds": [], "weight": CONVERSATION_WEIGHT}
             for sid, turns in sessions.items() for i, t in enumerate(turns)
             if len(t.split()) >= 3 and not detect_risk(t)
             and not any_says_risk(labels.get((half, sid, i), {"annotators": {}}))
-            and not any(near_duplicate(t, h) for h in held_out)]
+            and t not in near]
 
 
 def training_items() -> list[dict[str, Any]]:

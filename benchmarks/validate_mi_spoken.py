@@ -55,10 +55,10 @@ def later(path: Path = LATER) -> list[dict]:
     """A later set (default j) less the items that nearly repeat one the shipped model trained on
     (train_mi_labeller.SPOKEN_TRAIN)."""
     from train_mi_labeller import SPOKEN_TRAIN
-    from validate_risk import near_duplicate
+    from validate_risk import NearRepeats
 
-    trained = [d["counselor"] for name in SPOKEN_TRAIN for d in load(path.with_name(f"mi_spoken_{name}.jsonl"))]
-    return [d for d in load(path) if not any(near_duplicate(d["counselor"], t) for t in trained)]
+    trained = NearRepeats(d["counselor"] for name in SPOKEN_TRAIN for d in load(path.with_name(f"mi_spoken_{name}.jsonl")))
+    return [d for d in load(path) if d["counselor"] not in trained]
 
 
 def score(items: list[dict], model: str | None = None) -> dict:

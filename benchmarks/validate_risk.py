@@ -342,11 +342,13 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # listening chat and a wellbeing chat for emergency and prison staff, typed) and L4 (150 long forum posts), written
 # after round 39 was scored (tests/data/round40_instructions.md), round 40's.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 39)), "L1", "L2", "L3", "L4"]}
-# The later sets written after the shipped detector's training data and settings were fixed (round 35's candidate,
-# adopted in round 36; Z27 and Z28 were written while it trained and could not be seen by it): the freshest estimate of
-# how it does, pooled in the table (README.md). A new shipped version starts this list again from the sets written
-# after it.
-AFTER_SHIPPED = ("Z27", "Z28", "Z29", "Z30")
+# The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
+# adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
+# freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
+# candidate (rounds 38 and 39 did not adopt it, round 40 did). A new shipped version starts this list again from the
+# sets written after it.
+AFTER_SHIPPED = ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38")
+ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
@@ -366,11 +368,17 @@ def trained_statement_texts() -> tuple[str, ...]:
     return tuple(it["text"] for path in (*TRAINING_STATEMENTS.values(), *SPENT_STATEMENTS.values()) for it in read_jsonl(path))
 
 
+@functools.cache
+def trained_near_repeats() -> NearRepeats:
+    """:func:`trained_statement_texts`, indexed for near-repeat lookups (built once per process)."""
+    return NearRepeats(trained_statement_texts())
+
+
 def later_statements(name: str) -> list[dict[str, Any]]:
     """A set of :data:`LATER_STATEMENTS` less every statement that nearly repeats one trained on
     (:data:`TRAINING_STATEMENTS` and :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
-    trained = trained_statement_texts()
-    return [it for it in read_jsonl(LATER_STATEMENTS[name]) if not any(near_duplicate(it["text"], t) for t in trained)]
+    trained = trained_near_repeats()
+    return [it for it in read_jsonl(LATER_STATEMENTS[name]) if it["text"] not in trained]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -382,6 +390,40 @@ def near_duplicate(a: str, b: str, threshold: float = 0.5) -> bool:
     statements that repeat a held-out one are found and left out."""
     wa, wb = set(a.lower().split()), set(b.lower().split())
     return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= threshold
+
+
+class NearRepeats:
+    """``text in NearRepeats(texts)``: whether ``text`` nearly repeats any of ``texts`` (:func:`near_duplicate`),
+    without comparing every pair. Each text's distinct words are put in one order, rarest first; two word sets with a
+    Jaccard of at least t share a word among the first |x| - ceil(t|x|) + 1 of each (prefix filtering), so only
+    texts that share such a word are compared. The same answers as ``any(near_duplicate(text, t) for t in texts)``
+    (``tests/test_risk.py::test_near_repeats_index_agrees_with_every_pair``), some hundred times faster on the
+    statement sets."""
+
+    def __init__(self, texts: Iterable[str], threshold: float = 0.5) -> None:
+        import math
+        from collections import Counter, defaultdict
+
+        self.threshold = threshold
+        self.sets = [frozenset(t.lower().split()) for t in texts]
+        freq = Counter(w for s in self.sets for w in s)
+        self._order = lambda w: (freq.get(w, 0), w)
+        self._ceil = math.ceil
+        self.index: dict[str, list[int]] = defaultdict(list)
+        for i, words in enumerate(self.sets):
+            for w in self._prefix(words):
+                self.index[w].append(i)
+
+    def _prefix(self, words: frozenset[str]) -> list[str]:
+        ordered = sorted(words, key=self._order)
+        return ordered[:len(ordered) - self._ceil(self.threshold * len(ordered)) + 1]
+
+    def __contains__(self, text: object) -> bool:
+        words = frozenset(str(text).lower().split())
+        if not words:
+            return False
+        candidates = {i for w in self._prefix(words) for i in self.index.get(w, ())}
+        return any(len(words & self.sets[i]) / len(words | self.sets[i]) >= self.threshold for i in candidates)
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -457,7 +499,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(later[name])
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms", "false_crisis")
     rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector's training was "
-                        f"fixed, never trained on; each pair used once for a choice, Z29 and Z30 the one that adopted it)",
+                        f"fixed, never trained on; each pair used once for a choice, {' and '.join(ADOPTED_ON)} the one that adopted it)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
     conv = None
     if ESCONV.is_file():

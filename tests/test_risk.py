@@ -552,7 +552,8 @@ def test_held_out_statements_are_not_trained_on():
     assert len(disagreed) == 2 and not {r["text"] for r in disagreed} & {r["text"] for r in training}
     assert sum(len(_statements(n)) for n in (*spent, "t", "t37")) - len(training) == 116  # 114 near repeats and T37's 2 (of 8,290)
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
-    assert not any(validator.near_duplicate(t["text"], h) for t in training for h in held_out)
+    held_out_index = validator.NearRepeats(held_out)
+    assert not any(t["text"] in held_out_index for t in training)
     # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
     # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3, round 40's on Z37, Z38 and L4 (Z23 to Z26,
     # rounds 33 and 34's, are trained on since round 40)
@@ -561,12 +562,29 @@ def test_held_out_statements_are_not_trained_on():
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
     later = [r["text"] for name in validator.LATER_STATEMENTS for r in _statements(name.lower())]
-    assert 0 < sum(any(validator.near_duplicate(u, t["text"]) for t in training) for u in later) < len(later) // 10
-    written = [r["text"] for n in (*spent, "t") for r in _statements(n)]  # what a choice leaves out: near any of them
-    near = sum(any(validator.near_duplicate(u, t) for t in written) for u in later)
+    training_index = validator.NearRepeats(t["text"] for t in training)
+    assert 0 < sum(u in training_index for u in later) < len(later) // 10
+    written = validator.NearRepeats(r["text"] for n in (*spent, "t", "t37") for r in _statements(n))  # what a choice leaves out
+    near = sum(u in written for u in later)
     assert sum(len(validator.later_statements(n)) for n in validator.LATER_STATEMENTS) == len(later) - near
     assert validator.near_duplicate("my ex keeps turning up outside my work", "My ex keeps turning up outside my work and following me home.")
     assert not validator.near_duplicate("I cut my finger chopping onions", "I cut myself on purpose last night")
+
+
+def test_near_repeats_index_agrees_with_every_pair():
+    """validate_risk.NearRepeats (prefix filtering) answers as comparing a text with every indexed text would, on
+    the later sets against the trained statements (a sample, and edge cases: empty, one word, exact and extended
+    repeats, another case)."""
+    import random
+
+    validator = _validator()
+    trained = list(validator.trained_statement_texts())
+    later = [r["text"] for name in validator.LATER_STATEMENTS for r in _statements(name.lower())]
+    sample = random.Random(0).sample(later, 150) + ["", "kill", trained[7], trained[8] + " and more besides", trained[9].upper()]
+    index = validator.NearRepeats(trained)
+    found = [text in index for text in sample]
+    assert found == [any(validator.near_duplicate(text, t) for t in trained) for text in sample]
+    assert sum(found) >= 4 and not found[150] and found[152:] == [True, True, True]
 
 
 def _trainer():
@@ -619,17 +637,19 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 86, 78, 2), ("z8", (100, 100), 84, 79, 1),
-    ("z23", (100, 100), 85, 78, 11), ("z24", (95, 98), 84, 74, 14), ("z25", (99, 100), 85, 78, 10),
-    ("z26", (96, 100), 88, 83, 13), ("z27", (99, 100), 88, 78, 11), ("z28", (100, 100), 88, 78, 10),
-    ("z29", (100, 100), 86, 79, 20), ("z30", (99, 99), 92, 85, 13), ("l1", (50, 100), 42, 38, 19)])
+    ("z7", (100, 100), 90, 78, 1), ("z8", (100, 100), 85, 79, 1),
+    ("z27", (99, 100), 87, 78, 5), ("z28", (100, 100), 92, 83, 10), ("z29", (100, 100), 93, 81, 13),
+    ("z30", (98, 98), 92, 83, 7), ("z31", (100, 100), 95, 81, 6), ("z32", (100, 100), 88, 79, 5),
+    ("z33", (96, 100), 83, 77, 14), ("z34", (98, 100), 89, 76, 9), ("z35", (99, 100), 90, 76, 6),
+    ("z36", (99, 100), 93, 85, 4), ("z37", (99, 100), 84, 69, 14), ("z38", (98, 100), 90, 83, 7),
+    ("l1", (50, 100), 44, 37, 6), ("l2", (50, 100), 47, 35, 8), ("l3", (50, 100), 44, 36, 10), ("l4", (50, 100), 42, 33, 8)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 35's detector, adopted in round 36;
-    Z23 to Z30 and L1 less their near repeats of training statements, Z9 to Z22 among them, which are trained on and
-    no longer reported). Round 33 (shipped before) gave on them 87, 85, 84, 86, 87, 91, 88, 87, 86, 90, 38 safety turns
-    and 4, 2, 16, 19, 15, 20, 19, 15, 28, 19, 23 false alarms (benchmarks/results/round35_not_shipped and round36;
-    Z24 to Z26 less the near repeats of Z9 to Z14 only). A change to the detector that loses any of them fails here:
-    re-score and re-report it."""
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 38's detector, adopted in round 40;
+    Z27 to Z38 and L1 to L4 less their near repeats of training statements, T37 and Z9 to Z26 among them, which are
+    trained on and no longer reported). Round 35's detector (shipped before) gave on them 86, 84, 88, 88, 86, 91, 90,
+    89, 81, 86, 83, 91, 78, 87, 42, 43, 44, 41 safety turns and 2, 1, 11, 10, 20, 13, 18, 7, 13, 13, 7, 8, 16, 12, 19,
+    21, 12, 13 false alarms (benchmarks/results/round37_not_shipped to round40). A change to the detector that loses
+    any of them fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
     row = validator.tier_rows(name.upper(), items, "stepped")
@@ -638,17 +658,18 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z27 to Z30 (validate_risk.AFTER_SHIPPED, written after round 35's
-    training data and settings were fixed, never trained on; each pair used once for a choice: Z27 and Z28 round 35's,
-    not adopted by its rule, Z29 and Z30 round 36's, which adopted the same files), less near repeats, pooled: 354 of
-    398 risk statements get a safety turn, 320 the full response, 54 of 399 negatives a false alarm."""
+    """README.md's lead figures for the crisis path: Z33 to Z38 (validate_risk.AFTER_SHIPPED, written after round 38's
+    candidate was fixed or while it was made, unread; never trained on; each pair used once for a choice of the same
+    candidate: Z33 and Z34 round 38's, Z35 and Z36 round 39's, neither adopting it, Z37 and Z38 round 40's, which did),
+    less near repeats, pooled: 529 of 589 risk statements get a safety turn, 466 the full response, 54 of 600
+    negatives a false alarm (round 35's detector: 506, 462, 69)."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z27", "Z28", "Z29", "Z30")
+    assert validator.AFTER_SHIPPED == ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38") and validator.ADOPTED_ON == ("Z37", "Z38")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
     total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
-    assert (total["risk"], total["no_risk"]) == (398, 399)
-    assert total["safety_turn"] >= 354 and total["full_response"] >= 320 and total["false_alarms"] <= 54, total
+    assert (total["risk"], total["no_risk"]) == (589, 600)
+    assert total["safety_turn"] >= 529 and total["full_response"] >= 466 and total["false_alarms"] <= 54, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -733,7 +754,8 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 @pytest.mark.parametrize("which, turns, trained_since", [
     ("round20", 575, 33), ("round21", 493, 33), ("round22", 493, 33), ("round23", 523, 33), ("round24", 551, 36),
     ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, None), ("round34", 537, None),
-    ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None), ("round39", 584, None)])
+    ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None), ("round39", 584, None),
+    ("round40a", 583, None), ("round40b", 543, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
@@ -771,17 +793,17 @@ def test_every_ordinary_transcript_set_is_registered_once():
 
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 5, 3), ("round33", 24, 2, 1), ("round34", 24, 2, 2), ("round35", 24, 4, 3), ("round36", 24, 4, 2)])
+    (None, 50, 4, 3), ("round33", 24, 0, 0), ("round34", 24, 3, 1), ("round35", 24, 1, 0), ("round36", 24, 4, 2),
+    ("round37", 24, 0, 0), ("round38", 24, 1, 1), ("round39", 24, 4, 2), ("round40a", 24, 2, 2), ("round40b", 24, 4, 2)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
-    """docs/safety.md reports, with round 35's detector (adopted in round 36), a safety turn in 5 of the 50 written
-    transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 2, 2, 4 and 4 of
-    the 24 written for rounds 33 to 36 (risk_ordinary_round33-36.jsonl; full responses in 1, 2, 3 and 2). Round 33 gave
-    6, 4, 3, 7 and 8 (full responses 2, 2, 1, 4 and 5). Those of rounds 20 to 23 are trained on since round 33, those
-    of rounds 24 to 27 since round 36, and are no longer reported. A change that adds any fails here."""
+    """docs/safety.md reports, with round 38's detector (adopted in round 40), a safety turn in 4 of the 50 written
+    transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 0, 3, 1, 4, 0, 1,
+    4, 2 and 4 of the 24 written for rounds 33 to 40 (risk_ordinary_round33-40b.jsonl; full responses in 0, 1, 0, 2, 0,
+    1, 2, 2 and 2). Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
+    on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
-
 
 
 def test_a_phrase_hit_the_learned_score_does_not_flag_is_read_as_an_idiom_except_abuse_short_turns_and_build_up():
