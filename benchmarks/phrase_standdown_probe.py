@@ -1,9 +1,10 @@
 """Where the lexicon's phrase hits fall on the learned detector's probability scale (rounds 33 and 34).
 
 ``helpert.safety.risk.read_as_idiom`` stands a phrase hit of the suicide, self-harm or harm-to-others kinds down when
-the learned detector scores the turn under a cut: round 33 shipped a probability of 0.15 (:data:`ROUND33_CUT`);
-round 34 tried the check threshold instead (not adopted), and round 38 tries it again with round 37's head. This probe counts, for the shipped detector, the phrase hits of those kinds that the learned
-detector scored (finite score) in three bands: under 0.15, from 0.15 to the check threshold, at or above it; for the
+the learned detector scores the turn under a cut: rounds 33 to 36 shipped a probability of 0.15 (:data:`ROUND33_CUT`);
+round 34 tried the check threshold instead (not adopted), and round 38's candidate, adopted in round 40, uses it. This
+probe counts, for the shipped detector, the phrase hits of those kinds that the learned detector scored (finite score)
+in three bands: under 0.15, from 0.15 to the check threshold, at or above it; for the
 hand-written statement sets (each read alone, less near repeats of trained statements: ``validate_risk
 .later_statements``) by risk label, and for the ordinary transcripts (every client turn read alone, no context) as
 turns. These sets are the ones the cuts were read off (round 33's development sets: Z15-Z22 and the transcripts of

@@ -4,7 +4,8 @@ A choice scores the candidate and the shipped version once each, on the same ite
 (read alone, as ``validate_risk --tiers`` reads them) less every statement that nearly repeats one either version
 could have trained on (``--trained``; :func:`validate_risk.near_duplicate`), and fresh ordinary transcripts (how
 many sessions get any safety turn, and the full response). ``--repo`` is the checkout whose detector is scored
-(its ``helpert`` package and model files); the data are read from this checkout.
+(its ``helpert`` package and model files); the data are read from this checkout (the sets by their names in
+``validate_risk.STATEMENT_FILES``).
 
     git worktree add /tmp/shipped <rev>
     .venv/bin/python benchmarks/risk_round_choice.py --repo /tmp/shipped --sets z7 z8 --trained t k l ... z6 \
@@ -17,14 +18,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-
-
-def statements(name: str) -> list[dict]:
-    path = DATA / (f"risk_statements_{name}.jsonl" if name.startswith("t") else f"risk_heldout_{name}.jsonl")  # t, t37: training sets
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -42,10 +35,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if Path(helpert.__file__).resolve().parents[1] != args.repo.resolve():
         raise SystemExit(f"helpert imported from {helpert.__file__}, not from {args.repo}")
-    trained = v.NearRepeats(it["text"] for name in args.trained for it in statements(name))
+    unknown = sorted({*args.sets, *args.trained} - v.STATEMENT_FILES.keys())
+    if unknown:
+        raise SystemExit(f"not registered in validate_risk (STATEMENT_FILES): {', '.join(unknown)}")
+    trained = v.NearRepeats(it["text"] for name in args.trained for it in v.read_jsonl(v.STATEMENT_FILES[name]))
     out = {"repo": str(args.repo), "policy": args.policy, "sets": {}}
     for name in args.sets:
-        items = [it for it in statements(name) if it["text"] not in trained]
+        items = [it for it in v.read_jsonl(v.STATEMENT_FILES[name]) if it["text"] not in trained]
         out["sets"][name] = v.tier_rows(name, items, args.policy)
     out["transcripts"] = v.written_transcripts(args.policy, tuple(p.resolve() for p in args.transcripts))
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -615,6 +615,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.thresholds_only:
         arrays, meta = read_head(Path(args.out))
         result = json.loads(RESULTS.read_text(encoding="utf-8"))
+        if meta.get("data", {}).get("items") != result["data"]["items"]:
+            raise SystemExit(f"{RESULTS} records another training run than {args.out}'s head; train it again")
         result["thresholds_chosen_again"] = date.today().isoformat()  # the head and its out-of-fold record as trained
         out_of_fold = None
     else:
@@ -656,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["thresholds"] = {"check": check, "crisis": crisis}
     result["check_by_corpus"] = by_corpus  # each corpus' lowest check threshold within its budget; the highest binds
     result.pop("thresholds_by_corpus", None)
-    meta["data"] = {k: v for k, v in result["data"].items()}
+    meta["data"] = dict(result["data"])
     save_head(Path(args.out), arrays, meta)
     load_encoder_risk_model.cache_clear()
     result["tuning_shipped_model"] = {}  # in conversation, as the graph reads it (assess_turns: tiers and context)

@@ -363,6 +363,12 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it"}
 
 
+# Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
+# --sets and --trained and the tests read.
+STATEMENT_FILES = {name.lower(): path for name, path in
+                   {**TRAINING_STATEMENTS, **SPENT_STATEMENTS, **HELD_OUT_STATEMENTS, **LATER_STATEMENTS}.items()}
+
+
 @functools.cache
 def trained_statement_texts() -> tuple[str, ...]:
     """The texts of :data:`TRAINING_STATEMENTS` and :data:`SPENT_STATEMENTS` (read once per process)."""

@@ -498,8 +498,7 @@ STATEMENT_SETS = ("t", "k", "l", "m", "n", "o", "p", "q", "r", "s", "u", "v", "w
 def _statements(name: str) -> list[dict]:
     """A hand-written statement set, read by the benchmark that scores it (validate_risk)."""
     v = _validator()
-    paths = {n.lower(): p for n, p in {**v.TRAINING_STATEMENTS, **v.SPENT_STATEMENTS, **v.HELD_OUT_STATEMENTS, **v.LATER_STATEMENTS}.items()}
-    return v.read_jsonl(paths[name])
+    return v.read_jsonl(v.STATEMENT_FILES[name])
 
 
 @pytest.mark.parametrize("name", STATEMENT_SETS)

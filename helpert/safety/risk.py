@@ -513,9 +513,10 @@ class TurnEvidence:
 # long Reddit posts it lost three safety turns; benchmarks/README.md, round 34); round 38's candidate, with round 37's
 # head, uses it again and was adopted in round 40: a phrase of these kinds only decides between the full response and
 # one question on a turn the learned detector flags, and adds no safety turn of its own (on Z27-Z32, sets chosen on
-# before, most false alarms were such phrase hits; benchmarks/README.md, rounds 38-40). An abuse phrase always stands (the learned score has missed abuse
-# disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the learned detector did not score
-# (too short, or below its prefilter) or one that follows a flagged turn (risk building up).
+# before, most false alarms were such phrase hits; benchmarks/README.md, rounds 38-40). An abuse phrase always stands
+# (the learned score has missed abuse disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the
+# learned detector did not score (too short, or below its prefilter) or one that follows a flagged turn (risk
+# building up).
 IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
 
 
