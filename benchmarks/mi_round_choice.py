@@ -17,6 +17,7 @@ most of both, so these are in-sample and say only what a change of the rules doe
 
     git worktree add /tmp/shipped <rev>
     .venv/bin/python benchmarks/mi_round_choice.py --repo /tmp/shipped --out /tmp/shipped_mi.json
+    .venv/bin/python benchmarks/mi_round_choice.py --compare /tmp/shipped_mi.json /tmp/candidate_mi.json --spoken u=PATH
 """
 
 from __future__ import annotations
@@ -29,13 +30,21 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repo", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--repo", type=Path)
+    ap.add_argument("--out", type=Path)
     ap.add_argument("--spoken", action="append", default=[], metavar="NAME=PATH", help="another spoken set (agreed items)")
     ap.add_argument("--rated", action="append", default=[], metavar="NAME", help="tests/data/quality_sessions_NAME.jsonl")
     ap.add_argument("--demos", type=Path, default=None, help="a folder of CBT demonstrations to rank against ESConv")
     ap.add_argument("--coded", action="store_true", help="the MI gold sentences and MIBot's AutoMISC codes (in-sample)")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("SHIPPED", "CANDIDATE"),
+                    help="two outputs of this script: the agreed items of each --spoken set they code differently")
     args = ap.parse_args(argv)
+    if args.compare:
+        result = {name: differences(*args.compare, name, Path(path)) for name, path in (s.split("=", 1) for s in args.spoken)}
+        print(json.dumps(result, indent=1))
+        return 0
+    if not (args.repo and args.out):
+        ap.error("--repo and --out are required unless --compare is given")
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo / "benchmarks"))
     sys.path.insert(0, str(repo))
@@ -62,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         out["+".join(sets)] = {"n": r["n"], "low": r["low"], "auc": {k: r["auc"][k] for k in ("drift.score", "ctrs.mean")}}
     for spec in args.spoken:
         name, path = spec.split("=", 1)
-        a = spoken.score(spoken.load(Path(path)))["agreed"]
+        rows = spoken.load(Path(path))
+        a = spoken.score(rows)["agreed"]
         out[name] = {"n": a["n"], "groups_macro_f1": a["groups_macro_f1"], "reflection": a["group_f1"]["reflection"],
-                     "awp": a.get("advise_without_permission_f1"), "group_f1": a["group_f1"]}
+                     "awp": a.get("advise_without_permission_f1"), "group_f1": a["group_f1"], "codes": item_codes(rows)}
     for name in args.rated:
         r = quality.written_sessions(protocol, (name,))[name]
         out[f"rated_{name}"] = {"n": r["n"], "low": r["low"], "auc": {k: r["auc"][k] for k in ("drift.score", "ctrs.mean")}}
@@ -80,6 +90,34 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out))
     return 0
+
+
+def item_codes(rows: list[dict]) -> dict[str, str]:
+    """The labeller's code of every item of a spoken set, by id (what ``--compare`` reads; round 41)."""
+    from helpert.label.mi import Utterance, code_utterances
+    from helpert.text.features import normalise
+
+    pred = code_utterances([Utterance(normalise(d["counselor"]), normalise(d["client"])) for d in rows])
+    return {d["id"]: c for d, c in zip(rows, pred)}
+
+
+def differences(shipped: Path, candidate: Path, name: str, path: Path) -> dict:
+    """The agreed items of spoken set ``name`` that two versions code differently, and how many of them each version
+    puts in the agreed code's MITI group (the gain clause of the MI rounds: benchmarks/README.md, rounds 32 and 41)."""
+    from helpert.label.mi import GROUP, SOURCE_CODES
+
+    a, b = (json.loads(p.read_text(encoding="utf-8"))[name]["codes"] for p in (shipped, candidate))
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for d in items:
+        if d["code"] != d["blind_code"] or a[d["id"]] == b[d["id"]]:
+            continue
+        group = GROUP[SOURCE_CODES[d["code"]]]
+        rows.append({"id": d["id"], "counselor": d["counselor"], "agreed": d["code"], "shipped": a[d["id"]],
+                     "candidate": b[d["id"]], "shipped_in_group": GROUP[a[d["id"]]] == group,
+                     "candidate_in_group": GROUP[b[d["id"]]] == group})
+    return {"differ": len(rows), "shipped_in_group": sum(r["shipped_in_group"] for r in rows),
+            "candidate_in_group": sum(r["candidate_in_group"] for r in rows), "items": rows}
 
 
 def coded(seed: int) -> dict:

@@ -179,6 +179,28 @@ def test_questions_are_coded_by_their_form():
     assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"
 
 
+def test_questions_with_one_letter_subjects_and_after_a_lead_in():
+    from helpert.label.mi import apply_rules, question_form
+
+    # round 41: "i" and "a" are words (the tokens of question_form once dropped them, so "can i ..." was no question)
+    assert question_form("can i ask you something?") == "question_closed"
+    assert question_form("so, um, am i getting that right?") == "question_closed"
+    assert question_form("did i miss anything?") == "question_closed"
+    # a question put after a subordinate or prepositional lead-in clause is coded by the question
+    assert question_form("if your friend said that to you, what would you tell her?") == "question_open"
+    assert question_form("so when you look back at it now, does it still seem like your fault?") == "question_closed"
+    assert question_form("on a scale of nought to ten, um, how confident are you?") == "question_closed"
+    assert question_form("if you put it next to the old thought, \"i'm useless,\" what would a fuller way of saying it be, "
+                         "taking in what we've gone over?") == "question_open"
+    assert apply_rules("if priya came to you and said that, what would you say to her?", "confront") == "question_open"
+    # not after a main clause (a statement with a tag or a checking question is left to the model), nor a suggestion
+    for text in ("you've tried everything, is that right?", "that's a lot to carry, isn't it?",
+                 "your mum, does she know?", "if you feel it coming on, why don't you just walk away?",
+                 "if you feel it coming on, just walk away?"):
+        assert question_form(text) is None, text
+    assert apply_rules("you've tried everything, is that right?", "reflection_complex") == "reflection_complex"
+
+
 def test_requests_to_tell_are_open_questions():
     from helpert.label.mi import apply_rules
 
