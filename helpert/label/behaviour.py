@@ -58,7 +58,7 @@ _SOCIAL_QUESTION = re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|eveni
 FILLERS = frozenset({"and", "so", "ok", "okay", "well", "but", "now", "also", "then", "alright", "right", "hmm", "oh"})  # before a question
 _OPEN_START = {"what", "what's", "whats", "how", "how's", "why", "tell", "describe", "explain"}
 _ASK_TO_TELL = re.compile(r"^(?:can|could|would|will) you (?:tell|describe|say more|explain|share)\b")
-CLOSED_HOW = re.compile(r"^how (?:many|much|long|often|old|far)\b|\bscale\b|\bout of (?:10|ten)\b|\b0 to 10\b")
+_CLOSED_HOW = re.compile(r"^how (?:many|much|long|often|old|far)\b|\bscale\b|\bout of (?:10|ten)\b|\b0 to 10\b")
 _WONDER = re.compile(r"^i (?:wonder|am wondering|'m wondering|am curious|'m curious)\b")
 
 
@@ -86,7 +86,7 @@ def question_kind(text: str) -> str | None:
         toks = toks[1:]
     if not toks:
         return "closed_question"
-    if CLOSED_HOW.search(" ".join(toks)):
+    if _CLOSED_HOW.search(" ".join(toks)):
         return "closed_question"
     if toks[0] in _OPEN_START or _ASK_TO_TELL.match(" ".join(toks)):
         return "open_question"

@@ -57,7 +57,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from helpert.label.behaviour import CLOSED_HOW, FILLERS, question_kind
+from helpert.label.behaviour import FILLERS, question_kind
 from helpert.text.features import normalise, sentences
 
 if TYPE_CHECKING:
@@ -109,7 +109,6 @@ _STOP = frozenset(
     "it's i'm you're that's don't".split()
 )
 _WORD = re.compile(r"[a-z][a-z']+")
-_TOKEN = re.compile(r"[a-z][a-z']*")  # every word, "i" and "a" too (a question's subject: "can i ...")
 SEEK_COLLABORATION = re.compile(
     r"\b(?:would it be (?:ok|okay|alright|all right) if|is it (?:ok|okay|alright) if i|may i (?:share|suggest|offer|ask|tell)|"
     r"can i (?:share|suggest|offer)|would you be (?:open|willing|interested)|would you like (?:me to|to hear|some)|"
@@ -239,10 +238,6 @@ _LEAD = FILLERS | frozenset("um uh yeah mm mhm".split())  # and the fillers of t
 _WH = frozenset("what what's how how's why where when who which whose tell describe".split())
 _AUX = frozenset("do does did is are was were have has had can could would will am should shall may might".split())
 _AUX_ANY = frozenset("does did is are was were".split())  # at the start of a question whatever follows ("does the ...")
-# What opens a subordinate or prepositional lead-in clause before a question ("if ..., what would you ...?").
-_LEAD_IN = frozenset("if when whenever once after before since given looking thinking compared knowing suppose supposing "
-                     "imagine as while because though although even on in at for from of out with between among by over "
-                     "during without besides apart based".split())
 _SUBJECT = frozenset("you i it that this there they he she we your my his her their our the a an any anyone anything "
                      "someone something anybody somebody everyone everything".split())
 # Suggestions and persuasion put as questions ("why don't you ...", "have you tried ...") are left to the model.
@@ -299,10 +294,14 @@ def session_move(text: str) -> str | None:
     return None
 
 
-def _question_start(text: str) -> str | None:
-    """``question_open`` / ``question_closed`` when normalised ``text``, after leading fillers, starts with a wh-word
-    or an auxiliary followed by its subject, and is not a suggestion put as a question; else None."""
-    toks = _TOKEN.findall(text)
+def question_form(text: str) -> str | None:
+    """``question_open`` / ``question_closed`` when a normalised sentence is a question by its form - it ends with
+    a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
+    ("do you ...", "is it ...", "does the ...") - else None. A declarative with a question mark ("so you're stuck?") is not one:
+    said with a rising voice it may be a reflection, so the model decides it."""
+    if not text.rstrip().endswith("?"):
+        return None
+    toks = _WORD.findall(text)
     while toks and toks[0] in _LEAD:
         toks = toks[1:]
     rest = " ".join(toks)
@@ -310,33 +309,6 @@ def _question_start(text: str) -> str | None:
         return None
     if toks[0] in _WH or toks[0] in _AUX_ANY or (toks[0] in _AUX and toks[1] in _SUBJECT):
         return "question_open" if question_kind(rest + "?") == "open_question" else "question_closed"
-    return None
-
-
-def question_form(text: str) -> str | None:
-    """``question_open`` / ``question_closed`` when a normalised sentence is a question by its form - it ends with
-    a question mark and, after leading fillers, starts with a wh-word or an auxiliary followed by its subject
-    ("do you ...", "is it ...", "does the ...", "can i ...") - else None. A declarative with a question mark ("so
-    you're stuck?") is not one: said with a rising voice it may be a reflection, so the model decides it. Nor is a
-    statement with a question tagged on ("that's a lot, isn't it?", "you've tried, is that right?").
-
-    A question put after a lead-in clause (round 41) is one too: where the sentence opens with a subordinate or
-    prepositional clause (:data:`_LEAD_IN`: "if your friend said that to you, what would you tell her?", "when you
-    look back at it now, does it still seem ...?", "on a scale of nought to ten, how ..."), the first later clause
-    that starts like a question decides, as MITI codes an utterance by the question it asks."""
-    if not text.rstrip().endswith("?"):
-        return None
-    asked = _question_start(text)
-    if asked:
-        return asked
-    clauses = _clauses(text)
-    first = _TOKEN.match(clauses[0]) if clauses else None
-    if len(clauses) < 2 or first is None or first.group() not in _LEAD_IN:
-        return None
-    for clause in clauses[1:]:
-        asked = _question_start(clause.rstrip("?") + "?")
-        if asked:  # "on a scale of nought to ten, how ...?" asks for a number: closed
-            return "question_closed" if CLOSED_HOW.search(clauses[0]) else asked
     return None
 
 
