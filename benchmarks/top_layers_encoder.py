@@ -278,13 +278,16 @@ def id_lower(torch, embed, ids: list):
     return lower
 
 
+ENCODER_SPOKEN = ("t", "x", "y")  # the spoken sets of round 24's objective (the MI head has trained on more since round 42)
+
+
 def spoken_rows(groups, codes) -> list:
-    """Round 24: the spoken-register MI items the labeller trains on (``train_mi_labeller.load_spoken``: sets t, x
-    and y, the items both coders agree on, less near repeats of held-out z) as MI rows (utterance, group index,
-    code index, ``train_mi_labeller.SPOKEN_WEIGHT``)."""
+    """Round 24: the spoken-register MI items the labeller then trained on (``train_mi_labeller.load_spoken`` of
+    :data:`ENCODER_SPOKEN`: sets t, x and y, the items both coders agree on, less near repeats of held-out z) as MI
+    rows (utterance, group index, code index, ``train_mi_labeller.SPOKEN_WEIGHT``)."""
     from helpert.label.mi import GROUP
 
-    return [(u, groups.index(GROUP[c]), codes.index(c), mi.SPOKEN_WEIGHT) for u, c in mi.load_spoken()]
+    return [(u, groups.index(GROUP[c]), codes.index(c), mi.SPOKEN_WEIGHT) for u, c in mi.load_spoken(ENCODER_SPOKEN)]
 
 
 def prepare(bundle: Path, with_spoken: bool = False) -> dict:

@@ -23,6 +23,13 @@ Data (``../shared/data/mi``, see its README):
   transcripts the model read "So you've already failed." as advice and "Does the feeling ... interfere with
   preparing?" as information. ``mi_spoken_z.jsonl`` (200, a fourth writer, coded the same way) is never
   trained on; ``benchmarks/validate_mi_spoken.py`` scores it.
+* ``tests/data/mi_spoken_{v,w}.jsonl`` (round 42, 2026-12-05) - 500 counselor utterances from every part of CBT
+  sessions (agenda, homework review, recaps, Socratic questions, exercises, summaries, homework, feedback; v: depression
+  and anxiety in outpatient and primary care, w: trauma, OCD, insomnia, psychosis, pain, guided self-help, groups),
+  written and coded blind the same way (``tests/data/round42_instructions.md``), both heads, weight 1; items that
+  nearly repeat any scored set (:data:`SPOKEN_SCORED`) are left out. Why: the model read CBT's own moves as
+  MI-non-adherent (naming the agenda's topics, "so, the homework.", as advice; recapping what the client described
+  as confront: benchmarks/README.md, round 41), which put expert CBT demonstrations near issue #13's bar.
 * Not used: ESConv (its sessions serve the degradation checks), AnnoMI (reserved for independent tests; never read).
 
 Two heads share the features: one for the MITI group, one for the code (``helpert.label.mi.decode``: the
@@ -71,8 +78,13 @@ MI = SHARED / "mi"
 C = 1.0
 AUTO_WEIGHT = 0.5
 SPOKEN_WEIGHT = 1.0  # written and blind-coded items whose two codes agree (module docstring)
-SPOKEN_TRAIN = ("t", "x", "y")
 SPOKEN_HELD_OUT = "z"  # benchmarks/validate_mi_spoken.py
+# The spoken sets scored as held out (validate_mi_spoken.py, mi_round_choice.py): never trained on.
+SPOKEN_SCORED = ("z", "j", "k", "m", "n", "q", "r", "s", "u", "p")
+# Each training set, with the scored sets whose near repeats are left out of it. t, x and y (2026-12-03) are kept
+# apart from z only; the sets written later are scored less their near repeats of t, x and y instead
+# (validate_mi_spoken.later). v and w (round 42: CBT sessions) are kept apart from every scored set.
+SPOKEN_TRAIN = {"t": ("z",), "x": ("z",), "y": ("z",), "v": SPOKEN_SCORED, "w": SPOKEN_SCORED}
 FOLDS = 5
 SEED = 20261202
 
@@ -121,29 +133,33 @@ def load_data():
     return gold, aug
 
 
-def load_spoken(names=SPOKEN_TRAIN, agreed_only: bool = True):
+def load_spoken(names=tuple(SPOKEN_TRAIN), agreed_only: bool = True):
     """(utterance with the client's turn as context, code) of the spoken sets; by default only the items whose
     writer's and blind coder's codes agree.
-    Items that nearly repeat a held-out item (``validate_risk.near_duplicate``: half or more of their distinct
-    words shared; 6 here) are left out, as the risk detector's training does."""
-    from validate_risk import near_duplicate
+    Items that nearly repeat an item of a set they are kept apart from (:data:`SPOKEN_TRAIN`;
+    ``validate_risk.near_duplicate``: half or more of their distinct words shared; 6 of t, x and y near z) are left
+    out, as the risk detector's training does."""
+    from validate_risk import NearRepeats
 
     from helpert.label.mi import SOURCE_CODES, Utterance
     from helpert.text.features import normalise
 
-    def rows(name):
-        return [json.loads(line) for line in open(REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl", encoding="utf-8")]
-
-    held_out = [d["counselor"] for d in rows(SPOKEN_HELD_OUT)]
     out = []
     for name in names:
-        for d in rows(name):
+        apart = NearRepeats(d["counselor"] for held in SPOKEN_TRAIN[name] for d in spoken_rows(held))
+        for d in spoken_rows(name):
             if agreed_only and d["code"] != d["blind_code"]:
                 continue
-            if any(near_duplicate(d["counselor"], h) for h in held_out):
+            if d["counselor"] in apart:
                 continue
             out.append((Utterance(normalise(d["counselor"]), normalise(d["client"])), SOURCE_CODES[d["code"]]))
     return out
+
+
+def spoken_rows(name: str) -> list[dict]:
+    """The items of tests/data/mi_spoken_<name>.jsonl."""
+    path = REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def fit(units, codes, weights, extra=()):
