@@ -23,13 +23,11 @@ Data (``../shared/data/mi``, see its README):
   transcripts the model read "So you've already failed." as advice and "Does the feeling ... interfere with
   preparing?" as information. ``mi_spoken_z.jsonl`` (200, a fourth writer, coded the same way) is never
   trained on; ``benchmarks/validate_mi_spoken.py`` scores it.
-* ``tests/data/mi_spoken_{v,w}.jsonl`` (round 42, 2026-12-05) - 500 counselor utterances from every part of CBT
-  sessions (agenda, homework review, recaps, Socratic questions, exercises, summaries, homework, feedback; v: depression
-  and anxiety in outpatient and primary care, w: trauma, OCD, insomnia, psychosis, pain, guided self-help, groups),
-  written and coded blind the same way (``tests/data/round42_instructions.md``), both heads, weight 1; items that
-  nearly repeat any scored set (:data:`SPOKEN_SCORED`) are left out. Why: the model read CBT's own moves as
-  MI-non-adherent (naming the agenda's topics, "so, the homework.", as advice; recapping what the client described
-  as confront: benchmarks/README.md, round 41), which put expert CBT demonstrations near issue #13's bar.
+* Not trained on by the shipped model: ``tests/data/mi_spoken_{v,w}.jsonl`` (round 42, 2026-12-05) - 500 counselor
+  utterances from every part of CBT sessions, written and coded blind the same way (``tests/data/round42_instructions.md``;
+  467 agreed). Round 42's candidate trained on them (both heads, weight 1, less near repeats of every scored set) and
+  was better on every spoken set but worse on gold fold 1 and MIBot's fold-1 R:Q, and was not adopted
+  (benchmarks/README.md, round 42).
 * Not used: ESConv (its sessions serve the degradation checks), AnnoMI (reserved for independent tests; never read).
 
 Two heads share the features: one for the MITI group, one for the code (``helpert.label.mi.decode``: the
@@ -83,8 +81,9 @@ SPOKEN_HELD_OUT = "z"  # benchmarks/validate_mi_spoken.py
 SPOKEN_SCORED = ("z", "j", "k", "m", "n", "q", "r", "s", "u", "p")
 # Each training set, with the scored sets whose near repeats are left out of it. t, x and y (2026-12-03) are kept
 # apart from z only; the sets written later are scored less their near repeats of t, x and y instead
-# (validate_mi_spoken.later). v and w (round 42: CBT sessions) are kept apart from every scored set.
-SPOKEN_TRAIN = {"t": ("z",), "x": ("z",), "y": ("z",), "v": SPOKEN_SCORED, "w": SPOKEN_SCORED}
+# (validate_mi_spoken.later). A set added later is kept apart from every scored set: round 42's candidate trained on
+# {..., "v": SPOKEN_SCORED, "w": SPOKEN_SCORED} (CBT sessions) and was not adopted (benchmarks/README.md).
+SPOKEN_TRAIN = {"t": ("z",), "x": ("z",), "y": ("z",)}
 FOLDS = 5
 SEED = 20261202
 
