@@ -53,7 +53,7 @@ def test_the_held_out_spoken_set_is_not_trained_on():
     assert not any(u.text in held_out_index for u, _ in training)
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e", "f"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e", "f", "g"])
 def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
     path = DATA / f"quality_sessions_{name}.jsonl"
     rows = _rows(path)
@@ -65,7 +65,7 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
         assert roles[0] == "counselor" and all(a != b for a, b in zip(roles, roles[1:])), r["id"]
     sessions = read_sessions(path)
     assert [s.dialogue_id for s in sessions] == [r["id"] for r in rows]
-    # the blind raters agreed with every writer (30 of 30 over a-c, 20 of 20 over d and e, 10 of 10 on f)
+    # the blind raters agreed with every writer (30 of 30 over a-c, 20 of 20 over d and e, 10 of 10 on f and on g)
     assert all(r["rater"]["quality"] == r["quality"] for r in rows)
     # the rater's MITI globals point the same way: every high session's mean above every low one's
     mean = {r["id"]: sum(r["rater"][g] for g in GLOBALS) / 4 for r in rows}
