@@ -278,7 +278,7 @@ def id_lower(torch, embed, ids: list):
     return lower
 
 
-ENCODER_SPOKEN = ("t", "x", "y")  # the spoken sets of round 24's objective (the MI head has trained on more since round 42)
+ENCODER_SPOKEN = ("t", "x", "y")  # the spoken sets of round 24's objective, fixed whatever train_mi_labeller.SPOKEN_TRAIN holds
 
 
 def spoken_rows(groups, codes) -> list:

@@ -53,7 +53,8 @@ def load(path: Path = HELD_OUT) -> list[dict]:
 
 def later(path: Path = LATER) -> list[dict]:
     """A later set (default j) less the items that nearly repeat one of a training set not already kept apart from it
-    (train_mi_labeller.SPOKEN_TRAIN: t, x and y; the sets of round 42 leave out their own near repeats of it)."""
+    (train_mi_labeller.SPOKEN_TRAIN: t, x and y; a training set added later leaves out its own near repeats of every
+    scored set instead, as round 42's candidate did)."""
     from train_mi_labeller import SPOKEN_TRAIN
     from validate_risk import NearRepeats
 

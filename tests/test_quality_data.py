@@ -45,6 +45,9 @@ def test_the_held_out_spoken_set_is_not_trained_on():
     assert trainer.SPOKEN_HELD_OUT == "z" and "z" not in trainer.SPOKEN_TRAIN
     # sets g, h and i were tried and not adopted; j is scored without its near repeats of training items
     assert not {"g", "h", "i", "j"} & set(trainer.SPOKEN_TRAIN)
+    # every set scored as held out (and round 42's v and w, not adopted) stays out of the shipped model's training
+    assert not set(trainer.SPOKEN_TRAIN) & {*trainer.SPOKEN_SCORED, "v", "w"}
+    assert all(set(apart) <= set(trainer.SPOKEN_SCORED) for apart in trainer.SPOKEN_TRAIN.values())
     held_out = [r["counselor"] for r in _rows(DATA / "mi_spoken_z.jsonl")]
     training = trainer.load_spoken()
     assert len(training) == 664  # 680 written, 670 agreed, 6 near repeats of z left out (train_mi_labeller docstring)
@@ -152,3 +155,22 @@ def test_later_held_out_rated_sessions_keep_their_reported_auc():
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("d", "e"))["d+e"]
     assert (result["n"], result["low"]) == (20, 10)
     assert result["auc"]["drift.score"][0] >= 1.0 and result["auc"]["ctrs.mean"][0] >= 0.99, result["auc"]
+
+
+def test_round_choice_lists_the_agreed_items_two_versions_code_differently(tmp_path):
+    """mi_round_choice.py --compare (the gain clause of rounds 32 and 41): only items both coders agree on count, and
+    each version is right when its code is in the agreed code's MITI group."""
+    script = benchmark_scripts.load("mi_round_choice")
+    items = [{"id": "a1", "client": "c", "counselor": "if she said that, what would you tell her?", "code": "Open Question",
+              "blind_code": "Open Question"},
+             {"id": "a2", "client": "c", "counselor": "you should stop.", "code": "Direct", "blind_code": "Direct"},
+             {"id": "a3", "client": "c", "counselor": "so you're stuck.", "code": "Simple Reflection", "blind_code": "Confront"}]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in items), encoding="utf-8")
+    shipped, candidate = tmp_path / "shipped.json", tmp_path / "candidate.json"
+    shipped.write_text(json.dumps({"x": {"codes": {"a1": "confront", "a2": "direct", "a3": "confront"}}}), encoding="utf-8")
+    candidate.write_text(json.dumps({"x": {"codes": {"a1": "question_open", "a2": "direct", "a3": "reflection_simple"}}}),
+                         encoding="utf-8")
+    result = script.differences(shipped, candidate, "x", path)
+    assert (result["differ"], result["shipped_in_group"], result["candidate_in_group"]) == (1, 0, 1)
+    assert [r["id"] for r in result["items"]] == ["a1"]
