@@ -809,8 +809,8 @@ def test_a_phrase_hit_the_learned_score_does_not_flag_is_read_as_an_idiom_except
     """helpert.safety.risk.read_as_idiom (round 38's candidate; round 33 cut at a probability of 0.15): a phrase of the
     suicide, self-harm or harm-to-others kinds stands down when the learned detector scored the turn under the check
     threshold, so the turn is tiered on its learned score alone; at or above it the phrase gives the full response; an
-    abuse phrase, a turn the detector did not score (too short: -inf) and a turn after a flagged one keep the phrase
-    tier's full response."""
+    abuse phrase stands down only under a probability of 0.15 (round 44); a turn the detector did not score (too
+    short: -inf) and a turn after a flagged one keep the phrase tier's full response."""
     import math
 
     from helpert.safety.risk import TurnEvidence, tier_turns
@@ -823,10 +823,14 @@ def test_a_phrase_hit_the_learned_score_does_not_flag_is_read_as_an_idiom_except
     kept = TurnEvidence(("suicide",), 0.6, 0.55)  # at check: the phrase makes it a full response, not a question
     assert [a.tier for a in tier_turns([kept], check, crisis)] == ["crisis"]
     assert [a.tier for a in tier_turns([TurnEvidence((), 0.6, 0.55)], check, crisis)] == ["check"]
-    abuse = TurnEvidence(("abuse",), -9.0, 0.001)
-    assert [a.tier for a in tier_turns([abuse], check, crisis)] == ["crisis"]
-    mixed = TurnEvidence(("suicide", "abuse"), -9.0, 0.001)
+    # an abuse phrase stands down only under ABUSE_STANDDOWN (round 44), far under the check threshold
+    over = TurnEvidence(("abuse",), -9.0, 0.001)
+    assert [a.tier for a in tier_turns([over], check, crisis)] == ["none"]
+    minimised = TurnEvidence(("abuse",), 0.2, 0.31)  # "he only strangled me the once": under check, over the cut
+    assert [a.tier for a in tier_turns([minimised], check, crisis)] == ["crisis"]
+    mixed = TurnEvidence(("suicide", "abuse"), 0.2, 0.31)
     assert [a.tier for a in tier_turns([mixed], check, crisis)] == ["crisis"]
+    assert [a.tier for a in tier_turns([TurnEvidence(("suicide",), 3.0, 0.99), over], check, crisis)] == ["crisis", "crisis"]
     unscored = TurnEvidence(("suicide",), -math.inf, 0.0)  # "Kill myself." is under MIN_MODEL_WORDS
     assert [a.tier for a in tier_turns([unscored], check, crisis)] == ["crisis"]
     burden = TurnEvidence(("suicide",), 3.0, 0.99)

@@ -513,18 +513,28 @@ class TurnEvidence:
 # long Reddit posts it lost three safety turns; benchmarks/README.md, round 34); round 38's candidate, with round 37's
 # head, uses it again and was adopted in round 40: a phrase of these kinds only decides between the full response and
 # one question on a turn the learned detector flags, and adds no safety turn of its own (on Z27-Z32, sets chosen on
-# before, most false alarms were such phrase hits; benchmarks/README.md, rounds 38-40). An abuse phrase always stands
-# (the learned score has missed abuse disclosures: "she slaps my kids when I'm at work"), and so does a phrase hit the
-# learned detector did not score (too short, or below its prefilter) or one that follows a flagged turn (risk
-# building up).
+# before, most false alarms were such phrase hits; benchmarks/README.md, rounds 38-40). An abuse phrase stands down
+# only where the learned probability is far lower, under ABUSE_STANDDOWN (round 44: round 33's cut; the learned score
+# once missed abuse disclosures, "she slaps my kids when I'm at work", which it now scores 0.99, and it still scores a
+# minimised one, "he only strangled me the once", at 0.31, so the check threshold would be too high a cut for abuse):
+# abuse told as over ("Left him in 2017, there's a non-molestation order", 0.14) and intrusive thoughts of harm a
+# client knows are OCD. A phrase hit the learned detector did not score (too short, or below its prefilter) or one
+# that follows a flagged turn (risk building up) always stands.
 IDIOM_KINDS = frozenset({"suicide", "self_harm", "harm_to_others"})
+ABUSE_STANDDOWN = 0.15  # the learned probability under which an abuse phrase stands down (round 44)
 
 
 def read_as_idiom(e: TurnEvidence, window: Sequence[RiskAssessment], check: float) -> bool:
-    """Whether the phrase hits of a turn stand down: the learned detector scored the turn under the ``check``
-    threshold, every phrase is of :data:`IDIOM_KINDS`, and no earlier turn of the window was flagged."""
-    return (bool(e.phrases) and math.isfinite(e.score) and e.score < check
-            and set(e.phrases) <= IDIOM_KINDS and not built_up(window))
+    """Whether the phrase hits of a turn stand down: the learned detector scored the turn, no earlier turn of the
+    window was flagged, and either every phrase is of :data:`IDIOM_KINDS` and the score is under the ``check``
+    threshold, or the phrases are of those kinds and abuse and the learned probability is under
+    :data:`ABUSE_STANDDOWN`."""
+    if not e.phrases or not math.isfinite(e.score) or built_up(window):
+        return False
+    kinds = set(e.phrases)
+    if kinds <= IDIOM_KINDS:
+        return e.score < check
+    return kinds <= IDIOM_KINDS | {"abuse"} and e.probability < ABUSE_STANDDOWN
 
 
 def tier_turns(evidence: Sequence[TurnEvidence], check: float, crisis: float) -> list[RiskAssessment]:
