@@ -341,8 +341,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # abroad, typed) and L3 (150 long forum posts), written after round 38 was scored (tests/data/round39_instructions.md),
 # round 39's. Z37 (a community mental health team and a hospice's family support, spoken), Z38 (a faith and community
 # listening chat and a wellbeing chat for emergency and prison staff, typed) and L4 (150 long forum posts), written
-# after round 39 was scored (tests/data/round40_instructions.md), round 40's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 39)), "L1", "L2", "L3", "L4"]}
+# after round 39 was scored (tests/data/round40_instructions.md), round 40's. Z39 (abuse and violence, past and
+# present, at domestic-abuse, family, safeguarding and counselling services), written after round 43 was scored
+# (tests/data/round44_instructions.md), round 44's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 40)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -360,7 +362,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "L2": "round 38's choice made on it, not adopted",
              "Z35": "round 39's choice made on it, not adopted", "Z36": "round 39's choice made on it, not adopted",
              "L3": "round 39's choice made on it, not adopted",
-             "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it"}
+             "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
+             "Z39": "round 44's choice made on it"}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
