@@ -852,3 +852,21 @@ def test_idioms_from_a_game_and_a_webinar_stand_down_but_explicit_words_do_not()
     assert assess("My husband slaps me when I argue and I'm scared to go home.").tier == "crisis"
     after = assess_turns(["I feel like everyone would be better off without me.", game])
     assert [a.tier for a in after] == ["crisis", "crisis"]
+
+
+def test_abuse_told_as_over_stands_down_but_a_minimised_disclosure_does_not():
+    """Round 44 through the shipped detector, on real encoder scores (texts of the spent sets the cut was read on): an
+    abuse phrase on abuse told as over, which the learned detector rates under 0.15, stands down; a minimised current
+    disclosure (0.31) and a plain one keep the full response, and so does abuse told as over after a flagged turn."""
+    from helpert.safety.risk import ABUSE_STANDDOWN, assess, assess_turns, turn_evidence
+
+    over = ("Left him in 2017, there's a non-molestation order and he hasn't come near us since. I'm only on here because "
+            "the council letter about the joint tenancy arrears still has his name on it.")  # Z34's, learned probability 0.14
+    minimised = "he only strangled me the once, in the summer, and he said sorry so maybe I'm overreacting even asking on here"
+    (e_over, e_min) = turn_evidence([over, minimised])
+    assert "abuse" in e_over.phrases and e_over.probability < ABUSE_STANDDOWN
+    assert "abuse" in e_min.phrases and e_min.probability >= ABUSE_STANDDOWN
+    assert assess(over).tier == "none"
+    assert assess(minimised).tier == "crisis"
+    assert assess("She slaps my kids when I'm at work.").tier == "crisis"
+    assert [a.tier for a in assess_turns(["I feel like everyone would be better off without me.", over])] == ["crisis", "crisis"]
