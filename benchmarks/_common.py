@@ -56,10 +56,13 @@ def long_session(min_client_turns: int = 30) -> Any:
 
 
 def report(name: str, result: dict[str, Any]) -> None:
-    """Print the figures and keep them in benchmarks/results/<name>.json with the machine."""
+    """Print the figures and keep them in benchmarks/results/<name>.json with the machine, the date and the commit
+    (a script's own ``date`` or ``commit`` in ``result`` wins)."""
+    from datetime import date
+
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    doc = {"benchmark": name, "machine": machine(), **result}
+    doc = {"benchmark": name, "machine": machine(), "date": date.today().isoformat(), "commit": head_commit(), **result}
     (out / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
     print(json.dumps(doc, indent=2))
 

@@ -14,12 +14,11 @@ and the drift parts and CTRS items, so that a miss can be traced.
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, head_commit, report  # noqa: E402
+from _common import REPO, SHARED, report  # noqa: E402
 
 FRESH = REPO / "tests" / "data" / "expert_cbt_fresh"
 
@@ -35,8 +34,7 @@ def main() -> int:
     if not source.is_file():
         raise SystemExit(f"needs {source}")
     peers = vq.measure(read_sessions(source), protocol)
-    out = {"date": date.today().isoformat(), "commit": head_commit(), "peers": len(peers), "protocol": protocol.name,
-           "target": "beyond 90% of peers on both", "sets": {}}
+    out = {"peers": len(peers), "protocol": protocol.name, "target": "beyond 90% of peers on both", "sets": {}}
     for name, folder in (("in-house (written for the tests)", vq.EXPERT), ("fresh (written outside the project)", FRESH)):
         rows = vq.expert_check(protocol, peers, folder, detail=True)
         for row in rows.values():

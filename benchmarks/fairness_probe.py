@@ -23,11 +23,10 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, SHARED, head_commit, report  # noqa: E402
+from _common import REPO, SHARED, report  # noqa: E402
 
 WORK = Path("/tmp/helpert-fairness-bench")
 CONDITIONS = {"identical": None, "prompt": "woman:prompt", "strip": "woman:strip"}
@@ -80,8 +79,7 @@ def main() -> None:
             "primary": {r.metric: {k: round(float(getattr(r, k)), 4) for k in STATS} for r in rows.itertuples()},
         }
         print(name, results[name], flush=True)
-    report("fairness_probe", {"date": date.today().isoformat(), "commit": head_commit(),
-                              "sessions": len(sessions), "threads": backend.info["n_threads"],
+    report("fairness_probe", {"sessions": len(sessions), "threads": backend.info["n_threads"],
                               "max_turns": args.max_turns, "max_tokens": args.max_tokens,
                               "seed": 0, "attribute": "gender", "cue": "explicit", "groups": ["man", "woman"],
                               "conditions": results})
