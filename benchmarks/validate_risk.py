@@ -343,8 +343,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # listening chat and a wellbeing chat for emergency and prison staff, typed) and L4 (150 long forum posts), written
 # after round 39 was scored (tests/data/round40_instructions.md), round 40's. Z39 (abuse and violence, past and
 # present, at domestic-abuse, family, safeguarding and counselling services), written after round 43 was scored
-# (tests/data/round44_instructions.md), round 44's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 40)), "L1", "L2", "L3", "L4"]}
+# (tests/data/round44_instructions.md), round 44's. Z40 (a drug and alcohol service and probation, spoken) and Z41 (an
+# LGBTQ+ chat and a chat for migrants and refugees, typed), written after round 45's rule was fixed
+# (tests/data/round45_instructions.md), round 45's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 42)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -363,7 +365,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z35": "round 39's choice made on it, not adopted", "Z36": "round 39's choice made on it, not adopted",
              "L3": "round 39's choice made on it, not adopted",
              "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
-             "Z39": "round 44's choice made on it"}
+             "Z39": "round 44's choice made on it",
+             "Z40": "round 45's choice made on it", "Z41": "round 45's choice made on it"}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
@@ -608,6 +611,9 @@ ORDINARY_TRANSCRIPTS = {
     # services, farming, small business, placements
     "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", "round 40's choice was made on them"),
     "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", "round 40's choice was made on them"),
+    # tests/data/round45_instructions.md: drug and alcohol recovery, probation, LGBTQ+ clients, refugees and students
+    # from abroad; "wasted", "smashed", "clean", "using", scripts taken as prescribed
+    "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", "round 45's choice was made on them"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
