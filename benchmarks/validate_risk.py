@@ -345,8 +345,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # present, at domestic-abuse, family, safeguarding and counselling services), written after round 43 was scored
 # (tests/data/round44_instructions.md), round 44's. Z40 (a drug and alcohol service and probation, spoken) and Z41 (an
 # LGBTQ+ chat and a chat for migrants and refugees, typed), written after round 45's rule was fixed
-# (tests/data/round45_instructions.md), round 45's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 42)), "L1", "L2", "L3", "L4"]}
+# (tests/data/round45_instructions.md), round 45's. Z42 (an older people's befriending service and a rural men's health
+# outreach, spoken) and Z43 (young carers and care leavers, adults with long-term physical conditions, typed), written
+# after round 45 was scored (tests/data/round46_instructions.md), round 46's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 44)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -366,7 +368,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "L3": "round 39's choice made on it, not adopted",
              "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
              "Z39": "round 44's choice made on it",
-             "Z40": "round 45's choice made on it", "Z41": "round 45's choice made on it"}
+             "Z40": "round 45's choice made on it", "Z41": "round 45's choice made on it",
+             "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it"}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
