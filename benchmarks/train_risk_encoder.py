@@ -96,8 +96,10 @@ CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
 # Per corpus, MIBot's 54 tuning conversations let 2 have a full response, so the third-highest of 54 scores set the
 # threshold: round 37's head, with a better ranking of every fresh set than round 35's, got a crisis threshold 0.09
 # higher from it, and 15 fewer full responses on its fresh statements (benchmarks/README.md, round 37). Pooled, the
-# 130 conversations allow 6.
-CRISIS_BUDGET = 0.05
+# 130 conversations allow 6. Round 46: 6% (7 of 130): the full response followed 79.1% of the fresh risk statements
+# (Z33-Z38; the issue asks 80%), and the crisis threshold moves which flagged turns get the full response rather than
+# one question, not how many turns are flagged (the check budgets bound those).
+CRISIS_BUDGET = 0.06
 # Tried in round 12c and dropped: a budget per turn as well (0.35% of all tuning turns, ~10% of ordinary sessions
 # of 30 client turns), since round 12b put a safety turn in 5 of the 8 HOPE therapy transcripts (2 before). It
 # raised the check threshold enough to cost 10 points of recall on O (second look: 80% against 90%) and left 4
