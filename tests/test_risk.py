@@ -555,8 +555,8 @@ def test_held_out_statements_are_not_trained_on():
     assert not any(t["text"] in held_out_index for t in training)
     # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
     # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3, round 40's on Z37, Z38 and L4, round 44's on
-    # Z39, round 45's on Z40 and Z41 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 42)), "L1", "L2", "L3", "L4"}
+    # Z39, round 45's on Z40 and Z41, round 46's on Z42 and Z43 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 44)), "L1", "L2", "L3", "L4"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -636,17 +636,19 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 90, 78, 1), ("z8", (100, 100), 85, 79, 1),
-    ("z27", (99, 100), 87, 78, 5), ("z28", (100, 100), 92, 83, 10), ("z29", (100, 100), 93, 81, 12),
-    ("z30", (98, 98), 92, 83, 7), ("z31", (100, 100), 95, 81, 6), ("z32", (100, 100), 88, 79, 4),
-    ("z33", (96, 100), 83, 77, 13), ("z34", (98, 100), 89, 76, 7), ("z35", (99, 100), 90, 76, 6),
-    ("z36", (99, 100), 93, 85, 4), ("z37", (99, 100), 84, 69, 14), ("z38", (98, 100), 90, 83, 4),
-    ("z39", (98, 99), 78, 65, 11), ("z40", (99, 100), 91, 84, 5), ("z41", (100, 100), 87, 75, 3),
-    ("l1", (50, 100), 44, 37, 6), ("l2", (50, 100), 47, 35, 7), ("l3", (50, 100), 44, 36, 9), ("l4", (50, 100), 42, 33, 8)])
+    ("z7", (100, 100), 90, 82, 1), ("z8", (100, 100), 85, 79, 1),
+    ("z27", (99, 100), 87, 82, 5), ("z28", (100, 100), 92, 87, 10), ("z29", (100, 100), 93, 83, 12),
+    ("z30", (98, 98), 92, 86, 7), ("z31", (100, 100), 95, 85, 6), ("z32", (100, 100), 88, 80, 4),
+    ("z33", (96, 100), 83, 80, 13), ("z34", (98, 100), 89, 79, 7), ("z35", (99, 100), 90, 82, 6),
+    ("z36", (99, 100), 93, 89, 4), ("z37", (99, 100), 84, 72, 14), ("z38", (98, 100), 90, 84, 4),
+    ("z39", (98, 99), 78, 68, 11), ("z40", (99, 100), 91, 85, 5), ("z41", (100, 100), 87, 79, 3), ("z42", (100, 100), 88, 72, 9),
+    ("z43", (98, 100), 89, 85, 11),
+    ("l1", (50, 100), 44, 39, 6), ("l2", (50, 100), 47, 37, 7), ("l3", (50, 100), 44, 36, 9), ("l4", (50, 100), 42, 34, 8)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 44's detector: round 38's, adopted in
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 46's detector: round 38's, adopted in
     round 40, with abuse phrases that stand down under a learned probability of 0.15, which removed 1-3 false alarms
-    on Z29, Z32, Z33, Z34, Z38, L2, L3 and 5 on round 44's Z39 (16 -> 11); Z27 to Z39 and L1 to L4 less their near
+    on Z29, Z32, Z33, Z34, Z38, L2, L3 and 5 on round 44's Z39 (16 -> 11), and round 46's crisis threshold (learned
+    probability 0.66 -> 0.61), which gave 0 to 6 more full responses per set and no other change; Z27 to Z43 and L1 to L4 less their near
     repeats of training statements, T37 and Z9 to Z26 among them, which are trained on and no longer reported). Round 35's detector (shipped before) gave on them 86, 84, 88, 88, 86, 91, 90,
     89, 81, 86, 83, 91, 78, 87, 42, 43, 44, 41 safety turns and 2, 1, 11, 10, 20, 13, 18, 7, 13, 13, 7, 8, 16, 12, 19,
     21, 12, 13 false alarms (benchmarks/results/round37_not_shipped to round40). A change to the detector that loses
@@ -662,16 +664,18 @@ def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
     """README.md's lead figures for the crisis path: Z33 to Z38 (validate_risk.AFTER_SHIPPED, written after round 38's
     candidate was fixed or while it was made, unread; never trained on; each pair used once for a choice of the same
     candidate: Z33 and Z34 round 38's, Z35 and Z36 round 39's, neither adopting it, Z37 and Z38 round 40's, which did),
-    less near repeats, pooled: 529 of 589 risk statements get a safety turn, 466 the full response, 48 of 600
-    negatives a false alarm with round 44's detector (round 38's, shipped in round 40: 54; round 35's detector: 506,
-    462, 69). Round 44's abuse stand-down was read on these sets before it was scored on Z39: in-sample for it."""
+    less near repeats, pooled: 529 of 589 risk statements get a safety turn, 486 the full response, 48 of 600
+    negatives a false alarm with round 46's detector (round 44's: 529, 466, 48; round 38's, shipped in round 40: 54
+    false alarms; round 35's detector: 506, 462, 69). Round 44's abuse stand-down was read on these sets before it was
+    scored on Z39, and round 46's crisis threshold in round 45 (with a lower check threshold) before it was scored on
+    Z42 and Z43: in-sample for both."""
     validator = _validator()
     assert validator.AFTER_SHIPPED == ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38") and validator.ADOPTED_ON == ("Z37", "Z38")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
     total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
     assert (total["risk"], total["no_risk"]) == (589, 600)
-    assert total["safety_turn"] >= 529 and total["full_response"] >= 466 and total["false_alarms"] <= 48, total
+    assert total["safety_turn"] >= 529 and total["full_response"] >= 486 and total["false_alarms"] <= 48, total
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -795,15 +799,15 @@ def test_every_ordinary_transcript_set_is_registered_once():
 
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 4, 3), ("round33", 24, 0, 0), ("round34", 24, 2, 0), ("round35", 24, 1, 0), ("round36", 24, 4, 2),
+    (None, 50, 4, 3), ("round33", 24, 0, 0), ("round34", 24, 2, 0), ("round35", 24, 1, 1), ("round36", 24, 4, 2),
     ("round37", 24, 0, 0), ("round38", 24, 1, 1), ("round39", 24, 4, 2), ("round40a", 24, 2, 2), ("round40b", 24, 4, 2),
     ("round45", 24, 0, 0)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
-    """docs/safety.md reports, with round 44's detector (round 38's with abuse phrases that stand down under a learned
-    probability of 0.15), a safety turn in 4 of the 50 written
+    """docs/safety.md reports, with round 46's detector (round 38's with abuse phrases that stand down under a learned
+    probability of 0.15 and a crisis threshold of 0.74), a safety turn in 4 of the 50 written
     transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 0, 2, 1, 4, 0, 1,
-    4, 2 and 4 of the 24 written for rounds 33 to 40 (risk_ordinary_round33-40b.jsonl; full responses in 0, 0, 0, 2, 0,
-    1, 2, 2 and 2) and in 0 of round 45's. Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
+    4, 2 and 4 of the 24 written for rounds 33 to 40 (risk_ordinary_round33-40b.jsonl; full responses in 0, 0, 1, 2, 0,
+    1, 2, 2 and 2; round 44's: 0 in round 35's) and in 0 of round 45's. Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
     on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
