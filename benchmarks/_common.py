@@ -8,10 +8,15 @@ import json
 import os
 import platform
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+# A benchmark measures the checkout it is run from (a worktree of another version included), not the copy of
+# helpert the virtual environment installed: before 2026-12-05 a script run from a worktree imported /work/main's.
+if str(REPO) not in sys.path[:1]:
+    sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared" / "data"
 
 
