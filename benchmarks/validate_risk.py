@@ -347,8 +347,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # LGBTQ+ chat and a chat for migrants and refugees, typed), written after round 45's rule was fixed
 # (tests/data/round45_instructions.md), round 45's. Z42 (an older people's befriending service and a rural men's health
 # outreach, spoken) and Z43 (young carers and care leavers, adults with long-term physical conditions, typed), written
-# after round 45 was scored (tests/data/round46_instructions.md), round 46's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 44)), "L1", "L2", "L3", "L4"]}
+# after round 45 was scored (tests/data/round46_instructions.md), round 46's. Z44 (a GP surgery's social prescribing and
+# a maternity and neonatal psychology service, spoken) and Z45 (armed forces and veterans' families, gambling and
+# online debt, typed), written after round 46 was scored (tests/data/round47_instructions.md), round 47's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 46)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -369,7 +371,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
              "Z39": "round 44's choice made on it",
              "Z40": "round 45's choice made on it", "Z41": "round 45's choice made on it",
-             "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it"}
+             "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it",
+             "Z44": "round 47's choice made on it, not adopted", "Z45": "round 47's choice made on it, not adopted"}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
@@ -617,6 +620,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round45_instructions.md: drug and alcohol recovery, probation, LGBTQ+ clients, refugees and students
     # from abroad; "wasted", "smashed", "clean", "using", scripts taken as prescribed
     "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", "round 45's choice was made on them"),
+    # tests/data/round47_instructions.md: new parents, IVF, forces families and veterans, gambling recovery, social
+    # prescribing; "all in", "wiped out", "done in", firearms training and deployments told as the job
+    "round47": TranscriptSet(DATA / "risk_ordinary_round47.jsonl", "round 47's choice was made on them, not adopted"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
