@@ -370,7 +370,7 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "L3": "round 39's choice made on it, not adopted",
              "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
              "Z39": "round 44's choice made on it",
-             "Z40": "round 45's choice made on it", "Z41": "round 45's choice made on it",
+             "Z40": "round 45's choice made on it, not adopted", "Z41": "round 45's choice made on it, not adopted",
              "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it",
              "Z44": "round 47's choice made on it, not adopted", "Z45": "round 47's choice made on it, not adopted"}
 
