@@ -349,8 +349,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # outreach, spoken) and Z43 (young carers and care leavers, adults with long-term physical conditions, typed), written
 # after round 45 was scored (tests/data/round46_instructions.md), round 46's. Z44 (a GP surgery's social prescribing and
 # a maternity and neonatal psychology service, spoken) and Z45 (armed forces and veterans' families, gambling and
-# online debt, typed), written after round 46 was scored (tests/data/round47_instructions.md), round 47's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 46)), "L1", "L2", "L3", "L4"]}
+# online debt, typed), written after round 46 was scored (tests/data/round47_instructions.md), round 47's. Z46 (liaison
+# psychiatry and a pain clinic; voices, OCD and eating disorders; spoken) and Z47 (small towns and remote places,
+# zero-hours workers; typed), written after round 47 was scored (tests/data/round48_instructions.md), round 48's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 48)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -372,7 +374,8 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
              "Z39": "round 44's choice made on it",
              "Z40": "round 45's choice made on it, not adopted", "Z41": "round 45's choice made on it, not adopted",
              "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it",
-             "Z44": "round 47's choice made on it, not adopted", "Z45": "round 47's choice made on it, not adopted"}
+             "Z44": "round 47's choice made on it, not adopted", "Z45": "round 47's choice made on it, not adopted",
+             "Z46": "round 48's choice made on it, not adopted", "Z47": "round 48's choice made on it, not adopted"}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
@@ -623,6 +626,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round47_instructions.md: new parents, IVF, forces families and veterans, gambling recovery, social
     # prescribing; "all in", "wiped out", "done in", firearms training and deployments told as the job
     "round47": TranscriptSet(DATA / "risk_ordinary_round47.jsonl", "round 47's choice was made on them, not adopted"),
+    # tests/data/round48_instructions.md: hospital and pain-clinic patients, voices, OCD and eating-disorder recovery,
+    # remote places, zero-hours work; "starving", "cooked", "stuffed", guns kept for farm work
+    "round48": TranscriptSet(DATA / "risk_ordinary_round48.jsonl", "round 48's choice was made on them, not adopted"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
