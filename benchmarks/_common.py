@@ -60,6 +60,11 @@ def long_session(min_client_turns: int = 30) -> Any:
     return Session(dialogue_id="bundled_chain", turns=turns)
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The objects of a JSON Lines file (blank lines skipped)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def report(name: str, result: dict[str, Any]) -> None:
     """Print the figures and keep them in benchmarks/results/<name>.json with the machine, the date and the commit
     (a script's own ``date`` or ``commit`` in ``result`` wins)."""

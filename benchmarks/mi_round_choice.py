@@ -72,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.spoken:
         name, path = spec.split("=", 1)
         rows = spoken.load(Path(path))
-        a = spoken.score(rows)["agreed"]
+        codes = spoken.predict(rows)  # coded once: scored here and kept by id for --compare
+        a = spoken.score(rows, pred=codes)["agreed"]
         out[name] = {"n": a["n"], "groups_macro_f1": a["groups_macro_f1"], "reflection": a["group_f1"]["reflection"],
-                     "awp": a.get("advise_without_permission_f1"), "group_f1": a["group_f1"], "codes": item_codes(rows)}
+                     "awp": a.get("advise_without_permission_f1"), "group_f1": a["group_f1"],
+                     "codes": {d["id"]: c for d, c in zip(rows, codes)}}
     for name in args.rated:
         r = quality.written_sessions(protocol, (name,))[name]
         out[f"rated_{name}"] = {"n": r["n"], "low": r["low"], "auc": {k: r["auc"][k] for k in ("drift.score", "ctrs.mean")}}
@@ -92,22 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def item_codes(rows: list[dict]) -> dict[str, str]:
-    """The labeller's code of every item of a spoken set, by id (what ``--compare`` reads; round 41)."""
-    from helpert.label.mi import Utterance, code_utterances
-    from helpert.text.features import normalise
-
-    pred = code_utterances([Utterance(normalise(d["counselor"]), normalise(d["client"])) for d in rows])
-    return {d["id"]: c for d, c in zip(rows, pred)}
-
-
 def differences(shipped: Path, candidate: Path, name: str, path: Path) -> dict:
     """The agreed items of spoken set ``name`` that two versions code differently, and how many of them each version
     puts in the agreed code's MITI group (the gain clause of the MI rounds: benchmarks/README.md, rounds 32 and 41)."""
+    from _common import read_jsonl
+
     from helpert.label.mi import GROUP, SOURCE_CODES
 
     a, b = (json.loads(p.read_text(encoding="utf-8"))[name]["codes"] for p in (shipped, candidate))
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = read_jsonl(path)
     rows = []
     for d in items:
         if d["code"] != d["blind_code"] or a[d["id"]] == b[d["id"]]:

@@ -70,7 +70,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report  # noqa: E402
+from _common import REPO, SHARED, read_jsonl, report  # noqa: E402
 
 MI = SHARED / "mi"
 C = 1.0
@@ -157,8 +157,7 @@ def load_spoken(names=tuple(SPOKEN_TRAIN), agreed_only: bool = True):
 
 def spoken_rows(name: str) -> list[dict]:
     """The items of tests/data/mi_spoken_<name>.jsonl."""
-    path = REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl")
 
 
 def fit(units, codes, weights, extra=()):

@@ -22,7 +22,6 @@ over items. Each utterance is coded as one unit with the client's turn as contex
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from datetime import date
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, report  # noqa: E402
+from _common import REPO, read_jsonl, report  # noqa: E402
 
 HELD_OUT = REPO / "tests" / "data" / "mi_spoken_z.jsonl"
 # Written later (2026-12-03, a fifth writer, coded blind as z was) and scored once with the shipped model, no choice
@@ -48,7 +47,7 @@ SEED = 20261203
 
 
 def load(path: Path = HELD_OUT) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def later(path: Path = LATER) -> list[dict]:
@@ -64,12 +63,21 @@ def later(path: Path = LATER) -> list[dict]:
     return [d for d in load(path) if d["counselor"] not in trained]
 
 
-def score(items: list[dict], model: str | None = None) -> dict:
-    from helpert.label.agreement import f1_with_ci
-    from helpert.label.mi import GROUP, GROUPS, SOURCE_CODES, Utterance, code_utterances
+def predict(items: list[dict], model: str | None = None) -> list[str]:
+    """The labeller's code of each item's counselor utterance, read with the client's turn before it."""
+    from helpert.label.mi import Utterance, code_utterances
     from helpert.text.features import normalise
 
-    pred = code_utterances([Utterance(normalise(d["counselor"]), normalise(d["client"])) for d in items], model)
+    return code_utterances([Utterance(normalise(d["counselor"]), normalise(d["client"])) for d in items], model)
+
+
+def score(items: list[dict], model: str | None = None, pred: list[str] | None = None) -> dict:
+    """Agreement of the labeller's codes (``pred``, or :func:`predict`'s) with the writer's, the blind coder's and
+    the codes both gave."""
+    from helpert.label.agreement import f1_with_ci
+    from helpert.label.mi import GROUP, GROUPS, SOURCE_CODES
+
+    pred = predict(items, model) if pred is None else pred
     out = {"items": len(items), "agreed": sum(d["code"] == d["blind_code"] for d in items)}
     for who, keep in (("agreed", lambda d: d["code"] == d["blind_code"]), ("writer", lambda d: True), ("blind_coder", lambda d: True)):
         key = "blind_code" if who == "blind_coder" else "code"

@@ -46,7 +46,8 @@ from typing import Any, Callable, Iterable, NamedTuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import update_readme_section  # noqa: E402
+# read_jsonl is read from here too (the tests, risk_round_choice, finetune_encoder)
+from _common import read_jsonl, update_readme_section  # noqa: E402, F401
 
 from helpert.safety.policy import SENSITIVITIES  # noqa: E402
 from helpert.safety.risk import RISK_KINDS, detect_risk  # noqa: E402
@@ -362,20 +363,14 @@ AFTER_SHIPPED = ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38")
 ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
+# Each choice made on them since round 35, as (round, adopted, sets); round 20's, on Z7 and Z8, is older.
+CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
+           (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
+           (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
+           (48, False, ("Z46", "Z47")))
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
-             "Z27": "round 35's choice made on it", "Z28": "round 35's choice made on it",
-             "Z29": "round 36's choice made on it", "Z30": "round 36's choice made on it", "L1": "round 36's choice made on it",
-             "Z31": "round 37's choice made on it", "Z32": "round 37's choice made on it",
-             "Z33": "round 38's choice made on it, not adopted", "Z34": "round 38's choice made on it, not adopted",
-             "L2": "round 38's choice made on it, not adopted",
-             "Z35": "round 39's choice made on it, not adopted", "Z36": "round 39's choice made on it, not adopted",
-             "L3": "round 39's choice made on it, not adopted",
-             "Z37": "round 40's choice made on it", "Z38": "round 40's choice made on it", "L4": "round 40's choice made on it",
-             "Z39": "round 44's choice made on it",
-             "Z40": "round 45's choice made on it, not adopted", "Z41": "round 45's choice made on it, not adopted",
-             "Z42": "round 46's choice made on it", "Z43": "round 46's choice made on it",
-             "Z44": "round 47's choice made on it, not adopted", "Z45": "round 47's choice made on it, not adopted",
-             "Z46": "round 48's choice made on it, not adopted", "Z47": "round 48's choice made on it, not adopted"}
+             **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
+                for r, adopted, names in CHOICES for name in names}}
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
@@ -401,10 +396,6 @@ def later_statements(name: str) -> list[dict[str, Any]]:
     (:data:`TRAINING_STATEMENTS` and :data:`SPENT_STATEMENTS`; :func:`near_duplicate`), as ``risk_round_choice.py --trained`` scores it."""
     trained = trained_near_repeats()
     return [it for it in read_jsonl(LATER_STATEMENTS[name]) if it["text"] not in trained]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def near_duplicate(a: str, b: str, threshold: float = 0.5) -> bool:
