@@ -14,6 +14,7 @@ from helpert.protocols import SHIPPED as PROTOCOL_DIR, ProtocolError, load_proto
 from helpert.io.atomic import atomic_write_json
 from helpert.compare import ComparedRun
 from helpert.replay.runs import FINGERPRINT, Manifest, ManifestMismatch, ProtocolRef, Run
+from helpert.safety.identity import detector_identity
 from test_plot import LLM, PEER, helpert, labelled
 
 SHIPPED = load_protocol("cbt_session")
@@ -60,7 +61,8 @@ def test_manifest_round_trips_and_keeps_the_written_layout(tmp_path):
                  client_model={"model_sha256": "c" * 64}, probe={"attribute": "gender"})
     data = m.to_json()
     assert list(data) == ["helpert", "model", "seed", "protocol", "guidance", "retry", "libraries", "python", "platform",
-                          "args", "guidance_file", "mode", "client_model", "probe"]
+                          "args", "guidance_file", "mode", "client_model", "probe", "safety"]
+    assert data["safety"] == detector_identity() and len(data["safety"]["sha256"]) == 64
     assert data["protocol"] == {"name": "cbt_session", "source": str(PROTOCOL_DIR.resolve() / "cbt_session.yaml"),
                                 "sha256": SHIPPED.sha256}
     assert Manifest.from_json(json.loads(json.dumps(data))) == m
@@ -96,6 +98,40 @@ def test_one_check_refuses_other_settings_in_one_line(tmp_path):
         Run.create(root, manifest(load_protocol(custom_protocol(tmp_path / "p"))))
     assert Run.open(root).manifest.seed == 7                       # a refused start writes nothing
     assert set(manifest().fingerprint()) == set(FINGERPRINT)
+
+
+def test_a_run_is_not_continued_by_another_crisis_detector(tmp_path, monkeypatch):
+    """A resumed run (batch, replay, simulate, the fairness probe) would otherwise mix replays whose safety turns
+    came from two detectors."""
+    import helpert.safety.risk as risk
+
+    root = tmp_path / "run"
+    shipped = detector_identity()
+    Run.create(root, manifest())
+    head = tmp_path / "risk_head.npz"                      # the shipped head with one byte more: another detector
+    head.write_bytes(risk.RISK_HEAD.read_bytes() + b"\0")
+    monkeypatch.setattr(risk, "RISK_HEAD", head)
+    other = manifest()
+    assert other.safety["sha256"] != shipped["sha256"] and other.safety["files"] == shipped["files"]
+    with pytest.raises(ManifestMismatch, match=r"different safety_detector; use another --out$"):
+        Run.create(root, other)
+    monkeypatch.undo()
+    Run.create(root, manifest())                           # the same detector again: continues
+    from helpert.text import encoder
+
+    with encoder.override(arithmetic="float"):             # the same files in float arithmetic: another detector
+        assert detector_identity()["sha256"] != shipped["sha256"]
+
+
+def test_a_run_begun_before_the_detector_was_recorded_is_refused_clearly(tmp_path):
+    root = tmp_path / "run"
+    old = {k: v for k, v in manifest().to_json().items() if k != "safety"}
+    root.mkdir()
+    (root / "manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(ManifestMismatch, match="did not record its crisis detector") as err:
+        Run.create(root, manifest())
+    assert "\n" not in str(err.value)
+    assert Manifest.read(root / "manifest.json").safety is None          # refused: nothing written
 
 
 def test_server_report_is_added_to_the_manifest(tmp_path):

