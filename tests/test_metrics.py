@@ -405,6 +405,11 @@ def test_degradation_draws_are_nested_and_distinct():
         assert all(a <= b for a, b in zip(sets, sets[1:]))  # nested
         assert 0 not in sets[-1]  # the opening is kept
         assert sets == [replaced(degrade.lecture(session, k, draw=draw)) for k in degrade.LEVELS]  # deterministic
+    for kind in ("lecture", "small_talk", "questions_for_reflections", "early_advice"):   # nested text by text too
+        for draw in (0, 1):
+            steps = [degrade.degrade(session, kind, k, [3, 8, 20], draw=draw).counselor_turns for k in degrade.LEVELS]
+            for before, after in zip(steps, steps[1:]):
+                assert sum(a.text != b.text for a, b in zip(before, after)) == 1, (kind, draw)
     assert degrade.lecture(session, 4) == degrade.lecture(session, 4, draw=0)
     picks = {frozenset(replaced(degrade.lecture(session, 4, draw=d))) for d in range(5)}
     assert len(picks) > 1

@@ -4,8 +4,10 @@ lectures or small talk, or a share k/4 of the counselor turns is shuffled. A goo
 and CTRS fall with k (benchmarks/validate_quality.py, benchmarks/validate_drift.py).
 
 Deterministic: the random choices are seeded by the dialogue id, the kind and the ``draw`` (0 unless given;
-another draw is another random set of turns, for averaging over the randomness), and nested across k (the
-turns replaced at k are among those replaced at k + 1). Replaced turns lose their labels (or get
+another draw is another random set of turns, for averaging over the randomness), and nested across k: the
+session degraded at k + 1 is the one degraded at k with one more turn replaced, every turn replaced at k keeping
+its text (before 2026-12-05 the texts were handed out in the order of the turns' positions, so a turn replaced at k
+could get another text at k + 1). Replaced turns lose their labels (or get
 ``labels``), so label the degraded sessions again before measuring them. Positions count counselor turns
 from 0; the opening (position 0) is never replaced.
 """
@@ -73,7 +75,8 @@ def counselor_indices(session: Session) -> list[int]:
 
 
 def replace_turns(session: Session, positions: list[int], texts: tuple[str, ...], labels: dict | None = None) -> Session:
-    """The counselor turns at these positions get ``texts`` in turn, and ``labels`` (default none)."""
+    """The counselor turns at these positions get ``texts`` in turn, in the order the positions are given (the
+    order they were chosen in, so that a turn keeps its text when more are replaced), and ``labels`` (default none)."""
     counselor = counselor_indices(session)
     turns = list(session.turns)
     for j, pos in enumerate(positions):
@@ -83,9 +86,10 @@ def replace_turns(session: Session, positions: list[int], texts: tuple[str, ...]
 
 
 def random_positions(session: Session, kind: str, k: int, draw: int = 0) -> list[int]:
-    """k random counselor positions after the opening, nested across k (``draw`` picks another random set)."""
+    """k random counselor positions after the opening, in the order they were drawn: nested across k, the first k
+    of one random order (``draw`` picks another)."""
     n = len(counselor_indices(session))
-    return sorted((1 + _rng(session, kind, draw).permutation(n - 1))[:k].tolist())
+    return (1 + _rng(session, kind, draw).permutation(n - 1))[:k].tolist()
 
 
 def early_advice(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = ADVICE,
@@ -103,7 +107,7 @@ def questions_for_reflections(session: Session, k: int, reflective: list[int] = 
     n = len(counselor_indices(session))
     rest = [p for p in random_positions(session, "q4r", n, draw) if p not in reflective]
     first = list(reflective) if not draw else [reflective[i] for i in _rng(session, "q4r-reflective", draw).permutation(len(reflective))]
-    return replace_turns(session, sorted((first + rest)[:k]), texts)
+    return replace_turns(session, (first + rest)[:k], texts)
 
 
 def lecture(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = LECTURE, draw: int = 0) -> Session:
