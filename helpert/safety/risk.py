@@ -9,10 +9,11 @@ client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because ris
 the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
-it: held out (round 15, chosen over round 13 on these sets), a safety turn for 84.0% and 85.0% of the 100 risk
-statements of the short sets V and W (the full response 44.0% and 41.0%, false alarms 4.0% and 9.0%) and for
-80.0% of the risk posts of EPITOME J (false alarms 6.5%); 5.9% of ordinary ESConv sessions get a safety turn,
-but 5 of 8 long therapy transcripts (HOPE) do.
+it. With round 46's detector, on one-turn client statements written outside the project and never trained on
+(Z33-Z38 pooled, 589 risk / 600 not): a safety turn for 89.8% of the risk statements, the full response for 82.5%,
+false alarms 8.0%; on Reddit posts (EPITOME J) 82.4% / 74.1% / 8.8%; 11 of 186 ordinary ESConv sessions and 4 of 8
+long therapy transcripts (HOPE) get a safety turn (tests/test_risk.py pins every set's figures). The issue's target,
+a safety turn for 95%, is not met.
 
 Refinements that keep false alarms low without giving up recall:
 
