@@ -352,8 +352,11 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # a maternity and neonatal psychology service, spoken) and Z45 (armed forces and veterans' families, gambling and
 # online debt, typed), written after round 46 was scored (tests/data/round47_instructions.md), round 47's. Z46 (liaison
 # psychiatry and a pain clinic; voices, OCD and eating disorders; spoken) and Z47 (small towns and remote places,
-# zero-hours workers; typed), written after round 47 was scored (tests/data/round48_instructions.md), round 48's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 48)), "L1", "L2", "L3", "L4"]}
+# zero-hours workers; typed), written after round 47 was scored (tests/data/round48_instructions.md), round 48's. Z48
+# (a homelessness outreach team and a stroke and brain-injury rehabilitation unit, spoken) and Z49 (long COVID and
+# ME/CFS; separated parents and family court; typed), written while round 49's candidate was trained
+# (tests/data/round49_instructions.md), round 49's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 50)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
