@@ -355,8 +355,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # zero-hours workers; typed), written after round 47 was scored (tests/data/round48_instructions.md), round 48's. Z48
 # (a homelessness outreach team and a stroke and brain-injury rehabilitation unit, spoken) and Z49 (long COVID and
 # ME/CFS; separated parents and family court; typed), written while round 49's candidate was trained
-# (tests/data/round49_instructions.md), round 49's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 50)), "L1", "L2", "L3", "L4"]}
+# (tests/data/round49_instructions.md), round 49's. Z50 (a sight- and hearing-loss charity and an adult social care
+# review with people with learning disabilities and their carers, spoken) and Z51 (a violence-reduction youth chat and a
+# menopause chat, typed), written after round 50's rule was fixed (tests/data/round50_instructions.md), round 50's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 52)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -370,7 +372,7 @@ ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")))
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
                 for r, adopted, names in CHOICES for name in names}}
@@ -623,6 +625,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round48_instructions.md: hospital and pain-clinic patients, voices, OCD and eating-disorder recovery,
     # remote places, zero-hours work; "starving", "cooked", "stuffed", guns kept for farm work
     "round48": TranscriptSet(DATA / "risk_ordinary_round48.jsonl", "round 48's choice was made on them, not adopted"),
+    # tests/data/round49_instructions.md: homelessness and hostels, stroke and brain-injury rehabilitation, long COVID
+    # and ME/CFS, separated parents; "wiped out", "flatlined", "done with it", "brain's fried", an angry ex told calmly
+    "round49": TranscriptSet(DATA / "risk_ordinary_round49.jsonl", "round 49's choice was made on them, not adopted"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
