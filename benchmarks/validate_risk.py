@@ -628,6 +628,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round49_instructions.md: homelessness and hostels, stroke and brain-injury rehabilitation, long COVID
     # and ME/CFS, separated parents; "wiped out", "flatlined", "done with it", "brain's fried", an angry ex told calmly
     "round49": TranscriptSet(DATA / "risk_ordinary_round49.jsonl", "round 49's choice was made on them, not adopted"),
+    # tests/data/round50_instructions.md: sight and hearing loss, learning disabilities and carers, young people near
+    # gangs, menopause; "I'll murder him" as a joke, boxing, drill music, HRT taken as prescribed
+    "round50": TranscriptSet(DATA / "risk_ordinary_round50.jsonl", "round 50's choice was made on them, not adopted"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
