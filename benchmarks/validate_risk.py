@@ -357,8 +357,11 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # ME/CFS; separated parents and family court; typed), written while round 49's candidate was trained
 # (tests/data/round49_instructions.md), round 49's. Z50 (a sight- and hearing-loss charity and an adult social care
 # review with people with learning disabilities and their carers, spoken) and Z51 (a violence-reduction youth chat and a
-# menopause chat, typed), written after round 50's rule was fixed (tests/data/round50_instructions.md), round 50's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 52)), "L1", "L2", "L3", "L4"]}
+# menopause chat, typed), written after round 50's rule was fixed (tests/data/round50_instructions.md), round 50's. Z52
+# (a cancer centre's psychological support and a university counselling service, spoken) and Z53 (a rural line for
+# farmers and fishers and a chat for carers, typed), written while round 51's candidate was trained
+# (tests/data/round51_instructions.md), round 51's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 54)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -372,7 +375,7 @@ ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")))
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
                 for r, adopted, names in CHOICES for name in names}}
@@ -380,8 +383,12 @@ CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
 # --sets and --trained and the tests read.
+# Written as training data for a candidate that was not adopted (round 51's T51: tests/data/round51_instructions.md):
+# not trained on by the shipped detector, registered so that a round's choice can leave out their near repeats.
+CANDIDATE_TRAINING = {"T51": DATA / "risk_statements_t51.jsonl"}
 STATEMENT_FILES = {name.lower(): path for name, path in
-                   {**TRAINING_STATEMENTS, **SPENT_STATEMENTS, **HELD_OUT_STATEMENTS, **LATER_STATEMENTS}.items()}
+                   {**TRAINING_STATEMENTS, **CANDIDATE_TRAINING, **SPENT_STATEMENTS, **HELD_OUT_STATEMENTS,
+                    **LATER_STATEMENTS}.items()}
 
 
 @functools.cache
