@@ -638,6 +638,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round50_instructions.md: sight and hearing loss, learning disabilities and carers, young people near
     # gangs, menopause; "I'll murder him" as a joke, boxing, drill music, HRT taken as prescribed
     "round50": TranscriptSet(DATA / "risk_ordinary_round50.jsonl", "round 50's choice was made on them, not adopted"),
+    # tests/data/round51_instructions.md: cancer care, students, farming and fishing, carers; ordinary letters, tablets
+    # packed as prescribed, things kept in a bag, giving things away, goodbyes, "on my own terms" about retiring
+    "round51": TranscriptSet(DATA / "risk_ordinary_round51.jsonl", "round 51's choice was made on them, not adopted"),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 

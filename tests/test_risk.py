@@ -527,7 +527,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z33", 200, 200), ("z34", 200, 200), ("z35", 200, 200), ("z36", 200, 200),
                                                 ("z37", 200, 200), ("z38", 200, 200),
                                                 ("l1", 150, 150), ("l2", 150, 150), ("l3", 150, 150), ("l4", 150, 150),
-                                                ("t37", 398, 400)])
+                                                ("t37", 398, 400), ("t51", 400, 400)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -555,9 +555,9 @@ def test_held_out_statements_are_not_trained_on():
     assert not any(t["text"] in held_out_index for t in training)
     # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
     # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3, round 40's on Z37, Z38 and L4, round 44's on
-    # Z39, round 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on Z48 and Z49, round 50's on Z50 and Z51 (Z23 to Z26, rounds 33
+    # Z39, round 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53 (Z23 to Z26, rounds 33
     # and 34's, are trained on since round 40)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 52)), "L1", "L2", "L3", "L4"}
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 54)), "L1", "L2", "L3", "L4"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -649,6 +649,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z43", (98, 100), 89, 85, 11), ("z44", (98, 100), 95, 87, 6), ("z45", (100, 99), 97, 89, 3),
     ("z46", (100, 99), 88, 82, 11), ("z47", (97, 100), 88, 80, 6), ("z48", (100, 100), 82, 77, 13),
     ("z49", (100, 100), 90, 84, 11), ("z50", (99, 100), 85, 76, 10), ("z51", (98, 100), 84, 76, 7),
+    ("z52", (100, 100), 93, 85, 5), ("z53", (99, 100), 85, 74, 4),
     ("l1", (50, 100), 44, 39, 6), ("l2", (50, 100), 47, 37, 7), ("l3", (50, 100), 44, 36, 9), ("l4", (50, 100), 42, 34, 8)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 46's detector: round 38's, adopted in
@@ -768,7 +769,7 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, None), ("round34", 537, None),
     ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None), ("round39", 584, None),
     ("round40a", 583, None), ("round40b", 543, None), ("round45", 583, None), ("round47", 562, None), ("round48", 558, None),
-    ("round49", 565, None), ("round50", 567, None)])
+    ("round49", 565, None), ("round50", 567, None), ("round51", 570, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
@@ -808,13 +809,14 @@ def test_every_ordinary_transcript_set_is_registered_once():
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
     (None, 50, 4, 3), ("round33", 24, 0, 0), ("round34", 24, 2, 0), ("round35", 24, 1, 1), ("round36", 24, 4, 2),
     ("round37", 24, 0, 0), ("round38", 24, 1, 1), ("round39", 24, 4, 2), ("round40a", 24, 2, 2), ("round40b", 24, 4, 2),
-    ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 1), ("round50", 24, 0, 0)])
+    ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 1), ("round50", 24, 0, 0),
+    ("round51", 24, 3, 1)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 46's detector (round 38's with abuse phrases that stand down under a learned
     probability of 0.15 and a crisis threshold of 0.74), a safety turn in 4 of the 50 written
     transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 0, 2, 1, 4, 0, 1,
     4, 2 and 4 of the 24 written for rounds 33 to 40 (risk_ordinary_round33-40b.jsonl; full responses in 0, 0, 1, 2, 0,
-    1, 2, 2 and 2; round 44's: 0 in round 35's), in 0 of round 45's, in 2 of round 47's (no full response), in 3 of round 48's (1), in 4 of round 49's (1) and in none of round 50's. Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
+    1, 2, 2 and 2; round 44's: 0 in round 35's), in 0 of round 45's, in 2 of round 47's (no full response), in 3 of round 48's (1), in 4 of round 49's (1), in none of round 50's and in 3 of round 51's (1). Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
     on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
