@@ -317,7 +317,7 @@ def encoder_fingerprint() -> str:
     from helpert.text import encoder
 
     digest = hashlib.sha256(encoder.arithmetic().encode())
-    for path in sorted({encoder.model_path(), *encoder.top_path(), *(REPO / "helpert" / "data").glob("minilm*")}):
+    for path in sorted(set(encoder.files())):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 

@@ -376,9 +376,15 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
            (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")))
+ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
                 for r, adopted, names in CHOICES for name in names}}
+
+
+def transcripts_chosen_on(r: int) -> str:
+    """What :data:`ORDINARY_TRANSCRIPTS` says of a set written for round ``r``'s choice (one of :data:`CHOICES`)."""
+    return f"round {r}'s choice was made on them" + ("" if ADOPTED[r] else ", not adopted")
 
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
@@ -609,38 +615,38 @@ ORDINARY_TRANSCRIPTS = {
     "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted"),
     # tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic illness; guns kept for farm
     # work, war and prison memories
-    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", "round 35's choice was made on them, not adopted"),
+    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", transcripts_chosen_on(35)),
     # tests/data/round36_instructions.md: gambling, debt, sexual health, gaming and neurodivergent adults; gamer trash talk
-    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", "round 36's choice was made on them"),
+    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", transcripts_chosen_on(36)),
     # tests/data/round37_instructions.md: construction, farming, fishing, asylum seekers, healthcare staff and
     # eating-disorder recovery among the topics; "finished", "starving", patients who died told as work
-    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", "round 37's choice was made on them, not adopted"),
+    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", transcripts_chosen_on(37)),
     # tests/data/round38_instructions.md: pupils, dialysis and transplant patients, new parents, carers, tenants
-    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", "round 38's choice was made on them, not adopted"),
+    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", transcripts_chosen_on(38)),
     # tests/data/round39_instructions.md: new parents, athletes, recovery from drink and drugs, students from abroad
-    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", "round 39's choice was made on them, not adopted"),
+    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", transcripts_chosen_on(39)),
     # tests/data/round40_instructions.md: two writers; mental health teams, hospices, faith communities, emergency
     # services, farming, small business, placements
-    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", "round 40's choice was made on them"),
-    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", "round 40's choice was made on them"),
+    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", transcripts_chosen_on(40)),
+    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", transcripts_chosen_on(40)),
     # tests/data/round45_instructions.md: drug and alcohol recovery, probation, LGBTQ+ clients, refugees and students
     # from abroad; "wasted", "smashed", "clean", "using", scripts taken as prescribed
-    "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", "round 45's choice was made on them"),
+    "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", transcripts_chosen_on(45)),
     # tests/data/round47_instructions.md: new parents, IVF, forces families and veterans, gambling recovery, social
     # prescribing; "all in", "wiped out", "done in", firearms training and deployments told as the job
-    "round47": TranscriptSet(DATA / "risk_ordinary_round47.jsonl", "round 47's choice was made on them, not adopted"),
+    "round47": TranscriptSet(DATA / "risk_ordinary_round47.jsonl", transcripts_chosen_on(47)),
     # tests/data/round48_instructions.md: hospital and pain-clinic patients, voices, OCD and eating-disorder recovery,
     # remote places, zero-hours work; "starving", "cooked", "stuffed", guns kept for farm work
-    "round48": TranscriptSet(DATA / "risk_ordinary_round48.jsonl", "round 48's choice was made on them, not adopted"),
+    "round48": TranscriptSet(DATA / "risk_ordinary_round48.jsonl", transcripts_chosen_on(48)),
     # tests/data/round49_instructions.md: homelessness and hostels, stroke and brain-injury rehabilitation, long COVID
     # and ME/CFS, separated parents; "wiped out", "flatlined", "done with it", "brain's fried", an angry ex told calmly
-    "round49": TranscriptSet(DATA / "risk_ordinary_round49.jsonl", "round 49's choice was made on them, not adopted"),
+    "round49": TranscriptSet(DATA / "risk_ordinary_round49.jsonl", transcripts_chosen_on(49)),
     # tests/data/round50_instructions.md: sight and hearing loss, learning disabilities and carers, young people near
     # gangs, menopause; "I'll murder him" as a joke, boxing, drill music, HRT taken as prescribed
-    "round50": TranscriptSet(DATA / "risk_ordinary_round50.jsonl", "round 50's choice was made on them, not adopted"),
+    "round50": TranscriptSet(DATA / "risk_ordinary_round50.jsonl", transcripts_chosen_on(50)),
     # tests/data/round51_instructions.md: cancer care, students, farming and fishing, carers; ordinary letters, tablets
     # packed as prescribed, things kept in a bag, giving things away, goodbyes, "on my own terms" about retiring
-    "round51": TranscriptSet(DATA / "risk_ordinary_round51.jsonl", "round 51's choice was made on them, not adopted"),
+    "round51": TranscriptSet(DATA / "risk_ordinary_round51.jsonl", transcripts_chosen_on(51)),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 

@@ -103,8 +103,8 @@ class Manifest:
         return cls(helpert=version("helpert"), model=backend_info, seed=seed, protocol=ProtocolRef.of(protocol),
                    guidance=guidance, retry=(retry or DEFAULT_RETRY).as_dict(),
                    libraries={p: version(p) for p in ("llama-cpp-python", "langgraph", "langchain-core", "langchain-community")},
-                   python=platform.python_version(), platform=platform.platform(), args=args,
-                   **{"safety": detector_identity(), **rest})
+                   python=platform.python_version(), platform=platform.platform(), args=args, safety=detector_identity(),
+                   **rest)
 
     @classmethod
     def from_json(cls, data: Any) -> "Manifest":

@@ -23,16 +23,13 @@ TEXT_MODULES = ("lexicon.py", "features.py", "linear.py", "encoder.py", "int8.py
 def detector_files() -> dict[str, Path]:
     """Name (relative to the helpert package, or ``encoder:<file>`` for the PyPI encoder) -> file."""
     from helpert.safety.risk import RISK_HEAD, RISK_MODEL
-    from helpert.text import encoder, int8
+    from helpert.text import encoder
 
     package = SAFETY_DIR.parent
     files = {p.relative_to(package).as_posix(): p for p in sorted(SAFETY_DIR.glob("*.py"))}
     files.update({f"text/{name}": package / "text" / name for name in TEXT_MODULES})
-    for p in (RISK_MODEL, RISK_HEAD, encoder.TOKENIZER, int8.OUTLIERS, *encoder.top_path()):
-        p = Path(p)
-        files[p.relative_to(package).as_posix() if p.is_relative_to(package) else str(p)] = p
-    base = encoder.model_path()
-    files[f"encoder:{base.name}"] = base
+    for p in map(Path, (RISK_MODEL, RISK_HEAD, *encoder.files())):
+        files[p.relative_to(package).as_posix() if p.is_relative_to(package) else f"encoder:{p.name}"] = p
     return files
 
 

