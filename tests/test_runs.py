@@ -285,3 +285,34 @@ def test_no_pairs_is_one_error(tmp_path, monkeypatch, capsys):
         ComparedRun.open(tmp_path / "run").labelled()
     rc, _, err = helpert(monkeypatch, capsys, "report", tmp_path / "run")
     assert rc == 2 and "no session folder" in err
+
+
+def test_a_local_run_loads_the_detector_before_its_model_and_lets_the_model_go_when_it_ends(fake_chat, monkeypatch,
+                                                                                           tmp_path):
+    """Memory (benchmarks/startup_memory.py): the crisis detector's encoder is built before the chat model is
+    loaded, so the graph's building does not add to the model's memory, and the in-process worker lets the model go
+    when the run ends, so `helpert replay`'s labelling and comparison run without it."""
+    import gc
+    import weakref
+
+    import helpert.replay.llm as llm
+    from conftest import backend_of
+    from helpert.replay.batch import RunOptions, run_batch
+    from helpert.text import encoder
+
+    seen, models = {}, []
+
+    def load(*args, **kwargs):
+        seen["encoder built"] = encoder._runtime.cache_info().currsize == 1
+        backend = backend_of(fake_chat(script=["How has your week been?"]), info={"backend": "fake"})
+        models.append(weakref.ref(backend))
+        return backend
+
+    monkeypatch.setattr(llm, "load_backend", load)
+    encoder._runtime.cache_clear()
+    summary = run_batch([str(Path(__file__).resolve().parent.parent / "sessions" / "loneliness.csv")],
+                        tmp_path / "run", RunOptions(max_turns=2))
+    assert summary.replayed == 1 and not summary.failed
+    assert seen == {"encoder built": True}
+    gc.collect()  # nothing but a cycle collection may stand between the run's end and the model's release
+    assert len(models) == 1 and models[0]() is None

@@ -17,6 +17,7 @@ sessions held by others waits for them to finish (or to go stale) before it retu
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import queue
 import sqlite3
@@ -167,11 +168,13 @@ class Interrupted(RuntimeError):
 def _init_worker(options: RunOptions, threads: int, run_dir: str, events: Any, backend: Backend | None = None) -> None:
     """Build this worker's backend (once) and the settings every replay of the run shares."""
     from helpert.protocols import load_protocol
+    from helpert.safety.risk import load_detector
 
+    settings = options.replay_settings(load_protocol(options.protocol))
     if backend is None:
+        load_detector(settings.risk_sensitivity)  # before the model: its loading's transient memory comes first
         backend = options.load_backend(threads)
-    _WORKER.update(backend=backend, settings=options.replay_settings(load_protocol(options.protocol)), run=Run(run_dir),
-                   events=events, stop=threading.Event())
+    _WORKER.update(backend=backend, settings=settings, run=Run(run_dir), events=events, stop=threading.Event())
 
 
 def _emit(event: Event) -> None:
@@ -370,6 +373,10 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
         if backend is not None and backend.stats is not None:
             summary.requests = backend.stats.as_dict()
             run.record_server_report(summary.requests)
+        # the in-process worker's model goes with the run: what follows (`helpert replay` labels and compares) runs
+        # without the chat model's weights and KV cache in memory (benchmarks/startup_memory.py)
+        _WORKER.clear()
+        gc.collect()  # the model's wrappers hold reference cycles: free its memory now, not at the next collection
     return summary
 
 

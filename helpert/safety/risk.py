@@ -820,3 +820,17 @@ class EncoderRiskModel:
 def load_encoder_risk_model(path: str | None = None) -> EncoderRiskModel:
     """The shipped encoder head (cached; loaded on the first turn that asks for it)."""
     return EncoderRiskModel(path or RISK_HEAD)
+
+
+def load_detector(policy: str = DEFAULT_POLICY) -> None:
+    """Load now what ``policy`` reads a turn with (otherwise loaded on the first turn that needs it): a replay
+    calls it before loading its chat model, so that the encoder's graph is built while the process is small
+    (building it takes about 100 MB for a moment; benchmarks/startup_memory.py)."""
+    if policy != STEPPED:
+        load_risk_model()
+        return
+    from helpert.text.encoder import load
+
+    load_encoder_risk_model()
+    load_risk_model()
+    load()

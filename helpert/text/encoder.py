@@ -147,6 +147,67 @@ def lower_layers(path: Path, cut: str = CUT) -> bytes:
     return Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [cut]).SerializeToString()
 
 
+def gather_rows_first(graph) -> int:
+    """Rewrite, in an ``onnx`` model, each lookup ``Gather(Cast(W_int8) * scale, ids)`` of a table whose scale is
+    one per row as ``Cast(Gather(W_int8, ids)) * Gather(scale, ids)``: the same products, element for element, but
+    only the rows looked up are turned into floats. Without it onnxruntime's constant folding keeps a float copy of
+    the whole word-embedding table (30,522 x 384: 47 MB, and twice that while folding) in every process that
+    embeds a text. Returns how many lookups were rewritten."""
+    from onnx import helper
+
+    nodes = list(graph.graph.node)
+    inits = {i.name: i for i in graph.graph.initializer}
+    produced = {o: n for n in nodes for o in n.output}
+    readers: "dict[str, list]" = {}
+    for n in nodes:
+        for x in n.input:
+            readers.setdefault(x, []).append(n)
+    drop, rewritten = set(), 0
+    for n in nodes:
+        if n.op_type != "Gather" or any(a.name == "axis" and a.i != 0 for a in n.attribute):
+            continue
+        mul = produced.get(n.input[0])
+        if mul is None or mul.op_type != "Mul" or len(readers[mul.output[0]]) != 1:
+            continue
+        cast, scale = produced.get(mul.input[0]), inits.get(mul.input[1])
+        if cast is None or cast.op_type != "Cast" or cast.input[0] not in inits or scale is None:
+            continue
+        table = inits[cast.input[0]]
+        if len(readers[cast.output[0]]) != 1 or list(scale.dims) != [table.dims[0], 1]:
+            continue
+        out, ids, name = n.output[0], n.input[1], n.name or n.output[0]
+        n.CopyFrom(helper.make_node("Gather", [table.name, ids], [f"{name}/rows_q"], name=f"{name}/rows_q"))
+        drop.update({id(cast), id(mul)})
+        graph.graph.node.extend([
+            helper.make_node("Gather", [scale.name, ids], [f"{name}/rows_scale"], name=f"{name}/rows_scale"),
+            helper.make_node("Cast", [f"{name}/rows_q"], [f"{name}/rows_f"], to=cast.attribute[0].i, name=f"{name}/rows_f"),
+            helper.make_node("Mul", [f"{name}/rows_f", f"{name}/rows_scale"], [out], name=f"{name}/rows"),
+        ])
+        rewritten += 1
+    keep = [n for n in graph.graph.node if id(n) not in drop]
+    del graph.graph.node[:]
+    graph.graph.node.extend(keep)
+    if rewritten:  # the new nodes were appended: put the graph back in the topological order ONNX requires
+        _topological(graph)
+    return rewritten
+
+
+def _topological(graph) -> None:
+    nodes = list(graph.graph.node)
+    known = {i.name for i in graph.graph.initializer} | {i.name for i in graph.graph.input} | {""}
+    ordered, pending = [], nodes
+    while pending:
+        ready = [n for n in pending if all(x in known for x in n.input)]
+        if not ready:
+            raise ValueError("the encoder graph has a cycle or an undefined input")
+        for n in ready:
+            known.update(n.output)
+        ordered += ready
+        pending = [n for n in pending if not any(n is r for r in ready)]
+    del graph.graph.node[:]
+    graph.graph.node.extend(ordered)
+
+
 def stacked_graph(base: Path, tops: "Sequence[Path]") -> bytes:
     """One ONNX graph: the PyPI file ``base`` cut where the ``tops`` (each ``hidden``, ``attention_mask`` ->
     ``last_hidden_state``) begin, then each top file in turn, all reading the one ``attention_mask`` input."""
@@ -157,6 +218,7 @@ def stacked_graph(base: Path, tops: "Sequence[Path]") -> bytes:
     on_top = sum(sum(n.op_type == "LayerNormalization" for n in m.graph.node) for m in pieces) // 2
     out = cut_for(on_top)
     graph = onnx.load_from_string(lower_layers(base, out))
+    gather_rows_first(graph)
     for i, piece in enumerate(pieces):
         piece.ir_version = graph.ir_version
         graph = compose.merge_models(graph, piece, io_map=[(out, "hidden")], prefix2=f"top{i}/")
@@ -194,7 +256,31 @@ def _runtime():
         # the int8 graph has many short parallel steps; with spinning workers it fell to one core's speed at times
         # on 2-core VMs (benchmarks/README.md, round 28), without them it did not
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return tok, ort.InferenceSession(graph, options, providers=providers)
+    _release_freed_memory()  # the onnx protobufs of the graph's building, freed but kept by the C allocator
+    session = ort.InferenceSession(graph, options, providers=providers)
+    del graph
+    _release_freed_memory()
+    return tok, session
+
+
+def _release_freed_memory() -> None:
+    """Hand the C heap's freed pages back to the system (glibc's ``malloc_trim``): building the graph with ``onnx``
+    leaves about 100 MB freed but resident in a process that goes on to load a chat model. Elsewhere a no-op."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, musl without it, Windows)
+        pass
+
+
+def load() -> None:
+    """Build the runtime session now (otherwise on the first text embedded)."""
+    _runtime()
 
 
 def _batches(texts: Sequence[str]):
@@ -264,5 +350,5 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "model_path", "override", "padded", "token_states",
+__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "load", "model_path", "override", "padded", "token_states",
            "top_path", "word_pieces"]
