@@ -360,8 +360,10 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # menopause chat, typed), written after round 50's rule was fixed (tests/data/round50_instructions.md), round 50's. Z52
 # (a cancer centre's psychological support and a university counselling service, spoken) and Z53 (a rural line for
 # farmers and fishers and a chat for carers, typed), written while round 51's candidate was trained
-# (tests/data/round51_instructions.md), round 51's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 54)), "L1", "L2", "L3", "L4"]}
+# (tests/data/round51_instructions.md), round 51's. Z54 (an employee assistance programme and a talking-therapy service
+# for older adults, spoken) and Z55 (a text line for young people and a debt charity's wellbeing chat, typed), written
+# while round 52's candidate was trained (tests/data/round52_instructions.md), round 52's.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 56)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -375,7 +377,7 @@ ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, False, ("Z54", "Z55")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -647,6 +649,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round51_instructions.md: cancer care, students, farming and fishing, carers; ordinary letters, tablets
     # packed as prescribed, things kept in a bag, giving things away, goodbyes, "on my own terms" about retiring
     "round51": TranscriptSet(DATA / "risk_ordinary_round51.jsonl", transcripts_chosen_on(51)),
+    # tests/data/round52_instructions.md: employee assistance, older adults, teenagers, debt; panic told with its body
+    # symptoms, an exam question one had no idea how to start, tablets as prescribed, a will made calmly, a eulogy
+    "round52": TranscriptSet(DATA / "risk_ordinary_round52.jsonl", transcripts_chosen_on(52)),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 
