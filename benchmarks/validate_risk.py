@@ -307,7 +307,7 @@ DATA = REPO / "tests" / "data"
 # trained on where both labels agree: tests/data/round37_instructions.md).
 TRAINING_STATEMENTS = {"T": DATA / "risk_statements_t.jsonl", "T37": DATA / "risk_statements_t37.jsonl"}
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27))))}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27), *range(27, 40))))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
@@ -361,7 +361,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # (a cancer centre's psychological support and a university counselling service, spoken) and Z53 (a rural line for
 # farmers and fishers and a chat for carers, typed), written while round 51's candidate was trained
 # (tests/data/round51_instructions.md), round 51's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 54)), "L1", "L2", "L3", "L4"]}
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(40, 54)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
 # adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
 # freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
@@ -610,25 +610,25 @@ ORDINARY_TRANSCRIPTS = {
     # asked to use such idioms often; "shoot me", "over my dead body"
     "round27": TranscriptSet(DATA / "risk_ordinary_round27.jsonl", "round 27's choice was made on them", 36),
     # tests/data/round33_instructions.md: older clients and students, a will and a funeral plan sorted out calmly
-    "round33": TranscriptSet(DATA / "risk_ordinary_round33.jsonl", "round 33's choice was made on them"),
+    "round33": TranscriptSet(DATA / "risk_ordinary_round33.jsonl", "round 33's choice was made on them", 52),
     # tests/data/round34_instructions.md
-    "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted"),
+    "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted", 52),
     # tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic illness; guns kept for farm
     # work, war and prison memories
-    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", transcripts_chosen_on(35)),
+    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", transcripts_chosen_on(35), 52),
     # tests/data/round36_instructions.md: gambling, debt, sexual health, gaming and neurodivergent adults; gamer trash talk
-    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", transcripts_chosen_on(36)),
+    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", transcripts_chosen_on(36), 52),
     # tests/data/round37_instructions.md: construction, farming, fishing, asylum seekers, healthcare staff and
     # eating-disorder recovery among the topics; "finished", "starving", patients who died told as work
-    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", transcripts_chosen_on(37)),
+    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", transcripts_chosen_on(37), 52),
     # tests/data/round38_instructions.md: pupils, dialysis and transplant patients, new parents, carers, tenants
-    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", transcripts_chosen_on(38)),
+    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", transcripts_chosen_on(38), 52),
     # tests/data/round39_instructions.md: new parents, athletes, recovery from drink and drugs, students from abroad
-    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", transcripts_chosen_on(39)),
+    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", transcripts_chosen_on(39), 52),
     # tests/data/round40_instructions.md: two writers; mental health teams, hospices, faith communities, emergency
     # services, farming, small business, placements
-    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", transcripts_chosen_on(40)),
-    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", transcripts_chosen_on(40)),
+    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", transcripts_chosen_on(40), 52),
+    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", transcripts_chosen_on(40), 52),
     # tests/data/round45_instructions.md: drug and alcohol recovery, probation, LGBTQ+ clients, refugees and students
     # from abroad; "wasted", "smashed", "clean", "using", scripts taken as prescribed
     "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", transcripts_chosen_on(45)),
