@@ -91,7 +91,7 @@ LEXICON_UNSEEN = ("epitome_h", "epitome_i")
 # sessions (2.2% in round 11), on turns such as "That's a good idea.": the smokers' chats did not stand for
 # emotional-support chats. Round 12b adds ESConv dev conversations, to training and to tuning with a 10%
 # budget (they include unlabelled risk sessions, so their rate overstates the false alarms).
-CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.10}
+CHECK_SESSION_BUDGET = {"mibot": 0.15, "esconv_dev": 0.125}
 # The full response: at most 5% of the tuning conversations of both corpora together (round 38; before, 5% of each).
 # Per corpus, MIBot's 54 tuning conversations let 2 have a full response, so the third-highest of 54 scores set the
 # threshold: round 37's head, with a better ranking of every fresh set than round 35's, got a crisis threshold 0.09

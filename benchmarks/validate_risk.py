@@ -307,7 +307,7 @@ DATA = REPO / "tests" / "data"
 # trained on where both labels agree: tests/data/round37_instructions.md).
 TRAINING_STATEMENTS = {"T": DATA / "risk_statements_t.jsonl", "T37": DATA / "risk_statements_t37.jsonl"}
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27))))}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27), *range(27, 40))))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}
@@ -362,22 +362,23 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # farmers and fishers and a chat for carers, typed), written while round 51's candidate was trained
 # (tests/data/round51_instructions.md), round 51's. Z54 (an employee assistance programme and a talking-therapy service
 # for older adults, spoken) and Z55 (a text line for young people and a debt charity's wellbeing chat, typed), written
-# while round 52's candidate was trained (tests/data/round52_instructions.md), round 52's.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(27, 56)), "L1", "L2", "L3", "L4"]}
-# The later sets written after the shipped detector's training data and settings were fixed (round 38's candidate,
-# adopted in round 40; Z33 and Z34 were written while it was being made and were not read before its choice): the
-# freshest estimate of how it does, pooled in the table (README.md). Each pair was used once for a choice of the same
-# candidate (rounds 38 and 39 did not adopt it, round 40 did). A new shipped version starts this list again from the
-# sets written after it.
-AFTER_SHIPPED = ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38")
-ADOPTED_ON = ("Z37", "Z38")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
+# while round 52's candidate was trained (tests/data/round52_instructions.md), round 52's. Z27 to Z39 are trained on since
+# round 52 (SPENT_STATEMENTS) and no longer reported.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(40, 56)), "L1", "L2", "L3", "L4"]}
+# The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
+# adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it):
+# the freshest estimate of how it does, pooled in the table (README.md). Each pair is used once for a choice of the
+# same candidate. A new shipped version starts this list again from the sets written after it (until round 52: Z33 to
+# Z38, for round 38's candidate, adopted in round 40; trained on since round 52).
+AFTER_SHIPPED = ("Z54", "Z55")
+ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
 # Each choice made on them since round 35, as (round, adopted, sets); round 20's, on Z7 and Z8, is older.
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, False, ("Z54", "Z55")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -532,6 +533,9 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     rows.append({"set": f"{AFTER_SHIPPED[0]}-{AFTER_SHIPPED[-1]} pooled (written after the shipped detector's training was "
                         f"fixed, never trained on; each pair used once for a choice, {' and '.join(ADOPTED_ON)} the one that adopted it)",
                  **{k: sum(later[n][k] for n in AFTER_SHIPPED) for k in keys}})
+    before = [n for n in LATER_STATEMENTS if n.startswith("Z") and n not in AFTER_SHIPPED]
+    rows.append({"set": f"{before[0]}-{before[-1]} pooled (written for earlier choices, never trained on; guards of the shipped "
+                        "detector's choice)", **{k: sum(later[n][k] for n in before) for k in keys}})
     conv = None
     if ESCONV.is_file():
         conv = esconv_tiers({it["id"]: it["risk"] for it in items if it["half"] == CONVERSATION}, policy)
@@ -612,25 +616,25 @@ ORDINARY_TRANSCRIPTS = {
     # asked to use such idioms often; "shoot me", "over my dead body"
     "round27": TranscriptSet(DATA / "risk_ordinary_round27.jsonl", "round 27's choice was made on them", 36),
     # tests/data/round33_instructions.md: older clients and students, a will and a funeral plan sorted out calmly
-    "round33": TranscriptSet(DATA / "risk_ordinary_round33.jsonl", "round 33's choice was made on them"),
+    "round33": TranscriptSet(DATA / "risk_ordinary_round33.jsonl", "round 33's choice was made on them", 52),
     # tests/data/round34_instructions.md
-    "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted"),
+    "round34": TranscriptSet(DATA / "risk_ordinary_round34.jsonl", "round 34's choice was made on them, not adopted", 52),
     # tests/data/round35_instructions.md: veterans, probation, farming, fishing, chronic illness; guns kept for farm
     # work, war and prison memories
-    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", transcripts_chosen_on(35)),
+    "round35": TranscriptSet(DATA / "risk_ordinary_round35.jsonl", transcripts_chosen_on(35), 52),
     # tests/data/round36_instructions.md: gambling, debt, sexual health, gaming and neurodivergent adults; gamer trash talk
-    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", transcripts_chosen_on(36)),
+    "round36": TranscriptSet(DATA / "risk_ordinary_round36.jsonl", transcripts_chosen_on(36), 52),
     # tests/data/round37_instructions.md: construction, farming, fishing, asylum seekers, healthcare staff and
     # eating-disorder recovery among the topics; "finished", "starving", patients who died told as work
-    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", transcripts_chosen_on(37)),
+    "round37": TranscriptSet(DATA / "risk_ordinary_round37.jsonl", transcripts_chosen_on(37), 52),
     # tests/data/round38_instructions.md: pupils, dialysis and transplant patients, new parents, carers, tenants
-    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", transcripts_chosen_on(38)),
+    "round38": TranscriptSet(DATA / "risk_ordinary_round38.jsonl", transcripts_chosen_on(38), 52),
     # tests/data/round39_instructions.md: new parents, athletes, recovery from drink and drugs, students from abroad
-    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", transcripts_chosen_on(39)),
+    "round39": TranscriptSet(DATA / "risk_ordinary_round39.jsonl", transcripts_chosen_on(39), 52),
     # tests/data/round40_instructions.md: two writers; mental health teams, hospices, faith communities, emergency
     # services, farming, small business, placements
-    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", transcripts_chosen_on(40)),
-    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", transcripts_chosen_on(40)),
+    "round40a": TranscriptSet(DATA / "risk_ordinary_round40a.jsonl", transcripts_chosen_on(40), 52),
+    "round40b": TranscriptSet(DATA / "risk_ordinary_round40b.jsonl", transcripts_chosen_on(40), 52),
     # tests/data/round45_instructions.md: drug and alcohol recovery, probation, LGBTQ+ clients, refugees and students
     # from abroad; "wasted", "smashed", "clean", "using", scripts taken as prescribed
     "round45": TranscriptSet(DATA / "risk_ordinary_round45.jsonl", transcripts_chosen_on(45)),
