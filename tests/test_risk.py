@@ -538,26 +538,26 @@ def test_held_out_statements_are_not_trained_on():
     """The held-out sets (Z7 and Z8 since round 20) never appear in the training statements, and
     train_risk_encoder leaves out any training statement that nearly repeats one of them (half or more of their
     distinct words shared); the training sets T and T37 (less the two statements its annotators disagree on) and the
-    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36 and Z23 to Z26 since round 40, are
-    trained on."""
+    spent sets, K to Z6, Z9 to Z14 since round 33, Z15 to Z22 since round 36, Z23 to Z26 since round 40 and Z27 to Z39
+    since round 52, are trained on."""
     validator = _validator()
     trainer = _trainer()
-    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", *(f"z{i}" for i in range(9, 27)))
+    spent = (*"klmnopqrsuvwxy", "z1", "z2", "z3", "z4", "z5", "z6", *(f"z{i}" for i in range(9, 40)))
     assert set(validator.HELD_OUT_STATEMENTS) == {"Z7", "Z8"} and set(validator.SPENT_STATEMENTS) == {n.upper() for n in spent}
     held_out = [r["text"] for name in ("z7", "z8") for r in _statements(name)]
     training = trainer.short_statements()
     assert {r["half"] for r in training} == {f"handwritten_{n}" for n in (*spent, "t", "t37")} == set(trainer.SHORT_STATEMENTS)
     disagreed = [r for r in _statements("t37") if r["annotators"]["writer"]["risk"] != r["annotators"]["blind"]["risk"]]
     assert len(disagreed) == 2 and not {r["text"] for r in disagreed} & {r["text"] for r in training}
-    assert sum(len(_statements(n)) for n in (*spent, "t", "t37")) - len(training) == 116  # 114 near repeats and T37's 2 (of 8,290)
+    assert sum(len(_statements(n)) for n in (*spent, "t", "t37")) - len(training) == 116  # 114 near repeats and T37's 2 (of 10,890)
     assert not {t["text"].lower() for t in training} & {h.lower() for h in held_out}
     held_out_index = validator.NearRepeats(held_out)
     assert not any(t["text"] in held_out_index for t in training)
-    # never trained on: round 35's choice was made on Z27 and Z28, round 36's on Z29, Z30 and L1, round 37's on Z31 and
-    # Z32, round 38's on Z33, Z34 and L2, round 39's on Z35, Z36 and L3, round 40's on Z37, Z38 and L4, round 44's on
-    # Z39, round 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53 (Z23 to Z26, rounds 33
-    # and 34's, are trained on since round 40)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(27, 54)), "L1", "L2", "L3", "L4"}
+    # never trained on: round 36's choice was made on L1, round 38's on L2, round 39's on L3, round 40's on L4, round
+    # 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on
+    # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55 (Z23 to Z26, rounds 33
+    # and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 56)), "L1", "L2", "L3", "L4"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -579,15 +579,18 @@ def test_near_repeats_index_agrees_with_every_pair():
 
     validator = _validator()
     trained = list(validator.trained_statement_texts())
-    # the sets registered by round 44, so that later sets do not change the sample (it must hold a near repeat)
-    names = [*(f"Z{i}" for i in range(27, 40)), "L1", "L2", "L3", "L4"]
+    # the sets held out and registered by round 51, so that later sets do not change the sample (it must hold a near
+    # repeat)
+    names = [*(f"Z{i}" for i in range(40, 54)), "L1", "L2", "L3", "L4"]
     assert set(names) <= set(validator.LATER_STATEMENTS)
     later = [r["text"] for name in names for r in _statements(name.lower())]
-    sample = random.Random(0).sample(later, 150) + ["", "kill", trained[7], trained[8] + " and more besides", trained[9].upper()]
     index = validator.NearRepeats(trained)
+    hits = [text for text in later if text in index][:10]  # the few near repeats there are (18 of 3,400), checked too
+    assert len(hits) == 10
+    sample = random.Random(0).sample(later, 150) + ["", "kill", trained[7], trained[8] + " and more besides", trained[9].upper()] + hits
     found = [text in index for text in sample]
     assert found == [any(validator.near_duplicate(text, t) for t in trained) for text in sample]
-    assert sum(found) >= 4 and not found[150] and found[152:] == [True, True, True]
+    assert not found[150] and found[152:] == [True] * 13
 
 
 def _trainer():
@@ -640,26 +643,20 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
 
 
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
-    ("z7", (100, 100), 90, 82, 1), ("z8", (100, 100), 85, 79, 1),
-    ("z27", (99, 100), 87, 82, 5), ("z28", (100, 100), 92, 87, 10), ("z29", (100, 100), 93, 83, 12),
-    ("z30", (98, 98), 92, 86, 7), ("z31", (100, 100), 95, 85, 6), ("z32", (100, 100), 88, 80, 4),
-    ("z33", (96, 100), 83, 80, 13), ("z34", (98, 100), 89, 79, 7), ("z35", (99, 100), 90, 82, 6),
-    ("z36", (99, 100), 93, 89, 4), ("z37", (99, 100), 84, 72, 14), ("z38", (98, 100), 90, 84, 4),
-    ("z39", (98, 99), 78, 68, 11), ("z40", (99, 100), 91, 85, 5), ("z41", (100, 100), 87, 79, 3), ("z42", (100, 100), 88, 72, 9),
-    ("z43", (98, 100), 89, 85, 11), ("z44", (98, 100), 95, 87, 6), ("z45", (100, 99), 97, 89, 3),
-    ("z46", (100, 99), 88, 82, 11), ("z47", (97, 100), 88, 80, 6), ("z48", (100, 100), 82, 77, 13),
-    ("z49", (100, 100), 90, 84, 11), ("z50", (99, 100), 85, 76, 10), ("z51", (98, 100), 84, 76, 7),
-    ("z52", (100, 100), 93, 85, 5), ("z53", (99, 100), 85, 74, 4),
-    ("l1", (50, 100), 44, 39, 6), ("l2", (50, 100), 47, 37, 7), ("l3", (50, 100), 44, 36, 9), ("l4", (50, 100), 42, 34, 8)])
+    ("z7", (100, 100), 92, 89, 2), ("z8", (100, 100), 86, 82, 0),
+    ("z40", (99, 100), 95, 89, 7), ("z41", (100, 100), 89, 80, 1), ("z42", (100, 100), 88, 82, 9),
+    ("z43", (97, 99), 91, 87, 8), ("z44", (98, 100), 95, 92, 4), ("z45", (100, 99), 98, 93, 3),
+    ("z46", (100, 99), 96, 86, 10), ("z47", (97, 100), 88, 86, 5), ("z48", (100, 100), 86, 80, 12),
+    ("z49", (98, 100), 90, 88, 11), ("z50", (99, 100), 92, 85, 8), ("z51", (98, 100), 88, 81, 9),
+    ("z52", (100, 100), 93, 91, 6), ("z53", (99, 100), 88, 79, 5), ("z54", (98, 100), 91, 84, 4), ("z55", (100, 100), 94, 89, 4),
+    ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
-    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 46's detector: round 38's, adopted in
-    round 40, with abuse phrases that stand down under a learned probability of 0.15, which removed 1-3 false alarms
-    on Z29, Z32, Z33, Z34, Z38, L2, L3 and 5 on round 44's Z39 (16 -> 11), and round 46's crisis threshold (learned
-    probability 0.66 -> 0.61), which gave 0 to 6 more full responses per set and no other change; Z27 to Z43 and L1 to L4 less their near
-    repeats of training statements, T37 and Z9 to Z26 among them, which are trained on and no longer reported). Round 35's detector (shipped before) gave on them 86, 84, 88, 88, 86, 91, 90,
-    89, 81, 86, 83, 91, 78, 87, 42, 43, 44, 41 safety turns and 2, 1, 11, 10, 20, 13, 18, 7, 13, 13, 7, 8, 16, 12, 19,
-    21, 12, 13 false alarms (benchmarks/results/round37_not_shipped to round40). A change to the detector that loses
-    any of them fails here: re-score and re-report it."""
+    """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
+    Z27-Z39 and the ordinary transcripts of rounds 33-40b, probability thresholds 0.36 and 0.58; Z40 to Z55 and L1 to L4
+    less their near repeats of training statements, Z9 to Z39 and T37 among them, which are trained on and no longer
+    reported). Round 46's detector (shipped before) gave on Z40-Z53 1,240 safety turns of 1,385, 1,129 full responses
+    and 104 false alarms of 1,397, on L1-L4 177, 146 and 30, on Z54+Z55 178, 169 and 9 (benchmarks/results/round52). A
+    change to the detector that loses any of them fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
     row = validator.tier_rows(name.upper(), items, "stepped")
@@ -668,21 +665,23 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z33 to Z38 (validate_risk.AFTER_SHIPPED, written after round 38's
-    candidate was fixed or while it was made, unread; never trained on; each pair used once for a choice of the same
-    candidate: Z33 and Z34 round 38's, Z35 and Z36 round 39's, neither adopting it, Z37 and Z38 round 40's, which did),
-    less near repeats, pooled: 529 of 589 risk statements get a safety turn, 486 the full response, 48 of 600
-    negatives a false alarm with round 46's detector (round 44's: 529, 466, 48; round 38's, shipped in round 40: 54
-    false alarms; round 35's detector: 506, 462, 69). Round 44's abuse stand-down was read on these sets before it was
-    scored on Z39, and round 46's crisis threshold in round 45 (with a lower check threshold) before it was scored on
-    Z42 and Z43: in-sample for both."""
+    """README.md's lead figures for the crisis path: Z54 and Z55 (validate_risk.AFTER_SHIPPED, written while round
+    52's candidate was trained, after its recipe was committed, unread until it was scored; never trained on; the pair
+    its choice was made on), less near repeats, pooled: 185 of 198 risk statements get a safety turn, 173 the full
+    response, 8 of 200 negatives a false alarm (round 46's detector: 178, 169, 9). Beside them, Z40 to Z53 pooled (never
+    trained on; the choice's guards): 1,277 of 1,385, 1,199, 98 of 1,397."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z33", "Z34", "Z35", "Z36", "Z37", "Z38") and validator.ADOPTED_ON == ("Z37", "Z38")
+    assert validator.AFTER_SHIPPED == ("Z54", "Z55") and validator.ADOPTED_ON == ("Z54", "Z55")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
-    rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in validator.AFTER_SHIPPED]
-    total = {k: sum(r[k] for r in rows) for k in ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")}
-    assert (total["risk"], total["no_risk"]) == (589, 600)
-    assert total["safety_turn"] >= 529 and total["full_response"] >= 486 and total["false_alarms"] <= 48, total
+    keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")
+    pooled = {}
+    for group in (validator.AFTER_SHIPPED, tuple(f"Z{i}" for i in range(40, 54))):
+        rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in group]
+        pooled[group[0]] = {k: sum(r[k] for r in rows) for k in keys}
+    after, before = pooled["Z54"], pooled["Z40"]
+    assert (after["risk"], after["no_risk"]) == (198, 200) and (before["risk"], before["no_risk"]) == (1385, 1397)
+    assert after["safety_turn"] >= 185 and after["full_response"] >= 173 and after["false_alarms"] <= 8, after
+    assert before["safety_turn"] >= 1277 and before["full_response"] >= 1199 and before["false_alarms"] <= 98, before
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():
@@ -766,16 +765,16 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
 
 @pytest.mark.parametrize("which, turns, trained_since", [
     ("round20", 575, 33), ("round21", 493, 33), ("round22", 493, 33), ("round23", 523, 33), ("round24", 551, 36),
-    ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, None), ("round34", 537, None),
-    ("round35", 536, None), ("round36", 542, None), ("round37", 564, None), ("round38", 553, None), ("round39", 584, None),
-    ("round40a", 583, None), ("round40b", 543, None), ("round45", 583, None), ("round47", 562, None), ("round48", 558, None),
-    ("round49", 565, None), ("round50", 567, None), ("round51", 570, None)])
+    ("round25", 547, 36), ("round26", 582, 36), ("round27", 519, 36), ("round33", 557, 52), ("round34", 537, 52),
+    ("round35", 536, 52), ("round36", 542, 52), ("round37", 564, 52), ("round38", 553, 52), ("round39", 584, 52),
+    ("round40a", 583, 52), ("round40b", 543, 52), ("round45", 583, None), ("round47", 562, None), ("round48", 558, None),
+    ("round49", 565, None), ("round50", 567, None), ("round51", 570, None), ("round52", 576, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
     risk_ordinary_roundNN.jsonl since), each with the blind screen of every client turn (no risk turn). Those of
-    rounds 20 to 23 are trained on since round 33, those of rounds 24 to 27 since round 36
-    (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No.
+    rounds 20 to 23 are trained on since round 33, those of rounds 24 to 27 since round 36, those of rounds 33 to 40b
+    since round 52 (validate_risk.SPENT_TRANSCRIPTS); of the others, none of their turns but short replies ("Yeah. Exactly.", "No.
     No, nothing like that.") is among the training sessions."""
     from helpert.io import read_sessions
     from helpert.session import merge_consecutive
@@ -807,17 +806,14 @@ def test_every_ordinary_transcript_set_is_registered_once():
 
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
-    (None, 50, 4, 3), ("round33", 24, 0, 0), ("round34", 24, 2, 0), ("round35", 24, 1, 1), ("round36", 24, 4, 2),
-    ("round37", 24, 0, 0), ("round38", 24, 1, 1), ("round39", 24, 4, 2), ("round40a", 24, 2, 2), ("round40b", 24, 4, 2),
-    ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 1), ("round50", 24, 0, 0),
-    ("round51", 24, 3, 1)])
+    (None, 50, 5, 2), ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 2),
+    ("round50", 24, 2, 0), ("round51", 24, 0, 0), ("round52", 24, 2, 1)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
-    """docs/safety.md reports, with round 46's detector (round 38's with abuse phrases that stand down under a learned
-    probability of 0.15 and a crisis threshold of 0.74), a safety turn in 4 of the 50 written
-    transcripts of ordinary sessions (tests/data/quality_sessions_a-e; a full response in 3), and in 0, 2, 1, 4, 0, 1,
-    4, 2 and 4 of the 24 written for rounds 33 to 40 (risk_ordinary_round33-40b.jsonl; full responses in 0, 0, 1, 2, 0,
-    1, 2, 2 and 2; round 44's: 0 in round 35's), in 0 of round 45's, in 2 of round 47's (no full response), in 3 of round 48's (1), in 4 of round 49's (1), in none of round 50's and in 3 of round 51's (1). Round 35's detector gave 5 and 2, 2, 4, 4, 3, 4, 2, 1 and 3. Those of rounds 20 to 27 are trained
-    on and no longer reported. A change that adds any fails here."""
+    """docs/safety.md reports, with round 52's detector, a safety turn in 5 of the 50 written transcripts of ordinary
+    sessions (tests/data/quality_sessions_a-e; a full response in 2), and in 0, 2, 3, 4, 2, 0 and 2 of the 24 written
+    for rounds 45, 47 to 51 and 52 (risk_ordinary_roundNN.jsonl; full responses in 0, 0, 1, 2, 0, 0 and 1). Round 46's
+    detector gave 4 (3 full) and 0, 2, 3, 4, 0, 3 and 3 (benchmarks/results/round52). Those of rounds 20 to 27 and 33
+    to 40b are trained on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
     assert result["sessions"] == sessions and result["flagged"] <= flagged and result["crisis"] <= crisis, result
