@@ -177,14 +177,14 @@ def gather_rows_first(graph) -> int:
             continue
         out, ids, name = n.output[0], n.input[1], n.name or n.output[0]
         n.CopyFrom(helper.make_node("Gather", [table.name, ids], [f"{name}/rows_q"], name=f"{name}/rows_q"))
-        drop.update({id(cast), id(mul)})
+        drop.update({cast.output[0], mul.output[0]})  # the float table and its scaled copy: no reader left
         graph.graph.node.extend([
             helper.make_node("Gather", [scale.name, ids], [f"{name}/rows_scale"], name=f"{name}/rows_scale"),
             helper.make_node("Cast", [f"{name}/rows_q"], [f"{name}/rows_f"], to=cast.attribute[0].i, name=f"{name}/rows_f"),
             helper.make_node("Mul", [f"{name}/rows_f", f"{name}/rows_scale"], [out], name=f"{name}/rows"),
         ])
         rewritten += 1
-    keep = [n for n in graph.graph.node if id(n) not in drop]
+    keep = [n for n in graph.graph.node if not drop & set(n.output)]
     del graph.graph.node[:]
     graph.graph.node.extend(keep)
     if rewritten:  # the new nodes were appended: put the graph back in the topological order ONNX requires
