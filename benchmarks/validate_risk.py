@@ -307,7 +307,7 @@ DATA = REPO / "tests" / "data"
 # trained on where both labels agree: tests/data/round37_instructions.md).
 TRAINING_STATEMENTS = {"T": DATA / "risk_statements_t.jsonl", "T37": DATA / "risk_statements_t37.jsonl"}
 SPENT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 27), *range(27, 40))))}
+                    for name in (*"KLMNOPQRSUVWXY", *(f"Z{i}" for i in (1, 2, 3, 4, 5, 6, *range(9, 40))))}
 # Written for round 20 before its candidate was trained, labelled twice, held out: never trained or tuned on, and
 # training statements that nearly repeat one of them are left out of training. Round 20's choice was made on them.
 HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in ("Z7", "Z8")}

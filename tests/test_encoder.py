@@ -192,7 +192,7 @@ def test_the_word_table_is_looked_up_in_int8_and_only_the_rows_read_become_float
 def test_building_the_session_hands_the_graphs_building_memory_back():
     """The encoder's session costs a process far less than building its graph did (onnx protobufs, freed and
     returned by malloc_trim): measured in a fresh process, resident memory after the session is built."""
-    code = ("import resource, onnx, onnxruntime, tokenizers, numpy\n"
+    code = ("import onnx, onnxruntime, tokenizers, numpy\n"
             "def rss():\n"
             "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) // 1024\n"
             "base = rss()\n"

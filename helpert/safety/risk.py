@@ -9,11 +9,9 @@ client's :data:`CONTEXT_TURNS` earlier turns (:func:`assess_turns`), because ris
 the graph's router and ``helpert screen`` use it. Validated on hand-labelled CounselChat and Reddit
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
-it. With round 46's detector, on one-turn client statements written outside the project and never trained on
-(Z33-Z38 pooled, 589 risk / 600 not): a safety turn for 89.8% of the risk statements, the full response for 82.5%,
-false alarms 8.0%; on Reddit posts (EPITOME J) 82.4% / 74.1% / 8.8%; 11 of 186 ordinary ESConv sessions and 4 of 8
-long therapy transcripts (HOPE) get a safety turn (tests/test_risk.py pins every set's figures). The issue's target,
-a safety turn for 95%, is not met.
+it (docs/safety.md, section 5, with every set; tests/test_risk.py pins them): on held-out one-turn client statements
+a safety turn follows about 92-93% of the risk statements, not the 95% asked, and ordinary long transcripts still
+get some safety turns.
 
 Refinements that keep false alarms low without giving up recall:
 
@@ -826,11 +824,9 @@ def load_detector(policy: str = DEFAULT_POLICY) -> None:
     """Load now what ``policy`` reads a turn with (otherwise loaded on the first turn that needs it): a replay
     calls it before loading its chat model, so that the encoder's graph is built while the process is small
     (building it takes about 100 MB for a moment; benchmarks/startup_memory.py)."""
-    if policy != STEPPED:
-        load_risk_model()
-        return
-    from helpert.text.encoder import load
-
-    load_encoder_risk_model()
     load_risk_model()
-    load()
+    if policy == STEPPED:
+        from helpert.text.encoder import load
+
+        load_encoder_risk_model()
+        load()

@@ -158,54 +158,42 @@ def gather_rows_first(graph) -> int:
     nodes = list(graph.graph.node)
     inits = {i.name: i for i in graph.graph.initializer}
     produced = {o: n for n in nodes for o in n.output}
-    readers: "dict[str, list]" = {}
+    readers: "dict[str, int]" = {}
     for n in nodes:
         for x in n.input:
-            readers.setdefault(x, []).append(n)
-    drop, rewritten = set(), 0
+            readers[x] = readers.get(x, 0) + 1
+    lookups = {}  # the Gather's output -> (table, scale, cast to), for each lookup of that form
     for n in nodes:
         if n.op_type != "Gather" or any(a.name == "axis" and a.i != 0 for a in n.attribute):
             continue
         mul = produced.get(n.input[0])
-        if mul is None or mul.op_type != "Mul" or len(readers[mul.output[0]]) != 1:
+        if mul is None or mul.op_type != "Mul" or readers[mul.output[0]] != 1:
             continue
         cast, scale = produced.get(mul.input[0]), inits.get(mul.input[1])
         if cast is None or cast.op_type != "Cast" or cast.input[0] not in inits or scale is None:
             continue
         table = inits[cast.input[0]]
-        if len(readers[cast.output[0]]) != 1 or list(scale.dims) != [table.dims[0], 1]:
+        if readers[cast.output[0]] == 1 and list(scale.dims) == [table.dims[0], 1]:
+            lookups[n.output[0]] = (table.name, scale.name, cast.attribute[0].i, {cast.output[0], mul.output[0]})
+    dropped = {o for *_, outs in lookups.values() for o in outs}  # the float table and its scaled copy
+    rewritten = []
+    for n in nodes:  # each lookup becomes four nodes where it stood: the order stays topological
+        if dropped & set(n.output):
             continue
-        out, ids, name = n.output[0], n.input[1], n.name or n.output[0]
-        n.CopyFrom(helper.make_node("Gather", [table.name, ids], [f"{name}/rows_q"], name=f"{name}/rows_q"))
-        drop.update({cast.output[0], mul.output[0]})  # the float table and its scaled copy: no reader left
-        graph.graph.node.extend([
-            helper.make_node("Gather", [scale.name, ids], [f"{name}/rows_scale"], name=f"{name}/rows_scale"),
-            helper.make_node("Cast", [f"{name}/rows_q"], [f"{name}/rows_f"], to=cast.attribute[0].i, name=f"{name}/rows_f"),
-            helper.make_node("Mul", [f"{name}/rows_f", f"{name}/rows_scale"], [out], name=f"{name}/rows"),
-        ])
-        rewritten += 1
-    keep = [n for n in graph.graph.node if not drop & set(n.output)]
+        if n.output[0] not in lookups:
+            rewritten.append(n)
+            continue
+        table, scale, to, _ = lookups[n.output[0]]
+        ids, name = n.input[1], n.name or n.output[0]
+        rewritten += [
+            helper.make_node("Gather", [table, ids], [f"{name}/rows_q"], name=f"{name}/rows_q"),
+            helper.make_node("Gather", [scale, ids], [f"{name}/rows_scale"], name=f"{name}/rows_scale"),
+            helper.make_node("Cast", [f"{name}/rows_q"], [f"{name}/rows_f"], to=to, name=f"{name}/rows_f"),
+            helper.make_node("Mul", [f"{name}/rows_f", f"{name}/rows_scale"], [n.output[0]], name=f"{name}/rows"),
+        ]
     del graph.graph.node[:]
-    graph.graph.node.extend(keep)
-    if rewritten:  # the new nodes were appended: put the graph back in the topological order ONNX requires
-        _topological(graph)
-    return rewritten
-
-
-def _topological(graph) -> None:
-    nodes = list(graph.graph.node)
-    known = {i.name for i in graph.graph.initializer} | {i.name for i in graph.graph.input} | {""}
-    ordered, pending = [], nodes
-    while pending:
-        ready = [n for n in pending if all(x in known for x in n.input)]
-        if not ready:
-            raise ValueError("the encoder graph has a cycle or an undefined input")
-        for n in ready:
-            known.update(n.output)
-        ordered += ready
-        pending = [n for n in pending if not any(n is r for r in ready)]
-    del graph.graph.node[:]
-    graph.graph.node.extend(ordered)
+    graph.graph.node.extend(rewritten)
+    return len(lookups)
 
 
 def stacked_graph(base: Path, tops: "Sequence[Path]") -> bytes:
