@@ -365,15 +365,19 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # while round 52's candidate was trained (tests/data/round52_instructions.md), round 52's. Z56 (a sports and athletes'
 # wellbeing service and a fertility and pregnancy-loss counselling service, spoken) and Z57 (a separation and
 # co-parenting chat and a wellbeing chat for the trades and the gig economy, typed), written while round 53's candidate
-# was trained (tests/data/round53_instructions.md), round 53's (not adopted). Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(40, 58)), "L1", "L2", "L3", "L4"]}
+# was trained (tests/data/round53_instructions.md), round 53's (not adopted). Z58 (a police custody liaison and diversion
+# team and a burns, scars and skin-condition psychology clinic, spoken) and Z59 (a wellbeing chat for hospitality and
+# nightlife workers and a chat for people living with diabetes, typed), written while round 54's candidate was trained
+# (tests/data/round54_instructions.md), round 54's (not adopted). Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
-# Z56 and Z57 were written for round 53, not adopted, and read only to score it and the shipped detector):
+# Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
+# the shipped detector):
 # the freshest estimate of how it does, pooled in the table (README.md). Each pair is used once for a choice of the
 # same candidate. A new shipped version starts this list again from the sets written after it (until round 52: Z33 to
 # Z38, for round 38's candidate, adopted in round 40; trained on since round 52).
-AFTER_SHIPPED = ("Z54", "Z55", "Z56", "Z57")
+AFTER_SHIPPED = ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59")
 ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
@@ -381,7 +385,7 @@ ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -662,6 +666,11 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round53_instructions.md: athletes and sport, fertility treatment and pregnancy loss, separated parents,
     # the trades and the gig economy; "knockout", cutting weight, "hang up my boots", injections taken as prescribed
     "round53": TranscriptSet(DATA / "risk_ordinary_round53.jsonl", transcripts_chosen_on(53)),
+    # tests/data/round54_instructions.md: two writers; a: custody liaison, burns and skin conditions, hospitality and
+    # nightlife, diabetes and insulin ("cut" and "burn" at work, needles, hypos, arrests and fights told as past); b:
+    # bereavement, hospices, wills, moving out, sobriety, everyday topics, some sessions typed as chats
+    "round54a": TranscriptSet(DATA / "risk_ordinary_round54a.jsonl", transcripts_chosen_on(54)),
+    "round54b": TranscriptSet(DATA / "risk_ordinary_round54b.jsonl", transcripts_chosen_on(54)),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 

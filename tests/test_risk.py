@@ -556,8 +556,8 @@ def test_held_out_statements_are_not_trained_on():
     # never trained on: round 36's choice was made on L1, round 38's on L2, round 39's on L3, round 40's on L4, round
     # 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on
     # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55, round 53's on Z56 and
-    # Z57 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 58)), "L1", "L2", "L3", "L4"}
+    # Z57, round 54's on Z58 and Z59 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -649,16 +649,18 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z46", (100, 99), 96, 86, 10), ("z47", (97, 100), 88, 86, 5), ("z48", (100, 100), 86, 80, 12),
     ("z49", (98, 100), 90, 88, 11), ("z50", (99, 100), 92, 85, 8), ("z51", (98, 100), 88, 81, 9),
     ("z52", (100, 100), 93, 91, 6), ("z53", (99, 100), 88, 79, 5), ("z54", (98, 100), 91, 84, 4), ("z55", (100, 100), 94, 89, 4),
-    ("z56", (99, 100), 90, 84, 5), ("z57", (100, 100), 95, 89, 10),
+    ("z56", (99, 100), 90, 84, 5), ("z57", (100, 100), 95, 89, 10), ("z58", (98, 100), 96, 93, 22), ("z59", (99, 100), 93, 89, 7),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
-    Z27-Z39 and the ordinary transcripts of rounds 33-40b, probability thresholds 0.36 and 0.58; Z40 to Z57 and L1 to L4
+    Z27-Z39 and the ordinary transcripts of rounds 33-40b, probability thresholds 0.36 and 0.58; Z40 to Z59 and L1 to L4
     less their near repeats of training statements, Z9 to Z39 and T37 among them, which are trained on and no longer
     reported). Round 46's detector (shipped before) gave on Z40-Z53 1,240 safety turns of 1,385, 1,129 full responses
     and 104 false alarms of 1,397, on L1-L4 177, 146 and 30, on Z54+Z55 178, 169 and 9 (benchmarks/results/round52).
     Round 53's candidate (not adopted) gave on Z56+Z57 185, 166 and 11 against these 185, 173 and 15
-    (benchmarks/results/round53_not_shipped). A change to the detector that loses any of them fails here: re-score and
+    (benchmarks/results/round53_not_shipped); round 54's (not adopted) on Z58+Z59 189, 183 and 27 against 189, 182 and
+    29 (benchmarks/results/round54_not_shipped). Z58's 22 false alarms of 100 are over the issue's 10%: reported, not a
+    bound met. A change to the detector that loses any of them fails here: re-score and
     re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
@@ -668,14 +670,14 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z54 to Z57 (validate_risk.AFTER_SHIPPED: Z54 and Z55 written while
+    """README.md's lead figures for the crisis path: Z54 to Z59 (validate_risk.AFTER_SHIPPED: Z54 and Z55 written while
     round 52's candidate was trained, after its recipe was committed, unread until it was scored, the pair its choice
-    was made on; Z56 and Z57 likewise for round 53's candidate, not adopted; never trained on), less near repeats,
-    pooled: 370 of 397 risk statements get a safety turn, 346 the full response, 23 of 400 negatives a false alarm (Z54+Z55
-    185, 173, 8 of 198 and 200; round 46's detector there 178, 169, 9). Beside them, Z40 to Z53 pooled (never trained on;
+    was made on; Z56 and Z57, Z58 and Z59 likewise for rounds 53 and 54's candidates, not adopted; never trained on),
+    less near repeats, pooled: 559 of 594 risk statements get a safety turn, 528 the full response, 52 of 600 negatives a
+    false alarm (Z54+Z55 185, 173, 8 of 198 and 200; round 46's detector there 178, 169, 9). Beside them, Z40 to Z53 pooled (never trained on;
     round 52's guards): 1,277 of 1,385, 1,199, 98 of 1,397."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z54", "Z55", "Z56", "Z57") and validator.ADOPTED_ON == ("Z54", "Z55")
+    assert validator.AFTER_SHIPPED == ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59") and validator.ADOPTED_ON == ("Z54", "Z55")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")
     pooled = {}
@@ -683,8 +685,8 @@ def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
         rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in group]
         pooled[group[0]] = {k: sum(r[k] for r in rows) for k in keys}
     after, before = pooled["Z54"], pooled["Z40"]
-    assert (after["risk"], after["no_risk"]) == (397, 400) and (before["risk"], before["no_risk"]) == (1385, 1397)
-    assert after["safety_turn"] >= 370 and after["full_response"] >= 346 and after["false_alarms"] <= 23, after
+    assert (after["risk"], after["no_risk"]) == (594, 600) and (before["risk"], before["no_risk"]) == (1385, 1397)
+    assert after["safety_turn"] >= 559 and after["full_response"] >= 528 and after["false_alarms"] <= 52, after
     assert before["safety_turn"] >= 1277 and before["full_response"] >= 1199 and before["false_alarms"] <= 98, before
 
 
@@ -773,7 +775,7 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     ("round35", 536, 52), ("round36", 542, 52), ("round37", 564, 52), ("round38", 553, 52), ("round39", 584, 52),
     ("round40a", 583, 52), ("round40b", 543, 52), ("round45", 583, None), ("round47", 562, None), ("round48", 558, None),
     ("round49", 565, None), ("round50", 567, None), ("round51", 570, None), ("round52", 576, None),
-    ("round53", 566, None)])
+    ("round53", 566, None), ("round54a", 577, None), ("round54b", 557, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
@@ -813,13 +815,14 @@ def test_every_ordinary_transcript_set_is_registered_once():
 
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
     (None, 50, 5, 2), ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 2),
-    ("round50", 24, 2, 0), ("round51", 24, 0, 0), ("round52", 24, 2, 1), ("round53", 24, 1, 0)])
+    ("round50", 24, 2, 0), ("round51", 24, 0, 0), ("round52", 24, 2, 1), ("round53", 24, 1, 0),
+    ("round54a", 24, 5, 2), ("round54b", 24, 3, 0)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 52's detector, a safety turn in 5 of the 50 written transcripts of ordinary
-    sessions (tests/data/quality_sessions_a-e; a full response in 2), and in 0, 2, 3, 4, 2, 0, 2 and 1 of the 24 written
-    for rounds 45, 47 to 51, 52 and 53 (risk_ordinary_roundNN.jsonl; full responses in 0, 0, 1, 2, 0, 0, 1 and 0). Round
-    46's detector gave 4 (3 full) and 0, 2, 3, 4, 0, 3 and 3 (benchmarks/results/round52); round 53's candidate, not
-    adopted, 2 of round 53's (benchmarks/results/round53_not_shipped). Those of rounds 20 to 27 and 33
+    sessions (tests/data/quality_sessions_a-e; a full response in 2), and in 0, 2, 3, 4, 2, 0, 2, 1, 5 and 3 of the 24
+    written for rounds 45, 47 to 51, 52, 53 and 54 (a and b) (risk_ordinary_roundNN.jsonl; full responses in 0, 0, 1, 2,
+    0, 0, 1, 0, 2 and 0). Round 46's detector gave 4 (3 full) and 0, 2, 3, 4, 0, 3 and 3 (benchmarks/results/round52);
+    round 53's candidate, not adopted, 2 of round 53's, round 54's 6 of round 54's 48 (benchmarks/results/). Those of rounds 20 to 27 and 33
     to 40b are trained on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
