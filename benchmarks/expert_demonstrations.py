@@ -6,7 +6,9 @@ CTRS than at least 90% of ordinary peer sessions.)
 its metrics or its data (their instructions: ``tests/data/expert_cbt_fresh/INSTRUCTIONS.md``), scored once, as a
 report: no rule or weight was changed on them. For each transcript: drift.score, ctrs.mean, the share of the 195
 ESConv peer sessions (``../shared/data/esconv/esconv_valid_195.jsonl``) with more drift and with a lower CTRS mean,
-and the drift parts and CTRS items, so that a miss can be traced.
+and the drift parts and CTRS items, so that a miss can be traced. Beside them, where ../shared has it, the HOPE sample
+(8 transcribed real therapy sessions of public videos, not rated for quality): where real sessions fall among the
+peers, reported as it is.
 
     .venv/bin/python benchmarks/expert_demonstrations.py
 """
@@ -21,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, SHARED, report  # noqa: E402
 
 FRESH = REPO / "tests" / "data" / "expert_cbt_fresh"
+HOPE = SHARED / "hope" / "hope_sample.jsonl"
 
 
 def main() -> int:
@@ -40,6 +43,8 @@ def main() -> int:
         for row in rows.values():
             row["met"] = row["peers_with_more_drift"] >= 0.9 and row["peers_with_lower_ctrs"] >= 0.9
         out["sets"][name] = rows
+    if HOPE.is_file():  # real sessions, not rated: where they fall among the peers is reported, not held to the bar
+        out["sets"]["real therapy transcripts (HOPE sample, not rated for quality)"] = vq.expert_check(protocol, peers, HOPE, detail=True)
     report("expert_demonstrations", out)
     return 0
 
