@@ -368,8 +368,11 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # was trained (tests/data/round53_instructions.md), round 53's (not adopted). Z58 (a police custody liaison and diversion
 # team and a burns, scars and skin-condition psychology clinic, spoken) and Z59 (a wellbeing chat for hospitality and
 # nightlife workers and a chat for people living with diabetes, typed), written while round 54's candidate was trained
-# (tests/data/round54_instructions.md), round 54's (not adopted). Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
-LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for name in [*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4"]}
+# (tests/data/round54_instructions.md), round 54's (not adopted). S55a (spoken) and S55b (typed), 100 statements each,
+# written for round 55's rule (tests/data/round55_instructions.md): one moment only, a client reporting a screening
+# question about risk and their answer, half risk; round 55's (not adopted). Reported alone, not pooled with the Z sets. Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
+LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
+                    for name in [*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4", "S55a", "S55b"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
 # Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
@@ -385,7 +388,8 @@ ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")),
+           (55, False, ("S55a", "S55b")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -532,7 +536,8 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
         rows.append(tier_rows(f"{name} (hand-written client statements, labelled twice{chosen})", read_jsonl(path), policy))
     later = {}
     for name in LATER_STATEMENTS:
-        what = "forum posts of 80 to 250 words" if name.startswith("L") else "client statements"
+        what = ("forum posts of 80 to 250 words" if name.startswith("L") else
+                "client statements reporting a screening question and the answer" if name.startswith("S") else "client statements")
         later[name] = tier_rows(f"{name} (hand-written {what}, labelled twice, less near repeats of training "
                                 f"statements; {CHOSEN_ON[name]})", later_statements(name), policy)
         rows.append(later[name])

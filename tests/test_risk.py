@@ -556,8 +556,8 @@ def test_held_out_statements_are_not_trained_on():
     # never trained on: round 36's choice was made on L1, round 38's on L2, round 39's on L3, round 40's on L4, round
     # 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on
     # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55, round 53's on Z56 and
-    # Z57, round 54's on Z58 and Z59 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4"}
+    # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4", "S55a", "S55b"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -650,6 +650,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z49", (98, 100), 90, 88, 11), ("z50", (99, 100), 92, 85, 8), ("z51", (98, 100), 88, 81, 9),
     ("z52", (100, 100), 93, 91, 6), ("z53", (99, 100), 88, 79, 5), ("z54", (98, 100), 91, 84, 4), ("z55", (100, 100), 94, 89, 4),
     ("z56", (99, 100), 90, 84, 5), ("z57", (100, 100), 95, 89, 10), ("z58", (98, 100), 96, 93, 22), ("z59", (99, 100), 93, 89, 7),
+    ("s55a", (50, 50), 33, 32, 11), ("s55b", (50, 50), 41, 36, 18),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
@@ -660,7 +661,8 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     Round 53's candidate (not adopted) gave on Z56+Z57 185, 166 and 11 against these 185, 173 and 15
     (benchmarks/results/round53_not_shipped); round 54's (not adopted) on Z58+Z59 189, 183 and 27 against 189, 182 and
     29 (benchmarks/results/round54_not_shipped). Z58's 22 false alarms of 100 are over the issue's 10%: reported, not a
-    bound met. A change to the detector that loses any of them fails here: re-score and
+    bound met; so are S55a and S55b's (round 55: a client reporting a screening question and the answer; 74 of 100 risk
+    statements with a safety turn, 29 of 100 negatives; its candidate, not adopted, 73 and 20). A change to the detector that loses any of them fails here: re-score and
     re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
