@@ -370,7 +370,8 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # nightlife workers and a chat for people living with diabetes, typed), written while round 54's candidate was trained
 # (tests/data/round54_instructions.md), round 54's (not adopted). S55a (spoken) and S55b (typed), 100 statements each,
 # written for round 55's rule (tests/data/round55_instructions.md): one moment only, a client reporting a screening
-# question about risk and their answer, half risk; round 55's (not adopted). Reported alone, not pooled with the Z sets. Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
+# question about risk and their answer, half risk; round 55's (not adopted). Reported alone, not pooled with the Z sets.
+# Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
                     for name in [*(f"Z{i}" for i in range(40, 60)), "L1", "L2", "L3", "L4", "S55a", "S55b"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
@@ -388,8 +389,8 @@ ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted th
 CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, False, ("Z31", "Z32")),
            (38, False, ("Z33", "Z34", "L2")), (39, False, ("Z35", "Z36", "L3")), (40, True, ("Z37", "Z38", "L4")),
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
-           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")), (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")),
-           (55, False, ("S55a", "S55b")))
+           (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")),
+           (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
