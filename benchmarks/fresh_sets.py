@@ -34,15 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import read_jsonl  # noqa: E402
 
+from helpert.io.atomic import atomic_write_text  # noqa: E402
+
 KINDS = ("suicide", "self_harm", "abuse", "harm_to_others")
 
 
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Write ``rows`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def _named(pairs: Sequence[str]) -> dict[str, Path]:
@@ -75,8 +73,7 @@ def blind_statements(sets: dict[str, Path], out: Path, key: Path, seed: int) -> 
     rng.shuffle(rows)
     ids = [f"b{i:03d}-{rng.randrange(16 ** 4):04x}" for i in range(len(rows))]
     _write_jsonl(out / "texts.jsonl", [{"id": b, "text": r["text"]} for b, r in zip(ids, rows)])
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_text(json.dumps(dict(zip(ids, (r["id"] for r in rows)))), encoding="utf-8")
+    atomic_write_text(key, json.dumps(dict(zip(ids, (r["id"] for r in rows)))))
     return {"items": len(rows), "risk": sum(bool(r["risk"]) for r in rows)}
 
 
@@ -136,8 +133,7 @@ def blind_transcripts(path: Path, out: Path, key: Path, seed: int) -> dict[str, 
             turns.append(turn)
         blind.append({"session": sid, "turns": turns})
     _write_jsonl(out / "sessions.jsonl", blind)
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_text(json.dumps(dict(zip(ids, (r["session"] for r in rows)))), encoding="utf-8")
+    atomic_write_text(key, json.dumps(dict(zip(ids, (r["session"] for r in rows)))))
     return {"sessions": len(rows), "client_turns": sum(t["role"] == "client" for r in rows for t in r["turns"])}
 
 

@@ -10,8 +10,9 @@ the graph's router and ``helpert screen`` use it. Validated on hand-labelled Cou
 (EPITOME) posts, hand-written statements and every ESConv help-seeker turn (benchmarks/validate_risk.py;
 figures in benchmarks/README.md, design and limits in docs/safety.md). Read those figures before trusting
 it (docs/safety.md, section 5, with every set; tests/test_risk.py pins them): on held-out one-turn client statements
-a safety turn follows about 92-93% of the risk statements, not the 95% asked, and ordinary long transcripts still
-get some safety turns.
+a safety turn follows 92-96% of the risk statements by group of sets, not the 95% asked on every one (74% where a
+client reports a screening question and the answer), false alarms exceed 10% on some sets (22% on custody talk), and
+ordinary long transcripts still get some safety turns.
 
 Refinements that keep false alarms low without giving up recall:
 
