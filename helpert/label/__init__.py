@@ -20,29 +20,44 @@ from helpert.session import Session, Turn
 LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")
 
 
+def _minimal_encourager(text: str) -> bool:
+    """Every sentence of the turn is only "mm-hmm", "right", "i see" ... (:func:`helpert.label.mi.is_facilitative`)."""
+    from helpert.label.mi import is_facilitative
+    from helpert.text.features import normalise, sentences
+
+    parts = [p for p in sentences(normalise(text)) if p.strip()]
+    return bool(parts) and all(is_facilitative(p) for p in parts)
+
+
 def _units(session: Session) -> list:
-    """A classifier unit per counselor turn: text, client turns around it, relative position."""
+    """A classifier unit per counselor turn: text, client turns around it, relative position. The client turn
+    before it is what the client said since the counselor's last turn that was not a minimal encourager (a
+    transcriber's "mm-hmm" turn cuts one client turn in two; round 56)."""
     from helpert.text.features import Unit
 
     turns = session.turns
     n = len(turns)
     counselor = [i for i, t in enumerate(turns) if t.role == "counselor"]
+    plain, heard = _client_between(session), _client_between(session, through_encouragers=True)
     units = []
-    for i in counselor:
-        prev = next((turns[j].text for j in range(i - 1, -1, -1) if turns[j].role == "client"), "")
+    for c, i in enumerate(counselor):
+        prev = heard[c] if heard[c] != plain[c] else next(
+            (turns[j].text for j in range(i - 1, -1, -1) if turns[j].role == "client"), "")
         after = next((turns[j].text for j in range(i + 1, n) if turns[j].role == "client"), "")
         units.append(Unit(turns[i].text, prev, after, i / max(n - 1, 1), i == counselor[0], i == counselor[-1]))
     return units
 
 
-def _client_between(session: Session) -> list[str]:
-    """Per counselor turn, what the client said since the previous counselor turn ("" for nothing)."""
+def _client_between(session: Session, through_encouragers: bool = False) -> list[str]:
+    """Per counselor turn, what the client said since the previous counselor turn ("" for nothing); with
+    ``through_encouragers``, since the previous counselor turn that was not a minimal encourager."""
     out: list[str] = []
     said: list[str] = []
     for t in session.turns:
         if t.role == "counselor":
             out.append(" ".join(said))
-            said = []
+            if not (through_encouragers and _minimal_encourager(t.text)):
+                said = []
         else:
             said.append(t.text)
     return out
@@ -70,7 +85,8 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     empathy = empathy_from_scores(scores, classes)
     matcher = CueMatcher(protocol)
     between = [c for s in sessions for c in _client_between(s)]  # per counselor turn, as ``units``
-    mi = code_turns([u.text for u in units], between)
+    heard = [c for s in sessions for c in _client_between(s, through_encouragers=True)]
+    mi = code_turns([u.text for u in units], heard)
 
     out: list[Session] = []
     k = 0

@@ -21,6 +21,12 @@ the Welivita & Pu MI gold set: human codes adapted from MITI). Three rules then 
    "may I share", "would you be open to", "what do you think about trying", "shall we".
 3. ``structuring`` - managing the session: agenda, what to work on today, moving on, time left.
 
+And one rule comes before the model and every other rule (round 56, 2026-12-06): a sentence that is only a minimal
+encourager - "Mm-hmm.", "Right.", "Okay.", "Yeah?", "I see.", "Go on." (:func:`is_facilitative`) - is
+``facilitate``, MISC 2.5's Facilitate ("simple utterances that function as 'keep going' acknowledgments"), which
+MITI 4.2.1 does not code at all. Verbatim transcripts give each of them its own counselor turn; the metrics leave
+them out of every count (:mod:`helpert.metrics.mi`, :func:`helpert.metrics.common.coded_turns`).
+
 And one rule overrides the model, as MITI codes questions by their form (:func:`question_form`): a sentence
 that ends with a question mark and starts, after fillers, with a wh-word or an auxiliary and its subject is an
 open or closed question (unless it asks to collaborate, rule 2, or puts a suggestion as a question: "why don't
@@ -45,7 +51,7 @@ training data, whose codes call every imperative "direct":
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
-talk, other - outside MITI's counts).
+talk, facilitate, other - outside MITI's counts).
 """
 
 from __future__ import annotations
@@ -84,10 +90,11 @@ SOURCE_CODES = {
     "Self-Disclose": "self_disclosure",
     "Other": "other",
 }
-RULE_CODES = ("seek_collaboration", "structuring", "small_talk")
+RULE_CODES = ("seek_collaboration", "structuring", "small_talk", "facilitate")
 CODES = (*SOURCE_CODES.values(), *RULE_CODES)
 
 REFLECTION = frozenset({"reflection_simple", "reflection_complex"})
+FACILITATE = "facilitate"
 QUESTION = frozenset({"question_open", "question_closed"})
 ADHERENT = frozenset({"affirm", "support", "emphasize_autonomy", "seek_collaboration", "advise_with_permission"})
 NON_ADHERENT = frozenset({"advise_without_permission", "confront", "direct", "warn"})
@@ -98,7 +105,7 @@ GROUP = {
     **{c: "adherent" for c in ADHERENT},
     **{c: "non_adherent" for c in NON_ADHERENT},
     "give_information": "information",
-    **{c: "other" for c in ("self_disclosure", "other", "structuring", "small_talk")},
+    **{c: "other" for c in ("self_disclosure", "other", "structuring", "small_talk", "facilitate")},
 }
 
 _STOP = frozenset(
@@ -312,10 +319,31 @@ def question_form(text: str) -> str | None:
     return None
 
 
+# Minimal encouragers (MISC 2.5 Facilitate): the words of "mm-hmm", "uh-huh", "okay", "yeah", "right", "sure" ...,
+# and the two-word ones, "i see" and "go on".
+_FACILITATE_WORDS = frozenset(
+    "mm mmm mhm mmhm mmhmm hmm hm mm-hmm mm-hm uh-huh uh-hum uh huh um ah oh okay ok okey yeah yea yep yes right "
+    "sure alright".split())
+_FACILITATE_PAIRS = re.compile(r"\b(?:i see|go on)\b")
+_FACILITATE_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*")
+FACILITATE_MAX_WORDS = 6
+
+
+def is_facilitative(text: str) -> bool:
+    """True when a normalised sentence is only a minimal encourager: at most FACILITATE_MAX_WORDS words, all of
+    them acknowledgement tokens ("mm-hmm, okay.", "yeah, yeah, right.", "oh, i see.", "go on."). Anything more,
+    a word of content or a question word, and the sentence is left to the model and the other rules."""
+    toks = _FACILITATE_TOKEN.findall(_FACILITATE_PAIRS.sub(" ", text))
+    n_words = len(_FACILITATE_TOKEN.findall(text))
+    return 0 < n_words <= FACILITATE_MAX_WORDS and all(t in _FACILITATE_WORDS for t in toks)
+
+
 def apply_rules(text: str, code: str) -> str:
     """The rules of the module docstring, on a normalised sentence and the model's code."""
     from helpert.label.behaviour import STRUCTURING, is_social
 
+    if is_facilitative(text):
+        return "facilitate"
     asked = question_form(text)
     if code in REFLECTION:
         return asked or code
@@ -355,5 +383,5 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
     return out
 
 
-__all__ = ["ADHERENT", "CODES", "GROUP", "GROUPS", "NON_ADHERENT", "QUESTION", "REFLECTION", "Utterance", "code_turns",
+__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "is_facilitative", "NON_ADHERENT", "QUESTION", "REFLECTION", "Utterance", "code_turns",
            "code_utterances", "load_model"]

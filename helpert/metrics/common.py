@@ -6,7 +6,7 @@ rather than from phase names, so the same metrics work for any protocol.
 
 from __future__ import annotations
 
-from helpert.label.mi import REFLECTION
+from helpert.label.mi import FACILITATE, REFLECTION
 from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
@@ -37,9 +37,17 @@ def is_labelled(session: Session, protocol: Protocol) -> bool:
     return bool(present) and all(p in known for p in present)
 
 
+def is_minimal_encourager(turn: Turn) -> bool:
+    """A counselor turn that is only "mm-hmm", "right", "i see" ... (every utterance coded ``facilitate``): a
+    transcriber's own turn for a backchannel, not a move of the session (MISC 2.5's Facilitate; MITI does not
+    code it)."""
+    codes = turn.labels.get("mi")
+    return isinstance(codes, list) and bool(codes) and all(c == FACILITATE for c in codes)
+
+
 def coded_turns(session: Session) -> list[Turn]:
-    """Counselor turns with a phase label (time-in-phase shares are over these)."""
-    return [t for t in session.counselor_turns if phase(t) is not None]
+    """Counselor turns with a phase label, less minimal encouragers (time-in-phase shares are over these)."""
+    return [t for t in session.counselor_turns if phase(t) is not None and not is_minimal_encourager(t)]
 
 
 def scored_turns(session: Session) -> list[Turn]:

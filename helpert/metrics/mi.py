@@ -2,12 +2,13 @@
 :mod:`helpert.label.mi` (``Turn.labels["mi"]``). Formulas and the literature: docs/metrics.md, "mi".
 
 Counts are over the utterances (sentences) of counselor turns; safety-node turns (scripted crisis handling)
-are left out, as in adherence and drift. A ratio whose denominator is zero is None, not 0.
+are left out, as in adherence and drift, and so are minimal encouragers ("mm-hmm", "right", "i see": the
+``facilitate`` code, MISC 2.5's Facilitate), which MITI does not code. A ratio whose denominator is zero is None, not 0.
 """
 
 from __future__ import annotations
 
-from helpert.label.mi import ADHERENT, NON_ADHERENT, QUESTION, REFLECTION
+from helpert.label.mi import ADHERENT, FACILITATE, NON_ADHERENT, QUESTION, REFLECTION
 from helpert.metrics.common import ratio
 from helpert.protocols import SAFETY
 from helpert.session import Session, Turn
@@ -22,8 +23,9 @@ THRESHOLDS = {
 
 
 def codes_of(turn: Turn) -> list[str]:
+    """The MI codes MITI counts in a turn: its utterances' codes less minimal encouragers (``facilitate``)."""
     value = turn.labels.get("mi")
-    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+    return [c for c in value if isinstance(c, str) and c != FACILITATE] if isinstance(value, list) else []
 
 
 def mi_turns(session: Session) -> list[Turn]:

@@ -142,6 +142,51 @@ DEGRADATIONS: dict[str, Callable[..., Session]] = {
 }
 
 
+# Minimal encouragers a transcriber gives their own counselor turn (round 56): splicing them into client turns should
+# change no quality measure, since MITI does not code them.
+BACKCHANNELS = ("Mm-hmm.", "Right.", "Yeah.", "Okay.", "I see.", "Mm.", "Uh-huh.", "Go on.")
+
+
+def _split_point(text: str) -> int | None:
+    """Where to cut a client turn for a backchannel: after its first sentence if it has two or more, else after
+    its first comma, else after the middle word; None for a turn of fewer than four words."""
+    import re
+
+    ends = [m.end() for m in re.finditer(r"[.!?]+\s+", text) if m.end() < len(text.rstrip())]
+    if ends:
+        return ends[0]
+    comma = text.find(", ")
+    if 0 < comma < len(text) - 2:
+        return comma + 2
+    words = text.split()
+    if len(words) < 4:
+        return None
+    return len(" ".join(words[: len(words) // 2])) + 1
+
+
+def with_backchannels(session: Session, share: float, draw: int = 0, texts: tuple[str, ...] = BACKCHANNELS) -> Session:
+    """An invariance probe, not a degradation: a random ``share`` of the client turns (those of four words or
+    more) is cut in two, with a counselor backchannel between the halves, as a verbatim transcript writes a
+    counselor's "mm-hmm" while the client talks. Nested across shares within a draw; turns renumbered; the new
+    turns carry no labels (label the session again before measuring it)."""
+    rng = _rng(session, "backchannels", draw)
+    clients = [i for i, t in enumerate(session.turns) if t.role == "client" and _split_point(t.text) is not None]
+    chosen = set(rng.permutation(len(clients))[: round(len(clients) * share)].tolist())
+    turns: list = []
+    used = 0
+    for j, t in enumerate(session.turns):
+        pos = clients.index(j) if j in clients else None
+        if pos is None or pos not in chosen:
+            turns.append(t)
+            continue
+        cut = _split_point(t.text)
+        turns.append(t.model_copy(update={"text": t.text[:cut].rstrip(), "labels": {}}))
+        turns.append(type(t)(idx=0, role="counselor", text=texts[(pos + draw) % len(texts)]))
+        turns.append(t.model_copy(update={"text": t.text[cut:].strip(), "labels": {}}))
+        used += 1
+    return session.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in enumerate(turns)]})
+
+
 def reflective_positions(labelled: Session) -> list[int]:
     """Counselor positions whose MI codes (helpert.label) include a reflection."""
     from helpert.label.mi import REFLECTION

@@ -1,0 +1,71 @@
+"""Minimal encouragers ("mm-hmm", "right", "i see") that a verbatim transcript gives their own counselor turn: coded
+``facilitate`` (MISC 2.5's Facilitate) and left out of every count, so that splicing them into a session changes no
+quality measure (round 56; benchmarks/README.md, "Quality validation")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpert.io import read_sessions
+from helpert.label.mi import apply_rules, is_facilitative
+from helpert.metrics import measure_labelled
+from helpert.metrics.common import coded_turns, is_minimal_encourager
+from helpert.metrics.mi import codes_of
+from helpert.probe.degrade import BACKCHANNELS, with_backchannels
+from helpert.protocols import load_protocol
+from helpert.session import Session, Turn
+from helpert.text.features import normalise
+
+SESSIONS = Path(__file__).resolve().parents[1] / "sessions"
+
+
+@pytest.mark.parametrize("text", ["Mm-hmm.", "Right.", "Okay, yeah.", "Oh, I see.", "Go on.", "Uh-huh", "Yeah?",
+                                  "Mm hmm, mm hmm.", *BACKCHANNELS])
+def test_minimal_encouragers_are_facilitate(text):
+    assert is_facilitative(normalise(text))
+    assert apply_rules(normalise(text), "reflection_simple") == "facilitate"  # before the model's code
+
+
+@pytest.mark.parametrize("text", ["I see what you mean.", "Okay, so what happened?", "Right, that sounds hard.",
+                                  "Good.", "No.", "Yes, yes, yes, okay, right, sure, mm.", "Go on with the list.", ""])
+def test_anything_more_is_left_to_the_model(text):
+    assert not is_facilitative(normalise(text))
+
+
+def test_facilitate_is_outside_every_count():
+    turns = [Turn(idx=0, role="counselor", text="Mm-hmm.", labels={"phase": "agenda", "mi": ["facilitate"]}),
+             Turn(idx=1, role="client", text="and then"),
+             Turn(idx=2, role="counselor", text="Mm-hmm. What then?", labels={"phase": "agenda", "mi": ["facilitate", "question_open"]})]
+    s = Session(dialogue_id="f", turns=turns)
+    assert is_minimal_encourager(turns[0]) and not is_minimal_encourager(turns[2])
+    assert coded_turns(s) == [turns[2]]
+    assert codes_of(turns[2]) == ["question_open"]
+
+
+def test_backchannels_split_client_turns_and_keep_every_word():
+    s = read_sessions(SESSIONS / "grief_sleep.jsonl")[0]
+    b = with_backchannels(s, 1.0)
+    added = [t for t in b.turns if t.role == "counselor" and t.text in BACKCHANNELS and t.text not in {u.text for u in s.turns}]
+    assert added, "no client turn was split"
+    assert [t.idx for t in b.turns] == list(range(len(b.turns)))
+    assert len(b.counselor_turns) == len(s.counselor_turns) + len(added)
+    words = lambda sess: " ".join(t.text for t in sess.turns if t.role == "client").split()
+    assert words(b) == words(s)
+    assert with_backchannels(s, 0.0).turns == s.turns
+
+
+def test_backchannels_change_no_quality_measure():
+    """Every client turn of a bundled session cut by a counselor "mm-hmm": the MI shares are unchanged and drift and
+    the CTRS mean move by less than 0.02 (the shipped metrics before round 56 moved the CTRS mean by about 0.3 on
+    the HOPE transcripts)."""
+    from helpert.label import label_sessions
+
+    cbt = load_protocol("cbt_session")
+    s = read_sessions(SESSIONS / "grief_sleep.jsonl")[0]
+    before, after = (measure_labelled(x, cbt) for x in label_sessions([s, with_backchannels(s, 1.0)], cbt))
+    for key in ("mi.reflection_share", "mi.question_share", "mi.non_adherent_share", "mi.reflection_to_question"):
+        assert after[key] == pytest.approx(before[key]), key
+    assert after["drift.score"] == pytest.approx(before["drift.score"], abs=0.02)
+    assert after["ctrs.mean"] == pytest.approx(before["ctrs.mean"], abs=0.02)
