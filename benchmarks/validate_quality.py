@@ -64,7 +64,10 @@ EXPERT = REPO / "tests" / "data" / "expert_cbt"
 # tests/data/quality_sessions_<set>.jsonl: a was read while changing the metrics; b and c were scored once after the
 # change of 12ab306; d and e were written and rated later (2026-12-03, two more writers and a blind rater) and scored
 # once, with the metrics as shipped then, no choice made on them (benchmarks/README.md, "Quality validation").
-WRITTEN = {"a": "development", "b": "held out", "c": "held out", "d": "held out (new)", "e": "held out (new)"}
+# h and i (round 56, 2026-12-06) are verbatim transcripts, minimal encouragers as turns of their own, scored once before
+# the round's choice and reported since.
+WRITTEN = {"a": "development", "b": "held out", "c": "held out", "d": "held out (new)", "e": "held out (new)",
+           "h": "held out (verbatim)", "i": "held out (verbatim)"}
 AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), ("words_per_counselor_turn", 1))
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
@@ -94,6 +97,25 @@ def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = 
         out[kind] = {"means": means, "drift_rises": rises, "ctrs_falls": falls}
         print(kind, json.dumps(out[kind]), flush=True)
     return out, ok
+
+
+def backchannel_check(sessions: list[Session], protocol: Protocol, shares: tuple[float, ...] = (0.5, 1.0),
+                      draws: int = 3) -> dict:
+    """Invariance, not a degradation (round 56): a share of the client turns cut by a counselor "mm-hmm"
+    (``helpert.probe.degrade.with_backchannels``); the mean and mean absolute change of drift, the CTRS mean and the
+    reflection share, over the sessions and ``draws`` random draws. Minimal encouragers count nowhere, so the
+    changes should be near 0."""
+    from helpert.probe.degrade import with_backchannels
+
+    base = measure(sessions, protocol)
+    out = {}
+    for share in shares:
+        rows = [r for d in range(draws) for r in measure([with_backchannels(s, share, d) for s in sessions], protocol)]
+        out[str(share)] = {}
+        for key in ("drift.score", "ctrs.mean", "mi.reflection_share"):
+            diff = column(rows, key) - np.tile(column(base, key), draws)
+            out[str(share)][key] = {"mean": round(float(np.nanmean(diff)), 4), "mean_abs": round(float(np.nanmean(np.abs(diff))), 4)}
+    return out
 
 
 def mibot(protocol: Protocol, limit: int | None) -> tuple[list[Session], dict]:
@@ -213,8 +235,18 @@ def markdown(result: dict) -> str:
             lines.append(f"| {kind} | {' → '.join(f'{v:.3f}' for v in m['drift.score'])} | {'yes' if r['drift_rises'] else '**no**'} | "
                          f"{' → '.join(f'{v:.2f}' for v in m['ctrs.mean'])} | {'yes' if r['ctrs_falls'] else '**no**'} |")
         lines.append("")
+    if "backchannels" in result:
+        lines += ["**Backchannels (invariance, round 56)** - a share of the client turns of the same sessions cut by a counselor "
+                  "\"mm-hmm\" (`helpert.probe.degrade.with_backchannels`, 3 draws): mean change (mean absolute change); "
+                  "minimal encouragers count nowhere, so near 0 is right:", "",
+                  "| client turns cut | drift.score | ctrs.mean | mi.reflection_share |", "|---|---|---|---|"]
+        for share, r in result["backchannels"].items():
+            lines.append(f"| {float(share):.0%} | " + " | ".join(f"{r[k]['mean']:+.3f} ({r[k]['mean_abs']:.3f})"
+                                                             for k in ("drift.score", "ctrs.mean", "mi.reflection_share")) + " |")
+        lines.append("")
     lines += ["**Written transcripts rated high or low** (`tests/data/quality_sessions_*.jsonl`; set a was read while "
-              "changing the metrics, b and c were scored once) - AUC for picking out the low-quality sessions "
+              "changing the metrics, b and c were scored once; h and i are verbatim transcripts with minimal encouragers as turns "
+              "of their own, round 56) - AUC for picking out the low-quality sessions "
               "(drift.score high, ctrs.mean low; reflection share low and counselor words per turn high for reference):", "",
               "| set | role | sessions (low) | drift.score | ctrs.mean | mi.reflection_share | words per counselor turn |",
               "|---|---|---|---|---|---|---|"]
@@ -268,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     result["degradation_draws"] = DRAWS
     result["degradations"], ok = degradation_check(unseen, protocol)
     result["degradations_sessions"] = len(unseen)
+    result["backchannels"] = backchannel_check(unseen, protocol)
     chats = [s for s in read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl") if len(s.counselor_turns) >= 6][:60]
     result["degradations_esconv"], esconv_ok = degradation_check(chats, protocol)
     result["degradations_esconv_all_monotone"] = esconv_ok
