@@ -80,7 +80,10 @@ def column(rows: list[dict], key: str) -> np.ndarray:
     return np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
 
 
-def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = DRAWS) -> tuple[dict, bool]:
+def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = DRAWS,
+                      texts: dict[str, tuple[str, ...]] | None = None) -> tuple[dict, bool]:
+    """``texts``: other texts to put in, per degradation (``--texts``; the shuffle puts in none)."""
+    texts = texts or {}
     base = label_sessions(sessions, protocol)
     reflective = [reflective_positions(s) for s in base]
     out, ok = {}, True
@@ -88,7 +91,8 @@ def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = 
         # every CTRS item, so that a failure can be traced to the item that moved the wrong way
         means: dict[str, list[float]] = {k: [] for k in ("drift.score", "ctrs.mean", *(f"ctrs.{i}" for i in CTRS_ITEMS))}
         for k in LEVELS:
-            rows = [row for d in range(draws) for row in measure([fn(s, k, r, draw=d) for s, r in zip(sessions, reflective)], protocol)]
+            extra = {"texts": texts[kind]} if kind in texts else {}
+            rows = [row for d in range(draws) for row in measure([fn(s, k, r, draw=d, **extra) for s, r in zip(sessions, reflective)], protocol)]
             for key in means:
                 means[key].append(round(float(np.nanmean(column(rows, key))), 4))
         rises = all(a < b for a, b in zip(means["drift.score"], means["drift.score"][1:]))
@@ -280,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--written-only", metavar="NAME", default=None,
                     help="only section 4 (written transcripts), into results/NAME.json; with PYTHONPATH set to a checkout of "
                          "an earlier commit it scores that commit's helpert on the same files")
+    ap.add_argument("--texts", type=Path, default=None,
+                    help="only the degradations of the unseen sessions, with the texts of this JSON file put in (keys advice, "
+                         "closed_questions, lectures, small_talk), into results/validate_quality_texts_<file stem>.json")
     args = ap.parse_args(argv)
     protocol = load_protocol(args.protocol)
     result: dict = {"date": date.today().isoformat(), "protocol": protocol.name,
@@ -293,6 +300,18 @@ def main(argv: list[str] | None = None) -> int:
         result["written"] = written_sessions(protocol)
         report(args.written_only, result)
         return 0
+    if args.texts:
+        raw = json.loads(args.texts.read_text(encoding="utf-8"))
+        keys = {"early_advice": "advice", "questions_for_reflections": "closed_questions", "lecture": "lectures",
+                "small_talk": "small_talk"}
+        texts = {kind: tuple(raw[key]) for kind, key in keys.items()}
+        hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
+        unseen = [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+        result["texts"] = str(args.texts.relative_to(REPO) if args.texts.resolve().is_relative_to(REPO) else args.texts)
+        result["degradations"], ok = degradation_check(unseen, protocol, texts=texts)
+        result["all_degradations_monotone"] = ok
+        report(f"validate_quality_texts_{args.texts.stem}", result)
+        return 0 if ok else 1
     mibot_sessions, result["mibot"] = mibot(protocol, args.limit)
     print(json.dumps(result["mibot"]["agreement_with_automisc"]), flush=True)
     hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
