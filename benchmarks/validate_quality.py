@@ -64,10 +64,11 @@ EXPERT = REPO / "tests" / "data" / "expert_cbt"
 # tests/data/quality_sessions_<set>.jsonl: a was read while changing the metrics; b and c were scored once after the
 # change of 12ab306; d and e were written and rated later (2026-12-03, two more writers and a blind rater) and scored
 # once, with the metrics as shipped then, no choice made on them (benchmarks/README.md, "Quality validation").
-# h and i (round 56, 2026-12-06) are verbatim transcripts, minimal encouragers as turns of their own, scored once before
-# the round's choice and reported since.
+# h and i (round 56, 2026-12-06) are verbatim transcripts, the counselor's minimal encouragers as turns of their own; j
+# and k (round 57) the client's too; each scored once before its round's choice and reported since.
 WRITTEN = {"a": "development", "b": "held out", "c": "held out", "d": "held out (new)", "e": "held out (new)",
-           "h": "held out (verbatim)", "i": "held out (verbatim)"}
+           "h": "held out (verbatim)", "i": "held out (verbatim)",
+           "j": "held out (verbatim, both speakers)", "k": "held out (verbatim, both speakers)"}
 AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), ("words_per_counselor_turn", 1))
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
@@ -105,20 +106,22 @@ def degradation_check(sessions: list[Session], protocol: Protocol, draws: int = 
 
 def backchannel_check(sessions: list[Session], protocol: Protocol, shares: tuple[float, ...] = (0.5, 1.0),
                       draws: int = 3) -> dict:
-    """Invariance, not a degradation (round 56): a share of the client turns cut by a counselor "mm-hmm"
-    (``helpert.probe.degrade.with_backchannels``); the mean and mean absolute change of drift, the CTRS mean and the
-    reflection share, over the sessions and ``draws`` random draws. Minimal encouragers count nowhere, so the
-    changes should be near 0."""
+    """Invariance, not a degradation (rounds 56 and 57): a share of one speaker's turns cut by the other's "mm-hmm"
+    (``helpert.probe.degrade.with_backchannels``: client turns cut by the counselor, counselor turns cut after a
+    statement by the client); the mean and mean absolute change of drift, the CTRS mean and the reflection share,
+    over the sessions and ``draws`` random draws. The counselor's minimal encouragers count nowhere (round 56), so
+    those changes should be near 0; a counselor turn cut by the client's is still two turns (round 57 not adopted)."""
     from helpert.probe.degrade import with_backchannels
 
     base = measure(sessions, protocol)
     out = {}
-    for share in shares:
-        rows = [r for d in range(draws) for r in measure([with_backchannels(s, share, d) for s in sessions], protocol)]
-        out[str(share)] = {}
-        for key in ("drift.score", "ctrs.mean", "mi.reflection_share"):
-            diff = column(rows, key) - np.tile(column(base, key), draws)
-            out[str(share)][key] = {"mean": round(float(np.nanmean(diff)), 4), "mean_abs": round(float(np.nanmean(np.abs(diff))), 4)}
+    for cut in ("client", "counselor"):
+        for share in shares:
+            rows = [r for d in range(draws) for r in measure([with_backchannels(s, share, d, cut=cut) for s in sessions], protocol)]
+            key_out = out[f"{cut} {share}"] = {}
+            for key in ("drift.score", "ctrs.mean", "mi.reflection_share"):
+                diff = column(rows, key) - np.tile(column(base, key), draws)
+                key_out[key] = {"mean": round(float(np.nanmean(diff)), 4), "mean_abs": round(float(np.nanmean(np.abs(diff))), 4)}
     return out
 
 
@@ -240,17 +243,19 @@ def markdown(result: dict) -> str:
                          f"{' → '.join(f'{v:.2f}' for v in m['ctrs.mean'])} | {'yes' if r['ctrs_falls'] else '**no**'} |")
         lines.append("")
     if "backchannels" in result:
-        lines += ["**Backchannels (invariance, round 56)** - a share of the client turns of the same sessions cut by a counselor "
-                  "\"mm-hmm\" (`helpert.probe.degrade.with_backchannels`, 3 draws): mean change (mean absolute change); "
-                  "minimal encouragers count nowhere, so near 0 is right:", "",
-                  "| client turns cut | drift.score | ctrs.mean | mi.reflection_share |", "|---|---|---|---|"]
-        for share, r in result["backchannels"].items():
-            lines.append(f"| {float(share):.0%} | " + " | ".join(f"{r[k]['mean']:+.3f} ({r[k]['mean_abs']:.3f})"
-                                                             for k in ("drift.score", "ctrs.mean", "mi.reflection_share")) + " |")
+        lines += ["**Backchannels (invariance, rounds 56-57)** - a share of one speaker's turns of the same sessions cut by the "
+                  "other's \"mm-hmm\" (`helpert.probe.degrade.with_backchannels`, 3 draws; counselor turns only after a statement): "
+                  "mean change (mean absolute change). The counselor's minimal encouragers count nowhere (round 56), so near 0 is "
+                  "right for client turns cut; a counselor turn cut by the client's is still read as two turns (round 57 not adopted):", "",
+                  "| turns cut | drift.score | ctrs.mean | mi.reflection_share |", "|---|---|---|---|"]
+        for name, r in result["backchannels"].items():
+            cut, share = name.split() if " " in name else ("client", name)
+            lines.append(f"| {float(share):.0%} of the {cut}'s | " + " | ".join(f"{r[k]['mean']:+.3f} ({r[k]['mean_abs']:.3f})"
+                                                                      for k in ("drift.score", "ctrs.mean", "mi.reflection_share")) + " |")
         lines.append("")
     lines += ["**Written transcripts rated high or low** (`tests/data/quality_sessions_*.jsonl`; set a was read while "
-              "changing the metrics, b and c were scored once; h and i are verbatim transcripts with minimal encouragers as turns "
-              "of their own, round 56) - AUC for picking out the low-quality sessions "
+              "changing the metrics, b and c were scored once; h and i are verbatim transcripts with the counselor's minimal "
+              "encouragers as turns of their own, round 56; j and k the client's too, round 57) - AUC for picking out the low-quality sessions "
               "(drift.score high, ctrs.mean low; reflection share low and counselor words per turn high for reference):", "",
               "| set | role | sessions (low) | drift.score | ctrs.mean | mi.reflection_share | words per counselor turn |",
               "|---|---|---|---|---|---|---|"]

@@ -69,3 +69,18 @@ def test_backchannels_change_no_quality_measure():
         assert after[key] == pytest.approx(before[key]), key
     assert after["drift.score"] == pytest.approx(before["drift.score"], abs=0.02)
     assert after["ctrs.mean"] == pytest.approx(before["ctrs.mean"], abs=0.02)
+
+
+def test_a_counselor_turn_is_cut_only_after_a_statement():
+    """The probe of round 57 (validate_quality.py reports it): a client's "yeah" after a question is an answer, so a
+    counselor turn is cut only after a sentence that is not a question, and only where more follows."""
+    s = Session(dialogue_id="p", turns=[
+        Turn(idx=0, role="counselor", text="How was the week? It sounds like it was a long one. Tell me more."),
+        Turn(idx=1, role="client", text="It was long, and I barely slept at all."),
+        Turn(idx=2, role="counselor", text="What kept you up?"),
+        Turn(idx=3, role="client", text="Work, mostly.")])
+    cut = with_backchannels(s, 1.0, cut="counselor")
+    assert [t.role for t in cut.turns] == ["counselor", "client", "counselor", "client", "counselor", "client"]
+    assert cut.turns[0].text == "How was the week? It sounds like it was a long one."
+    assert cut.turns[1].text in BACKCHANNELS and cut.turns[2].text == "Tell me more."
+    assert [t.idx for t in cut.turns] == list(range(6))

@@ -164,26 +164,39 @@ def _split_point(text: str) -> int | None:
     return len(" ".join(words[: len(words) // 2])) + 1
 
 
-def with_backchannels(session: Session, share: float, draw: int = 0, texts: tuple[str, ...] = BACKCHANNELS) -> Session:
-    """An invariance probe, not a degradation: a random ``share`` of the client turns (those of four words or
-    more) is cut in two, with a counselor backchannel between the halves, as a verbatim transcript writes a
-    counselor's "mm-hmm" while the client talks. Nested across shares within a draw; turns renumbered; the new
-    turns carry no labels (label the session again before measuring it)."""
-    rng = _rng(session, "backchannels", draw)
-    clients = [i for i, t in enumerate(session.turns) if t.role == "client" and _split_point(t.text) is not None]
-    chosen = set(rng.permutation(len(clients))[: round(len(clients) * share)].tolist())
+def _statement_end(text: str) -> int | None:
+    """After the first sentence that is not a question, when more text follows; else None. A listener's "yeah"
+    after a question is an answer, not a backchannel, so a counselor turn is cut only after a statement."""
+    import re
+
+    for m in re.finditer(r"[.!]+\s+", text):
+        if m.end() < len(text.rstrip()):
+            return m.end()
+    return None
+
+
+def with_backchannels(session: Session, share: float, draw: int = 0, texts: tuple[str, ...] = BACKCHANNELS,
+                      cut: str = "client") -> Session:
+    """An invariance probe, not a degradation: a random ``share`` of the ``cut`` speaker's turns (those of four words
+    or more) is cut in two, with a backchannel by the other speaker between the halves, as a verbatim transcript
+    writes a counselor's "mm-hmm" while the client talks (``cut="client"``: after the first sentence, a comma or the
+    middle word) or a client's "yeah" in the middle of a counselor's explanation (``cut="counselor"``: after the
+    first sentence that is not a question, in turns that go on after it). Nested across shares within a draw; turns renumbered; the cut
+    and new turns carry no labels (label the session again before measuring it)."""
+    other = "counselor" if cut == "client" else "client"
+    rng = _rng(session, "backchannels" if cut == "client" else "backchannels-counselor", draw)
+    split_at = _split_point if cut == "client" else _statement_end
+    eligible = [i for i, t in enumerate(session.turns) if t.role == cut and split_at(t.text) is not None]
+    chosen = {eligible[j] for j in rng.permutation(len(eligible))[: round(len(eligible) * share)].tolist()}
     turns: list = []
-    used = 0
     for j, t in enumerate(session.turns):
-        pos = clients.index(j) if j in clients else None
-        if pos is None or pos not in chosen:
+        if j not in chosen:
             turns.append(t)
             continue
-        cut = _split_point(t.text)
-        turns.append(t.model_copy(update={"text": t.text[:cut].rstrip(), "labels": {}}))
-        turns.append(type(t)(idx=0, role="counselor", text=texts[(pos + draw) % len(texts)]))
-        turns.append(t.model_copy(update={"text": t.text[cut:].strip(), "labels": {}}))
-        used += 1
+        split = split_at(t.text)
+        turns.append(t.model_copy(update={"text": t.text[:split].rstrip(), "labels": {}}))
+        turns.append(type(t)(idx=0, role=other, text=texts[(j + draw) % len(texts)]))
+        turns.append(t.model_copy(update={"text": t.text[split:].strip(), "labels": {}}))
     return session.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in enumerate(turns)]})
 
 
