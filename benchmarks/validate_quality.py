@@ -65,10 +65,12 @@ EXPERT = REPO / "tests" / "data" / "expert_cbt"
 # change of 12ab306; d and e were written and rated later (2026-12-03, two more writers and a blind rater) and scored
 # once, with the metrics as shipped then, no choice made on them (benchmarks/README.md, "Quality validation").
 # h and i (round 56, 2026-12-06) are verbatim transcripts, the counselor's minimal encouragers as turns of their own; j
-# and k (round 57) the client's too; each scored once before its round's choice and reported since.
+# and k (round 57) the client's too, l and m (round 58) as well; each scored once before its round's choice and
+# reported since.
 WRITTEN = {"a": "development", "b": "held out", "c": "held out", "d": "held out (new)", "e": "held out (new)",
            "h": "held out (verbatim)", "i": "held out (verbatim)",
-           "j": "held out (verbatim, both speakers)", "k": "held out (verbatim, both speakers)"}
+           "j": "held out (verbatim, both speakers)", "k": "held out (verbatim, both speakers)",
+           "l": "held out (verbatim, round 58)", "m": "held out (verbatim, round 58)"}
 AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), ("words_per_counselor_turn", 1))
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
