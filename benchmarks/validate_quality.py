@@ -314,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         texts = {kind: tuple(raw[key]) for kind, key in keys.items()}
         hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
         unseen = [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
-        result["texts"] = str(args.texts.relative_to(REPO) if args.texts.resolve().is_relative_to(REPO) else args.texts)
+        path = args.texts.resolve()
+        result["texts"] = str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
         result["degradations"], ok = degradation_check(unseen, protocol, texts=texts)
         result["all_degradations_monotone"] = ok
         report(f"validate_quality_texts_{args.texts.stem}", result)
