@@ -20,15 +20,6 @@ from helpert.session import Session, Turn
 LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")
 
 
-def _minimal_encourager(text: str) -> bool:
-    """Every sentence of the turn is only "mm-hmm", "right", "i see" ... (:func:`helpert.label.mi.is_facilitative`)."""
-    from helpert.label.mi import is_facilitative
-    from helpert.text.features import normalise, sentences
-
-    parts = [p for p in sentences(normalise(text)) if p.strip()]
-    return bool(parts) and all(is_facilitative(p) for p in parts)
-
-
 def _units(session: Session) -> list:
     """A classifier unit per counselor turn: text, client turns around it, relative position. The client turn
     before it is what the client said since the counselor's last turn that was not a minimal encourager (a
@@ -51,12 +42,14 @@ def _units(session: Session) -> list:
 def _client_between(session: Session, through_encouragers: bool = False) -> list[str]:
     """Per counselor turn, what the client said since the previous counselor turn ("" for nothing); with
     ``through_encouragers``, since the previous counselor turn that was not a minimal encourager."""
+    from helpert.label.mi import is_minimal_encourager_text
+
     out: list[str] = []
     said: list[str] = []
     for t in session.turns:
         if t.role == "counselor":
             out.append(" ".join(said))
-            if not (through_encouragers and _minimal_encourager(t.text)):
+            if not (through_encouragers and is_minimal_encourager_text(t.text)):
                 said = []
         else:
             said.append(t.text)

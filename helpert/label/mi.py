@@ -338,6 +338,12 @@ def is_facilitative(text: str) -> bool:
     return 0 < n_words <= FACILITATE_MAX_WORDS and all(t in _FACILITATE_WORDS for t in toks)
 
 
+def is_minimal_encourager_text(text: str) -> bool:
+    """Every sentence of a turn (raw text) is only a minimal encourager (:func:`is_facilitative`)."""
+    parts = [p for p in sentences(normalise(text)) if p.strip()]
+    return bool(parts) and all(is_facilitative(p) for p in parts)
+
+
 def apply_rules(text: str, code: str) -> str:
     """The rules of the module docstring, on a normalised sentence and the model's code."""
     from helpert.label.behaviour import STRUCTURING, is_social
@@ -383,5 +389,5 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
     return out
 
 
-__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "is_facilitative", "NON_ADHERENT", "QUESTION", "REFLECTION", "Utterance", "code_turns",
-           "code_utterances", "load_model"]
+__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "QUESTION", "REFLECTION", "Utterance", "code_turns",
+           "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model"]
