@@ -75,6 +75,12 @@ AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), 
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")
 
+def unseen_sessions() -> list[Session]:
+    """The sessions no labeller saw, for the degradations: the HOPE sample and the expert transcripts (6+ turns)."""
+    hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
+    return [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+
+
 def measure(sessions: list[Session], protocol: Protocol) -> list[dict]:
     return [measure_labelled(s, protocol) for s in label_sessions(sessions, protocol)]
 
@@ -251,7 +257,7 @@ def markdown(result: dict) -> str:
                   "right for client turns cut; a counselor turn cut by the client's is still read as two turns (round 57 not adopted):", "",
                   "| turns cut | drift.score | ctrs.mean | mi.reflection_share |", "|---|---|---|---|"]
         for name, r in result["backchannels"].items():
-            cut, share = name.split() if " " in name else ("client", name)
+            cut, share = name.split()
             lines.append(f"| {float(share):.0%} of the {cut}'s | " + " | ".join(f"{r[k]['mean']:+.3f} ({r[k]['mean_abs']:.3f})"
                                                                       for k in ("drift.score", "ctrs.mean", "mi.reflection_share")) + " |")
         lines.append("")
@@ -312,8 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         keys = {"early_advice": "advice", "questions_for_reflections": "closed_questions", "lecture": "lectures",
                 "small_talk": "small_talk"}
         texts = {kind: tuple(raw[key]) for kind, key in keys.items()}
-        hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
-        unseen = [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+        unseen = unseen_sessions()
         path = args.texts.resolve()
         result["texts"] = str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
         result["degradations"], ok = degradation_check(unseen, protocol, texts=texts)
@@ -322,8 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     mibot_sessions, result["mibot"] = mibot(protocol, args.limit)
     print(json.dumps(result["mibot"]["agreement_with_automisc"]), flush=True)
-    hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
-    unseen = [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+    unseen = unseen_sessions()
     result["degradation_draws"] = DRAWS
     result["degradations"], ok = degradation_check(unseen, protocol)
     result["degradations_sessions"] = len(unseen)

@@ -20,7 +20,7 @@ from helpert.session import Session, Turn
 LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")
 
 
-def _units(session: Session) -> list:
+def _units(session: Session, plain: list[str], heard: list[str]) -> list:
     """A classifier unit per counselor turn: text, client turns around it, relative position. The client turn
     before it is what the client said since the counselor's last turn that was not a minimal encourager (a
     transcriber's "mm-hmm" turn cuts one client turn in two; round 56)."""
@@ -29,7 +29,6 @@ def _units(session: Session) -> list:
     turns = session.turns
     n = len(turns)
     counselor = [i for i, t in enumerate(turns) if t.role == "counselor"]
-    plain, heard = _client_between(session), _client_between(session, through_encouragers=True)
     units = []
     for c, i in enumerate(counselor):
         prev = heard[c] if heard[c] != plain[c] else next(
@@ -69,7 +68,9 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
 
     bundle = load_bundle(weights)
-    units = [u for s in sessions for u in _units(s)]
+    # per counselor turn: the client's talk since the last counselor turn, and since the last that was not an encourager
+    contexts = [(_client_between(s), _client_between(s, through_encouragers=True)) for s in sessions]
+    units = [u for s, (plain, heard) in zip(sessions, contexts) for u in _units(s, plain, heard)]
     scores = bundle.scores(units)
     classes = {n: m.classes for n, m in bundle.models.items()}
     strategies = strategy_from_scores(scores["strategy"], classes["strategy"])
@@ -77,8 +78,8 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     acts = behaviours([u.text for u in units], strategies)
     empathy = empathy_from_scores(scores, classes)
     matcher = CueMatcher(protocol)
-    between = [c for s in sessions for c in _client_between(s)]  # per counselor turn, as ``units``
-    heard = [c for s in sessions for c in _client_between(s, through_encouragers=True)]
+    between = [c for plain, _ in contexts for c in plain]  # per counselor turn, as ``units``
+    heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
 
     out: list[Session] = []

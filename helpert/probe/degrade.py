@@ -14,6 +14,7 @@ from 0; the opening (position 0) is never replaced.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Callable
 
 from helpert.session import Session
@@ -150,8 +151,6 @@ BACKCHANNELS = ("Mm-hmm.", "Right.", "Yeah.", "Okay.", "I see.", "Mm.", "Uh-huh.
 def _split_point(text: str) -> int | None:
     """Where to cut a client turn for a backchannel: after its first sentence if it has two or more, else after
     its first comma, else after the middle word; None for a turn of fewer than four words."""
-    import re
-
     ends = [m.end() for m in re.finditer(r"[.!?]+\s+", text) if m.end() < len(text.rstrip())]
     if ends:
         return ends[0]
@@ -167,8 +166,6 @@ def _split_point(text: str) -> int | None:
 def _statement_end(text: str) -> int | None:
     """After the first sentence that is not a question, when more text follows; else None. A listener's "yeah"
     after a question is an answer, not a backchannel, so a counselor turn is cut only after a statement."""
-    import re
-
     for m in re.finditer(r"[.!]+\s+", text):
         if m.end() < len(text.rstrip()):
             return m.end()
