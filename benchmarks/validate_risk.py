@@ -374,10 +374,14 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # Z60 (a prison in-reach mental health team and an orthopaedic, trauma and hand-injury rehabilitation service, spoken),
 # Z61 (a support chat for vets and animal-care workers and a chronic-pain chat, typed), S59a (spoken) and S59b (typed),
 # 100 each, a client retelling a conversation someone else had with them about risk and what they answered (as S55),
-# written while round 59's candidate was trained (tests/data/round59_instructions.md), round 59's (not adopted).
+# written while round 59's candidate was trained (tests/data/round59_instructions.md), round 59's (not adopted). Z62 (a
+# bereavement service after sudden deaths and occupational health for police, paramedics, firefighters and call
+# handlers, spoken), Z63 (a wellbeing chat for streamers and content creators and an emotional-support chat for everyday
+# troubles, typed), L5a and L5b (75 long forum posts each, 25 risk: J's register, as L1-L4), written while round 59 was
+# recorded, after round 60's candidate was fixed (tests/data/round60_instructions.md), round 60's (not adopted).
 # Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b"]}
+                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
 # Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
@@ -385,7 +389,7 @@ LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
 # the freshest estimate of how it does, pooled in the table (README.md). Each pair is used once for a choice of the
 # same candidate. A new shipped version starts this list again from the sets written after it (until round 52: Z33 to
 # Z38, for round 38's candidate, adopted in round 40; trained on since round 52).
-AFTER_SHIPPED = ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z61")
+AFTER_SHIPPED = ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z61", "Z62", "Z63")
 ADOPTED_ON = ("Z54", "Z55")  # the pair of AFTER_SHIPPED whose choice adopted the shipped detector
 # Held-out sets on which a choice between versions was made (each version scored once; they stay held out, but
 # are no longer unseen by a choice).
@@ -395,7 +399,7 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
            (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")),
            (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")),
-           (59, False, ("Z60", "Z61", "S59a", "S59b")))
+           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -685,6 +689,9 @@ ORDINARY_TRANSCRIPTS = {
     # tests/data/round59_instructions.md: prison in-reach, trauma and hand-injury rehabilitation, vets and animal care,
     # chronic pain; saw cuts, blades for a hobby, "put to sleep", culls, screening questions answered no and meant
     "round59": TranscriptSet(DATA / "risk_ordinary_round59.jsonl", transcripts_chosen_on(59)),
+    # tests/data/round60_instructions.md: ordinary emotional-support text chats with volunteers (ESConv's register,
+    # written without it): layoffs, breakups, exams, loneliness; "I feel hopeless", "can't take it anymore", "disappear"
+    "round60": TranscriptSet(DATA / "risk_ordinary_round60.jsonl", transcripts_chosen_on(60)),
 }
 SPENT_TRANSCRIPTS = tuple(t.path for t in ORDINARY_TRANSCRIPTS.values() if t.trained_since is not None)
 

@@ -556,8 +556,9 @@ def test_held_out_statements_are_not_trained_on():
     # never trained on: round 36's choice was made on L1, round 38's on L2, round 39's on L3, round 40's on L4, round
     # 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on
     # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55, round 53's on Z56 and
-    # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b, round 59's on Z60, Z61, S59a and S59b (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
-    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b"}
+    # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b, round 59's on Z60, Z61, S59a and S59b, round 60's on Z62, Z63, L5a and L5b (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
+    assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 64)), "L1", "L2", "L3", "L4", "L5a", "L5b", "S55a", "S55b",
+                                               "S59a", "S59b"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -652,6 +653,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("z56", (99, 100), 90, 84, 5), ("z57", (100, 100), 95, 89, 10), ("z58", (98, 100), 96, 93, 22), ("z59", (99, 100), 93, 89, 7),
     ("s55a", (50, 50), 33, 32, 11), ("s55b", (50, 50), 41, 36, 18),
     ("z60", (100, 100), 89, 79, 6), ("z61", (99, 100), 89, 81, 8), ("s59a", (50, 50), 33, 26, 7), ("s59b", (50, 50), 41, 37, 15),
+    ("z62", (100, 100), 95, 87, 10), ("z63", (98, 100), 90, 82, 1), ("l5a", (25, 50), 25, 22, 3), ("l5b", (25, 50), 24, 21, 3),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
@@ -675,15 +677,16 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
-    """README.md's lead figures for the crisis path: Z54 to Z61 (validate_risk.AFTER_SHIPPED: Z54 and Z55 written while
+    """README.md's lead figures for the crisis path: Z54 to Z63 (validate_risk.AFTER_SHIPPED: Z54 and Z55 written while
     round 52's candidate was trained, after its recipe was committed, unread until it was scored, the pair its choice
-    was made on; Z56 and Z57, Z58 and Z59, Z60 and Z61 likewise for rounds 53, 54 and 59's candidates, not adopted; never
-    trained on), less near repeats, pooled: 737 of 793 risk statements get a safety turn, 688 the full response, 66 of
-    800 negatives a false alarm (Z54 to Z59: 559 of 594, 528, 52 of 600; Z60+Z61: 178 of 199, 160, 14 of 200; Z54+Z55
+    was made on; Z56 and Z57, Z58 and Z59, Z60 and Z61, Z62 and Z63 likewise for rounds 53, 54, 59 and 60's candidates,
+    not adopted; never trained on), less near repeats, pooled: 922 of 991 risk statements get a safety turn, 857 the full
+    response, 77 of 1,000 negatives a false alarm (Z54 to Z59: 559 of 594, 528, 52 of 600; Z60+Z61: 178 of 199, 160, 14
+    of 200; Z62+Z63: 185 of 198, 169, 11 of 200; Z54+Z55
     185, 173, 8 of 198 and 200, round 46's detector there 178, 169, 9). Beside them, Z40 to Z53 pooled (never trained on;
     round 52's guards): 1,277 of 1,385, 1,199, 98 of 1,397."""
     validator = _validator()
-    assert validator.AFTER_SHIPPED == ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z61") and validator.ADOPTED_ON == ("Z54", "Z55")
+    assert validator.AFTER_SHIPPED == ("Z54", "Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z61", "Z62", "Z63") and validator.ADOPTED_ON == ("Z54", "Z55")
     assert set(validator.AFTER_SHIPPED) <= set(validator.LATER_STATEMENTS)
     keys = ("risk", "no_risk", "safety_turn", "full_response", "false_alarms")
     pooled = {}
@@ -691,8 +694,8 @@ def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
         rows = [validator.tier_rows(n, validator.later_statements(n), "stepped") for n in group]
         pooled[group[0]] = {k: sum(r[k] for r in rows) for k in keys}
     after, before = pooled["Z54"], pooled["Z40"]
-    assert (after["risk"], after["no_risk"]) == (793, 800) and (before["risk"], before["no_risk"]) == (1385, 1397)
-    assert after["safety_turn"] >= 737 and after["full_response"] >= 688 and after["false_alarms"] <= 66, after
+    assert (after["risk"], after["no_risk"]) == (991, 1000) and (before["risk"], before["no_risk"]) == (1385, 1397)
+    assert after["safety_turn"] >= 922 and after["full_response"] >= 857 and after["false_alarms"] <= 77, after
     assert before["safety_turn"] >= 1277 and before["full_response"] >= 1199 and before["false_alarms"] <= 98, before
 
 
@@ -781,7 +784,8 @@ def test_written_ordinary_spoken_sessions_and_their_labels_are_well_formed():
     ("round35", 536, 52), ("round36", 542, 52), ("round37", 564, 52), ("round38", 553, 52), ("round39", 584, 52),
     ("round40a", 583, 52), ("round40b", 543, 52), ("round45", 583, None), ("round47", 562, None), ("round48", 558, None),
     ("round49", 565, None), ("round50", 567, None), ("round51", 570, None), ("round52", 576, None),
-    ("round53", 566, None), ("round54a", 577, None), ("round54b", 557, None), ("round59", 536, None)])
+    ("round53", 566, None), ("round54a", 577, None), ("round54b", 557, None), ("round59", 536, None),
+    ("round60", 413, None)])
 def test_ordinary_transcripts_for_choices_were_screened_and_only_the_spent_ones_are_trained_on(which, turns, trained_since):
     """validate_risk.ORDINARY_TRANSCRIPTS: 24 ordinary transcribed sessions written for each round's choice
     (tests/data/risk_ordinary_fresh.jsonl for round 20, risk_ordinary_unscored.jsonl for round 21,
@@ -822,13 +826,14 @@ def test_every_ordinary_transcript_set_is_registered_once():
 @pytest.mark.parametrize("which, sessions, flagged, crisis", [
     (None, 50, 5, 2), ("round45", 24, 0, 0), ("round47", 24, 2, 0), ("round48", 24, 3, 1), ("round49", 24, 4, 2),
     ("round50", 24, 2, 0), ("round51", 24, 0, 0), ("round52", 24, 2, 1), ("round53", 24, 1, 0),
-    ("round54a", 24, 5, 2), ("round54b", 24, 3, 0), ("round59", 24, 2, 1)])
+    ("round54a", 24, 5, 2), ("round54b", 24, 3, 0), ("round59", 24, 2, 1), ("round60", 24, 6, 2)])
 def test_written_transcripts_get_no_more_safety_turns_than_reported(which, sessions, flagged, crisis):
     """docs/safety.md reports, with round 52's detector, a safety turn in 5 of the 50 written transcripts of ordinary
     sessions (tests/data/quality_sessions_a-e; a full response in 2), and in 0, 2, 3, 4, 2, 0, 2, 1, 5 and 3 of the 24
     written for rounds 45, 47 to 51, 52, 53, 54 (a and b) and 59 (risk_ordinary_roundNN.jsonl; full responses in 0, 0, 1,
-    2, 0, 0, 1, 0, 2, 0 and 1; round 59's: 2, 1). Round 46's detector gave 4 (3 full) and 0, 2, 3, 4, 0, 3 and 3 (benchmarks/results/round52);
-    round 53's candidate, not adopted, 2 of round 53's, round 54's 6 of round 54's 48, round 59's 3 of round 59's (benchmarks/results/). Those of rounds 20 to 27 and 33
+    2, 0, 0, 1, 0, 2, 0 and 1; round 59's: 2, 1), and in 6 of the 24 ordinary support chats written for round 60 (2
+    full responses). Round 46's detector gave 4 (3 full) and 0, 2, 3, 4, 0, 3 and 3 (benchmarks/results/round52);
+    round 53's candidate, not adopted, 2 of round 53's, round 54's 6 of round 54's 48, round 59's 3 of round 59's, round 60's 4 of round 60's (benchmarks/results/). Those of rounds 20 to 27 and 33
     to 40b are trained on and no longer reported. A change that adds any fails here."""
     validator = _validator()
     result = validator.written_transcripts("stepped", *(() if which is None else ((validator.ORDINARY_TRANSCRIPTS[which].path,),)))
