@@ -547,7 +547,7 @@ def tiers_table(items: list[dict[str, Any]], policy: str) -> tuple[str, dict[str
     later = {}
     for name in LATER_STATEMENTS:
         what = ("forum posts of 80 to 250 words" if name.startswith("L") else
-                "client statements reporting a screening question and the answer" if name.startswith("S") else "client statements")
+                "client statements retelling a screening question or another talk about risk, and the answer" if name.startswith("S") else "client statements")
         later[name] = tier_rows(f"{name} (hand-written {what}, labelled twice, less near repeats of training "
                                 f"statements; {CHOSEN_ON[name]})", later_statements(name), policy)
         rows.append(later[name])
