@@ -27,50 +27,65 @@ from validate_labels import folds  # noqa: E402
 SETTINGS = ((0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (2.0, 0.0))
 
 
-def main() -> None:
-    import scipy.sparse as sp
-    from sklearn.metrics import f1_score
+class StrategyCV:
+    """The grouped 5-fold cross-validation of ``validate_labels.py`` for the strategy model with extra dense feature
+    blocks: each fold's shipped design (vocabulary refitted on its training turns) is built once and reused."""
 
-    from helpert.text.encoder import embed
-    from helpert.text.features import fit_vectoriser, normalise
-    from helpert.label.strategy import strategy_from_scores
+    def __init__(self) -> None:
+        self.jsonl, self.tsv = tl.esconv_data()
+        self.examples = self.jsonl + self.tsv
+        self.row = {id(e): i for i, e in enumerate(self.examples)}
+        self.gold = [e.label for e in self.jsonl]
+        self.labels = sorted(set(self.gold))
+        self.splits = list(folds([e.group for e in self.jsonl], 5))
+        self._designs: dict = {}
+        self._epitome = tl.epitome_data("emotional_reactions")  # the vocabulary as when shipping
 
-    jsonl, tsv = tl.esconv_data()
-    epitome = tl.epitome_data("emotional_reactions")  # the vocabulary as when shipping
-    examples = jsonl + tsv
-    row = {id(e): i for i, e in enumerate(examples)}
-    turn = embed([normalise(e.unit.text) for e in examples])
-    prev = embed([normalise(e.unit.prev) for e in examples])
-    cfg = tl.CONFIG
-    gold = [e.label for e in jsonl]
-    labels = sorted(set(gold))
-    splits = list(folds([e.group for e in jsonl], 5))
-    designs, results = {}, []
-    for w_turn, w_prev in SETTINGS:
-        pred: list = [None] * len(jsonl)
-        for k, (tr, te) in enumerate(splits):
-            train, test = [jsonl[i] for i in tr] + tsv, [jsonl[i] for i in te]
-            if k not in designs:
-                vec = fit_vectoriser(tl.featurise(train) + tl.featurise(epitome), cfg["min_df"], cfg["max_features"])
-                designs[k] = (tl.design(vec, [e.unit for e in train], cfg["strategy"]["blocks"])[0],
-                              tl.design(vec, [e.unit for e in test], cfg["strategy"]["blocks"])[0])
+    def predict(self, dense) -> list:
+        """Out-of-fold strategies of the JSONL turns; ``dense(train_rows, test_rows)`` gives the extra blocks (dense
+        arrays; rows index :attr:`examples`)."""
+        import scipy.sparse as sp
 
-            def dense(ex):
-                ids = [row[id(e)] for e in ex]
-                return sp.csr_matrix(np.hstack([w_turn * turn[ids], w_prev * prev[ids]]))
+        from helpert.label.strategy import strategy_from_scores
+        from helpert.text.features import fit_vectoriser
 
-            X_tr = sp.hstack([designs[k][0], dense(train)]).tocsr()
-            X_te = sp.hstack([designs[k][1], dense(test)]).tocsr()
+        cfg = tl.CONFIG
+        pred: list = [None] * len(self.jsonl)
+        for k, (tr, te) in enumerate(self.splits):
+            train, test = [self.jsonl[i] for i in tr] + self.tsv, [self.jsonl[i] for i in te]
+            if k not in self._designs:
+                vec = fit_vectoriser(tl.featurise(train) + tl.featurise(self._epitome), cfg["min_df"], cfg["max_features"])
+                self._designs[k] = (tl.design(vec, [e.unit for e in train], cfg["strategy"]["blocks"])[0],
+                                    tl.design(vec, [e.unit for e in test], cfg["strategy"]["blocks"])[0])
+            d_tr, d_te = dense([self.row[id(e)] for e in train], [self.row[id(e)] for e in test])
+            X_tr = sp.hstack([self._designs[k][0], sp.csr_matrix(d_tr)]).tocsr()
+            X_te = sp.hstack([self._designs[k][1], sp.csr_matrix(d_te)]).tocsr()
             classes, coef, intercept = tl.fit_linear(X_tr, [e.label for e in train], cfg["strategy"]["C_lr"], cfg["strategy"]["C_svm"])
             for i, p in zip(te, strategy_from_scores(np.asarray(X_te @ coef.T) + intercept, classes)):
                 pred[i] = p
-        f1 = float(f1_score(gold, pred, labels=labels, average="macro"))
+        return pred
+
+
+def main() -> None:
+    from sklearn.metrics import f1_score
+
+    from helpert.text.encoder import embed
+    from helpert.text.features import normalise
+
+    cv = StrategyCV()
+    turn = embed([normalise(e.unit.text) for e in cv.examples])
+    prev = embed([normalise(e.unit.prev) for e in cv.examples])
+    results = []
+    for w_turn, w_prev in SETTINGS:
+        pred = cv.predict(lambda tr, te: (np.hstack([w_turn * turn[tr], w_prev * prev[tr]]),
+                                          np.hstack([w_turn * turn[te], w_prev * prev[te]])))
+        f1 = float(f1_score(cv.gold, pred, labels=cv.labels, average="macro"))
         results.append({"w_turn": w_turn, "w_prev": w_prev, "strategy_macro_f1": round(f1, 4)})
         print(f"w_turn {w_turn} w_prev {w_prev}: strategy macro-F1 {f1:.3f}", flush=True)
     from helpert.text.encoder import top_path
 
     report("strategy_embedding_probe", {"encoder_top_layers": [p.name for p in top_path()], "folds": 5,
-                                        "dialogues": len(set(e.group for e in jsonl)), "settings": results})
+                                        "dialogues": len(set(e.group for e in cv.jsonl)), "settings": results})
 
 
 if __name__ == "__main__":

@@ -21,9 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train_labellers as tl  # noqa: E402
 from _common import report  # noqa: E402
-from validate_labels import folds  # noqa: E402
+from strategy_embedding_probe import StrategyCV  # noqa: E402
 
 WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 
@@ -47,43 +46,22 @@ def mi_block(examples) -> np.ndarray:
 
 
 def main() -> None:
-    import scipy.sparse as sp
     from sklearn.metrics import f1_score
 
-    from helpert.label.strategy import strategy_from_scores
-    from helpert.text.features import fit_vectoriser
-
-    jsonl, tsv = tl.esconv_data()
-    epitome = tl.epitome_data("emotional_reactions")  # the vocabulary as when shipping
-    examples = jsonl + tsv
-    row = {id(e): i for i, e in enumerate(examples)}
-    block = mi_block(examples)
-    cfg = tl.CONFIG
-    gold = [e.label for e in jsonl]
-    labels = sorted(set(gold))
-    splits = list(folds([e.group for e in jsonl], 5))
-    designs, results = {}, []
+    cv = StrategyCV()
+    block = mi_block(cv.examples)
+    results = []
     for w in WEIGHTS:
-        pred: list = [None] * len(jsonl)
-        for k, (tr, te) in enumerate(splits):
-            train, test = [jsonl[i] for i in tr] + tsv, [jsonl[i] for i in te]
-            if k not in designs:
-                vec = fit_vectoriser(tl.featurise(train) + tl.featurise(epitome), cfg["min_df"], cfg["max_features"])
-                designs[k] = (tl.design(vec, [e.unit for e in train], cfg["strategy"]["blocks"])[0],
-                              tl.design(vec, [e.unit for e in test], cfg["strategy"]["blocks"])[0])
-            b_tr = block[[row[id(e)] for e in train]]
-            b_te = block[[row[id(e)] for e in test]]
-            mu, sd = b_tr.mean(axis=0), b_tr.std(axis=0) + 1e-6
-            X_tr = sp.hstack([designs[k][0], sp.csr_matrix(w * (b_tr - mu) / sd)]).tocsr()
-            X_te = sp.hstack([designs[k][1], sp.csr_matrix(w * (b_te - mu) / sd)]).tocsr()
-            classes, coef, intercept = tl.fit_linear(X_tr, [e.label for e in train], cfg["strategy"]["C_lr"], cfg["strategy"]["C_svm"])
-            for i, p in zip(te, strategy_from_scores(np.asarray(X_te @ coef.T) + intercept, classes)):
-                pred[i] = p
-        f1 = float(f1_score(gold, pred, labels=labels, average="macro"))
-        per = f1_score(gold, pred, labels=labels, average=None)
-        results.append({"w": w, "strategy_macro_f1": round(f1, 4), "per_class": {c: round(float(x), 3) for c, x in zip(labels, per)}})
+        def dense(tr, te, w=w):
+            mu, sd = block[tr].mean(axis=0), block[tr].std(axis=0) + 1e-6
+            return w * (block[tr] - mu) / sd, w * (block[te] - mu) / sd
+
+        pred = cv.predict(dense)
+        f1 = float(f1_score(cv.gold, pred, labels=cv.labels, average="macro"))
+        per = f1_score(cv.gold, pred, labels=cv.labels, average=None)
+        results.append({"w": w, "strategy_macro_f1": round(f1, 4), "per_class": {c: round(float(x), 3) for c, x in zip(cv.labels, per)}})
         print(f"w {w}: strategy macro-F1 {f1:.3f}", flush=True)
-    report("strategy_mi_probe", {"folds": 5, "dialogues": len(set(e.group for e in jsonl)), "settings": results})
+    report("strategy_mi_probe", {"folds": 5, "dialogues": len(set(e.group for e in cv.jsonl)), "settings": results})
 
 
 if __name__ == "__main__":
