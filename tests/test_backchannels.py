@@ -84,3 +84,54 @@ def test_a_counselor_turn_is_cut_only_after_a_statement():
     assert cut.turns[0].text == "How was the week? It sounds like it was a long one."
     assert cut.turns[1].text in BACKCHANNELS and cut.turns[2].text == "Tell me more."
     assert [t.idx for t in cut.turns] == list(range(6))
+
+
+# --- round 61: talk the transcript cut at the client's "mm-hmm" is a lecture when the whole of it is one -------------
+
+def _coded(*pairs, codes):
+    return Session(dialogue_id="c", turns=[Turn(idx=i, role=r, text=t, labels={"mi": codes.get(i, []), "phase": "agenda"} if r == "counselor" else {})
+                                           for i, (r, t) in enumerate(pairs)])
+
+
+def test_telling_stretches_go_on_through_the_clients_backchannels_only():
+    from helpert.metrics.common import telling_stretches
+
+    s = _coded(
+        ("counselor", "Nicotine leaves the body in about three days."), ("client", "Mm-hmm."),        # 0 telling
+        ("counselor", "After that the cravings are habit, not chemistry."), ("client", "Yeah."),      # 2 telling: goes on
+        ("counselor", "You've tried before."), ("client", "Right."),                                 # 4 reflection
+        ("counselor", "Patches work best with a quit date."), ("client", "Okay."),                   # 6 telling, after a reflection
+        ("counselor", "Mm-hmm."), ("client", "Sure."),                                               # 8 minimal
+        ("counselor", "And gum helps with the peaks."), ("client", "I never liked gum, it made me feel sick."),  # 10 goes on
+        ("counselor", "Lozenges are another way."), ("client", "Yeah."),                             # 12 after a real answer
+        ("counselor", "Which would suit you?"), ("client", "Yeah."),                                 # 14 a question
+        ("counselor", "The patch is simpler to start."),                                             # 16 telling, after a question
+        codes={0: ["give_information"], 2: ["give_information"], 4: ["reflection_simple"], 6: ["advise_without_permission"],
+               8: ["facilitate"], 10: ["give_information"], 12: ["give_information"], 14: ["question_open"], 16: ["give_information"]})
+    stretches = telling_stretches(s)
+    assert sorted(stretches) == [0, 2, 6, 10]
+    assert stretches[0] == (16, 2, 2) and stretches[6] == stretches[10] == (13, 2, 2)
+
+
+def test_a_lecture_cut_by_the_clients_backchannels_is_still_read_as_lecturing():
+    """A lecture of about 80 words put into a bundled session and cut after each sentence by a client's "mm-hmm": each
+    part is a lecture turn (round 56's metrics read the parts as short information turns: drift 0.338 -> 0.180)."""
+    from helpert.label import label_sessions
+    from helpert.metrics.drift import is_lecture, lecture_share
+    from helpert.probe.degrade import LECTURE
+
+    cbt = load_protocol("cbt_session")
+    s = read_sessions(SESSIONS / "grief_sleep.jsonl")[0]
+    at = [i for i, t in enumerate(s.turns) if t.role == "counselor"][3]
+    whole = s.model_copy(update={"turns": [t if i != at else t.model_copy(update={"text": LECTURE[1]}) for i, t in enumerate(s.turns)]})
+    parts = [p.strip() + "." for p in LECTURE[1].split(". ") if p.strip()]
+    pieces = [whole.turns[at].model_copy(update={"text": parts[0].rstrip(".") + "."})]
+    for p in parts[1:]:
+        pieces += [Turn(idx=0, role="client", text="Mm-hmm."), Turn(idx=0, role="counselor", text=p.replace("..", "."))]
+    cut = whole.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in
+                                             enumerate(whole.turns[:at] + pieces + whole.turns[at + 1:])]})
+    a, b = label_sessions([whole, cut], cbt)
+    assert sum(is_lecture(t) for t in coded_turns(a)) == 1 and len(parts) >= 3
+    assert sum(is_lecture(t) for t in coded_turns(b)) == len(parts)
+    assert lecture_share(coded_turns(b)) > lecture_share(coded_turns(a)) > 0
+    assert measure_labelled(b, cbt)["drift.score"] >= measure_labelled(a, cbt)["drift.score"] - 0.01

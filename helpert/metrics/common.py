@@ -6,7 +6,7 @@ rather than from phase names, so the same metrics work for any protocol.
 
 from __future__ import annotations
 
-from helpert.label.mi import FACILITATE, REFLECTION
+from helpert.label.mi import FACILITATE, REFLECTION, TELLING, is_minimal_encourager_text, is_telling
 from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
@@ -45,9 +45,52 @@ def is_minimal_encourager(turn: Turn) -> bool:
     return isinstance(codes, list) and bool(codes) and all(c == FACILITATE for c in codes)
 
 
+def telling_stretches(session: Session) -> dict[int, tuple[int, int, int]]:
+    """Counselor talk that a verbatim transcript cut at the client's minimal encouragers (round 61): a counselor turn
+    continues the last one that was not a minimal encourager when nothing but minimal encouragers came in between, the
+    client's among them ("mm-hmm", "yeah", "right"), the earlier one asked nothing (no question mark at its end) and
+    both tell (:func:`helpert.label.mi.is_telling`: mostly information, advice, direction). Per position in
+    ``session.turns`` of each part of such a stretch of two parts or more: the stretch's words, telling codes and codes
+    (minimal encouragers not counted). Only :func:`helpert.metrics.drift.is_lecture` reads it: every other share
+    counts the parts as the turns they are (round 58 joined them, and the shares of fewer turns rose)."""
+
+    def codes(t: Turn) -> list[str]:
+        return [c for c in (t.labels.get("mi") or []) if c != FACILITATE]
+
+    runs: list[list[int]] = []
+    last: int | None = None
+    for i, t in enumerate(session.turns):
+        if t.role != "counselor" or not codes(t):
+            continue
+        between = session.turns[last + 1:i] if last is not None else []
+        if (last is not None and not session.turns[last].text.rstrip().endswith("?") and runs and runs[-1][-1] == last
+                and any(b.role == "client" for b in between) and all(is_minimal_encourager_text(b.text) for b in between)
+                and is_telling(codes(session.turns[last])) and is_telling(codes(t))):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        last = i
+    out: dict[int, tuple[int, int, int]] = {}
+    for run in runs:
+        if len(run) > 1:
+            parts = [session.turns[i] for i in run]
+            total = (sum(len(p.text.split()) for p in parts), sum(c in TELLING for p in parts for c in codes(p)),
+                     sum(len(codes(p)) for p in parts))
+            out.update(dict.fromkeys(run, total))
+    return out
+
+
 def coded_turns(session: Session) -> list[Turn]:
-    """Counselor turns with a phase label, less minimal encouragers (time-in-phase shares are over these)."""
-    return [t for t in session.counselor_turns if phase(t) is not None and not is_minimal_encourager(t)]
+    """Counselor turns with a phase label, less minimal encouragers (time-in-phase shares are over these). A part of
+    counselor talk cut at the client's minimal encouragers (:func:`telling_stretches`) carries the whole stretch's
+    counts in ``meta["telling_stretch"]``."""
+    stretches = telling_stretches(session)
+    out = []
+    for i, t in enumerate(session.turns):
+        if t.role != "counselor" or phase(t) is None or is_minimal_encourager(t):
+            continue
+        out.append(t.model_copy(update={"meta": {**t.meta, "telling_stretch": stretches[i]}}) if i in stretches else t)
+    return out
 
 
 def scored_turns(session: Session) -> list[Turn]:
