@@ -70,7 +70,8 @@ EXPERT = REPO / "tests" / "data" / "expert_cbt"
 WRITTEN = {"a": "development", "b": "held out", "c": "held out", "d": "held out (new)", "e": "held out (new)",
            "h": "held out (verbatim)", "i": "held out (verbatim)",
            "j": "held out (verbatim, both speakers)", "k": "held out (verbatim, both speakers)",
-           "l": "held out (verbatim, round 58)", "m": "held out (verbatim, round 58)"}
+           "l": "held out (verbatim, round 58)", "m": "held out (verbatim, round 58)",
+           "n": "held out (verbatim, round 61)", "o": "held out (verbatim, round 61)"}
 AUC_KEYS = (("drift.score", 1), ("ctrs.mean", -1), ("mi.reflection_share", -1), ("words_per_counselor_turn", 1))
 DRAWS = 5  # random draws of the degraded turns per session and level; the means are over sessions and draws
 CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.collaboration", "ctrs.guided_discovery")

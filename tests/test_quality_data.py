@@ -56,7 +56,7 @@ def test_the_held_out_spoken_set_is_not_trained_on():
     assert not any(u.text in held_out_index for u, _ in training)
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m"])
+@pytest.mark.parametrize("name", ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o"])
 def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
     path = DATA / f"quality_sessions_{name}.jsonl"
     rows = _rows(path)
@@ -69,7 +69,7 @@ def test_rated_sessions_are_well_formed_and_keep_both_ratings(name):
     sessions = read_sessions(path)
     assert [s.dialogue_id for s in sessions] == [r["id"] for r in rows]
     # the blind raters agreed with every writer (30 of 30 over a-c, 20 of 20 over d and e, 10 of 10 on f and on g,
-    # 20 of 20 over h and i, over j and k, and over l and m)
+    # 20 of 20 over h and i, over j and k, over l and m, and over n and o)
     assert all(r["rater"]["quality"] == r["quality"] for r in rows)
     # the rater's MITI globals point the same way: every high session's mean above every low one's
     mean = {r["id"]: sum(r["rater"][g] for g in GLOBALS) / 4 for r in rows}
@@ -102,11 +102,12 @@ def test_held_out_rated_sessions_keep_their_reported_auc():
 def test_verbatim_rated_sessions_keep_their_reported_auc():
     """Round 56's fresh sets h and i (verbatim transcripts, minimal encouragers as turns of their own; 20 sessions,
     10 low, scored once before the round's choice): drift.score picks out the low ones at AUC 1.00 and a low
-    ctrs.mean at 0.93; round 57's j and k at 1.00 and 0.99, round 58's l and m at 1.00 and 0.97 (benchmarks/README.md,
-    "Quality validation", rounds 56-58)."""
+    ctrs.mean at 0.93; round 57's j and k at 1.00 and 0.99, round 58's l and m at 1.00 and 0.97, round 61's n and o at
+    0.98 and 0.93 (0.98 and 0.92 before round 61's telling stretches; benchmarks/README.md, "Quality validation",
+    rounds 56-61)."""
     from helpert.protocols import load_protocol
 
-    result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("h", "i", "j", "k", "l", "m"))
+    result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("h", "i", "j", "k", "l", "m", "n", "o"))
     assert (result["h+i"]["n"], result["h+i"]["low"]) == (20, 10)
     assert result["h+i"]["auc"]["drift.score"][0] >= 1.0 and result["h+i"]["auc"]["ctrs.mean"][0] >= 0.93, result["h+i"]["auc"]
     # round 57's j and k (the client's encouragers as turns too): 1.00 and 0.99
@@ -115,6 +116,9 @@ def test_verbatim_rated_sessions_keep_their_reported_auc():
     # round 58's l and m: 1.00 and 0.97
     assert (result["l+m"]["n"], result["l+m"]["low"]) == (20, 10)
     assert result["l+m"]["auc"]["drift.score"][0] >= 1.0 and result["l+m"]["auc"]["ctrs.mean"][0] >= 0.97, result["l+m"]["auc"]
+    # round 61's n and o: 0.98 and 0.93
+    assert (result["n+o"]["n"], result["n+o"]["low"]) == (20, 10)
+    assert result["n+o"]["auc"]["drift.score"][0] >= 0.98 and result["n+o"]["auc"]["ctrs.mean"][0] >= 0.93, result["n+o"]["auc"]
 
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
