@@ -63,9 +63,9 @@ def telling_stretches(session: Session) -> dict[int, tuple[int, int, int]]:
         if t.role != "counselor" or not codes(t):
             continue
         between = session.turns[last + 1:i] if last is not None else []
-        if (last is not None and not session.turns[last].text.rstrip().endswith("?") and runs and runs[-1][-1] == last
-                and any(b.role == "client" for b in between) and all(is_minimal_encourager_text(b.text) for b in between)
-                and is_telling(codes(session.turns[last])) and is_telling(codes(t))):
+        if (last is not None and is_telling(codes(t)) and is_telling(codes(session.turns[last]))
+                and not session.turns[last].text.rstrip().endswith("?") and any(b.role == "client" for b in between)
+                and all(is_minimal_encourager_text(b.text) for b in between)):
             runs[-1].append(i)
         else:
             runs.append([i])
