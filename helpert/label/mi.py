@@ -345,12 +345,6 @@ def is_minimal_encourager_text(text: str) -> bool:
     return bool(parts) and all(is_facilitative(p) for p in parts)
 
 
-def is_telling(codes: Sequence[str]) -> bool:
-    """More than half of a turn's utterance codes tell (:data:`TELLING`; minimal encouragers not counted)."""
-    counted = [c for c in codes if c != FACILITATE]
-    return bool(counted) and sum(c in TELLING for c in counted) > len(counted) / 2
-
-
 def apply_rules(text: str, code: str) -> str:
     """The rules of the module docstring, on a normalised sentence and the model's code."""
     from helpert.label.behaviour import STRUCTURING, is_social
@@ -396,5 +390,5 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
     return out
 
 
-__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "TELLING", "is_telling", "QUESTION", "REFLECTION", "Utterance", "code_turns",
+__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "TELLING", "QUESTION", "REFLECTION", "Utterance", "code_turns",
            "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model"]

@@ -6,7 +6,7 @@ rather than from phase names, so the same metrics work for any protocol.
 
 from __future__ import annotations
 
-from helpert.label.mi import FACILITATE, REFLECTION, TELLING, is_minimal_encourager_text, is_telling
+from helpert.label.mi import FACILITATE, REFLECTION, TELLING, is_minimal_encourager_text
 from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
@@ -45,27 +45,40 @@ def is_minimal_encourager(turn: Turn) -> bool:
     return isinstance(codes, list) and bool(codes) and all(c == FACILITATE for c in codes)
 
 
+def codes_of(turn: Turn) -> list[str]:
+    """The MI codes MITI counts in a turn: its utterances' codes less minimal encouragers (``facilitate``)."""
+    value = turn.labels.get("mi")
+    return [c for c in value if isinstance(c, str) and c != FACILITATE] if isinstance(value, list) else []
+
+
+def telling_counts(turn: Turn) -> tuple[int, int, int]:
+    """(words, telling codes, codes) of a counselor turn; telling = giving information, advice without permission,
+    direction, confrontation, warning (:data:`helpert.label.mi.TELLING`)."""
+    codes = codes_of(turn)
+    return len(turn.text.split()), sum(c in TELLING for c in codes), len(codes)
+
+
+def tells(counts: tuple[int, int, int]) -> bool:
+    """More than half of the codes of :func:`telling_counts` tell."""
+    return counts[1] > counts[2] / 2
+
+
 def telling_stretches(session: Session) -> dict[int, tuple[int, int, int]]:
     """Counselor talk that a verbatim transcript cut at the client's minimal encouragers (round 61): a counselor turn
     continues the last one that was not a minimal encourager when nothing but minimal encouragers came in between, the
     client's among them ("mm-hmm", "yeah", "right"), the earlier one asked nothing (no question mark at its end) and
-    both tell (:func:`helpert.label.mi.is_telling`: mostly information, advice, direction). Per position in
-    ``session.turns`` of each part of such a stretch of two parts or more: the stretch's words, telling codes and codes
-    (minimal encouragers not counted). Only :func:`helpert.metrics.drift.is_lecture` reads it: every other share
-    counts the parts as the turns they are (round 58 joined them, and the shares of fewer turns rose)."""
-
-    def codes(t: Turn) -> list[str]:
-        return [c for c in (t.labels.get("mi") or []) if c != FACILITATE]
-
+    both tell (:func:`tells`: mostly information, advice, direction). Per position in ``session.turns`` of each part
+    of such a stretch of two parts or more: the stretch's :func:`telling_counts`, summed over its parts. Only
+    :func:`helpert.metrics.drift.is_lecture` reads it: every other share counts the parts as the turns they are
+    (round 58 joined them, and the shares of fewer turns rose)."""
+    counts = {i: telling_counts(t) for i, t in enumerate(session.turns) if t.role == "counselor" and codes_of(t)}
     runs: list[list[int]] = []
     last: int | None = None
-    for i, t in enumerate(session.turns):
-        if t.role != "counselor" or not codes(t):
-            continue
-        between = session.turns[last + 1:i] if last is not None else []
-        if (last is not None and is_telling(codes(t)) and is_telling(codes(session.turns[last]))
-                and not session.turns[last].text.rstrip().endswith("?") and any(b.role == "client" for b in between)
-                and all(is_minimal_encourager_text(b.text) for b in between)):
+    for i in counts:
+        if (last is not None and tells(counts[i]) and tells(counts[last])
+                and not session.turns[last].text.rstrip().endswith("?")
+                and any(b.role == "client" for b in session.turns[last + 1:i])
+                and all(is_minimal_encourager_text(b.text) for b in session.turns[last + 1:i])):
             runs[-1].append(i)
         else:
             runs.append([i])
@@ -73,9 +86,7 @@ def telling_stretches(session: Session) -> dict[int, tuple[int, int, int]]:
     out: dict[int, tuple[int, int, int]] = {}
     for run in runs:
         if len(run) > 1:
-            parts = [session.turns[i] for i in run]
-            total = (sum(len(p.text.split()) for p in parts), sum(c in TELLING for p in parts for c in codes(p)),
-                     sum(len(codes(p)) for p in parts))
+            total = tuple(map(sum, zip(*(counts[i] for i in run))))
             out.update(dict.fromkeys(run, total))
     return out
 

@@ -9,7 +9,6 @@ is in docs/metrics.md).
 
 from __future__ import annotations
 
-from helpert.label.mi import TELLING  # explaining, advising unasked, directing, warning
 from helpert.metrics import adherence, mi
 from helpert.metrics.common import (
     action_phases,
@@ -21,6 +20,8 @@ from helpert.metrics.common import (
     phase,
     ratio,
     scored_turns,
+    tells,
+    telling_counts,
     transitions,
 )
 from helpert.protocols import OFF_PROTOCOL, Protocol
@@ -125,20 +126,13 @@ def trend(flags: list[dict[str, bool]]) -> float | None:
     return (share(second, "any") or 0.0) - (share(first, "any") or 0.0)
 
 
-
-
 def is_lecture(turn: Turn) -> bool:
     """At least LECTURE_WORDS words, more than half of its utterances telling (giving information, advice
     without permission, direction, confrontation, warning). A long turn that summarises, affirms, supports
     or asks to collaborate is not a lecture, however few questions it holds."""
-    stretch = turn.meta.get("telling_stretch")  # a part of talk the transcript cut at the client's "mm-hmm" (round 61)
-    if stretch:
-        words, telling, n = stretch
-        return words >= LECTURE_WORDS and telling > n / 2
-    codes = mi.codes_of(turn)
-    if not codes or len(turn.text.split()) < LECTURE_WORDS:
-        return False
-    return sum(c in TELLING for c in codes) > len(codes) / 2
+    # a part of talk the transcript cut at the client's "mm-hmm" is judged with the whole stretch (round 61)
+    counts = turn.meta.get("telling_stretch") or telling_counts(turn)
+    return counts[0] >= LECTURE_WORDS and tells(counts)
 
 
 def lecture_share(turns: list) -> float | None:

@@ -8,8 +8,8 @@ are left out, as in adherence and drift, and so are minimal encouragers ("mm-hmm
 
 from __future__ import annotations
 
-from helpert.label.mi import ADHERENT, FACILITATE, NON_ADHERENT, QUESTION, REFLECTION
-from helpert.metrics.common import ratio
+from helpert.label.mi import ADHERENT, NON_ADHERENT, QUESTION, REFLECTION
+from helpert.metrics.common import codes_of, ratio
 from helpert.protocols import SAFETY
 from helpert.session import Session, Turn
 
@@ -20,12 +20,6 @@ THRESHOLDS = {
     "mi.open_question_pct": (0.50, 0.70),
     "mi.adherent_pct": (0.90, 1.00),
 }
-
-
-def codes_of(turn: Turn) -> list[str]:
-    """The MI codes MITI counts in a turn: its utterances' codes less minimal encouragers (``facilitate``)."""
-    value = turn.labels.get("mi")
-    return [c for c in value if isinstance(c, str) and c != FACILITATE] if isinstance(value, list) else []
 
 
 def mi_turns(session: Session) -> list[Turn]:
