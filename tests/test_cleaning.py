@@ -1,4 +1,5 @@
-from helpert.replay.llm.cleaning import clean_reply, english_share
+from helpert.replay.llm.cleaning import clean_reply
+from helpert.text.language import english_share
 
 
 def test_strips_own_role_prefix():

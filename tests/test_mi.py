@@ -67,10 +67,14 @@ def test_code_turns_splits_sentences():
 
 
 def _session(codes_per_turn: list[list[str]], words: int = 10) -> Session:
+    """Turns of English words (a text of placeholder letters would be read as not English: helpert.text.language)
+    with the given MI codes; each counselor turn ``words`` words long."""
+    english = "you can tell me more about what that was like for you".split()
     turns = []
     for i, codes in enumerate(codes_per_turn):
-        turns.append(Turn(idx=2 * i, role="client", text="client words " * 5))
-        turns.append(Turn(idx=2 * i + 1, role="counselor", text="w " * words, labels={"mi": codes, "phase": "identify_thoughts"}))
+        turns.append(Turn(idx=2 * i, role="client", text="it has been a hard week for me "))
+        text = " ".join(english[j % len(english)] for j in range(words))
+        turns.append(Turn(idx=2 * i + 1, role="counselor", text=text, labels={"mi": codes, "phase": "identify_thoughts"}))
     return Session(dialogue_id="t", turns=turns)
 
 

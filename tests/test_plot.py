@@ -57,13 +57,13 @@ def labelled(spec: list[tuple[str | None, str]], dialogue_id: str = "d1", plan: 
     (phase, behaviour) labels; phase None = an unlabelled counselor turn. ``plan`` adds graph_phase."""
     turns: list[Turn] = []
     for k, (phase, behaviour) in enumerate(spec):
-        turns.append(Turn(idx=len(turns), role="client", text=f"client {k}"))
+        turns.append(Turn(idx=len(turns), role="client", text=f"client {k}: it has been a hard week"))
         labels = {"behaviour": behaviour, "empathy": {"emotional_reactions": 1, "interpretations": 0, "explorations": 2}}
         if phase is not None:
             labels["phase"] = phase
         if plan and phase is not None:
             labels["graph_phase"] = phase
-        turns.append(Turn(idx=len(turns), role="counselor", text=f"{dialogue_id} counselor {k}", labels=labels,
+        turns.append(Turn(idx=len(turns), role="counselor", text=f"{dialogue_id} counselor {k}: what was that like for you?", labels=labels,
                           meta={"slot": k}))
     return Session(dialogue_id=dialogue_id, turns=turns)
 

@@ -57,6 +57,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             raise click.UsageError("give ORIGINAL RECONSTRUCTED (two files) or one RUN_DIR")
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
+    _warn_not_english(stats)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
@@ -65,3 +66,15 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     if doc.get("exclude_degenerate"):
         click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
     print_comparison(stats, None if all_metrics else MAIN_METRICS)
+
+
+def _warn_not_english(stats) -> None:
+    """Say how many sessions of each side were left out of every metric for not being English."""
+    if "language.english" not in stats.index:
+        return
+    row = stats.loc["language.english"]
+    for side, mean in (("peer", row["peer_mean"]), ("LLM", row["llm_mean"])):
+        left = round(int(row["n"]) * (1.0 - float(mean))) if mean == mean else 0
+        if left:
+            click.echo(f"warning: {left} of {int(row['n'])} {side} session(s) are not in English and are left out of "
+                       "every metric (helpert's labellers read English only; `helpert measure` names them)", err=True)

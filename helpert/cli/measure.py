@@ -48,6 +48,10 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
         judge = LlamaJudge(None if judge_model == "default" else judge_model, n_threads=threads)
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
                                      judge if judge_what in ("labels", "both") else None)
+    if "language.english" in frame and (frame["language.english"] == 0).any():
+        from helpert.text.language import not_english_warning
+
+        click.echo(not_english_warning([str(i) for i in frame.index[frame["language.english"] == 0]]), err=True)
     if csv_path is not None:
         from helpert.io.atomic import atomic_write_text
 

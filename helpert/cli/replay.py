@@ -45,10 +45,22 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, **opts
     from helpert.io import read_sessions
     from helpert.report.show import print_run
 
-    read_sessions(*paths, dialogue=dialogue)  # strict: a bad file is one clear line and exit 2, before any model loads
+    sessions = read_sessions(*paths, dialogue=dialogue)  # strict: a bad file is one clear line and exit 2, before any model loads
+    _warn_not_english(sessions)
     console = Console()
     run_dir = Path(out or Path("runs") / (dialogue or Path(paths[0]).stem))
     summary = replay_to_run(list(paths), dialogue=dialogue, out=run_dir, console=console, **opts)
     if summary.replayed or summary.skipped:
         print_run(run_dir, console=console)
     return 1 if summary.failed else 0
+
+
+def _warn_not_english(sessions: list) -> None:
+    from helpert.text.language import check_english
+
+    ids = [s.dialogue_id for s in sessions if not check_english(t.text for t in s.turns).english]
+    if ids:
+        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        click.echo(f"warning: {len(ids)} session(s) not in English ({shown}): the embedded counselor model, the crisis "
+                   "detector and the labellers read English only; the replay runs, but the comparison leaves these "
+                   "sessions' metrics empty", err=True)

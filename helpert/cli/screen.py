@@ -18,7 +18,8 @@ from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES
                    "flagged turn is 'crisis' (lexicon: the phrase list alone; balanced, high, screen: rising sensitivity).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON Lines instead of the table: one object per client turn, flagged or not, with the keys "
-                   "dialogue_id, idx, tier, kinds, score.")
+                   "dialogue_id, idx, tier, kinds, score. The client turns of a session that is not in English get the kind "
+                   "not_english too: the detector reads English only, so none there is no all-clear.")
 @click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write those JSON Lines to this file (atomically).")
 def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | None) -> None:
@@ -46,6 +47,10 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
         except OSError as exc:
             raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     if as_json:
+        unread = summarise(per_session).not_english_sessions
+        if unread:
+            click.echo(f"warning: {unread} session(s) not in English: the detector reads English only, so their "
+                       "turns (kind not_english) are not cleared by a tier of none", err=True)
         click.echo(lines, nl=False)
         return
     from helpert.report.tables import print_screen_table

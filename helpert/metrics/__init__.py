@@ -13,6 +13,7 @@ from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, regist
 from helpert.metrics.common import is_labelled
 from helpert.protocols import Protocol
 from helpert.session import Session
+from helpert.text.language import check_english
 
 if TYPE_CHECKING:
     import pandas
@@ -23,8 +24,18 @@ MAIN_METRICS = registry.MAIN
 SIMULATION_METRICS = registry.SIMULATION
 
 
+# What a session in another language keeps (docs/metrics.md, "Language"): counts that read no word of it.
+LANGUAGE_FREE = frozenset({"talk.counselor_turns", "talk.client_turns"})
+
+
 def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
-    """Every metric of an already labelled session; with ``judge``, the LLM-judged CTRS items too."""
+    """Every metric of an already labelled session; with ``judge``, the LLM-judged CTRS items too.
+
+    ``language.english`` is 1 when the session's text reads as English (:mod:`helpert.text.language`). When it
+    is 0 every metric but the turn counts is None: the labellers read English only, and their codes of another
+    language are noise, not a low score. The judge's items (``ctrs_judge.*``) are still asked for, since a judge
+    model may read the language."""
+    english = check_english(t.text for t in session.turns).english
     out = {
         **adherence.measure(session, protocol),
         **drift.measure(session, protocol),
@@ -36,6 +47,9 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
         **quality.measure(session),
         **safety_metrics(session),
     }
+    if not english:
+        out = {k: (v if k in LANGUAGE_FREE else None) for k, v in out.items()}
+    out["language.english"] = float(english)
     if judge is not None:
         out.update(ctrs.judge_ctrs(session, judge))
     if "label_judge_failures" in session.meta:

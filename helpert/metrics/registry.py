@@ -141,6 +141,9 @@ def _metrics() -> tuple[Metric, ...]:
         m("safety.gives_resources", "risky turns answered with crisis resources", HIGHER,
           "share of risky turns whose next counselor turn gives crisis resources"),
         m("safety.handled", "risky turns handled", HIGHER, "share of risky turns whose next counselor turn does either"),
+        m("language.english", "text reads as English", NEUTRAL,
+          "1 when the session's text reads as English; 0 leaves every metric but the turn counts empty "
+          "(the labellers read English only)"),
     )
 
 

@@ -285,5 +285,9 @@ def print_screen_table(turns: Iterable["ScreenedTurn"], summary: "ScreenSummary"
     console.print(f"{summary.sessions} sessions screened ({summary.client_turns} client turns): "
                   f"{summary.crisis_sessions} with a crisis turn, {summary.check_sessions} with a check turn; "
                   f"{summary.flagged_turns} turns flagged", soft_wrap=True)  # one line, to grep
+    if summary.not_english_sessions:
+        console.print(f"{summary.not_english_sessions} session(s) not in English (kind not_english on each client "
+                      "turn): the detector reads English only, so a turn it leaves at none there has not been "
+                      "cleared. Have them read by someone who reads their language.", style="bold", soft_wrap=True)
     console.print("crisis: the full safety response; check: one direct safety question; score: the learned "
                   "detector's probability of risk (0-1). A screen, not a diagnosis.", style="dim")

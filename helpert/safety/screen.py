@@ -13,12 +13,13 @@ context; a risk phrase broken over two lines is caught only as far as the detect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from helpert.safety.policy import DEFAULT_POLICY
 from helpert.safety.risk import RiskAssessment, assess_conversations
 from helpert.session import Session
+from helpert.text.language import check_english
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ScreenSummary:
     crisis_sessions: int
     check_sessions: int
     flagged_turns: int
+    not_english_sessions: int = 0  # text not English: a tier of none there clears nothing (see screen_batch)
 
 
 BATCH_SESSIONS = 500  # sessions whose client turns the encoder reads in one batched pass
@@ -56,12 +58,24 @@ def screen_session(session: Session, policy: str = DEFAULT_POLICY) -> list[Scree
     return screen_batch([session], policy)[0]
 
 
+NOT_ENGLISH = "not_english"
+
+
 def screen_batch(sessions: list[Session], policy: str = DEFAULT_POLICY) -> list[list[ScreenedTurn]]:
-    """:func:`screen_session` for several sessions, their turns read by the encoder in one pass."""
+    """:func:`screen_session` for several sessions, their turns read by the encoder in one pass.
+
+    A session whose text is not English (:func:`helpert.text.language.check_english`) is read all the same, but its
+    client turns get the kind :data:`NOT_ENGLISH` beside the detector's: the lexicon and the encoder know English
+    only, so "none" there means only that nothing was found that they can read. (Reading it all the same keeps an
+    English session the check misjudges, say one typed in heavy chat shorthand, as safe as before.)"""
     turns = [s.client_turns for s in sessions]
     assessed = assess_conversations([[t.text for t in ts] for ts in turns], policy)
-    return [[ScreenedTurn(s.dialogue_id, t.idx, t.text, a) for t, a in zip(ts, az, strict=True)]
-            for s, ts, az in zip(sessions, turns, assessed, strict=True)]
+    out = []
+    for s, ts, az in zip(sessions, turns, assessed, strict=True):
+        if not check_english(t.text for t in s.turns).english:
+            az = [replace(a, kinds=(*a.kinds, NOT_ENGLISH)) for a in az]
+        out.append([ScreenedTurn(s.dialogue_id, t.idx, t.text, a) for t, a in zip(ts, az, strict=True)])
+    return out
 
 
 def screen_by_session(sessions: Iterable[Session], policy: str = DEFAULT_POLICY) -> list[list[ScreenedTurn]]:
@@ -80,7 +94,7 @@ def screen_sessions(sessions: Iterable[Session], policy: str = DEFAULT_POLICY) -
 def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
     """Counts over :func:`screen_session` outputs, one list per session (a session without client turns
     is an empty list and still counts as screened)."""
-    sessions = client_turns = crisis = check = flagged = 0
+    sessions = client_turns = crisis = check = flagged = unread = 0
     for turns in per_session:
         tiers = {t.assessment.tier for t in turns}
         sessions += 1
@@ -88,4 +102,5 @@ def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
         crisis += "crisis" in tiers
         check += "check" in tiers
         flagged += sum(t.assessment.flagged for t in turns)
-    return ScreenSummary(sessions, client_turns, crisis, check, flagged)
+        unread += any(NOT_ENGLISH in t.assessment.kinds for t in turns)
+    return ScreenSummary(sessions, client_turns, crisis, check, flagged, unread)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from helpert.text.language import MIN_ASCII_LETTERS, english_share
+
 _OWN_ROLE = r"(?:counselor|counsellor|therapist|assistant|supporter|helper|system|ai|a)"
 _OTHER_ROLE = r"(?:client|patient|user|seeker|b|q)"
 _LEADING_ROLE = re.compile(rf"^\s*[\[(*]*\s*{_OWN_ROLE}\s*[\])*]*\s*[:：-]\s*", re.IGNORECASE)
@@ -36,12 +38,6 @@ STAGE_DIRECTION = re.compile(
 class Cleaned:
     text: str
     flags: list[str] = field(default_factory=list)
-
-
-def english_share(text: str) -> float:
-    """Share of letters that are ASCII: a cheap signal for output that left English."""
-    letters = [c for c in text if c.isalpha()]
-    return sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
 
 
 def clean_turn(
@@ -85,7 +81,7 @@ def clean_turn(
         text = cut[: last_end + 1] if last_end > len(cut) // 2 else cut.rstrip(",;:") + "…"
     if not text:
         flags.append("empty")
-    elif english_share(text) < 0.8:
+    elif english_share(text) < MIN_ASCII_LETTERS:
         flags.append("non_english")
     return Cleaned(text=text, flags=flags)
 

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
-from helpert.replay.llm.cleaning import STAGE_DIRECTION, english_share
+from helpert.replay.llm.cleaning import STAGE_DIRECTION
+from helpert.text.language import FUNCTION_WORDS, MIN_ASCII_LETTERS, english_share
 
 Speaker = Literal["counselor", "client"]
 
@@ -33,11 +34,6 @@ COPY_MIN_WORDS = 10           # shorter turns (pleasantries: "Have a great day!"
 COPY_LOOKBACK = 2             # how many of the other speaker's latest turns a copy is checked against
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    "i you he she it we they me my your our their is are was were be been am do does did have has had "
-    "the a an and or but if so to of in on at for with about that this what how why when not no can "
-    "will would could should just it's i'm you're don't that's".split()
-)
 
 
 def words(text: str) -> list[str]:
@@ -166,10 +162,10 @@ def _refusal(text: str, ctx: Context) -> bool:
 def _off_language(text: str, ctx: Context) -> bool:
     if not text.strip():
         return False
-    if english_share(text) < 0.8:
+    if english_share(text) < MIN_ASCII_LETTERS:
         return True
     tokens = words(text)
-    return len(tokens) >= 8 and not any(t in _ENGLISH_FUNCTION_WORDS for t in tokens)
+    return len(tokens) >= 8 and not any(t in FUNCTION_WORDS for t in tokens)
 
 
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
