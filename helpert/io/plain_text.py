@@ -1,7 +1,9 @@
 """Plain-text transcripts: ``Counselor: ...`` / ``Client: ...`` lines.
 
 A line without a speaker prefix continues the previous turn; ``# ...`` lines are comments, and a
-``# id: NAME`` comment names the dialogue.
+``# id: NAME`` comment names the dialogue. A time before the speaker or after the name, as transcription
+services write it ("[00:01:05] Counselor: ...", "Client (00:05): ..."), goes into the turn's ``meta["time"]``; a line
+that is only a time or a subtitle cue's span ("00:00:05.000 --> 00:00:09.000") is skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from helpert.io.roles import normalize_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 
-_PREFIX = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{0,24}?)\s*\**\s*[:：]\s*(.*)$")
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+# A speaker prefix, with the time a transcription service puts before it ("[00:01:05] Counselor:", "00:01:05
+# Therapist:") or after the name ("Counselor (00:05):", "Client [00:01:05]:"); the time goes into the turn's meta.
+_PREFIX = re.compile(
+    rf"^\s*(?:[\[(]\s*(?P<before>{_TIME})\s*[\])]|(?P<bare>{_TIME}))?\s*[-–]?\s*"
+    rf"\**\s*(?P<name>[A-Za-z][A-Za-z \-]{{0,24}}?)\s*\**\s*(?:[\[(]\s*(?P<after>{_TIME})\s*[\])])?\s*[:：]\s*(?P<body>.*)$"
+)
+# A line that is only a time or a subtitle cue's span ("00:00:05.000 --> 00:00:09.000"): skipped.
+_TIME_LINE = re.compile(rf"^\s*[\[(]?\s*{_TIME}\s*[\])]?\s*(?:-->\s*{_TIME}\s*)?$")
 
 
 def read_text(path: Path, text: str) -> list[Session]:
@@ -31,10 +41,12 @@ def read_text(path: Path, text: str) -> list[Session]:
             if m:
                 dialogue_id = m.group(1)
             continue
+        if _TIME_LINE.match(stripped):
+            continue
         m = _PREFIX.match(stripped)
-        role = normalize_role(m.group(1)) if m else None
+        role = normalize_role(m.group("name")) if m else None
         if m and role is None and not turns:
-            raise TranscriptError(path, f"unknown speaker {m.group(1)!r} (use Counselor: or Client:)", line=lineno, field="speaker")
+            raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:)", line=lineno, field="speaker")
         if role is None:
             if not turns:
                 raise TranscriptError(path, "text before the first 'Counselor:' or 'Client:' prefix", line=lineno, field="speaker")
@@ -42,8 +54,9 @@ def read_text(path: Path, text: str) -> list[Session]:
             more = " ".join(stripped.split())
             turns[-1] = last.model_copy(update={"text": f"{last.text} {more}" if last.text else more})
         else:
-            body = " ".join(m.group(2).split())
-            turns.append(Turn(idx=len(turns), role=role, text=body, meta={"line": lineno}))
+            body = " ".join(m.group("body").split())
+            time = m.group("before") or m.group("bare") or m.group("after")
+            turns.append(Turn(idx=len(turns), role=role, text=body, meta={"line": lineno, **({"time": time} if time else {})}))
         if len(turns[-1].text) > MAX_TURN_CHARS:
             raise TranscriptError(path, f"turn exceeds {MAX_TURN_CHARS} characters", line=lineno, field="text")
     turns = [t for t in turns if t.text]

@@ -56,7 +56,9 @@ def _client_between(session: Session, through_encouragers: bool = False) -> list
 
 
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None) -> list[Session]:
-    """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified).
+    """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
+    read each turn without its times and transcribers' notes (:func:`helpert.text.transcript.speech`); the copies
+    keep the text as it was.
 
     ``weights`` is another ``labellers.npz`` (default: the shipped one).
     """
@@ -66,7 +68,12 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.label.mi import code_turns
     from helpert.label.phase import CueMatcher, session_phases
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
+    from helpert.text.transcript import speech_view
 
+    originals = sessions
+    # the labellers read what was said: times and transcribers' notes out (helpert.text.transcript); the labels go
+    # onto the original turns below
+    sessions = [speech_view(s) for s in sessions]
     bundle = load_bundle(weights)
     # per counselor turn: the client's talk since the last counselor turn, and since the last that was not an encourager
     contexts = [(_client_between(s), _client_between(s, through_encouragers=True)) for s in sessions]
@@ -84,14 +91,14 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
 
     out: list[Session] = []
     k = 0
-    for s in sessions:
+    for s, original in zip(sessions, originals, strict=True):
         n = sum(t.role == "counselor" for t in s.turns)
         sl = slice(k, k + n)
         phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
                                 client=between[sl])
         turns: list[Turn] = []
         j = 0
-        for t in s.turns:
+        for t in original.turns:
             labels = dict(t.labels)
             if t.role == "counselor":
                 i = k + j
@@ -101,7 +108,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
                 )
                 j += 1
             turns.append(t.model_copy(update={"labels": labels}))
-        out.append(s.model_copy(update={"turns": turns, "meta": dict(s.meta)}))
+        out.append(original.model_copy(update={"turns": turns, "meta": dict(original.meta)}))
         k += n
     return out
 

@@ -1,0 +1,66 @@
+"""A transcript's markup, so that the measures read what was said.
+
+Transcripts of real sessions carry marks nobody said: times ("[00:01:05]", "(12:31)") and the transcriber's notes on
+what was not speech ("[inaudible]", "(laughs)", "[crosstalk]", "*sighs*"). Read as words they move the measures: on
+the ten unseen sessions of the degradation checks, a time before every turn raised the CTRS mean by 0.17 and a note
+after a third of the turns by 0.21 (``benchmarks/transcript_markup.py``), since a note became a sentence with a
+code of its own and a time hid the first words of a turn from the rules that read them.
+
+:func:`speech` takes those marks out of a turn's text; :func:`speech_view` gives a session whose turns hold only
+that text, which the labellers (:func:`helpert.label.label_sessions`), the measures
+(:func:`helpert.metrics.measure_labelled`) and the crisis screen read. The stored transcript is never changed. A mark
+is taken out only when it is unambiguous: a time in brackets or parentheses anywhere, and a note in brackets,
+parentheses or asterisks whose first word is one of :data:`NON_SPEECH` (the conventions of transcription services and
+of chat: "[inaudible 00:12]", "(long pause)", "*laughs*"); a bare time ("10:30 is when I wake up") and any other
+bracketed text ("[name]", "(I know, silly)") stay. A turn that is nothing but marks keeps its text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from helpert.session import Session
+
+TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+# The first word of a transcriber's note on what was not speech (lower case; a few words of detail may follow).
+NON_SPEECH = (
+    "inaudible", "unintelligible", "indistinct", "crosstalk", "cross-talk", "overlapping", "overtalk", "laughs", "laugh",
+    "laughing", "laughter", "chuckles", "chuckle", "chuckling", "giggles", "giggling", "sighs", "sigh", "sighing", "pause",
+    "pauses", "long pause", "silence", "crying", "cries", "sobbing", "sobs", "tearful", "coughs", "cough", "coughing",
+    "clears throat", "sniffs", "sniffles", "sniffling", "nods", "nodding", "smiles", "smiling", "shrugs", "whispers",
+    "whispering", "background noise", "noise", "phone rings", "phone ringing", "music", "unclear", "audio",
+)
+_WORDS = "|".join(re.escape(w) for w in sorted(NON_SPEECH, key=len, reverse=True))
+# In parentheses and asterisks, where chat also writes asides ("(laughing at me)"), the note alone, an adverb
+# ("(laughs nervously)") or a time after it; in square brackets, a transcriber's own, any short detail.
+_NOTE = rf"(?:{_WORDS})(?:\s+\w+ly)?(?:\s*[,;]?\s*{TIME})?"
+_MARK = re.compile(
+    rf"\[\s*(?:{TIME}|(?:{_WORDS})\b[^\]\[]{{0,40}})\s*\]"      # [00:01:05], [inaudible 00:12], [laughs at self]
+    rf"|\(\s*(?:{TIME}|{_NOTE})\s*\)"                              # (12:31), (long pause), (laughs nervously)
+    rf"|\*\s*{_NOTE}\s*\*",                                       # *sighs*
+    re.IGNORECASE,
+)
+_SPACE = re.compile(r"\s{2,}")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[.,!?;:])")
+
+
+def speech(text: str) -> str:
+    """``text`` without times in brackets and transcribers' notes (see the module docstring); the text itself when
+    nothing else is left."""
+    if "[" not in text and "(" not in text and "*" not in text:
+        return text
+    out = _MARK.sub(" ", text)
+    if out == text:
+        return text
+    out = _SPACE_BEFORE_PUNCT.sub("", _SPACE.sub(" ", out)).strip()
+    return out if any(c.isalnum() for c in out) else text
+
+
+def speech_view(session: Session) -> Session:
+    """``session`` with each turn's text replaced by :func:`speech` of it (labels and meta kept); the session
+    itself when no turn has a mark."""
+    texts = [speech(t.text) for t in session.turns]
+    if all(new is t.text for new, t in zip(texts, session.turns)):
+        return session
+    return session.model_copy(update={"turns": [t if new is t.text else t.model_copy(update={"text": new})
+                                                for new, t in zip(texts, session.turns)]})

@@ -1,0 +1,87 @@
+"""helpert.text.transcript: times and transcribers' notes are not speech, so no measure, label or tier moves with them."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from helpert.io import read_sessions
+from helpert.label import label_sessions
+from helpert.metrics import measure_session
+from helpert.protocols import load_protocol
+from helpert.safety.risk import assess_turns
+from helpert.session import Session
+from helpert.text.transcript import speech, speech_view
+
+REPO = Path(__file__).resolve().parents[1]
+CBT = load_protocol("cbt_session")
+SESSIONS = read_sessions(REPO / "sessions")
+NOTES = ("[inaudible]", "(laughs)", "[crosstalk]", "(long pause)", "*sighs*", "[inaudible 00:12:03]", "(laughs nervously)")
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("[00:01:05] You felt humiliated.", "You felt humiliated."),
+    ("That sounds hard. [inaudible] (laughs) What happened at work?", "That sounds hard. What happened at work?"),
+    ("So you (long pause) you felt stuck [inaudible 00:12:03] at work .", "So you you felt stuck at work."),
+    ("*sighs* I don't know.", "I don't know."),
+    ("(12:31) Okay.", "Okay."),
+    ("[CROSSTALK] Right, yes.", "Right, yes."),
+    # not marks: a bare time, a placeholder in brackets, a chat aside, a note's word starting an aside
+    ("10:30 is when I wake up.", "10:30 is when I wake up."),
+    ("I talked to [name] yesterday (I know, silly).", "I talked to [name] yesterday (I know, silly)."),
+    ("He was (laughing at me) the whole time.", "He was (laughing at me) the whole time."),
+    ("[inaudible]", "[inaudible]"),  # nothing but a mark: the turn keeps its text
+])
+def test_speech_takes_out_only_unambiguous_marks(text, said):
+    assert speech(text) == said
+
+
+def marked(session: Session) -> Session:
+    """A time before every turn and a transcriber's note after every third."""
+    turns = [t.model_copy(update={"text": f"[{i // 60:02d}:{i % 60:02d}] {t.text}" + (f" {NOTES[i % len(NOTES)]}" if i % 3 == 0 else "")})
+             for i, t in enumerate(session.turns)]
+    return session.model_copy(update={"turns": turns})
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.dialogue_id)
+def test_every_metric_is_the_same_with_times_and_notes(session):
+    plain, noted = measure_session(session, CBT), measure_session(marked(session), CBT)
+    assert set(plain) == set(noted)
+    for key, value in plain.items():
+        other = noted[key]
+        assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key
+
+
+def test_labels_are_the_same_and_the_stored_text_is_kept():
+    session = SESSIONS[0]
+    plain, noted = label_sessions([session, marked(session)], CBT)
+    assert [t.labels for t in plain.turns] == [t.labels for t in noted.turns]
+    assert [t.text for t in noted.turns] == [t.text for t in marked(session).turns]  # never rewritten
+
+
+def test_tiers_are_the_same_with_times_and_notes():
+    texts = ["[00:12] Work has been a lot. (sighs)", "I keep thinking everyone would be better off without me [inaudible].",
+             "(long pause) I looked up how many pills it would take.", "[crosstalk] I don't know."]
+    plain = assess_turns([speech(t) for t in texts])
+    assert assess_turns(texts) == plain and plain[-2].tier == "crisis"
+
+
+def test_a_session_without_marks_is_not_copied():
+    assert speech_view(SESSIONS[0]) is SESSIONS[0]
+
+
+def test_plain_text_with_times_from_a_transcription_service(tmp_path):
+    path = tmp_path / "timed.txt"
+    path.write_text("[00:00:05] Counselor: Hi, how have you been this week?\n"
+                    "00:00:09 Client: Not great, work has been a lot.\n"
+                    "10:30 is when I wake up, and I'm already tired.\n"   # a continuation that starts with a time: kept
+                    "00:00:15.000 --> 00:00:19.000\n"                      # a subtitle cue's span alone: skipped
+                    "Counselor (00:15): Tell me more about work.\n"
+                    "Client [00:00:21]: My boss shouts at me.\n", encoding="utf-8")
+    turns = read_sessions(path)[0].turns
+    assert [(t.role, t.meta.get("time")) for t in turns] == [
+        ("counselor", "00:00:05"), ("client", "00:00:09"), ("counselor", "00:15"), ("client", "00:00:21")]
+    assert turns[1].text == "Not great, work has been a lot. 10:30 is when I wake up, and I'm already tired."
+    assert turns[2].text == "Tell me more about work."
