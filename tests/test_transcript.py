@@ -1,4 +1,5 @@
-"""helpert.text.transcript: times and transcribers' notes are not speech, so no measure, label or tier moves with them."""
+"""helpert.text.transcript: times, transcribers' notes and a repeated own label are not speech, so no label or measure moves
+with them (the crisis detector still reads turns as written: benchmarks/README.md, rounds 62-63)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from helpert.io import read_sessions
 from helpert.label import label_sessions
 from helpert.metrics import measure_session
 from helpert.protocols import load_protocol
-from helpert.safety.risk import assess_turns
 from helpert.session import Session
-from helpert.text.transcript import speech, speech_view
+from helpert.text.transcript import speech, speech_view, unpunctuated
+from test_measure_cli import helpert
 
 REPO = Path(__file__).resolve().parents[1]
 CBT = load_protocol("cbt_session")
@@ -39,8 +40,11 @@ def test_speech_takes_out_only_unambiguous_marks(text, said):
 
 
 def marked(session: Session) -> Session:
-    """A time before every turn and a transcriber's note after every third."""
-    turns = [t.model_copy(update={"text": f"[{i // 60:02d}:{i % 60:02d}] {t.text}" + (f" {NOTES[i % len(NOTES)]}" if i % 3 == 0 else "")})
+    """A time before every turn, a transcriber's note after every third and the speaker's own label repeated in
+    every second ("[00:04] Therapist: ...")."""
+    label = {"counselor": "Therapist:", "client": "Client:"}
+    turns = [t.model_copy(update={"text": f"[{i // 60:02d}:{i % 60:02d}] " + (f"{label[t.role]} " if i % 2 == 0 else "")
+                                  + t.text + (f" {NOTES[i % len(NOTES)]}" if i % 3 == 0 else "")})
              for i, t in enumerate(session.turns)]
     return session.model_copy(update={"turns": turns})
 
@@ -61,11 +65,13 @@ def test_labels_are_the_same_and_the_stored_text_is_kept():
     assert [t.text for t in noted.turns] == [t.text for t in marked(session).turns]  # never rewritten
 
 
-def test_tiers_are_the_same_with_times_and_notes():
-    texts = ["[00:12] Work has been a lot. (sighs)", "I keep thinking everyone would be better off without me [inaudible].",
-             "(long pause) I looked up how many pills it would take.", "[crosstalk] I don't know."]
-    plain = assess_turns([speech(t) for t in texts])
-    assert assess_turns(texts) == plain and plain[-2].tier == "crisis"
+def test_only_the_speakers_own_label_is_taken_out():
+    from helpert.text.transcript import without_own_label
+
+    assert without_own_label("Therapist: So what happened?", "counselor") == "So what happened?"
+    assert without_own_label("Patient: It was awful.", "client") == "It was awful."
+    assert without_own_label("Client: So what happened?", "counselor") == "Client: So what happened?"
+    assert without_own_label("Mom: always the same, she said.", "client") == "Mom: always the same, she said."
 
 
 def test_a_session_without_marks_is_not_copied():
@@ -85,3 +91,21 @@ def test_plain_text_with_times_from_a_transcription_service(tmp_path):
         ("counselor", "00:00:05"), ("client", "00:00:09"), ("counselor", "00:15"), ("client", "00:00:21")]
     assert turns[1].text == "Not great, work has been a lot. 10:30 is when I wake up, and I'm already tired."
     assert turns[2].text == "Tell me more about work."
+
+
+def test_unpunctuated_transcripts_are_named(monkeypatch, capsys, tmp_path):
+    import re
+
+    from helpert.io import write_sessions
+
+    bare = [s.model_copy(update={"turns": [t.model_copy(update={"text": re.sub(r"[.,!?;:]", "", t.text).lower()})
+                                           for t in s.turns]}) for s in SESSIONS]
+    assert not any(unpunctuated(t.text for t in s.turns) for s in SESSIONS)
+    assert all(unpunctuated(t.text for t in s.turns) for s in bare)
+    assert not unpunctuated(["no marks but only a few words here"])  # too short to tell
+    path = tmp_path / "asr.jsonl"
+    write_sessions(path, bare[:1])
+    rc, _, err = helpert(monkeypatch, capsys, "measure", path, "--json")
+    assert rc == 0 and "1 session(s) with almost no sentence punctuation (exam_anxiety)" in err
+    rc, _, err = helpert(monkeypatch, capsys, "measure", REPO / "sessions")
+    assert rc == 0 and "punctuation" not in err

@@ -43,6 +43,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             pairs, unmatched = match_pairs(read_sessions(paths[0]), read_sessions(paths[1]))
             if not pairs:
                 raise UserError(f"no dialogue_id is in both {paths[0]} and {paths[1]}")
+            _warn_unpunctuated(pairs)
             if unmatched:
                 click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
                            f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}", err=True)
@@ -78,3 +79,13 @@ def _warn_not_english(stats) -> None:
         if left:
             click.echo(f"warning: {left} of {int(row['n'])} {side} session(s) are not in English and are left out of "
                        "every metric (helpert's labellers read English only; `helpert measure` names them)", err=True)
+
+
+def _warn_unpunctuated(pairs) -> None:
+    """Say which sessions of each side have almost no sentence punctuation (a bias between the sides)."""
+    from helpert.text.transcript import unpunctuated, unpunctuated_warning
+
+    for side, name in ((0, "original"), (1, "reconstructed")):
+        bare = [p[side].dialogue_id for p in pairs if unpunctuated(t.text for t in p[side].turns)]
+        if bare:
+            click.echo(unpunctuated_warning(bare, f"{name} session(s)"), err=True)

@@ -13,9 +13,13 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
     from helpert.protocols import load_protocol
+    from helpert.text.transcript import unpunctuated, unpunctuated_warning
 
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths)
+    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    if bare:
+        click.echo(unpunctuated_warning(bare), err=True)
     try:
         return protocol, measure_sessions(sessions, protocol, judge, label_judge)
     except ImportError as exc:

@@ -46,7 +46,7 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, **opts
     from helpert.report.show import print_run
 
     sessions = read_sessions(*paths, dialogue=dialogue)  # strict: a bad file is one clear line and exit 2, before any model loads
-    _warn_not_english(sessions)
+    _warn_about_the_text(sessions)
     console = Console()
     run_dir = Path(out or Path("runs") / (dialogue or Path(paths[0]).stem))
     summary = replay_to_run(list(paths), dialogue=dialogue, out=run_dir, console=console, **opts)
@@ -55,9 +55,14 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, **opts
     return 1 if summary.failed else 0
 
 
-def _warn_not_english(sessions: list) -> None:
+def _warn_about_the_text(sessions: list) -> None:
+    """Warn about peer sessions the measures read with a bias (no punctuation) or not at all (not English)."""
     from helpert.text.language import check_english
+    from helpert.text.transcript import unpunctuated, unpunctuated_warning
 
+    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    if bare:
+        click.echo(unpunctuated_warning(bare, "peer session(s)"), err=True)
     ids = [s.dialogue_id for s in sessions if not check_english(t.text for t in s.turns).english]
     if ids:
         shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")

@@ -19,9 +19,11 @@ def findings_after_the_fact(session: Session) -> dict[int, list[str]]:
     them at generation time. The safety node's scripted words are taken out first: they repeat by design
     (:func:`helpert.safety.templates.model_part`)."""
     from helpert.safety.templates import model_part
+    from helpert.text.transcript import speech
 
     turns = session.turns
-    return {turns[i].idx: f for i, f in session_findings([(t.role, model_part(t.text)) for t in turns])}
+    # a transcriber's "(laughs)" is not a model's narration: times and notes out first (helpert.text.transcript)
+    return {turns[i].idx: f for i, f in session_findings([(t.role, model_part(speech(t.text))) for t in turns])}
 
 
 def degenerate_turn_ids(session: Session) -> set[int]:

@@ -7,8 +7,9 @@ after a third of the turns by 0.21 (``benchmarks/transcript_markup.py``), since 
 code of its own and a time hid the first words of a turn from the rules that read them.
 
 :func:`speech` takes those marks out of a turn's text; :func:`speech_view` gives a session whose turns hold only
-that text, which the labellers (:func:`helpert.label.label_sessions`), the measures
-(:func:`helpert.metrics.measure_labelled`) and the crisis screen read. The stored transcript is never changed. A mark
+that text, which the labellers (:func:`helpert.label.label_sessions`) and the measures
+(:func:`helpert.metrics.measure_labelled`) read. The stored transcript is never changed. The crisis detector still
+reads turns as written: its head learned notes as a cue of ordinary talk (benchmarks/README.md, round 62). A mark
 is taken out only when it is unambiguous: a time in brackets or parentheses anywhere, and a note in brackets,
 parentheses or asterisks whose first word is one of :data:`NON_SPEECH` (the conventions of transcription services and
 of chat: "[inaudible 00:12]", "(long pause)", "*laughs*"); a bare time ("10:30 is when I wake up") and any other
@@ -18,6 +19,7 @@ bracketed text ("[name]", "(I know, silly)") stay. A turn that is nothing but ma
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from helpert.session import Session
 
@@ -56,11 +58,53 @@ def speech(text: str) -> str:
     return out if any(c.isalnum() for c in out) else text
 
 
+# A speaker label repeated inside a turn's text ("Therapist: So what happened?"), as some exports write it. Read as
+# words it moved the ten unseen sessions' CTRS mean by -0.64 and drift by +0.16 (benchmarks/transcript_markup.py).
+_ROLE_PREFIX = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{0,24}?)\s*\**\s*[:：]\s+")
+
+
+def without_own_label(text: str, role: str) -> str:
+    """``text`` without a leading speaker label that names the turn's own role ("Therapist:" on a counselor turn,
+    "Patient:" on a client turn: :func:`helpert.io.roles.normalize_role`); a label of the other role stays."""
+    from helpert.io.roles import normalize_role
+
+    m = _ROLE_PREFIX.match(text)
+    if m is None or normalize_role(m.group(1)) != role or not text[m.end():].strip():
+        return text
+    return text[m.end():]
+
+
 def speech_view(session: Session) -> Session:
-    """``session`` with each turn's text replaced by :func:`speech` of it (labels and meta kept); the session
-    itself when no turn has a mark."""
-    texts = [speech(t.text) for t in session.turns]
-    if all(new is t.text for new, t in zip(texts, session.turns)):
+    """``session`` with each turn's text replaced by :func:`speech` of it, less a repeated label of its own speaker
+    (:func:`without_own_label`; labels and meta kept); the session itself when no turn has a mark."""
+    texts = [without_own_label(speech(t.text), t.role) for t in session.turns]
+    if all(new is t.text for new, t in zip(texts, session.turns)):  # (both functions return the same object unchanged)
         return session
     return session.model_copy(update={"turns": [t if new is t.text else t.model_copy(update={"text": new})
                                                 for new, t in zip(texts, session.turns)]})
+
+
+# Sentence marks. Punctuated English transcripts have one every 6 to 19 words (ESConv, HOPE, MIBot, the written sets,
+# the crisis rounds' transcripts: benchmarks/README.md, "Transcript markup"); speech recognisers that write none, or
+# one per long segment, leave far fewer.
+MAX_WORDS_PER_MARK = 40
+MIN_WORDS_FOR_MARKS = 100
+_END = re.compile(r"[.!?…]")
+
+
+def unpunctuated(texts: Iterable[str]) -> bool:
+    """Whether ``texts`` (every turn of a session), at least :data:`MIN_WORDS_FOR_MARKS` words, have fewer than one
+    sentence mark per :data:`MAX_WORDS_PER_MARK` words. The labellers find questions and sentences by their marks
+    (the MI codes are one per sentence), so such a transcript is measured with a bias, not only with more noise."""
+    text = " ".join(texts)
+    words = len(text.split())
+    return words >= MIN_WORDS_FOR_MARKS and words > MAX_WORDS_PER_MARK * len(_END.findall(text))
+
+
+def unpunctuated_warning(ids: list[str], what: str = "session(s)") -> str:
+    """The one-line warning the commands print for the sessions :func:`unpunctuated` finds."""
+    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    return (f"warning: {len(ids)} {what} with almost no sentence punctuation ({shown}), as some speech recognisers "
+            "write: the labellers find questions and sentences by their marks, so these are measured with a bias (on "
+            "ten transcribed sessions, taking the marks out lowered the CTRS mean by about 0.8 and the share of turns "
+            "with a question by about 0.6: benchmarks/transcript_markup.py); restore punctuation first")
