@@ -109,3 +109,22 @@ def test_unpunctuated_transcripts_are_named(monkeypatch, capsys, tmp_path):
     assert rc == 0 and "1 session(s) with almost no sentence punctuation (exam_anxiety)" in err
     rc, _, err = helpert(monkeypatch, capsys, "measure", REPO / "sessions")
     assert rc == 0 and "punctuation" not in err
+
+
+def one_line_per_sentence(session: Session) -> Session:
+    """Every turn cut at its sentence ends into consecutive lines of the same speaker."""
+    import re
+
+    lines = [t.model_copy(update={"text": part}) for t in session.turns
+             for part in re.split(r"(?<=[.!?])\s+", t.text) if part.strip()]
+    return session.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in enumerate(lines)]})
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.dialogue_id)
+def test_a_speakers_talk_over_several_lines_is_one_turn(session):
+    cut = one_line_per_sentence(session)
+    assert len(cut.turns) > len(session.turns)
+    plain, lines = measure_session(session, CBT), measure_session(cut, CBT)
+    for key, value in plain.items():
+        other = lines[key]
+        assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, registry, regulation, talk
 from helpert.metrics.common import is_labelled
 from helpert.protocols import Protocol
-from helpert.session import Session
+from helpert.session import Session, merge_consecutive
 from helpert.text.language import check_english
 from helpert.text.transcript import speech_view
 
@@ -67,8 +67,20 @@ def safety_metrics(session: Session) -> dict[str, float | None]:
     return {f"safety.{k}": (float(v) if v is not None else None) for k, v in safety_summary(session).items()}
 
 
+def one_line_per_turn(session: Session) -> Session:
+    """``session`` with each run of one speaker's consecutive turns joined into one turn (:func:`merge_consecutive`):
+    a transcript that writes a speaker's talk over several lines (a line per sentence, per chat message or per
+    recogniser segment) is measured as the turns it has, as the replay reads it (round 64). The session itself when
+    the speakers already alternate."""
+    if all(a.role != b.role for a, b in zip(session.turns, session.turns[1:])):
+        return session
+    return session.model_copy(update={"turns": merge_consecutive(session.turns)})
+
+
 def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None) -> list[Session]:
-    """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``;
+    """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``, each run of one
+    speaker's consecutive lines joined into one turn first (:func:`one_line_per_turn`; an already labelled session is
+    measured as it is);
     with ``label_judge``, every session's phases and behaviours then come from that LLM judge
     (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read."""
     todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
@@ -76,7 +88,7 @@ def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ct
     if todo:
         from helpert.label import label_sessions
 
-        for i, s in zip(todo, label_sessions([sessions[i] for i in todo], protocol)):
+        for i, s in zip(todo, label_sessions([one_line_per_turn(sessions[i]) for i in todo], protocol)):
             out[i] = s
     if label_judge is not None:
         from helpert.label.judge import judge_turn_labels
