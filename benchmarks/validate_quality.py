@@ -55,7 +55,7 @@ from _common import REPO, SHARED, report, spearman_ci, update_readme_section  # 
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
-from helpert.metrics import measure_labelled  # noqa: E402
+from helpert.metrics import measure_labelled, one_line_per_turn  # noqa: E402
 from helpert.probe.degrade import DEGRADATIONS, LEVELS, reflective_positions  # noqa: E402
 from helpert.protocols import CTRS_ITEMS, Protocol, load_protocol  # noqa: E402
 from helpert.session import Session, merge_consecutive  # noqa: E402
@@ -79,11 +79,15 @@ CTRS_GENERAL = ("ctrs.understanding", "ctrs.interpersonal_effectiveness", "ctrs.
 def unseen_sessions() -> list[Session]:
     """The sessions no labeller saw, for the degradations: the HOPE sample and the expert transcripts (6+ turns)."""
     hope = read_sessions(SHARED / "hope" / "hope_sample.jsonl")
-    return [s for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
+    # one speaker's consecutive lines are one turn, as `helpert measure` reads them (round 64), before any turn is
+    # degraded (2 HOPE sessions have such lines)
+    return [one_line_per_turn(s) for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
 
 
 def measure(sessions: list[Session], protocol: Protocol) -> list[dict]:
-    return [measure_labelled(s, protocol) for s in label_sessions(sessions, protocol)]
+    """Every metric of each session as `helpert measure` gives it: consecutive lines of one speaker joined
+    (``one_line_per_turn``), labelled, measured."""
+    return [measure_labelled(s, protocol) for s in label_sessions([one_line_per_turn(s) for s in sessions], protocol)]
 
 
 def column(rows: list[dict], key: str) -> np.ndarray:

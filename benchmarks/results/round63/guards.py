@@ -19,6 +19,7 @@ out["demos"] = {s.dialogue_id: {"drift": r["drift.score"], "ctrs": r["ctrs.mean"
                                 "more_drift": float((pd_ > r["drift.score"]).mean()), "lower_ctrs": float((pc < r["ctrs.mean"]).mean())}
                 for s, r in zip(demos, rows)}
 out["demos_beyond_90_both"] = sum(d["more_drift"] >= 0.9 and d["lower_ctrs"] >= 0.9 for d in out["demos"].values())
+_, out["mibot"] = vq.mibot(proto, None)
 deg, ok = vq.degradation_check(vq.unseen_sessions(), proto)
 out["degradations"] = {k: {"drift_rises": v["drift_rises"], "ctrs_falls": v["ctrs_falls"], "drift": v["means"]["drift.score"], "ctrs": v["means"]["ctrs.mean"]} for k, v in deg.items()}
 json.dump(out, open(sys.argv[2], "w"), indent=1)
