@@ -34,6 +34,11 @@ NOTES = ("[inaudible]", "(laughs)", "[crosstalk]", "(long pause)", "*sighs*", "[
     ("I talked to [name] yesterday (I know, silly).", "I talked to [name] yesterday (I know, silly)."),
     ("He was (laughing at me) the whole time.", "He was (laughing at me) the whole time."),
     ("[inaudible]", "[inaudible]"),  # nothing but a mark: the turn keeps its text
+    # fillers (round 65): with the comma before them, so a phrase reads whole; never an encourager or a word of content
+    ("Um, so what, um, went through your mind?", "so what went through your mind?"),
+    ("That is right, uh. And then?", "That is right. And then?"),
+    ("Mm-hmm.", "Mm-hmm."), ("Uh-huh, yeah.", "Uh-huh, yeah."), ("Mm.", "Mm."), ("um", "um"),
+    ("I like it, you know, the summer umbrella.", "I like it, you know, the summer umbrella."),
 ])
 def test_speech_takes_out_only_unambiguous_marks(text, said):
     assert speech(text) == said
@@ -127,4 +132,32 @@ def test_a_speakers_talk_over_several_lines_is_one_turn(session):
     plain, lines = measure_session(session, CBT), measure_session(cut, CBT)
     for key, value in plain.items():
         other = lines[key]
+        assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key
+
+
+def with_fillers(session: Session) -> Session:
+    """ "um" or "uh" before about 8% of the words (after a word without punctuation, as a verbatim transcript has them)."""
+    import random
+
+    rnd = random.Random(session.dialogue_id)
+
+    def fill(text: str) -> str:
+        words = text.split()
+        out = [words[0]]
+        for before, word in zip(words, words[1:]):
+            if before[-1].isalpha() and rnd.random() < 0.08:
+                out.append(rnd.choice(("um,", "uh,", "um", "uh")))
+            out.append(word)
+        return " ".join(out)
+
+    return session.model_copy(update={"turns": [t.model_copy(update={"text": fill(t.text)}) for t in session.turns]})
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.dialogue_id)
+def test_every_metric_is_the_same_with_fillers(session):
+    filled = with_fillers(session)
+    assert filled.turns != session.turns
+    plain, noted = measure_session(session, CBT), measure_session(filled, CBT)
+    for key, value in plain.items():
+        other = noted[key]
         assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key

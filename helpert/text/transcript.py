@@ -13,7 +13,10 @@ reads turns as written: its head learned notes as a cue of ordinary talk (benchm
 is taken out only when it is unambiguous: a time in brackets or parentheses anywhere, and a note in brackets,
 parentheses or asterisks whose first word is one of :data:`NON_SPEECH` (the conventions of transcription services and
 of chat: "[inaudible 00:12]", "(long pause)", "*laughs*"); a bare time ("10:30 is when I wake up") and any other
-bracketed text ("[name]", "(I know, silly)") stay. A turn that is nothing but marks keeps its text.
+bracketed text ("[name]", "(I know, silly)") stay. Since round 65 the fillers that are never words of content go too
+(:data:`FILLER`: "um", "uh", "er", "hmm", "mm" standing alone; not "uh-huh", "mm-hmm", "like" or "you know"): put into
+8% of a counselor's words they had moved the CTRS mean by -0.19, a filler inside a phase cue ("what, um, went through
+your mind") hiding it. A turn that is nothing but marks or fillers keeps its text.
 """
 
 from __future__ import annotations
@@ -42,16 +45,20 @@ _MARK = re.compile(
     rf"|\*\s*{_NOTE}\s*\*",                                       # *sighs*
     re.IGNORECASE,
 )
+# Fillers that are never words of content, standing alone (with the comma after them): not "uh-huh" or "mm-hmm"
+# (minimal encouragers), not "like", "you know", "I mean" (also words of content). Round 65.
+# The comma before a filler goes with it ("what, um, went" -> "what went", so that a phrase reads whole again); a full
+# stop after it stays.
+FILLER = re.compile(r"(?:,\s*)?(?<![\w'’-])(?:u+m+|u+h+|uhm+|erm+|er|hm+|mm+)(?![\w'’-])[,.]?(?=\s|$)", re.IGNORECASE)
 _SPACE = re.compile(r"\s{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[.,!?;:])")
 
 
 def speech(text: str) -> str:
-    """``text`` without times in brackets and transcribers' notes (see the module docstring); the text itself when
-    nothing else is left."""
-    if "[" not in text and "(" not in text and "*" not in text:
-        return text
-    out = _MARK.sub(" ", text)
+    """``text`` without times in brackets, transcribers' notes and fillers (see the module docstring); the text
+    itself when nothing else is left."""
+    out = _MARK.sub(" ", text) if ("[" in text or "(" in text or "*" in text) else text
+    out = FILLER.sub(lambda m: "." if m.group().endswith(".") else " ", out)
     if out == text:
         return text
     out = _SPACE_BEFORE_PUNCT.sub("", _SPACE.sub(" ", out)).strip()
