@@ -1,19 +1,20 @@
-"""How far transcript conventions that carry no counseling move the measures (round 62; docs/metrics.md, "What the
-measures read").
+"""How far transcript conventions that carry no counseling move the measures (rounds 62-65; docs/metrics.md, "What
+the measures read").
 
-The same sessions measured as they are and rewritten three ways that a real transcript may differ from them:
+The same sessions measured as they are and rewritten five ways that a real transcript may differ from them:
 
 * ``times``: a time in brackets before every turn ("[01:05] ...", as transcription services export);
 * ``notes``: a transcriber's note after some turns ("[inaudible]" after about 30%, "(laughs)" after about 20%);
 * ``labels``: the speaker's label repeated at the start of every turn's text ("Therapist: ...", "Client: ...");
+* ``fillers``: "um" / "uh" before about 8% of the words of every turn;
 * ``unpunctuated``: every sentence mark (. , ! ? ; :) taken out and the text lower-cased, as some speech
   recognisers write.
 
 Sessions: the ten no labeller saw (the HOPE sample and the expert transcripts of ``tests/data/expert_cbt``, as in
 ``validate_quality.unseen_sessions``). Reported per rewrite: the mean change and the mean absolute change of the main
-measures. Since round 62 the measures read a turn without its times, notes and repeated own label
-(``helpert.text.transcript.speech_view``), so the first three should be 0; the third is what a user of unpunctuated transcripts should expect, and why `helpert
-measure` warns about them (``helpert.text.transcript.unpunctuated``).
+measures. Since rounds 63-65 the measures read a turn without its times, notes, repeated own label and fillers
+(``helpert.text.transcript.speech_view``), so the first four should be 0; the last is what a user of unpunctuated
+transcripts should expect, and why `helpert measure` warns about them (``helpert.text.transcript.unpunctuated``).
 
     .venv/bin/python benchmarks/transcript_markup.py
     PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/transcript_markup.py --name transcript_markup_other
@@ -50,6 +51,22 @@ def labels(session):
     return session.model_copy(update={"turns": [t.model_copy(update={"text": f"{own[t.role]} {t.text}"}) for t in session.turns]})
 
 
+def fillers(session):
+    """ "um" / "uh" before about 8% of the words, after a word without punctuation (tests/test_transcript.py's)."""
+    rnd = random.Random(session.dialogue_id)
+
+    def fill(text):
+        words = text.split()
+        out = words[:1]
+        for before, word in zip(words, words[1:]):
+            if before[-1].isalpha() and rnd.random() < 0.08:
+                out.append(rnd.choice(("um,", "uh,", "um", "uh")))
+            out.append(word)
+        return " ".join(out)
+
+    return session.model_copy(update={"turns": [t.model_copy(update={"text": fill(t.text)}) for t in session.turns]})
+
+
 def unpunctuated(session):
     return session.model_copy(update={"turns": [t.model_copy(update={"text": re.sub(r"[.,!?;:]", "", t.text).lower()})
                                                 for t in session.turns]})
@@ -69,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     base = measure_sessions(sessions, protocol)
     out = {"helpert": str(Path(helpert.__file__).resolve().parent), "sessions": len(sessions),
            "base_means": {k: round(float(base[k].mean()), 4) for k in KEYS}, "rewrites": {}}
-    for name, rewrite in (("times", times), ("notes", notes), ("labels", labels), ("unpunctuated", unpunctuated)):
+    for name, rewrite in (("times", times), ("notes", notes), ("labels", labels), ("fillers", fillers),
+                          ("unpunctuated", unpunctuated)):
         frame = measure_sessions([rewrite(s) for s in sessions], protocol)
         diff = frame[list(KEYS)] - base[list(KEYS)]
         out["rewrites"][name] = {k: {"mean_change": round(float(diff[k].mean()), 4), "mean_abs_change": round(float(diff[k].abs().mean()), 4)}

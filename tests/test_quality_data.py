@@ -89,7 +89,8 @@ def test_held_out_spoken_utterances_keep_their_reported_figures():
 
 def test_held_out_rated_sessions_keep_their_reported_auc():
     """README.md reports, for the held-out written sets b and c (20 sessions, 10 low): drift.score picks out the low
-    ones at AUC 0.91 and a low ctrs.mean at 0.95 since round 63 (transcribers' notes out; 0.94 and 0.99 before;
+    ones at AUC 0.91 and a low ctrs.mean at 0.94 since round 65 (0.95 since round 63, transcribers' notes out; 0.94 and
+    0.99 before;
     validate_quality.py, section 4; round 56's minimal encouragers, one
     high-low pair of the 100 fewer in order than before, 0.95; round 35's encoder, adopted in round 36; round 23's:
     0.95 and 0.92 to 0.93; round 22's: 0.97 and 0.96)."""
@@ -97,15 +98,16 @@ def test_held_out_rated_sessions_keep_their_reported_auc():
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("b", "c"))["b+c"]
     assert (result["n"], result["low"]) == (20, 10)
-    assert result["auc"]["drift.score"][0] >= 0.91 and result["auc"]["ctrs.mean"][0] >= 0.95, result["auc"]
+    assert result["auc"]["drift.score"][0] >= 0.91 and result["auc"]["ctrs.mean"][0] >= 0.94, result["auc"]
 
 
 def test_verbatim_rated_sessions_keep_their_reported_auc():
     """Round 56's fresh sets h and i (verbatim transcripts, minimal encouragers as turns of their own; 20 sessions,
     10 low, scored once before the round's choice): drift.score picks out the low ones at AUC 1.00 and a low
     ctrs.mean at 0.92; round 57's j and k at 1.00 and 0.98, round 58's l and m at 1.00 and 0.98, round 61's n and o at
-    0.97 and 0.91 - since round 63, which reads turns without transcribers' notes (before: 0.93; 0.99; 0.97; 0.98 and
-    0.93; 0.98 and 0.92 before round 61's telling stretches; benchmarks/README.md, "Quality validation", rounds 56-63)."""
+    0.96 and 0.92 - since rounds 63 and 65, which read turns without transcribers' notes and fillers (before: 0.93;
+    0.99; 0.97; 0.98 and 0.93; 0.98 and 0.92 before round 61's telling stretches; benchmarks/README.md, "Quality
+    validation", rounds 56-65)."""
     from helpert.protocols import load_protocol
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("h", "i", "j", "k", "l", "m", "n", "o"))
@@ -117,9 +119,9 @@ def test_verbatim_rated_sessions_keep_their_reported_auc():
     # round 58's l and m: 1.00 and 0.98
     assert (result["l+m"]["n"], result["l+m"]["low"]) == (20, 10)
     assert result["l+m"]["auc"]["drift.score"][0] >= 1.0 and result["l+m"]["auc"]["ctrs.mean"][0] >= 0.98, result["l+m"]["auc"]
-    # round 61's n and o: 0.97 and 0.91
+    # round 61's n and o: 0.96 and 0.92
     assert (result["n+o"]["n"], result["n+o"]["low"]) == (20, 10)
-    assert result["n+o"]["auc"]["drift.score"][0] >= 0.97 and result["n+o"]["auc"]["ctrs.mean"][0] >= 0.91, result["n+o"]["auc"]
+    assert result["n+o"]["auc"]["drift.score"][0] >= 0.96 and result["n+o"]["auc"]["ctrs.mean"][0] >= 0.92, result["n+o"]["auc"]
 
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
