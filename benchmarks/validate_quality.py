@@ -174,10 +174,11 @@ def expert_check(protocol: Protocol, peers: list[dict], folder: Path = EXPERT, d
     """Per transcript in ``folder``: drift.score, ctrs.mean and the share of ``peers`` it beats on each; with ``detail``,
     also the drift parts and CTRS items behind them (each transcript labelled once)."""
     from helpert.metrics.drift import score_parts, turn_flags
+    from helpert.text.transcript import speech_view
 
     out = {}
     drift, ctrs = column(peers, "drift.score"), column(peers, "ctrs.mean")
-    for s in label_sessions(read_sessions(folder), protocol):
+    for s in label_sessions([one_line_per_turn(x) for x in read_sessions(folder)], protocol):  # as `helpert measure`
         r = measure_labelled(s, protocol)
         out[s.dialogue_id] = {
             "drift.score": round(r["drift.score"], 3), "ctrs.mean": round(r["ctrs.mean"], 3),
@@ -185,7 +186,8 @@ def expert_check(protocol: Protocol, peers: list[dict], folder: Path = EXPERT, d
             "peers_with_lower_ctrs": round(float(np.nanmean(ctrs < r["ctrs.mean"])), 3),
         }
         if detail:
-            parts = score_parts(s, protocol, turn_flags(s, protocol))
+            said = speech_view(s)  # the text the measures read (round 63)
+            parts = score_parts(said, protocol, turn_flags(said, protocol))
             out[s.dialogue_id] |= {
                 "drift_parts": {k: None if v is None else round(v, 3) for k, v in parts.items()},
                 "ctrs_items": {k: None if v is None else round(v, 2) for k, v in r.items()
