@@ -21,20 +21,37 @@ LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empath
 
 
 def _units(session: Session, plain: list[str], heard: list[str]) -> list:
-    """A classifier unit per counselor turn: text, client turns around it, relative position. The client turn
-    before it is what the client said since the counselor's last turn that was not a minimal encourager (a
-    transcriber's "mm-hmm" turn cuts one client turn in two; round 56)."""
+    """A classifier unit per counselor turn: text, client turns around it, relative position. A transcriber's
+    "mm-hmm" turn cuts one client turn in two (round 56), so the client's talk is read through the counselor's minimal
+    encouragers on both sides: before a turn, what the client said since the counselor's last turn that was not an
+    encourager; after it, what the client says until the counselor's next such turn (round 66); and the relative
+    position counts neither an encourager nor the part of a client turn after it."""
+    from helpert.label.mi import is_minimal_encourager_text
     from helpert.text.features import Unit
 
     turns = session.turns
     n = len(turns)
     counselor = [i for i, t in enumerate(turns) if t.role == "counselor"]
+    encourager = [t.role == "counselor" and is_minimal_encourager_text(t.text) for t in turns]
+    # a turn's place among the turns an encourager does not cut: an encourager, and a client turn that goes on after
+    # one, add no place
+    place, k = [], -1
+    for j, t in enumerate(turns):
+        goes_on = t.role == "client" and j >= 2 and encourager[j - 1] and turns[j - 2].role == "client"
+        k += not (encourager[j] or goes_on)
+        place.append(max(k, 0))
+    places = max(place[-1], 1) if place else 1
     units = []
     for c, i in enumerate(counselor):
         prev = heard[c] if heard[c] != plain[c] else next(
             (turns[j].text for j in range(i - 1, -1, -1) if turns[j].role == "client"), "")
-        after = next((turns[j].text for j in range(i + 1, n) if turns[j].role == "client"), "")
-        units.append(Unit(turns[i].text, prev, after, i / max(n - 1, 1), i == counselor[0], i == counselor[-1]))
+        said = []
+        for j in range(i + 1, n):
+            if turns[j].role == "client":
+                said.append(turns[j].text)
+            elif said and not encourager[j]:
+                break
+        units.append(Unit(turns[i].text, prev, " ".join(said), place[i] / places, i == counselor[0], i == counselor[-1]))
     return units
 
 
