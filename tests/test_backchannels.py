@@ -135,3 +135,38 @@ def test_a_lecture_cut_by_the_clients_backchannels_is_still_read_as_lecturing():
     assert sum(is_lecture(t) for t in coded_turns(b)) == len(parts)
     assert lecture_share(coded_turns(b)) > lecture_share(coded_turns(a)) > 0
     assert measure_labelled(b, cbt)["drift.score"] >= measure_labelled(a, cbt)["drift.score"] - 0.01
+
+
+def test_the_clients_answer_is_read_through_the_counselors_encouragers_on_both_sides():
+    """Round 66: a counselor turn's unit reads the client's whole answer after it, however often the counselor's
+    "mm-hmm" cuts it, and its relative position does not count the cuts."""
+    from helpert.label import _client_between, _units
+    from helpert.session import Session, Turn
+
+    def session(turns):
+        return Session(dialogue_id="u", turns=[Turn(idx=i, role=r, text=t) for i, (r, t) in enumerate(turns)])
+
+    whole = session([("counselor", "What happened on Sunday?"), ("client", "I went out. It rained the whole day."),
+                     ("counselor", "So you got soaked."), ("client", "Yes.")])
+    cut = session([("counselor", "What happened on Sunday?"), ("client", "I went out."), ("counselor", "Mm-hmm."),
+                   ("client", "It rained the whole day."), ("counselor", "So you got soaked."), ("client", "Yes.")])
+    units = {}
+    for name, s in (("whole", whole), ("cut", cut)):
+        plain, heard = _client_between(s), _client_between(s, through_encouragers=True)
+        units[name] = [u for u in _units(s, plain, heard) if u.text != "Mm-hmm."]
+    assert [(u.text, u.prev, u.next, u.rel) for u in units["cut"]] == [(u.text, u.prev, u.next, u.rel) for u in units["whole"]]
+    assert units["cut"][0].next == "I went out. It rained the whole day."
+
+
+@pytest.mark.parametrize("name", ["exam_anxiety.txt", "grief_sleep.jsonl", "loneliness.csv", "low_mood_safety.txt", "work_conflict.jsonl"])
+def test_every_client_turn_cut_moves_the_ctrs_mean_by_little(name):
+    """Every client turn of each bundled session cut by a counselor "mm-hmm" (round 66: the labellers read the client's
+    answer through the cut): the CTRS mean moves by at most 0.01, drift by at most 0.02 (the counselor's "mm-hmm" words
+    still count in the client's share of the words)."""
+    from helpert.label import label_sessions
+
+    cbt = load_protocol("cbt_session")
+    s = read_sessions(SESSIONS / name)[0]
+    before, after = (measure_labelled(x, cbt) for x in label_sessions([s, with_backchannels(s, 1.0)], cbt))
+    assert after["ctrs.mean"] == pytest.approx(before["ctrs.mean"], abs=0.01)
+    assert after["drift.score"] == pytest.approx(before["drift.score"], abs=0.02)
