@@ -1,7 +1,8 @@
 """How far transcript conventions that carry no counseling move the measures (rounds 62-65; docs/metrics.md, "What
 the measures read").
 
-The same sessions measured as they are and rewritten five ways that a real transcript may differ from them:
+The same sessions measured as they are and rewritten five ways that a real transcript may differ from them
+(``helpert.probe.markup``):
 
 * ``times``: a time in brackets before every turn ("[01:05] ...", as transcription services export);
 * ``notes``: a transcriber's note after some turns ("[inaudible]" after about 30%, "(laughs)" after about 20%);
@@ -23,8 +24,6 @@ transcripts should expect, and why `helpert measure` warns about them (``helpert
 from __future__ import annotations
 
 import argparse
-import random
-import re
 import sys
 from pathlib import Path
 
@@ -34,44 +33,6 @@ from _common import report  # noqa: E402
 KEYS = ("drift.score", "ctrs.mean", "mi.reflection_share", "mi.adherent_pct", "talk.question_ratio", "drift.lecture_share")
 
 
-def times(session):
-    return session.model_copy(update={"turns": [t.model_copy(update={"text": f"[{i // 60:02d}:{i % 60:02d}] {t.text}"})
-                                                for i, t in enumerate(session.turns)]})
-
-
-def notes(session):
-    rnd = random.Random(session.dialogue_id)
-    return session.model_copy(update={"turns": [
-        t.model_copy(update={"text": t.text + (" [inaudible]" if rnd.random() < 0.3 else "") + (" (laughs)" if rnd.random() < 0.2 else "")})
-        for t in session.turns]})
-
-
-def labels(session):
-    own = {"counselor": "Therapist:", "client": "Client:"}
-    return session.model_copy(update={"turns": [t.model_copy(update={"text": f"{own[t.role]} {t.text}"}) for t in session.turns]})
-
-
-def fillers(session):
-    """ "um" / "uh" before about 8% of the words, after a word without punctuation (tests/test_transcript.py's)."""
-    rnd = random.Random(session.dialogue_id)
-
-    def fill(text):
-        words = text.split()
-        out = words[:1]
-        for before, word in zip(words, words[1:]):
-            if before[-1].isalpha() and rnd.random() < 0.08:
-                out.append(rnd.choice(("um,", "uh,", "um", "uh")))
-            out.append(word)
-        return " ".join(out)
-
-    return session.model_copy(update={"turns": [t.model_copy(update={"text": fill(t.text)}) for t in session.turns]})
-
-
-def unpunctuated(session):
-    return session.model_copy(update={"turns": [t.model_copy(update={"text": re.sub(r"[.,!?;:]", "", t.text).lower()})
-                                                for t in session.turns]})
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="transcript_markup", help="results/NAME.json")
@@ -79,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     import helpert
     import validate_quality as vq
     from helpert.metrics import measure_sessions
+    from helpert.probe.markup import REWRITES
     from helpert.protocols import load_protocol
 
     protocol = load_protocol("cbt_session")
@@ -86,8 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     base = measure_sessions(sessions, protocol)
     out = {"helpert": str(Path(helpert.__file__).resolve().parent), "sessions": len(sessions),
            "base_means": {k: round(float(base[k].mean()), 4) for k in KEYS}, "rewrites": {}}
-    for name, rewrite in (("times", times), ("notes", notes), ("labels", labels), ("fillers", fillers),
-                          ("unpunctuated", unpunctuated)):
+    for name, rewrite in REWRITES.items():
         frame = measure_sessions([rewrite(s) for s in sessions], protocol)
         diff = frame[list(KEYS)] - base[list(KEYS)]
         out["rewrites"][name] = {k: {"mean_change": round(float(diff[k].mean()), 4), "mean_abs_change": round(float(diff[k].abs().mean()), 4)}

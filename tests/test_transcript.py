@@ -99,12 +99,10 @@ def test_plain_text_with_times_from_a_transcription_service(tmp_path):
 
 
 def test_unpunctuated_transcripts_are_named(monkeypatch, capsys, tmp_path):
-    import re
-
     from helpert.io import write_sessions
+    from helpert.probe.markup import unpunctuated as without_marks
 
-    bare = [s.model_copy(update={"turns": [t.model_copy(update={"text": re.sub(r"[.,!?;:]", "", t.text).lower()})
-                                           for t in s.turns]}) for s in SESSIONS]
+    bare = [without_marks(s) for s in SESSIONS]
     assert not any(unpunctuated(t.text for t in s.turns) for s in SESSIONS)
     assert all(unpunctuated(t.text for t in s.turns) for s in bare)
     assert not unpunctuated(["no marks but only a few words here"])  # too short to tell
@@ -135,26 +133,10 @@ def test_a_speakers_talk_over_several_lines_is_one_turn(session):
         assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key
 
 
-def with_fillers(session: Session) -> Session:
-    """ "um" or "uh" before about 8% of the words (after a word without punctuation, as a verbatim transcript has them)."""
-    import random
-
-    rnd = random.Random(session.dialogue_id)
-
-    def fill(text: str) -> str:
-        words = text.split()
-        out = [words[0]]
-        for before, word in zip(words, words[1:]):
-            if before[-1].isalpha() and rnd.random() < 0.08:
-                out.append(rnd.choice(("um,", "uh,", "um", "uh")))
-            out.append(word)
-        return " ".join(out)
-
-    return session.model_copy(update={"turns": [t.model_copy(update={"text": fill(t.text)}) for t in session.turns]})
-
-
 @pytest.mark.parametrize("session", SESSIONS, ids=lambda s: s.dialogue_id)
 def test_every_metric_is_the_same_with_fillers(session):
+    from helpert.probe.markup import with_fillers
+
     filled = with_fillers(session)
     assert filled.turns != session.turns
     plain, noted = measure_session(session, CBT), measure_session(filled, CBT)
