@@ -74,8 +74,8 @@ def _client_between(session: Session, through_encouragers: bool = False) -> list
 
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None) -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
-    read each turn without its times and transcribers' notes (:func:`helpert.text.transcript.speech`); the copies
-    keep the text as it was.
+    read each turn without its times, transcribers' notes, fillers and a repeated own label
+    (:func:`helpert.text.transcript.speech_view`); the copies keep the text as it was.
 
     ``weights`` is another ``labellers.npz`` (default: the shipped one).
     """
@@ -88,8 +88,8 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.text.transcript import speech_view
 
     originals = sessions
-    # the labellers read what was said: times and transcribers' notes out (helpert.text.transcript); the labels go
-    # onto the original turns below
+    # the labellers read what was said: times, transcribers' notes, fillers and a repeated own label out
+    # (helpert.text.transcript); the labels go onto the original turns below
     sessions = [speech_view(s) for s in sessions]
     bundle = load_bundle(weights)
     # per counselor turn: the client's talk since the last counselor turn, and since the last that was not an encourager

@@ -31,13 +31,14 @@ LANGUAGE_FREE = frozenset({"talk.counselor_turns", "talk.client_turns"})
 
 def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | None = None) -> dict[str, float | None]:
     """Every metric of an already labelled session; with ``judge``, the LLM-judged CTRS items too. The rules read
-    each turn without its times and transcribers' notes (:func:`helpert.text.transcript.speech`), as the labellers do.
+    each turn as the labellers do, without times, transcribers' notes, fillers and a repeated own label
+    (:func:`helpert.text.transcript.speech_view`; rounds 63 and 65).
 
     ``language.english`` is 1 when the session's text reads as English (:mod:`helpert.text.language`). When it
     is 0 every metric but the turn counts is None: the labellers read English only, and their codes of another
     language are noise, not a low score. The judge's items (``ctrs_judge.*``) are still asked for, since a judge
     model may read the language."""
-    session = speech_view(session)  # what was said: times and transcribers' notes out (helpert.text.transcript)
+    session = speech_view(session)  # what was said (helpert.text.transcript)
     english = check_english(t.text for t in session.turns).english
     out = {
         **adherence.measure(session, protocol),
