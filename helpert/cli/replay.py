@@ -57,15 +57,12 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, **opts
 
 def _warn_about_the_text(sessions: list) -> None:
     """Warn about peer sessions the measures read with a bias (no punctuation) or not at all (not English)."""
-    from helpert.text.language import check_english
+    from helpert.text.language import check_english, not_english_warning
     from helpert.text.transcript import unpunctuated, unpunctuated_warning
 
     bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
     if bare:
         click.echo(unpunctuated_warning(bare, "peer session(s)"), err=True)
     ids = [s.dialogue_id for s in sessions if not check_english(t.text for t in s.turns).english]
-    if ids:
-        shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-        click.echo(f"warning: {len(ids)} session(s) not in English ({shown}): the embedded counselor model, the crisis "
-                   "detector and the labellers read English only; the replay runs, but the comparison leaves these "
-                   "sessions' metrics empty", err=True)
+    if ids:  # the replay runs (the embedded model writes English); the comparison leaves these sessions empty
+        click.echo(not_english_warning(ids), err=True)

@@ -15,13 +15,13 @@ from helpert.io.errors import TranscriptError
 from helpert.io.roles import normalize_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
+from helpert.text.transcript import SPEAKER, TIME as _TIME
 
-_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # A speaker prefix, with the time a transcription service puts before it ("[00:01:05] Counselor:", "00:01:05
 # Therapist:") or after the name ("Counselor (00:05):", "Client [00:01:05]:"); the time goes into the turn's meta.
 _PREFIX = re.compile(
     rf"^\s*(?:[\[(]\s*(?P<before>{_TIME})\s*[\])]|(?P<bare>{_TIME}))?\s*[-–]?\s*"
-    rf"\**\s*(?P<name>[A-Za-z][A-Za-z \-]{{0,24}}?)\s*\**\s*(?:[\[(]\s*(?P<after>{_TIME})\s*[\])])?\s*[:：]\s*(?P<body>.*)$"
+    rf"{SPEAKER}\s*(?:[\[(]\s*(?P<after>{_TIME})\s*[\])])?\s*[:：]\s*(?P<body>.*)$"
 )
 # A line that is only a time or a subtitle cue's span ("00:00:05.000 --> 00:00:09.000"): skipped.
 _TIME_LINE = re.compile(rf"^\s*[\[(]?\s*{_TIME}\s*[\])]?\s*(?:-->\s*{_TIME}\s*)?$")

@@ -26,7 +26,10 @@ from typing import Iterable
 
 from helpert.session import Session
 
-TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"  # "05:12", "00:01:05", "00:00:05.000"
+# A speaker's name before a colon, as transcripts write it ("Counselor:", "**Therapist**:", "Client："); the plain-text
+# loader (helpert.io.plain_text) builds its turn prefix on it too.
+SPEAKER = r"\**\s*(?P<name>[A-Za-z][A-Za-z \-]{0,24}?)\s*\**"
 # The first word of a transcriber's note on what was not speech (lower case; a few words of detail may follow).
 NON_SPEECH = (
     "inaudible", "unintelligible", "indistinct", "crosstalk", "cross-talk", "overlapping", "overtalk", "laughs", "laugh",
@@ -67,7 +70,7 @@ def speech(text: str) -> str:
 
 # A speaker label repeated inside a turn's text ("Therapist: So what happened?"), as some exports write it. Read as
 # words it moved the ten unseen sessions' CTRS mean by -0.64 and drift by +0.16 (benchmarks/transcript_markup.py).
-_ROLE_PREFIX = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{0,24}?)\s*\**\s*[:：]\s+")
+_ROLE_PREFIX = re.compile(rf"^\s*{SPEAKER}\s*[:：]\s+")
 
 
 def without_own_label(text: str, role: str) -> str:
@@ -76,7 +79,7 @@ def without_own_label(text: str, role: str) -> str:
     from helpert.io.roles import normalize_role
 
     m = _ROLE_PREFIX.match(text)
-    if m is None or normalize_role(m.group(1)) != role or not text[m.end():].strip():
+    if m is None or normalize_role(m.group("name")) != role or not text[m.end():].strip():
         return text
     return text[m.end():]
 
