@@ -82,7 +82,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
     from helpert.text.linear import load_bundle
-    from helpert.label.mi import code_turns, is_lecture_counts, telling_counts_of
+    from helpert.label.mi import code_turns
     from helpert.label.phase import CueMatcher, session_phases
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
     from helpert.text.transcript import speech_view
@@ -105,7 +105,6 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     between = [c for plain, _ in contexts for c in plain]  # per counselor turn, as ``units``
     heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
-    lectures = [is_lecture_counts(telling_counts_of(u.text, codes)) for u, codes in zip(units, mi)]
 
     out: list[Session] = []
     k = 0
@@ -113,7 +112,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
         n = sum(t.role == "counselor" for t in s.turns)
         sl = slice(k, k + n)
         phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
-                                client=between[sl], lectures=lectures[sl])
+                                client=between[sl])
         turns: list[Turn] = []
         j = 0
         for t in original.turns:

@@ -108,26 +108,6 @@ GROUP = {
     "give_information": "information",
     **{c: "other" for c in ("self_disclosure", "other", "structuring", "small_talk", "facilitate")},
 }
-LECTURE_WORDS = 40  # a lecture: at least this many words, more than half of its codes telling
-
-
-def telling_counts_of(text: str, codes: Sequence[str]) -> tuple[int, int, int]:
-    """(words, telling codes, codes) of a counselor turn's ``text`` and its utterances' MI ``codes``; minimal
-    encouragers (``facilitate``) are not counted; telling = :data:`TELLING`."""
-    counted = [c for c in codes if c != FACILITATE]
-    return len(text.split()), sum(c in TELLING for c in counted), len(counted)
-
-
-def tells(counts: tuple[int, int, int]) -> bool:
-    """More than half of the codes of :func:`telling_counts_of` tell."""
-    return counts[1] > counts[2] / 2
-
-
-def is_lecture_counts(counts: tuple[int, int, int]) -> bool:
-    """A lecture: at least :data:`LECTURE_WORDS` words, more than half of its codes telling (giving information,
-    advice without permission, direction, confrontation, warning). Read by drift's lecturing
-    (:func:`helpert.metrics.drift.is_lecture`) and by the phase labeller (a lecture passes no phase on)."""
-    return counts[0] >= LECTURE_WORDS and tells(counts)
 
 _STOP = frozenset(
     "a an the and or but so if then that this these those to of in on at for with from by about as is are was were be "
@@ -410,6 +390,5 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
     return out
 
 
-__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "LECTURE_WORDS", "NON_ADHERENT", "TELLING", "QUESTION", "REFLECTION", "Utterance", "code_turns",
-           "code_utterances", "is_facilitative", "is_lecture_counts", "is_minimal_encourager_text", "load_model",
-           "telling_counts_of", "tells"]
+__all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "TELLING", "QUESTION", "REFLECTION", "Utterance", "code_turns",
+           "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model"]

@@ -15,12 +15,6 @@ between do not interrupt it) - except off-topic small talk, greetings, self-disc
 more than 6 words, which are ``off_protocol``; before any evidence a turn is ``off_protocol`` too. A turn
 with crisis language is ``safety`` whatever else it contains.
 
-A lecture (:func:`helpert.label.mi.is_lecture_counts`: 40 words or more, mostly telling) keeps the phase its own
-evidence gives it, but passes none on: the turns after it carry forward (and break ties with) the phase before
-it (round 67). A monologue's cue words ("several weeks of practice") are not the move of that phase, and the CTRS
-phase items already ignore lecture turns; before, the symptom questions after such a lecture were all read as
-homework review.
-
 Off-topic small talk (:mod:`helpert.label.off_topic`) is the same rule under every protocol: a turn
 without evidence for any phase (as above, also under a stage protocol) that shares no content word with
 the client's talk so far, uses no counseling vocabulary and is no acknowledgement, statement about or
@@ -97,15 +91,12 @@ def session_phases(
     matcher: CueMatcher | None = None,
     *,
     client: Sequence[str],
-    lectures: Sequence[bool] | None = None,
 ) -> list[str]:
     """Phases of one session's counselor turns, in order (see the module docstring for the rules).
 
     ``client[i]`` is what the client said between counselor turns ``i - 1`` and ``i`` ("" for nothing):
-    the off-topic rule needs the client's talk so far. ``lectures[i]`` says whether turn ``i`` is a lecture
-    (default: none is).
+    the off-topic rule needs the client's talk so far.
     """
-    lectures = [False] * len(texts) if lectures is None else lectures
     norm = [normalise(t) for t in texts]
     matcher = matcher or CueMatcher(protocol)
     heard = ClientTalk()  # the client's talk so far
@@ -124,7 +115,7 @@ def session_phases(
         ]
     out: list[str] = []
     previous = OFF_PROTOCOL  # the last phase that was not off_protocol
-    for text, beh, ev, off, lecture in zip(norm, behaviours, evidence, off_topic, lectures, strict=True):
+    for text, beh, ev, off in zip(norm, behaviours, evidence, off_topic):
         best = max(ev)
         if SAFETY_CUES.search(text):
             phase = SAFETY
@@ -136,6 +127,6 @@ def session_phases(
         else:
             phase = previous
         out.append(phase)
-        if phase != OFF_PROTOCOL and not lecture:
+        if phase != OFF_PROTOCOL:
             previous = phase
     return out

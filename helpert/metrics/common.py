@@ -6,7 +6,7 @@ rather than from phase names, so the same metrics work for any protocol.
 
 from __future__ import annotations
 
-from helpert.label.mi import FACILITATE, REFLECTION, is_minimal_encourager_text, telling_counts_of, tells
+from helpert.label.mi import FACILITATE, REFLECTION, TELLING, is_minimal_encourager_text
 from helpert.protocols import OFF_PROTOCOL, SAFETY, Protocol
 from helpert.session import Session, Turn
 
@@ -52,8 +52,15 @@ def codes_of(turn: Turn) -> list[str]:
 
 
 def telling_counts(turn: Turn) -> tuple[int, int, int]:
-    """(words, telling codes, codes) of a counselor turn (:func:`helpert.label.mi.telling_counts_of`)."""
-    return telling_counts_of(turn.text, codes_of(turn))
+    """(words, telling codes, codes) of a counselor turn; telling = giving information, advice without permission,
+    direction, confrontation, warning (:data:`helpert.label.mi.TELLING`)."""
+    codes = codes_of(turn)
+    return len(turn.text.split()), sum(c in TELLING for c in codes), len(codes)
+
+
+def tells(counts: tuple[int, int, int]) -> bool:
+    """More than half of the codes of :func:`telling_counts` tell."""
+    return counts[1] > counts[2] / 2
 
 
 def telling_stretches(session: Session) -> dict[int, tuple[int, int, int]]:

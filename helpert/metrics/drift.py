@@ -20,10 +20,10 @@ from helpert.metrics.common import (
     phase,
     ratio,
     scored_turns,
+    tells,
     telling_counts,
     transitions,
 )
-from helpert.label.mi import is_lecture_counts
 from helpert.protocols import OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
@@ -42,6 +42,7 @@ WEIGHTS = {
 REFLECTION_FULL = 0.25
 NON_ADHERENT_WORST = 0.20
 LECTURE_WORST = 0.20  # a fifth of the turns lecturing is the worst, as for MI-non-adherent utterances
+LECTURE_WORDS = 40
 
 
 def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
@@ -126,12 +127,12 @@ def trend(flags: list[dict[str, bool]]) -> float | None:
 
 
 def is_lecture(turn: Turn) -> bool:
-    """At least :data:`helpert.label.mi.LECTURE_WORDS` words, more than half of its utterances telling (giving information, advice
+    """At least LECTURE_WORDS words, more than half of its utterances telling (giving information, advice
     without permission, direction, confrontation, warning). A long turn that summarises, affirms, supports
     or asks to collaborate is not a lecture, however few questions it holds."""
     # a part of talk the transcript cut at the client's "mm-hmm" is judged with the whole stretch (round 61)
     counts = turn.meta.get("telling_stretch") or telling_counts(turn)
-    return is_lecture_counts(counts)
+    return counts[0] >= LECTURE_WORDS and tells(counts)
 
 
 def lecture_share(turns: list) -> float | None:
