@@ -45,8 +45,7 @@ before on a head fitted without EPITOME H and I): ``check`` (one direct safety q
 every tuning corpus stays within its ``CHECK_SESSION_BUDGET`` of conversations with any safety turn, ``crisis``
 (the full safety response) the lowest, at or above it, at which at most ``CRISIS_BUDGET`` of the tuning conversations of
 both corpora together have a turn whose own score reaches it. The learned score reads each turn without its denied clauses
-(``helpert.safety.risk.without_denials``), here as at run time, and every text without its times, transcribers'
-notes and fillers (``helpert.text.transcript.speech``, since round 68).
+(``helpert.safety.risk.without_denials``), here as at run time.
 
     pip install torch==2.13.0 && pip install -e .[train]      # PyTorch only for training
     .venv/bin/python benchmarks/train_risk_encoder.py          # cross-validate, choose thresholds, write the head
@@ -72,7 +71,6 @@ from validate_risk import (CONVERSATION, ESCONV, HELD_OUT, HELD_OUT_STATEMENTS, 
                            NearRepeats, load_items, read_jsonl, shared_posts)
 
 from helpert.safety.risk import RISK_HEAD, RISK_KINDS, detect_risk, without_denials  # noqa: E402
-from helpert.text.transcript import speech  # noqa: E402
 
 MIBOT = SHARED / "mi" / "mibot_v63a.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "train_risk_encoder.json"
@@ -285,7 +283,7 @@ def item_arrays(items: Sequence[dict[str, Any]]):
     """(texts as the score reads them, risk labels, halves, kind indices (-1: none), weights) of training items."""
     import numpy as np
 
-    texts = [without_denials(speech(it["text"])) for it in items]  # what the score reads, here as at run time
+    texts = [without_denials(it["text"]) for it in items]  # what the score reads, here as at run time
     y = np.array([bool(it["risk"]) for it in items])
     half = np.array([it["half"] for it in items])
     kinds = np.array([RISK_KINDS.index(it["kinds"][0]) if it["risk"] and it["kinds"] and it["kinds"][0] in RISK_KINDS else -1 for it in items])
@@ -632,9 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     conversations_all = ordinary_conversations()
     left_out = disclosed(conversation_labels(conversations_all))  # conversations with a disclosure: not false alarms
     for corpus, sessions in conversations_all.items():
-        # read as at run time (assess_turns): without times, transcribers' notes and fillers (round 68)
-        tune = {sid: [speech(t) for t in turns] for sid, turns in sessions.items()
-                if session_half(sid) == "tune" and (corpus, sid) not in left_out}
+        tune = {sid: turns for sid, turns in sessions.items() if session_half(sid) == "tune" and (corpus, sid) not in left_out}
         raw = [t for turns in tune.values() for t in turns]
         scores = shipped.scores([without_denials(t) for t in raw])
         tuning[corpus] = {"sessions": tune, "scores": scores, "probability": [shipped.probability(float(x)) for x in scores],

@@ -143,27 +143,3 @@ def test_every_metric_is_the_same_with_fillers(session):
     for key, value in plain.items():
         other = noted[key]
         assert (value is None and other is None) or (value is not None and other is not None and math.isclose(value, other)), key
-
-
-def test_the_crisis_tiers_are_the_same_with_times_notes_and_fillers():
-    """Round 68: the detector reads what was said, as the labellers and the measures do - a transcriber's note
-    beside a risk statement no longer moves its score (before, the head had learned "(laughs)" as ordinary talk)."""
-    from helpert.safety.risk import assess_conversations, assess_turns, load_encoder_risk_model, without_denials
-
-    said = [
-        "Work has been rough, my manager keeps piling things on.",
-        "Honestly I don't see the point in any of it anymore.",
-        "Sometimes I think everyone would be better off without me.",
-        "I looked up how many of my pills it would take.",
-        "I had a nice walk with my sister on Sunday though.",
-    ]
-    marked = [f"[00:0{i}:05] um, {t} ({note})" for i, (t, note) in enumerate(zip(said, ["laughs", "sighs", "pause", "crying", "inaudible"]))]
-    assert [speech(t) for t in marked] == said
-    plain, with_marks = assess_turns(said), assess_turns(marked)
-    assert [a.tier for a in plain] == [a.tier for a in with_marks]
-    assert [a.score for a in plain] == [a.score for a in with_marks]
-    assert any(a.tier != "none" for a in plain)  # the check has risk to read
-    assert [[a.tier for a in c] for c in assess_conversations([marked])] == [[a.tier for a in plain]]
-    # the head itself would read the notes differently: the sameness above is the reading, not a blind head
-    model = load_encoder_risk_model()
-    assert list(model.scores([without_denials(t) for t in marked])) != list(model.scores([without_denials(t) for t in said]))

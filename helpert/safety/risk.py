@@ -28,10 +28,7 @@ Refinements that keep false alarms low without giving up recall:
 * talk about risk that discloses none (round 12: general questions about other people, coursework and
   fiction frames, someone else's suicide told as the act, idioms of exasperation, accidents, one
   unspecified threat) does not fire by itself (:func:`_talk_about`); the learned score still reads it;
-* the learned score reads a turn without its denied clauses (:func:`without_denials`);
-* :func:`assess_turns` and :func:`assess_conversations` read each turn without its times, transcribers' notes and
-  fillers ("[00:01:05]", "(laughs)", "um": :func:`helpert.text.transcript.speech`), as the labellers and the
-  measures do, and the head was trained on turns read that way (round 68).
+* the learned score reads a turn without its denied clauses (:func:`without_denials`).
 
 How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
@@ -57,7 +54,6 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from helpert.safety.policy import DEFAULT_POLICY, SAFETY_POLICIES, SENSITIVITIES, STEPPED
 from helpert.text.lexicon import NEGATOR, PhraseSet, clause_window, normalise
-from helpert.text.transcript import speech
 
 if TYPE_CHECKING:
     import numpy as np
@@ -477,7 +473,7 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     ``crisis`` on any hit."""
     if policy not in SAFETY_POLICIES:
         raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
-    texts = [speech(t) for t in texts]  # what was said: times, transcribers' notes and fillers out (round 68)
+    texts = list(texts)
     if policy != STEPPED:
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
@@ -585,7 +581,7 @@ def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = D
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
     if policy == STEPPED:
-        load_encoder_risk_model().scores([without_denials(speech(t)) for c in conversations for t in c])
+        load_encoder_risk_model().scores([without_denials(t) for c in conversations for t in c])
     return [assess_turns(c, policy) for c in conversations]
 
 
