@@ -901,3 +901,43 @@ def test_abuse_told_as_over_stands_down_but_a_minimised_disclosure_does_not():
     assert assess(minimised).tier == "crisis"
     assert assess("She slaps my kids when I'm at work.").tier == "crisis"
     assert [a.tier for a in assess_turns(["I feel like everyone would be better off without me.", over])] == ["crisis", "crisis"]
+
+
+# --- spellings written around content filters (round 69) -----------------------------------------------------------
+# written for this test (not from any set the detector was chosen on): each coded turn and the plain words it stands for
+
+CODED = [
+    ("been sh'ing again since the group chat thing", "been self harming again since the group chat thing"),
+    ("i keep thinking about sewerslide tbh", "i keep thinking about suicide tbh"),
+    ("feeling su1c1dal again tonight", "feeling suicidal again tonight"),
+    ("honestly i want to k!ll myself", "honestly i want to kill myself"),
+    ("unaliving myself sounds easier than school", "killing myself sounds easier than school"),
+    ("my friend used to s/h but she's been clean for two years", "my friend used to self harm but she's been clean for two years"),
+    ("our school had an assembly about sewerslide awareness", "our school had an assembly about suicide awareness"),
+    ("s3lf h4rm urges are bad tonight", "self harm urges are bad tonight"),
+]
+
+
+@pytest.mark.parametrize("coded, plain", CODED)
+def test_coded_spellings_are_read_as_the_words_they_stand_for(coded, plain):
+    from helpert.safety.risk import decoded
+
+    assert decoded(coded) == plain
+
+
+def test_coded_spellings_get_the_tiers_of_the_plain_words():
+    from helpert.safety.risk import assess_turns
+
+    coded, plain = [c for c, _ in CODED], [p for _, p in CODED]
+    assert [a.tier for a in assess_turns(coded)] == [a.tier for a in assess_turns(plain)]
+    tiers = {c: a.tier for c, a in zip(coded, (assess_turns([c])[0] for c in coded))}
+    assert tiers["been sh'ing again since the group chat thing"] != "none"  # read before round 69 as nothing at all
+    assert tiers["our school had an assembly about sewerslide awareness"] == "none"  # talk about risk, as in plain words
+
+
+@pytest.mark.parametrize("text", ["sh, don't tell anyone", "we got 4/5 on the test", "I have to ctb the report by friday",
+                                  "it's 3pm and I've had 1 coffee", "the villain got unalived in the finale", "this is s/o to my mum!"])
+def test_ordinary_text_with_symbols_is_left_as_written(text):
+    from helpert.safety.risk import decoded
+
+    assert decoded(text) == text

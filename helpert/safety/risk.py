@@ -28,7 +28,9 @@ Refinements that keep false alarms low without giving up recall:
 * talk about risk that discloses none (round 12: general questions about other people, coursework and
   fiction frames, someone else's suicide told as the act, idioms of exasperation, accidents, one
   unspecified threat) does not fire by itself (:func:`_talk_about`); the learned score still reads it;
-* the learned score reads a turn without its denied clauses (:func:`without_denials`).
+* the learned score reads a turn without its denied clauses (:func:`without_denials`);
+* :func:`assess_turns` reads spellings written around content filters as the words they stand for
+  (:func:`decoded`: "su1c1de", "sewerslide", "unaliving myself", "s/h", "sh'ing"; round 69).
 
 How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
@@ -275,6 +277,39 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
 RISK_KINDS: tuple[str, ...] = tuple(RISK_PATTERNS)
 _PHRASES = PhraseSet(RISK_PATTERNS)
 
+# Round 69: risk written around content filters - algospeak and leetspeak ("sewerslide", "su1c1de", "k!ll myself",
+# "unaliving myself", "s3lf h4rm", "s/h", "sh'ing"). The learned head never read these spellings (the encoder cuts
+# "su1c1de" into pieces it was not trained on) and the phrases above do not name them, so they went unread; read as
+# the plain words they stand for, every rule of the detector applies to them as to those words (a denial, talk about
+# someone else, a past told as over, and the learned score that stands a phrase down). Each needs a substituted
+# character or a coinage nobody writes by accident; ambiguous abbreviations ("sh", "ctb") are not read.
+_DECODINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
+    (r"\bsewer[- ]?slides?\b", "suicide"),
+    (r"\bs(?=[a-z1!*3]*[1!*3])[u*][i1!*]c[i1!*]d(?:e|3)\b", "suicide"),
+    (r"\bs(?=[a-z1!*]*[1!*])[u*][i1!*]c[i1!*]dal\b", "suicidal"),
+    (r"\bk[1!*|]ll(?=(?:s|ed|ing)?\b)", "kill"),
+    (r"\bd[1!*]e\b", "die"),
+    (r"\bd[1!*]ed\b", "died"),
+    (rf"\bunalive(?= ({_SELF}|me)\b)", "kill"),
+    (rf"\bunalives(?= ({_SELF}|me)\b)", "kills"),
+    (rf"\bunalived(?= ({_SELF}|me)\b)", "killed"),
+    (rf"\bunaliving(?= ({_SELF}|me)\b)", "killing"),
+    (r"\b(?:s3lf[- ]?h[a4@]rm|self[- ]?h[4@]rm)(?=(?:s|ed|ing)?\b)", "self harm"),
+    (r"\bs/h[- ']?ing\b|\bsh[-']ing\b", "self harming"),
+    (r"\bs/h(?:[- ']?ed|'d)\b|\bsh'(?:d|ed)\b", "self harmed"),
+    (r"\bs/h\b", "self harm"),
+))
+
+
+def decoded(text: str) -> str:
+    """``text`` with spellings written around content filters read as the words they stand for (round 69; see
+    :data:`_DECODINGS`): "been sh'ing again" -> "been self harming again". ``text`` itself when it holds none."""
+    if not any(c in text for c in "1!*|3@4/'") and "sewer" not in text.lower() and "unaliv" not in text.lower():
+        return text
+    for pattern, plain in _DECODINGS:
+        text = pattern.sub(plain, text)
+    return text
+
 # A phrase negated in its own clause does not fire, except where the negation is not a denial.
 # "can't" is not a negator (lexicon.NEGATOR): "I just can't kill myself" tells of the wish.
 _HEDGE = re.compile(r"\b(not|never) (really|exactly|quite|actively|sure|necessarily|always)\b|\bnever (been|felt) (so|this)\b",
@@ -473,7 +508,7 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     ``crisis`` on any hit."""
     if policy not in SAFETY_POLICIES:
         raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
-    texts = list(texts)
+    texts = [decoded(t) for t in texts]  # spellings written around content filters read as what they stand for
     if policy != STEPPED:
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
@@ -581,7 +616,7 @@ def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = D
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
     if policy == STEPPED:
-        load_encoder_risk_model().scores([without_denials(t) for c in conversations for t in c])
+        load_encoder_risk_model().scores([without_denials(decoded(t)) for c in conversations for t in c])
     return [assess_turns(c, policy) for c in conversations]
 
 
