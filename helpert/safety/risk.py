@@ -299,12 +299,13 @@ _DECODINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IG
     (r"\bs/h(?:[- ']?ed|'d)\b|\bsh'(?:d|ed)\b", "self harmed"),
     (r"\bs/h\b", "self harm"),
 ))
+_ANY_CODED = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _DECODINGS), re.IGNORECASE)
 
 
 def decoded(text: str) -> str:
     """``text`` with spellings written around content filters read as the words they stand for (round 69; see
     :data:`_DECODINGS`): "been sh'ing again" -> "been self harming again". ``text`` itself when it holds none."""
-    if not any(c in text for c in "1!*|3@4/'") and "sewer" not in text.lower() and "unaliv" not in text.lower():
+    if not _ANY_CODED.search(text):  # one search for the ordinary turn
         return text
     for pattern, plain in _DECODINGS:
         text = pattern.sub(plain, text)
