@@ -241,6 +241,13 @@ def test_peer_safety_response_finds_questions_and_resources():
     assert summary == {"risk_turns": 4, "asks_safety": 0.25, "gives_resources": 0.25, "handled": 0.5}
 
 
+def test_peer_safety_response_reads_coded_spellings_as_the_safety_path_does():
+    s = _session(("been sh'ing again since the group chat thing", "Are you safe right now?"),
+                 ("our school had an assembly about sewerslide awareness", "How was that for you?"))
+    records = peer_safety_response(s)
+    assert [(r["slot"], r["kinds"], r["asks_safety"]) for r in records] == [(0, ["self_harm"], True)]
+
+
 def test_safety_summary_without_risk_is_undefined_not_zero():
     assert safety_summary(_session(("I had a good week.", "Great to hear."))) == {
         "risk_turns": 0, "asks_safety": None, "gives_resources": None, "handled": None}

@@ -1,5 +1,5 @@
 """Did the counselor handle a crisis moment? For every client turn with crisis risk
-(:func:`helpert.safety.risk.detect_risk`), whether the counselor's next turn asks about safety and
+(:func:`helpert.safety.risk.detect_risk`, coded spellings read as the words: :func:`~helpert.safety.risk.decoded`), whether the counselor's next turn asks about safety and
 whether it gives resources, by lexicon.
 
 Written for the peer sessions, whose counselors have no safety node, so that a comparison can say
@@ -17,7 +17,7 @@ from typing import Any
 
 from helpert.safety.templates import SAFETY_RESOURCES
 from helpert.text.lexicon import normalise
-from helpert.safety.risk import detect_risk
+from helpert.safety.risk import decoded, detect_risk
 from helpert.session import Session, slots_of
 
 SAFETY_QUESTION_CUES: tuple[str, ...] = (
@@ -51,7 +51,7 @@ def peer_safety_response(session: Session) -> list[dict[str, Any]]:
     for k, slot in enumerate(slots_of(session)):
         if slot.client is None:
             continue
-        kinds = detect_risk(slot.client.text)
+        kinds = detect_risk(decoded(slot.client.text))  # coded spellings read as the words, as the safety path does
         if not kinds:
             continue
         reply = slot.peer.text if slot.peer is not None else ""
