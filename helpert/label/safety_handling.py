@@ -1,6 +1,7 @@
 """Did the counselor handle a crisis moment? For every client turn with crisis risk
-(:func:`helpert.safety.risk.detect_risk`, coded spellings read as the words: :func:`~helpert.safety.risk.decoded`), whether the counselor's next turn asks about safety and
-whether it gives resources, by lexicon.
+(:func:`helpert.safety.risk.detect_risk`, coded spellings read as the words they stand for:
+:func:`~helpert.safety.risk.decoded`), whether the counselor's next turn asks about safety and whether it gives
+resources, by lexicon.
 
 Written for the peer sessions, whose counselors have no safety node, so that a comparison can say
 where the human handled the same moment the LLM's safety node answered; it works on any session
