@@ -924,6 +924,14 @@ CODED = [
     ("my friend used to s/h but she's been clean for two years", "my friend used to self harm but she's been clean for two years"),
     ("our school had an assembly about sewerslide awareness", "our school had an assembly about suicide awareness"),
     ("s3lf h4rm urges are bad tonight", "self harm urges are bad tonight"),
+    # round 70: masks, "unalive" before what it names, leetspeak "unalive", spelled out, "od'd"
+    ("c*tting again dont judge", "cutting again dont judge"),
+    ("the s*lf h*rm urges are loud today", "the self harm urges are loud today"),
+    ("been having unalive thoughts since the breakup", "been having suicide thoughts since the breakup"),
+    ("unal!ve myself tbh", "kill myself tbh"),
+    ("s.u.i.c.i.d.e is all i think about", "suicide is all i think about"),
+    ("i od'd on my meds last week", "i overdosed on my meds last week"),
+    ("3 years free from s*lf h*rm today", "3 years free from self harm today"),
 ]
 
 
@@ -945,7 +953,8 @@ def test_coded_spellings_get_the_tiers_of_the_plain_words():
 
 
 @pytest.mark.parametrize("text", ["sh, don't tell anyone", "we got 4/5 on the test", "I have to ctb the report by friday",
-                                  "it's 3pm and I've had 1 coffee", "the villain got unalived in the finale", "this is s/o to my mum!"])
+                                  "it's 3pm and I've had 1 coffee", "the villain got unalived in the finale", "this is s/o to my mum!",
+                                  "the c*t was on the sofa", "c*t the crap, just tell me", "my cat is so c.t"])
 def test_ordinary_text_with_symbols_is_left_as_written(text):
     from helpert.safety.risk import decoded
 
