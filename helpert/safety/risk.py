@@ -284,9 +284,7 @@ _PHRASES = PhraseSet(RISK_PATTERNS)
 # someone else, a past told as over, and the learned score that stands a phrase down). Each needs a substituted
 # character or a coinage nobody writes by accident; ambiguous abbreviations ("sh", "ctb") are not read.
 _DECODINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
-    (r"\bun[4@]l[i1!*]v(?=(?:e|es|ed|ing)\b)|\bunal[1!*]v(?=(?:e|es|ed|ing)\b)", "unaliv"),  # round 70: "un4live", "unal!ve"
     (r"\bsewer[- ]?slides?\b", "suicide"),
-    (r"\bs[ .]u[ .]i[ .]c[ .]i[ .]d[ .]e\b", "suicide"),  # round 70: spelled out
     (r"\bs(?=[a-z1!*3]*[1!*3])[u*][i1!*]c[i1!*]d(?:e|3)\b", "suicide"),
     (r"\bs(?=[a-z1!*]*[1!*])[u*][i1!*]c[i1!*]dal\b", "suicidal"),
     (r"\bk[1!*|]ll(?=(?:s|ed|ing)?\b)", "kill"),
@@ -296,12 +294,7 @@ _DECODINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IG
     (rf"\bunalives(?= ({_SELF}|me)\b)", "kills"),
     (rf"\bunalived(?= ({_SELF}|me)\b)", "killed"),
     (rf"\bunaliving(?= ({_SELF}|me)\b)", "killing"),
-    # round 70: "unalive" before what it names ("unalive thoughts", "unalive methods")
-    (r"\bunaliv(?:e|ing) (?=(?:thoughts?|ideation|methods?|plans?|urges?|attempts?|notes?|feelings?)\b)", "suicide "),
-    (r"\b(?:s[3*#]lf[- ]?h[a4@*#]rm|self[- ]?h[4@*#]rm)(?=(?:s|ed|ing)?\b)", "self harm"),  # round 70: masks too
-    (r"\bc[*#.]tting\b", "cutting"),  # round 70: a masked "cut" where nothing else fits
-    (r"\bc[*#.]t(?= (?:myself|my (?:arms?|wrists?|legs?|thighs?|skin|stomach))\b)", "cut"),
-    (r"\b[o0]d(?:'d|'ed|-ed)\b", "overdosed"),  # round 70: "od'd", "0d-ed"
+    (r"\b(?:s3lf[- ]?h[a4@]rm|self[- ]?h[4@]rm)(?=(?:s|ed|ing)?\b)", "self harm"),
     (r"\bs/h[- ']?ing\b|\bsh[-']ing\b", "self harming"),
     (r"\bs/h(?:[- ']?ed|'d)\b|\bsh'(?:d|ed)\b", "self harmed"),
     (r"\bs/h\b", "self harm"),
