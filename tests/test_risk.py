@@ -925,6 +925,11 @@ CODED = [
     ("my friend used to s/h but she's been clean for two years", "my friend used to self harm but she's been clean for two years"),
     ("our school had an assembly about sewerslide awareness", "our school had an assembly about suicide awareness"),
     ("s3lf h4rm urges are bad tonight", "self harm urges are bad tonight"),
+    # round 71: emoji that stand for a means or an act
+    ("took the \U0001F48A just now, like 20 of them", "took the pills just now, like 20 of them"),
+    ("new \U0001FA92 in my pencil case and the urge is loud", "new razor in my pencil case and the urge is loud"),
+    ("got \U0001F347'd at a party", "got raped at a party"),
+    ("first aid course today, learned how to stop \U0001FA78 from a wound", "first aid course today, learned how to stop blood from a wound"),
 ]
 
 
@@ -946,7 +951,8 @@ def test_coded_spellings_get_the_tiers_of_the_plain_words():
 
 
 @pytest.mark.parametrize("text", ["sh, don't tell anyone", "we got 4/5 on the test", "I have to ctb the report by friday",
-                                  "it's 3pm and I've had 1 coffee", "the villain got unalived in the finale", "this is s/o to my mum!"])
+                                  "it's 3pm and I've had 1 coffee", "the villain got unalived in the finale", "this is s/o to my mum!",
+                                  "i'm \U0001F480 that was so funny", "had \U0001F347 and cheese for lunch"])
 def test_ordinary_text_with_symbols_is_left_as_written(text):
     from helpert.safety.risk import decoded
 

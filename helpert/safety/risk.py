@@ -298,6 +298,13 @@ _DECODINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IG
     (r"\bs/h[- ']?ing\b|\bsh[-']ing\b", "self harming"),
     (r"\bs/h(?:[- ']?ed|'d)\b|\bsh'(?:d|ed)\b", "self harmed"),
     (r"\bs/h\b", "self harm"),
+    # round 71: emoji that stand for a means or an act, read as the word (then the learned score reads the sentence):
+    # knife, dagger, razor, pill, knot (a rope), drop of blood, adhesive bandage, coffin, headstone, pistol; "🍇'd"
+    # ("grape", algospeak for rape). Not the skull or the skull and crossbones ("i'm 💀": laughing), nor any face.
+    ("\U0001F52A\uFE0F?", " knife "), ("\U0001F5E1\uFE0F?", " knife "), ("\U0001FA92\uFE0F?", " razor "),
+    ("\U0001F48A\uFE0F?", " pills "), ("\U0001FAA2\uFE0F?", " rope "), ("\U0001FA78\uFE0F?", " blood "),
+    ("\U0001FA79\uFE0F?", " plasters "), ("\u26B0\uFE0F?", " coffin "), ("\U0001FAA6\uFE0F?", " grave "),
+    ("\U0001F52B\uFE0F?", " gun "), ("\U0001F347\uFE0F?(?:'?d|ed)\\b", "raped"),
 ))
 _ANY_CODED = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _DECODINGS), re.IGNORECASE)
 
@@ -309,7 +316,7 @@ def decoded(text: str) -> str:
         return text
     for pattern, plain in _DECODINGS:
         text = pattern.sub(plain, text)
-    return text
+    return re.sub(r"  +", " ", text).strip() if "  " in text else text
 
 # A phrase negated in its own clause does not fire, except where the negation is not a denial.
 # "can't" is not a negator (lexicon.NEGATOR): "I just can't kill myself" tells of the wish.
