@@ -30,7 +30,8 @@ Refinements that keep false alarms low without giving up recall:
   unspecified threat) does not fire by itself (:func:`_talk_about`); the learned score still reads it;
 * the learned score reads a turn without its denied clauses (:func:`without_denials`);
 * :func:`assess_turns` reads spellings written around content filters as the words they stand for
-  (:func:`decoded`: "su1c1de", "sewerslide", "unaliving myself", "s/h", "sh'ing"; round 69).
+  (:func:`decoded`: "su1c1de", "sewerslide", "unaliving myself", "s/h", "sh'ing", round 69; emoji for a means or an
+  act, "🪢", "💊", "🔪", round 71).
 
 How the graph uses them (:func:`assess_turns`, ``--risk-sensitivity``):
 
