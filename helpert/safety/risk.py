@@ -311,8 +311,9 @@ _ANY_CODED = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _DECODINGS), re.
 
 
 def decoded(text: str) -> str:
-    """``text`` with spellings written around content filters read as the words they stand for (round 69; see
-    :data:`_DECODINGS`): "been sh'ing again" -> "been self harming again". ``text`` itself when it holds none."""
+    """``text`` with spellings written around content filters read as the words they stand for (rounds 69 and 71;
+    see :data:`_DECODINGS`): "been sh'ing again" -> "been self harming again", "got the 🪢 sorted" -> "got the rope
+    sorted". ``text`` itself when it holds none."""
     if not _ANY_CODED.search(text):  # one search for the ordinary turn
         return text
     for pattern, plain in _DECODINGS:
