@@ -318,7 +318,7 @@ def decoded(text: str) -> str:
         return text
     for pattern, plain in _DECODINGS:
         text = pattern.sub(plain, text)
-    return re.sub(r"  +", " ", text).strip() if "  " in text else text
+    return re.sub(r" {2,}", " ", text).strip()  # an emoji read as " word " leaves no space doubled or at an end
 
 # A phrase negated in its own clause does not fire, except where the negation is not a denial.
 # "can't" is not a negator (lexicon.NEGATOR): "I just can't kill myself" tells of the wish.
@@ -518,7 +518,12 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     ``crisis`` on any hit."""
     if policy not in SAFETY_POLICIES:
         raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
-    texts = [decoded(t) for t in texts]  # spellings written around content filters read as what they stand for
+    # spellings written around content filters read as what they stand for
+    return _assess_read([decoded(t) for t in texts], policy)
+
+
+def _assess_read(texts: list[str], policy: str) -> list[RiskAssessment]:
+    """:func:`assess_turns` of turns already read through :func:`decoded`."""
     if policy != STEPPED:
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
@@ -625,9 +630,12 @@ def built_up(window: Sequence[RiskAssessment]) -> bool:
 def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = DEFAULT_POLICY) -> list[list[RiskAssessment]]:
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
+    if policy not in SAFETY_POLICIES:
+        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
+    read = [[decoded(t) for t in c] for c in conversations]
     if policy == STEPPED:
-        load_encoder_risk_model().scores([without_denials(decoded(t)) for c in conversations for t in c])
-    return [assess_turns(c, policy) for c in conversations]
+        load_encoder_risk_model().scores([without_denials(t) for c in read for t in c])
+    return [_assess_read(c, policy) for c in read]
 
 
 def assess(text: str, context: Sequence[str] = (), policy: str = DEFAULT_POLICY) -> RiskAssessment:
