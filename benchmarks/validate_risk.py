@@ -387,10 +387,12 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # adopted). Z71 (people aged 13 to 30 in a further-education college's counselling chat, a gaming and fandom
 # community's wellbeing channel and an eating-difficulties peer chat, the same register with emoji for things and
 # actions; tests/data/round71_instructions.md), round 71's (adopted: emoji for a means or an act read as the word).
+# Z72 (a gaming and streaming community's wellbeing channel, a university student text line and an adults' peer-support
+# forum, on endings and goodbyes: veiled goodbyes against ordinary ones; tests/data/round72_instructions.md), round 72's.
 # Reported alone, as S55 and S59: a register, not pooled with the Z sets written after the shipped head.
 # Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71"]}
+                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71", "Z72"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
 # Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
