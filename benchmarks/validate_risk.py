@@ -410,7 +410,7 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
            (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")),
            (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")),
-           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)))
+           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
@@ -424,9 +424,10 @@ def transcripts_chosen_on(r: int) -> str:
 
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
 # --sets and --trained and the tests read.
-# Written as training data for a candidate that was not adopted (round 51's T51: tests/data/round51_instructions.md):
-# not trained on by the shipped detector, registered so that a round's choice can leave out their near repeats.
-CANDIDATE_TRAINING = {"T51": DATA / "risk_statements_t51.jsonl"}
+# Written as training data for a candidate that was not adopted (round 51's T51: tests/data/round51_instructions.md;
+# round 72's T72, young people's chat registers: round72_instructions.md): not trained on by the shipped detector,
+# registered so that a round's choice can leave out their near repeats.
+CANDIDATE_TRAINING = {"T51": DATA / "risk_statements_t51.jsonl", "T72": DATA / "risk_statements_t72.jsonl"}
 STATEMENT_FILES = {name.lower(): path for name, path in
                    {**TRAINING_STATEMENTS, **CANDIDATE_TRAINING, **SPENT_STATEMENTS, **HELD_OUT_STATEMENTS,
                     **LATER_STATEMENTS}.items()}

@@ -534,7 +534,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z33", 200, 200), ("z34", 200, 200), ("z35", 200, 200), ("z36", 200, 200),
                                                 ("z37", 200, 200), ("z38", 200, 200),
                                                 ("l1", 150, 150), ("l2", 150, 150), ("l3", 150, 150), ("l4", 150, 150),
-                                                ("t37", 398, 400), ("t51", 400, 400)])
+                                                ("t37", 398, 400), ("t51", 400, 400), ("t72", 397, 397)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -661,7 +661,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("s55a", (50, 50), 33, 32, 11), ("s55b", (50, 50), 41, 36, 18),
     ("z60", (100, 100), 89, 79, 6), ("z61", (99, 100), 89, 81, 8), ("s59a", (50, 50), 33, 26, 7), ("s59b", (50, 50), 41, 37, 15),
     ("z62", (100, 100), 95, 87, 10), ("z63", (98, 100), 90, 82, 1), ("l5a", (25, 50), 25, 22, 3), ("l5b", (25, 50), 24, 21, 3),
-    ("z69", (95, 98), 86, 79, 5), ("z70", (98, 100), 79, 72, 4), ("z71", (97, 99), 84, 75, 4),
+    ("z69", (95, 98), 86, 79, 5), ("z70", (98, 100), 79, 72, 4), ("z71", (97, 99), 84, 75, 4), ("z72", (90, 97), 70, 57, 10),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
@@ -679,7 +679,8 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     spellings read as the plain words (`decoded`), 82 and 3 before; Z70 (round 70, the same register with masks and
     emoji) 74 of 98 and 3 of 100 with round 69's reading (71 and 2 before it; round 70's candidate, not adopted, 75 and
     4); Z71 (round 71: emoji for a means or an act read as the word) 84 of 97 and 4 of 99 (81 and 4 before), and with it
-    Z69 86 and 5, Z70 79 and 4. A change to the detector that loses any of them
+    Z69 86 and 5, Z70 79 and 4. Z72 (round 72: endings and goodbyes, veiled against ordinary) 70 of 90 and 10 of 97 (over
+    10%; round 72's candidate, not adopted, 72 and 9). A change to the detector that loses any of them
     fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
