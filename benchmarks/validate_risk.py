@@ -391,10 +391,12 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # forum, on endings and goodbyes: veiled goodbyes against ordinary ones; tests/data/round72_instructions.md), round 72's
 # (not adopted). Z73 (the same theme in an adults' crisis text line, hobby communities, a long-term illness community and
 # a men's forum; tests/data/round73_instructions.md), round 73's (not adopted).
+# Z74 (the same theme in an employee assistance programme, a carers' line, a farming helpline and a veterans' chat;
+# tests/data/round74_instructions.md), round 74's (not adopted).
 # Reported alone, as S55 and S59: a register, not pooled with the Z sets written after the shipped head.
 # Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71", "Z72", "Z73"]}
+                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
 # Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
@@ -412,7 +414,7 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
            (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")),
            (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")),
-           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)), (73, False, ("Z73",)))
+           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)), (73, False, ("Z73",)), (74, False, ("Z74",)))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")

@@ -565,7 +565,7 @@ def test_held_out_statements_are_not_trained_on():
     # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55, round 53's on Z56 and
     # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b, round 59's on Z60, Z61, S59a and S59b, round 60's on Z62, Z63, L5a and L5b, round 69's on Z69, round 70's on Z70, round 71's on Z71 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
     assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 64)), "L1", "L2", "L3", "L4", "L5a", "L5b", "S55a", "S55b",
-                                               "S59a", "S59b", "Z69", "Z70", "Z71", "Z72", "Z73"}
+                                               "S59a", "S59b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
@@ -661,7 +661,7 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     ("s55a", (50, 50), 33, 32, 11), ("s55b", (50, 50), 41, 36, 18),
     ("z60", (100, 100), 89, 79, 6), ("z61", (99, 100), 89, 81, 8), ("s59a", (50, 50), 33, 26, 7), ("s59b", (50, 50), 41, 37, 15),
     ("z62", (100, 100), 95, 87, 10), ("z63", (98, 100), 90, 82, 1), ("l5a", (25, 50), 25, 22, 3), ("l5b", (25, 50), 24, 21, 3),
-    ("z69", (95, 98), 86, 79, 5), ("z70", (98, 100), 79, 72, 4), ("z71", (97, 99), 84, 75, 4), ("z72", (90, 97), 70, 57, 10), ("z73", (96, 100), 72, 57, 7),
+    ("z69", (95, 98), 86, 79, 5), ("z70", (98, 100), 79, 72, 4), ("z71", (97, 99), 84, 75, 4), ("z72", (90, 97), 70, 57, 10), ("z73", (96, 100), 72, 57, 7), ("z74", (96, 100), 73, 56, 12),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
@@ -681,7 +681,8 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     4); Z71 (round 71: emoji for a means or an act read as the word) 84 of 97 and 4 of 99 (81 and 4 before), and with it
     Z69 86 and 5, Z70 79 and 4. Z72 (round 72: endings and goodbyes, veiled against ordinary) 70 of 90 and 10 of 97 (over
     10%; round 72's candidate, not adopted, 72 and 9); Z73 (round 73: the same theme among adults) 72 of 96 and 7 of 100
-    (round 73's candidate, not adopted, the same). A change to the detector that loses any of them
+    (round 73's candidate, not adopted, the same); Z74 (round 74: the same theme in work, caring, farming and veterans'
+    settings) 73 of 96 and 12 of 100 (round 74's candidate, not adopted, 71 and 10). A change to the detector that loses any of them
     fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
