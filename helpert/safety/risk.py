@@ -516,14 +516,14 @@ def assess_turns(texts: Sequence[str], policy: str = DEFAULT_POLICY) -> list[Ris
     (:data:`CONTEXT_REFERENCE`: research into a method, means, a plan, a farewell), is ``crisis``. ``"lexicon"``: the phrases alone, each hit
     ``crisis``. The older single-detector policies ("balanced", "high", "screen": the n-gram model) give
     ``crisis`` on any hit."""
-    if policy not in SAFETY_POLICIES:
-        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
     # spellings written around content filters read as what they stand for
     return _assess_read([decoded(t) for t in texts], policy)
 
 
 def _assess_read(texts: list[str], policy: str) -> list[RiskAssessment]:
     """:func:`assess_turns` of turns already read through :func:`decoded`."""
+    if policy not in SAFETY_POLICIES:
+        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
     if policy != STEPPED:
         return [RiskAssessment("crisis", tuple(k), 1.0) if (k := detect_risk(t, sensitivity=policy)) else RiskAssessment("none")
                 for t in texts]
@@ -630,9 +630,7 @@ def built_up(window: Sequence[RiskAssessment]) -> bool:
 def assess_conversations(conversations: Sequence[Sequence[str]], policy: str = DEFAULT_POLICY) -> list[list[RiskAssessment]]:
     """:func:`assess_turns` for many conversations at once: the encoder reads all their turns in one batched
     pass (sorted by length: far less padding than one conversation at a time), then each is tiered."""
-    if policy not in SAFETY_POLICIES:
-        raise ValueError(f"safety policy must be one of {', '.join(SAFETY_POLICIES)}, not {policy!r}")
-    read = [[decoded(t) for t in c] for c in conversations]
+    read = [[decoded(t) for t in c] for c in conversations]  # an unknown policy raises in _assess_read
     if policy == STEPPED:
         load_encoder_risk_model().scores([without_denials(t) for c in read for t in c])
     return [_assess_read(c, policy) for c in read]
