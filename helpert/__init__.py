@@ -50,6 +50,7 @@ _API = {
     "screen_sessions": "helpert.safety.screen",
     "label_regulation": "helpert.label.regulation",
     "LlamaJudge": "helpert.replay.llm.judge",
+    "ServerJudge": "helpert.replay.llm.judge",
 }
 
 __all__ = sorted(_API)

@@ -102,3 +102,26 @@ def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_p
     assert len(judged) == 11
     assert metrics["ctrs_judge_failures"] == sum(v is None for v in judged) == doc["judge"]["judge_failures"]
     assert all(v is None or v in range(7) for v in judged)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--judge-served-model", "m"], "need --judge-model URL"),
+    (["--judge-model", "default", "--judge-api-key-env", "K"], "need --judge-model URL"),
+    (["--judge-model", "http://127.0.0.1:9/v1", "--threads", "2"], "uses the server's"),
+])
+def test_judge_server_options_that_do_not_fit_are_one_clear_error(tmp_path, args, says):
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps(SESSION.to_record()) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), *args], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and says in proc.stderr, proc.stderr
+
+
+def test_judge_response_formats_are_openais_and_llama_cpps():
+    from helpert.replay.llm.judge import read_reply, response_format
+
+    schema = {"type": "object"}
+    assert response_format("json_schema", schema) == {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}
+    assert response_format("json_object", schema) == {"type": "json_object", "schema": schema}
+    assert read_reply('{"score": 3}', "stop") == {"score": 3}
+    assert read_reply('{"score": 3', "length") is None and read_reply("[3]", "stop") is None and read_reply("", "stop") is None

@@ -159,3 +159,64 @@ def test_server_killed_mid_run_leaves_a_resumable_folder_and_a_restart_finishes_
     for name in journaled & unfinished:  # the journaled turns were kept, not regenerated
         assert any(line.startswith(f"✓ {name}:") and "resumed" in line for line in second.stdout.splitlines()), second.stdout
     assert _leftovers(out) == []
+
+
+# --- an LLM judge on the server (`helpert measure --judge-model URL`) ------------------------------------
+
+def test_a_judge_on_a_server_answers_as_the_same_model_does_in_process(llama_server):
+    """Greedy, seeded, grammar-constrained: the server's verdicts are the in-process judge's, word for word."""
+    from helpert.io import read_sessions
+    from helpert.label.judge import instructions, label_schema, turn_prompt
+    from helpert.metrics.ctrs import JUDGE_SCHEMA, judge_prompt
+    from helpert.protocols import load_protocol
+    from helpert.replay.llm.judge import LlamaJudge, ServerJudge
+    from helpert.replay.llm.openai_backend import ServerConfig
+
+    cbt = load_protocol("cbt_session")
+    session = read_sessions(SESSIONS / "exam_anxiety.txt")[0]
+    turn = next(i for i, t in enumerate(session.turns) if t.role == "counselor" and i > 2)
+    asks = [(judge_prompt(session, "understanding"), JUDGE_SCHEMA),
+            (turn_prompt(instructions(cbt), session, turn), label_schema(cbt))]
+    served = ServerJudge(ServerConfig(base_urls=(llama_server.url,)))
+    local = LlamaJudge(None, n_ctx=2048, n_threads=1)
+    replies = [(served(p, s), local(p, s)) for p, s in asks]
+    assert all(a is not None and a == b for a, b in replies), replies
+    info = served.info()
+    assert info["judge_backend"] == "openai" and info["judge_model"] == "smollm2-135m"
+    # llama-cpp-python's server takes llama.cpp's json_object form and refuses OpenAI's json_schema one (HTTP 500):
+    # the probe finds the form that is answered whichever it tries first
+    assert info["judge_response_format"] == "json_object"
+    assert served._probe(["json_schema", "json_object"]) == "json_object"
+    # a prompt longer than the server's context (2048) is answered HTTP 400: counted, not fatal, and the next is judged
+    assert served("word " * 3000, JUDGE_SCHEMA) is None
+    assert served.info()["judge_rejected_prompts"]["count"] == 1 and "400" in served.info()["judge_rejected_prompts"]["first"]
+    assert served(*asks[0]) == replies[0][0]
+    assert (served.calls, served.failures) == (4, 1)
+
+
+def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tmp_path):
+    session = {"dialogue_id": "j", "turns": [
+        {"idx": 0, "role": "counselor", "text": "Hi, how have you been feeling since we last met?"},
+        {"idx": 1, "role": "client", "text": "Pretty low, to be honest. Work has been awful."},
+        {"idx": 2, "role": "counselor", "text": "What would you like to work on today?"},
+        {"idx": 3, "role": "client", "text": "The deadline stress, I think."},
+        {"idx": 4, "role": "counselor", "text": "What went through your mind when your boss moved the deadline?"}]}
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps(session) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,
+                           "--judge", "ctrs", "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    metrics, judge = doc["sessions"][0]["metrics"], doc["judge"]
+    judged = [metrics[k] for k in metrics if k.startswith("ctrs_judge.")]
+    assert len(judged) == 11 and judge["judge_calls"] == 11 and judge["judge_backend"] == "openai"
+    assert metrics["ctrs_judge_failures"] == sum(v is None for v in judged) == judge["judge_failures"]
+    assert all(v is None or v in range(7) for v in judged)
+    assert judge["judge_requests"]["requests"] == 12  # the format probe and one request per item
+
+    llama_server.kill()  # a server that is gone: one clear line, exit 2, no traceback
+    gone = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,
+                           "--judge", "ctrs"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr
+    assert gone.stderr.startswith("error: ") and "unreachable" in gone.stderr, gone.stderr

@@ -30,9 +30,10 @@ def _expected() -> tuple[type[BaseException], ...]:
     from helpert.io.errors import TranscriptError
     from helpert.replay.llm.engine import ContextOverflow
     from helpert.replay.llm.models import ModelError
+    from helpert.replay.llm.openai_backend import ServerError
     from helpert.protocols import ProtocolError
 
-    return (TranscriptError, ProtocolError, ModelError, ContextOverflow, UserError)
+    return (TranscriptError, ProtocolError, ModelError, ContextOverflow, ServerError, UserError)
 
 
 def run_cli(group: click.Group) -> int:

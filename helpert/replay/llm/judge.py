@@ -1,27 +1,74 @@
 """An LLM judge: one prompt in, one JSON object out, constrained by a JSON schema.
 
-It loads a model instance of its own, never the counselor's: llama-cpp-python reuses only the prompt
-prefix of its *last* call, so a judge prompt between counselor turns would evict the counselor's cache.
-The schema goes in as ``response_format={"type": "json_object", "schema": ...}``, which llama-cpp-python
-turns into a grammar (its ``json_schema`` form is silently ignored), so a reply is valid JSON of the
-schema's shape unless it was cut off by ``max_tokens``; such replies are counted as failures, never
-guessed at. Decoding is greedy with a fixed seed, so the same prompts give the same verdicts.
+Two judges take the same ``judge(prompt, schema) -> dict | None`` call (the CTRS and turn-label judges):
+
+* :class:`LlamaJudge` loads a GGUF in a model instance of its own, never the counselor's: llama-cpp-python
+  reuses only the prompt prefix of its *last* call, so a judge prompt between counselor turns would evict
+  the counselor's cache. The schema goes in as ``response_format={"type": "json_object", "schema": ...}``,
+  which llama-cpp-python turns into a grammar (its ``json_schema`` form is silently ignored).
+* :class:`ServerJudge` asks a model on an OpenAI-compatible server (vLLM, llama.cpp, Ollama, a hosted API:
+  the capable model a lab already serves), through the replay's server client
+  (:mod:`helpert.replay.llm.openai_backend`: the same retries, back-off and clear errors). The schema goes
+  in as OpenAI's ``{"type": "json_schema", ...}``, or as llama.cpp's ``json_object`` form on llama.cpp
+  servers: one small request at the start finds the form the server takes (the other is tried where the
+  first is refused), which is kept for the run and recorded.
+
+Either way a reply is valid JSON of the schema's shape unless it was cut off by ``max_tokens`` or the
+server does not enforce schemas; a reply that is cut off, not JSON or not an object is counted as a
+failure, never guessed at (the callers check the values: a score outside 0-6, a phase not in the
+protocol). A prompt the model cannot take (longer than the local context; an HTTP 400, 413 or 422 from a
+server, e.g. its context length) is a failure too, so one long session does not stop a corpus. Decoding
+is greedy with a fixed seed, so on a deterministic engine the same prompts give the same verdicts.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpert.replay.llm.models import ModelError, default_threads, resolve_model_path
 
+if TYPE_CHECKING:
+    from helpert.replay.llm.openai_backend import ServerConfig
 
-class LlamaJudge:
-    """``judge(prompt, schema) -> dict | None``: the callable the CTRS and turn-label judges take."""
+MAX_TOKENS = 128
+NO_PENALTY = {"llama.cpp": {"repeat_penalty": 1.0}, "vllm": {"repetition_penalty": 1.0}}  # by server dialect
+REJECTED_PROMPT = frozenset({400, 413, 422})  # a server's answer to a request it cannot take (e.g. too long)
+
+
+def read_reply(content: str | None, finish_reason: str | None) -> dict[str, Any] | None:
+    """The JSON object of a reply, or None when it was cut off, is not JSON or is not an object."""
+    if finish_reason == "length":
+        return None
+    try:
+        value = json.loads(content or "")
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class _CountedJudge:
+    """``judge(prompt, schema) -> dict | None``, counting calls and unreadable replies."""
+
+    calls: int
+    failures: int
+
+    def __call__(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        self.calls += 1
+        reply = self._ask(prompt, schema)
+        self.failures += reply is None
+        return reply
+
+    def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+
+class LlamaJudge(_CountedJudge):
+    """A GGUF judge in a llama.cpp instance of its own."""
 
     def __init__(self, model: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 max_tokens: int = 128, seed: int = 0) -> None:
+                 max_tokens: int = MAX_TOKENS, seed: int = 0) -> None:
         from llama_cpp import Llama
 
         self.model_path = resolve_model_path(model)
@@ -35,12 +82,6 @@ class LlamaJudge:
         self.n_ctx, self.max_tokens, self.seed = n_ctx, max_tokens, seed
         self.calls = self.failures = 0
 
-    def __call__(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-        self.calls += 1
-        reply = self._ask(prompt, schema)
-        self.failures += reply is None
-        return reply
-
     def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
         messages = [{"role": "user", "content": prompt}]
         if len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=False)) + self.max_tokens + 32 > self.n_ctx:
@@ -50,15 +91,104 @@ class LlamaJudge:
             temperature=0.0, max_tokens=self.max_tokens, seed=self.seed,
         )
         choice = out["choices"][0]
-        if choice.get("finish_reason") == "length":
-            return None
-        try:
-            value = json.loads(choice["message"]["content"] or "")
-        except json.JSONDecodeError:
-            return None
-        return value if isinstance(value, dict) else None
+        return read_reply(choice["message"]["content"], choice.get("finish_reason"))
 
     def info(self) -> dict[str, Any]:
         """What a results file records about the judge."""
         return {"judge_model": str(self.model_path), "judge_calls": self.calls, "judge_failures": self.failures,
                 "judge_seed": self.seed, "judge_max_tokens": self.max_tokens}
+
+
+def response_format(kind: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The ``response_format`` field that asks a server for JSON of ``schema``: OpenAI's ``json_schema``
+    (vLLM, Ollama, LM Studio, llama.cpp's llama-server, hosted APIs) or llama.cpp's ``json_object`` with a
+    ``schema`` (llama-server and llama-cpp-python's server)."""
+    if kind == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}}
+    return {"type": "json_object", "schema": schema}
+
+
+class ServerJudge(_CountedJudge):
+    """A judge on an OpenAI-compatible server: ``config`` names it as for ``--backend openai`` (one base URL;
+    a second is a failover replica). One small request first finds the response format the server takes."""
+
+    PROBE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+
+    def __init__(self, config: "ServerConfig", *, max_tokens: int = MAX_TOKENS, seed: int = 0) -> None:
+        from helpert.replay.llm.openai_backend import OpenAIChatModel, RequestStats, connect
+
+        replicas, name, self.servers = connect(config)
+        self.chat = OpenAIChatModel(replicas=replicas, served_model=name, config=config, stats=RequestStats())
+        self.served_model, self.endpoints = name, list(config.base_urls)
+        self.max_tokens, self.seed = max_tokens, seed
+        self.calls = self.failures = 0
+        self.rejected: dict[str, Any] = {"count": 0, "first": None}
+        first = "json_object" if replicas[0].dialect == "llama.cpp" else "json_schema"
+        self.format = self._probe([first, "json_schema" if first == "json_object" else "json_object"])
+
+    def _body(self, prompt: str, schema: dict[str, Any], kind: str, max_tokens: int) -> dict[str, Any]:
+        body = {"model": self.served_model, "messages": [{"role": "user", "content": prompt}], "temperature": 0.0,
+                "max_tokens": max_tokens, "seed": self.seed, "response_format": response_format(kind, schema)}
+        # greedy and unpenalised, as in process: llama.cpp servers default to a repeat penalty of 1.1, which would
+        # push a JSON reply off the quotes and braces it has already written
+        penalty = NO_PENALTY.get(self.chat.replicas[self.chat.home].dialect)
+        return body | {"extra_body": penalty} if penalty else body
+
+    def _probe(self, kinds: list[str]) -> str:
+        """The first of ``kinds`` the server answers (a form it does not take is an HTTP error at once: 400 or 422,
+        or 500 from llama-cpp-python's server). Asked without retries; a server that cannot be reached raises."""
+        from dataclasses import replace
+
+        from helpert.replay.llm.openai_backend import ServerError
+
+        once = self.chat.model_copy(update={"config": replace(self.chat.config, max_retries=0)})
+        answers = []
+        for kind in kinds:
+            try:
+                once.complete(self._body('Answer with JSON: {"ok": true}', self.PROBE_SCHEMA, kind, 16))
+                return kind
+            except ServerError as exc:
+                if exc.status is None:
+                    raise
+                answers.append(f"{kind}: {exc}")
+        from helpert.replay.llm.models import ModelError
+
+        raise ModelError(f"{self.endpoints[0]}: the server takes neither JSON response format ({'; '.join(answers)})")
+
+    def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        from helpert.replay.llm.openai_backend import ServerError
+
+        try:
+            out, _ = self.chat.complete(self._body(prompt, schema, self.format, self.max_tokens))
+        except ServerError as exc:
+            if exc.status not in REJECTED_PROMPT:
+                raise  # unreachable after retries, unauthorised, no such model: the run stops with this line
+            self.rejected["count"] += 1
+            self.rejected["first"] = self.rejected["first"] or str(exc)
+            return None
+        self.chat.stats.saw(getattr(out, "system_fingerprint", None), getattr(out, "model", None))
+        choice = out.choices[0]
+        return read_reply(choice.message.content, choice.finish_reason)
+
+    def info(self) -> dict[str, Any]:
+        """What a results file records about the judge."""
+        return {"judge_model": self.served_model, "judge_backend": "openai", "judge_endpoints": self.endpoints,
+                "judge_servers": self.servers, "judge_response_format": self.format, "judge_calls": self.calls,
+                "judge_failures": self.failures, "judge_rejected_prompts": dict(self.rejected),
+                "judge_requests": self.chat.stats.as_dict(), "judge_seed": self.seed, "judge_max_tokens": self.max_tokens}
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def open_judge(model: str | None, *, n_threads: int | None = None, served_model: str | None = None,
+               api_key_env: str | None = None, timeout: float = 120.0) -> "LlamaJudge | ServerJudge":
+    """The judge ``model`` names: a server's API root (``http://...``) or a GGUF path; None or ``"default"``: the
+    embedded model. ``n_threads`` is a GGUF judge's; the rest a server judge's."""
+    if model is not None and is_url(model):
+        from helpert.replay.llm.openai_backend import ServerConfig
+
+        return ServerJudge(ServerConfig(base_urls=(model,), served_model=served_model, api_key_env=api_key_env,
+                                        timeout=timeout))
+    return LlamaJudge(None if model in (None, "default") else model, n_threads=n_threads)

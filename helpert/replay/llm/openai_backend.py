@@ -62,7 +62,12 @@ DIALECTS = {"llamacpp": "llama.cpp", "me": "llama.cpp", "vllm": "vllm"}  # GET /
 
 
 class ServerError(RuntimeError):
-    """A request that still failed after its retries (or failed for good: a 4xx other than 408/409/429)."""
+    """A request that still failed after its retries (or failed for good: a 4xx other than 408/409/429).
+    ``status`` is the HTTP status of the last answer (None: no answer, e.g. connection refused)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -244,16 +249,16 @@ class OpenAIChatModel(BaseChatModel):
             except openai.APIConnectionError as exc:  # refused, reset, timeout (APITimeoutError)
                 reason = "timeout" if isinstance(exc, openai.APITimeoutError) else "connection"
                 detail = f"{reason} ({exc.__cause__ or exc})"
-                move, asked = True, 0.0
+                move, asked, status = True, 0.0, None
             except openai.APIStatusError as exc:
                 if exc.status_code not in RETRY_STATUS and exc.status_code < 500:
                     stats.count(failures=1)
-                    raise ServerError(f"{replica.url}: HTTP {exc.status_code}: {_short(exc)}") from None
+                    raise ServerError(f"{replica.url}: HTTP {exc.status_code}: {_short(exc)}", exc.status_code) from None
                 reason, detail, move = f"http_{exc.status_code}", f"HTTP {exc.status_code}: {_short(exc)}", False
-                asked = _retry_after(exc)
+                asked, status = _retry_after(exc), exc.status_code
             if attempt >= self.config.max_retries:
                 stats.count(failures=1)
-                raise ServerError(f"{replica.url}: {detail}; gave up after {attempt + 1} attempts") from None
+                raise ServerError(f"{replica.url}: {detail}; gave up after {attempt + 1} attempts", status) from None
             stats.retried(reason)
             if move and n > 1:
                 at = (at + 1) % n
