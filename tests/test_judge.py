@@ -108,6 +108,7 @@ def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_p
     (["--judge-served-model", "m"], "need --judge-model URL"),
     (["--judge-model", "default", "--judge-api-key-env", "K"], "need --judge-model URL"),
     (["--judge-model", "http://127.0.0.1:9/v1", "--threads", "2"], "uses the server's"),
+    (["--judge-model", "default", "--judge-concurrency", "2"], "needs --judge-model URL"),
 ])
 def test_judge_server_options_that_do_not_fit_are_one_clear_error(tmp_path, args, says):
     path = tmp_path / "s.jsonl"
@@ -125,3 +126,42 @@ def test_judge_response_formats_are_openais_and_llama_cpps():
     assert response_format("json_object", schema) == {"type": "json_object", "schema": schema}
     assert read_reply('{"score": 3}', "stop") == {"score": 3}
     assert read_reply('{"score": 3', "length") is None and read_reply("[3]", "stop") is None and read_reply("", "stop") is None
+
+
+def test_judges_asked_about_several_sessions_at_once_give_the_frame_of_one_at_a_time():
+    """A scripted judge (logic only) whose verdict is a function of the prompt and which answers in a random order:
+    with 4 sessions in flight the frame is the one of one session at a time, row for row, and every call is counted."""
+    import hashlib
+    import random
+    import threading
+    import time
+
+    from helpert.metrics import measure_sessions
+    from helpert.metrics.ctrs import JUDGE_SCHEMA
+    from helpert.replay.llm.judge import _CountedJudge
+
+    class Scripted(_CountedJudge):
+        def __init__(self):
+            self.calls = self.failures = 0
+            self.threads = set()
+
+        def _ask(self, prompt, schema):
+            self.threads.add(threading.get_ident())
+            time.sleep(random.random() / 200)
+            h = int(hashlib.sha256(prompt.encode()).hexdigest(), 16)
+            if h % 7 == 0:
+                return None  # an unreadable reply now and then
+            if schema is JUDGE_SCHEMA:
+                return {"score": h % 7}
+            return {"phase": schema["properties"]["phase"]["enum"][h % 5],
+                    "behaviour": schema["properties"]["behaviour"]["enum"][h % 11]}
+
+    sessions = [SESSION.model_copy(update={"dialogue_id": f"s{k}", "turns": [
+        t.model_copy(update={"text": f"{t.text} ({k})"}) for t in SESSION.turns]}) for k in range(6)]
+    one, many = Scripted(), Scripted()
+    a = measure_sessions(sessions, CBT, judge=one, label_judge=one)
+    b = measure_sessions(sessions, CBT, judge=many, label_judge=many, judge_concurrency=4)
+    assert a.equals(b) and list(b.index) == [f"s{k}" for k in range(6)]
+    assert (one.calls, one.failures) == (many.calls, many.failures) == (6 * (11 + 3), one.failures)
+    assert 0 < one.failures < one.calls and len(many.threads) > 1 and len(one.threads) == 1
+    assert a["label_judge_failures"].notna().all() and a["ctrs_judge_failures"].notna().all()

@@ -201,19 +201,21 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
         {"idx": 2, "role": "counselor", "text": "What would you like to work on today?"},
         {"idx": 3, "role": "client", "text": "The deadline stress, I think."},
         {"idx": 4, "role": "counselor", "text": "What went through your mind when your boss moved the deadline?"}]}
-    path = tmp_path / "s.jsonl"
-    path.write_text(json.dumps(session) + "\n")
+    path = tmp_path / "s.jsonl"  # the same conversation twice: the same prompts, judged two at a time
+    path.write_text("".join(json.dumps({**session, "dialogue_id": d}) + "\n" for d in ("j1", "j2")))
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,
-                           "--judge", "ctrs", "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+                           "--judge", "ctrs", "--judge-concurrency", "2", "--json"], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout)
-    metrics, judge = doc["sessions"][0]["metrics"], doc["judge"]
-    judged = [metrics[k] for k in metrics if k.startswith("ctrs_judge.")]
-    assert len(judged) == 11 and judge["judge_calls"] == 11 and judge["judge_backend"] == "openai"
-    assert metrics["ctrs_judge_failures"] == sum(v is None for v in judged) == judge["judge_failures"]
+    (first, second), judge = [s["metrics"] for s in doc["sessions"]], doc["judge"]
+    judged = [first[k] for k in first if k.startswith("ctrs_judge.")]
+    assert len(judged) == 11 and judge["judge_calls"] == 22 and judge["judge_backend"] == "openai"
+    assert first == second  # greedy and seeded: each verdict does not depend on what else is in flight
+    assert first["ctrs_judge_failures"] == sum(v is None for v in judged) == judge["judge_failures"] / 2
     assert all(v is None or v in range(7) for v in judged)
-    assert judge["judge_requests"]["requests"] == 12  # the format probe and one request per item
+    assert judge["judge_requests"]["requests"] == 23  # the format probe and one request per item
 
     llama_server.kill()  # a server that is gone: one clear line, exit 2, no traceback
     gone = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 
-def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None):
+def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
+                   judge_concurrency: int = 1):
     from helpert.cli.errors import UserError
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
@@ -21,22 +22,25 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     if bare:
         click.echo(unpunctuated_warning(bare), err=True)
     try:
-        return protocol, measure_sessions(sessions, protocol, judge, label_judge)
+        return protocol, measure_sessions(sessions, protocol, judge, label_judge, judge_concurrency)
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
 
-def _judge(model: str | None, threads: int | None, served: str | None, key_env: str | None, timeout: float):
+def _judge(model: str | None, threads: int | None, served: str | None, key_env: str | None, timeout: float,
+           concurrency: int = 1):
     """The judge ``--judge-model`` names: a GGUF in this process, or a model on an OpenAI-compatible server."""
     from helpert.cli.errors import UserError
 
-    if model is None and served is None and key_env is None:
+    if model is None and served is None and key_env is None and concurrency == 1:
         return None
     from helpert.replay.llm.judge import is_url, open_judge
 
     on_server = model is not None and is_url(model)
     if not on_server and (served is not None or key_env is not None):
         raise UserError("--judge-served-model and --judge-api-key-env need --judge-model URL (a server's API root)")
+    if not on_server and concurrency > 1:
+        raise UserError("--judge-concurrency needs --judge-model URL: a GGUF judge answers one prompt at a time")
     if on_server and threads is not None:
         raise UserError("--threads sets a GGUF judge's CPU threads; a judge on a server uses the server's")
     return open_judge(model, n_threads=threads, served_model=served, api_key_env=key_env, timeout=timeout)
@@ -60,18 +64,20 @@ def _judge(model: str | None, threads: int | None, served: str | None, key_env: 
               help="A judge on a server: the model name to request (default: the first of GET /models).")
 @click.option("--judge-api-key-env", default=None, metavar="VAR",
               help="A judge on a server: environment variable holding the API key (default: OPENAI_API_KEY if set).")
+@click.option("--judge-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together).")
 @click.option("--judge-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
               help="A judge on a server: seconds per request (connection errors, timeouts, 429 and 5xx are retried 4 times).")
 def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None, judge_model: str | None,
             judge_what: str, threads: int | None, judge_served_model: str | None, judge_api_key_env: str | None,
-            judge_timeout: float) -> None:
+            judge_concurrency: int, judge_timeout: float) -> None:
     """Score the sessions in PATH... (files or folders) against a protocol: adherence, drift, CTRS,
     empathy and talk metrics. Unlabelled sessions are labelled first."""
     import math
 
-    judge = _judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout)
+    judge = _judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
-                                     judge if judge_what in ("labels", "both") else None)
+                                     judge if judge_what in ("labels", "both") else None, judge_concurrency)
     if "language.english" in frame and (frame["language.english"] == 0).any():
         from helpert.text.language import not_english_warning
 

@@ -7,7 +7,7 @@ formulas and ranges: docs/metrics.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from helpert.metrics import adherence, ctrs, drift, empathy, mi, quality, registry, regulation, talk
 from helpert.metrics.common import is_labelled
@@ -18,6 +18,9 @@ from helpert.text.transcript import speech_view
 
 if TYPE_CHECKING:
     import pandas
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # The rows of `helpert measure` / `helpert compare` tables unless all are asked for, and what a simulated
 # dialogue adds (its client answers the counselor, so its regulation can move): see helpert.metrics.registry.
@@ -38,27 +41,43 @@ def measure_labelled(session: Session, protocol: Protocol, judge: ctrs.Judge | N
     is 0 every metric but the turn counts is None: the labellers read English only, and their codes of another
     language are noise, not a low score. The judge's items (``ctrs_judge.*``) are still asked for, since a judge
     model may read the language."""
-    session = speech_view(session)  # what was said (helpert.text.transcript)
-    english = check_english(t.text for t in session.turns).english
+    view = speech_view(session)  # what was said (helpert.text.transcript)
+    return _row(view, protocol, None if judge is None else ctrs.judge_ctrs(view, judge))
+
+
+def _row(view: Session, protocol: Protocol, judged: dict[str, float | None] | None) -> dict[str, float | None]:
+    """The metrics of a session's speech view, with the judge's CTRS items when they were asked for."""
+    english = check_english(t.text for t in view.turns).english
     out = {
-        **adherence.measure(session, protocol),
-        **drift.measure(session, protocol),
-        **ctrs.measure(session, protocol),
-        **mi.measure(session),
-        **empathy.measure(session),
-        **talk.measure(session),
-        **regulation.measure(session),
-        **quality.measure(session),
-        **safety_metrics(session),
+        **adherence.measure(view, protocol),
+        **drift.measure(view, protocol),
+        **ctrs.measure(view, protocol),
+        **mi.measure(view),
+        **empathy.measure(view),
+        **talk.measure(view),
+        **regulation.measure(view),
+        **quality.measure(view),
+        **safety_metrics(view),
     }
     if not english:
         out = {k: (v if k in LANGUAGE_FREE else None) for k, v in out.items()}
     out["language.english"] = float(english)
-    if judge is not None:
-        out.update(ctrs.judge_ctrs(session, judge))
-    if "label_judge_failures" in session.meta:
-        out["label_judge_failures"] = float(session.meta["label_judge_failures"])
+    if judged is not None:
+        out.update(judged)
+    if "label_judge_failures" in view.meta:
+        out["label_judge_failures"] = float(view.meta["label_judge_failures"])
     return out
+
+
+def judge_map(fn: "Callable[[T], R]", items: "list[T]", concurrency: int = 1) -> "list[R]":
+    """``[fn(x) for x in items]``, with up to ``concurrency`` calls in flight on threads (an LLM judge on a server
+    answers many requests at once); the results keep the items' order."""
+    if concurrency <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="judge") as pool:
+        return list(pool.map(fn, items))
 
 
 def safety_metrics(session: Session) -> dict[str, float | None]:
@@ -78,12 +97,14 @@ def one_line_per_turn(session: Session) -> Session:
     return session.model_copy(update={"turns": merge_consecutive(session.turns)})
 
 
-def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None) -> list[Session]:
+def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None,
+                    judge_concurrency: int = 1) -> list[Session]:
     """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``, each run of one
     speaker's consecutive lines joined into one turn first (:func:`one_line_per_turn`; an already labelled session is
     measured as it is);
     with ``label_judge``, every session's phases and behaviours then come from that LLM judge
-    (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read."""
+    (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read; ``judge_concurrency``
+    sessions at a time."""
     todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
     out = list(sessions)
     if todo:
@@ -94,7 +115,7 @@ def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ct
     if label_judge is not None:
         from helpert.label.judge import judge_turn_labels
 
-        out = [judge_turn_labels(s, protocol, label_judge) for s in out]
+        out = judge_map(lambda s: judge_turn_labels(s, protocol, label_judge), out, judge_concurrency)
     return out
 
 
@@ -105,13 +126,19 @@ def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | No
 
 
 def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None,
-                     label_judge: ctrs.Judge | None = None) -> "pandas.DataFrame":
+                     label_judge: ctrs.Judge | None = None, judge_concurrency: int = 1) -> "pandas.DataFrame":
     """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN.
-    ``judge`` scores the CTRS items with an LLM too; ``label_judge`` labels the turns with one."""
+    ``judge`` scores the CTRS items with an LLM too; ``label_judge`` labels the turns with one; with
+    ``judge_concurrency`` > 1 the judges are asked about that many sessions at once (a judge on a server; the
+    results are the same as one at a time wherever the judge's answers are). The rule metrics are computed in
+    this thread."""
     import pandas as pd
 
-    labelled = ensure_labelled(list(sessions), protocol, label_judge)
-    rows = [measure_labelled(s, protocol, judge) for s in labelled]
+    labelled = ensure_labelled(list(sessions), protocol, label_judge, judge_concurrency)
+    views = [speech_view(s) for s in labelled]  # what was said (helpert.text.transcript)
+    judged = (judge_map(lambda v: ctrs.judge_ctrs(v, judge), views, judge_concurrency) if judge is not None
+              else [None] * len(views))
+    rows = [_row(v, protocol, j) for v, j in zip(views, judged)]
     frame = pd.DataFrame(rows, index=pd.Index([s.dialogue_id for s in labelled], name="dialogue_id"), dtype=float)
     return frame
 

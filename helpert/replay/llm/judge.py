@@ -24,6 +24,7 @@ is greedy with a fixed seed, so on a deterministic engine the same prompts give 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,15 +50,19 @@ def read_reply(content: str | None, finish_reason: str | None) -> dict[str, Any]
 
 
 class _CountedJudge:
-    """``judge(prompt, schema) -> dict | None``, counting calls and unreadable replies."""
+    """``judge(prompt, schema) -> dict | None``, counting calls and unreadable replies; callable from several
+    threads at once (``measure_sessions(..., judge_concurrency=N)``)."""
 
-    calls: int
-    failures: int
+    calls: int = 0
+    failures: int = 0
+    _count_lock = threading.Lock()  # the counters of every judge of the process: a few increments per request
 
     def __call__(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
         reply = self._ask(prompt, schema)
-        self.failures += reply is None
+        with self._count_lock:
+            self.failures += reply is None
         return reply
 
     def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -81,8 +86,13 @@ class LlamaJudge(_CountedJudge):
             raise ModelError(f"{self.model_path}: the GGUF has no chat template (tokenizer.chat_template)")
         self.n_ctx, self.max_tokens, self.seed = n_ctx, max_tokens, seed
         self.calls = self.failures = 0
+        self._model_lock = threading.Lock()
 
     def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        with self._model_lock:  # one llama.cpp context answers one prompt at a time
+            return self._ask_model(prompt, schema)
+
+    def _ask_model(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
         messages = [{"role": "user", "content": prompt}]
         if len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=False)) + self.max_tokens + 32 > self.n_ctx:
             return None  # would not fit: a failure to count, not a crash mid-corpus
@@ -163,8 +173,9 @@ class ServerJudge(_CountedJudge):
         except ServerError as exc:
             if exc.status not in REJECTED_PROMPT:
                 raise  # unreachable after retries, unauthorised, no such model: the run stops with this line
-            self.rejected["count"] += 1
-            self.rejected["first"] = self.rejected["first"] or str(exc)
+            with self._count_lock:
+                self.rejected["count"] += 1
+                self.rejected["first"] = self.rejected["first"] or str(exc)
             return None
         self.chat.stats.saw(getattr(out, "system_fingerprint", None), getattr(out, "model", None))
         choice = out.choices[0]
