@@ -105,7 +105,7 @@ def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_p
 
 
 @pytest.mark.parametrize("args, says", [
-    (["--judge-served-model", "m"], "need --judge-model URL"),
+    (["--judge-served-model", "m"], "need --judge-model"),
     (["--judge-model", "default", "--judge-api-key-env", "K"], "need --judge-model URL"),
     (["--judge-model", "http://127.0.0.1:9/v1", "--threads", "2"], "uses the server's"),
     (["--judge-model", "default", "--judge-concurrency", "2"], "needs --judge-model URL"),

@@ -217,6 +217,21 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
     assert all(v is None or v in range(7) for v in judged)
     assert judge["judge_requests"]["requests"] == 23  # the format probe and one request per item
 
+    # helpert compare: the judge's CTRS items of both sides, with their paired statistics
+    pushy = {**session, "turns": [dict(t, text="You should just quit that job, honestly.") if t["idx"] == 2 else t
+                                  for t in session["turns"]]}
+    (tmp_path / "o.jsonl").write_text(json.dumps(session) + "\n")
+    (tmp_path / "r.jsonl").write_text(json.dumps(pushy) + "\n")
+    cmp = subprocess.run([sys.executable, "-m", "helpert", "compare", "o.jsonl", "r.jsonl", "--judge-model", llama_server.url,
+                          "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert cmp.returncode == 0, cmp.stderr[-2000:]
+    doc = json.loads(cmp.stdout)
+    rows = {r["metric"]: r for r in doc["metrics"]}
+    assert doc["judge"]["judge_calls"] == 22 and doc["judge"]["judge_backend"] == "openai"
+    judged = [r for m, r in rows.items() if m.startswith("ctrs_judge.")]
+    assert len(judged) == 11 and all(r["n"] == 1 or r["peer_mean"] is None or r["llm_mean"] is None for r in judged)
+    assert rows["ctrs_judge.understanding"]["peer_mean"] == first["ctrs_judge.understanding"]  # the same prompt, same verdict
+
     llama_server.kill()  # a server that is gone: one clear line, exit 2, no traceback
     gone = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,
                            "--judge", "ctrs"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from helpert.cli.options import judge_options, open_judge, say_judged
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
@@ -17,10 +19,13 @@ import click
 @click.option("--exclude-degenerate", is_flag=True,
               help="Leave out every slot where either counselor turn is degenerate (loops, copies, narration...) "
                    "and recompute; a RUN_DIR then gets comparison.no_degenerate.csv and corpus.no_degenerate.json.")
+@judge_options
 def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
-            exclude_degenerate: bool) -> None:
+            exclude_degenerate: bool, judge_model: str | None, judge_served_model: str | None,
+            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
-    replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json)."""
+    replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
+    judge also scores the 11 CTRS items of both sides (ctrs_judge.*)."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
         NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
@@ -30,10 +35,12 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
+    judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:
-                _, stats, doc = compare_run_dir(paths[0], protocol, exclude_degenerate_turns=exclude_degenerate)
+                _, stats, doc = compare_run_dir(paths[0], protocol, judge, exclude_degenerate_turns=exclude_degenerate,
+                                                judge_concurrency=judge_concurrency)
             except NoPairsError as exc:
                 raise UserError(str(exc)) from None
             suffix = ".no_degenerate" if exclude_degenerate else ""
@@ -51,7 +58,9 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             if exclude_degenerate:
                 pairs, dropped = exclude_degenerate_slots(pairs)
                 extra = {"exclude_degenerate": True, "degenerate_slots_dropped": dropped}
-            stats = compare_corpus(compare_sessions(pairs, protocol))
+            stats = compare_corpus(compare_sessions(pairs, protocol, judge, judge_concurrency))
+            if judge is not None:
+                extra["judge"] = judge.info()
             doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,
                               n_sessions=len(pairs), unmatched=unmatched, **extra)
         else:
@@ -66,7 +75,9 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
 
     if doc.get("exclude_degenerate"):
         click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
-    print_comparison(stats, None if all_metrics else MAIN_METRICS)
+    judged = [k for k in stats.index if k.startswith("ctrs_judge.")]
+    print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged])
+    say_judged(judge)
 
 
 def _warn_not_english(stats) -> None:

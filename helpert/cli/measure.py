@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from helpert.cli.options import judge_options, open_judge, say_judged
+
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
                    judge_concurrency: int = 1):
@@ -27,25 +29,6 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
 
-def _judge(model: str | None, threads: int | None, served: str | None, key_env: str | None, timeout: float,
-           concurrency: int = 1):
-    """The judge ``--judge-model`` names: a GGUF in this process, or a model on an OpenAI-compatible server."""
-    from helpert.cli.errors import UserError
-
-    if model is None and served is None and key_env is None and concurrency == 1:
-        return None
-    from helpert.replay.llm.judge import is_url, open_judge
-
-    on_server = model is not None and is_url(model)
-    if not on_server and (served is not None or key_env is not None):
-        raise UserError("--judge-served-model and --judge-api-key-env need --judge-model URL (a server's API root)")
-    if not on_server and concurrency > 1:
-        raise UserError("--judge-concurrency needs --judge-model URL: a GGUF judge answers one prompt at a time")
-    if on_server and threads is not None:
-        raise UserError("--threads sets a GGUF judge's CPU threads; a judge on a server uses the server's")
-    return open_judge(model, n_threads=threads, served_model=served, api_key_env=key_env, timeout=timeout)
-
-
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default="cbt_session", show_default=True,
@@ -53,21 +36,11 @@ def _judge(model: str | None, threads: int | None, served: str | None, key_env: 
 @click.option("--json", "as_json", is_flag=True, help="Print every metric of every session as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
-@click.option("--judge-model", default=None, metavar="PATH|default|URL",
-              help="Also ask an LLM judge with JSON-constrained output: a GGUF ('default' = the embedded model), or "
-                   "the API root of an OpenAI-compatible server (vLLM, llama.cpp, Ollama...), e.g. http://127.0.0.1:8000/v1.")
 @click.option("--judge", "judge_what", type=click.Choice(["ctrs", "labels", "both"]), default="both", show_default=True,
               help="With --judge-model: score the 11 CTRS items (ctrs_judge.*), label phase and behaviour of every "
                    "counselor turn (instead of the rule labeller), or both.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
-@click.option("--judge-served-model", default=None, metavar="NAME",
-              help="A judge on a server: the model name to request (default: the first of GET /models).")
-@click.option("--judge-api-key-env", default=None, metavar="VAR",
-              help="A judge on a server: environment variable holding the API key (default: OPENAI_API_KEY if set).")
-@click.option("--judge-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
-              help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together).")
-@click.option("--judge-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
-              help="A judge on a server: seconds per request (connection errors, timeouts, 429 and 5xx are retried 4 times).")
+@judge_options
 def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None, judge_model: str | None,
             judge_what: str, threads: int | None, judge_served_model: str | None, judge_api_key_env: str | None,
             judge_concurrency: int, judge_timeout: float) -> None:
@@ -75,7 +48,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
     empathy and talk metrics. Unlabelled sessions are labelled first."""
     import math
 
-    judge = _judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
+    judge = open_judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
                                      judge if judge_what in ("labels", "both") else None, judge_concurrency)
     if "language.english" in frame and (frame["language.english"] == 0).any():
@@ -98,10 +71,4 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
     from helpert.report.tables import print_measure_table
 
     print_measure_table(frame, title=f"helpert measure ({protocol.name})")
-    if judge is not None:
-        click.echo(f"judge: {judge.calls} calls, {judge.failures} unreadable (counted in ctrs_judge_failures / "
-                   "label_judge_failures, never scored)")
-        rejected = judge.info().get("judge_rejected_prompts") or {}
-        if rejected.get("count"):
-            click.echo(f"judge: the server rejected {rejected['count']} prompts (counted as unreadable); the first: "
-                       f"{rejected['first']}", err=True)
+    say_judged(judge)

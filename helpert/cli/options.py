@@ -62,3 +62,56 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for deco in reversed(decorators):
         fn = deco(fn)
     return fn
+
+
+def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The LLM judge's options (``measure``, ``compare``): a GGUF or a model on an OpenAI-compatible server."""
+    decorators = [
+        click.option("--judge-model", default=None, metavar="PATH|default|URL",
+                     help="Also ask an LLM judge with JSON-constrained output: a GGUF ('default' = the embedded model), or "
+                          "the API root of an OpenAI-compatible server (vLLM, llama.cpp, Ollama...), e.g. http://127.0.0.1:8000/v1."),
+        click.option("--judge-served-model", default=None, metavar="NAME",
+                     help="A judge on a server: the model name to request (default: the first of GET /models)."),
+        click.option("--judge-api-key-env", default=None, metavar="VAR",
+                     help="A judge on a server: environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+        click.option("--judge-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together)."),
+        click.option("--judge-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
+                     help="A judge on a server: seconds per request (connection errors, timeouts, 429 and 5xx are retried 4 times)."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def open_judge(model: str | None, threads: int | None = None, served: str | None = None, key_env: str | None = None,
+               timeout: float = 120.0, concurrency: int = 1) -> Any:
+    """The judge ``--judge-model`` names (None without one), after checking that the judge options fit together."""
+    from helpert.cli.errors import UserError
+
+    if model is None and served is None and key_env is None and concurrency == 1:
+        return None
+    from helpert.replay.llm import judge
+
+    on_server = model is not None and judge.is_url(model)
+    if model is None:
+        raise UserError("--judge-served-model, --judge-api-key-env and --judge-concurrency need --judge-model")
+    if not on_server and (served is not None or key_env is not None):
+        raise UserError("--judge-served-model and --judge-api-key-env need --judge-model URL (a server's API root)")
+    if not on_server and concurrency > 1:
+        raise UserError("--judge-concurrency needs --judge-model URL: a GGUF judge answers one prompt at a time")
+    if on_server and threads is not None:
+        raise UserError("--threads sets a GGUF judge's CPU threads; a judge on a server uses the server's")
+    return judge.open_judge(model, n_threads=threads, served_model=served, api_key_env=key_env, timeout=timeout)
+
+
+def say_judged(judge: Any) -> None:
+    """The judge's counts, after a table (nothing without a judge)."""
+    if judge is None:
+        return
+    click.echo(f"judge: {judge.calls} calls, {judge.failures} unreadable (counted in ctrs_judge_failures / "
+               "label_judge_failures, never scored)")
+    rejected = judge.info().get("judge_rejected_prompts") or {}
+    if rejected.get("count"):
+        click.echo(f"judge: the server rejected {rejected['count']} prompts (counted as unreadable); the first: "
+                   f"{rejected['first']}", err=True)
