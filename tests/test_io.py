@@ -218,8 +218,28 @@ def test_csv_without_speaker_column(tmp_path):
     path = write(tmp_path, "nos.csv", "who,text\ncounselor,hi\n")
     err = error_of(path)
     assert_names(err, path, line=1, field="speaker")
-    path = write(tmp_path, "notext.csv", "speaker,utterance\ncounselor,hi\n")
-    assert_names(error_of(path), path, line=1, field="text")
+    path = write(tmp_path, "notext.csv", "speaker,words\ncounselor,hi\n")
+    err = error_of(path)
+    assert_names(err, path, line=1, field="text")
+    assert "'utterance_text'" in str(err)  # the message names the headers it reads
+
+
+@pytest.mark.parametrize("header", ["conversation_id,author,message,timestamp",
+                                    "transcript_id,utterance_id,interlocutor,timestamp,utterance_text",
+                                    "Session_ID , Speaker_Role , Content , Time"])
+def test_csv_reads_the_column_names_corpora_export_under(tmp_path, header):
+    cols = [c.strip().lower() for c in header.split(",")]
+    rows = [("s1", "therapist", "How was your week?", "00:00:01"), ("s1", "client", "Long week honestly.", "00:00:04"),
+            ("s2", "counselor", "What brings you here?", "")]
+    def cell(col, r):
+        return {"conversation_id": r[0], "transcript_id": r[0], "session_id": r[0], "author": r[1], "interlocutor": r[1],
+                "speaker_role": r[1], "message": r[2], "utterance_text": r[2], "content": r[2], "timestamp": r[3],
+                "time": r[3], "utterance_id": "7"}[col]
+    text = header + "\n" + "".join(",".join(cell(c, r) for c in cols) + "\n" for r in rows)
+    s1, s2 = read_file(write(tmp_path, "export.csv", text))
+    assert [(t.role, t.text, t.meta.get("time")) for t in s1.turns] == [
+        ("counselor", "How was your week?", "00:00:01"), ("client", "Long week honestly.", "00:00:04")]
+    assert (s1.dialogue_id, s2.dialogue_id, s2.turns[0].meta) == ("s1", "s2", {})
 
 
 def test_csv_row_with_unknown_role_names_line(tmp_path):
