@@ -165,3 +165,62 @@ def test_judges_asked_about_several_sessions_at_once_give_the_frame_of_one_at_a_
     assert (one.calls, one.failures) == (many.calls, many.failures) == (6 * (11 + 3), one.failures)
     assert 0 < one.failures < one.calls and len(many.threads) > 1 and len(one.threads) == 1
     assert a["label_judge_failures"].notna().all() and a["ctrs_judge_failures"].notna().all()
+
+
+class _Fixed:
+    """A scripted judge (logic only): the same verdict for the same prompt; ``info`` names a model and a seed."""
+
+    def __init__(self, seed=0, fail=False):
+        from helpert.replay.llm.judge import _CountedJudge
+
+        class J(_CountedJudge):
+            def _ask(inner, prompt, schema):
+                if fail:
+                    raise AssertionError("asked, although every reply is in the cache")
+                return {"score": len(prompt) % 7} if "score" in schema["properties"] else {
+                    "phase": schema["properties"]["phase"]["enum"][len(prompt) % 4], "behaviour": "other"}
+
+            def info(inner):
+                return {"judge_model": "/models/judge.gguf", "judge_model_bytes": 7, "judge_seed": seed,
+                        "judge_calls": inner.calls, "judge_failures": inner.failures, "judge_max_tokens": 128}
+
+        self.judge = J()
+
+
+def test_a_judge_cache_answers_a_rerun_without_asking_and_survives_a_torn_line(tmp_path):
+    from helpert.metrics import measure_sessions
+    from helpert.replay.llm.judge import CachedJudge
+
+    cache = tmp_path / "judge.jsonl"
+    sessions = [SESSION.model_copy(update={"dialogue_id": f"s{k}", "turns": [
+        t.model_copy(update={"text": f"{t.text} ({k})"}) for t in SESSION.turns]}) for k in range(3)]
+    first = CachedJudge(_Fixed().judge, cache)
+    a = measure_sessions(sessions, CBT, judge=first, label_judge=first)
+    assert (first.hits, first.judge.calls) == (0, 3 * 14) and len(cache.read_text().splitlines()) == 3 * 14
+
+    again = CachedJudge(_Fixed(fail=True).judge, tmp_path / "judge.jsonl")  # the same judge: nothing is asked
+    assert measure_sessions(sessions, CBT, judge=again, label_judge=again).equals(a)
+    assert (again.hits, again.judge.calls, again.calls) == (3 * 14, 0, 3 * 14)
+    assert again.info()["judge_cache_hits"] == 42 and again.info()["judge_asked"] == 0
+
+    other = CachedJudge(_Fixed(seed=1).judge, cache)  # another seed is another judge: asked again
+    measure_sessions(sessions[:1], CBT, judge=other)
+    assert (other.hits, other.judge.calls) == (0, 11)
+
+    lines = cache.read_text().splitlines()
+    cache.write_text("\n".join(lines) + "\n" + lines[0][:25])  # killed mid-write: a torn last line
+    reopened = CachedJudge(_Fixed(fail=True).judge, cache)
+    assert len(reopened.replies) == len(lines) and cache.read_text() == "\n".join(lines) + "\n"
+
+
+def test_a_file_that_is_not_a_judge_cache_is_an_error_and_stays_as_it_was(tmp_path):
+    from helpert.replay.llm.judge import CachedJudge
+    from helpert.replay.llm.models import ModelError
+
+    path = tmp_path / "notes.csv"
+    path.write_text("speaker,text\nclient,hello\n")
+    with pytest.raises(ModelError, match=r"notes.csv:1: not a line of a judge's cache"):
+        CachedJudge(_Fixed().judge, path)
+    assert path.read_text() == "speaker,text\nclient,hello\n"
+    with pytest.raises(ModelError, match="cannot write"):  # a folder
+        CachedJudge(_Fixed().judge, tmp_path)

@@ -205,8 +205,8 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
     path.write_text("".join(json.dumps({**session, "dialogue_id": d}) + "\n" for d in ("j1", "j2")))
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-m", "helpert", "measure", str(path), "--judge-model", llama_server.url,
-                           "--judge", "ctrs", "--judge-concurrency", "2", "--json"], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path, env=env)
+                           "--judge", "ctrs", "--judge-concurrency", "2", "--judge-cache", "cache.jsonl", "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout)
     (first, second), judge = [s["metrics"] for s in doc["sessions"]], doc["judge"]
@@ -215,7 +215,9 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
     assert first == second  # greedy and seeded: each verdict does not depend on what else is in flight
     assert first["ctrs_judge_failures"] == sum(v is None for v in judged) == judge["judge_failures"] / 2
     assert all(v is None or v in range(7) for v in judged)
-    assert judge["judge_requests"]["requests"] == 23  # the format probe and one request per item
+    # the format probe and a request per item asked; the two sessions' prompts are the same, so what the second
+    # thread found in the cache was not asked again
+    assert judge["judge_asked"] + judge["judge_cache_hits"] == 22 and judge["judge_requests"]["requests"] == 1 + judge["judge_asked"]
 
     # helpert compare: the judge's CTRS items of both sides, with their paired statistics
     pushy = {**session, "turns": [dict(t, text="You should just quit that job, honestly.") if t["idx"] == 2 else t
@@ -223,11 +225,12 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
     (tmp_path / "o.jsonl").write_text(json.dumps(session) + "\n")
     (tmp_path / "r.jsonl").write_text(json.dumps(pushy) + "\n")
     cmp = subprocess.run([sys.executable, "-m", "helpert", "compare", "o.jsonl", "r.jsonl", "--judge-model", llama_server.url,
-                          "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+                          "--judge-cache", "cache.jsonl", "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert cmp.returncode == 0, cmp.stderr[-2000:]
     doc = json.loads(cmp.stdout)
     rows = {r["metric"]: r for r in doc["metrics"]}
     assert doc["judge"]["judge_calls"] == 22 and doc["judge"]["judge_backend"] == "openai"
+    assert (doc["judge"]["judge_cache_hits"], doc["judge"]["judge_asked"]) == (11, 11)  # the peer side was judged by measure
     judged = [r for m, r in rows.items() if m.startswith("ctrs_judge.")]
     assert len(judged) == 11 and all(r["n"] == 1 or r["peer_mean"] is None or r["llm_mean"] is None for r in judged)
     assert rows["ctrs_judge.understanding"]["peer_mean"] == first["ctrs_judge.understanding"]  # the same prompt, same verdict

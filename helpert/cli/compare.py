@@ -22,7 +22,7 @@ from helpert.cli.options import judge_options, open_judge, say_judged
 @judge_options
 def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
             exclude_degenerate: bool, judge_model: str | None, judge_served_model: str | None,
-            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float) -> None:
+            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
     replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
     judge also scores the 11 CTRS items of both sides (ctrs_judge.*)."""
@@ -35,7 +35,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
-    judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
+    judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:

@@ -43,12 +43,12 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
 @judge_options
 def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None, judge_model: str | None,
             judge_what: str, threads: int | None, judge_served_model: str | None, judge_api_key_env: str | None,
-            judge_concurrency: int, judge_timeout: float) -> None:
+            judge_concurrency: int, judge_timeout: float, judge_cache: str | None) -> None:
     """Score the sessions in PATH... (files or folders) against a protocol: adherence, drift, CTRS,
     empathy and talk metrics. Unlabelled sessions are labelled first."""
     import math
 
-    judge = open_judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency)
+    judge = open_judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
     protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
                                      judge if judge_what in ("labels", "both") else None, judge_concurrency)
     if "language.english" in frame and (frame["language.english"] == 0).any():

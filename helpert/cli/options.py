@@ -78,6 +78,9 @@ def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together)."),
         click.option("--judge-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
                      help="A judge on a server: seconds per request (connection errors, timeouts, 429 and 5xx are retried 4 times)."),
+        click.option("--judge-cache", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Keep the judge's replies in this JSON Lines file: a run stopped part way resumes, and a rerun with "
+                          "the same judge asks only what it has not asked before."),
     ]
     for d in reversed(decorators):
         fn = d(fn)
@@ -85,24 +88,24 @@ def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_judge(model: str | None, threads: int | None = None, served: str | None = None, key_env: str | None = None,
-               timeout: float = 120.0, concurrency: int = 1) -> Any:
+               timeout: float = 120.0, concurrency: int = 1, cache: str | None = None) -> Any:
     """The judge ``--judge-model`` names (None without one), after checking that the judge options fit together."""
     from helpert.cli.errors import UserError
 
-    if model is None and served is None and key_env is None and concurrency == 1:
+    if model is None and served is None and key_env is None and concurrency == 1 and cache is None:
         return None
     from helpert.replay.llm import judge
 
     on_server = model is not None and judge.is_url(model)
     if model is None:
-        raise UserError("--judge-served-model, --judge-api-key-env and --judge-concurrency need --judge-model")
+        raise UserError("--judge-served-model, --judge-api-key-env, --judge-concurrency and --judge-cache need --judge-model")
     if not on_server and (served is not None or key_env is not None):
         raise UserError("--judge-served-model and --judge-api-key-env need --judge-model URL (a server's API root)")
     if not on_server and concurrency > 1:
         raise UserError("--judge-concurrency needs --judge-model URL: a GGUF judge answers one prompt at a time")
     if on_server and threads is not None:
         raise UserError("--threads sets a GGUF judge's CPU threads; a judge on a server uses the server's")
-    return judge.open_judge(model, n_threads=threads, served_model=served, api_key_env=key_env, timeout=timeout)
+    return judge.open_judge(model, n_threads=threads, served_model=served, api_key_env=key_env, timeout=timeout, cache=cache)
 
 
 def say_judged(judge: Any) -> None:
@@ -111,7 +114,10 @@ def say_judged(judge: Any) -> None:
         return
     click.echo(f"judge: {judge.calls} calls, {judge.failures} unreadable (counted in ctrs_judge_failures / "
                "label_judge_failures, never scored)")
-    rejected = judge.info().get("judge_rejected_prompts") or {}
+    info = judge.info()
+    if info.get("judge_cache"):
+        click.echo(f"judge: {info['judge_cache_hits']} replies from {info['judge_cache']}, {info['judge_asked']} asked")
+    rejected = info.get("judge_rejected_prompts") or {}
     if rejected.get("count"):
         click.echo(f"judge: the server rejected {rejected['count']} prompts (counted as unreadable); the first: "
                    f"{rejected['first']}", err=True)

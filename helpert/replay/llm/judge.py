@@ -105,8 +105,9 @@ class LlamaJudge(_CountedJudge):
 
     def info(self) -> dict[str, Any]:
         """What a results file records about the judge."""
-        return {"judge_model": str(self.model_path), "judge_calls": self.calls, "judge_failures": self.failures,
-                "judge_seed": self.seed, "judge_max_tokens": self.max_tokens}
+        return {"judge_model": str(self.model_path), "judge_model_bytes": self.model_path.stat().st_size,
+                "judge_calls": self.calls, "judge_failures": self.failures, "judge_seed": self.seed,
+                "judge_max_tokens": self.max_tokens}
 
 
 def response_format(kind: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -189,17 +190,104 @@ class ServerJudge(_CountedJudge):
                 "judge_requests": self.chat.stats.as_dict(), "judge_seed": self.seed, "judge_max_tokens": self.max_tokens}
 
 
+class CachedJudge(_CountedJudge):
+    """``judge`` with its replies kept in a JSON Lines file, so that a long corpus run of a judge resumes where it was
+    stopped and a rerun (other rules, the same judge) asks nothing again. A reply is found again only for the same
+    judge (model, backend, response format, seed, token limit), prompt and schema: the key is a SHA-256 of those.
+    Unreadable replies (None) are kept too, since the same judge gives them again; requests that fail (a server
+    gone) are not. Each new reply is one line, fsync'd (:class:`helpert.replay.runs.Journal`); a torn last line
+    (killed mid-write) is dropped when the file is opened. Safe from several threads of one process."""
+
+    IDENTITY = ("judge_model", "judge_backend", "judge_response_format", "judge_seed", "judge_max_tokens", "judge_model_bytes")
+
+    def __init__(self, judge: _CountedJudge, path: str | Path) -> None:
+        from helpert.replay.runs import Journal
+
+        self.judge, self.path = judge, Path(path)
+        self.journal = Journal(self.path)
+        entries, torn = self._read()
+        try:
+            if torn:
+                self.journal.rewrite(entries)  # appends after a torn line would be lost on the next read
+            with self.path.open("a", encoding="utf-8"):  # writable: found now, not after an hour of judging
+                pass
+        except OSError as exc:
+            raise ModelError(f"{self.path}: cannot write the judge's cache ({exc.strerror or exc})") from None
+        self.replies: dict[str, Any] = {e["key"]: e["reply"] for e in entries}
+        info = judge.info()
+        if not info.get("judge_backend"):  # a GGUF: its file name and size, wherever it lies
+            info["judge_model"] = Path(str(info.get("judge_model"))).name
+        self.identity = json.dumps({k: info.get(k) for k in self.IDENTITY}, sort_keys=True)
+        self.calls = self.failures = self.hits = 0
+        self._lock = threading.Lock()
+
+    def _read(self) -> tuple[list[dict[str, Any]], bool]:
+        """The cache's entries, and whether its last line is torn (not ended by a newline: killed mid-write). Any
+        other line that is not an entry is an error: the file is not a judge's cache, and it is left as it is."""
+        if not self.path.is_file():
+            return [], False
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{self.path}: cannot read the judge's cache ({exc})") from None
+        lines = text.split("\n")
+        entries, torn = [], False
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                entry = None
+            if isinstance(entry, dict) and isinstance(entry.get("key"), str) and "reply" in entry:
+                entries.append(entry)
+            elif lineno == len(lines) and not text.endswith("\n"):
+                torn = True
+            else:
+                raise ModelError(f"{self.path}:{lineno}: not a line of a judge's cache (--judge-cache names a file "
+                                 "helpert wrote, or a new one)")
+        return entries, torn
+
+    def key(self, prompt: str, schema: dict[str, Any]) -> str:
+        import hashlib
+
+        raw = json.dumps([self.identity, prompt, schema], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def _ask(self, prompt: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        key = self.key(prompt, schema)
+        with self._lock:
+            if key in self.replies:
+                self.hits += 1
+                return self.replies[key]
+        reply = self.judge(prompt, schema)
+        with self._lock:
+            if key not in self.replies:
+                self.replies[key] = reply
+                self.journal.append({"key": key, "reply": reply})
+        return reply
+
+    def info(self) -> dict[str, Any]:
+        return {**self.judge.info(), "judge_calls": self.calls, "judge_failures": self.failures,
+                "judge_cache": str(self.path), "judge_cache_hits": self.hits, "judge_asked": self.judge.calls}
+
+
 def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
 def open_judge(model: str | None, *, n_threads: int | None = None, served_model: str | None = None,
-               api_key_env: str | None = None, timeout: float = 120.0) -> "LlamaJudge | ServerJudge":
+               api_key_env: str | None = None, timeout: float = 120.0,
+               cache: str | Path | None = None) -> "LlamaJudge | ServerJudge | CachedJudge":
     """The judge ``model`` names: a server's API root (``http://...``) or a GGUF path; None or ``"default"``: the
-    embedded model. ``n_threads`` is a GGUF judge's; the rest a server judge's."""
+    embedded model. ``n_threads`` is a GGUF judge's; the rest a server judge's; ``cache``: a JSON Lines file of its
+    replies (:class:`CachedJudge`)."""
+    judge: LlamaJudge | ServerJudge
     if model is not None and is_url(model):
         from helpert.replay.llm.openai_backend import ServerConfig
 
-        return ServerJudge(ServerConfig(base_urls=(model,), served_model=served_model, api_key_env=api_key_env,
-                                        timeout=timeout))
-    return LlamaJudge(None if model in (None, "default") else model, n_threads=n_threads)
+        judge = ServerJudge(ServerConfig(base_urls=(model,), served_model=served_model, api_key_env=api_key_env,
+                                         timeout=timeout))
+    else:
+        judge = LlamaJudge(None if model in (None, "default") else model, n_threads=n_threads)
+    return judge if cache is None else CachedJudge(judge, cache)
