@@ -25,6 +25,20 @@ def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     ctx.params.update(guidance=g.text, guidance_name=g.name, guidance_sha256=g.sha256)
 
 
+def _server_model_options(prefix: str, who: str, timeout: str) -> list[Callable[..., Any]]:
+    """``--{prefix}served-model``, ``--{prefix}api-key-env`` and the ``timeout`` option: which model of an
+    OpenAI-compatible server, the key to reach it and how long to wait for each answer (the replay's ``--backend
+    openai``; the judge's, with ``judge-``). Connection errors, timeouts, 429 and 5xx are retried with back-off."""
+    return [
+        click.option(f"--{prefix}served-model", default=None, metavar="NAME",
+                     help=f"{who}: the model name to request (default: the first of GET /models)."),
+        click.option(f"--{prefix}api-key-env", default=None, metavar="VAR",
+                     help=f"{who}: environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+        click.option(timeout, type=click.FloatRange(min=1), default=120.0, show_default=True,
+                     help=f"{who}: seconds per request."),
+    ]
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option("--model", "model", type=click.Path(dir_okay=False), default=None,
@@ -35,13 +49,9 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--base-url", "base_url", multiple=True, metavar="URL",
                      help="--backend openai: the server's API root, e.g. http://127.0.0.1:8000/v1; repeat it for replicas "
                           "(sessions are spread over them)."),
-        click.option("--served-model", default=None, help="--backend openai: model name to request (default: the first of GET /models)."),
-        click.option("--api-key-env", default=None, metavar="VAR",
-                     help="--backend openai: environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+        *_server_model_options("", "--backend openai", "--request-timeout"),
         click.option("--request-retries", type=click.IntRange(min=0), default=4, show_default=True,
                      help="--backend openai: retries per request on connection errors, timeouts, 429 and 5xx (exponential backoff)."),
-        click.option("--request-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
-                     help="--backend openai: seconds per request."),
         click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or a YAML path."),
         click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
         click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),
@@ -70,14 +80,9 @@ def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--judge-model", default=None, metavar="PATH|default|URL",
                      help="Also ask an LLM judge with JSON-constrained output: a GGUF ('default' = the embedded model), or "
                           "the API root of an OpenAI-compatible server (vLLM, llama.cpp, Ollama...), e.g. http://127.0.0.1:8000/v1."),
-        click.option("--judge-served-model", default=None, metavar="NAME",
-                     help="A judge on a server: the model name to request (default: the first of GET /models)."),
-        click.option("--judge-api-key-env", default=None, metavar="VAR",
-                     help="A judge on a server: environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+        *_server_model_options("judge-", "A judge on a server", "--judge-timeout"),
         click.option("--judge-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
                      help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together)."),
-        click.option("--judge-timeout", type=click.FloatRange(min=1), default=120.0, show_default=True,
-                     help="A judge on a server: seconds per request (connection errors, timeouts, 429 and 5xx are retried 4 times)."),
         click.option("--judge-cache", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="Keep the judge's replies in this JSON Lines file: a run stopped part way resumes, and a rerun with "
                           "the same judge asks only what it has not asked before."),
