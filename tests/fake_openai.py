@@ -15,12 +15,15 @@ class FakeOpenAI:
 
     ``failures``: HTTP statuses answered, in order, to the first chat requests (then normal replies).
     ``owned_by``: what ``GET /models`` says (``"me"`` = llama-cpp-python, ``"vllm"``, ``"openai"``...).
+    ``respond``: ``respond(request body) -> (status, reply text)`` instead of the scripted counselor reply (a judge's
+    JSON, a request refused for its ``response_format``...).
     """
 
     def __init__(self, *, delay: float = 0.0, failures: list[int] | None = None, owned_by: str = "fake",
                  model: str = "fake-model", fingerprint: str = "fp_fake1", cached: int | None = 7,
-                 slow: list[float] | None = None):
+                 slow: list[float] | None = None, respond: Any = None):
         self.delay, self.failures, self.owned_by, self.model = delay, list(failures or []), owned_by, model
+        self.respond = respond
         self.slow = list(slow or [])  # delays of the first chat requests (then ``delay``)
         self.fingerprint, self.cached = fingerprint, cached
         self.requests: list[dict[str, Any]] = []
@@ -67,8 +70,14 @@ class FakeOpenAI:
                     if status != 200:
                         self._send(status, {"error": {"message": f"scripted failure {status}"}})
                         return
-                    last = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
-                    text = f"I hear you about {last.split()[0] if last.split() else 'that'}. What felt hardest (seed {body.get('seed')})?"
+                    if fake.respond is not None:
+                        status, text = fake.respond(body)
+                        if status != 200:
+                            self._send(status, {"error": {"message": text}})
+                            return
+                    else:
+                        last = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+                        text = f"I hear you about {last.split()[0] if last.split() else 'that'}. What felt hardest (seed {body.get('seed')})?"
                     usage: dict[str, Any] = {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52}
                     if fake.cached is not None:
                         usage["prompt_tokens_details"] = {"cached_tokens": fake.cached}

@@ -224,3 +224,43 @@ def test_a_file_that_is_not_a_judge_cache_is_an_error_and_stays_as_it_was(tmp_pa
     assert path.read_text() == "speaker,text\nclient,hello\n"
     with pytest.raises(ModelError, match="cannot write"):  # a folder
         CachedJudge(_Fixed().judge, tmp_path)
+
+
+@pytest.mark.parametrize("owned_by, takes, asked_first", [
+    ("vllm", "json_schema", "json_schema"),         # vLLM: OpenAI's form, and no repetition penalty in extra_body
+    ("fake", "json_object", "json_schema"),         # a server that only knows the json_object form: found by the probe
+    ("me", "json_object", "json_object"),           # llama-cpp-python's server
+])
+def test_a_judge_on_any_openai_compatible_server_finds_its_json_form_and_counts_what_it_refuses(owned_by, takes, asked_first):
+    """A scripted server (logic only; the real one is in test_server_llama.py): the probe finds the response format the
+    server takes; every judged request carries it, temperature 0, the seed and the dialect's no-penalty field; a 503 is
+    retried; a prompt the server refuses for its length is a counted failure, not an error."""
+    from fake_openai import FakeOpenAI
+
+    from helpert.metrics.ctrs import JUDGE_SCHEMA
+    from helpert.replay.llm.judge import ServerJudge
+    from helpert.replay.llm.openai_backend import ServerConfig
+
+    def respond(body):
+        kind = body.get("response_format", {}).get("type")
+        if kind != takes:
+            return 400, f"response_format type {kind} is not supported"
+        if len(body["messages"][0]["content"]) > 5000:
+            return 400, "maximum context length exceeded"
+        return 200, json.dumps({"score": len(body["messages"][0]["content"]) % 7, "reason": "scripted"})
+
+    with FakeOpenAI(owned_by=owned_by, respond=respond, failures=[]) as srv:
+        judge = ServerJudge(ServerConfig(base_urls=(srv.url,), backoff=0.01))
+        assert judge.format == takes and srv.requests[0]["response_format"]["type"] == asked_first
+        srv.failures.append(503)  # one overloaded answer: retried
+        assert judge("Rate this.", JUDGE_SCHEMA) == {"score": len("Rate this.") % 7, "reason": "scripted"}
+        assert judge("x" * 6000, JUDGE_SCHEMA) is None
+        asked = srv.requests[-3:]
+    assert all(r["temperature"] == 0.0 and r["seed"] == 0 and r["response_format"]["type"] == takes for r in asked)
+    penalty = {"vllm": {"repetition_penalty": 1.0}, "me": {"repeat_penalty": 1.0}}.get(owned_by)
+    assert all({k: r[k] for k in (penalty or {})} == (penalty or {}) for r in asked)
+    assert owned_by != "fake" or not any("repeat_penalty" in r or "repetition_penalty" in r for r in asked)
+    info = judge.info()
+    assert (info["judge_calls"], info["judge_failures"], info["judge_rejected_prompts"]["count"]) == (2, 1, 1)
+    assert "maximum context length" in info["judge_rejected_prompts"]["first"]
+    assert info["judge_requests"]["retries"] == 1 and info["judge_response_format"] == takes
