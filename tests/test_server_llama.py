@@ -225,12 +225,16 @@ def test_measure_with_a_judge_on_a_server_scores_the_ctrs_items(llama_server, tm
     (tmp_path / "o.jsonl").write_text(json.dumps(session) + "\n")
     (tmp_path / "r.jsonl").write_text(json.dumps(pushy) + "\n")
     cmp = subprocess.run([sys.executable, "-m", "helpert", "compare", "o.jsonl", "r.jsonl", "--judge-model", llama_server.url,
-                          "--judge-cache", "cache.jsonl", "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+                          "--judge", "both", "--judge-cache", "cache.jsonl", "--json"], capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path, env=env)
     assert cmp.returncode == 0, cmp.stderr[-2000:]
     doc = json.loads(cmp.stdout)
     rows = {r["metric"]: r for r in doc["metrics"]}
-    assert doc["judge"]["judge_calls"] == 22 and doc["judge"]["judge_backend"] == "openai"
-    assert (doc["judge"]["judge_cache_hits"], doc["judge"]["judge_asked"]) == (11, 11)  # the peer side was judged by measure
+    # 11 CTRS items and 3 counselor turns' labels per side; found in the cache: the peer side's CTRS items (judged by
+    # measure) and the LLM side's first turn, whose prompt (the turn, nothing before it) the peer side's had been
+    assert doc["judge"]["judge_calls"] == 28 and doc["judge"]["judge_backend"] == "openai"
+    assert (doc["judge"]["judge_cache_hits"], doc["judge"]["judge_asked"]) == (12, 16)
+    assert rows["label_judge_failures"]["n"] == 1 and 0 <= rows["label_judge_failures"]["peer_mean"] <= 3
     judged = [r for m, r in rows.items() if m.startswith("ctrs_judge.")]
     assert len(judged) == 11 and all(r["n"] == 1 or r["peer_mean"] is None or r["llm_mean"] is None for r in judged)
     assert rows["ctrs_judge.understanding"]["peer_mean"] == first["ctrs_judge.understanding"]  # the same prompt, same verdict

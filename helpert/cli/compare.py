@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import judge_options, open_judge, say_judged
+from helpert.cli.options import judge_options, judge_roles, open_judge, say_judged
 
 
 @click.command()
@@ -22,10 +22,11 @@ from helpert.cli.options import judge_options, open_judge, say_judged
 @judge_options
 def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
             exclude_degenerate: bool, judge_model: str | None, judge_served_model: str | None,
-            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None) -> None:
+            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None,
+            judge_what: str) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
     replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
-    judge also scores the 11 CTRS items of both sides (ctrs_judge.*)."""
+    judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
         NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
@@ -36,11 +37,12 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
 
     protocol = load_protocol(protocol_name) if protocol_name else None
     judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
+    ctrs_judge, label_judge = judge_roles(judge, judge_what)
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:
-                _, stats, doc = compare_run_dir(paths[0], protocol, judge, exclude_degenerate_turns=exclude_degenerate,
-                                                judge_concurrency=judge_concurrency)
+                _, stats, doc = compare_run_dir(paths[0], protocol, ctrs_judge, exclude_degenerate_turns=exclude_degenerate,
+                                                judge_concurrency=judge_concurrency, label_judge=label_judge)
             except NoPairsError as exc:
                 raise UserError(str(exc)) from None
             suffix = ".no_degenerate" if exclude_degenerate else ""
@@ -58,7 +60,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             if exclude_degenerate:
                 pairs, dropped = exclude_degenerate_slots(pairs)
                 extra = {"exclude_degenerate": True, "degenerate_slots_dropped": dropped}
-            stats = compare_corpus(compare_sessions(pairs, protocol, judge, judge_concurrency))
+            stats = compare_corpus(compare_sessions(pairs, protocol, ctrs_judge, judge_concurrency, label_judge))
             if judge is not None:
                 extra["judge"] = judge.info()
             doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,

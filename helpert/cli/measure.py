@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import judge_options, open_judge, say_judged
+from helpert.cli.options import judge_options, judge_roles, open_judge, say_judged
 
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
@@ -36,9 +36,6 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
 @click.option("--json", "as_json", is_flag=True, help="Print every metric of every session as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
-@click.option("--judge", "judge_what", type=click.Choice(["ctrs", "labels", "both"]), default="both", show_default=True,
-              help="With --judge-model: score the 11 CTRS items (ctrs_judge.*), label phase and behaviour of every "
-                   "counselor turn (instead of the rule labeller), or both.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
 @judge_options
 def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path: Path | None, judge_model: str | None,
@@ -49,8 +46,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
     import math
 
     judge = open_judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
-    protocol, frame = _measure_frame(paths, protocol_name, judge if judge_what in ("ctrs", "both") else None,
-                                     judge if judge_what in ("labels", "both") else None, judge_concurrency)
+    protocol, frame = _measure_frame(paths, protocol_name, *judge_roles(judge, judge_what), judge_concurrency)
     if "language.english" in frame and (frame["language.english"] == 0).any():
         from helpert.text.language import not_english_warning
 

@@ -80,6 +80,9 @@ def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--judge-model", default=None, metavar="PATH|default|URL",
                      help="Also ask an LLM judge with JSON-constrained output: a GGUF ('default' = the embedded model), or "
                           "the API root of an OpenAI-compatible server (vLLM, llama.cpp, Ollama...), e.g. http://127.0.0.1:8000/v1."),
+        click.option("--judge", "judge_what", type=click.Choice(["ctrs", "labels", "both"]), default="both", show_default=True,
+                     help="With --judge-model: score the 11 CTRS items (ctrs_judge.*), label phase and behaviour of every "
+                          "counselor turn (instead of the rule labeller), or both."),
         *_server_model_options("judge-", "A judge on a server", "--judge-timeout"),
         click.option("--judge-concurrency", type=click.IntRange(min=1), default=1, show_default=True,
                      help="A judge on a server: sessions judged at once (servers such as vLLM answer many requests together)."),
@@ -126,3 +129,8 @@ def say_judged(judge: Any) -> None:
     if rejected.get("count"):
         click.echo(f"judge: the server rejected {rejected['count']} prompts (counted as unreadable); the first: "
                    f"{rejected['first']}", err=True)
+
+
+def judge_roles(judge: Any, what: str) -> tuple[Any, Any]:
+    """(the CTRS judge, the turn-label judge) that ``--judge ctrs|labels|both`` asks for."""
+    return (judge if what in ("ctrs", "both") else None, judge if what in ("labels", "both") else None)

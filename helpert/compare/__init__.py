@@ -35,10 +35,10 @@ def _none_if_nan(v: Any) -> Any:
     return None if isinstance(v, float) and math.isnan(v) else v
 
 
-def _measured(pairs: list[tuple[Session, Session]], protocol: Protocol,
-              judge: ctrs_metrics.Judge | None, judge_concurrency: int = 1) -> list[dict[str, Any]]:
+def _measured(pairs: list[tuple[Session, Session]], protocol: Protocol, judge: ctrs_metrics.Judge | None,
+              judge_concurrency: int = 1, label_judge: ctrs_metrics.Judge | None = None) -> list[dict[str, Any]]:
     """Measure originals and reconstructions in one batch each (the labeller runs once per side)."""
-    sides = [measure_sessions([p[i] for p in pairs], protocol, judge, judge_concurrency=judge_concurrency) for i in (0, 1)]
+    sides = [measure_sessions([p[i] for p in pairs], protocol, judge, label_judge, judge_concurrency) for i in (0, 1)]
     return [
         {"dialogue_id": o.dialogue_id,
          **{name: {k: _none_if_nan(float(v)) for k, v in side.iloc[i].items()} for name, side in zip((PEER, LLM), sides)}}
@@ -64,11 +64,12 @@ def pairs_frame(results: list[dict[str, Any]]) -> "pandas.DataFrame":
     return pd.DataFrame(rows, index=index, dtype=float)
 
 
-def compare_sessions(pairs: list[tuple[Session, Session]], protocol: Protocol,
-                     judge: ctrs_metrics.Judge | None = None, judge_concurrency: int = 1) -> "pandas.DataFrame":
+def compare_sessions(pairs: list[tuple[Session, Session]], protocol: Protocol, judge: ctrs_metrics.Judge | None = None,
+                     judge_concurrency: int = 1, label_judge: ctrs_metrics.Judge | None = None) -> "pandas.DataFrame":
     """The :func:`pairs_frame` table of (original, reconstruction) pairs; with ``judge``, the LLM-judged CTRS items
-    of both sides too (``judge_concurrency`` sessions judged at once)."""
-    return pairs_frame(_measured(pairs, protocol, judge, judge_concurrency))
+    of both sides too; with ``label_judge``, both sides' phases and behaviours from an LLM judge
+    (:func:`helpert.metrics.measure_sessions`; ``judge_concurrency`` sessions judged at once)."""
+    return pairs_frame(_measured(pairs, protocol, judge, judge_concurrency, label_judge))
 
 
 def bootstrap_ci(d: "numpy.ndarray", n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float]:
@@ -247,23 +248,25 @@ class ComparedRun(Run):
         return self._labelled
 
     def comparison(self, exclude_degenerate: bool = False, judge: ctrs_metrics.Judge | None = None, reuse: bool = False,
-                   judge_concurrency: int = 1) -> Comparison:
+                   judge_concurrency: int = 1, label_judge: ctrs_metrics.Judge | None = None) -> Comparison:
         """Every pair measured on both sides and the corpus statistics (:mod:`helpert.compare`),
         computed once per object and written atomically to RUN_DIR/comparison.csv and corpus.json
         (``exclude_degenerate``: comparison.no_degenerate.csv and corpus.no_degenerate.json, without
         the degenerate slots). ``reuse`` takes the files on disk instead when they are newer than every
         session file and cover the same sessions and protocol. ``judge`` (an LLM judge of the CTRS
-        items, ``judge_concurrency`` sessions at once) is never cached. Raises :class:`NoPairsError` when no session is complete."""
-        cached = self._comparisons.get(exclude_degenerate) if judge is None else None
-        if cached is None and reuse and not exclude_degenerate and judge is None:
+        items; ``label_judge``: of the turn labels; ``judge_concurrency`` sessions at once) is never cached. Raises :class:`NoPairsError` when no session is complete."""
+        judged = judge is not None or label_judge is not None
+        cached = None if judged else self._comparisons.get(exclude_degenerate)
+        if cached is None and reuse and not exclude_degenerate and not judged:
             cached = self._comparison_on_disk()
         if cached is None:
-            cached = self._compare(exclude_degenerate, judge, judge_concurrency)
-        if judge is None:
+            cached = self._compare(exclude_degenerate, judge, judge_concurrency, label_judge)
+        if not judged:
             self._comparisons[exclude_degenerate] = cached
         return cached
 
-    def _compare(self, exclude_degenerate: bool, judge: ctrs_metrics.Judge | None, judge_concurrency: int = 1) -> Comparison:
+    def _compare(self, exclude_degenerate: bool, judge: ctrs_metrics.Judge | None, judge_concurrency: int = 1,
+                 label_judge: ctrs_metrics.Judge | None = None) -> Comparison:
         protocol = self.protocol()
         about: dict[str, Any] = {"run_dir": str(self.root), "protocol": protocol.name, "protocol_sha256": protocol.sha256,
                                  "n_sessions": len(self.pairs()), "skipped": self.skipped}
@@ -274,10 +277,11 @@ class ComparedRun(Run):
             suffix = ".no_degenerate"
         else:
             pairs = self.labelled()
-        table = compare_sessions(pairs, protocol, judge, judge_concurrency)
+        table = compare_sessions(pairs, protocol, judge, judge_concurrency, label_judge)
         stats = compare_corpus(table)
-        if judge is not None and hasattr(judge, "info"):
-            about["judge"] = judge.info()
+        used = judge if judge is not None else label_judge
+        if used is not None and hasattr(used, "info"):
+            about["judge"] = used.info()
         doc = corpus_json(stats, **about)
         atomic_write_text(self.root / f"comparison{suffix}.csv", table.to_csv())
         atomic_write_json(self.root / f"corpus{suffix}.json", doc)
@@ -304,15 +308,15 @@ class ComparedRun(Run):
 
 def compare_run_dir(run_dir: str | Path, protocol: Protocol | None = None,
                     judge: ctrs_metrics.Judge | None = None,
-                    exclude_degenerate_turns: bool = False,
-                    judge_concurrency: int = 1) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
+                    exclude_degenerate_turns: bool = False, judge_concurrency: int = 1,
+                    label_judge: ctrs_metrics.Judge | None = None) -> tuple["pandas.DataFrame", "pandas.DataFrame", dict[str, Any]]:
     """Compare every session of a replay run (:meth:`ComparedRun.comparison`); writes
     RUN_DIR/comparison.csv and RUN_DIR/corpus.json atomically (with ``exclude_degenerate_turns``:
     comparison.no_degenerate.csv and corpus.no_degenerate.json, computed without the degenerate
     slots). Returns (pairs table, corpus stats, corpus.json content). Raises NoPairsError when the run
     has no complete pair."""
     result = ComparedRun.open(run_dir, protocol).comparison(exclude_degenerate=exclude_degenerate_turns, judge=judge,
-                                                            judge_concurrency=judge_concurrency)
+                                                            judge_concurrency=judge_concurrency, label_judge=label_judge)
     return result.table, result.stats, result.doc
 
 
