@@ -41,7 +41,6 @@ def main(argv: list[str] | None = None) -> None:
     sessions = read_sessions(REPO / "sessions") + read_sessions(REPO / "tests" / "data" / "expert_cbt")
     judge = open_judge(args.model, served_model=args.served_model, api_key_env=args.api_key_env)
     frame = measure_sessions(sessions, load_protocol(args.protocol), judge=judge)
-    frame["ctrs_judge.mean"] = frame[[f"ctrs_judge.{i}" for i in CTRS_ITEMS]].mean(axis=1)
     items = {}
     for item in ("mean", *CTRS_ITEMS):
         rule, llm = frame[f"ctrs.{item}"], frame[f"ctrs_judge.{item}"]

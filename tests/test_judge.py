@@ -98,8 +98,10 @@ def test_real_model_judge_answers_inside_the_schema_and_measure_reports_it(tmp_p
     doc = json.loads(proc.stdout)
     metrics = doc["sessions"][0]["metrics"]
     assert doc["judge"]["judge_calls"] == 11
-    judged = [metrics[k] for k in metrics if k.startswith("ctrs_judge.")]
+    judged = [metrics[k] for k in metrics if k.startswith("ctrs_judge.") and k != "ctrs_judge.mean"]
     assert len(judged) == 11
+    scored = [v for v in judged if v is not None]
+    assert metrics["ctrs_judge.mean"] == (sum(scored) / len(scored) if scored else None)
     assert metrics["ctrs_judge_failures"] == sum(v is None for v in judged) == doc["judge"]["judge_failures"]
     assert all(v is None or v in range(7) for v in judged)
 

@@ -346,6 +346,8 @@ def test_judge_failures_are_counted_not_scored():
     scores = [out[f"ctrs_judge.{i}"] for i in CTRS_ITEMS]
     assert scores == [5.0, None, None, None, None, 3.0, None, None, 0.0, None, None]
     assert out["ctrs_judge_failures"] == 8.0
+    assert out["ctrs_judge.mean"] == (5.0 + 3.0 + 0.0) / 3  # the items scored; an unreadable reply is no zero
+    assert judge_ctrs(EXAMPLE, lambda p, s: None)["ctrs_judge.mean"] is None
     assert len(prompts) == 11
     assert RUBRIC["agenda"] in prompts[0] and "Counselor: Okay, I see." in prompts[0]
 

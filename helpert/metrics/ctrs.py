@@ -270,7 +270,8 @@ def parse_score(reply: Any) -> float | None:
 
 def judge_ctrs(session: Session, judge: Judge, items: tuple[str, ...] = CTRS_ITEMS) -> dict[str, float | None]:
     """Ask ``judge(prompt, schema)`` once per item. Unreadable replies (None, wrong shape, a score
-    out of range, or a ValueError such as a JSON decode error) leave the item None and are counted."""
+    out of range, or a ValueError such as a JSON decode error) leave the item None and are counted;
+    ``ctrs_judge.mean`` is the mean of the items scored (None when none was)."""
     out: dict[str, float | None] = {}
     failures = 0
     for item in items:
@@ -280,5 +281,7 @@ def judge_ctrs(session: Session, judge: Judge, items: tuple[str, ...] = CTRS_ITE
             reply = None
         out[f"ctrs_judge.{item}"] = parse_score(reply)
         failures += out[f"ctrs_judge.{item}"] is None
+    scored = [v for v in out.values() if v is not None]
+    out["ctrs_judge.mean"] = sum(scored) / len(scored) if scored else None  # as ctrs.mean: the items that were scored
     out["ctrs_judge_failures"] = float(failures)
     return out

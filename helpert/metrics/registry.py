@@ -96,6 +96,8 @@ def _metrics() -> tuple[Metric, ...]:
         m("ctrs.mean", "CTRS mean of the rule items (0-6)", HIGHER, "mean of the CTRS items that are not None", "CTRS"),
         m("ctrs.total", "CTRS total (0-66)", HIGHER, "sum of the 11 CTRS items; None if any item is None"),
         *judge_items,
+        m("ctrs_judge.mean", "CTRS mean of the LLM judge's items (0-6)", HIGHER,
+          "mean of the judged CTRS items that are not None"),
         m("ctrs_judge_failures", "unreadable CTRS judge replies", LOWER, "CTRS items the LLM judge left unscored (0-11)"),
         m("label_judge_failures", "unreadable label judge replies", LOWER,
           "counselor turns whose LLM judge label could not be read (rule labels kept)"),
@@ -171,7 +173,7 @@ def _keys(*keys: str) -> tuple[str, ...]:
 
 
 CTRS_RULE = ("ctrs.mean", *(f"ctrs.{i}" for i in CTRS_ITEMS))          # mean first, then the 11 items
-CTRS_JUDGE = tuple(f"ctrs_judge.{i}" for i in CTRS_ITEMS)
+CTRS_JUDGE = ("ctrs_judge.mean", *(f"ctrs_judge.{i}" for i in CTRS_ITEMS))  # mean first, as CTRS_RULE
 EMPATHY = tuple(f"empathy.{d}" for d in DIMENSIONS)
 
 # The rows of `helpert measure` / `helpert compare` tables unless all are asked for.
