@@ -266,3 +266,22 @@ def test_a_judge_on_any_openai_compatible_server_finds_its_json_form_and_counts_
     assert (info["judge_calls"], info["judge_failures"], info["judge_rejected_prompts"]["count"]) == (2, 1, 1)
     assert "maximum context length" in info["judge_rejected_prompts"]["first"]
     assert info["judge_requests"]["retries"] == 1 and info["judge_response_format"] == takes
+
+
+def test_judge_progress_counts_calls_on_a_terminal_and_passes_everything_on():
+    """`measure` / `compare` hand the judge on inside JudgeProgress: the same replies and counters, one live line."""
+    import io
+
+    from rich.console import Console
+
+    from helpert.cli.progress import JudgeProgress
+
+    judge = _Fixed().judge
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with JudgeProgress(judge, console) as shown:
+        replies = [shown(p, {"properties": {"score": {}}}) for p in ("a", "bb", "ccc")]
+        line = shown.progress.tasks[0].description
+    assert replies == [{"score": n % 7} for n in (1, 2, 3)] and (shown.calls, shown.failures) == (3, 0)
+    assert line.startswith("judge: 3 calls, 0 unreadable") and shown.info()["judge_seed"] == 0
+    quiet = JudgeProgress(judge, Console(file=io.StringIO()))  # not a terminal: nothing is drawn
+    assert quiet.progress.disable

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from helpert.cli.options import judge_options, judge_roles, open_judge, say_judged
+from helpert.cli.options import judge_options, judge_roles, judge_shown, open_judge, say_judged
 
 
 @click.command()
@@ -27,17 +28,36 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
     replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
     judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
-    from helpert.cli.errors import UserError
-    from helpert.compare import (
-        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
-    )
-    from helpert.io import read_sessions
     from helpert.metrics import MAIN_METRICS
     from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
     judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
-    ctrs_judge, label_judge = judge_roles(judge, judge_what)
+    with judge_shown(judge) as shown:
+        stats, doc = _compared(paths, protocol, exclude_degenerate, judge_concurrency, *judge_roles(shown, judge_what))
+    _warn_not_english(stats)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    from helpert.report.tables import print_comparison
+
+    if doc.get("exclude_degenerate"):
+        click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
+    judged = [k for k in stats.index if k.startswith("ctrs_judge.")]
+    print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged])
+    say_judged(judge)
+
+
+def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, judge_concurrency: int, ctrs_judge: Any,
+              label_judge: Any) -> tuple[Any, dict]:
+    """The corpus statistics and corpus.json of a RUN_DIR or of two transcript files."""
+    from helpert.cli.errors import UserError
+    from helpert.compare import (
+        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
+    )
+    from helpert.io import read_sessions
+    from helpert.protocols import load_protocol
+
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:
@@ -61,25 +81,16 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
                 pairs, dropped = exclude_degenerate_slots(pairs)
                 extra = {"exclude_degenerate": True, "degenerate_slots_dropped": dropped}
             stats = compare_corpus(compare_sessions(pairs, protocol, ctrs_judge, judge_concurrency, label_judge))
-            if judge is not None:
-                extra["judge"] = judge.info()
+            used = ctrs_judge if ctrs_judge is not None else label_judge
+            if used is not None:
+                extra["judge"] = used.info()
             doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,
                               n_sessions=len(pairs), unmatched=unmatched, **extra)
         else:
             raise click.UsageError("give ORIGINAL RECONSTRUCTED (two files) or one RUN_DIR")
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
-    _warn_not_english(stats)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-        return
-    from helpert.report.tables import print_comparison
-
-    if doc.get("exclude_degenerate"):
-        click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
-    judged = [k for k in stats.index if k.startswith("ctrs_judge.")]
-    print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged])
-    say_judged(judge)
+    return stats, doc
 
 
 def _warn_not_english(stats) -> None:

@@ -134,3 +134,15 @@ def say_judged(judge: Any) -> None:
 def judge_roles(judge: Any, what: str) -> tuple[Any, Any]:
     """(the CTRS judge, the turn-label judge) that ``--judge ctrs|labels|both`` asks for."""
     return (judge if what in ("ctrs", "both") else None, judge if what in ("labels", "both") else None)
+
+
+def judge_shown(judge: Any) -> Any:
+    """A context that gives the judge to hand on, with its progress on stderr (:class:`helpert.cli.progress.JudgeProgress`);
+    None without a judge."""
+    from contextlib import nullcontext
+
+    if judge is None:
+        return nullcontext(None)
+    from helpert.cli.progress import JudgeProgress
+
+    return JudgeProgress(judge)

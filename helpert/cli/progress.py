@@ -9,7 +9,20 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-class RunProgress:
+class _Shown:
+    """A rich ``Progress`` (``self.progress``) shown while the object is used as a context."""
+
+    progress: Any
+
+    def __enter__(self) -> Any:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+
+class RunProgress(_Shown):
     """Sessions done/total, turns, tokens/s and ETA; one line per finished or failed session."""
 
     def __init__(self, console: "Console"):
@@ -23,13 +36,6 @@ class RunProgress:
         self.sessions = self.turns = None
         self.tokens = 0
         self.t0 = time.perf_counter()
-
-    def __enter__(self) -> "RunProgress":
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.progress.__exit__(*exc)
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event["kind"]
@@ -64,3 +70,30 @@ class RunProgress:
             if self.sessions is not None and event.get("stage") != "load":
                 p.update(self.sessions, advance=1)
             self.console.print(f"[red]✗[/] {event.get('dialogue') or event.get('file')}: {event['stage']}: {event['reason']}")
+
+
+class JudgeProgress(_Shown):
+    """An LLM judge's calls, unreadable replies and calls per second while a corpus is judged: one transient line on
+    stderr (nothing when stderr is not a terminal). Used as the judge itself: each call is passed on and counted;
+    every other attribute is the judge's."""
+
+    def __init__(self, judge: Any, console: "Console | None" = None):
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.judge = judge
+        console = console or Console(stderr=True)
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                                 transient=True, disable=not console.is_terminal)
+        self.task = self.progress.add_task("judge: 0 calls")
+        self.t0 = time.perf_counter()
+
+    def __call__(self, prompt: str, schema: dict) -> Any:
+        reply = self.judge(prompt, schema)
+        j = self.judge
+        rate = j.calls / max(time.perf_counter() - self.t0, 1e-9)
+        self.progress.update(self.task, description=f"judge: {j.calls} calls, {j.failures} unreadable, {rate:.1f}/s")
+        return reply
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.judge, name)
