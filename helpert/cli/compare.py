@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from helpert.cli.options import judge_options, judge_roles, judge_shown, open_judge, say_judged
+from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged
 
 
 @click.command()
@@ -32,7 +32,8 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     from helpert.protocols import load_protocol
 
     protocol = load_protocol(protocol_name) if protocol_name else None
-    judge = open_judge(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
+    judge = judge_from_options(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency,
+                               judge_cache)
     with judge_shown(judge) as shown:
         stats, doc = _compared(paths, protocol, exclude_degenerate, judge_concurrency, *judge_roles(shown, judge_what))
     _warn_not_english(stats)
@@ -53,7 +54,8 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
     """The corpus statistics and corpus.json of a RUN_DIR or of two transcript files."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
-        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, match_pairs,
+        NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, judge_about,
+        match_pairs,
     )
     from helpert.io import read_sessions
     from helpert.protocols import load_protocol
@@ -81,11 +83,8 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
                 pairs, dropped = exclude_degenerate_slots(pairs)
                 extra = {"exclude_degenerate": True, "degenerate_slots_dropped": dropped}
             stats = compare_corpus(compare_sessions(pairs, protocol, ctrs_judge, judge_concurrency, label_judge))
-            used = ctrs_judge if ctrs_judge is not None else label_judge
-            if used is not None:
-                extra["judge"] = used.info()
-            doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256,
-                              n_sessions=len(pairs), unmatched=unmatched, **extra)
+            doc = corpus_json(stats, protocol=protocol.name, protocol_sha256=protocol.sha256, n_sessions=len(pairs),
+                              unmatched=unmatched, **extra, **judge_about(ctrs_judge, label_judge))
         else:
             raise click.UsageError("give ORIGINAL RECONSTRUCTED (two files) or one RUN_DIR")
     except ImportError as exc:

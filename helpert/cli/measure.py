@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import judge_options, judge_roles, judge_shown, open_judge, say_judged
+from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged
 
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
@@ -45,7 +45,8 @@ def measure(paths: tuple[Path, ...], protocol_name: str, as_json: bool, csv_path
     empathy and talk metrics. Unlabelled sessions are labelled first."""
     import math
 
-    judge = open_judge(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency, judge_cache)
+    judge = judge_from_options(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency,
+                               judge_cache)
     with judge_shown(judge) as shown:
         protocol, frame = _measure_frame(paths, protocol_name, *judge_roles(shown, judge_what), judge_concurrency)
     if "language.english" in frame and (frame["language.english"] == 0).any():

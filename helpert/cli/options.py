@@ -95,8 +95,8 @@ def judge_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def open_judge(model: str | None, threads: int | None = None, served: str | None = None, key_env: str | None = None,
-               timeout: float = 120.0, concurrency: int = 1, cache: str | None = None) -> Any:
+def judge_from_options(model: str | None, threads: int | None = None, served: str | None = None, key_env: str | None = None,
+                       timeout: float = 120.0, concurrency: int = 1, cache: str | None = None) -> Any:
     """The judge ``--judge-model`` names (None without one), after checking that the judge options fit together."""
     from helpert.cli.errors import UserError
 

@@ -167,6 +167,12 @@ def corpus_records(stats: "pandas.DataFrame") -> list[dict[str, Any]]:
     ]
 
 
+def judge_about(judge: ctrs_metrics.Judge | None, label_judge: ctrs_metrics.Judge | None) -> dict[str, Any]:
+    """``{"judge": ...}``, what corpus.json records of the LLM judge that was asked (its ``info()``), or nothing."""
+    used = judge if judge is not None else label_judge
+    return {"judge": used.info()} if used is not None and hasattr(used, "info") else {}
+
+
 def corpus_json(stats: "pandas.DataFrame", **about: Any) -> dict[str, Any]:
     return {
         **about,
@@ -279,10 +285,7 @@ class ComparedRun(Run):
             pairs = self.labelled()
         table = compare_sessions(pairs, protocol, judge, judge_concurrency, label_judge)
         stats = compare_corpus(table)
-        used = judge if judge is not None else label_judge
-        if used is not None and hasattr(used, "info"):
-            about["judge"] = used.info()
-        doc = corpus_json(stats, **about)
+        doc = corpus_json(stats, **about, **judge_about(judge, label_judge))
         atomic_write_text(self.root / f"comparison{suffix}.csv", table.to_csv())
         atomic_write_json(self.root / f"corpus{suffix}.json", doc)
         return Comparison(table, stats, doc)

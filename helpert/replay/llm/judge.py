@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from helpert.replay.llm.openai_backend import ServerConfig
 
 MAX_TOKENS = 128
-NO_PENALTY = {"llama.cpp": {"repeat_penalty": 1.0}, "vllm": {"repetition_penalty": 1.0}}  # by server dialect
 REJECTED_PROMPT = frozenset({400, 413, 422})  # a server's answer to a request it cannot take (e.g. too long)
 
 
@@ -126,10 +125,12 @@ class ServerJudge(_CountedJudge):
     PROBE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
 
     def __init__(self, config: "ServerConfig", *, max_tokens: int = MAX_TOKENS, seed: int = 0) -> None:
+        from helpert.replay.llm.engine import Sampling
         from helpert.replay.llm.openai_backend import OpenAIChatModel, RequestStats, connect
 
         replicas, name, self.servers = connect(config)
-        self.chat = OpenAIChatModel(replicas=replicas, served_model=name, config=config, stats=RequestStats())
+        greedy = Sampling(temperature=0.0, repeat_penalty=1.0, max_tokens=max_tokens)
+        self.chat = OpenAIChatModel(replicas=replicas, served_model=name, sampling=greedy, config=config, stats=RequestStats())
         self.served_model, self.endpoints = name, list(config.base_urls)
         self.max_tokens, self.seed = max_tokens, seed
         self.calls = self.failures = 0
@@ -138,12 +139,11 @@ class ServerJudge(_CountedJudge):
         self.format = self._probe([first, "json_schema" if first == "json_object" else "json_object"])
 
     def _body(self, prompt: str, schema: dict[str, Any], kind: str, max_tokens: int) -> dict[str, Any]:
-        body = {"model": self.served_model, "messages": [{"role": "user", "content": prompt}], "temperature": 0.0,
-                "max_tokens": max_tokens, "seed": self.seed, "response_format": response_format(kind, schema)}
-        # greedy and unpenalised, as in process: llama.cpp servers default to a repeat penalty of 1.1, which would
-        # push a JSON reply off the quotes and braces it has already written
-        penalty = NO_PENALTY.get(self.chat.replicas[self.chat.home].dialect)
-        return body | {"extra_body": penalty} if penalty else body
+        """The replay's request for the server's dialect (:meth:`OpenAIChatModel.request`), with the judge's sampling:
+        greedy and unpenalised, as in process (llama.cpp servers default to a repeat penalty of 1.1, which would push a
+        JSON reply off the quotes and braces it has already written), no stop strings, and the JSON form."""
+        body = self.chat.request([{"role": "user", "content": prompt}], seed=self.seed, stop=())
+        return body | {"max_tokens": max_tokens, "response_format": response_format(kind, schema)}
 
     def _probe(self, kinds: list[str]) -> str:
         """The first of ``kinds`` the server answers (a form it does not take is an HTTP error at once: 400 or 422,

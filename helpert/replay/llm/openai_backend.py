@@ -216,7 +216,7 @@ class OpenAIChatModel(BaseChatModel):
         repeat = c.repeat_penalty or s.repeat_penalty
         body: dict[str, Any] = {
             "model": self.served_model, "messages": messages, "max_tokens": s.max_tokens, "temperature": s.temperature,
-            "top_p": s.top_p, "seed": seed, "stop": list(stop),
+            "top_p": s.top_p, "seed": seed, **({"stop": list(stop)} if stop else {}),
         }
         if c.presence_penalty:
             body["presence_penalty"] = c.presence_penalty
