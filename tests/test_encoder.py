@@ -94,6 +94,30 @@ def test_a_texts_int8_states_do_not_depend_on_the_other_texts_of_its_batch():
         assert np.allclose(a, b, atol=1e-4) and np.allclose(a, c, atol=1e-4)
 
 
+@pytest.mark.parametrize("arithmetic", ["int8", "float"])
+def test_batches_run_side_by_side_give_each_text_the_states_of_one_run_at_a_time(monkeypatch, arithmetic):
+    """More texts than fit the 2n batches in flight, lengths 3 to 128 word pieces, repeats and an empty text."""
+    texts = [f"{TEXTS[i % len(TEXTS)]} " + "and then some more words " * (i % 30) for i in range(300)] + [TEXTS[0], ""]
+    got = {}
+    with encoder.override(arithmetic=arithmetic):
+        for n in ("1", "2", "3"):
+            monkeypatch.setenv("HELPERT_ENCODER_THREADS", n)
+            encoder._cache.clear()
+            got[n] = encoder.embed(texts), encoder.token_states(texts)
+    for n in ("2", "3"):
+        assert np.array_equal(got[n][0], got["1"][0])
+        assert all(np.array_equal(a, b) for a, b in zip(got[n][1], got["1"][1]))
+    assert len({len(s) for s in got["1"][1]}) > 20 and not got["1"][0][-1].any()
+
+
+def test_the_encoders_thread_count_must_be_a_number(monkeypatch):
+    monkeypatch.setenv("HELPERT_ENCODER_THREADS", "two")
+    with pytest.raises(encoder.EncoderMissing, match="whole number"):
+        encoder.workers()
+    monkeypatch.setenv("HELPERT_ENCODER_THREADS", "0")
+    assert encoder.workers() == 1
+
+
 def test_an_unknown_arithmetic_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HELPERT_ENCODER_ARITHMETIC", "fp16")
     with pytest.raises(encoder.EncoderMissing, match="int8, float"):

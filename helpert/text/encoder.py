@@ -17,7 +17,10 @@ float; the runtime rewrites its products as integer products (below).
 
 Every labeller that needs embeddings calls :func:`embed` (the MI behaviour codes) or :func:`token_states`
 (the crisis-risk detector, which pools the token states itself); there is one
-runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`).
+runtime session per process, and identical texts are embedded once per process (:data:`CACHE_SIZE`). Batches run
+side by side on that session, one thread each, as many as the machine has cores (``HELPERT_ENCODER_THREADS``
+sets another number): on 2 cores 1.7 times as many texts a second as one batch at a time on two threads, the same
+states bit for bit (``benchmarks/README.md``, "Speed").
 
 Arithmetic (since round 29, benchmarks/README.md): the weight products run as int8 integer products with each
 token's activations quantised on their own (:mod:`helpert.text.int8`): about 1.8 times as fast on 2 cores,
@@ -228,7 +231,9 @@ def _runtime():
     tok.enable_truncation(MAX_TOKENS)
     tok.no_padding()  # :func:`_batches` pads each batch itself, after sorting by word pieces
     options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, int(os.environ.get("HELPERT_ENCODER_THREADS", 0)) or (os.cpu_count() or 1))
+    # one thread per run: :func:`_batches` runs batches side by side instead (:func:`workers`), which on 2 cores embeds
+    # 1.7 times as many texts a second as one run on two threads, with the same states bit for bit
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     providers = ["CPUExecutionProvider"]
@@ -241,9 +246,6 @@ def _runtime():
         from helpert.text.int8 import integer_products
 
         graph = integer_products(graph)
-        # the int8 graph has many short parallel steps; with spinning workers it fell to one core's speed at times
-        # on 2-core VMs (benchmarks/README.md, round 28), without them it did not
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     _release_freed_memory()  # the onnx protobufs of the graph's building, freed but kept by the C allocator
     session = ort.InferenceSession(graph, options, providers=providers)
     del graph
@@ -271,15 +273,56 @@ def load() -> None:
     _runtime()
 
 
+def workers() -> int:
+    """How many batches run at once, each on one thread: ``HELPERT_ENCODER_THREADS``, else the machine's cores."""
+    value = os.environ.get("HELPERT_ENCODER_THREADS", "").strip()
+    try:
+        return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+    except ValueError:
+        raise EncoderMissing(f"HELPERT_ENCODER_THREADS must be a whole number, not {value!r}") from None
+
+
+_pools: "dict[tuple[int, int], object]" = {}  # (process id, workers) -> its thread pool
+
+
+def _pool(n: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = (os.getpid(), n)  # a forked child never reuses its parent's threads
+    if key not in _pools:
+        _pools[key] = ThreadPoolExecutor(n, thread_name_prefix="helpert-encoder")
+    return _pools[key]
+
+
 def _batches(texts: Sequence[str]):
-    """(indices, token states [b, t, DIM], attention mask [b, t]) per batch of similar-length texts."""
+    """(indices, token states [b, t, DIM], attention mask [b, t]) per batch of similar-length texts, in order.
+
+    Batches run :func:`workers` at a time on one onnxruntime session (one thread each; onnxruntime lets runs overlap
+    and releases the GIL). A text's states do not depend on the batch it is in (the int8 products quantise each token
+    on its own; padding is masked), so a few texts are split over the workers too (``tests/test_encoder.py``)."""
+    from collections import deque
+
     _, session = _runtime()
     pieces = word_pieces(texts)
     order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))  # equal lengths share a batch: little padding
-    for start in range(0, len(order), BATCH):
-        idx = order[start:start + BATCH]
+    n = workers()
+    size = max(1, min(BATCH, -(-len(order) // n)))
+    chunks = [order[start:start + size] for start in range(0, len(order), size)]
+
+    def run(idx):
         feed = padded([pieces[i] for i in idx])
-        yield idx, session.run(None, feed)[0], feed["attention_mask"]
+        return idx, session.run(None, feed)[0], feed["attention_mask"]
+
+    if n == 1 or len(chunks) == 1:
+        yield from map(run, chunks)
+        return
+    pool, pending = _pool(n), deque()
+    for chunk in chunks:  # at most 2n batches in flight: the states of a large corpus are never all held at once
+        pending.append(pool.submit(run, chunk))
+        if len(pending) >= 2 * n:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def word_pieces(texts: Sequence[str]) -> "list[list[int]]":
@@ -339,4 +382,4 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
 
 
 __all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "load", "model_path", "override", "padded", "token_states",
-           "top_path", "word_pieces"]
+           "top_path", "word_pieces", "workers"]
