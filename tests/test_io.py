@@ -294,6 +294,23 @@ def test_txt_comments_id_continuations_and_meta_line(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("label, guess", [("Clinet", "client"), ("Therpist", "therapist"), ("Councelor", "counselor"),
+                                          ("Pateint", "patient")])
+def test_txt_a_misspelled_speaker_after_the_first_turn_is_an_error_not_a_continuation(tmp_path, label, guess):
+    """A typo would otherwise join the client's words to the counselor's turn: a crisis statement never screened."""
+    text = f"Counselor: How have you been?\n{label}: I have been thinking about killing myself.\n"
+    with pytest.raises(TranscriptError) as err:
+        read_file(write(tmp_path, "typo.txt", text))
+    assert err.value.line == 2 and err.value.field == "speaker"
+    assert f"unknown speaker {label!r}: a misspelling of {guess!r}?" in str(err.value)
+
+
+def test_txt_words_that_only_look_like_a_label_still_continue_the_turn(tmp_path):
+    text = "Counselor: Let's plan.\nClient: Fine.\nMood: low all week\nPlan: walk daily\nQuote: 'I can't'\n"
+    (s,) = read_file(write(tmp_path, "fine.txt", text))
+    assert [t.text for t in s.turns] == ["Let's plan.", "Fine. Mood: low all week Plan: walk daily Quote: 'I can't'"]
+
+
 def test_txt_id_defaults_to_stem(tmp_path):
     (s,) = read_file(write(tmp_path, "plain.txt", "Client: hi\n"))
     assert s.dialogue_id == "plain"

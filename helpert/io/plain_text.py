@@ -1,6 +1,7 @@
 """Plain-text transcripts: ``Counselor: ...`` / ``Client: ...`` lines.
 
-A line without a speaker prefix continues the previous turn; ``# ...`` lines are comments, and a
+A line without a speaker prefix continues the previous turn (a prefix that misspells a role name, "Clinet:", is an
+error instead: :func:`helpert.io.roles.near_role`); ``# ...`` lines are comments, and a
 ``# id: NAME`` comment names the dialogue. A time before the speaker or after the name, as transcription
 services write it ("[00:01:05] Counselor: ...", "Client (00:05): ..."), goes into the turn's ``meta["time"]``; a line
 that is only a time or a subtitle cue's span ("00:00:05.000 --> 00:00:09.000") is skipped.
@@ -12,7 +13,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import normalize_role
+from helpert.io.roles import near_role, normalize_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -47,6 +48,12 @@ def read_text(path: Path, text: str) -> list[Session]:
         role = normalize_role(m.group("name")) if m else None
         if m and role is None and not turns:
             raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:)", line=lineno, field="speaker")
+        if m and role is None and (guess := near_role(m.group("name"))):
+            # a misspelled speaker would silently join the turn before: a client's words read as the counselor's,
+            # and a crisis statement never screened as the client's
+            raise TranscriptError(path, f"unknown speaker {m.group('name')!r}: a misspelling of {guess!r}? Correct it (a line "
+                                        "that starts with another word and a colon continues the turn before)",
+                                  line=lineno, field="speaker")
         if role is None:
             if not turns:
                 raise TranscriptError(path, "text before the first 'Counselor:' or 'Client:' prefix", line=lineno, field="speaker")
