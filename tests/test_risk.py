@@ -171,6 +171,17 @@ def test_kinds_come_in_fixed_order_and_matches_explain_them():
     assert all(phrase.lower() in text.lower() for _, phrase in risk_matches(text))
 
 
+@pytest.mark.parametrize("text, kinds", [
+    ("I keep thinking about killing myself.", ["suicide"]),
+    ("Lately I am thinking about hurting myself again.", ["self_harm"]),
+    ("I keep thinking about hurting him.", ["harm_to_others"]),
+    ("I have fantasies of killing my boss.", ["harm_to_others"]),
+])
+def test_thoughts_of_harming_oneself_are_not_also_harm_to_others(text, kinds):
+    """Found by a fresh user: `helpert screen` tagged "thinking about killing myself" harm_to_others too."""
+    assert detect_risk(text) == kinds
+
+
 @pytest.mark.shared
 def test_counselchat_recall_and_false_positive_rate_on_both_halves():
     v = _validator()

@@ -233,7 +233,8 @@ RISK_PATTERNS: dict[str, tuple[str, ...]] = {
         rf"\b(kill|killing|murder\w*|stab|stabbing|shoot|shooting|strangle|strangling) {_PERSON}\b",
         rf"\b(want|wanted|going|urge|urges|tempted|afraid I('ll| will| might)|scared I('ll| will| might)|might|could) (to )?"
         rf"(physically )?(hurt|harm|kill|attack|hit|punch|beat|strangle|stab|shoot|choke) {_PERSON}\b(?! ?'?s? feelings)",
-        r"\b(thoughts?|thinking|fantas\w+|picturing|imagining|dreams?) (of|about )?(killing|hurting|harming|attacking) ",
+        r"\b(thoughts?|thinking|fantas\w+|picturing|imagining|dreams?) (of|about )?(killing|hurting|harming|attacking) "
+        r"(?!(my ?self|me|my own (body|life))\b)",  # "thinking about killing myself" is the suicide kind's, not this one
         r"\b(violent|homicidal) (thoughts|urges|fantasies|impulses)\b", r"\bhomicidal\b",
         r"\bI (get|become|can be|was|am|'m) (\w+ )?violent\b", rf"\bI('ve| have)?( \w+){{0,3}} {_VIOLENCE} {_PERSON}\b{_OUTCOME}",
         r"\bmake (him|her|them) (pay|suffer)\b", r"\b(get|buy|bring|bringing|take|taking) a (gun|knife|weapon)\b",
