@@ -105,3 +105,32 @@ def test_compare_usage_errors(monkeypatch, capsys, tmp_path, corpus):
     empty.mkdir()
     rc, _, err = helpert(monkeypatch, capsys, "compare", empty)
     assert rc == 2 and err.startswith("error:") and "original.json" in err
+
+
+@pytest.mark.parametrize("command", ["measure", "screen"])
+def test_a_run_folder_or_a_folder_inside_it_gets_one_line_saying_what_to_give(monkeypatch, capsys, tmp_path, command):
+    """Found by a fresh user: the run folder's comparison.csv and timings.json were read as transcripts."""
+    run = write_run(tmp_path / "run")
+    for path, what in ((run, "is a helpert run folder"), (run / "sessions", f"is inside the helpert run folder {run}"),
+                       (run / "sessions" / "d1", f"is inside the helpert run folder {run}")):
+        rc, out, err = helpert(monkeypatch, capsys, command, path)
+        assert rc == 2 and not out
+        assert f"{path} {what}: `helpert compare {run}` measures both counselors" in err
+        assert f"{run}/sessions/*/reconstruction.json (the LLM)" in err
+    rc, out, _ = helpert(monkeypatch, capsys, command, run / "sessions" / "d1" / "reconstruction.json", "--json")
+    assert rc == 0 and out  # one side, named as files, is read as before
+
+
+def test_compare_refuses_a_run_folder_beside_another_path(monkeypatch, capsys, tmp_path, corpus):
+    run = write_run(tmp_path / "run")
+    rc, out, err = helpert(monkeypatch, capsys, "compare", run, corpus)
+    assert rc == 2 and f"{run} is a helpert run folder: give it alone" in err
+
+
+def test_an_ordinary_folder_is_no_run_folder(tmp_path):
+    from helpert.replay.runs import run_folder_of
+
+    (tmp_path / "sessions").mkdir()
+    assert run_folder_of(tmp_path) is None and run_folder_of(tmp_path / "sessions") is None
+    (tmp_path / "manifest.json").write_text("{}")
+    assert run_folder_of(tmp_path) == tmp_path and run_folder_of(tmp_path.parent) is None

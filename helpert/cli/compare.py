@@ -70,6 +70,12 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
             suffix = ".no_degenerate" if exclude_degenerate else ""
             click.echo(f"wrote {paths[0] / f'comparison{suffix}.csv'} and {paths[0] / f'corpus{suffix}.json'}", err=True)
         elif len(paths) == 2:
+            from helpert.replay.runs import run_folder_of
+
+            for path in paths:
+                if path.is_dir() and run_folder_of(path) is not None:
+                    raise UserError(f"{path} is a helpert run folder: give it alone (`helpert compare {run_folder_of(path)}`); "
+                                    "two paths are an ORIGINAL and a RECONSTRUCTED transcript file")
             protocol = protocol or load_protocol("cbt_session")
             pairs, unmatched = match_pairs(read_sessions(paths[0]), read_sessions(paths[1]))
             if not pairs:

@@ -26,13 +26,14 @@ def demo(session_file: str, out: str, **opts: Any) -> int:
     from helpert.cli.replay import replay_to_run
     from helpert.compare import ComparedRun
     from helpert.report.show import print_run
+    from helpert.replay.runs import run_folder_of
 
     path = Path(session_file) if Path(session_file).exists() else BUNDLED / session_file
     if not path.is_file():
         raise UserError(f"{session_file}: not found (bundled sessions: {', '.join(sorted(p.name for p in BUNDLED.glob('*.*') if p.suffix != '.md'))})")
     console = Console()
     run_dir = Path(out)
-    if (run_dir / "manifest.json").is_file() and (run_dir / "sessions").is_dir():
+    if run_folder_of(run_dir) == run_dir:
         shutil.rmtree(run_dir)  # a demo always shows a fresh replay
     console.print(f"Replaying [bold]{path.name}[/] through the [bold]{opts['protocol']}[/] graph "
                   f"({'embedded SmolLM2-135M-Instruct Q4_1' if opts['model'] is None else opts['model']}).")

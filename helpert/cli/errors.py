@@ -26,6 +26,23 @@ def run_dir_errors() -> Iterator[None]:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
 
+def refuse_run_folders(paths, verb: str) -> None:
+    """A folder given to ``measure`` or ``screen`` that is (or lies inside) a replay's run folder holds the peer and the
+    LLM sessions under one id each, and files of the run's own (comparison.csv, timings.json) that are no transcripts:
+    one line saying what to give instead."""
+    from pathlib import Path
+
+    from helpert.replay.runs import run_folder_of
+
+    for path in map(Path, paths):
+        root = run_folder_of(path) if path.is_dir() else None
+        if root is not None:
+            where = "a helpert run folder" if root == path else f"inside the helpert run folder {root}"
+            raise UserError(f"{path} is {where}: `helpert compare {root}` measures both counselors; to "
+                            f"{verb} one side, name its files: {root}/sessions/*/original.json (the peer) or "
+                            f"{root}/sessions/*/reconstruction.json (the LLM)")
+
+
 def _expected() -> tuple[type[BaseException], ...]:
     from helpert.io.errors import TranscriptError
     from helpert.replay.llm.engine import ContextOverflow

@@ -12,12 +12,13 @@ from helpert.cli.options import judge_from_options, judge_options, judge_roles, 
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
                    judge_concurrency: int = 1):
-    from helpert.cli.errors import UserError
+    from helpert.cli.errors import UserError, refuse_run_folders
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
     from helpert.protocols import load_protocol
     from helpert.text.transcript import unpunctuated, unpunctuated_warning
 
+    refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths)
     bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]

@@ -29,10 +29,11 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     Prints the flagged turns and per-corpus counts.
 
     Exits 0 whether or not anything is flagged; 2 on unreadable input or when no session is found."""
-    from helpert.cli.errors import UserError
+    from helpert.cli.errors import UserError, refuse_run_folders
     from helpert.io import read_sessions
     from helpert.safety.screen import screen_by_session, summarise
 
+    refuse_run_folders(paths, "screen")
     sessions = read_sessions(*paths)
     if not sessions:
         raise UserError(f"no sessions found in {', '.join(map(str, paths))}")

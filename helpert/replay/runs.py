@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from helpert.session import Session
 
 
+def run_folder_of(path: str | Path) -> Path | None:
+    """The run folder that ``path`` is, or holds a part of (its ``sessions`` folder or one session's folder), else
+    None. A run folder is a folder with ``manifest.json`` and a ``sessions`` folder (what :class:`Run` writes)."""
+    path = Path(path)
+    for root in (path, path.parent, path.parent.parent):
+        if (root / "manifest.json").is_file() and (root / "sessions").is_dir() and (
+                root == path or path.resolve().is_relative_to((root / "sessions").resolve())):
+            return root
+    return None
+
+
 class NoPairsError(ValueError):
     """A run folder without a single complete (original, reconstruction) pair."""
 
