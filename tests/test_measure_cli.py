@@ -79,6 +79,22 @@ def test_compare_two_files(monkeypatch, capsys, tmp_path):
     assert cov["ci_low"] is None and "n=1" in cov["note"]
 
 
+def test_compare_two_files_of_one_session_each_pairs_them_whatever_their_ids(monkeypatch, capsys, tmp_path):
+    """Found by a fresh user: peer.txt and rewrite.txt (ids from their names) matched nothing."""
+    peer, llm = tmp_path / "peer.jsonl", tmp_path / "rewrite.jsonl"
+    write_sessions(peer, [EXAMPLE.model_copy(update={"dialogue_id": "peer"})])
+    write_sessions(llm, [TEXTBOOK.model_copy(update={"dialogue_id": "rewrite"})])
+    rc, out, err = helpert(monkeypatch, capsys, "compare", peer, llm, "--json")
+    assert rc == 0 and "one session on each side, compared as one: 'peer'" in err
+    cov = next(m for m in json.loads(out)["metrics"] if m["metric"] == "adherence.coverage")
+    assert (cov["n"], cov["peer_mean"], cov["llm_mean"]) == (1, 0.5, 1.0)
+    write_sessions(llm, [TEXTBOOK.model_copy(update={"dialogue_id": i}) for i in ("a", "b")])
+    rc, out, err = helpert(monkeypatch, capsys, "compare", peer, llm)
+    assert rc == 2 and not out
+    assert f"no dialogue_id is in both {peer} ('peer') and {llm} ('a', 'b'): sessions are paired by id" in err
+    assert "'# id: NAME'" in err
+
+
 def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     run = write_run(tmp_path)
     rc, out, err = helpert(monkeypatch, capsys, "compare", run)

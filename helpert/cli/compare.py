@@ -25,8 +25,8 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             exclude_degenerate: bool, judge_model: str | None, judge_served_model: str | None,
             judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None,
             judge_what: str) -> None:
-    """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id), or a
-    replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
+    """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id; two files of one
+    session each are compared as one pair whatever their ids), or a replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
     judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
     from helpert.metrics import MAIN_METRICS
     from helpert.protocols import load_protocol
@@ -77,9 +77,21 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
                     raise UserError(f"{path} is a helpert run folder: give it alone (`helpert compare {run_folder_of(path)}`); "
                                     "two paths are an ORIGINAL and a RECONSTRUCTED transcript file")
             protocol = protocol or load_protocol("cbt_session")
-            pairs, unmatched = match_pairs(read_sessions(paths[0]), read_sessions(paths[1]))
+            originals, reconstructions = read_sessions(paths[0]), read_sessions(paths[1])
+            pairs, unmatched = match_pairs(originals, reconstructions)
+            if not pairs and len(originals) == len(reconstructions) == 1:
+                # one session on each side: what else could be meant? (a plain-text file's id is its file name)
+                original, other = originals[0], reconstructions[0]
+                click.echo(f"note: one session on each side, compared as one: {original.dialogue_id!r} ({paths[0]}) "
+                           f"with {other.dialogue_id!r} ({paths[1]}), under the first id", err=True)
+                pairs, unmatched = [(original, other.model_copy(update={"dialogue_id": original.dialogue_id}))], []
             if not pairs:
-                raise UserError(f"no dialogue_id is in both {paths[0]} and {paths[1]}")
+                def ids(sessions) -> str:
+                    return ", ".join(repr(s.dialogue_id) for s in sessions[:5]) + (" ..." if len(sessions) > 5 else "")
+
+                raise UserError(f"no dialogue_id is in both {paths[0]} ({ids(originals)}) and {paths[1]} "
+                                f"({ids(reconstructions)}): sessions are paired by id (a plain-text file's id is its "
+                                "file name unless a '# id: NAME' line sets it)")
             _warn_unpunctuated(pairs)
             if unmatched:
                 click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
