@@ -105,3 +105,11 @@ def test_screen_warns_and_keeps_one_json_line_per_turn(monkeypatch, capsys):
     assert "10 session(s) not in English" in err
     rc, out, _ = helpert(monkeypatch, capsys, "screen", DATA / "other_languages.jsonl")
     assert rc == 0 and "10 session(s) not in English" in out
+
+
+def test_a_latin_script_session_under_30_words_is_read_as_english_the_documented_limit():
+    """README ("English only") and docs/safety.md say so: too few words to count function words."""
+    turns = ["Hola, ¿cómo estás hoy?", "Muy mal, no duermo.", "Lo siento mucho. ¿Qué pasa?", "Quiero morirme."]
+    found = check_english(turns)
+    assert found.words < MIN_WORDS == 30 and found.english
+    assert not check_english(turns * 4).english  # the same words, past 30 of them: not English

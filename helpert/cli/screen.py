@@ -19,7 +19,8 @@ from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON Lines instead of the table: one object per client turn, flagged or not, with the keys "
                    "dialogue_id, idx, tier, kinds, score. The client turns of a session that is not in English get the kind "
-                   "not_english too: the detector reads English only, so none there is no all-clear.")
+                   "not_english too: the detector reads English only, so none there is no all-clear (a Latin-script session under "
+                   "30 words is too short to tell and is read as English).")
 @click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write those JSON Lines to this file (atomically).")
 def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | None) -> None:
