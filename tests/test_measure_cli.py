@@ -150,3 +150,14 @@ def test_an_ordinary_folder_is_no_run_folder(tmp_path):
     assert run_folder_of(tmp_path) is None and run_folder_of(tmp_path / "sessions") is None
     (tmp_path / "manifest.json").write_text("{}")
     assert run_folder_of(tmp_path) == tmp_path and run_folder_of(tmp_path.parent) is None
+
+
+@pytest.mark.parametrize("command", ["measure", "screen"])
+def test_dialogue_picks_one_session_and_an_unknown_id_names_some_that_exist(monkeypatch, capsys, corpus, command):
+    rc, out, _ = helpert(monkeypatch, capsys, command, corpus, "--dialogue", "textbook", "--json")
+    assert rc == 0
+    ids = ([s["dialogue_id"] for s in json.loads(out)["sessions"]] if command == "measure"
+           else sorted({json.loads(line)["dialogue_id"] for line in out.splitlines()}))
+    assert ids == ["textbook"]
+    rc, out, err = helpert(monkeypatch, capsys, command, corpus, "--dialogue", "nope")
+    assert rc == 2 and not out and "no dialogue with id 'nope' (ids look like: s1, textbook)" in err
