@@ -246,7 +246,7 @@ def test_csv_row_with_unknown_role_names_line(tmp_path):
     path = write(tmp_path, "u.csv", "speaker,text\nTherapist,Hi\nPatient,Hello\nNarrator,Meanwhile\n")
     err = error_of(path)
     assert_names(err, path, line=4, field="speaker")
-    assert "'Narrator'" in str(err)
+    assert "unknown role 'Narrator' (use counselor or client)" in str(err)  # the hint JSONL gives too
 
 
 def test_csv_row_with_unquoted_comma(tmp_path):
@@ -415,10 +415,10 @@ def test_utf8_bom_is_accepted(tmp_path):
 def test_duplicate_dialogue_ids(tmp_path):
     path = write(tmp_path, "dup.jsonl", jsonl(record(*GOOD, dialogue_id="a"), record(*GOOD, dialogue_id="b"), record(*GOOD, dialogue_id="a")))
     err = error_of(path)
-    assert_names(err, path, field="dialogue_id")
-    assert "duplicate" in str(err) and "'a'" in str(err)
+    assert_names(err, path, line=3, field="dialogue_id")  # the line, as every other JSONL error
+    assert "duplicate" in str(err) and "'a'" in str(err) and "(first on line 1)" in str(err)
     path = write(tmp_path, "dup.json", json.dumps([record(*GOOD, dialogue_id=7), record(*GOOD, dialogue_id="7")]))
-    assert "duplicate dialogue_id '7'" in str(error_of(path))
+    assert "record 1: duplicate dialogue_id '7' (first in record 0)" in str(error_of(path))
 
 
 def test_dialogue_selection(tmp_path):

@@ -116,7 +116,7 @@ def test_compare_usage_errors(monkeypatch, capsys, tmp_path, corpus):
     rc, _, err = helpert(monkeypatch, capsys, "compare", corpus, corpus, corpus)
     assert rc == 2 and "RUN_DIR" in err
     rc, _, err = helpert(monkeypatch, capsys, "compare", tmp_path / "missing")
-    assert rc == 2
+    assert rc == 2 and f"error: {tmp_path / 'missing'}: no such file or folder" in err  # as measure and screen say it
     empty = tmp_path / "empty_run"
     empty.mkdir()
     rc, _, err = helpert(monkeypatch, capsys, "compare", empty)

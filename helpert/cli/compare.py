@@ -12,7 +12,7 @@ from helpert.cli.options import judge_from_options, judge_options, judge_roles, 
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default=None,
               help="Protocol name or YAML path (default: the run's protocol, else cbt_session).")
 @click.option("--json", "as_json", is_flag=True, help="Print the corpus statistics as JSON.")
@@ -58,8 +58,12 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
         match_pairs,
     )
     from helpert.io import read_sessions
+    from helpert.io.errors import TranscriptError
     from helpert.protocols import load_protocol
 
+    for path in paths:  # the same line as measure's and screen's
+        if not path.exists():
+            raise TranscriptError(path, "no such file or folder")
     try:
         if len(paths) == 1 and paths[0].is_dir():
             try:

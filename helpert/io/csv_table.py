@@ -55,7 +55,7 @@ def _read_rows(path: Path, reader: csv.DictReader) -> list[Session]:
             raise TranscriptError(path, "more cells than header columns (quote text that has commas)", line=lineno)
         role = normalize_role(row.get(role_col))
         if role is None:
-            raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r}", line=lineno, field=role_col)
+            raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r} (use counselor or client)", line=lineno, field=role_col)
         text = " ".join((row.get(text_col) or "").split())
         if not text:
             continue

@@ -54,13 +54,19 @@ def _too_deep(data: Any, limit: int) -> bool:
 
 def read_jsonl(path: Path, text: str) -> list[Session]:
     sessions = []
+    first_line: dict[str, int] = {}
     # Only "\n" ends a record: str.splitlines() would also split at U+2028/U+0085, which JSON allows
     # unescaped inside strings, and would number lines differently from every other tool.
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         record = _parse(path, line, lineno)
-        sessions.append(session_from_record(record, path, line=lineno, fallback_id=f"{path.stem}_{lineno}"))
+        session = session_from_record(record, path, line=lineno, fallback_id=f"{path.stem}_{lineno}")
+        if session.dialogue_id in first_line:
+            raise TranscriptError(path, f"duplicate dialogue_id {session.dialogue_id!r} (first on line "
+                                        f"{first_line[session.dialogue_id]})", line=lineno, field="dialogue_id")
+        first_line[session.dialogue_id] = lineno
+        sessions.append(session)
     if not sessions:
         raise TranscriptError(path, "no dialogues in file")
     return sessions
@@ -71,10 +77,17 @@ def read_json(path: Path, text: str) -> list[Session]:
     records = data if isinstance(data, list) else [data]
     if not records:
         raise TranscriptError(path, "no dialogues in file")
-    return [
+    sessions = [
         session_from_record(rec, path, line=None, record_no=i, fallback_id=f"{path.stem}_{i}")
         for i, rec in enumerate(records)
     ]
+    first: dict[str, int] = {}
+    for i, session in enumerate(sessions):
+        if session.dialogue_id in first:
+            raise TranscriptError(path, f"record {i}: duplicate dialogue_id {session.dialogue_id!r} (first in record "
+                                        f"{first[session.dialogue_id]})", field="dialogue_id")
+        first.setdefault(session.dialogue_id, i)
+    return sessions
 
 
 def session_from_record(
