@@ -194,3 +194,16 @@ def test_exclude_degenerate_drops_the_slot_on_both_sides(fake_chat):
     full = compare_sessions([(res.original, res.reconstruction)], load_protocol("cbt_session"))
     kept = compare_sessions([(original, reconstruction)], load_protocol("cbt_session"))
     assert full["quality.degenerate_share.llm"].iloc[0] == 0.75 and kept["quality.degenerate_share.llm"].iloc[0] == 0.0
+
+
+@pytest.mark.parametrize("text, counselor", [
+    ("I love the detail. The client wants to know what's going on, and I'm happy to help.", True),
+    ("The patient is clearly anxious about the exam.", True),
+    ("You mentioned the client wants everything by Friday. What happens if it is late?", False),  # not a sentence start
+])
+def test_a_counselor_speaking_of_the_client_in_the_third_person_is_narrating(text, counselor):
+    """Found by a fresh user in a replay of the embedded model; a client may speak of a client of hers."""
+    from helpert.replay.llm.degenerate import Context, find_degenerate
+
+    assert ("narration" in find_degenerate(text, Context(speaker="counselor"))) is counselor
+    assert "narration" not in find_degenerate(text, Context(speaker="client"))
