@@ -161,3 +161,12 @@ def test_dialogue_picks_one_session_and_an_unknown_id_names_some_that_exist(monk
     assert ids == ["textbook"]
     rc, out, err = helpert(monkeypatch, capsys, command, corpus, "--dialogue", "nope")
     assert rc == 2 and not out and "no dialogue with id 'nope' (ids look like: s1, textbook)" in err
+
+
+def test_measure_says_which_files_share_an_id(monkeypatch, capsys, tmp_path):
+    """Found by a fresh user: a run's original.json and reconstruction.json gave two rows of one name."""
+    run = write_run(tmp_path / "run")
+    files = [run / "sessions" / "d1" / name for name in ("original.json", "reconstruction.json")]
+    rc, out, err = helpert(monkeypatch, capsys, "measure", *files, "--json")
+    assert rc == 0 and [s["dialogue_id"] for s in json.loads(out)["sessions"]] == ["d1", "d1"]
+    assert "warning: 1 dialogue_id(s) occur more than once ('d1' x2): their rows carry the same id" in err

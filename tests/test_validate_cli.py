@@ -81,3 +81,5 @@ def test_validate_labels_on_shared_esconv_warns_about_training_overlap():
     assert out["n"] == 2257
     assert out["training_overlap"]["share"] > 0.5
     assert "optimistic" in out["warning"]
+    distinct = out["training_overlap"]["distinctive_turns"]
+    assert f"the {distinct} counselor turns in {path} long enough to identify (of 2257;" in out["warning"]  # both counts named

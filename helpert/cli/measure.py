@@ -21,6 +21,7 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths, dialogue=dialogue)
+    _warn_repeated_ids(sessions)
     bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
     if bare:
         click.echo(unpunctuated_warning(bare), err=True)
@@ -28,6 +29,18 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
         return protocol, measure_sessions(sessions, protocol, judge, label_judge, judge_concurrency)
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
+
+
+def _warn_repeated_ids(sessions) -> None:
+    """Files may hold sessions of one id (a run's original.json and reconstruction.json): their rows would carry the
+    same id with nothing to tell them apart, so say so."""
+    from collections import Counter
+
+    repeated = {i: n for i, n in Counter(s.dialogue_id for s in sessions).items() if n > 1}
+    if repeated:
+        shown = ", ".join(f"{i!r} x{n}" for i, n in list(repeated.items())[:5]) + (" ..." if len(repeated) > 5 else "")
+        click.echo(f"warning: {len(repeated)} dialogue_id(s) occur more than once ({shown}): their rows carry the same "
+                   "id, in the order the files were read", err=True)
 
 
 @click.command()

@@ -97,8 +97,10 @@ def labels(path: str, key: str, protocol_name: str, as_json: bool) -> None:
     warning = None
     if overlap["share"] >= OVERLAP_WARN_SHARE or overlap["dialogue_ids_in_training"]:
         warning = (
-            f"warning: {overlap['turns_in_training']} of {overlap['distinctive_turns']} counselor turns in {path} "
-            "were in the labeller's training data; these scores are optimistic. For scores on unseen "
+            f"warning: {overlap['turns_in_training']} of the {overlap['distinctive_turns']} counselor turns in {path} "
+            f"long enough to identify (of {sum(len(s.counselor_turns) for s in sessions)}; a short turn such as "
+            "\"you're welcome\" could be in any dialogue) were in the labeller's training data; these scores are "
+            "optimistic. For scores on unseen "
             "dialogues run benchmarks/validate_labels.py (grouped cross-validation)."
         )
         result["warning"] = warning
