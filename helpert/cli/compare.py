@@ -26,8 +26,8 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
             judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None,
             judge_what: str) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id; two files of one
-    session each are compared as one pair whatever their ids), or a replay RUN_DIR (writes RUN_DIR/comparison.csv and RUN_DIR/corpus.json). With --judge-model, an LLM
-    judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
+    session each are compared as one pair whatever their ids), or a replay RUN_DIR (writes RUN_DIR/comparison.csv
+    and RUN_DIR/corpus.json). With --judge-model, an LLM judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
     from helpert.metrics import MAIN_METRICS
     from helpert.protocols import load_protocol
 
