@@ -5,9 +5,9 @@ from __future__ import annotations
 from helpert.session import Role
 
 _COUNSELOR = {"counselor", "counsellor", "therapist", "supporter", "listener", "helper", "sys", "system",
-              "assistant", "bot", "t", "th", "coach", "peer", "peer counselor", "psychologist",
+              "assistant", "bot", "t", "th", "coach", "peer", "peer counselor", "peer counsellor", "psychologist",
               "interviewer", "clinician", "practitioner"}  # MI and clinical transcripts name the counselor so
-_CLIENT = {"client", "patient", "seeker", "help-seeker", "help seeker", "user", "usr", "speaker", "c", "p",
+_CLIENT = {"client", "patient", "seeker", "help-seeker", "help seeker", "helpseeker", "user", "usr", "speaker", "c", "p",
            "pt", "member", "interviewee"}
 
 
