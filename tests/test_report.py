@@ -205,3 +205,27 @@ def test_safety_turns_show_their_tier():
     assert 'class="tag safety"' in _tags(check, {}, []) and "safety: check" in _tags(check, {}, [])
     plain = check.model_copy(update={"meta": {}})
     assert "tag safety" not in _tags(plain, {}, [])
+
+
+def test_a_simulation_shows_the_client_the_llm_answered_beside_the_peers_client(tmp_path):
+    """Found by a fresh user: the report of a `simulate` run showed the original client's words for both sides and
+    called the run a replay."""
+    import json
+
+    simulated = LLM.model_copy(deep=True)
+    client_turn = next(t for t in simulated.turns if t.role == "client")
+    client_turn.text = "SIMULATED: the client model's own words"
+    root = write_run(tmp_path / "run", [(PEER, simulated)])
+    manifest = json.loads((root / "manifest.json").read_text())
+    (root / "manifest.json").write_text(json.dumps({**manifest, "mode": "simulate"}))
+    html = write_report(root).read_text(encoding="utf-8")
+    assert "SIMULATED: the client model&#x27;s own words" in html  # escaped, as every transcript text
+    assert "simulated client (what the LLM answered)" in html and "peer's client" in html
+    assert "simulated through the cbt_session graph with a client model" in html
+    assert "<th>mode</th><td>simulate; client model" in html
+    assert "the client's words are the same in both" not in html and "the client&#x27;s words are the same" not in html
+
+
+def test_a_replay_shows_one_client_column_and_says_so(report):
+    _, _, html = report
+    assert "replay through the cbt_session graph" in html and "simulated client" not in html

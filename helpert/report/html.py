@@ -57,7 +57,7 @@ figure{margin:12px 0;background:#fff;border:1px solid #e3e3e3;padding:8px}figure
 figcaption{font-size:.85em;color:#555;margin-top:4px}
 nav ul{columns:3;font-size:.9em}details{margin:.6em 0}summary{cursor:pointer;color:#1b6ca8}
 table.transcript{width:100%;table-layout:fixed}table.transcript col.slot{width:3.2em}
-table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}
+table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}td.client .who{font-size:.8em;color:#666;margin-top:.3em}
 td.empty,span.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
 .tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
 .tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.safety{background:#ede3f5;color:#4b1d6b}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
@@ -106,6 +106,10 @@ def manifest_rows(manifest: "Manifest", protocol: Protocol, n_sessions: int, ski
     ]
     if manifest.guidance:
         rows.insert(5, ("guidance", manifest.guidance))
+    if manifest.mode != "replay":
+        client = manifest.client_model or {}
+        rows.insert(0, ("mode", manifest.mode + (f"; client model {client.get('model_file') or client.get('model_path') or '-'}"
+                                                 if manifest.mode == "simulate" else "")))
     return rows
 
 
@@ -150,8 +154,10 @@ def session_table(row: "pandas.Series | None") -> str:
     return "".join(out)
 
 
-def slot_rows(original: Session, reconstruction: Session) -> list[tuple[int, str, Turn | None, Turn | None]]:
-    """(slot, client text the slot answers, peer turn, LLM turn) for every slot of either side."""
+def slot_rows(original: Session, reconstruction: Session) -> list[tuple[int, str, str, Turn | None, Turn | None]]:
+    """(slot, client text the peer's turn answers, client text the LLM's turn answers, peer turn, LLM turn) for every
+    slot of either side. In a replay both client texts are the same words; in a simulation the LLM's client is the
+    client model."""
     from helpert.report.plot.common import counselor_slots
 
     def clients(session: Session) -> dict[int, str]:
@@ -166,8 +172,8 @@ def slot_rows(original: Session, reconstruction: Session) -> list[tuple[int, str
 
     peer = {k: t for k, t in counselor_slots(original)}
     llm = {k: t for k, t in counselor_slots(reconstruction)}
-    client = {**clients(reconstruction), **clients(original)}   # the same words; the original is the source
-    return [(k, client.get(k, ""), peer.get(k), llm.get(k)) for k in sorted(set(peer) | set(llm))]
+    said = {"peer": clients(original), "llm": clients(reconstruction)}
+    return [(k, said["peer"].get(k, ""), said["llm"].get(k, ""), peer.get(k), llm.get(k)) for k in sorted(set(peer) | set(llm))]
 
 
 def _tags(turn: Turn, colours: dict[str, str], drift: list[str]) -> str:
@@ -198,9 +204,11 @@ def _tags(turn: Turn, colours: dict[str, str], drift: list[str]) -> str:
     return f'<div class="tags">{"".join(tags)}</div>'
 
 
-def transcript_table(original: Session, reconstruction: Session, protocol: Protocol) -> str:
+def transcript_table(original: Session, reconstruction: Session, protocol: Protocol, simulated: bool = False) -> str:
     """Slot | client | peer counselor | LLM counselor, every counselor turn tagged with phase and
-    behaviour (and, for the LLM, the router's phase when the model did something else)."""
+    behaviour (and, for the LLM, the router's phase when the model did something else). In a replay the client column
+    is the original's words (the LLM answered the same); in a simulation (``simulated``) it shows both clients where
+    they differ: the LLM counselor answered the client model."""
     from helpert.report.plot.common import phase_colours
     from helpert.report.plot.timeline import drift_reasons
 
@@ -208,7 +216,7 @@ def transcript_table(original: Session, reconstruction: Session, protocol: Proto
     drift = {"peer": drift_reasons(original, protocol), "llm": drift_reasons(reconstruction, protocol)}
     out = ['<table class="transcript"><colgroup><col class="slot"><col><col><col></colgroup>'
            "<thead><tr><th>#</th><th>client</th><th>peer counselor</th><th>LLM counselor</th></tr></thead><tbody>"]
-    for k, client, peer, llm in slot_rows(original, reconstruction):
+    for k, peer_client, llm_client, peer, llm in slot_rows(original, reconstruction):
         classes = " ".join(f"drift-{side}" for side in ("peer", "llm") if k in drift[side])
         cells = []
         for side, turn in (("peer", peer), ("llm", llm)):
@@ -218,7 +226,12 @@ def transcript_table(original: Session, reconstruction: Session, protocol: Proto
                 cells.append(f'<td class="{side} counselor" data-slot="{k}">{_tags(turn, colours, drift[side].get(k, []))}'
                              f'<div class="text">{_e(turn.text)}</div></td>')
         attr = f' class="{classes}"' if classes else ""
-        said = _e(client) if client else '<span class="empty">(opening: the counselor speaks first)</span>'
+        if not simulated or peer_client == llm_client or not (peer_client and llm_client):  # one client, verbatim
+            client = peer_client or llm_client
+            said = _e(client) if client else '<span class="empty">(opening: the counselor speaks first)</span>'
+        else:  # a simulation: the LLM counselor answered the client model, not the peer's client
+            said = (f'<div class="who">peer\'s client</div>{_e(peer_client)}'
+                    f'<div class="who">simulated client (what the LLM answered)</div>{_e(llm_client)}')
         out.append(f'<tr data-slot="{k}"{attr}><td class="num">{k}</td><td class="client">{said}</td>'
                    f'{"".join(cells)}</tr>')
     out.append("</tbody></table>")
@@ -246,6 +259,14 @@ def _small_sample_note(stats: "pandas.DataFrame") -> str:
             "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
 
 
+def _how(manifest, protocol: Protocol) -> str:
+    """What the LLM side of the run is, in words, for the page's subtitle."""
+    if manifest.mode == "simulate":
+        return (f"simulated through the {protocol.name} graph with a client model: the LLM counselor answered the "
+                "simulated client, so the sessions part after the opening and the client column shows both clients")
+    return f"replay through the {protocol.name} graph: the client's words are the same in both, slot by slot"
+
+
 def render_report(run: "ComparedRun") -> str:
     """The whole page as a string."""
     from helpert.report.plot.run import corpus_figures, session_figures
@@ -259,8 +280,7 @@ def render_report(run: "ComparedRun") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>helpert report: {_e(name)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>helpert report: {_e(name)}</h1>",
-        f'<p class="sub">Peer counselor (original) vs LLM counselor (replay through the {_e(protocol.name)} graph): '
-        "the client's words are the same in both, slot by slot.</p>",
+        f'<p class="sub">Peer counselor (original) vs LLM counselor ({_e(_how(run.manifest, protocol))}).</p>',
         '<section id="run"><h2>Run</h2>',
         _kv_table(manifest_rows(run.manifest, protocol, len(pairs), run.skipped)), "</section>",
         '<section id="corpus"><h2>Corpus: LLM − peer</h2>',
@@ -291,7 +311,7 @@ def render_report(run: "ComparedRun") -> str:
         ]
         if "scores" in figs:
             parts.append(_img(figs["scores"], f"{did}: CTRS and empathy"))
-        parts += ["<h3>Transcripts</h3>", transcript_table(original, reconstruction, protocol), "</section>"]
+        parts += ["<h3>Transcripts</h3>", transcript_table(original, reconstruction, protocol, run.manifest.mode == "simulate"), "</section>"]
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
 
