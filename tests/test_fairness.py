@@ -283,6 +283,7 @@ def test_probe_on_the_real_model(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(proc.stdout)
     assert doc["n_sessions"] == 1 and doc["probe"]["groups"] == ["man", "woman"]
+    assert "note: one session pair: no CI, effect size or test can be computed" in proc.stderr
     assert {r["metric"] for r in doc["rows"]} >= set(PRIMARY)
     recs = {g: Session.from_record(json.loads((out / g / "sessions" / "loneliness" / "reconstruction.json").read_text()))
             for g in ("man", "woman")}

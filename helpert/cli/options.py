@@ -54,7 +54,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="--backend openai: retries per request on connection errors, timeouts, 429 and 5xx (exponential backoff)."),
         click.option("--protocol", default="cbt_session", show_default=True, help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or a YAML path."),
         click.option("--seed", type=int, default=0, show_default=True, help="Run seed; each turn derives its own."),
-        click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Replay at most this many counselor turns."),
+        click.option("--max-turns", type=click.IntRange(min=1), default=None, help="Write at most this many counselor turns."),
         click.option("--n-ctx", type=click.IntRange(min=512), default=4096, show_default=True, help="Model context in tokens."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all available cores)."),
         click.option("--temperature", type=click.FloatRange(min=0), default=0.7, show_default=True),

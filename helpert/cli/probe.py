@@ -99,6 +99,9 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
         raise UserError(str(exc)) from None
     except ImportError as exc:
         raise UserError(f"counselor turns need labels and the labeller could not be loaded ({exc})") from None
+    if report.about["n_sessions"] < 2:
+        click.echo("note: one session pair: no CI, effect size or test can be computed, so nothing can be flagged; "
+                   "probe a corpus (several sessions) to test for gaps", err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
         return 0
@@ -110,5 +113,6 @@ def fairness(paths: tuple[str, ...], attribute: str, cue: str, group_list: str |
     flagged = report.flagged
     click.echo(f"{len(flagged)} gap(s) flagged (95% CI excludes 0 and Holm p < {probe_info['alpha']})"
                + (": " + ", ".join(f"{r.group} {r.metric}" for r in flagged.itertuples()) if len(flagged) else "."))
-    click.echo(f"Output: {run_dir} (fairness.csv, fairness.json, measures.csv, one replay folder per group)")
+    click.echo(f"Output: {run_dir} (fairness.csv, fairness.json, measures.csv, one replay folder per group: "
+               f"`helpert report {run_dir}/<group>` for a group's transcripts)")
     return 0

@@ -49,7 +49,9 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
     """Let the LLM counselor talk with a simulated client whose profile (problem, cognitive model,
     style, opening words) is read from the session in PATH. Writes a run folder that `helpert
     compare` reads: original.json is the peer session, reconstruction.json the simulated dialogue.
-    --max-turns defaults to the original's number of counselor turns."""
+    --max-turns (counselor turns) defaults to the original's number of counselor turns. The client's first turn is
+    the original's opening words; the client model speaks after it, so with --max-turns N it writes N-1 turns when
+    the client opens the session and N-2 when the counselor does (2 writes none there)."""
     from rich.console import Console
 
     from helpert.replay.batch import RunOptions

@@ -191,7 +191,7 @@ def route(proto: Protocol, inp: RouteInput) -> Decision:
     dist = proto.distance_to_end[phase]
     if dist > 0 and remaining - 1 < dist:
         nxt = _next_on_shortest_path(proto, phase)
-        return Decision(nxt, f"turn budget: {remaining} turns left, {dist} phases to the end")
+        return Decision(nxt, f"turn budget: {remaining} turn{'s' if remaining != 1 else ''} left, {dist} phases to the end")
     ph = proto.by_id[phase]
     if inp.phase_turns < ph.min_turns:
         return Decision(phase, f"stay: {inp.phase_turns}/{ph.min_turns} minimum turns")
