@@ -77,8 +77,8 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
             from helpert.replay.runs import run_folder_of
 
             for path in paths:
-                if path.is_dir() and run_folder_of(path) is not None:
-                    raise UserError(f"{path} is a helpert run folder: give it alone (`helpert compare {run_folder_of(path)}`); "
+                if path.is_dir() and (root := run_folder_of(path)) is not None:
+                    raise UserError(f"{path} is a helpert run folder: give it alone (`helpert compare {root}`); "
                                     "two paths are an ORIGINAL and a RECONSTRUCTED transcript file")
             protocol = protocol or load_protocol("cbt_session")
             originals, reconstructions = read_sessions(paths[0]), read_sessions(paths[1])
