@@ -36,6 +36,8 @@
 
     .venv/bin/python benchmarks/validate_quality.py [--protocol cbt_session] [--limit N] [--readme benchmarks/README.md]
     PYTHONPATH=<checkout of an earlier commit> .venv/bin/python benchmarks/validate_quality.py --written-only NAME
+    .venv/bin/python benchmarks/validate_quality.py --written-only NAME --rewrite unpunctuated   (the written sets as a
+        speech recogniser without sentence marks would write them)
 """
 
 from __future__ import annotations
@@ -211,13 +213,18 @@ def auc_ci(low: np.ndarray, score: np.ndarray, resamples: int = 2000, seed: int 
     return [round(float(point), 3), *(round(float(v), 3) for v in np.percentile(boot, [2.5, 97.5]))]
 
 
-def written_sessions(protocol: Protocol, sets: tuple[str, ...] = tuple(WRITTEN)) -> dict:
-    """Per set and for the held-out sets pooled: AUC of each key of AUC_KEYS for the low-quality sessions."""
+def written_sessions(protocol: Protocol, sets: tuple[str, ...] = tuple(WRITTEN), rewrite: str | None = None) -> dict:
+    """Per set and for the held-out sets pooled: AUC of each key of AUC_KEYS for the low-quality sessions.
+    ``rewrite``: a transcript convention of ``helpert.probe.markup`` applied to every session first (``--rewrite``)."""
+    from helpert.probe.markup import REWRITES
+
     rows, low, where = [], [], []
     for name in sets:
         path = REPO / "tests" / "data" / f"quality_sessions_{name}.jsonl"
         quality = [json.loads(line)["quality"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         sessions = read_sessions(path)
+        if rewrite:
+            sessions = [REWRITES[rewrite](s) for s in sessions]
         for s, r in zip(sessions, measure(sessions, protocol)):
             r["words_per_counselor_turn"] = float(np.mean([len(t.text.split()) for t in s.counselor_turns]))
             rows.append(r)
@@ -304,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--written-only", metavar="NAME", default=None,
                     help="only section 4 (written transcripts), into results/NAME.json; with PYTHONPATH set to a checkout of "
                          "an earlier commit it scores that commit's helpert on the same files")
+    ap.add_argument("--rewrite", default=None, choices=("times", "notes", "labels", "fillers", "unpunctuated"),
+                    help="with --written-only: every written session rewritten first (helpert.probe.markup), e.g. "
+                         "without its sentence marks, as a speech recogniser writes")
     ap.add_argument("--texts", type=Path, default=None,
                     help="only the degradations of the unseen sessions, with the texts of this JSON file put in (keys advice, "
                          "closed_questions, lectures, small_talk), into results/validate_quality_texts_<file stem>.json")
@@ -317,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         here = Path(helpert.__file__).resolve().parent
         result["helpert_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
         result["helpert_path"] = str(here)
-        result["written"] = written_sessions(protocol)
+        result["rewrite"] = args.rewrite
+        result["written"] = written_sessions(protocol, rewrite=args.rewrite)
         report(args.written_only, result)
         return 0
     if args.texts:

@@ -331,6 +331,13 @@ def word_pieces(texts: Sequence[str]) -> "list[list[int]]":
     return [e.ids for e in tok.encode_batch(list(texts))]
 
 
+def piece_offsets(texts: Sequence[str]) -> "list[list[tuple[int, int]]]":
+    """Each text's word pieces as character spans of the text, aligned with :func:`word_pieces` and the rows of
+    :func:`token_states` ([CLS] and [SEP] are ``(0, 0)``): how a head that reads single words finds their states."""
+    tok, _ = _runtime()
+    return [list(e.offsets) for e in tok.encode_batch(list(texts))]
+
+
 def padded(pieces: "Sequence[Sequence[int]]") -> "dict[str, np.ndarray]":
     """The encoder graph's inputs for a batch: ids padded with [PAD] (0) to the longest, its mask, token types."""
     import numpy as np
@@ -381,5 +388,5 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return out
 
 
-__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "load", "model_path", "override", "padded", "token_states",
+__all__ = ["ARITHMETICS", "DIM", "EncoderMissing", "arithmetic", "embed", "files", "load", "model_path", "override", "padded", "piece_offsets", "token_states",
            "top_path", "word_pieces", "workers"]
