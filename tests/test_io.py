@@ -246,7 +246,7 @@ def test_csv_row_with_unknown_role_names_line(tmp_path):
     path = write(tmp_path, "u.csv", "speaker,text\nTherapist,Hi\nPatient,Hello\nNarrator,Meanwhile\n")
     err = error_of(path)
     assert_names(err, path, line=4, field="speaker")
-    assert "unknown role 'Narrator' (use counselor or client)" in str(err)  # the hint JSONL gives too
+    assert "unknown role 'Narrator' (use counselor or client, or name its role: --speaker Narrator=counselor" in str(err)
 
 
 def test_csv_row_with_unquoted_comma(tmp_path):

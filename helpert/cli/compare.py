@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged
+from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged, speaker_option
 
 
 @click.command()
@@ -20,9 +20,10 @@ from helpert.cli.options import judge_from_options, judge_options, judge_roles, 
 @click.option("--exclude-degenerate", is_flag=True,
               help="Leave out every slot where either counselor turn is degenerate (loops, copies, narration...) "
                    "and recompute; a RUN_DIR then gets comparison.no_degenerate.csv and corpus.no_degenerate.json.")
+@speaker_option
 @judge_options
 def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
-            exclude_degenerate: bool, judge_model: str | None, judge_served_model: str | None,
+            exclude_degenerate: bool, speakers: "dict[str, str] | None", judge_model: str | None, judge_served_model: str | None,
             judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None,
             judge_what: str) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id; two files of one
@@ -35,7 +36,8 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     judge = judge_from_options(judge_model, None, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency,
                                judge_cache)
     with judge_shown(judge) as shown:
-        stats, doc = _compared(paths, protocol, exclude_degenerate, judge_concurrency, *judge_roles(shown, judge_what))
+        stats, doc = _compared(paths, protocol, exclude_degenerate, judge_concurrency, *judge_roles(shown, judge_what),
+                               speakers=speakers)
     _warn_not_english(stats)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -50,7 +52,7 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
 
 
 def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, judge_concurrency: int, ctrs_judge: Any,
-              label_judge: Any) -> tuple[Any, dict]:
+              label_judge: Any, speakers: "dict[str, str] | None" = None) -> tuple[Any, dict]:
     """The corpus statistics and corpus.json of a RUN_DIR or of two transcript files."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
@@ -81,7 +83,7 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
                     raise UserError(f"{path} is a helpert run folder: give it alone (`helpert compare {root}`); "
                                     "two paths are an ORIGINAL and a RECONSTRUCTED transcript file")
             protocol = protocol or load_protocol("cbt_session")
-            originals, reconstructions = read_sessions(paths[0]), read_sessions(paths[1])
+            originals, reconstructions = read_sessions(paths[0], speakers=speakers), read_sessions(paths[1], speakers=speakers)
             pairs, unmatched = match_pairs(originals, reconstructions)
             if not pairs and len(originals) == len(reconstructions) == 1:
                 # one session on each side: what else could be meant? (a plain-text file's id is its file name)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged
+from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged, speaker_option
 
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
-                   judge_concurrency: int = 1, dialogue: str | None = None):
+                   judge_concurrency: int = 1, dialogue: str | None = None, speakers: "dict[str, str] | None" = None):
     from helpert.cli.errors import UserError, refuse_run_folders
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
@@ -20,7 +20,7 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
-    sessions = read_sessions(*paths, dialogue=dialogue)
+    sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     _warn_repeated_ids(sessions)
     bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
     if bare:
@@ -48,12 +48,13 @@ def _warn_repeated_ids(sessions) -> None:
 @click.option("--protocol", "protocol_name", default="cbt_session", show_default=True,
               help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or path to a protocol YAML.")
 @click.option("--dialogue", default=None, help="Measure only the dialogue with this id.")
+@speaker_option
 @click.option("--json", "as_json", is_flag=True, help="Print every metric of every session as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
 @judge_options
-def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, as_json: bool, csv_path: Path | None, judge_model: str | None,
+def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, speakers: "dict[str, str] | None", as_json: bool, csv_path: Path | None, judge_model: str | None,
             judge_what: str, threads: int | None, judge_served_model: str | None, judge_api_key_env: str | None,
             judge_concurrency: int, judge_timeout: float, judge_cache: str | None) -> None:
     """Score the sessions in PATH... (files or folders) against a protocol: adherence, drift, CTRS,
@@ -63,7 +64,7 @@ def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, a
     judge = judge_from_options(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency,
                                judge_cache)
     with judge_shown(judge) as shown:
-        protocol, frame = _measure_frame(paths, protocol_name, *judge_roles(shown, judge_what), judge_concurrency, dialogue)
+        protocol, frame = _measure_frame(paths, protocol_name, *judge_roles(shown, judge_what), judge_concurrency, dialogue, speakers)
     if "language.english" in frame and (frame["language.english"] == 0).any():
         from helpert.text.language import not_english_warning
 

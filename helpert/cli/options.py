@@ -25,6 +25,25 @@ def _guidance(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     ctx.params.update(guidance=g.text, guidance_name=g.name, guidance_sha256=g.sha256)
 
 
+def _speakers(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> "dict[str, str] | None":
+    if not value:
+        return None
+    from helpert.io.roles import parse_speakers
+
+    try:
+        return parse_speakers(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+# The transcripts' own speaker names, for the commands that read transcripts: a diariser's "SPEAKER_00:", a person's
+# name. Read before the role names helpert knows (helpert.io.roles).
+speaker_option = click.option(
+    "--speaker", "speakers", multiple=True, metavar="NAME=ROLE", callback=_speakers,
+    help="A speaker name used in the transcripts and its role (counselor or client); repeat for each, e.g. --speaker "
+         "SPEAKER_00=counselor --speaker SPEAKER_01=client for a diariser's labels, or a person's name.")
+
+
 def _server_model_options(prefix: str, who: str, timeout: str) -> list[Callable[..., Any]]:
     """``--{prefix}served-model``, ``--{prefix}api-key-env`` and the ``timeout`` option: which model of an
     OpenAI-compatible server, the key to reach it and how long to wait for each answer (the replay's ``--backend

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES
+from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES, speaker_option
 
 
 @click.command()
@@ -24,7 +24,9 @@ from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES
 @click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write those JSON Lines to this file (atomically).")
 @click.option("--dialogue", default=None, help="Screen only the dialogue with this id.")
-def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | None, dialogue: str | None) -> None:
+@speaker_option
+def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | None, dialogue: str | None,
+           speakers: "dict[str, str] | None") -> None:
     """Screen the client turns of the sessions in PATH... (files or folders, any transcript format) for crisis
     content: suicide, self-harm, harm to others, abuse. Each client turn is read with the client's earlier
     turns; idx numbers the turns of the session as loaded (from 0, every speaker, empty turns dropped).
@@ -36,7 +38,7 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     from helpert.safety.screen import screen_by_session, summarise
 
     refuse_run_folders(paths, "screen")
-    sessions = read_sessions(*paths, dialogue=dialogue)
+    sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     if not sessions:
         raise UserError(f"no sessions found in {', '.join(map(str, paths))}")
     per_session = screen_by_session(sessions, policy)

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from helpert.io.errors import TranscriptError
+from helpert.io.roles import Speakers
 from helpert.session import Session
 
 SUFFIXES = (".jsonl", ".json", ".csv", ".txt")
 
 
-def _reader(suffix: str) -> Callable[[Path, str], list[Session]]:
+def _reader(suffix: str) -> Callable[..., list[Session]]:
     from helpert.io import csv_table, dialogue_json, plain_text
 
     return {
@@ -22,8 +23,9 @@ def _reader(suffix: str) -> Callable[[Path, str], list[Session]]:
     }[suffix]
 
 
-def read_file(path: str | Path) -> list[Session]:
-    """All sessions in one file. Raises :class:`TranscriptError` naming file, line and field."""
+def read_file(path: str | Path, speakers: Speakers | None = None) -> list[Session]:
+    """All sessions in one file. Raises :class:`TranscriptError` naming file, line and field. ``speakers``: the
+    transcript's own speaker names mapped to roles (:func:`helpert.io.roles.parse_speakers`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -41,7 +43,7 @@ def read_file(path: str | Path) -> list[Session]:
         raise TranscriptError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line=line) from None
     if not text.strip():
         raise TranscriptError(path, "empty file")
-    sessions = _reader(suffix)(path, text)
+    sessions = _reader(suffix)(path, text, speakers=speakers)
     seen: set[str] = set()
     for s in sessions:
         if s.dialogue_id in seen:
@@ -63,9 +65,10 @@ def iter_transcript_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_sessions(*paths: str | Path, dialogue: str | None = None) -> list[Session]:
-    """Every session in the given files and folders; ``dialogue`` keeps only the one with that id."""
-    sessions = [s for f in iter_transcript_files(paths) for s in read_file(f)]
+def read_sessions(*paths: str | Path, dialogue: str | None = None, speakers: Speakers | None = None) -> list[Session]:
+    """Every session in the given files and folders; ``dialogue`` keeps only the one with that id; ``speakers`` as
+    for :func:`read_file`."""
+    sessions = [s for f in iter_transcript_files(paths) for s in read_file(f, speakers)]
     if dialogue is not None:
         picked = [s for s in sessions if s.dialogue_id == dialogue]
         if not picked:

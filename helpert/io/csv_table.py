@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import normalize_role
+from helpert.io.roles import Speakers, normalize_role, speaker_hint
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 
@@ -28,18 +28,18 @@ def _names(kind: str) -> str:
     return f"'{first}' (or {', '.join(repr(n) for n in rest)})"
 
 
-def read_csv(path: Path, text: str) -> list[Session]:
+def read_csv(path: Path, text: str, speakers: Speakers | None = None) -> list[Session]:
     # newline="" as the csv module requires: quoted cells keep their line breaks and a bare "\r"
     # ends a row instead of raising csv.Error.
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        return _read_rows(path, reader)
+        return _read_rows(path, reader, speakers)
     except csv.Error as exc:  # e.g. a cell longer than csv.field_size_limit()
         # DictReader.line_num is only updated after a row parses; the inner reader's count is current.
         raise TranscriptError(path, f"malformed CSV ({exc})", line=reader.reader.line_num or 1) from None
 
 
-def _read_rows(path: Path, reader: csv.DictReader) -> list[Session]:
+def _read_rows(path: Path, reader: csv.DictReader, speakers: Speakers | None = None) -> list[Session]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     found = {kind: next((c for c in names if c in header), None) for kind, names in COLUMNS.items()}
@@ -53,9 +53,10 @@ def _read_rows(path: Path, reader: csv.DictReader) -> list[Session]:
         lineno = reader.line_num
         if None in row:
             raise TranscriptError(path, "more cells than header columns (quote text that has commas)", line=lineno)
-        role = normalize_role(row.get(role_col))
+        role = normalize_role(row.get(role_col), speakers)
         if role is None:
-            raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r} (use counselor or client)", line=lineno, field=role_col)
+            raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r} (use counselor or client, or name its "
+                                        f"role: {speaker_hint(row.get(role_col))})", line=lineno, field=role_col)
         text = " ".join((row.get(text_col) or "").split())
         if not text:
             continue

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import normalize_role
+from helpert.io.roles import Speakers, normalize_role, speaker_hint
 from helpert.session import Session, Turn
 
 MAX_TURN_CHARS = 20_000
@@ -52,7 +52,7 @@ def _too_deep(data: Any, limit: int) -> bool:
     return False
 
 
-def read_jsonl(path: Path, text: str) -> list[Session]:
+def read_jsonl(path: Path, text: str, speakers: Speakers | None = None) -> list[Session]:
     sessions = []
     first_line: dict[str, int] = {}
     # Only "\n" ends a record: str.splitlines() would also split at U+2028/U+0085, which JSON allows
@@ -61,7 +61,7 @@ def read_jsonl(path: Path, text: str) -> list[Session]:
         if not line.strip():
             continue
         record = _parse(path, line, lineno)
-        session = session_from_record(record, path, line=lineno, fallback_id=f"{path.stem}_{lineno}")
+        session = session_from_record(record, path, line=lineno, fallback_id=f"{path.stem}_{lineno}", speakers=speakers)
         if session.dialogue_id in first_line:
             raise TranscriptError(path, f"duplicate dialogue_id {session.dialogue_id!r} (first on line "
                                         f"{first_line[session.dialogue_id]})", line=lineno, field="dialogue_id")
@@ -72,13 +72,13 @@ def read_jsonl(path: Path, text: str) -> list[Session]:
     return sessions
 
 
-def read_json(path: Path, text: str) -> list[Session]:
+def read_json(path: Path, text: str, speakers: Speakers | None = None) -> list[Session]:
     data = _parse(path, text, None)
     records = data if isinstance(data, list) else [data]
     if not records:
         raise TranscriptError(path, "no dialogues in file")
     sessions = [
-        session_from_record(rec, path, line=None, record_no=i, fallback_id=f"{path.stem}_{i}")
+        session_from_record(rec, path, line=None, record_no=i, fallback_id=f"{path.stem}_{i}", speakers=speakers)
         for i, rec in enumerate(records)
     ]
     first: dict[str, int] = {}
@@ -91,7 +91,8 @@ def read_json(path: Path, text: str) -> list[Session]:
 
 
 def session_from_record(
-    record: Any, path: Path, *, line: int | None, fallback_id: str, record_no: int | None = None
+    record: Any, path: Path, *, line: int | None, fallback_id: str, record_no: int | None = None,
+    speakers: Speakers | None = None,
 ) -> Session:
     """Validate one dialogue record field by field, so the error names the field that is wrong."""
     prefix = "" if record_no is None else f"record {record_no}: "
@@ -114,9 +115,10 @@ def session_from_record(
         role_raw = raw.get("role", raw.get("speaker"))
         if role_raw is None:
             raise fail("missing", field=f"{where}.role")
-        role = normalize_role(role_raw)
+        role = normalize_role(role_raw, speakers)
         if role is None:
-            raise fail(f"unknown role {str(role_raw)[:40]!r} (use counselor or client)", field=f"{where}.role")
+            raise fail(f"unknown role {str(role_raw)[:40]!r} (use counselor or client, or name its role: "
+                       f"{speaker_hint(role_raw)})", field=f"{where}.role")
         text = raw.get("text", raw.get("content"))
         if not isinstance(text, str):
             kind = "missing" if text is None else f"expected a string, got {type(text).__name__}"

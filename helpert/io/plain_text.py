@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import near_role, normalize_role
+from helpert.io.roles import Speakers, near_role, normalize_role, speaker_hint
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -28,7 +28,29 @@ _PREFIX = re.compile(
 _TIME_LINE = re.compile(rf"^\s*[\[(]?\s*{_TIME}\s*[\])]?\s*(?:-->\s*{_TIME}\s*)?$")
 
 
-def read_text(path: Path, text: str) -> list[Session]:
+# Any short label before a colon at the start of a line ("SPEAKER_00:", "Dr. Smith:", "[Jane]:"): named in the error
+# when a transcript's first line holds no speaker helpert knows.
+_LABEL = re.compile(rf"^\s*(?:[\[(]\s*{_TIME}\s*[\])]\s*|{_TIME}\s+)?[\[*]*\s*(?P<name>[^\s\d:\[\]*][^:\[\]*]{{0,30}}?)\s*[\]*]*"
+                    rf"\s*(?:[\[(]\s*{_TIME}\s*[\])])?\s*[:：]\s*\S")
+
+
+# A speaker label a diariser writes ("SPEAKER_02", "Speaker 3", "spk_1"): never words of a turn.
+_DIARISED = re.compile(r"^(?:speaker|spk)[ _-]?\d+$", re.IGNORECASE)
+
+
+def _named_prefix(speakers: Speakers) -> "re.Pattern[str]":
+    """A speaker prefix with one of the names a user mapped (any characters: "SPEAKER_00", "Dr. Smith"), in brackets
+    or bold or bare, with a time before or after it as :data:`_PREFIX` allows."""
+    names = "|".join(re.escape(n) for n in sorted(speakers, key=len, reverse=True))
+    return re.compile(
+        rf"^\s*(?:[\[(]\s*(?P<before>{_TIME})\s*[\])]|(?P<bare>{_TIME}))?\s*[-–]?\s*[\[*]*\s*(?P<name>{names})\s*[\]*]*"
+        rf"\s*(?:[\[(]\s*(?P<after>{_TIME})\s*[\])])?\s*[:：]\s*(?P<body>.*)$", re.IGNORECASE)
+
+
+def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[Session]:
+    """``speakers``: the transcript's own speaker names mapped to roles (``--speaker NAME=ROLE``), read before the
+    role names."""
+    named = _named_prefix(speakers) if speakers else None
     turns: list[Turn] = []
     dialogue_id = path.stem
     # Split at "\n" (and lone "\r") only, so line numbers match editors and U+2028 stays inside a turn.
@@ -44,10 +66,15 @@ def read_text(path: Path, text: str) -> list[Session]:
             continue
         if _TIME_LINE.match(stripped):
             continue
-        m = _PREFIX.match(stripped)
-        role = normalize_role(m.group("name")) if m else None
+        m = (named.match(stripped) if named else None) or _PREFIX.match(stripped)
+        role = normalize_role(m.group("name"), speakers) if m else None
         if m and role is None and not turns:
-            raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:)", line=lineno, field="speaker")
+            raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:, or name its role: "
+                                        f"{speaker_hint(m.group('name'))})", line=lineno, field="speaker")
+        if role is None and turns and (label := _LABEL.match(stripped)) and _DIARISED.match(label.group("name")):
+            # the user named the speakers, but not this one: its words would silently join the turn before
+            raise TranscriptError(path, f"speaker {label.group('name')!r} has no role: add {speaker_hint(label.group('name'))}",
+                                  line=lineno, field="speaker")
         if m and role is None and (guess := near_role(m.group("name"))):
             # a misspelled speaker would silently join the turn before: a client's words read as the counselor's,
             # and a crisis statement never screened as the client's
@@ -56,6 +83,11 @@ def read_text(path: Path, text: str) -> list[Session]:
                                   line=lineno, field="speaker")
         if role is None:
             if not turns:
+                label = _LABEL.match(stripped)
+                if label:  # a speaker helpert does not know: a diarised "SPEAKER_00:", a name with a full stop
+                    raise TranscriptError(path, f"unknown speaker {label.group('name')!r} (use Counselor: or Client:, or "
+                                                f"name its role: {speaker_hint(label.group('name'))})",
+                                          line=lineno, field="speaker")
                 raise TranscriptError(path, "text before the first 'Counselor:' or 'Client:' prefix", line=lineno, field="speaker")
             last = turns[-1]
             more = " ".join(stripped.split())

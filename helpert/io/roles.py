@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from helpert.session import Role
+
+# A transcript's own speaker names mapped to roles ("SPEAKER_00" -> counselor, "Dr. Smith" -> counselor), as a user
+# gives them (``--speaker NAME=ROLE``); keys are lower case, stripped (:func:`parse_speakers`).
+Speakers = Mapping[str, Role]
 
 _COUNSELOR = {"counselor", "counsellor", "therapist", "supporter", "listener", "helper", "sys", "system",
               "assistant", "bot", "t", "th", "coach", "peer", "peer counselor", "peer counsellor", "psychologist",
@@ -11,11 +17,14 @@ _CLIENT = {"client", "patient", "seeker", "help-seeker", "help seeker", "helpsee
            "pt", "member", "interviewee"}
 
 
-def normalize_role(raw: object) -> Role | None:
-    """Map a speaker label to a role, or None when it is not one we know."""
+def normalize_role(raw: object, speakers: Speakers | None = None) -> Role | None:
+    """Map a speaker label to a role, or None when it is not one we know; ``speakers`` names a transcript's own
+    speakers (:func:`parse_speakers`), read before the role names."""
     if not isinstance(raw, str):
         return None
     key = raw.strip().lower().rstrip(":").strip()
+    if speakers and key in speakers:
+        return speakers[key]
     if key in _COUNSELOR:
         return "counselor"
     if key in _CLIENT:
@@ -24,6 +33,33 @@ def normalize_role(raw: object) -> Role | None:
 
 
 KNOWN_ROLE_NAMES = sorted(_COUNSELOR | _CLIENT)
+
+
+def speaker_hint(raw: object) -> str:
+    """How to map an unknown speaker name, for an error message: ``--speaker 'SPEAKER_00=counselor'``."""
+    import shlex
+
+    name = str(raw).strip().rstrip(":").strip()[:40]
+    return f"--speaker {shlex.quote(name + '=counselor')} (or =client)"
+
+
+def parse_speakers(specs: "list[str] | tuple[str, ...]") -> dict[str, Role]:
+    """``["SPEAKER_00=counselor", "Jane=client"]`` -> ``{"speaker_00": "counselor", "jane": "client"}``. The role may be
+    any name :func:`normalize_role` knows ("therapist", "patient"). Raises ValueError with the reason."""
+    out: dict[str, Role] = {}
+    for spec in specs:
+        name, sep, role_name = spec.rpartition("=")
+        name = name.strip().rstrip(":").strip()
+        if not sep or not name:
+            raise ValueError(f"{spec!r}: expected NAME=ROLE, e.g. SPEAKER_00=counselor")
+        role = normalize_role(role_name)
+        if role is None:
+            raise ValueError(f"{spec!r}: unknown role {role_name.strip()!r} (use counselor or client)")
+        key = name.lower()
+        if out.get(key, role) != role:
+            raise ValueError(f"{spec!r}: {name!r} is already mapped to {out[key]}")
+        out[key] = role
+    return out
 
 
 def near_role(raw: str) -> str | None:

@@ -33,6 +33,7 @@ from helpert.replay.runs import ErrorLog, Journal, Manifest, Run
 from helpert.session import Session
 
 if TYPE_CHECKING:
+    from helpert.io.roles import Speakers
     from helpert.protocols import Protocol
     from helpert.replay.graph.state import Reply
     from helpert.replay.lease import Lease
@@ -126,16 +127,17 @@ class OptionError(ValueError):
     """Options that do not go together (e.g. ``--concurrency`` with a local model)."""
 
 
-def load_corpus(paths: list[str], errors: Journal, dialogue: str | None = None) -> list[Session]:
+def load_corpus(paths: list[str], errors: Journal, dialogue: str | None = None,
+                speakers: "Speakers | None" = None) -> list[Session]:
     """Every dialogue in the given files/folders (or just ``dialogue``); a bad file is recorded and
-    skipped, not fatal."""
+    skipped, not fatal. ``speakers``: the transcripts' own speaker names mapped to roles (``--speaker``)."""
     from helpert.io import TranscriptError, iter_transcript_files, read_file
 
     sessions: list[Session] = []
     seen: set[str] = set()
     for f in iter_transcript_files(paths):
         try:
-            found = read_file(f)
+            found = read_file(f, speakers)
         except TranscriptError as exc:
             errors.append({"dialogue": None, "file": str(f), "stage": "load", "reason": str(exc)})
             continue
@@ -282,7 +284,8 @@ class _LoadErrors:
 
 
 def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers: int = 1, concurrency: int = 1,
-              dialogue: str | None = None, on_event: Callable[[Event], None] = lambda e: None) -> BatchSummary:
+              dialogue: str | None = None, speakers: "Speakers | None" = None,
+              on_event: Callable[[Event], None] = lambda e: None) -> BatchSummary:
     """Replay every dialogue under ``paths`` (or only ``dialogue``) into ``out``; returns what happened.
     Events for progress displays: ``planned``, ``loaded``, ``turn``, ``done``, ``failed``, ``elsewhere``
     (finished by another process), ``waiting`` (the rest is held by other processes)."""
@@ -307,7 +310,8 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     manifest = Manifest.build(
         backend_info=info, protocol=protocol, seed=options.seed, guidance=options.guidance,
         args={"paths": paths, "dialogue": dialogue, "max_turns": options.max_turns, "workers": workers,
-              "concurrency": concurrency, "risk_sensitivity": options.risk_sensitivity},
+              "concurrency": concurrency, "risk_sensitivity": options.risk_sensitivity,
+              **({"speakers": dict(speakers)} if speakers else {})},
         guidance_file=options.guidance_file,
     )
     run = Run.create(out, manifest)
@@ -317,7 +321,7 @@ def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers
     # load errors are found again below; a session finished since its failure is no longer failing
     errors.prune(lambda e: e.get("stage") == "load" or bool(e.get("dialogue") and run.is_done(e["dialogue"])))
     load_errors = _LoadErrors(errors)
-    sessions = load_corpus(paths, load_errors, dialogue)  # type: ignore[arg-type]
+    sessions = load_corpus(paths, load_errors, dialogue, speakers)  # type: ignore[arg-type]
     for e in load_errors.items:
         summary.failed.append(e)
         on_event({"kind": "failed", **e})
