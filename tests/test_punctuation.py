@@ -96,3 +96,12 @@ def test_restored_marks_bring_the_measures_back_towards_the_punctuated_session(m
     unrestored = gap(list(zip(plain, [measure_session(s, CBT) for s in bare])))
     assert restored["talk.question_ratio"] < 0.5 * unrestored["talk.question_ratio"]
     assert restored["ctrs.mean"] < unrestored["ctrs.mean"]
+
+
+def test_a_recognisers_contractions_get_their_apostrophes_back():
+    out = P.restore(["lets write down who you can call i dont think youre alone in this im glad you told me "
+                     "she lets me stay at hers"])[0]
+    assert out.startswith("Let's write down") and "I don't think you're alone" in out and "I'm glad" in out
+    assert "she lets me" in out  # "lets" inside a sentence is the verb
+    # words that are words without an apostrophe stay as they are ("well", not "we'll")
+    assert P.bare_words(P.restore(["well i were ill its hell"])[0].lower()) == ["well", "i", "were", "ill", "its", "hell"]

@@ -111,3 +111,11 @@ def test_batch_loads_with_the_names(tmp_path):
     assert load_corpus([str(path)], Errors()) == [] and "unknown speaker 'SPEAKER_00'" in failed[0]["reason"]
     (s,) = load_corpus([str(path)], Errors(), speakers=MAP)
     assert [t.role for t in s.turns] == ["counselor", "client", "counselor", "client"]
+
+
+def test_python_callers_may_name_speakers_in_any_case(tmp_path):
+    path = write(tmp_path, "diarised.txt", DIARISED)
+    (s,) = read_sessions(path, speakers={"SPEAKER_00": "therapist", "Speaker_01": "client"})
+    assert [t.role for t in s.turns] == ["counselor", "client", "counselor", "client"]
+    with pytest.raises(ValueError, match="unknown role 'narrator'"):
+        read_sessions(path, speakers={"SPEAKER_00": "narrator"})

@@ -111,6 +111,16 @@ def test_measure_table_at_80_columns():
         assert fmt(frame[key].mean(), digits=2) in text, key
 
 
+def test_a_column_no_session_has_leaves_the_legend_too():
+    ids = ["a", "b"]
+    frame = pd.DataFrame({k: [1.0, 2.0] for k in registry.MEASURE}, index=pd.Index(ids, name="dialogue_id"))
+    frame["adherence.transitions"] = np.nan
+    text = "\n".join(render(lambda c: print_measure_table(frame, console=c)))
+    allow = registry.METRICS["adherence.transitions"]
+    assert f"{allow.short}: " not in text and allow.title not in text
+    assert "prem: premature action" in text and "docs/metrics.md" in text
+
+
 def test_fairness_gaps_at_80_columns():
     rng = np.random.default_rng(2)
     ids = [f"s{i}" for i in range(12)]

@@ -41,6 +41,11 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     if not sessions:
         raise UserError(f"no sessions found in {', '.join(map(str, paths))}")
+    from helpert.text.transcript import unpunctuated, unpunctuated_screen_warning
+
+    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    if bare:
+        click.echo(unpunctuated_screen_warning(bare), err=True)
     per_session = screen_by_session(sessions, policy)
     turns = [t for ts in per_session for t in ts]
     lines = "".join(json.dumps(t.to_record(), ensure_ascii=False) + "\n" for t in turns)

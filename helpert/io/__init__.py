@@ -43,6 +43,10 @@ def read_file(path: str | Path, speakers: Speakers | None = None) -> list[Sessio
         raise TranscriptError(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line=line) from None
     if not text.strip():
         raise TranscriptError(path, "empty file")
+    if speakers:
+        from helpert.io.roles import speaker_map
+
+        speakers = speaker_map(speakers)  # any case, any role name (a caller in Python may pass {"SPEAKER_00": ...})
     sessions = _reader(suffix)(path, text, speakers=speakers)
     seen: set[str] = set()
     for s in sessions:

@@ -19,7 +19,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "speaker": ("speaker", "role", "interlocutor", "speaker_role", "author", "participant", "party"),
     "text": ("text", "utterance", "utterance_text", "content", "message", "turn_text"),
     "dialogue_id": ("dialogue_id", "dialog_id", "conversation_id", "conv_id", "session_id", "transcript_id"),
-    "time": ("time", "timestamp", "start_time"),
+    "time": ("time", "timestamp", "start_time", "start", "start_timestamp"),
 }
 
 

@@ -43,6 +43,13 @@ def speaker_hint(raw: object) -> str:
     return f"--speaker {shlex.quote(name + '=counselor')} (or =client)"
 
 
+def speaker_map(mapping: "Mapping[str, str]") -> dict[str, Role]:
+    """A user's speaker names -> roles as the readers use them: names stripped and lower case, roles normalised
+    (``{"SPEAKER_00": "therapist"}`` -> ``{"speaker_00": "counselor"}``). Raises ValueError naming a role it cannot
+    read."""
+    return parse_speakers([f"{name}={role}" for name, role in mapping.items()])
+
+
 def parse_speakers(specs: "list[str] | tuple[str, ...]") -> dict[str, Role]:
     """``["SPEAKER_00=counselor", "Jane=client"]`` -> ``{"speaker_00": "counselor", "jane": "client"}``. The role may be
     any name :func:`normalize_role` knows ("therapist", "patient"). Raises ValueError with the reason."""

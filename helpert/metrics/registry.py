@@ -73,7 +73,7 @@ def _metrics() -> tuple[Metric, ...]:
           "longest increasing run of canonical positions in first-visit order / phases visited", "order"),
         m("adherence.premature_action", "premature action (advice before exploring)", LOWER,
           "action turns before the problem was explored / action turns", "prem"),
-        m("drift.off_protocol_share", "off-protocol turns", LOWER,
+        m("drift.off_protocol_share", "off-protocol talk (incl. unstructured advice)", LOWER,
           "off-protocol turns (small talk, self-disclosure, unstructured advice, off phase) / scored turns", "off"),
         m("drift.small_talk_share", "small-talk turns", LOWER, "greeting turns outside opening and closing / scored turns"),
         m("drift.self_disclosure_share", "self-disclosure turns", LOWER, "self-disclosure turns / scored turns"),

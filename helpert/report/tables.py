@@ -187,13 +187,25 @@ class Legend:
         yield Text("\n".join(lines), style=self.style)
 
 
+def measure_columns(frame: "pandas.DataFrame") -> list[tuple[str, str]]:
+    """(key, header) of the measure table's columns: those some session has a value of (e.g. no empathy columns
+    without empathy labels)."""
+    return [(k, h) for k, h in MEASURE_COLUMNS if k in frame.columns and frame[k].notna().any()]
+
+
+def measure_legend(frame: "pandas.DataFrame") -> list[str]:
+    """The legend of the columns :func:`measure_columns` shows, and where the rest is defined."""
+    return [f"{h}: {registry.METRICS[k].title}" for k, h in measure_columns(frame)] + [MEASURE_LEGEND[-1]]
+
+
 def format_measure_table(frame: "pandas.DataFrame", title: str | None = None) -> ColumnChunks:
     """One row per session (``measure_sessions`` output) plus a mean row; columns that no session
-    has (e.g. empathy without empathy labels) are left out. Cut into several tables when too wide."""
+    has (e.g. empathy without empathy labels) are left out, and so are their lines of the legend
+    (:func:`measure_legend`). Cut into several tables when too wide."""
     from rich import box
     from rich.table import Table
 
-    cols = [(k, h) for k, h in MEASURE_COLUMNS if k in frame.columns and frame[k].notna().any()]
+    cols = measure_columns(frame)
 
     def make(chosen: Sequence[int], first: bool) -> Table:
         table = Table(title=title if first else None, show_footer=len(frame) > 1, footer_style="bold",
@@ -214,7 +226,7 @@ def print_measure_table(frame: "pandas.DataFrame", title: str | None = None, con
     """Print the measure table, then a legend (to stdout unless a console is given)."""
     console = console or _stdout()
     console.print(format_measure_table(frame, title))
-    console.print(Legend(MEASURE_LEGEND))
+    console.print(Legend(measure_legend(frame)))
 
 
 def _stdout() -> "Console":

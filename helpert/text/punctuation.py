@@ -40,6 +40,14 @@ STRIDE = 20
 # a run of sentence marks (and commas), at either end of a word: taken out before the head reads the words
 _MARKS = re.compile(r"[.,!?;:…]+")
 _LONE_I = re.compile(r"^i(?=$|['’](?:m|ve|ll|d|s)$)")
+# Contractions a speech recogniser writes without the apostrophe, where the bare word is no other word ("dont", "im",
+# "youre"; not "ill", "id", "were", "its", "well", "hell"): the labellers' cues are written with it ("let's write down
+# ..." is structuring, "lets write down ..." read as advice). "lets" only where a sentence starts ("she lets me").
+APOSTROPHE = {w.replace("'", "").lower(): w for w in (
+    "don't", "doesn't", "didn't", "can't", "won't", "wouldn't", "couldn't", "shouldn't", "isn't", "aren't", "wasn't",
+    "weren't", "haven't", "hasn't", "hadn't", "mustn't", "needn't", "I'm", "I've", "you're", "you've", "you'll", "you'd",
+    "they're", "they've", "they'll", "they'd", "we've", "that's", "what's", "there's", "here's", "where's",
+    "who's", "how's", "he's", "she's", "it'll", "that'll", "y'all", "ain't")}
 CACHE_SIZE = 20_000
 _cache: dict[str, str] = {}
 
@@ -232,7 +240,9 @@ def restore(texts: Sequence[str]) -> list[str]:
         for text, ws, marks in zip(todo, words, predict(words)):
             out, new_sentence = [], True
             for w, mark in zip(ws, marks):
-                w = _LONE_I.sub("I", w)
+                w = _LONE_I.sub("I", APOSTROPHE.get(w.lower(), w) if w.islower() or w.lower() == "im" else w)
+                if new_sentence and w.lower() == "lets":
+                    w = "let's"
                 if new_sentence:
                     w = _capital(w)
                 out.append(w + ("" if mark == 0 else CLASSES[mark]))
