@@ -9,17 +9,19 @@ from helpert.io.errors import TranscriptError
 from helpert.io.roles import Speakers
 from helpert.session import Session
 
-SUFFIXES = (".jsonl", ".json", ".csv", ".txt")
+SUFFIXES = (".jsonl", ".json", ".csv", ".txt", ".srt", ".vtt")
 
 
 def _reader(suffix: str) -> Callable[..., list[Session]]:
-    from helpert.io import csv_table, dialogue_json, plain_text
+    from helpert.io import csv_table, dialogue_json, plain_text, subtitles
 
     return {
         ".jsonl": dialogue_json.read_jsonl,
         ".json": dialogue_json.read_json,
         ".csv": csv_table.read_csv,
         ".txt": plain_text.read_text,
+        ".srt": subtitles.read_subtitles,
+        ".vtt": subtitles.read_subtitles,
     }[suffix]
 
 
