@@ -15,7 +15,9 @@ Sessions: the ten no labeller saw (the HOPE sample and the expert transcripts of
 ``validate_quality.unseen_sessions``). Reported per rewrite: the mean change and the mean absolute change of the main
 measures. Since rounds 63-65 the measures read a turn without its times, notes, repeated own label and fillers
 (``helpert.text.transcript.speech_view``), so the first four should be 0; the last is what a user of unpunctuated
-transcripts should expect, and why `helpert measure` warns about them (``helpert.text.transcript.unpunctuated``).
+transcripts should expect: since 2026-12-06 such a session is read with its sentence marks put back
+(``helpert.text.punctuation``), which leaves a smaller change, and `helpert measure` still warns about them
+(``helpert.text.transcript.unpunctuated``).
 
     .venv/bin/python benchmarks/transcript_markup.py
     PYTHONPATH=/path/to/other/checkout .venv/bin/python benchmarks/transcript_markup.py --name transcript_markup_other

@@ -105,3 +105,8 @@ def test_a_recognisers_contractions_get_their_apostrophes_back():
     assert "she lets me" in out  # "lets" inside a sentence is the verb
     # words that are words without an apostrophe stay as they are ("well", not "we'll")
     assert P.bare_words(P.restore(["well i were ill its hell"])[0].lower()) == ["well", "i", "were", "ill", "its", "hell"]
+
+
+def test_the_measures_say_when_the_marks_were_put_back():
+    assert measure_session(SESSIONS[0], CBT)["transcript.punctuation_restored"] == 0.0
+    assert measure_session(without_marks(SESSIONS[0]), CBT)["transcript.punctuation_restored"] == 1.0

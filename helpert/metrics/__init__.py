@@ -58,6 +58,7 @@ def _row(view: Session, protocol: Protocol, judged: dict[str, float | None] | No
         **regulation.measure(view),
         **quality.measure(view),
         **safety_metrics(view),
+        "transcript.punctuation_restored": float(bool(view.meta.get("punctuation_restored"))),
     }
     if not english:
         out = {k: (v if k in LANGUAGE_FREE else None) for k, v in out.items()}

@@ -146,6 +146,9 @@ def _metrics() -> tuple[Metric, ...]:
         m("language.english", "text reads as English", NEUTRAL,
           "1 when the session's text reads as English; 0 leaves every metric but the turn counts empty "
           "(the labellers read English only)"),
+        m("transcript.punctuation_restored", "sentence marks put back", NEUTRAL,
+          "1 when the session had almost no sentence marks (a speech recogniser's text) and was measured with marks "
+          "put back by helpert.text.punctuation"),
     )
 
 

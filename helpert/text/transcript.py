@@ -93,6 +93,9 @@ def speech_view(session: Session) -> Session:
         from helpert.text.punctuation import restore
 
         texts = restore(texts)
+        return session.model_copy(update={
+            "turns": [t.model_copy(update={"text": new}) for new, t in zip(texts, session.turns)],
+            "meta": {**session.meta, "punctuation_restored": True}})
     if all(new is t.text for new, t in zip(texts, session.turns)):  # (both functions return the same object unchanged)
         return session
     return session.model_copy(update={"turns": [t if new is t.text else t.model_copy(update={"text": new})
