@@ -9,16 +9,18 @@ texts (by a hash of the text) is kept out of training as an in-domain check. Nev
 ``tests/data/expert_cbt`` (the figures below are reported on them), the written rated sets of ``tests/data``, and
 the reserved sets of DEVELOPERS.md.
 
-**Model**: multinomial logistic regression (L2, ``C`` fixed at 1, no search) over the shared encoder's token states
-(:func:`helpert.text.punctuation.word_features`), fitted with scipy's L-BFGS on at most ``--max-words`` words drawn
-uniformly (the classes keep their shares).
+**Model** (:class:`helpert.text.punctuation.Head`): two logistic regressions (scikit-learn, L2, ``C`` fixed at 1, no
+search), each over dense encoder features beside sparse cues seen at least :data:`MIN_CUE` times: a sentence end after
+a word (at most ``--max-words`` words drawn uniformly, a turn's last word left out: it always ends a sentence), and a
+question in a sentence (every sentence as its writer ended it). The two thresholds are chosen on the in-domain tenth
+(the best F1 on a grid).
 
 **Reported** (``benchmarks/results/punctuation.json``): per-class precision / recall / F1 of sentence ends and of
 questions on (a) the in-domain tenth and (b) the 8 HOPE therapy transcripts and the 2 expert CBT transcripts (spoken
 register, never trained on), each turn read as a speech recogniser without marks would write it; the last word's
 mark of a turn is forced as at run time.
 
-    .venv/bin/python benchmarks/train_punctuation.py [--max-words 150000] [--no-write]
+    .venv/bin/python benchmarks/train_punctuation.py [--max-words 200000] [--no-write] [--features-cache FILE]
 """
 
 from __future__ import annotations

@@ -63,9 +63,10 @@ def punctuation() -> dict:
     """Per English corpus of ``language_check.corpora`` (sessions only): how many sessions ``unpunctuated`` flags and
     the most words per sentence mark among them (the threshold is MAX_WORDS_PER_MARK)."""
     import language_check
-    from helpert.text.transcript import MAX_WORDS_PER_MARK, MIN_WORDS_FOR_MARKS, _END, unpunctuated
+    from helpert.text.transcript import MAX_WORDS_PER_MARK, MIN_WORDS_FOR_MARKS, MIN_WORDS_WITHOUT_MARKS, _END, unpunctuated
 
-    out = {"max_words_per_mark": MAX_WORDS_PER_MARK, "min_words": MIN_WORDS_FOR_MARKS, "corpora": {}}
+    out = {"max_words_per_mark": MAX_WORDS_PER_MARK, "min_words": MIN_WORDS_FOR_MARKS,
+           "min_words_without_marks": MIN_WORDS_WITHOUT_MARKS, "corpora": {}}
     for name, sessions in language_check.corpora().items():
         if name.startswith("risk statements"):
             continue

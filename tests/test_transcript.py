@@ -106,6 +106,11 @@ def test_unpunctuated_transcripts_are_named(monkeypatch, capsys, tmp_path):
     assert not any(unpunctuated(t.text for t in s.turns) for s in SESSIONS)
     assert all(unpunctuated(t.text for t in s.turns) for s in bare)
     assert not unpunctuated(["no marks but only a few words here"])  # too short to tell
+    # a short excerpt with no mark at all is one (30 words or more), with one mark it is not
+    excerpt = ["so how have you been sleeping since we last talked", "not great i keep waking up at three and then i "
+               "lie there going over the whole day again and again until the alarm goes off"]
+    assert unpunctuated(excerpt) and not unpunctuated([excerpt[0] + "?", excerpt[1]])
+    assert not unpunctuated(["a b c d e f g h i j k l m n o p q r s t u v w x y z aa bb cc"])  # 29 words
     path = tmp_path / "asr.jsonl"
     write_sessions(path, bare[:1])
     rc, _, err = helpert(monkeypatch, capsys, "measure", path, "--json")

@@ -107,16 +107,23 @@ def speech_view(session: Session) -> Session:
 # one per long segment, leave far fewer.
 MAX_WORDS_PER_MARK = 40
 MIN_WORDS_FOR_MARKS = 100
+# A short session with no sentence mark at all (a fresh user's 84-word recogniser excerpt had gone unread): no
+# punctuated session of ../shared's English corpora, the written sets or the crisis rounds' transcripts has as few
+# as one mark per 20 words (benchmarks/transcript_markup.py, "punctuation").
+MIN_WORDS_WITHOUT_MARKS = 30
 _END = re.compile(r"[.!?…]")
 
 
 def unpunctuated(texts: Iterable[str]) -> bool:
     """Whether ``texts`` (every turn of a session), at least :data:`MIN_WORDS_FOR_MARKS` words, have fewer than one
-    sentence mark per :data:`MAX_WORDS_PER_MARK` words. The labellers find questions and sentences by their marks
-    (the MI codes are one per sentence), so such a transcript is measured with a bias, not only with more noise."""
+    sentence mark per :data:`MAX_WORDS_PER_MARK` words, or, at least :data:`MIN_WORDS_WITHOUT_MARKS` words, none.
+    The labellers find questions and sentences by their marks (the MI codes are one per sentence), so such a
+    transcript is measured with a bias, not only with more noise."""
     text = " ".join(texts)
     words = len(text.split())
-    return words >= MIN_WORDS_FOR_MARKS and words > MAX_WORDS_PER_MARK * len(_END.findall(text))
+    marks = len(_END.findall(text))
+    return (words >= MIN_WORDS_FOR_MARKS and words > MAX_WORDS_PER_MARK * marks) or (words >= MIN_WORDS_WITHOUT_MARKS
+                                                                                      and marks == 0)
 
 
 def unpunctuated_screen_warning(ids: list[str]) -> str:
