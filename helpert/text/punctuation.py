@@ -47,7 +47,10 @@ _MARKS = re.compile(r"[.,!?;:…]+")
 _LONE_I = re.compile(r"^i(?=$|['’](?:m|ve|ll|d|s)$)")
 # Contractions a speech recogniser writes without the apostrophe, where the bare word is no other word ("dont", "im",
 # "youre"; not "ill", "id", "were", "its", "well", "hell"): the labellers' cues are written with it ("let's write down
-# ..." is structuring, "lets write down ..." read as advice). "lets" only where a sentence starts ("she lets me").
+# ..." is structuring, "lets write down ..." read as advice). "lets" only where a sentence starts or after a discourse
+# word ("okay lets ...": :data:`_BEFORE_LETS`), never after a subject ("she lets me").
+_BEFORE_LETS = frozenset({"okay", "ok", "so", "well", "now", "alright", "right", "then", "maybe", "perhaps", "just",
+                          "um", "uh", "yeah", "yes", "good", "great"})
 APOSTROPHE = {w.replace("'", "").lower(): w for w in (
     "don't", "doesn't", "didn't", "can't", "won't", "wouldn't", "couldn't", "shouldn't", "isn't", "aren't", "wasn't",
     "weren't", "haven't", "hasn't", "hadn't", "mustn't", "needn't", "I'm", "I've", "you're", "you've", "you'll", "you'd",
@@ -243,11 +246,12 @@ def restore(texts: Sequence[str]) -> list[str]:
     if todo:
         words = [bare_words(t) for t in todo]
         for text, ws, marks in zip(todo, words, predict(words)):
-            out, new_sentence = [], True
+            out, new_sentence, before = [], True, ""
             for w, mark in zip(ws, marks):
                 w = _LONE_I.sub("I", APOSTROPHE.get(w.lower(), w) if w.islower() or w.lower() == "im" else w)
-                if new_sentence and w.lower() == "lets":
+                if w.lower() == "lets" and (new_sentence or before in _BEFORE_LETS):
                     w = "let's"
+                before = w.lower()
                 if new_sentence:
                     w = _capital(w)
                 out.append(w + ("" if mark == 0 else CLASSES[mark]))
