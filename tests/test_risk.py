@@ -661,6 +661,15 @@ def test_shipped_thresholds_keep_the_tuning_conversations_within_their_budgets()
     assert tuned == 130 and own / tuned <= trainer.CRISIS_BUDGET, (own, tuned)
 
 
+# The figures were measured on an Intel Xeon (AVX-512). onnxruntime's float kernels round otherwise on a CPU without
+# AVX-512 (an AMD EPYC, 2026-12-06: after the integer products were made exact on both, helpert.text.int8), and a
+# statement whose learned score sits on a threshold moves between tiers: one per set at most there (the full response
+# on six sets, a false alarm on Z40), three full responses of 991 pooled. The tests allow one statement per set and 1%
+# pooled; a change to the detector moves more than that.
+CPU_SLACK = 1
+CPU_SLACK_POOLED = 0.01
+
+
 @pytest.mark.parametrize("name, sizes, caught, full, false_alarms", [
     ("z7", (100, 100), 92, 89, 2), ("z8", (100, 100), 86, 82, 0),
     ("z40", (99, 100), 95, 89, 7), ("z41", (100, 100), 89, 80, 1), ("z42", (100, 100), 88, 82, 9),
@@ -699,7 +708,8 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
     row = validator.tier_rows(name.upper(), items, "stepped")
     assert (row["risk"], row["no_risk"]) == sizes
-    assert row["safety_turn"] >= caught and row["full_response"] >= full and row["false_alarms"] <= false_alarms, row
+    assert (row["safety_turn"] >= caught - CPU_SLACK and row["full_response"] >= full - CPU_SLACK
+            and row["false_alarms"] <= false_alarms + CPU_SLACK), row
 
 
 def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
@@ -721,8 +731,13 @@ def test_sets_written_after_the_shipped_detector_pool_to_the_reported_figures():
         pooled[group[0]] = {k: sum(r[k] for r in rows) for k in keys}
     after, before = pooled["Z54"], pooled["Z40"]
     assert (after["risk"], after["no_risk"]) == (991, 1000) and (before["risk"], before["no_risk"]) == (1385, 1397)
-    assert after["safety_turn"] >= 922 and after["full_response"] >= 857 and after["false_alarms"] <= 77, after
-    assert before["safety_turn"] >= 1277 and before["full_response"] >= 1199 and before["false_alarms"] <= 98, before
+    def slack(n: int) -> int:
+        return int(CPU_SLACK_POOLED * n)
+
+    assert (after["safety_turn"] >= 922 - slack(991) and after["full_response"] >= 857 - slack(991)
+            and after["false_alarms"] <= 77 + slack(1000)), after
+    assert (before["safety_turn"] >= 1277 - slack(1385) and before["full_response"] >= 1199 - slack(1385)
+            and before["false_alarms"] <= 98 + slack(1397)), before
 
 
 def test_committed_model_artefacts_stay_within_the_size_budget():

@@ -16,6 +16,12 @@ benchmarks/README.md). Two refinements keep the states near the float ones:
 - a GELU output (never below -0.17) is shifted by 0.2 and quantised unsigned, using all 256 levels; the
   shift's contribution, a constant per output column, is taken off the product's bias.
 
+The weights enter the products as uint8 with zero point 128 (the same integers): onnxruntime's uint8 x int8 kernel on
+CPUs without VNNI (an AMD EPYC here) adds pairs of products in 16 bits and saturates, so the states differed from an
+Intel Xeon's by more than rounding (2026-12-06: 29 pinned crisis figures moved by one statement or more); uint8 x
+uint8 products are exact on both. The float parts still round by the CPU's instruction set (tests/test_risk.py allows
+one statement per set for it).
+
 The per-token quantisation is one ``QuantizeLinear`` with a block as wide as the token's vector (opset 21's
 blocked quantisation), so the graph is raised to opset 21. The integer products are exact; everything else is
 float. Agreement with float and the time: ``benchmarks/int8_encoder.py``; adoption: benchmarks/README.md, rounds 28
@@ -80,8 +86,19 @@ def integer_products(model: bytes, outliers: "dict[str, list[int]] | None" = Non
     consts = [numpy_helper.from_array(np.array(v, dt), name) for name, v, dt in (
         ("int8/127", 127.0, np.float32), ("int8/255", 255.0, np.float32), ("int8/eps", 1e-8, np.float32),
         ("int8/0f", 0.0, np.float32), ("int8/128f", 128.0, np.float32), ("int8/128", 128, np.uint8),
-        ("int8/shift", GELU_SHIFT, np.float32), ("int8/last", [-1], np.int64))]
+        ("int8/shift", GELU_SHIFT, np.float32), ("int8/last", [-1], np.int64), ("int8/0u8", 0, np.uint8))]
     node = helper.make_node
+    unsigned: dict = {}
+
+    def weight_u8(wq: str) -> str:
+        """The int8 weights as uint8 with zero point 128 (the same integers): onnxruntime's uint8 x int8 kernel for
+        CPUs without VNNI sums pairs of products in 16 bits and saturates, so the same graph gave other states on an
+        AMD EPYC than on an Intel Xeon; uint8 x uint8 products are exact on both."""
+        if wq not in unsigned:
+            unsigned[wq] = wq + "/u8"
+            consts.append(numpy_helper.from_array((array(wq).astype(np.int16) + 128).astype(np.uint8), unsigned[wq]))
+        return unsigned[wq]
+
     gelu_inputs = {n.input[0] for n in g.node if n.name in targets and "/out/" in n.name}
     new, prepared, bias_shift = [], {}, {}
     for n in g.node:
@@ -122,7 +139,7 @@ def integer_products(model: bytes, outliers: "dict[str, list[int]] | None" = Non
             prepared[a] = (q, len(channels) > 0, zero, a in gelu_inputs)
         q, split, zero, shifted = prepared[a]
         p = f"int8/{n.name}/"
-        new += [node("MatMulInteger", [q + "u8", wq] + ([zero] if zero else []), [p + "i32"]),
+        new += [node("MatMulInteger", [q + "u8", weight_u8(wq), zero or "int8/0u8", "int8/128"], [p + "i32"]),
                 node("Cast", [p + "i32"], [p + "f"], to=TensorProto.FLOAT),
                 node("Mul", [p + "f", q + "scale"], [p + "fs"]),
                 node("Mul", [p + "fs", ws], [p + "y"])]
