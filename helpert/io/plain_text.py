@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import Speakers, near_role, normalize_role, speaker_hint
+from helpert.io.roles import DIARISED as _DIARISED, Speakers, near_role, normalize_role, speaker_hint
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -32,10 +32,6 @@ _TIME_LINE = re.compile(rf"^\s*[\[(]?\s*{_TIME}\s*[\])]?\s*(?:-->\s*{_TIME}\s*)?
 # when a transcript's first line holds no speaker helpert knows.
 _LABEL = re.compile(rf"^\s*(?:[\[(]\s*{_TIME}\s*[\])]\s*|{_TIME}\s+)?[\[*]*\s*(?P<name>[^\s\d:\[\]*][^:\[\]*]{{0,30}}?)\s*[\]*]*"
                     rf"\s*(?:[\[(]\s*{_TIME}\s*[\])])?\s*[:：]\s*\S")
-
-
-# A speaker label a diariser writes ("SPEAKER_02", "Speaker 3", "spk_1"): never words of a turn.
-_DIARISED = re.compile(r"^(?:speaker|spk)[ _-]?\d+$", re.IGNORECASE)
 
 
 def _named_prefix(speakers: Speakers) -> "re.Pattern[str]":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 from helpert.session import Role
@@ -33,6 +34,10 @@ def normalize_role(raw: object, speakers: Speakers | None = None) -> Role | None
 
 
 KNOWN_ROLE_NAMES = sorted(_COUNSELOR | _CLIENT)
+
+
+# A speaker label a diariser writes ("SPEAKER_02", "Speaker 3", "spk_1"): never words of a turn, in any format.
+DIARISED = re.compile(r"^(?:speaker|spk)[ _-]?\d+$", re.IGNORECASE)
 
 
 def speaker_hint(raw: object) -> str:

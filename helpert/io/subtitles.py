@@ -17,8 +17,7 @@ from pathlib import Path
 
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.io.errors import TranscriptError
-from helpert.io.plain_text import _DIARISED
-from helpert.io.roles import Speakers, normalize_role, speaker_hint
+from helpert.io.roles import DIARISED as _DIARISED, Speakers, normalize_role, speaker_hint
 from helpert.session import Session, Turn
 
 _TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}")
