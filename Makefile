@@ -37,9 +37,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/helpert demo
 
-# pytest exits 5 when it collects no test: not a failure of the code under test
+# pytest exits 5 when it collects no test: not a failure of the code under test. The tests run in parallel, one
+# pytest-xdist worker per core (at most 4), each on its own cores (tests/conftest.py)
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --maxprocesses 4 || [ $$? -eq 5 ]
 
 clean:
 	rm -rf $(VENV) runs

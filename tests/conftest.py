@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test`` runs ``-n auto``) each worker gets its own share of the cores, which the
+    processes it starts (CLI runs, notebook kernels, a llama.cpp server) inherit: llama.cpp's threads wait for each
+    other spinning, and two workers' threads on the same two cores ran a 60-second notebook for over ten minutes
+    (2026-12-07). A worker on one core sees one core: the chat model runs on one thread there."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not (worker and count and hasattr(os, "sched_setaffinity")):
+        return
+    cpus, n = sorted(os.sched_getaffinity(0)), int(count)
+    if len(cpus) >= n:
+        os.sched_setaffinity(0, cpus[int(worker.removeprefix("gw")) % n::n])
 
 
 def pytest_collection_modifyitems(config, items):

@@ -87,6 +87,30 @@ def test_held_out_spoken_utterances_keep_their_reported_figures():
     assert result["agreed"]["group_f1"]["reflection"][0] >= 0.839
 
 
+def test_auc_interval_is_roc_auc_score_on_the_same_draws():
+    """validate_quality.auc_ci reads every resample's AUC from one table of low-high pairs: the point is what
+    sklearn's roc_auc_score gives (ties counted half, NaN scores left out) and the interval what a loop over
+    roc_auc_score on the same draws gives, to rounding."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    auc_ci = benchmark_scripts.load("validate_quality").auc_ci
+    rng = np.random.default_rng(3)
+    for n in (6, 17, 40):
+        low = np.arange(n) % 3 == 0
+        score = np.round(rng.normal(size=n) + low, 1)  # rounded: ties within and across the groups
+        score[n // 2] = np.nan
+        point, lo, hi = auc_ci(low, score, resamples=300, seed=n)
+        ok = ~np.isnan(score)
+        assert abs(point - roc_auc_score(low[ok], score[ok])) <= 0.0005
+        draws = np.random.default_rng(n)
+        pos, neg = np.flatnonzero(low[ok]), np.flatnonzero(~low[ok])
+        boot = [roc_auc_score(low[ok][i], score[ok][i]) for i in
+                (np.concatenate([draws.choice(pos, len(pos)), draws.choice(neg, len(neg))]) for _ in range(300))]
+        assert np.allclose([lo, hi], np.percentile(boot, [2.5, 97.5]), atol=0.0005)
+        assert lo <= point <= hi
+
+
 def test_held_out_rated_sessions_keep_their_reported_auc():
     """README.md reports, for the held-out written sets b and c (20 sessions, 10 low): drift.score picks out the low
     ones at AUC 0.91 and a low ctrs.mean at 0.94 since round 65 (0.95 since round 63, transcribers' notes out; 0.94 and

@@ -606,10 +606,10 @@ def test_near_repeats_index_agrees_with_every_pair():
     index = validator.NearRepeats(trained)
     hits = [text for text in later if text in index][:10]  # the few near repeats there are (18 of 3,400), checked too
     assert len(hits) == 10
-    sample = random.Random(0).sample(later, 150) + ["", "kill", trained[7], trained[8] + " and more besides", trained[9].upper()] + hits
+    sample = random.Random(0).sample(later, 60) + ["", "kill", trained[7], trained[8] + " and more besides", trained[9].upper()] + hits
     found = [text in index for text in sample]
     assert found == [any(validator.near_duplicate(text, t) for t in trained) for text in sample]
-    assert not found[150] and found[152:] == [True] * 13
+    assert not found[60] and found[62:] == [True] * 13
 
 
 def _trainer():
