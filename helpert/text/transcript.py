@@ -126,21 +126,22 @@ def unpunctuated(texts: Iterable[str]) -> bool:
                                                                                       and marks == 0)
 
 
+def _unpunctuated_sessions(ids: list[str], what: str) -> str:
+    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    return f"warning: {len(ids)} {what} with almost no sentence punctuation ({shown}), as some speech recognisers write"
+
+
 def unpunctuated_screen_warning(ids: list[str]) -> str:
     """What ``helpert screen`` says of the sessions :func:`unpunctuated` finds: the detector reads turns as written."""
-    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-    return (f"warning: {len(ids)} session(s) with almost no sentence punctuation ({shown}), as some speech recognisers "
-            "write: the crisis detector reads them as written, which catches as much risk but raises more false alarms "
-            "(risk statements without their marks: 19 false alarms of 200 against 9; ESConv sessions with a safety "
-            "turn 30 of 195 against 19: benchmarks/screen_unpunctuated.py)")
+    return (_unpunctuated_sessions(ids, "session(s)") + ": the crisis detector reads them as written, which catches "
+            "as much risk but raises more false alarms (risk statements without their marks: 19 false alarms of 200 "
+            "against 8; ESConv sessions with a safety turn 30 of 195 against 19: benchmarks/screen_unpunctuated.py)")
 
 
 def unpunctuated_warning(ids: list[str], what: str = "session(s)") -> str:
     """The one-line warning the commands print for the sessions :func:`unpunctuated` finds."""
-    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-    return (f"warning: {len(ids)} {what} with almost no sentence punctuation ({shown}), as some speech recognisers "
-            "write: the labellers find questions and sentences by their marks, so helpert reads these with marks put "
-            "back by a learned model (helpert.text.punctuation), which leaves a smaller bias (on ten transcribed "
-            "sessions without their marks, the CTRS mean came out 0.18 lower than with them; 0.79 lower "
+    return (_unpunctuated_sessions(ids, what) + ": the labellers find questions and sentences by their marks, so "
+            "helpert reads these with marks put back by a learned model (helpert.text.punctuation), which leaves a smaller bias (on ten transcribed "
+            "sessions without their marks, the CTRS mean came out 0.17 lower than with them; 0.79 lower "
             "before the marks were put back: benchmarks/transcript_markup.py); punctuated transcripts are measured more "
             "exactly")
