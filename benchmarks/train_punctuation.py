@@ -248,10 +248,10 @@ def main() -> None:
                     help="no training: the shipped head's figures on the in-domain tenth and the unseen transcripts, "
                          "with this machine's encoder (results/punctuation_shipped.json)")
     args = ap.parse_args()
-    t0 = time.time()
     if args.evaluate:
         evaluate()
         return
+    t0 = time.time()
     data = featurised(args.features_cache)
     texts, feats, ys = data["train"]
     dense, cues, y = end_examples(texts, feats, ys)

@@ -127,6 +127,7 @@ def unpunctuated(texts: Iterable[str]) -> bool:
 
 
 def _unpunctuated_sessions(ids: list[str], what: str) -> str:
+    """The first half of both warnings below: how many sessions, which (the first five)."""
     shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
     return f"warning: {len(ids)} {what} with almost no sentence punctuation ({shown}), as some speech recognisers write"
 
@@ -141,7 +142,7 @@ def unpunctuated_screen_warning(ids: list[str]) -> str:
 def unpunctuated_warning(ids: list[str], what: str = "session(s)") -> str:
     """The one-line warning the commands print for the sessions :func:`unpunctuated` finds."""
     return (_unpunctuated_sessions(ids, what) + ": the labellers find questions and sentences by their marks, so "
-            "helpert reads these with marks put back by a learned model (helpert.text.punctuation), which leaves a smaller bias (on ten transcribed "
-            "sessions without their marks, the CTRS mean came out 0.17 lower than with them; 0.79 lower "
-            "before the marks were put back: benchmarks/transcript_markup.py); punctuated transcripts are measured more "
-            "exactly")
+            "helpert reads these with marks put back by a learned model (helpert.text.punctuation), which leaves a "
+            "smaller bias (on ten transcribed sessions without their marks, the CTRS mean came out 0.17 lower than with "
+            "them; 0.79 lower before the marks were put back: benchmarks/transcript_markup.py); punctuated transcripts "
+            "are measured more exactly")
