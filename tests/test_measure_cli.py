@@ -95,6 +95,26 @@ def test_compare_two_files_of_one_session_each_pairs_them_whatever_their_ids(mon
     assert "'# id: NAME'" in err
 
 
+def test_compare_names_label_the_two_sides(monkeypatch, capsys, tmp_path):
+    """Found in review: two human sessions compared were shown as "peer" and "LLM"."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    write_sessions(first, [EXAMPLE.model_copy(update={"dialogue_id": "s1"})])
+    write_sessions(second, [TEXTBOOK.model_copy(update={"dialogue_id": "s1"})])
+    rc, out, _ = helpert(monkeypatch, capsys, "compare", first, second, "--names", "week 1, week 6")
+    assert rc == 0 and "week 6 vs week 1" in out and "week 1" in out.split("adherence.coverage")[0]
+    assert "LLM" not in out and "peer" not in out
+    rc, out, _ = helpert(monkeypatch, capsys, "compare", first, second, "--names", "week 1,week 6", "--json")
+    doc = json.loads(out)
+    assert doc["names"] == {"peer": "week 1", "llm": "week 6"}
+    cov = next(m for m in doc["metrics"] if m["metric"] == "adherence.coverage")
+    assert (cov["peer_mean"], cov["llm_mean"]) == (0.5, 1.0)  # the keys stay: peer_* is the first path
+    rc, out, _ = helpert(monkeypatch, capsys, "compare", first, second)
+    assert "LLM reconstruction vs peer" in out
+    for bad in ("week 1", "a,a", "a,,b", ",b"):
+        rc, _, err = helpert(monkeypatch, capsys, "compare", first, second, "--names", bad)
+        assert rc == 2 and "two different names" in err
+
+
 def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     run = write_run(tmp_path)
     rc, out, err = helpert(monkeypatch, capsys, "compare", run)

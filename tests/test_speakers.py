@@ -33,7 +33,7 @@ def test_parse_speakers_takes_any_role_name_and_refuses_what_it_cannot_read():
     assert parse_speakers(["Dr. Smith = therapist", "Jane=patient"]) == {"dr. smith": "counselor", "jane": "client"}
     assert parse_speakers(["Mr = Jones=client"]) == {"mr = jones": "client"}  # the role is after the last "="
     for bad, why in (("SPEAKER_00", "expected NAME=ROLE"), ("=client", "expected NAME=ROLE"),
-                     ("A=robot", "unknown role 'robot'"), ("A=client", "already mapped")):
+                     ("A=robot", "unknown role 'robot' \\(use counselor, client or skip\\)"), ("A=client", "already mapped")):
         with pytest.raises(ValueError, match=why):
             parse_speakers(["a=counselor", bad] if bad == "A=client" else [bad])
 
@@ -43,7 +43,7 @@ def test_a_diarised_plain_text_transcript(tmp_path):
     with pytest.raises(TranscriptError) as info:
         read_file(path)
     assert str(info.value) == (f"{path}:1: field 'speaker': unknown speaker 'SPEAKER_00' (use Counselor: or Client:, or "
-                               "name its role: --speaker SPEAKER_00=counselor (or =client))")
+                               "name its role: --speaker SPEAKER_00=counselor (or =client, or =skip to leave its lines out))")
     (s,) = read_file(path, MAP)
     assert [(t.role, t.text, t.meta.get("time")) for t in s.turns] == [
         ("counselor", "hi how are you doing today", "00:00:01"),
@@ -59,6 +59,32 @@ def test_a_third_diarised_speaker_without_a_role_is_an_error_not_a_merged_turn(t
     path = write(tmp_path, "known.txt", "Counselor: Hi.\nClient: Hello.\nSpeaker 3: Is this the queue?\n")
     with pytest.raises(TranscriptError, match="speaker 'Speaker 3' has no role"):
         read_file(path)
+
+
+def test_a_speaker_mapped_to_skip_is_left_out_in_every_format(tmp_path):
+    """Found in review: a third speaker (an interpreter, a note-taker) had to be called counselor or client."""
+    skip = parse_speakers(["SPEAKER_00=counselor", "SPEAKER_01=client", "SPEAKER_02=skip", "Interpreter=ignore"])
+    assert skip["speaker_02"] == skip["interpreter"] == "skip"
+    text = DIARISED + "SPEAKER_02: sorry, wrong room\nI was looking for the clinic\nSPEAKER_00: no problem\n"
+    (s,) = read_file(write(tmp_path, "three.txt", text), skip)
+    assert [(t.role, t.text) for t in s.turns][-2:] == [("client", "it started in may"), ("counselor", "no problem")]
+    assert not any("clinic" in t.text or "wrong room" in t.text for t in s.turns)  # its continuation line too
+    csv_path = write(tmp_path, "t.csv", "speaker,text\nSPEAKER_00,How was your week?\nInterpreter,She asks how the week "
+                                        "was.\nSPEAKER_01,Long.\n")
+    assert [t.text for t in read_file(csv_path, skip)[0].turns] == ["How was your week?", "Long."]
+    record = {"dialogue_id": "j", "turns": [{"role": "SPEAKER_00", "text": "Hi."}, {"role": "interpreter", "text": "Hola."},
+                                            {"role": "SPEAKER_01", "text": "Hey."}]}
+    json_path = write(tmp_path, "t.jsonl", json.dumps(record) + "\n")
+    assert [t.text for t in read_sessions(json_path, speakers=skip)[0].turns] == ["Hi.", "Hey."]
+    srt = write(tmp_path, "t.srt", "1\n00:00:01,000 --> 00:00:03,000\nSPEAKER_00: How was your week?\n\n"
+                                  "2\n00:00:03,000 --> 00:00:05,000\nInterpreter: She asks how your week was.\n\n"
+                                  "3\n00:00:05,000 --> 00:00:06,000\nand whether you slept\n\n"
+                                  "4\n00:00:06,000 --> 00:00:08,000\nSPEAKER_01: Long.\n")
+    assert [(t.role, t.text) for t in read_file(srt, skip)[0].turns] == [("counselor", "How was your week?"),
+                                                                          ("client", "Long.")]
+    # a transcript of nothing but skipped lines has no turns: the usual error
+    with pytest.raises(TranscriptError, match="no 'Counselor:' / 'Client:' turns"):
+        read_file(write(tmp_path, "only.txt", "Interpreter: hello\n"), skip)
 
 
 def test_names_with_full_stops_and_spaces(tmp_path):

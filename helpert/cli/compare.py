@@ -11,6 +11,19 @@ import click
 from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged, speaker_option
 
 
+DEFAULT_NAMES = ("peer", "LLM")
+
+
+def _names(ctx: click.Context, param: click.Parameter, value: str | None) -> "tuple[str, str] | None":
+    """``--names A,B`` as two non-empty names, different from each other."""
+    if value is None:
+        return None
+    parts = tuple(p.strip() for p in value.split(","))
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        raise click.BadParameter(f"give two different names separated by one comma, e.g. 'session 1,session 6' (not {value!r})")
+    return parts  # type: ignore[return-value]
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default=None,
@@ -20,12 +33,16 @@ from helpert.cli.options import judge_from_options, judge_options, judge_roles, 
 @click.option("--exclude-degenerate", is_flag=True,
               help="Leave out every slot where either counselor turn is degenerate (loops, copies, narration...) "
                    "and recompute; a RUN_DIR then gets comparison.no_degenerate.csv and corpus.no_degenerate.json.")
+@click.option("--names", default=None, metavar="ORIGINAL,RECONSTRUCTED", callback=_names,
+              help="What to call the two sides in the table and warnings, e.g. --names 'session 1,session 6' for two human "
+                   "sessions (default: peer,LLM). The JSON keys stay peer_* (ORIGINAL) and llm_* (RECONSTRUCTED) and "
+                   "the names are added under \"names\".")
 @speaker_option
 @judge_options
 def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, all_metrics: bool,
-            exclude_degenerate: bool, speakers: "dict[str, str] | None", judge_model: str | None, judge_served_model: str | None,
-            judge_api_key_env: str | None, judge_concurrency: int, judge_timeout: float, judge_cache: str | None,
-            judge_what: str) -> None:
+            exclude_degenerate: bool, names: "tuple[str, str] | None", speakers: "dict[str, str] | None",
+            judge_model: str | None, judge_served_model: str | None, judge_api_key_env: str | None, judge_concurrency: int,
+            judge_timeout: float, judge_cache: str | None, judge_what: str) -> None:
     """Compare ORIGINAL and RECONSTRUCTED transcript files (sessions matched by dialogue_id; two files of one
     session each are compared as one pair whatever their ids), or a replay RUN_DIR (writes RUN_DIR/comparison.csv
     and RUN_DIR/corpus.json). With --judge-model, an LLM judge also scores the 11 CTRS items of both sides (ctrs_judge.*) and labels both sides' turns (--judge)."""
@@ -37,8 +54,11 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
                                judge_cache)
     with judge_shown(judge) as shown:
         stats, doc = _compared(paths, protocol, exclude_degenerate, judge_concurrency, *judge_roles(shown, judge_what),
-                               speakers=speakers)
-    _warn_not_english(stats)
+                               speakers=speakers, names=names)
+    shown_names = names or DEFAULT_NAMES
+    _warn_not_english(stats, shown_names)
+    if names:
+        doc["names"] = {"peer": names[0], "llm": names[1]}
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
@@ -47,12 +67,14 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     if doc.get("exclude_degenerate"):
         click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
     judged = [k for k in stats.index if k.startswith("ctrs_judge.")]
-    print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged])
+    title = f"{shown_names[1]} vs {shown_names[0]}" if names else "LLM reconstruction vs peer"
+    print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged], title=title, names=shown_names)
     say_judged(judge)
 
 
 def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, judge_concurrency: int, ctrs_judge: Any,
-              label_judge: Any, speakers: "dict[str, str] | None" = None) -> tuple[Any, dict]:
+              label_judge: Any, speakers: "dict[str, str] | None" = None,
+              names: "tuple[str, str] | None" = None) -> tuple[Any, dict]:
     """The corpus statistics and corpus.json of a RUN_DIR or of two transcript files."""
     from helpert.cli.errors import UserError
     from helpert.compare import (
@@ -98,7 +120,7 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
                 raise UserError(f"no dialogue_id is in both {paths[0]} ({ids(originals)}) and {paths[1]} "
                                 f"({ids(reconstructions)}): sessions are paired by id (a plain-text file's id is its "
                                 "file name unless a '# id: NAME' line sets it)")
-            _warn_unpunctuated(pairs)
+            _warn_unpunctuated(pairs, names)
             if unmatched:
                 click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
                            f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}", err=True)
@@ -116,23 +138,23 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
     return stats, doc
 
 
-def _warn_not_english(stats) -> None:
+def _warn_not_english(stats, names: "tuple[str, str]" = ("peer", "LLM")) -> None:
     """Say how many sessions of each side were left out of every metric for not being English."""
     if "language.english" not in stats.index:
         return
     row = stats.loc["language.english"]
-    for side, mean in (("peer", row["peer_mean"]), ("LLM", row["llm_mean"])):
+    for side, mean in ((names[0], row["peer_mean"]), (names[1], row["llm_mean"])):
         left = round(int(row["n"]) * (1.0 - float(mean))) if mean == mean else 0
         if left:
             click.echo(f"warning: {left} of {int(row['n'])} {side} session(s) are not in English and are left out of "
                        "every metric (helpert's labellers read English only; `helpert measure` names them)", err=True)
 
 
-def _warn_unpunctuated(pairs) -> None:
+def _warn_unpunctuated(pairs, names: "tuple[str, str] | None" = None) -> None:
     """Say which sessions of each side have almost no sentence punctuation (a bias between the sides)."""
-    from helpert.text.transcript import unpunctuated, unpunctuated_warning
+    from helpert.text.transcript import unpunctuated_ids, unpunctuated_warning
 
-    for side, name in ((0, "original"), (1, "reconstructed")):
-        bare = [p[side].dialogue_id for p in pairs if unpunctuated(t.text for t in p[side].turns)]
+    for side, name in enumerate(names or ("original", "reconstructed")):
+        bare = unpunctuated_ids(p[side] for p in pairs)
         if bare:
             click.echo(unpunctuated_warning(bare, f"{name} session(s)"), err=True)

@@ -16,13 +16,13 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
     from helpert.protocols import load_protocol
-    from helpert.text.transcript import unpunctuated, unpunctuated_warning
+    from helpert.text.transcript import unpunctuated_ids, unpunctuated_warning
 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     _warn_repeated_ids(sessions)
-    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    bare = unpunctuated_ids(sessions)
     if bare:
         click.echo(unpunctuated_warning(bare), err=True)
     try:

@@ -40,8 +40,9 @@ def _speakers(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 # name. Read before the role names helpert knows (helpert.io.roles).
 speaker_option = click.option(
     "--speaker", "speakers", multiple=True, metavar="NAME=ROLE", callback=_speakers,
-    help="A speaker name used in the transcripts and its role (counselor or client); repeat for each, e.g. --speaker "
-         "SPEAKER_00=counselor --speaker SPEAKER_01=client for a diariser's labels, or a person's name.")
+    help="A speaker name used in the transcripts and its role (counselor or client, or skip to leave that speaker's "
+         "lines out, e.g. an interpreter); repeat for each, e.g. --speaker SPEAKER_00=counselor --speaker SPEAKER_01=client "
+         "for a diariser's labels, or a person's name.")
 
 
 def _server_model_options(prefix: str, who: str, timeout: str) -> list[Callable[..., Any]]:

@@ -59,9 +59,9 @@ def replay(paths: tuple[str, ...], dialogue: str | None, out: str | None, speake
 def _warn_about_the_text(sessions: list) -> None:
     """Warn about peer sessions the measures read with a bias (no punctuation) or not at all (not English)."""
     from helpert.text.language import check_english, not_english_warning
-    from helpert.text.transcript import unpunctuated, unpunctuated_warning
+    from helpert.text.transcript import unpunctuated_ids, unpunctuated_warning
 
-    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    bare = unpunctuated_ids(sessions)
     if bare:
         click.echo(unpunctuated_warning(bare, "peer session(s)"), err=True)
     ids = [s.dialogue_id for s in sessions if not check_english(t.text for t in s.turns).english]

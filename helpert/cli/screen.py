@@ -41,9 +41,9 @@ def screen(paths: tuple[Path, ...], policy: str, as_json: bool, output: Path | N
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     if not sessions:
         raise UserError(f"no sessions found in {', '.join(map(str, paths))}")
-    from helpert.text.transcript import unpunctuated, unpunctuated_screen_warning
+    from helpert.text.transcript import unpunctuated_ids, unpunctuated_screen_warning
 
-    bare = [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+    bare = unpunctuated_ids(sessions)
     if bare:
         click.echo(unpunctuated_screen_warning(bare), err=True)
     per_session = screen_by_session(sessions, policy)

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import Speakers, normalize_role, speaker_hint
+from helpert.io.roles import Speakers, normalize_role, skipped, speaker_hint
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 
@@ -53,6 +53,8 @@ def _read_rows(path: Path, reader: csv.DictReader, speakers: Speakers | None = N
         lineno = reader.line_num
         if None in row:
             raise TranscriptError(path, "more cells than header columns (quote text that has commas)", line=lineno)
+        if skipped(row.get(role_col), speakers):
+            continue
         role = normalize_role(row.get(role_col), speakers)
         if role is None:
             raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r} (use counselor or client, or name its "

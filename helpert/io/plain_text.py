@@ -1,7 +1,8 @@
 """Plain-text transcripts: ``Counselor: ...`` / ``Client: ...`` lines.
 
 A line without a speaker prefix continues the previous turn (a prefix that misspells a role name, "Clinet:", is an
-error instead: :func:`helpert.io.roles.near_role`); ``# ...`` lines are comments, and a
+error instead: :func:`helpert.io.roles.near_role`); the lines of a speaker mapped to ``skip`` (``--speaker
+Interpreter=skip``) are left out, continuation lines included; ``# ...`` lines are comments, and a
 ``# id: NAME`` comment names the dialogue. A time before the speaker or after the name, as transcription
 services write it ("[00:01:05] Counselor: ...", "Client (00:05): ..."), goes into the turn's ``meta["time"]``; a line
 that is only a time or a subtitle cue's span ("00:00:05.000 --> 00:00:09.000") is skipped.
@@ -13,7 +14,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import DIARISED as _DIARISED, Speakers, near_role, normalize_role, speaker_hint
+from helpert.io.roles import DIARISED as _DIARISED, Speakers, near_role, normalize_role, skipped, speaker_hint
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -51,6 +52,7 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
     dialogue_id = path.stem
     # Split at "\n" (and lone "\r") only, so line numbers match editors and U+2028 stays inside a turn.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    skipping = False  # inside the lines of a speaker mapped to skip (its continuation lines are left out too)
     for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
@@ -63,6 +65,10 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
         if _TIME_LINE.match(stripped):
             continue
         m = (named.match(stripped) if named else None) or _PREFIX.match(stripped)
+        if m:
+            skipping = skipped(m.group("name"), speakers)
+        if skipping:
+            continue
         role = normalize_role(m.group("name"), speakers) if m else None
         if m and role is None and not turns:
             raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:, or name its role: "

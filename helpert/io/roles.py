@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Literal, Mapping
 
 from helpert.session import Role
 
-# A transcript's own speaker names mapped to roles ("SPEAKER_00" -> counselor, "Dr. Smith" -> counselor), as a user
-# gives them (``--speaker NAME=ROLE``); keys are lower case, stripped (:func:`parse_speakers`).
-Speakers = Mapping[str, Role]
+# A speaker whose lines are left out (``--speaker Interpreter=skip``): an interpreter, a note-taker, a narrator's
+# lines, a third person whose words are neither the counselor's nor the client's.
+SKIP = "skip"
+_SKIP_NAMES = {"skip", "ignore", "drop", "none"}
+
+# A transcript's own speaker names mapped to roles ("SPEAKER_00" -> counselor, "Dr. Smith" -> counselor), or to
+# :data:`SKIP`, as a user gives them (``--speaker NAME=ROLE``); keys are lower case, stripped (:func:`parse_speakers`).
+Speakers = Mapping[str, "Role | Literal['skip']"]
+
+
+def _key(raw: str) -> str:
+    return raw.strip().lower().rstrip(":").strip()
 
 _COUNSELOR = {"counselor", "counsellor", "therapist", "supporter", "listener", "helper", "sys", "system",
               "assistant", "bot", "t", "th", "coach", "peer", "peer counselor", "peer counsellor", "psychologist",
@@ -23,14 +32,20 @@ def normalize_role(raw: object, speakers: Speakers | None = None) -> Role | None
     speakers (:func:`parse_speakers`), read before the role names."""
     if not isinstance(raw, str):
         return None
-    key = raw.strip().lower().rstrip(":").strip()
+    key = _key(raw)
     if speakers and key in speakers:
-        return speakers[key]
+        role = speakers[key]
+        return None if role == SKIP else role  # type: ignore[return-value]
     if key in _COUNSELOR:
         return "counselor"
     if key in _CLIENT:
         return "client"
     return None
+
+
+def skipped(raw: object, speakers: Speakers | None = None) -> bool:
+    """Whether ``raw`` is a speaker the user asked to leave out (``--speaker NAME=skip``)."""
+    return bool(speakers) and isinstance(raw, str) and speakers.get(_key(raw)) == SKIP  # type: ignore[union-attr]
 
 
 KNOWN_ROLE_NAMES = sorted(_COUNSELOR | _CLIENT)
@@ -45,28 +60,29 @@ def speaker_hint(raw: object) -> str:
     import shlex
 
     name = str(raw).strip().rstrip(":").strip()[:40]
-    return f"--speaker {shlex.quote(name + '=counselor')} (or =client)"
+    return f"--speaker {shlex.quote(name + '=counselor')} (or =client, or =skip to leave its lines out)"
 
 
-def speaker_map(mapping: "Mapping[str, str]") -> dict[str, Role]:
+def speaker_map(mapping: "Mapping[str, str]") -> "dict[str, Role | Literal['skip']]":
     """A user's speaker names -> roles as the readers use them: names stripped and lower case, roles normalised
     (``{"SPEAKER_00": "therapist"}`` -> ``{"speaker_00": "counselor"}``). Raises ValueError naming a role it cannot
     read."""
     return parse_speakers([f"{name}={role}" for name, role in mapping.items()])
 
 
-def parse_speakers(specs: "list[str] | tuple[str, ...]") -> dict[str, Role]:
+def parse_speakers(specs: "list[str] | tuple[str, ...]") -> "dict[str, Role | Literal['skip']]":
     """``["SPEAKER_00=counselor", "Jane=client"]`` -> ``{"speaker_00": "counselor", "jane": "client"}``. The role may be
-    any name :func:`normalize_role` knows ("therapist", "patient"). Raises ValueError with the reason."""
-    out: dict[str, Role] = {}
+    any name :func:`normalize_role` knows ("therapist", "patient"), or ``skip`` (the speaker's lines are left out).
+    Raises ValueError with the reason."""
+    out: dict[str, Role | Literal["skip"]] = {}
     for spec in specs:
         name, sep, role_name = spec.rpartition("=")
         name = name.strip().rstrip(":").strip()
         if not sep or not name:
             raise ValueError(f"{spec!r}: expected NAME=ROLE, e.g. SPEAKER_00=counselor")
-        role = normalize_role(role_name)
+        role: "Role | Literal['skip'] | None" = SKIP if _key(role_name) in _SKIP_NAMES else normalize_role(role_name)
         if role is None:
-            raise ValueError(f"{spec!r}: unknown role {role_name.strip()!r} (use counselor or client)")
+            raise ValueError(f"{spec!r}: unknown role {role_name.strip()!r} (use counselor, client or skip)")
         key = name.lower()
         if out.get(key, role) != role:
             raise ValueError(f"{spec!r}: {name!r} is already mapped to {out[key]}")

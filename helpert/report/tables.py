@@ -236,9 +236,10 @@ def _stdout() -> "Console":
 
 
 def format_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = MAIN_METRICS,
-                      title: str | None = "LLM reconstruction vs peer") -> MetricTable:
+                      title: str | None = "LLM reconstruction vs peer", names: tuple[str, str] = ("peer", "LLM")) -> MetricTable:
     """Per metric: n | peer | LLM | diff [95% CI] | dz | p. ``stats`` is ``compare_corpus`` output;
-    ``metrics=None`` shows every row. Metric names never wrap (see :class:`MetricTable`)."""
+    ``metrics=None`` shows every row; ``names`` head the two sides' columns (the original's first; the
+    difference is the second minus the first). Metric names never wrap (see :class:`MetricTable`)."""
     rows = list(stats.index) if metrics is None else [m for m in metrics if m in stats.index]
     out = []
     for m in rows:
@@ -246,13 +247,14 @@ def format_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None =
         out.append((m, [str(int(s["n"])), fmt(s["peer_mean"]), fmt(s["llm_mean"]),
                         diff_cell(s["mean_diff"], s["ci_low"], s["ci_high"]), fmt(s["dz"], True, 2),
                         fmt(s["p_value"])], None))
-    return MetricTable(("n", "peer", "LLM", "diff [95% CI]", "dz", "p"), out, title=title)
+    return MetricTable(("n", *names, "diff [95% CI]", "dz", "p"), out, title=title)
 
 
 def print_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = MAIN_METRICS,
-                     title: str | None = "LLM reconstruction vs peer", console: "Console | None" = None) -> None:
+                     title: str | None = "LLM reconstruction vs peer", console: "Console | None" = None,
+                     names: tuple[str, str] = ("peer", "LLM")) -> None:
     """Print :func:`format_comparison` (to stdout unless a console is given)."""
-    (console or _stdout()).print(format_comparison(stats, metrics, title))
+    (console or _stdout()).print(format_comparison(stats, metrics, title, names))
 
 
 SCREEN_TEXT_CHARS = 80  # a flagged turn's text is shortened to this many characters in the table

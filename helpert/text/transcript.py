@@ -126,6 +126,11 @@ def unpunctuated(texts: Iterable[str]) -> bool:
                                                                                       and marks == 0)
 
 
+def unpunctuated_ids(sessions: Iterable[Session]) -> list[str]:
+    """The ``dialogue_id`` of each session that :func:`unpunctuated` finds: what the commands' warnings name."""
+    return [s.dialogue_id for s in sessions if unpunctuated(t.text for t in s.turns)]
+
+
 def _unpunctuated_sessions(ids: list[str], what: str) -> str:
     """The first half of both warnings below: how many sessions, which (the first five)."""
     shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
