@@ -27,6 +27,10 @@ Variants (``RetryPolicy`` settings, each adding one remedy to the previous):
   ban        + a ban on 4-token n-grams of the counselor's earlier turns and on its latest 2 openings
   default    + the last retry sees only the latest exchange (the shipped default)
   prevent    the default, with the n-gram ban already on the first attempt
+  uniform    the default, with a repeated opening retried by the same remedies as any other finding
+             (``RetryPolicy(opening_only=False)``)
+  before_openings  the default as shipped before 2026-12-07 (f58b0dc): the ``repeated_opening`` check is not
+             run while generating (still counted after the fact, like every check)
 
 Usage: python benchmarks/degenerate_turns.py --set dev --variants raw,reseed,penalties,ban,default,prevent
        python benchmarks/degenerate_turns.py --set heldout --variants raw,default [--seed 1]
@@ -43,6 +47,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +69,27 @@ def variants() -> dict[str, Any]:
         "ban": RetryPolicy(short_window=0),
         "default": RetryPolicy(),
         "prevent": RetryPolicy(ban_on_first=True),
+        "uniform": RetryPolicy(opening_only=False),
+        "before_openings": RetryPolicy(),
     }
+
+
+# checks a variant leaves out while generating (the after-the-fact count still runs every check)
+OFF_WHILE_GENERATING = {"before_openings": ("repeated_opening",)}
+
+
+@contextmanager
+def checks_off(names: tuple[str, ...]):
+    """Generate without the checks ``names``: the retry loop's ``find_degenerate`` drops their findings."""
+    from helpert.replay.graph import recovery
+
+    full = recovery.find_degenerate
+    if names:
+        recovery.find_degenerate = lambda text, ctx: [f for f in full(text, ctx) if f not in names]
+    try:
+        yield
+    finally:
+        recovery.find_degenerate = full
 
 
 def esconv_eligible() -> list[Any]:
@@ -276,7 +301,8 @@ def main() -> None:
         if client is not None:
             result = run_simulated(sessions, max_turns, table[name], args.seed, backend, client)
         else:
-            result = run_variant(sessions, max_turns, table[name], args.seed, backend)
+            with checks_off(OFF_WHILE_GENERATING.get(name, ())):
+                result = run_variant(sessions, max_turns, table[name], args.seed, backend)
         key = f"{args.which}/{name}/seed{args.seed}"
         print(key, {k: v for k, v in result.items() if k != "examples"}, flush=True)
         save(key, {"date": time.strftime("%Y-%m-%d"), "commit": commit, "sessions": [s.dialogue_id for s in sessions],

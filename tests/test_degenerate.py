@@ -88,6 +88,17 @@ def test_near_copy_reaches_any_earlier_turn_not_only_the_last_three():
     assert find_degenerate(LOOP.replace("stuck", "trapped"), Context("counselor", own_earlier=earlier)) == ["near_copy"]
 
 
+def test_repeated_opening_reads_the_first_five_words_of_the_latest_two_turns():
+    sorry = "I'm so sorry to hear that."
+    ctx = Context("counselor", own_earlier=(sorry + " Exams are hard.", "What happened then?"))
+    assert find_degenerate(sorry + " What did you do next?", ctx) == ["repeated_opening"]
+    # three turns back is outside the window, a different fifth word is another opening, a short turn has none
+    older = Context("counselor", own_earlier=(sorry, "What happened then?", "And after that?"))
+    assert find_degenerate(sorry + " What did you do next?", older) == []
+    assert find_degenerate("I'm so sorry to see you struggling.", ctx) == []
+    assert find_degenerate("Okay.", Context("counselor", own_earlier=("Okay.",))) == []
+
+
 def test_client_role_reversal_and_its_counterexample():
     ctx = Context("client")
     assert "role_reversal" in find_degenerate("What makes you feel unvalued? How can I help you with that?", ctx)
@@ -96,7 +107,7 @@ def test_client_role_reversal_and_its_counterexample():
 
 def test_session_findings_run_the_checks_over_a_transcript():
     s = [("client", CLIENT_TURNS[0]), ("counselor", LOOP), ("client", CLIENT_TURNS[1]), ("counselor", LOOP)]
-    assert session_findings(s) == [(1, []), (3, ["near_copy"])]
+    assert session_findings(s) == [(1, []), (3, ["near_copy", "repeated_opening"])]  # a copy opens alike too
 
 
 # --- retries and flags in the graph -------------------------------------------------------------

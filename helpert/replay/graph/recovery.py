@@ -14,6 +14,11 @@ again with the remedies of :class:`RetryPolicy`, escalating:
 3. on the last attempt, a shortened window: only the latest exchange of the history is shown, for when
    the history itself has become the attractor.
 
+A turn whose only problem is a repeated opening (``repeated_opening``: the same first words as one of the
+speaker's latest turns, the rest new) is retried with a new seed and the latest openings banned, nothing else:
+the penalties of step 2 also act on the client's words and the note (llama.cpp's last 64 tokens), and on the
+embedded 135M model they pushed the reply off "you" into "they" and "the client" (the demo, 2026-12-07).
+
 The attempt kept is the first clean one; if none is clean, the one with the fewest findings (the
 later one on a tie, since it had the stronger remedies). It is then flagged ``degenerate`` and
 ``degenerate:<check>`` in ``meta.flags``, never hidden. ``benchmarks/degenerate_turns.py`` measures
@@ -44,13 +49,17 @@ class RetryPolicy:
     ban_openings: int = 2              # on retries: nor the first token of the latest N own turns (0: off)
     ban_on_first: bool = False         # apply the n-gram ban on the first attempt too (prevention)
     short_window: int = 1              # last attempt: show only the latest N exchanges (0: off)
+    opening_only: bool = True          # a retry for a repeated opening alone bans the latest openings, nothing else
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def controls(self, attempt: int, own_earlier: tuple[str, ...]) -> Controls | None:
-        """The engine controls of one attempt (None: the run's sampling as it is)."""
+    def controls(self, attempt: int, own_earlier: tuple[str, ...], before: tuple[str, ...] = ()) -> Controls | None:
+        """The engine controls of one attempt (None: the run's sampling as it is); ``before``: the problems
+        of the attempt before it."""
         retry = attempt > 0
+        if retry and self.opening_only and self.ban_openings and set(before) == {"repeated_opening"}:
+            return Controls(avoid_openings=tuple(own_earlier[-self.ban_openings:]))
         ban = self.ban_ngram if (retry or self.ban_on_first) else 0
         if not retry and not ban:
             return None
@@ -61,7 +70,9 @@ class RetryPolicy:
             avoid=own_earlier if ban else (), ban_ngram=ban, avoid_openings=tuple(openings),
         )
 
-    def shortened(self, attempt: int) -> bool:
+    def shortened(self, attempt: int, before: tuple[str, ...] = ()) -> bool:
+        if self.opening_only and self.ban_openings and set(before) == {"repeated_opening"}:
+            return False
         return bool(self.short_window) and attempt == self.max_attempts - 1 and attempt > 0
 
 
@@ -95,9 +106,10 @@ def generate_checked(
     usage = {"prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0}
     kept: tuple[int, Cleaned, list[str]] | None = None  # (rank, cleaned, findings)
     gave_up = True
+    before: tuple[str, ...] = ()  # the problems of the attempt before
     for attempt in range(policy.max_attempts):
-        short = policy.shortened(attempt)
-        raw, meta = invoke(attempt, policy.controls(attempt, context.own_earlier), short)
+        short = policy.shortened(attempt, before)
+        raw, meta = invoke(attempt, policy.controls(attempt, context.own_earlier, before), short)
         windows.append(short)
         evaluated.append(list(meta.get("evaluated_tokens", [])))
         for key in usage:
@@ -113,6 +125,7 @@ def generate_checked(
             gave_up = False
             break
         retries.extend(f"retry_{p}" for p in problems if f"retry_{p}" not in retries)
+        before = tuple(problems)
     assert kept is not None
     _, cleaned, findings = kept
     # the kept text's cleaning flags, then what was retried, then the verdict

@@ -32,6 +32,8 @@ COPY_RUN_WORDS = 10           # a run of this many words copied from the other s
 COPY_COVERAGE = 0.6           # or this share of the turn's words inside copied runs of >= 5 words
 COPY_MIN_WORDS = 10           # shorter turns (pleasantries: "Have a great day!") are never copies
 COPY_LOOKBACK = 2             # how many of the other speaker's latest turns a copy is checked against
+OPENING_WORDS = 5             # a turn's opening: its first words ("i m so sorry to")
+OPENING_LOOKBACK = 2          # a formula loop: the same opening as one of the speaker's latest this-many turns
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -178,6 +180,20 @@ def _off_language(text: str, ctx: Context) -> bool:
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
+def opening(text: str) -> tuple[str, ...] | None:
+    """A turn's first :data:`OPENING_WORDS` words (None for a shorter turn: "Okay." twice is no loop)."""
+    tokens = words(text)
+    return tuple(tokens[:OPENING_WORDS]) if len(tokens) >= OPENING_WORDS else None
+
+
+def _repeated_opening(text: str, ctx: Context) -> bool:
+    """A formula loop: the turn opens with the same five words as one of the speaker's two latest turns ("I'm so
+    sorry to hear that." before seven of twelve replies of the embedded model in the demo, 2026-12-07). The rest
+    of each turn differs, so :func:`_near_copy` passes them; the retry's ban on the latest openings mends it."""
+    mine = opening(text)
+    return mine is not None and any(mine == opening(t) for t in ctx.own_earlier[-OPENING_LOOKBACK:])
+
+
 def _self_repeat(text: str, ctx: Context) -> bool:
     """The same sentence twice, a word four times running, or one 4-gram three times in one turn."""
     sentences = [" ".join(words(s)) for s in _SPLIT.split(text)]
@@ -260,6 +276,10 @@ CHECKS: tuple[Check, ...] = (
           "the turn left English (non-ASCII letters, or no English function word in 8+ words)", _off_language),
     Check("self_repeat", ("counselor", "client"), "I understand how you feel. I understand how you feel. What helps?",
           "babble within one turn: a sentence twice, a word four times running, a 4-gram three times", _self_repeat),
+    Check("repeated_opening", ("counselor", "client"), "I'm so sorry to hear that. Exams can feel like a wall.",
+          f"a formula loop: the same first {OPENING_WORDS} words as one of the speaker's latest {OPENING_LOOKBACK} "
+          "turns, however the rest differs", _repeated_opening,
+          Context(own_earlier=("I'm so sorry to hear that you're struggling with sleep.", "What happened next?"))),
     Check("role_reversal", ("client",),
           "Can you give me a better idea of what's going on? What makes you feel unvalued?",
           "the simulated client speaks in the counselor's voice", _role_reversal, Context(speaker="client")),
