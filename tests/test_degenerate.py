@@ -181,6 +181,39 @@ def test_retry_policy_controls():
     assert not RetryPolicy(short_window=0).shortened(2)
 
 
+def test_a_repeated_opening_alone_is_retried_with_the_openings_banned_and_nothing_else():
+    from helpert.replay.llm.engine import Controls
+
+    policy, own = RetryPolicy(), ("one two", "three four", "five six")
+    light = policy.controls(1, own, before=("repeated_opening",))
+    assert light == Controls(avoid_openings=("three four", "five six"))  # no penalties, no n-gram ban
+    assert not policy.shortened(2, before=("repeated_opening",))  # nor the short window
+    mixed = policy.controls(1, own, before=("repeated_opening", "near_copy"))
+    assert mixed.repeat_penalty == 1.3 and mixed.ban_ngram == 4 and policy.shortened(2, before=("near_copy",))
+    uniform = RetryPolicy(opening_only=False).controls(1, own, before=("repeated_opening",))
+    assert uniform.repeat_penalty == 1.3
+
+
+def test_the_retry_after_a_repeated_opening_gets_the_light_controls():
+    from helpert.replay.graph.recovery import generate_checked
+    from helpert.replay.llm.cleaning import Cleaned
+
+    sorry = "I'm so sorry to hear that."
+    replies = iter([sorry + " Exams can make every evening feel like a test of who you are.",
+                    "What part of the exam worries you most?"])
+    seen = []
+
+    def invoke(attempt, controls, shortened):
+        seen.append((controls, shortened))
+        return next(replies), {}
+
+    ctx = Context("counselor", own_earlier=(sorry + " That sounds tiring.",))
+    out = generate_checked(invoke, lambda t: Cleaned(t, []), ctx)
+    assert out.text.startswith("What part") and "retry_repeated_opening" in out.flags and out.attempts == 2
+    assert seen[0] == (None, False) and seen[1][0].avoid_openings == (sorry + " That sounds tiring.",)
+    assert seen[1][0].repeat_penalty is None and seen[1][0].ban_ngram == 0
+
+
 # --- the metric and compare --exclude-degenerate ------------------------------------------------------
 
 def test_degenerate_share_uses_flags_for_generated_turns_and_the_checks_for_human_ones():
