@@ -394,10 +394,13 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # a men's forum; tests/data/round73_instructions.md), round 73's (not adopted).
 # Z74 (the same theme in an employee assistance programme, a carers' line, a farming helpline and a veterans' chat;
 # tests/data/round74_instructions.md), round 74's (not adopted).
+# Z75 (a sleep clinic and CBT-for-insomnia programme, a perinatal service and a shift workers' occupational health
+# service, on sleep, waking and tiredness: risk phrased around sleep against ordinary talk of waking tired;
+# tests/data/round75_instructions.md), round 75's.
 # Reported alone, as S55 and S59: a register, not pooled with the Z sets written after the shipped head.
 # Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
-                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74"]}
+                    for name in [*(f"Z{i}" for i in range(40, 62)), "L1", "L2", "L3", "L4", "S55a", "S55b", "S59a", "S59b", "Z62", "Z63", "L5a", "L5b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74", "Z75"]}
 # The later sets written after the shipped detector's training data and settings were fixed (round 52's candidate,
 # adopted in round 52: its recipe was committed before Z54 and Z55 were written, and they were read only to score it;
 # Z56 and Z57, Z58 and Z59 were written for rounds 53 and 54, not adopted, and read only to score their candidates and
@@ -430,9 +433,11 @@ def transcripts_chosen_on(r: int) -> str:
 # Every registered statement set by its lower-case name ("t", "k", ..., "z38", "l4"): what risk_round_choice.py's
 # --sets and --trained and the tests read.
 # Written as training data for a candidate that was not adopted (round 51's T51: tests/data/round51_instructions.md;
-# round 72's T72, young people's chat registers: round72_instructions.md): not trained on by the shipped detector,
-# registered so that a round's choice can leave out their near repeats.
-CANDIDATE_TRAINING = {"T51": DATA / "risk_statements_t51.jsonl", "T72": DATA / "risk_statements_t72.jsonl"}
+# round 72's T72, young people's chat registers: round72_instructions.md; round 75's T75, sleep and waking:
+# round75_instructions.md): not trained on by the shipped detector, registered so that a round's choice can leave out
+# their near repeats.
+CANDIDATE_TRAINING = {"T51": DATA / "risk_statements_t51.jsonl", "T72": DATA / "risk_statements_t72.jsonl",
+                      "T75": DATA / "risk_statements_t75.jsonl"}
 STATEMENT_FILES = {name.lower(): path for name, path in
                    {**TRAINING_STATEMENTS, **CANDIDATE_TRAINING, **SPENT_STATEMENTS, **HELD_OUT_STATEMENTS,
                     **LATER_STATEMENTS}.items()}

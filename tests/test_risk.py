@@ -545,7 +545,7 @@ def test_statement_sets_are_well_formed_and_keep_every_annotator(name):
                                                 ("z33", 200, 200), ("z34", 200, 200), ("z35", 200, 200), ("z36", 200, 200),
                                                 ("z37", 200, 200), ("z38", 200, 200),
                                                 ("l1", 150, 150), ("l2", 150, 150), ("l3", 150, 150), ("l4", 150, 150),
-                                                ("t37", 398, 400), ("t51", 400, 400), ("t72", 397, 397)])
+                                                ("t37", 398, 400), ("t51", 400, 400), ("t72", 397, 397), ("t75", 300, 300), ("z75", 200, 200)])
 def test_statement_set_agreement_is_what_the_docs_say(name, agree, n):
     """docs/safety.md and benchmarks/README.md state these agreements; they are computed from both labels."""
     rows = _statements(name)
@@ -574,9 +574,9 @@ def test_held_out_statements_are_not_trained_on():
     # never trained on: round 36's choice was made on L1, round 38's on L2, round 39's on L3, round 40's on L4, round
     # 45's on Z40 and Z41, round 46's on Z42 and Z43, round 47's on Z44 and Z45, round 48's on Z46 and Z47, round 49's on
     # Z48 and Z49, round 50's on Z50 and Z51, round 51's on Z52 and Z53, round 52's on Z54 and Z55, round 53's on Z56 and
-    # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b, round 59's on Z60, Z61, S59a and S59b, round 60's on Z62, Z63, L5a and L5b, round 69's on Z69, round 70's on Z70, round 71's on Z71, rounds 72-74's on Z72-Z74 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
+    # Z57, round 54's on Z58 and Z59, round 55's on S55a and S55b, round 59's on Z60, Z61, S59a and S59b, round 60's on Z62, Z63, L5a and L5b, round 69's on Z69, round 70's on Z70, round 71's on Z71, rounds 72-75's on Z72-Z75 (Z23 to Z26, rounds 33 and 34's, are trained on since round 40; Z27 to Z39, rounds 35 to 44's, since round 52)
     assert set(validator.LATER_STATEMENTS) == {*(f"Z{i}" for i in range(40, 64)), "L1", "L2", "L3", "L4", "L5a", "L5b", "S55a", "S55b",
-                                               "S59a", "S59b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74"}
+                                               "S59a", "S59b", "Z69", "Z70", "Z71", "Z72", "Z73", "Z74", "Z75"}
     assert not set(validator.LATER_STATEMENTS) & (set(validator.SPENT_STATEMENTS) | set(validator.HELD_OUT_STATEMENTS))
     # written after round 20's head was trained: some nearly repeat a training statement (one exactly: "I've been
     # thinking about what you said last time about boundaries with my sister."), which their figures leave out
