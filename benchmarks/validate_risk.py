@@ -420,9 +420,12 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")),
            (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)), (73, False, ("Z73",)), (74, False, ("Z74",)))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
+# A round's fresh sets while its versions are being scored (the choice not yet made): moved to CHOICES once it is.
+PENDING = {75: ("Z75",)}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
-                for r, adopted, names in CHOICES for name in names}}
+                for r, adopted, names in CHOICES for name in names},
+             **{name: f"round {r}'s choice being made on it" for r, names in PENDING.items() for name in names}}
 
 
 def transcripts_chosen_on(r: int) -> str:
