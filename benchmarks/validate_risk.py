@@ -396,7 +396,7 @@ HELD_OUT_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl" for nam
 # tests/data/round74_instructions.md), round 74's (not adopted).
 # Z75 (a sleep clinic and CBT-for-insomnia programme, a perinatal service and a shift workers' occupational health
 # service, on sleep, waking and tiredness: risk phrased around sleep against ordinary talk of waking tired;
-# tests/data/round75_instructions.md), round 75's.
+# tests/data/round75_instructions.md), round 75's (not adopted).
 # Reported alone, as S55 and S59: a register, not pooled with the Z sets written after the shipped head.
 # Z27 to Z39 are trained on since round 52 (SPENT_STATEMENTS) and no longer reported.
 LATER_STATEMENTS = {name: DATA / f"risk_heldout_{name.lower()}.jsonl"
@@ -418,10 +418,10 @@ CHOICES = ((35, False, ("Z27", "Z28")), (36, True, ("Z29", "Z30", "L1")), (37, F
            (44, True, ("Z39",)), (45, False, ("Z40", "Z41")), (46, True, ("Z42", "Z43")), (47, False, ("Z44", "Z45")),
            (48, False, ("Z46", "Z47")), (49, False, ("Z48", "Z49")), (50, False, ("Z50", "Z51")), (51, False, ("Z52", "Z53")),
            (52, True, ("Z54", "Z55")), (53, False, ("Z56", "Z57")), (54, False, ("Z58", "Z59")), (55, False, ("S55a", "S55b")),
-           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)), (73, False, ("Z73",)), (74, False, ("Z74",)))
+           (59, False, ("Z60", "Z61", "S59a", "S59b")), (60, False, ("Z62", "Z63", "L5a", "L5b")), (69, True, ("Z69",)), (70, False, ("Z70",)), (71, True, ("Z71",)), (72, False, ("Z72",)), (73, False, ("Z73",)), (74, False, ("Z74",)), (75, False, ("Z75",)))
 ADOPTED = {r: adopted for r, adopted, _ in CHOICES}
 # A round's fresh sets while its versions are being scored (the choice not yet made): moved to CHOICES once it is.
-PENDING = {75: ("Z75",)}
+PENDING: "dict[int, tuple[str, ...]]" = {}
 CHOSEN_ON = {"Z7": "round 20: its candidate adopted on it", "Z8": "round 20: its candidate adopted on it",
              **{name: f"round {r}'s choice made on it" + ("" if adopted else ", not adopted")
                 for r, adopted, names in CHOICES for name in names},

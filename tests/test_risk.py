@@ -682,6 +682,7 @@ CPU_SLACK_POOLED = 0.01
     ("z60", (100, 100), 89, 79, 6), ("z61", (99, 100), 89, 81, 8), ("s59a", (50, 50), 33, 26, 7), ("s59b", (50, 50), 41, 37, 15),
     ("z62", (100, 100), 95, 87, 10), ("z63", (98, 100), 90, 82, 1), ("l5a", (25, 50), 25, 22, 3), ("l5b", (25, 50), 24, 21, 3),
     ("z69", (95, 98), 86, 79, 5), ("z70", (98, 100), 79, 72, 4), ("z71", (97, 99), 84, 75, 4), ("z72", (90, 97), 70, 57, 10), ("z73", (96, 100), 72, 57, 7), ("z74", (96, 100), 73, 56, 12),
+    ("z75", (99, 100), 88, 77, 4),
     ("l1", (50, 100), 48, 42, 6), ("l2", (50, 100), 48, 44, 6), ("l3", (50, 100), 48, 42, 8), ("l4", (50, 100), 42, 37, 6)])
 def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, full, false_alarms):
     """README.md and docs/safety.md report these (validate_risk.py --tiers, round 52's detector: the head retrained with
@@ -702,7 +703,8 @@ def test_held_out_statements_keep_their_reported_figures(name, sizes, caught, fu
     Z69 86 and 5, Z70 79 and 4. Z72 (round 72: endings and goodbyes, veiled against ordinary) 70 of 90 and 10 of 97 (over
     10%; round 72's candidate, not adopted, 72 and 9); Z73 (round 73: the same theme among adults) 72 of 96 and 7 of 100
     (round 73's candidate, not adopted, the same); Z74 (round 74: the same theme in work, caring, farming and veterans'
-    settings) 73 of 96 and 12 of 100 (round 74's candidate, not adopted, 71 and 10). A change to the detector that loses any of them
+    settings) 73 of 96 and 12 of 100 (round 74's candidate, not adopted, 71 and 10); Z75 (round 75: sleep, waking and
+    tiredness) 88 of 99 and 4 of 100 (round 75's candidate, not adopted, 81 and 2). A change to the detector that loses any of them
     fails here: re-score and re-report it."""
     validator = _validator()
     items = validator.later_statements(name.upper()) if name.upper() in validator.LATER_STATEMENTS else _statements(name)
