@@ -58,7 +58,7 @@ class RetryPolicy:
         """The engine controls of one attempt (None: the run's sampling as it is); ``before``: the problems
         of the attempt before it."""
         retry = attempt > 0
-        if retry and self.opening_only and self.ban_openings and set(before) == {"repeated_opening"}:
+        if retry and self._opening_only(before):
             return Controls(avoid_openings=tuple(own_earlier[-self.ban_openings:]))
         ban = self.ban_ngram if (retry or self.ban_on_first) else 0
         if not retry and not ban:
@@ -70,8 +70,12 @@ class RetryPolicy:
             avoid=own_earlier if ban else (), ban_ngram=ban, avoid_openings=tuple(openings),
         )
 
+    def _opening_only(self, before: tuple[str, ...]) -> bool:
+        """Whether the attempt after one whose only problem was a repeated opening gets the light retry."""
+        return self.opening_only and bool(self.ban_openings) and set(before) == {"repeated_opening"}
+
     def shortened(self, attempt: int, before: tuple[str, ...] = ()) -> bool:
-        if self.opening_only and self.ban_openings and set(before) == {"repeated_opening"}:
+        if self._opening_only(before):
             return False
         return bool(self.short_window) and attempt == self.max_attempts - 1 and attempt > 0
 

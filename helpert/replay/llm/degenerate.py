@@ -32,7 +32,7 @@ COPY_RUN_WORDS = 10           # a run of this many words copied from the other s
 COPY_COVERAGE = 0.6           # or this share of the turn's words inside copied runs of >= 5 words
 COPY_MIN_WORDS = 10           # shorter turns (pleasantries: "Have a great day!") are never copies
 COPY_LOOKBACK = 2             # how many of the other speaker's latest turns a copy is checked against
-OPENING_WORDS = 5             # a turn's opening: its first words ("i m so sorry to")
+OPENING_WORDS = 5             # a turn's opening: its first words ("i'm so sorry to hear")
 OPENING_LOOKBACK = 2          # a formula loop: the same opening as one of the speaker's latest this-many turns
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
