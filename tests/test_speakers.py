@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpert.io import TranscriptError, read_file, read_sessions
-from helpert.io.roles import parse_speakers
+from helpert.io.roles import SKIP, parse_speakers, speaker_role
 from helpert.replay.batch import load_corpus
 from test_measure_cli import helpert
 
@@ -36,6 +36,16 @@ def test_parse_speakers_takes_any_role_name_and_refuses_what_it_cannot_read():
                      ("A=robot", "unknown role 'robot' \\(use counselor, client or skip\\)"), ("A=client", "already mapped")):
         with pytest.raises(ValueError, match=why):
             parse_speakers(["a=counselor", bad] if bad == "A=client" else [bad])
+
+
+def test_speaker_role_is_what_every_reader_asks():
+    speakers = parse_speakers(["SPEAKER_00=therapist", "Interpreter=skip"])
+    assert speaker_role("SPEAKER_00:", speakers) == "counselor"
+    assert speaker_role(" interpreter ", speakers) == SKIP
+    assert speaker_role("Client", speakers) == "client"  # the role names still read beside the user's names
+    assert speaker_role("Interpreter") is None  # skip only when the user asks for it
+    assert speaker_role("SPEAKER_01", speakers) is None
+    assert speaker_role(None, speakers) is None
 
 
 def test_a_diarised_plain_text_transcript(tmp_path):

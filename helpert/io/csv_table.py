@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import Speakers, normalize_role, skipped, speaker_hint
+from helpert.io.roles import SKIP, Speakers, speaker_hint, speaker_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 
@@ -53,9 +53,9 @@ def _read_rows(path: Path, reader: csv.DictReader, speakers: Speakers | None = N
         lineno = reader.line_num
         if None in row:
             raise TranscriptError(path, "more cells than header columns (quote text that has commas)", line=lineno)
-        if skipped(row.get(role_col), speakers):
+        role = speaker_role(row.get(role_col), speakers)
+        if role == SKIP:
             continue
-        role = normalize_role(row.get(role_col), speakers)
         if role is None:
             raise TranscriptError(path, f"unknown role {str(row.get(role_col))[:40]!r} (use counselor or client, or name its "
                                         f"role: {speaker_hint(row.get(role_col))})", line=lineno, field=role_col)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import Speakers, normalize_role, skipped, speaker_hint
+from helpert.io.roles import SKIP, Speakers, speaker_hint, speaker_role
 from helpert.session import Session, Turn
 
 MAX_TURN_CHARS = 20_000
@@ -115,9 +115,9 @@ def session_from_record(
         role_raw = raw.get("role", raw.get("speaker"))
         if role_raw is None:
             raise fail("missing", field=f"{where}.role")
-        if skipped(role_raw, speakers):
+        role = speaker_role(role_raw, speakers)
+        if role == SKIP:
             continue
-        role = normalize_role(role_raw, speakers)
         if role is None:
             raise fail(f"unknown role {str(role_raw)[:40]!r} (use counselor or client, or name its role: "
                        f"{speaker_hint(role_raw)})", field=f"{where}.role")

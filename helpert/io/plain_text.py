@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import DIARISED as _DIARISED, Speakers, near_role, normalize_role, skipped, speaker_hint
+from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, near_role, speaker_hint, speaker_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -65,11 +65,11 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
         if _TIME_LINE.match(stripped):
             continue
         m = (named.match(stripped) if named else None) or _PREFIX.match(stripped)
+        role = speaker_role(m.group("name"), speakers) if m else None
         if m:
-            skipping = skipped(m.group("name"), speakers)
+            skipping = role == SKIP
         if skipping:
             continue
-        role = normalize_role(m.group("name"), speakers) if m else None
         if m and role is None and not turns:
             raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:, or name its role: "
                                         f"{speaker_hint(m.group('name'))})", line=lineno, field="speaker")

@@ -43,9 +43,12 @@ def normalize_role(raw: object, speakers: Speakers | None = None) -> Role | None
     return None
 
 
-def skipped(raw: object, speakers: Speakers | None = None) -> bool:
-    """Whether ``raw`` is a speaker the user asked to leave out (``--speaker NAME=skip``)."""
-    return bool(speakers) and isinstance(raw, str) and speakers.get(_key(raw)) == SKIP  # type: ignore[union-attr]
+def speaker_role(raw: object, speakers: Speakers | None = None) -> "Role | Literal['skip'] | None":
+    """What a reader does with a speaker label: the role it names, :data:`SKIP` for a speaker the user asked to leave
+    out (``--speaker NAME=skip``), or None when it names no role helpert knows."""
+    if speakers and isinstance(raw, str) and speakers.get(_key(raw)) == SKIP:
+        return SKIP
+    return normalize_role(raw, speakers)
 
 
 KNOWN_ROLE_NAMES = sorted(_COUNSELOR | _CLIENT)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import DIARISED as _DIARISED, Speakers, normalize_role, skipped, speaker_hint
+from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, speaker_hint, speaker_role
 from helpert.session import Session, Turn
 
 _TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}")
@@ -67,15 +67,15 @@ def read_subtitles(path: Path, text: str, speakers: Speakers | None = None) -> l
         body = " ".join(_TAG.sub("", raw).split())
         if name is None and (p := _PREFIX.match(body)) is not None:
             candidate = (p.group("bracketed") or p.group("name") or "").strip()
-            if (normalize_role(candidate, speakers) is not None or skipped(candidate, speakers) or p.group("bracketed")
-                    or not turns or _DIARISED.match(candidate)):
+            if (speaker_role(candidate, speakers) is not None or p.group("bracketed") or not turns
+                    or _DIARISED.match(candidate)):
                 name, body = candidate, p.group("body").strip()
+        role = speaker_role(name, speakers) if name is not None else None
         if name is not None:
-            skipping = skipped(name, speakers)
+            skipping = role == SKIP
         if not body or skipping:  # a cue of a speaker mapped to skip, and the unnamed cues that continue it
             continue
         if name is not None:
-            role = normalize_role(name, speakers)
             if role is None:
                 raise TranscriptError(path, f"unknown speaker {name[:40]!r} (use Counselor or Client, or name its role: "
                                             f"{speaker_hint(name)})", line=lineno, field="speaker")
