@@ -10,7 +10,7 @@ import pytest
 
 from helpert.io import TranscriptError, read_file, read_sessions, write_sessions
 from helpert.io.dialogue_json import MAX_DEPTH, MAX_TURN_CHARS
-from helpert.io.roles import KNOWN_ROLE_NAMES, normalize_role
+from helpert.io.roles import KNOWN_ROLE_NAMES, normalize_role, speaker_map
 from helpert.session import Session, Turn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -305,10 +305,28 @@ def test_txt_a_misspelled_speaker_after_the_first_turn_is_an_error_not_a_continu
     assert f"unknown speaker {label!r}: a misspelling of {guess!r}?" in str(err.value)
 
 
+@pytest.mark.parametrize("label", ["Mum", "Dr. Lee", "Jamie", "Nurse Patel"])
+def test_txt_a_person_helpert_was_not_told_about_is_an_error_not_a_continuation(tmp_path, label):
+    """A third person's words joined to the counselor's turn were never screened (a fresh-user review, 2026-12-07:
+    `screen` passed "Mum: She told me she wants to kill herself." with no flag); named, the line reads."""
+    text = f"Counselor: How was the weekend?\nClient: Hard.\n{label}: She told me she wants to kill herself.\n"
+    path = write(tmp_path, "third.txt", text)
+    with pytest.raises(TranscriptError) as err:
+        read_file(path)
+    assert err.value.line == 3 and err.value.field == "speaker"
+    assert f"unknown speaker {label!r}" in str(err.value) and "--speaker" in str(err.value)
+    (s,) = read_file(path, speaker_map({label: "client"}))
+    assert [t.role for t in s.turns] == ["counselor", "client", "client"]
+    (s,) = read_file(path, speaker_map({label: "skip"}))
+    assert [t.text for t in s.turns] == ["How was the weekend?", "Hard."]
+
+
 def test_txt_words_that_only_look_like_a_label_still_continue_the_turn(tmp_path):
-    text = "Counselor: Let's plan.\nClient: Fine.\nMood: low all week\nPlan: walk daily\nQuote: 'I can't'\n"
+    text = ("Counselor: Let's plan.\nClient: Fine.\nMood: low all week\nPlan: walk daily\nQuote: 'I can't'\n"
+            "what I told myself was: keep going\nEvidence for: I passed two quizzes\n")
     (s,) = read_file(write(tmp_path, "fine.txt", text))
-    assert [t.text for t in s.turns] == ["Let's plan.", "Fine. Mood: low all week Plan: walk daily Quote: 'I can't'"]
+    assert [t.text for t in s.turns] == ["Let's plan.", "Fine. Mood: low all week Plan: walk daily Quote: 'I can't' what "
+                                         "I told myself was: keep going Evidence for: I passed two quizzes"]
 
 
 def test_txt_id_defaults_to_stem(tmp_path):

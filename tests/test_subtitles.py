@@ -67,6 +67,18 @@ def test_subrip_cues_of_one_speaker_are_one_turn(tmp_path):
         ("counselor", "what worries you most about it", "00:00:09,500", 16)]
 
 
+def test_a_cue_of_a_person_helpert_was_not_told_about_is_an_error_not_the_cue_before(tmp_path):
+    text = SRT.replace("i have a job interview on friday", "Mum: she said she wants to kill herself")
+    path = write(tmp_path, "third.srt", text)
+    with pytest.raises(TranscriptError, match=r"third.srt:12: field 'speaker': unknown speaker 'Mum' .*--speaker"):
+        read_file(path, MAP)
+    (s,) = read_file(path, parse_speakers(["SPEAKER_00=counselor", "SPEAKER_01=client", "Mum=client"]))
+    assert [(t.role, t.text) for t in s.turns][1:] == [
+        ("client", "not great honestly"), ("client", "she said she wants to kill herself"),
+        ("counselor", "what worries you most about it")]
+    # a heading is still text of the cue: "Time: 9:30." in the WebVTT sample below stays the client's words
+
+
 def test_webvtt_voice_tags_notes_and_formatting(tmp_path):
     (s,) = read_file(write(tmp_path, "call.vtt", VTT))
     assert [(t.role, t.text) for t in s.turns] == [

@@ -1,7 +1,9 @@
 """Plain-text transcripts: ``Counselor: ...`` / ``Client: ...`` lines.
 
-A line without a speaker prefix continues the previous turn (a prefix that misspells a role name, "Clinet:", is an
-error instead: :func:`helpert.io.roles.near_role`); the lines of a speaker mapped to ``skip`` (``--speaker
+A line without a speaker prefix continues the previous turn. A prefix that misspells a role name ("Clinet:",
+:func:`helpert.io.roles.near_role`) or names a person helpert was not told about ("Mum:", "Dr. Lee:",
+:func:`helpert.io.roles.looks_like_speaker`) is an error instead, never words joined to the turn before; a heading
+("Homework:") or words before a colon ("what I thought was: ...") continue the turn. The lines of a speaker mapped to ``skip`` (``--speaker
 Interpreter=skip``) are left out, continuation lines included; ``# ...`` lines are comments, and a
 ``# id: NAME`` comment names the dialogue. A time before the speaker or after the name, as transcription
 services write it ("[00:01:05] Counselor: ...", "Client (00:05): ..."), goes into the turn's ``meta["time"]``; a line
@@ -14,7 +16,7 @@ import re
 from pathlib import Path
 
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, near_role, speaker_hint, speaker_role
+from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, looks_like_speaker, near_role, speaker_hint, speaker_role
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.session import Session, Turn
 from helpert.text.transcript import SPEAKER, TIME as _TIME
@@ -80,9 +82,15 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
         if m and role is None and (guess := near_role(m.group("name"))):
             # a misspelled speaker would silently join the turn before: a client's words read as the counselor's,
             # and a crisis statement never screened as the client's
-            raise TranscriptError(path, f"unknown speaker {m.group('name')!r}: a misspelling of {guess!r}? Correct it (a line "
-                                        "that starts with another word and a colon continues the turn before)",
+            raise TranscriptError(path, f"unknown speaker {m.group('name')!r}: a misspelling of {guess!r}? Correct it (a heading "
+                                        "such as 'Homework:' or other words before a colon continue the turn before)",
                                   line=lineno, field="speaker")
+        if role is None and turns and (person := _LABEL.match(stripped)) and looks_like_speaker(person.group("name")):
+            # a third person ("Mum:", "Dr. Lee:") whose words would silently join the turn before, unscreened
+            name = person.group("name")
+            raise TranscriptError(path, f"unknown speaker {name!r} (not a role helpert knows): name its role with "
+                                        f"{speaker_hint(name)}; if the line is words of the turn before, join it to that "
+                                        "turn's line", line=lineno, field="speaker")
         if role is None:
             if not turns:
                 label = _LABEL.match(stripped)

@@ -93,6 +93,38 @@ def parse_speakers(specs: "list[str] | tuple[str, ...]") -> "dict[str, Role | Li
     return out
 
 
+# A person's label before a colon: one to three capitalised words, a title allowed before them ("Mum", "Jamie",
+# "Dr. Lee", "Mary Ann", "Nurse Patel"). Inside a transcript such a label is another speaker: read as words of the turn
+# before, a third person's "Mum: she told me she wants to kill herself" would join the counselor's turn and never be
+# screened as a client's (a fresh-user review, 2026-12-07). Headings a counselor or a worksheet writes at the start of
+# a line (:data:`_HEADINGS`: "Homework:", "Thought:", "Evidence for:" is lower case after its first word anyway) are
+# not people.
+_PERSON = re.compile(r"^(?:(?:dr|mr|mrs|ms|mx|prof|miss|sr|fr)\.?\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’.-]*){0,2}$",
+                     re.IGNORECASE)
+_HEADINGS = frozenset("""
+note notes homework plan plans goal goals step steps thought thoughts situation evidence feeling feelings emotion
+emotions mood behaviour behavior summary agenda action actions example examples question questions answer answers
+reminder reminders tip tips update edit warning trigger triggers ps p.s task tasks practice exercise outcome result
+results reason reasons rating ratings belief beliefs alternative balanced pros cons advantages disadvantages
+options option problem problems topic topics date time today tonight tomorrow yesterday morning evening afternoon
+night monday tuesday wednesday thursday friday saturday sunday week weekend also and but so then because first
+second third finally next last later before after again yes no ok okay well anyway quote source link
+""".split())
+
+
+def looks_like_speaker(raw: str) -> bool:
+    """Whether a label before a colon at the start of a line reads as a person's name or title (:data:`_PERSON`:
+    every word capitalised, at most three) rather than a heading (:data:`_HEADINGS`) or words of a sentence ("my
+    thought was: ...")."""
+    name = raw.strip().strip("*[]").strip()
+    words = name.replace(".", ". ").split()
+    if not name or not words or len(name) > 30 or not _PERSON.match(name):
+        return False
+    if not all(w[0].isupper() for w in words if w[0].isalpha()):
+        return False
+    return name.lower().rstrip(".") not in _HEADINGS and words[0].lower().rstrip(".") not in _HEADINGS
+
+
 def near_role(raw: str) -> str | None:
     """The known role name that ``raw`` most likely misspells ("Clinet", "Therpist", "Councelor"), or None. Only
     names of 4 letters or more are compared, at a similarity of at least 0.8 (difflib's ratio: one swapped,

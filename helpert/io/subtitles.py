@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpert.io.dialogue_json import MAX_TURN_CHARS
 from helpert.io.errors import TranscriptError
-from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, speaker_hint, speaker_role
+from helpert.io.roles import DIARISED as _DIARISED, SKIP, Speakers, looks_like_speaker, speaker_hint, speaker_role
 from helpert.session import Session, Turn
 
 _TIMING = re.compile(r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}")
@@ -67,8 +67,9 @@ def read_subtitles(path: Path, text: str, speakers: Speakers | None = None) -> l
         body = " ".join(_TAG.sub("", raw).split())
         if name is None and (p := _PREFIX.match(body)) is not None:
             candidate = (p.group("bracketed") or p.group("name") or "").strip()
+            # a person's name ("Mum:", "Dr. Lee:") is a speaker, whose words never join the cue before unasked
             if (speaker_role(candidate, speakers) is not None or p.group("bracketed") or not turns
-                    or _DIARISED.match(candidate)):
+                    or _DIARISED.match(candidate) or looks_like_speaker(candidate)):
                 name, body = candidate, p.group("body").strip()
         role = speaker_role(name, speakers) if name is not None else None
         if name is not None:
