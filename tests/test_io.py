@@ -567,3 +567,17 @@ def test_shared_dialogue_files_load(name):
     sessions = read_file(path)
     assert sessions and all(s.turns for s in sessions)
     assert len({s.dialogue_id for s in sessions}) == len(sessions)
+
+
+def test_a_folder_without_transcripts_is_an_error_naming_what_it_holds(tmp_path):
+    """An empty table with exit code 0 reads as "nothing to report" (a fresh-user review, 2026-12-07)."""
+    empty, docs = tmp_path / "empty", tmp_path / "docs"
+    empty.mkdir()
+    docs.mkdir()
+    (docs / "session.docx").write_bytes(b"PK")
+    with pytest.raises(TranscriptError, match=r"empty: no transcript file in this folder \(it is empty; helpert reads "):
+        read_sessions(empty)
+    with pytest.raises(TranscriptError, match=r"it holds session.docx"):
+        read_sessions(docs)
+    (docs / "s.txt").write_text("Client: hi\n", encoding="utf-8")
+    assert [s.dialogue_id for s in read_sessions(docs)] == ["s"]

@@ -94,8 +94,23 @@ def test_table_lists_flagged_turns_and_counts(corpus):
     assert ORDINARY not in result.stdout  # turns that are not flagged are not listed
     summary = summarise(screen_session(s) for s in read_sessions(corpus))
     assert summary.sessions == 2 and summary.client_turns == 5 and summary.crisis_sessions == 1
-    assert (f"2 sessions screened (5 client turns): 1 with a crisis turn, {summary.check_sessions} with a check turn; "
-            f"{summary.flagged_turns} turns flagged") in result.stdout
+    assert summary.check_sessions + summary.unflagged_sessions == 1  # each session counted once
+    assert (f"2 sessions screened (5 client turns): 1 with a crisis turn, {summary.check_sessions} with check turns only, "
+            f"{summary.unflagged_sessions} with none flagged; {summary.flagged_turns} turn"
+            f"{'' if summary.flagged_turns == 1 else 's'} flagged") in result.stdout
+
+
+def test_a_session_with_crisis_and_check_turns_counts_once():
+    from helpert.safety.risk import RiskAssessment
+    from helpert.safety.screen import ScreenedTurn
+
+    def turns(*tiers):
+        return [ScreenedTurn("d", i, "x", RiskAssessment(t, ("suicide",) if t != "none" else (), 0.5))
+                for i, t in enumerate(tiers)]
+
+    summary = summarise([turns("check", "crisis"), turns("none", "check"), turns("none"), []])
+    assert (summary.sessions, summary.crisis_sessions, summary.check_sessions, summary.unflagged_sessions) == (4, 1, 1, 2)
+    assert summary.flagged_turns == 3
 
 
 def test_long_turns_are_shortened_in_the_table(tmp_path):
@@ -144,7 +159,7 @@ def test_help_lists_screen():
     ("missing.jsonl", None, "no such file or folder"),
     ("garbage.jsonl", "{not json at all\n", "garbage.jsonl:1"),
     ("notes.docx", "hello", "unknown transcript format '.docx'"),
-    ("empty", "", "no sessions found"),  # a folder with no transcript in it
+    ("empty", "", "no transcript file in this folder"),  # a folder with no transcript in it
 ])
 def test_bad_input_is_one_clear_line(monkeypatch, capsys, tmp_path, name, content, message):
     path = tmp_path / name

@@ -148,7 +148,7 @@ def test_screen_table_at_80_columns(tmp_path):
     result = CliRunner().invoke(cli, ["screen", str(tmp_path)], env={"COLUMNS": str(WIDTH)})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    table = lines[:next(i for i, line in enumerate(lines) if "sessions screened" in line)]
+    table = lines[:next(i for i, line in enumerate(lines) if " screened (" in line)]
     assert_fits(table, ["a-rather-long-dialogue-id", "crisis"])
     words = " ".join(line.split("crisis")[-1] for line in table)
     assert all(w in words for w in crisis.split()[:10])  # the text wraps at words, none cut

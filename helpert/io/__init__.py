@@ -59,11 +59,18 @@ def read_file(path: str | Path, speakers: Speakers | None = None) -> list[Sessio
 
 
 def iter_transcript_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus transcript files found (sorted) inside named folders."""
+    """Files named directly, plus transcript files found (sorted) inside named folders. A named folder that holds no
+    transcript file is an error naming what it does hold (an empty table with exit code 0 read as "nothing to
+    report", not as "nothing read")."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file()))
+            inside = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
+            if not inside:
+                others = sorted(f.name for f in p.rglob("*") if f.is_file())
+                held = f"it holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}" if others else "it is empty"
+                raise TranscriptError(p, f"no transcript file in this folder ({held}; helpert reads {' '.join(SUFFIXES)} files)")
+            found.extend(inside)
         elif p.exists():
             found.append(p)
         else:

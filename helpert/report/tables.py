@@ -287,6 +287,10 @@ def format_screen_table(turns: Iterable["ScreenedTurn"], title: str | None = Non
     return table
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def print_screen_table(turns: Iterable["ScreenedTurn"], summary: "ScreenSummary", title: str | None = None,
                        console: "Console | None" = None) -> None:
     """Print :func:`format_screen_table` (or a line saying nothing was flagged), then the corpus counts."""
@@ -296,9 +300,10 @@ def print_screen_table(turns: Iterable["ScreenedTurn"], summary: "ScreenSummary"
         console.print(table)
     else:
         console.print(f"{title}: no client turn flagged" if title else "no client turn flagged")
-    console.print(f"{summary.sessions} sessions screened ({summary.client_turns} client turns): "
-                  f"{summary.crisis_sessions} with a crisis turn, {summary.check_sessions} with a check turn; "
-                  f"{summary.flagged_turns} turns flagged", soft_wrap=True)  # one line, to grep
+    console.print(f"{_count(summary.sessions, 'session')} screened ({_count(summary.client_turns, 'client turn')}): "
+                  f"{summary.crisis_sessions} with a crisis turn, {summary.check_sessions} with check turns only, "
+                  f"{summary.unflagged_sessions} with none flagged; {_count(summary.flagged_turns, 'turn')} flagged",
+                  soft_wrap=True)  # one line, to grep; each session counted once, under its most severe tier
     if summary.not_english_sessions:
         console.print(f"{summary.not_english_sessions} session(s) not in English (kind not_english on each client "
                       "turn): the detector reads English only, so a turn it leaves at none there has not been "

@@ -40,7 +40,9 @@ class ScreenedTurn:
 
 @dataclass(frozen=True)
 class ScreenSummary:
-    """Counts over a screened corpus (a session counts under every tier it has a turn of)."""
+    """Counts over a screened corpus. Each session counts once, under its most severe tier: ``crisis_sessions`` have
+    a crisis turn, ``check_sessions`` a check turn and no crisis turn (before 2026-12-07 a session with both counted
+    under both, and a user read two flagged sessions where there was one)."""
 
     sessions: int
     client_turns: int
@@ -48,6 +50,10 @@ class ScreenSummary:
     check_sessions: int
     flagged_turns: int
     not_english_sessions: int = 0  # text not English: a tier of none there clears nothing (see screen_batch)
+
+    @property
+    def unflagged_sessions(self) -> int:
+        return self.sessions - self.crisis_sessions - self.check_sessions
 
 
 BATCH_SESSIONS = 500  # sessions whose client turns the encoder reads in one batched pass
@@ -100,7 +106,7 @@ def summarise(per_session: Iterable[list[ScreenedTurn]]) -> ScreenSummary:
         sessions += 1
         client_turns += len(turns)
         crisis += "crisis" in tiers
-        check += "check" in tiers
+        check += "check" in tiers and "crisis" not in tiers
         flagged += sum(t.assessment.flagged for t in turns)
         unread += any(NOT_ENGLISH in t.assessment.kinds for t in turns)
     return ScreenSummary(sessions, client_turns, crisis, check, flagged, unread)
