@@ -123,7 +123,8 @@ def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     lines = out.splitlines()
     at = next(i for i, x in enumerate(lines) if x.strip().startswith("adherence.coverage"))
     # an 80-column console: one block per metric, its numbers on the line below its name
-    assert lines[at].strip() == "adherence.coverage"
+    assert lines[at].strip() == "adherence.coverage (higher = better)"  # which way is better, beside the name
+    assert "LLM reconstruction vs peer; diff = LLM - peer" in out
     # peer .5 both; llm 1 and 7/8 -> mean .9375; diff .4375 with CI [.375, .5]
     line = lines[at + 1]
     assert "0.500" in line and "0.938" in line and "+0.438 [+0.375, +0.500]" in line

@@ -235,6 +235,9 @@ def test_corpus_plot_draws_each_difference_with_its_ci():
         assert sorted([seg[0][0], seg[1][0]]) == pytest.approx([stats.loc[key, "ci_low"], stats.loc[key, "ci_high"]])
     # counts and totals are on other scales: not drawn
     assert "diff:talk.counselor_turns" not in dots and "diff:ctrs.total" not in dots
+    # each metric's name says which way is better: drift and CTRS share one axis
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "drift.score (lower = better)" in labels and "ctrs.mean (higher = better)" in labels
 
 
 # --- protocol pictures ----------------------------------------------------------------------------------

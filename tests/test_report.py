@@ -117,9 +117,10 @@ def test_report_tables(report):
     assert manifest["protocol"].startswith("cbt_session") and manifest["sessions"].startswith("2 compared")
     corpus = rows(tree.find_all("table", "corpus")[0])
     assert corpus[0] == ["metric", "n", "peer", "LLM", "diff [95% CI]", "dz", "p"]
-    shown = [r[0] for r in corpus[1:]]
+    shown = [r[0].split(" (")[0] for r in corpus[1:]]
     assert shown == [m for m in MAIN_METRICS if m in shown] and "drift.score" in shown and "ctrs.mean" in shown
-    drift = next(r for r in corpus if r[0] == "drift.score")
+    drift = next(r for r in corpus if r[0] == "drift.score (lower = better)")  # which way is better, beside the name
+    assert any(r[0] == "ctrs.mean (higher = better)" for r in corpus)
     assert drift[1] == "2" and "[" in drift[4]            # two pairs: a bootstrap CI is shown
     assert "Only 2 session pairs" in tree.find_all("section")[1].text()    # the small-sample warning
     sessions = tree.find_all("table", "session-metrics")
@@ -229,3 +230,13 @@ def test_a_simulation_shows_the_client_the_llm_answered_beside_the_peers_client(
 def test_a_replay_shows_one_client_column_and_says_so(report):
     _, _, html = report
     assert "replay through the cbt_session graph" in html and "simulated client" not in html
+
+
+def test_the_small_sample_note_says_no_ci_for_one_pair():
+    import pandas as pd
+
+    from helpert.report.html import _small_sample_note
+
+    one, two = (_small_sample_note(pd.DataFrame({"n": [n]})) for n in (1, 2))
+    assert "One session pair: no CI" in one and "too narrow" not in one  # no CI was computed to be narrow
+    assert "Only 2 session pairs" in two and _small_sample_note(pd.DataFrame({"n": [10]})) == ""

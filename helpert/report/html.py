@@ -58,7 +58,7 @@ figcaption{font-size:.85em;color:#555;margin-top:4px}
 nav ul{columns:3;font-size:.9em}details{margin:.6em 0}summary{cursor:pointer;color:#1b6ca8}
 table.transcript{width:100%;table-layout:fixed}table.transcript col.slot{width:3.2em}
 table.transcript td{font-size:.95em}td.client{background:#f7f7f7;color:#333}td.client .who{font-size:.8em;color:#666;margin-top:.3em}
-td.empty,span.empty{color:#999;font-style:italic}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
+td.empty,span.empty{color:#999;font-style:italic}span.dim{color:#777;font-family:sans-serif;font-size:.9em}tr.drift-peer td.peer,tr.drift-llm td.llm{box-shadow:inset 3px 0 0 #d62728}
 .tags{margin-bottom:3px}.tag{display:inline-block;border-radius:3px;padding:0 5px;margin:0 4px 2px 0;font-size:.78em;border:1px solid rgba(0,0,0,.25)}
 .tag.behaviour{background:#eef2f7;color:#243b53}.tag.plan{background:#fff7d6;color:#6b5200}.tag.safety{background:#ede3f5;color:#4b1d6b}.tag.drift{background:#fde2e2;color:#9b1c1c;border-color:#e8a0a0}
 .tag.degenerate{background:#fff0d9;color:#7a3e00;border-color:#e0b070}
@@ -131,7 +131,9 @@ def corpus_table(stats: "pandas.DataFrame", metrics: list[str] | None = None) ->
         sig = has_ci and (lo > 0 or hi < 0)
         direction = "" if math.isnan(d) or d == 0 else (" up" if d > 0 else " down")
         n = "-" if math.isnan(float(s["n"])) else str(int(s["n"]))
-        out.append(f'<tr{" class=sig" if sig else ""}><td class="mono">{_e(m)}</td><td class="num">{n}</td>'
+        note = registry.METRICS[m].direction_note if m in registry.METRICS else ""
+        label = f'{_e(m)} <span class="dim">({_e(note)})</span>' if note else _e(m)
+        out.append(f'<tr{" class=sig" if sig else ""}><td class="mono">{label}</td><td class="num">{n}</td>'
                    f'<td class="num">{fmt(s["peer_mean"])}</td><td class="num">{fmt(s["llm_mean"])}</td>'
                    f'<td class="num diff{direction}">{fmt(d, True)}{ci}</td><td class="num">{fmt(s["dz"], True, 2)}</td>'
                    f'<td class="num">{fmt(s["p_value"])}</td></tr>')
@@ -255,7 +257,10 @@ def _small_sample_note(stats: "pandas.DataFrame") -> str:
     n = int(stats["n"].max()) if len(stats) and not math.isnan(float(stats["n"].max())) else 0
     if n >= SMALL_N:
         return ""
-    return (f'<p class="warn">Only {n} session pair{"s" if n != 1 else ""}: a bootstrap CI from so few pairs is far too '
+    if n <= 1:  # no CI is computed from one pair: warning about its width confused a reader (review, 2026-12-07)
+        return ('<p class="warn">One session pair: no CI, effect size or test; the differences describe this one session, '
+                "not LLM counselors in general.</p>")
+    return (f'<p class="warn">Only {n} session pairs: a bootstrap CI from so few pairs is far too '
             "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
 
 
@@ -285,7 +290,7 @@ def render_report(run: "ComparedRun") -> str:
         _kv_table(manifest_rows(run.manifest, protocol, len(pairs), run.skipped)), "</section>",
         '<section id="corpus"><h2>Corpus: LLM − peer</h2>',
         "<p>Mean of paired differences (LLM − peer) with a percentile bootstrap 95% CI; bold rows: the CI excludes 0. "
-        "Drift metrics: higher = more drift.</p>",
+        "Beside each metric: which way is better (drift metrics: higher = more drift).</p>",
         _small_sample_note(stats),
         corpus_table(stats, list(registry.MAIN)),
         f"<details><summary>all {len(stats)} metrics</summary>{corpus_table(stats)}</details>",

@@ -244,10 +244,13 @@ def format_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None =
     out = []
     for m in rows:
         s = stats.loc[m]
-        out.append((m, [str(int(s["n"])), fmt(s["peer_mean"]), fmt(s["llm_mean"]),
+        # which way is better, beside the name: a difference means nothing to a reader who must look it up
+        note = registry.METRICS[m].direction_note if m in registry.METRICS else ""
+        out.append((f"{m} ({note})" if note else m, [str(int(s["n"])), fmt(s["peer_mean"]), fmt(s["llm_mean"]),
                         diff_cell(s["mean_diff"], s["ci_low"], s["ci_high"]), fmt(s["dz"], True, 2),
                         fmt(s["p_value"])], None))
-    return MetricTable(("n", *names, "diff [95% CI]", "dz", "p"), out, title=title)
+    shown = f"{title}; diff = {names[1]} - {names[0]}" if title else None
+    return MetricTable(("n", *names, "diff [95% CI]", "dz", "p"), out, title=shown)
 
 
 def print_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = MAIN_METRICS,
