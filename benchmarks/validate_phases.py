@@ -17,8 +17,9 @@ must pass (benchmarks/README.md, "Phase labeller"): the written rated sets' AUCs
 ``validate_quality.py``, and the expert demonstrations' percentiles among the ESConv peers.
 
     .venv/bin/python benchmarks/validate_phases.py [--guards] [--name NAME]
-    PYTHONPATH=<worktree of another commit> .venv/bin/python benchmarks/validate_phases.py --name NAME   (that commit's
-        labeller on the same files)
+
+A benchmark measures the checkout it is run from (``_common``): to score another commit's labeller, copy this script
+and the annotated files into a worktree of that commit and run it there (what round 76 did).
 """
 
 from __future__ import annotations

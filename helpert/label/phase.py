@@ -3,18 +3,13 @@
 Evidence, per phase (protocol-agnostic: it reads the phases' ``cues`` and ``ctrs`` from the YAML):
 
 * cue phrases: every cue of the phase found in the turn (whole words) adds 1, plus 0.25 per extra word
-  of the cue (longer cues are more specific), divided by the number of the protocol's phases that list the same
-  cue (round 76: a cue that several phases share, "this week" under the mood check and homework, says less about
-  which of them the turn is in; inverse document frequency over the protocol's phases);
+  of the cue (longer cues are more specific);
 * behaviour: ``homework`` adds 1 to phases serving the CTRS item ``homework``, ``structuring`` to phases
   serving ``agenda`` and ``suggestion`` to phases serving ``strategy_for_change``; other behaviours are
   too unspecific to point at a phase.
 
 The phase with the highest evidence wins; a tie goes to the previous turn's phase when it is among the
-best; a tie among other phases is no evidence of a change (round 76): the turn keeps the previous turn's phase, as a
-turn without evidence does (before: the phase listed first in the YAML, so that an ambiguous turn read as an early
-phase, a backward jump that drift then counted). Before any phase, a tie goes to the phase listed first. A turn
-without evidence carries forward the phase of the
+best, else to the phase listed first in the YAML. A turn without evidence carries forward the phase of the
 last turn that had one (a reflection or an "I see" continues the phase it is in; off-protocol turns in
 between do not interrupt it) - except off-topic small talk, greetings, self-disclosure and other talk of
 more than 6 words, which are ``off_protocol``; before any evidence a turn is ``off_protocol`` too. A turn
@@ -41,7 +36,6 @@ match?" is a Question, but no exploration of the client's problem).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Sequence
 
 from helpert.text.features import normalise, words
@@ -65,12 +59,11 @@ class CueMatcher:
     def __init__(self, protocol: Protocol) -> None:
         self.phase_ids = [p.id for p in protocol.phases]
         self.cues = []
-        # how many phases list each cue (normalised): a shared cue's weight is split among them (round 76)
-        shared = Counter(c for p in protocol.phases for c in {normalise(c) for c in p.cues if c.strip()})
         for p in protocol.phases:
             compiled = [
-                (re.compile(r"(?<![a-z0-9'])" + re.escape(c) + r"(?![a-z0-9'])"), (1.0 + 0.25 * (len(c.split()) - 1)) / shared[c])
-                for c in dict.fromkeys(normalise(c) for c in p.cues if c.strip())
+                (re.compile(r"(?<![a-z0-9'])" + re.escape(normalise(c)) + r"(?![a-z0-9'])"), 1.0 + 0.25 * (len(c.split()) - 1))
+                for c in p.cues
+                if c.strip()
             ]
             self.cues.append(compiled)
         self.behaviour_phases = {
@@ -128,8 +121,7 @@ def session_phases(
             phase = SAFETY
         elif best > 0:
             tied = [matcher.phase_ids[i] for i, e in enumerate(ev) if e == best]
-            # a tie that leaves out the previous phase does not say which phase the turn moved to: it stays (round 76)
-            phase = previous if previous in tied or (len(tied) > 1 and previous != OFF_PROTOCOL) else tied[0]
+            phase = previous if previous in tied else tied[0]
         elif off or beh in OFF_WHEN_UNSUPPORTED or (beh == "other" and len(words(text)) > SMALL_TALK_WORDS):
             phase = OFF_PROTOCOL
         else:
