@@ -200,6 +200,22 @@ def test_cbt_phase_agreement_on_hand_labelled_sample():
     assert agreement >= 0.8, list(zip(gold, pred))
 
 
+def test_phase_agreement_on_round76_sessions_is_what_the_readme_says():
+    """tests/data/phase_sessions_round76.jsonl: six everyday CBT sessions, every counselor turn marked by its writer
+    and by a blind annotator (both kept). benchmarks/README.md ("Phase labeller") and README report 79 of the 227
+    turns they agree on (34.8%): a change of the phase labeller must rerun benchmarks/validate_phases.py."""
+    from helpert.io import read_sessions
+
+    sessions = read_sessions(Path(__file__).parent / "data" / "phase_sessions_round76.jsonl")
+    turns = [t for s in sessions for t in s.counselor_turns]
+    assert len(sessions) == 6 and len(turns) == 230
+    assert all({"writer_phase", "blind_phase"} <= set(t.labels) for t in turns)
+    pred = [t.labels["phase"] for s in label_sessions(sessions, CBT) for t in s.counselor_turns]
+    agreed = [(t.labels["writer_phase"], p) for t, p in zip(turns, pred) if t.labels["writer_phase"] == t.labels["blind_phase"]]
+    assert len(agreed) == 227
+    assert sum(g == p for g, p in agreed) == 79
+
+
 # ------------------------------------------------------------------------------ features and weights
 
 
