@@ -13,7 +13,7 @@ leave-one-writer-out cross-validation on them; then one model trained on all twe
 sessions (``tests/data/phase_sessions_round76.jsonl``, two writers and a blind annotator who never wrote training
 data), on the turns both annotators agree on, beside the rules.
 
-    .venv/bin/python benchmarks/phase_model_probe.py [--encoder]
+    .venv/bin/python benchmarks/phase_model_probe.py [--encoder] [--stay 0.5 0.7 0.85]
 """
 
 from __future__ import annotations
@@ -89,13 +89,45 @@ def design(train: list[dict], test: list[dict], use_encoder: bool):
     return sp.hstack(blocks_train).tocsr(), sp.hstack(blocks_test).tocsr()
 
 
-def fit_predict(train, test, c: float, use_encoder: bool) -> list[str]:
+def sticky(logp: "np.ndarray", stay: float) -> list[int]:
+    """Viterbi over one session's turns: the model's log-probabilities plus a transition that only says how often a
+    phase continues (``stay``; any change equally likely, whatever the phases: no protocol order is read)."""
+    import numpy as np
+
+    n, k = logp.shape
+    trans = np.full((k, k), np.log((1 - stay) / (k - 1)))
+    np.fill_diagonal(trans, np.log(stay))
+    score, back = logp[0].copy(), np.zeros((n, k), dtype=int)
+    for i in range(1, n):
+        cand = score[:, None] + trans
+        back[i] = cand.argmax(0)
+        score = cand.max(0) + logp[i]
+    path = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        path.append(int(back[i][path[-1]]))
+    return path[::-1]
+
+
+def fit_predict(train, test, c: float, use_encoder: bool, stay: float | None = None) -> list[str]:
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     xtr, xte = design(train, test, use_encoder)
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     model.fit(xtr, [r["label"] for r in train])
-    return list(model.predict(xte))
+    if stay is None:
+        return list(model.predict(xte))
+    logp = np.log(np.clip(model.predict_proba(xte), 1e-9, 1))
+    out: list[str] = []
+    sessions = [r["session"] for r in test]
+    start = 0
+    while start < len(test):
+        stop = start
+        while stop < len(test) and sessions[stop] == sessions[start]:
+            stop += 1
+        out += [model.classes_[j] for j in sticky(logp[start:stop], stay)]
+        start = stop
+    return out
 
 
 def accuracy(pred: list[str], gold: list[str]) -> float:
@@ -105,32 +137,36 @@ def accuracy(pred: list[str], gold: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--encoder", action="store_true", help="add the shared encoder's embeddings")
+    ap.add_argument("--stay", type=float, nargs="*", default=None,
+                    help="decode each session with a phase-continues probability (Viterbi; choices by the same CV)")
     args = ap.parse_args(argv)
     protocol = load_protocol("cbt_session")
     train = rows(TRAIN, protocol, "writer_phase")
     writers = sorted({r["writer"] for r in train})
     cv = {}
-    for c in CS:
+    grid = [(c, st) for c in CS for st in (args.stay or [None])]
+    for c, st in grid:
         pred, gold = [], []
         for w in writers:
             fold_train = [r for r in train if r["writer"] != w]
             fold_test = [r for r in train if r["writer"] == w]
-            pred += fit_predict(fold_train, fold_test, c, args.encoder)
+            pred += fit_predict(fold_train, fold_test, c, args.encoder, st)
             gold += [r["label"] for r in fold_test]
-        cv[str(c)] = accuracy(pred, gold)
-        print("C", c, "leave-one-writer-out accuracy", cv[str(c)], flush=True)
+        cv[f"C={c} stay={st}"] = accuracy(pred, gold)
+        print("C", c, "stay", st, "leave-one-writer-out accuracy", cv[f"C={c} stay={st}"], flush=True)
     rules_cv = accuracy([r["rules"] for r in train], [r["label"] for r in train])
-    best = max(CS, key=lambda c: cv[str(c)])
+    best, best_stay = max(grid, key=lambda g: cv[f"C={g[0]} stay={g[1]}"])
     test = rows(TEST, protocol, "writer_phase")
     agreed = [i for i, r in enumerate(test) if r["labels"]["writer_phase"] == r["labels"]["blind_phase"]]
-    pred = fit_predict(train, test, best, args.encoder)
+    pred = fit_predict(train, test, best, args.encoder, best_stay)
     gold = [test[i]["labels"]["writer_phase"] for i in agreed]
     result = {"encoder": args.encoder, "train_turns": len(train), "train_sessions": len({r["session"] for r in train}),
-              "writers": writers, "cv_accuracy_by_C": cv, "rules_accuracy_on_train": rules_cv, "chosen_C": best,
+              "writers": writers, "cv_accuracy": cv, "rules_accuracy_on_train": rules_cv, "chosen_C": best,
+              "chosen_stay": best_stay,
               "test_turns_agreed": len(agreed),
               "test_accuracy_model": accuracy([pred[i] for i in agreed], gold),
               "test_accuracy_rules": accuracy([test[i]["rules"] for i in agreed], gold)}
-    report("phase_model_probe" + ("_encoder" if args.encoder else ""), result)
+    report("phase_model_probe" + ("_encoder" if args.encoder else "") + ("_sticky" if args.stay else ""), result)
     return 0
 
 

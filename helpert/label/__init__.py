@@ -72,18 +72,26 @@ def _client_between(session: Session, through_encouragers: bool = False) -> list
     return out
 
 
-def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None) -> list[Session]:
+PHASE_LABELLERS = ("auto", "model", "rules")
+
+
+def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None,
+                   phase_labeller: str = "auto") -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
     read each turn without its times, transcribers' notes, fillers and a repeated own label
     (:func:`helpert.text.transcript.speech_view`); the copies keep the text as it was.
 
-    ``weights`` is another ``labellers.npz`` (default: the shipped one).
+    ``weights`` is another ``labellers.npz`` (default: the shipped one). ``phase_labeller``: "auto" (the learned phase
+    model of :mod:`helpert.label.phase_model` for the protocol it was trained for, the cue rules of
+    :mod:`helpert.label.phase` for every other), "rules", or "model" (an error where no model serves the protocol).
     """
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
     from helpert.text.linear import load_bundle
     from helpert.label.mi import code_turns
-    from helpert.label.phase import CueMatcher, session_phases
+    from helpert.label.phase import SAFETY_CUES, CueMatcher, session_phases
+    from helpert.protocols import SAFETY
+    from helpert.text.features import normalise
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
     from helpert.text.transcript import speech_view
 
@@ -105,14 +113,22 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     between = [c for plain, _ in contexts for c in plain]  # per counselor turn, as ``units``
     heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
+    model = _phase_model(protocol, phase_labeller)
+    if model is not None:  # every turn of the batch at once; each session decoded on its own below
+        evidence = [matcher.evidence(normalise(u.text), a) for u, a in zip(units, acts)]
+        logp = model.log_proba([u.text for u in units], between, evidence, acts) if units else None
 
     out: list[Session] = []
     k = 0
     for s, original in zip(sessions, originals, strict=True):
         n = sum(t.role == "counselor" for t in s.turns)
         sl = slice(k, k + n)
-        phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
-                                client=between[sl])
+        if model is None:
+            phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
+                                    client=between[sl])
+        else:  # crisis language is the safety phase whatever the model says, as under the rules
+            phases = [SAFETY if SAFETY_CUES.search(normalise(u.text)) else p
+                      for u, p in zip(units[sl], model.decode(logp[sl]) if n else [])]
         turns: list[Turn] = []
         j = 0
         for t in original.turns:
@@ -128,6 +144,22 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
         out.append(original.model_copy(update={"turns": turns, "meta": dict(original.meta)}))
         k += n
     return out
+
+
+def _phase_model(protocol: Protocol, phase_labeller: str):
+    """The learned phase model to use for ``protocol``, or None for the cue rules."""
+    if phase_labeller not in PHASE_LABELLERS:
+        raise ValueError(f"phase_labeller {phase_labeller!r}: use one of {', '.join(PHASE_LABELLERS)}")
+    if phase_labeller == "rules":
+        return None
+    from helpert.label.phase_model import load_phase_model
+
+    model = load_phase_model()
+    if model is not None and model.applies(protocol):
+        return model
+    if phase_labeller == "model":
+        raise ValueError(f"no learned phase model serves protocol {protocol.name!r}: use the rules")
+    return None
 
 
 def label_session(session: Session, protocol: Protocol) -> Session:
