@@ -1,6 +1,11 @@
 """A learned phase labeller for one protocol: which phase a counselor turn serves, read from the turn, the client's
 talk before it and the cue rules' own evidence, decoded over the session so that a phase tends to continue.
 
+Experimental, not the default (``label_sessions(..., phase_labeller="model")``): round 77 (benchmarks/README.md,
+"Phase labeller") found it agrees with annotators on 70.0% of fresh sessions' turns against the rules' 34.8% and raised
+every written-set AUC, but with it small talk put into a session raised the CTRS mean at two steps of the degradation
+check, a guard the rules pass.
+
 Why: the cue rules (:mod:`helpert.label.phase`) give the annotators' phase to 34.8% of the counselor turns of fresh
 everyday CBT sessions (benchmarks/README.md, "Phase labeller"): everyday talk paraphrases the cues, and a turn
 without a cue keeps the last phase.
