@@ -72,19 +72,19 @@ def _client_between(session: Session, through_encouragers: bool = False) -> list
     return out
 
 
-PHASE_LABELLERS = ("rules", "model")
+PHASE_LABELLERS = ("auto", "rules", "model")
 
 
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None,
-                   phase_labeller: str = "rules") -> list[Session]:
+                   phase_labeller: str = "auto") -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
     read each turn without its times, transcribers' notes, fillers and a repeated own label
     (:func:`helpert.text.transcript.speech_view`); the copies keep the text as it was.
 
-    ``weights`` is another ``labellers.npz`` (default: the shipped one). ``phase_labeller``: "rules" (the cue rules of
-    :mod:`helpert.label.phase`, every protocol; the default) or "model" (the learned phase model of
-    :mod:`helpert.label.phase_model`, experimental: only for the protocol it was trained for, an error elsewhere; not
-    the default, round 77: benchmarks/README.md, "Phase labeller").
+    ``weights`` is another ``labellers.npz`` (default: the shipped one). ``phase_labeller``: "auto" (the default: the
+    learned phase model of :mod:`helpert.label.phase_model` for the protocol it was trained for, ``cbt_session``, the
+    cue rules of :mod:`helpert.label.phase` for every other), "rules" (the rules for every protocol), or "model" (an
+    error where no model serves the protocol). Round 78: benchmarks/README.md, "Phase labeller".
     """
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
@@ -156,9 +156,11 @@ def _phase_model(protocol: Protocol, phase_labeller: str):
     from helpert.label.phase_model import load_phase_model
 
     model = load_phase_model()
-    if model is None or not model.applies(protocol):
+    if model is not None and model.applies(protocol):
+        return model
+    if phase_labeller == "model":
         raise ValueError(f"no learned phase model serves protocol {protocol.name!r}: use the rules")
-    return model
+    return None
 
 
 def label_session(session: Session, protocol: Protocol) -> Session:

@@ -1,10 +1,9 @@
 """A learned phase labeller for one protocol: which phase a counselor turn serves, read from the turn, the client's
 talk before it and the cue rules' own evidence, decoded over the session so that a phase tends to continue.
 
-Experimental, not the default (``label_sessions(..., phase_labeller="model")``): round 77 (benchmarks/README.md,
-"Phase labeller") found it agrees with annotators on 70.0% of fresh sessions' turns against the rules' 34.8% and raised
-every written-set AUC, but with it small talk put into a session raised the CTRS mean at two steps of the degradation
-check, a guard the rules pass.
+Round 78's candidate for the default of ``cbt_session`` (benchmarks/README.md, "Phase labeller"; round 77's sequence
+decoding agreed with annotators on 70.0% of fresh sessions' turns against the rules' 34.8%, but with it small talk put
+into a session raised the CTRS mean at two steps of the degradation check, a guard the rules pass).
 
 Why: the cue rules (:mod:`helpert.label.phase`) give the annotators' phase to 34.8% of the counselor turns of fresh
 everyday CBT sessions (benchmarks/README.md, "Phase labeller"): everyday talk paraphrases the cues, and a turn
@@ -20,10 +19,11 @@ regression over, per counselor turn,
   detector): the mean of the turn's sentence embeddings and the embedding of the client's talk, the very texts the MI
   labeller embeds, so a labelled corpus pays almost nothing more for them.
 
-Decoding: the most likely sequence of phases of a session (Viterbi) under the model's probabilities and a transition
-that only says how often a phase continues (``stay``): any change of phase is as likely as any other, so nothing of
-the protocol's order or allowed transitions - which the adherence measures compare the phases with - is read. Neither
-is a turn's position in the session. The model serves only the protocol it was trained for (``meta["protocol"]`` and
+Decoding (round 78): each turn's most likely phase, read from the turn and the client's talk before it alone, so
+that what one turn says never relabels another (round 77 decoded the session as a sequence - Viterbi under a
+transition that only says how often a phase continues, :func:`sticky`, kept for ``meta["stay"]`` - and small talk put
+into a session then moved its neighbours' phases). Nothing of the protocol's order or allowed transitions - which the
+adherence measures compare the phases with - is read, nor a turn's position in the session. The model serves only the protocol it was trained for (``meta["protocol"]`` and
 its phase ids); every other protocol keeps the rules.
 """
 
@@ -135,8 +135,10 @@ class PhaseModel:
         return z - np.log(np.exp(z).sum(1, keepdims=True))
 
     def decode(self, logp: "np.ndarray") -> list[str]:
-        """One session's phases from its turns' rows of :meth:`log_proba` (one batch may hold many sessions)."""
-        return [self.classes[j] for j in sticky(logp, self.meta["stay"])]
+        """One session's phases from its turns' rows of :meth:`log_proba` (one batch may hold many sessions): each
+        turn's most likely phase, or with ``meta["stay"]`` the most likely sequence (:func:`sticky`)."""
+        stay = self.meta.get("stay")
+        return [self.classes[j] for j in (sticky(logp, stay) if stay else logp.argmax(1).tolist())]
 
     def phases(self, texts: Sequence[str], clients: Sequence[str], evidence: Sequence[Sequence[float]],
                behaviours: Sequence[str]) -> list[str]:
