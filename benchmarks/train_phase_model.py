@@ -5,11 +5,10 @@ four writer sessions that saw only the list of phases (``tests/data/round76_phas
 its own counselor turns (``writer_phase``). Never read here: round 76's six annotated sessions
 (``tests/data/phase_sessions_round76.jsonl``), on which ``validate_phases.py`` scores the result.
 
-Settings: C was chosen by leave-one-writer-out cross-validation in ``phase_model_probe.py`` (2026-12-07: C = 10 with
-the session decoded at stay = 0.5, accuracy 0.568 against the rules' 0.275 on the same turns). Round 78 decodes each
-turn alone (``STAY = None``; leave-one-writer-out 0.529 against 0.570 decoded as a sequence), so that one turn never
-relabels another. This script reports the cross-validation of what it writes, the model trained on all twelve
-sessions. Deterministic (lbfgs from zeros).
+Settings: C and ``stay`` were chosen by leave-one-writer-out cross-validation in ``phase_model_probe.py``
+(2026-12-07: C = 10 with the session decoded at stay = 0.5, accuracy 0.568 against the rules' 0.275 on the same turns;
+round 78 tried each turn decoded alone, ``STAY = None``: 0.529). This script reports the cross-validation of what it
+writes, the model trained on all twelve sessions. Deterministic (lbfgs from zeros).
 
     .venv/bin/python benchmarks/train_phase_model.py [--out helpert/data/phase_model.npz]
 """
@@ -37,7 +36,7 @@ from helpert.text.transcript import speech_view  # noqa: E402
 
 TRAIN = REPO / "tests" / "data" / "phase_train_round76.jsonl"
 C = 10.0
-STAY = None  # round 78: each turn decoded alone (round 77: 0.5, a Viterbi pass over the session)
+STAY = 0.5  # the session decoded as a sequence (round 77); round 78 tried None, each turn alone: not adopted either
 KEY = "writer_phase"
 
 

@@ -16,7 +16,7 @@ therapist went forward is drift that was never there. With ``--guards`` also the
 must pass (benchmarks/README.md, "Phase labeller"): the written rated sets' AUCs and the degradations of
 ``validate_quality.py``, and the expert demonstrations' percentiles among the ESConv peers.
 
-    .venv/bin/python benchmarks/validate_phases.py [--guards] [--name NAME] [--phase-labeller auto|rules|model]
+    .venv/bin/python benchmarks/validate_phases.py [--guards] [--name NAME] [--phase-labeller rules|model|auto]
 
 A benchmark measures the checkout it is run from (``_common``): to score another commit's labeller, copy this script
 and the annotated files into a worktree of that commit and run it there (what round 76 did).
@@ -62,7 +62,7 @@ def backward_jumps(phases: list[str], protocol) -> int:
     return sum(is_backward_jump(protocol, a, b) for a, b in zip(seq, seq[1:]) if a != b)
 
 
-def agreement(name: str, protocol, labeller: str = "auto") -> dict:
+def agreement(name: str, protocol, labeller: str = "rules") -> dict:
     path, keys = SETS[name]
     if not path.is_file():
         return {"missing": str(path.relative_to(REPO))}
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="validate_phases", help="results/NAME.json")
     ap.add_argument("--guards", action="store_true", help="also the written sets, degradations and expert demonstrations")
-    ap.add_argument("--phase-labeller", default="auto", choices=("auto", "rules", "model"),
+    ap.add_argument("--phase-labeller", default="rules", choices=("rules", "model", "auto"),
                     help="the agreement of this phase labeller (the guards read the default, as the measures do)")
     args = ap.parse_args(argv)
     import helpert

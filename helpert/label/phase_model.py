@@ -1,9 +1,11 @@
 """A learned phase labeller for one protocol: which phase a counselor turn serves, read from the turn, the client's
 talk before it and the cue rules' own evidence, decoded over the session so that a phase tends to continue.
 
-Round 78's candidate for the default of ``cbt_session`` (benchmarks/README.md, "Phase labeller"; round 77's sequence
-decoding agreed with annotators on 70.0% of fresh sessions' turns against the rules' 34.8%, but with it small talk put
-into a session raised the CTRS mean at two steps of the degradation check, a guard the rules pass).
+Experimental, not the default (``label_sessions(..., phase_labeller="model")``; benchmarks/README.md, "Phase
+labeller"): it agrees with annotators on 70.0% and 73.1% of the turns of two fresh sets of everyday CBT sessions, the
+cue rules on 34.8% and 35.4%, and raised every pooled written-set AUC; but with it - decoded as a sequence (round 77)
+or turn by turn (round 78) - small talk put into a session raised the CTRS mean at a step of the degradation check,
+a guard the rules pass.
 
 Why: the cue rules (:mod:`helpert.label.phase`) give the annotators' phase to 34.8% of the counselor turns of fresh
 everyday CBT sessions (benchmarks/README.md, "Phase labeller"): everyday talk paraphrases the cues, and a turn
@@ -19,11 +21,12 @@ regression over, per counselor turn,
   detector): the mean of the turn's sentence embeddings and the embedding of the client's talk, the very texts the MI
   labeller embeds, so a labelled corpus pays almost nothing more for them.
 
-Decoding (round 78): each turn's most likely phase, read from the turn and the client's talk before it alone, so
-that what one turn says never relabels another (round 77 decoded the session as a sequence - Viterbi under a
-transition that only says how often a phase continues, :func:`sticky`, kept for ``meta["stay"]`` - and small talk put
-into a session then moved its neighbours' phases). Nothing of the protocol's order or allowed transitions - which the
-adherence measures compare the phases with - is read, nor a turn's position in the session. The model serves only the protocol it was trained for (``meta["protocol"]`` and
+Decoding: the most likely sequence of phases of a session (Viterbi, :func:`sticky`) under the model's probabilities
+and a transition that only says how often a phase continues (``meta["stay"]``): any change of phase is as likely as any
+other. Without ``stay`` each turn gets its own most likely phase (round 78: then what one turn says never relabels
+another, but the phases flip between neighbours, 42 backward jumps on a fresh set where the annotators have 12-13).
+Nothing of the protocol's order or allowed transitions - which the adherence measures compare the phases with - is
+read, nor a turn's position in the session. The model serves only the protocol it was trained for (``meta["protocol"]`` and
 its phase ids); every other protocol keeps the rules.
 """
 
