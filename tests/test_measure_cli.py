@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -191,3 +192,19 @@ def test_measure_says_which_files_share_an_id(monkeypatch, capsys, tmp_path):
     rc, out, err = helpert(monkeypatch, capsys, "measure", *files, "--json")
     assert rc == 0 and [s["dialogue_id"] for s in json.loads(out)["sessions"]] == ["d1", "d1"]
     assert "warning: 1 dialogue_id(s) occur more than once ('d1' x2): their rows carry the same id" in err
+
+
+def test_measure_with_the_learned_phase_labeller(monkeypatch, capsys):
+    """--phase-labeller model: the experimental learned phase model of cbt_session labels the phases (docs/metrics.md,
+    "Adherence"); the JSON says which labeller ran; another protocol is refused with the reason."""
+    sample = Path(__file__).parent / "data" / "phase_sessions_round78.jsonl"
+    rc, out, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json")
+    rules = json.loads(out)
+    rc2, out2, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json", "--phase-labeller", "model")
+    model = json.loads(out2)
+    assert rc == rc2 == 0 and (rules["phase_labeller"], model["phase_labeller"]) == ("rules", "model")
+    r, m = rules["sessions"][0]["metrics"], model["sessions"][0]["metrics"]
+    assert r["adherence.coverage"] != m["adherence.coverage"] or r["drift.backward_jumps"] != m["drift.backward_jumps"]
+    assert r["mi.adherent_pct"] == m["mi.adherent_pct"]  # the MI codes read no phase
+    rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", "helping_skills")
+    assert rc == 2 and "serves protocol 'cbt_session', not 'helping_skills'" in err

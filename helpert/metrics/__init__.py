@@ -99,19 +99,21 @@ def one_line_per_turn(session: Session) -> Session:
 
 
 def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None,
-                    judge_concurrency: int = 1) -> list[Session]:
+                    judge_concurrency: int = 1, phase_labeller: str = "rules") -> list[Session]:
     """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``, each run of one
     speaker's consecutive lines joined into one turn first (:func:`one_line_per_turn`; an already labelled session is
     measured as it is);
     with ``label_judge``, every session's phases and behaviours then come from that LLM judge
     (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read; ``judge_concurrency``
-    sessions at a time."""
+    sessions at a time. ``phase_labeller``: as for :func:`helpert.label.label_sessions` (the rules, or the experimental
+    learned model)."""
     todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
     out = list(sessions)
     if todo:
         from helpert.label import label_sessions
 
-        for i, s in zip(todo, label_sessions([one_line_per_turn(sessions[i]) for i in todo], protocol)):
+        for i, s in zip(todo, label_sessions([one_line_per_turn(sessions[i]) for i in todo], protocol,
+                                             phase_labeller=phase_labeller)):
             out[i] = s
     if label_judge is not None:
         from helpert.label.judge import judge_turn_labels
@@ -127,7 +129,8 @@ def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | No
 
 
 def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None,
-                     label_judge: ctrs.Judge | None = None, judge_concurrency: int = 1) -> "pandas.DataFrame":
+                     label_judge: ctrs.Judge | None = None, judge_concurrency: int = 1,
+                     phase_labeller: str = "rules") -> "pandas.DataFrame":
     """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN.
     ``judge`` scores the CTRS items with an LLM too; ``label_judge`` labels the turns with one; with
     ``judge_concurrency`` > 1 the judges are asked about that many sessions at once (a judge on a server; the
@@ -135,7 +138,7 @@ def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctr
     this thread."""
     import pandas as pd
 
-    labelled = ensure_labelled(list(sessions), protocol, label_judge, judge_concurrency)
+    labelled = ensure_labelled(list(sessions), protocol, label_judge, judge_concurrency, phase_labeller)
     views = [speech_view(s) for s in labelled]  # what was said (helpert.text.transcript)
     judged = (judge_map(lambda v: ctrs.judge_ctrs(v, judge), views, judge_concurrency) if judge is not None
               else [None] * len(views))
