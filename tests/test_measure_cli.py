@@ -126,6 +126,7 @@ def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     # an 80-column console: one block per metric, its numbers on the line below its name
     assert lines[at].strip() == "adherence.coverage (higher = better)"  # which way is better, beside the name
     assert "LLM reconstruction vs peer; diff = LLM - peer" in out
+    assert "Only 2 session pairs: a bootstrap CI from so few pairs is far too narrow to trust" in " ".join(out.split())
     # peer .5 both; llm 1 and 7/8 -> mean .9375; diff .4375 with CI [.375, .5]
     line = lines[at + 1]
     assert "0.500" in line and "0.938" in line and "+0.438 [+0.375, +0.500]" in line
@@ -208,3 +209,21 @@ def test_measure_with_the_learned_phase_labeller(monkeypatch, capsys):
     assert r["mi.adherent_pct"] == m["mi.adherent_pct"]  # the MI codes read no phase
     rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", "helping_skills")
     assert rc == 2 and "serves protocol 'cbt_session', not 'helping_skills'" in err
+
+
+def test_the_learned_phase_labeller_refuses_an_edited_copy_of_its_protocol(monkeypatch, capsys, tmp_path):
+    """A user's copy of cbt_session.yaml that keeps the name but changes the phases: the error says so (a fresh-user
+    review, 2026-12-07: it named 'cbt_session' twice)."""
+    import yaml
+
+    from helpert.protocols import SHIPPED
+
+    doc = yaml.safe_load((SHIPPED / "cbt_session.yaml").read_text(encoding="utf-8"))
+    doc["phases"] = [p for p in doc["phases"] if p["id"] != "bridge"]
+    for p in doc["phases"]:
+        p["next"] = [n for n in p.get("next", []) if n != "bridge"]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    sample = Path(__file__).parent / "data" / "phase_sessions_round78.jsonl"
+    rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", mine)
+    assert rc == 2 and "other phases than the ones the learned phase model was trained for" in err

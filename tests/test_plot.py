@@ -238,6 +238,9 @@ def test_corpus_plot_draws_each_difference_with_its_ci():
     # each metric's name says which way is better: drift and CTRS share one axis
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert "drift.score (lower = better)" in labels and "ctrs.mean (higher = better)" in labels
+    # three pairs: the legend says the intervals mean little (a fresh-user review, 2026-12-07)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "only 3 pairs: CIs far too narrow to trust" in legend
 
 
 # --- protocol pictures ----------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ def test_one_check_refuses_other_settings_in_one_line(tmp_path):
     root = tmp_path / "run"
     Run.create(root, manifest())
     Run.create(root, manifest())                                   # same settings: continues
-    with pytest.raises(ManifestMismatch, match=r"different seed; use another --out$") as err:
-        Run.create(root, manifest(seed=8))
+    with pytest.raises(ManifestMismatch, match=r"different seed \(run: 7, now: 8\); use another --out$") as err:
+        Run.create(root, manifest(seed=8))  # both values named (a fresh-user review, 2026-12-07)
     assert "\n" not in str(err.value)
     with pytest.raises(ManifestMismatch, match="holds a replay run"):
         Run.create(root, manifest(mode="simulate"))
@@ -113,7 +113,7 @@ def test_a_run_is_not_continued_by_another_crisis_detector(tmp_path, monkeypatch
     monkeypatch.setattr(risk, "RISK_HEAD", head)
     other = manifest()
     assert other.safety["sha256"] != shipped["sha256"] and other.safety["files"] == shipped["files"]
-    with pytest.raises(ManifestMismatch, match=r"different safety_detector; use another --out$"):
+    with pytest.raises(ManifestMismatch, match=r"different safety_detector \(run: .*, now: .*\); use another --out$"):
         Run.create(root, other)
     monkeypatch.undo()
     Run.create(root, manifest())                           # the same detector again: continues

@@ -25,9 +25,9 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
         from helpert.label.phase_model import load_phase_model
 
         model = load_phase_model()
-        if model is None or not model.applies(protocol):
-            raise UserError(f"--phase-labeller model: the learned phase model serves protocol "
-                            f"{model.meta['protocol'] if model else '(none installed)'!r}, not {protocol.name!r}")
+        why = "no learned phase model is installed" if model is None else model.refusal(protocol)
+        if why:
+            raise UserError(f"--phase-labeller model: {why}")
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     _warn_repeated_ids(sessions)
     bare = unpunctuated_ids(sessions)

@@ -25,6 +25,24 @@ if TYPE_CHECKING:
     import pandas
 
 N_BOOT = 2_000
+SMALL_N = 10  # fewer session pairs than this: a bootstrap CI says little (the tables, the plot and the HTML say so)
+
+
+def pairs_of(stats: "pandas.DataFrame") -> int:
+    """The most session pairs any metric of ``compare_corpus`` output was computed over (0 for none)."""
+    n = float(stats["n"].max()) if len(stats) else float("nan")
+    return 0 if math.isnan(n) else int(n)
+
+
+def small_sample_note(stats: "pandas.DataFrame") -> str:
+    """A warning for a corpus too small for its intervals to mean much ("" from :data:`SMALL_N` pairs on)."""
+    n = pairs_of(stats)
+    if n >= SMALL_N:
+        return ""
+    if n <= 1:
+        return "One session pair: no CI, effect size or test; the differences describe these two sessions, nothing more general."
+    return (f"Only {n} session pairs: a bootstrap CI from so few pairs is far too narrow to trust (even one that "
+            "excludes 0); read the differences as descriptions of these sessions, not as estimates.")
 SEED = 0
 EXACT_PERMUTATION_MAX_N = 16   # up to 2**16 sign vectors are enumerated; beyond, random flips
 N_PERMUTATIONS = 10_000

@@ -160,7 +160,8 @@ def _phase_model(protocol: Protocol, phase_labeller: str):
     if model is not None and model.applies(protocol):
         return model
     if phase_labeller == "model":
-        raise ValueError(f"no learned phase model serves protocol {protocol.name!r}: use the rules")
+        why = model.refusal(protocol) if model is not None else "none is installed"
+        raise ValueError(f"no learned phase model serves protocol {protocol.name!r} ({why}): use the rules")
     return None
 
 

@@ -127,7 +127,18 @@ class PhaseModel:
 
     def applies(self, protocol: "Protocol") -> bool:
         """Whether this model was trained for ``protocol``'s phases."""
-        return protocol.name == self.meta.get("protocol") and [p.id for p in protocol.phases] == self.meta.get("phases")
+        return not self.refusal(protocol)
+
+    def refusal(self, protocol: "Protocol") -> str:
+        """Why this model cannot label ``protocol`` ("" when it can): another protocol, or the same name with other
+        phases (a user's edited copy)."""
+        trained = self.meta.get("protocol")
+        if protocol.name != trained:
+            return f"the learned phase model serves protocol {trained!r}, not {protocol.name!r}"
+        if [p.id for p in protocol.phases] != self.meta.get("phases"):
+            return (f"protocol {protocol.name!r} here has other phases than the ones the learned phase model was trained "
+                    f"for ({', '.join(self.meta.get('phases', []))}, in that order)")
+        return ""
 
     def log_proba(self, texts, clients, evidence, behaviours) -> "np.ndarray":
         import numpy as np

@@ -169,7 +169,12 @@ class Manifest:
             raise ManifestMismatch(f"{where} was started by a helpert that did not record its crisis detector, so its "
                                    "replays cannot be shown to match this one's; use another --out")
         if diff:
-            raise ManifestMismatch(f"{where} was started with different {', '.join(diff)}; use another --out")
+            def shown(value: object) -> str:  # hashes and long settings cut to what a reader can compare
+                text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else repr(value)
+                return text if len(text) <= 40 else text[:37] + "..."
+
+            changes = ", ".join(f"{k} (run: {shown(old[k])}, now: {shown(now[k])})" for k in diff)
+            raise ManifestMismatch(f"{where} was started with different {changes}; use another --out")
 
 
 class Run:

@@ -249,19 +249,12 @@ def _phase_legend(protocol: Protocol) -> str:
     return f'<p class="legend">phases: {spans}</p>'
 
 
-SMALL_N = 10
-
-
 def _small_sample_note(stats: "pandas.DataFrame") -> str:
-    """A warning when the corpus is too small for its bootstrap CIs to mean much."""
-    n = int(stats["n"].max()) if len(stats) and not math.isnan(float(stats["n"].max())) else 0
-    if n >= SMALL_N:
-        return ""
-    if n <= 1:  # no CI is computed from one pair: warning about its width confused a reader (review, 2026-12-07)
-        return ('<p class="warn">One session pair: no CI, effect size or test; the differences describe this one session, '
-                "not LLM counselors in general.</p>")
-    return (f'<p class="warn">Only {n} session pairs: a bootstrap CI from so few pairs is far too '
-            "narrow to trust; read the differences as descriptions of these sessions, not as estimates.</p>")
+    """A warning when the corpus is too small for its bootstrap CIs to mean much (:func:`helpert.compare.small_sample_note`)."""
+    from helpert.compare import small_sample_note
+
+    note = small_sample_note(stats)
+    return f'<p class="warn">{_e(note)}</p>' if note else ""
 
 
 def _how(manifest, protocol: Protocol) -> str:

@@ -256,8 +256,15 @@ def format_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None =
 def print_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = MAIN_METRICS,
                      title: str | None = "LLM reconstruction vs peer", console: "Console | None" = None,
                      names: tuple[str, str] = ("peer", "LLM")) -> None:
-    """Print :func:`format_comparison` (to stdout unless a console is given)."""
-    (console or _stdout()).print(format_comparison(stats, metrics, title, names))
+    """Print :func:`format_comparison` (to stdout unless a console is given), and under it the warning of a corpus too
+    small for its intervals (:func:`helpert.compare.small_sample_note`)."""
+    from helpert.compare import small_sample_note
+
+    console = console or _stdout()
+    console.print(format_comparison(stats, metrics, title, names))
+    note = small_sample_note(stats)
+    if note:
+        console.print(note, style="bold", soft_wrap=True)
 
 
 SCREEN_TEXT_CHARS = 80  # a flagged turn's text is shortened to this many characters in the table

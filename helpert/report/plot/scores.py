@@ -132,6 +132,10 @@ def draw_corpus_differences(stats: "pandas.DataFrame", title: str = "") -> "Figu
         Line2D([], [], ls="none", marker="o", color="#222222", label="CI excludes 0"),
         Line2D([], [], ls="none", marker="o", color="#222222", markerfacecolor="white", label="CI includes 0 (or n = 1)"),
     ]
+    from helpert.compare import SMALL_N
+
+    if 1 < n_max < SMALL_N:  # a filled dot reads as a finding; from so few pairs it is none
+        handles.append(Line2D([], [], ls="none", label=f"only {n_max} pairs: CIs far too narrow to trust"))
     fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title or f"LLM vs peer across {n_max} session{'s' if n_max != 1 else ''}", fontsize=11)
     return fig
