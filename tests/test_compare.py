@@ -71,6 +71,16 @@ def test_one_pair_has_no_ci():
     assert empty["n"] == 0 and math.isnan(empty["mean_diff"]) and empty["note"]
 
 
+def test_a_metric_only_one_side_has_says_what_that_side_shows():
+    """The peer never advised, so premature action is undefined for it: the LLM's values would vanish from the table
+    (a fresh-user review, 2026-12-07)."""
+    s = metric_stats(np.array([np.nan, np.nan, np.nan]), np.array([1.0, 1.0, 0.0]))
+    assert s["n"] == 0 and s["note"] == "only the LLM side has values (3 sessions, mean 0.667)"
+    s = metric_stats(np.array([0.5, np.nan]), np.array([np.nan, np.nan]))
+    assert s["note"] == "only the peer side has values (1 session, mean 0.500)"
+    assert metric_stats(np.array([np.nan]), np.array([np.nan]))["note"] == "no session has this metric on both sides"
+
+
 def test_sign_flip_p_exact():
     # 4 equal positive differences: only all-plus and all-minus reach |mean| = 1 -> 2 / 16
     assert sign_flip_p(np.array([1.0, 1.0, 1.0, 1.0])) == pytest.approx(2 / 16)

@@ -133,6 +133,7 @@ def metric_stats(peer: "numpy.ndarray", llm: "numpy.ndarray", n_boot: int = N_BO
     import numpy as np
 
     keep = ~(np.isnan(peer) | np.isnan(llm))
+    sides = {name: values[~np.isnan(values)] for name, values in ((PEER, peer), (LLM, llm))}
     peer, llm = peer[keep], llm[keep]
     d = llm - peer
     n = len(d)
@@ -140,7 +141,12 @@ def metric_stats(peer: "numpy.ndarray", llm: "numpy.ndarray", n_boot: int = N_BO
     out: dict[str, Any] = {"n": n, "peer_mean": nan, "llm_mean": nan, "mean_diff": nan, "ci_low": nan,
                            "ci_high": nan, "dz": nan, "p_value": nan, "test": "", "note": ""}
     if n == 0:
-        out["note"] = "no session has this metric on both sides"
+        # a metric one side never has (the peer gave no advice, so premature action is undefined for it) would vanish
+        # from the table: say what the other side shows (a fresh-user review, 2026-12-07)
+        only = [(name, v) for name, v in sides.items() if len(v)]
+        out["note"] = ("no session has this metric on both sides" if len(only) != 1 else
+                       f"only the {'LLM' if only[0][0] == LLM else 'peer'} side has values ({len(only[0][1])} "
+                       f"session{'s' if len(only[0][1]) != 1 else ''}, mean {float(only[0][1].mean()):.3f})")
         return out
     out.update(peer_mean=float(peer.mean()), llm_mean=float(llm.mean()), mean_diff=float(d.mean()))
     if n == 1:

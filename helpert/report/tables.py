@@ -262,6 +262,13 @@ def print_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None = 
 
     console = console or _stdout()
     console.print(format_comparison(stats, metrics, title, names))
+    shown = list(stats.index) if metrics is None else [m for m in metrics if m in stats.index]
+    for m in shown:  # a metric that only one side has shows no numbers in the table: say what that side shows
+        note = str(stats.loc[m].get("note", ""))
+        if note.startswith("only the "):
+            side = note.replace("only the LLM side", f"only the {names[1]} side").replace("only the peer side",
+                                                                                          f"only the {names[0]} side")
+            console.print(f"{m}: {side}", soft_wrap=True)
     note = small_sample_note(stats)
     if note:
         console.print(note, style="bold", soft_wrap=True)
