@@ -158,3 +158,14 @@ def test_compare_run_dir_writes_csv_and_json(tmp_path):
 def test_compare_run_dir_without_pairs(tmp_path):
     with pytest.raises(NoPairsError):
         compare_run_dir(tmp_path, load_protocol("cbt_session"))
+
+
+def test_a_run_cut_by_max_turns_says_so_in_its_title(tmp_path):
+    """--max-turns cuts the peer's session to the replayed slots too; a title without it made the peer's low coverage
+    read as a finding about the peer (a fresh-user review, 2026-12-07)."""
+    from helpert.compare import ComparedRun
+
+    run = ComparedRun.open(write_run(tmp_path))
+    assert run.title(2) == "LLM reconstruction vs peer — 2 sessions"
+    run.manifest.args["max_turns"] = 4
+    assert run.title(2) == "LLM reconstruction vs peer — 2 sessions (both sides cut at 4 counselor turns: --max-turns)"

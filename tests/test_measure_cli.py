@@ -125,7 +125,7 @@ def test_compare_run_dir_table(monkeypatch, capsys, tmp_path):
     at = next(i for i, x in enumerate(lines) if x.strip().startswith("adherence.coverage"))
     # an 80-column console: one block per metric, its numbers on the line below its name
     assert lines[at].strip() == "adherence.coverage (higher = better)"  # which way is better, beside the name
-    assert "LLM reconstruction vs peer; diff = LLM - peer" in out
+    assert "LLM reconstruction vs peer — 2 sessions; diff = LLM - peer" in out
     assert "Only 2 session pairs: a bootstrap CI from so few pairs is far too narrow to trust" in " ".join(out.split())
     # peer .5 both; llm 1 and 7/8 -> mean .9375; diff .4375 with CI [.375, .5]
     line = lines[at + 1]

@@ -34,9 +34,9 @@ def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, spea
     summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,
                             concurrency=concurrency, speakers=speakers, **opts)
     try:
-        comparison = ComparedRun.open(out).comparison()
-        print_comparison(comparison.stats, title=f"LLM reconstruction vs peer — {comparison.doc['n_sessions']} sessions",
-                         console=console)
+        run = ComparedRun.open(out)
+        comparison = run.comparison()
+        print_comparison(comparison.stats, title=run.title(comparison.doc["n_sessions"]), console=console)
     except NoPairsError:
         console.print("no finished session to compare")
     failed = len(summary.failed)

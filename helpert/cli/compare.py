@@ -67,7 +67,14 @@ def compare(paths: tuple[Path, ...], protocol_name: str | None, as_json: bool, a
     if doc.get("exclude_degenerate"):
         click.echo(f"left out {doc['degenerate_slots_dropped']} slot(s) with a degenerate counselor turn", err=True)
     judged = [k for k in stats.index if k.startswith("ctrs_judge.")]
-    title = f"{shown_names[1]} vs {shown_names[0]}" if names else "LLM reconstruction vs peer"
+    if names:
+        title = f"{shown_names[1]} vs {shown_names[0]}"
+    elif len(paths) == 1:  # a run folder: how many sessions, and whether --max-turns cut both sides
+        from helpert.compare import ComparedRun
+
+        title = ComparedRun.open(paths[0]).title(doc.get("n_sessions"))
+    else:
+        title = "LLM reconstruction vs peer"
     print_comparison(stats, None if all_metrics else [*MAIN_METRICS, *judged], title=title, names=shown_names)
     say_judged(judge)
 

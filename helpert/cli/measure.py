@@ -97,6 +97,6 @@ def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, s
         return
     from helpert.report.tables import print_measure_table
 
-    print_measure_table(frame, title=f"helpert measure ({protocol.name}"
-                                      f"{', learned phase labeller' if phase_labeller == 'model' else ''})")
+    print_measure_table(frame, title=f"helpert measure ({protocol.name}; phases: "
+                                      f"{'the learned model' if phase_labeller == 'model' else 'the cue rules'})")
     say_judged(judge)

@@ -268,6 +268,14 @@ class ComparedRun(Run):
         self._labelled: list[tuple[Session, Session]] | None = None
         self._comparisons: dict[bool, Comparison] = {}
 
+    def title(self, n_sessions: int | None = None) -> str:
+        """The comparison table's title: what was compared, and that both sides stop where the replay stopped when
+        ``--max-turns`` cut it (a peer session cut to its first slots read as a finding about the peer: a fresh-user
+        review, 2026-12-07)."""
+        title = "LLM reconstruction vs peer" + (f" — {n_sessions} sessions" if n_sessions is not None else "")
+        cut = self.manifest.args.get("max_turns")
+        return f"{title} (both sides cut at {cut} counselor turns: --max-turns)" if cut else title
+
     def labelled(self) -> list[tuple[Session, Session]]:
         """:meth:`pairs` with phase labels for :meth:`protocol` (sessions that carry none are labelled
         with the default labeller, originals and reconstructions in one batch each), once."""

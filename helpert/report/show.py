@@ -74,6 +74,6 @@ def print_run(run_dir: "str | Path | ComparedRun", console: "Console | None" = N
     protocol = run.protocol()
     for original, reconstruction in run.labelled():
         console.print(side_by_side(original, reconstruction, title=f"{original.dialogue_id} — peer vs LLM ({protocol.name})"))
-    print_comparison(run.comparison().stats, console=console)
+    print_comparison(run.comparison().stats, title=run.title(), console=console)
     console.print(f"\nRun folder: [bold]{run.root}[/] (manifest.json, sessions/*/original.json + reconstruction.json, "
                   f"comparison.csv, corpus.json). Pictures: helpert plot {run.root}; HTML: helpert report {run.root}")

@@ -195,7 +195,12 @@ def measure_columns(frame: "pandas.DataFrame") -> list[tuple[str, str]]:
 
 def measure_legend(frame: "pandas.DataFrame") -> list[str]:
     """The legend of the columns :func:`measure_columns` shows, and where the rest is defined."""
-    return [f"{h}: {registry.METRICS[k].title}" for k, h in measure_columns(frame)] + [MEASURE_LEGEND[-1]]
+    cols = measure_columns(frame)
+    phased = [h for k, h in cols if k.split(".")[0] in ("adherence", "drift", "ctrs")]
+    return ([f"{h}: {registry.METRICS[k].title}" for k, h in cols]
+            + ([f"{', '.join(phased)} read each counselor turn's phase label (drift and CTRS in part): docs/metrics.md, 'Adherence', says how far "
+                "the labels can be trusted"] if phased else [])
+            + [MEASURE_LEGEND[-1]])
 
 
 def format_measure_table(frame: "pandas.DataFrame", title: str | None = None) -> ColumnChunks:
