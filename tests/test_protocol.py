@@ -65,3 +65,28 @@ def test_invalid_yaml(tmp_path):
     path.write_text("name: [unclosed\n")
     with pytest.raises(ProtocolError, match="invalid YAML"):
         load_protocol(path)
+    assert "<byte string>" not in str(load_error(path)) and "line 1" in str(load_error(path))
+
+
+def load_error(path: Path) -> ProtocolError:
+    with pytest.raises(ProtocolError) as err:
+        load_protocol(path)
+    return err.value
+
+
+def test_every_fault_of_the_phase_definitions_at_once_with_near_names(tmp_path):
+    """A copy with a removed phase, a renamed one and a typo took three fix-and-rerun rounds (a fresh-user review,
+    2026-12-07): every fault is named in one message, with the defined name it most likely means."""
+    def mutate(d):
+        d["phases"] = [p for p in d["phases"] if p["id"] != "bridge"]
+        _phase(d, "homework_review")["id"] = "hw_review"
+        _phase(d, "capsule_summary")["next"] = ["final_sumary" if n == "final_summary" else n
+                                                for n in _phase(d, "capsule_summary")["next"]]
+        _phase(d, "agenda")["ctrs"].append("agendaa")
+
+    message = str(load_error(_write(tmp_path, mutate)))
+    assert "phase 'mood_check' lists unknown next phase 'bridge'" in message
+    assert "unknown next phase 'homework_review'" in message
+    assert "unknown next phase 'final_sumary' (did you mean 'final_summary'?)" in message
+    assert "unknown CTRS item 'agendaa' (did you mean 'agenda'?) (the items: agenda, feedback," in message
+    assert "\n" not in message

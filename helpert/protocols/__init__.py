@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import cached_property
+from typing import Iterable
 from pathlib import Path
 
 import yaml
@@ -109,29 +110,42 @@ class Protocol(BaseModel):
         return [(p.id, n) for p in self.phases for n in p.next]
 
 
+def _did_you_mean(name: str, known: "Iterable[str]") -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _validate(proto: Protocol, where: str) -> None:
+    """Raise :class:`ProtocolError` naming every fault of the phases' definitions at once (a user editing a copy made
+    three fix-and-rerun rounds for three typos: a fresh-user review, 2026-12-07), then the first fault of the graph."""
     ids = [p.id for p in proto.phases]
+    known = set(ids)
+    faults: list[str] = []
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
-        raise ProtocolError(f"{where}: duplicate phase id(s): {', '.join(sorted(dupes))}")
-    clash = RESERVED & set(ids)
+        faults.append(f"duplicate phase id(s): {', '.join(sorted(dupes))}")
+    clash = RESERVED & known
     if clash:
-        raise ProtocolError(f"{where}: phase id(s) {', '.join(sorted(clash))} are reserved")
-    known = set(ids)
+        faults.append(f"phase id(s) {', '.join(sorted(clash))} are reserved")
     if proto.start not in known:
-        raise ProtocolError(f"{where}: start phase '{proto.start}' is not defined")
+        faults.append(f"start phase '{proto.start}' is not defined{_did_you_mean(proto.start, known)}")
     for e in proto.end:
         if e not in known:
-            raise ProtocolError(f"{where}: end phase '{e}' is not defined")
+            faults.append(f"end phase '{e}' is not defined{_did_you_mean(e, known)}")
     for p in proto.phases:
         for n in p.next:
             if n not in known:
-                raise ProtocolError(f"{where}: phase '{p.id}' lists unknown next phase '{n}'")
+                faults.append(f"phase '{p.id}' lists unknown next phase '{n}'{_did_you_mean(n, known)}")
         for item in p.ctrs:
             if item not in CTRS_ITEMS:
-                raise ProtocolError(f"{where}: phase '{p.id}' names unknown CTRS item '{item}'")
+                faults.append(f"phase '{p.id}' names unknown CTRS item '{item}'{_did_you_mean(item, CTRS_ITEMS)} "
+                              f"(the items: {', '.join(CTRS_ITEMS)})")
         if not p.next and p.id not in proto.end:
-            raise ProtocolError(f"{where}: phase '{p.id}' has no next phase and is not an end phase")
+            faults.append(f"phase '{p.id}' has no next phase and is not an end phase")
+    if faults:
+        raise ProtocolError(f"{where}: " + "; ".join(faults))
     reach = {proto.start}
     frontier = [proto.start]
     while frontier:
@@ -193,8 +207,9 @@ def read_yaml_mapping(path: Path, error: type[Exception]) -> tuple[dict, bytes]:
     raw = path.read_bytes()
     try:
         data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise error(f"{path}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # the parser names the text "<byte string>"; the file is named in front
+        detail = str(exc).replace('in "<byte string>", ', "")
+        raise error(f"{path}: invalid YAML: {detail}") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping at the top level")
     return data, raw
