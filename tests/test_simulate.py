@@ -316,6 +316,7 @@ def test_simulate_on_the_real_model_gives_a_comparable_run_dir(tmp_path):
            "--max-tokens", "48", "--seed", "2", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "The simulated client is a model: read its turns" in " ".join(proc.stdout.split())
     (folder,) = (out / "sessions").iterdir()
     rec = Session.from_record(json.loads((folder / "reconstruction.json").read_text()))
     roles = [t.role for t in rec.turns]

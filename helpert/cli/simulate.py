@@ -112,6 +112,11 @@ def simulate(path: str, dialogue: str | None, profile_path: str | None, write_pa
         from helpert.report.tables import print_comparison
 
         print_comparison(ComparedRun.open(run).comparison().stats, SIMULATION_METRICS, title="simulated dialogue vs peer session", console=console)
+        # the numbers rate a conversation with a model, which the checks cannot tell from a client (fresh-user review,
+        # 2026-12-07: a simulated client turned salesperson, and the counselor who went along scored above the peer)
+        console.print("The simulated client is a model: read its turns above before the numbers. A client that leaves "
+                      "the role (sells, lectures, turns counselor) is not caught by the degenerate checks, and the "
+                      "LLM counselor's scores then rate a conversation no client would have.", style="dim", soft_wrap=True)
     except ImportError as exc:
         console.print(f"(no comparison: the labeller could not be loaded: {exc})")
     console.print(f"\nRun folder: [bold]{run.root}[/] (helpert compare {run.root})")
