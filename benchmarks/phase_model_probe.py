@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, report  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
+from helpert.label.phase_model import sticky  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
 from helpert.metrics import one_line_per_turn  # noqa: E402
 from helpert.protocols import load_protocol  # noqa: E402
@@ -87,25 +88,6 @@ def design(train: list[dict], test: list[dict], use_encoder: bool):
             blocks_train.append(sp.csr_matrix(embed([r[key] for r in train])))
             blocks_test.append(sp.csr_matrix(embed([r[key] for r in test])))
     return sp.hstack(blocks_train).tocsr(), sp.hstack(blocks_test).tocsr()
-
-
-def sticky(logp: "np.ndarray", stay: float) -> list[int]:
-    """Viterbi over one session's turns: the model's log-probabilities plus a transition that only says how often a
-    phase continues (``stay``; any change equally likely, whatever the phases: no protocol order is read)."""
-    import numpy as np
-
-    n, k = logp.shape
-    trans = np.full((k, k), np.log((1 - stay) / (k - 1)))
-    np.fill_diagonal(trans, np.log(stay))
-    score, back = logp[0].copy(), np.zeros((n, k), dtype=int)
-    for i in range(1, n):
-        cand = score[:, None] + trans
-        back[i] = cand.argmax(0)
-        score = cand.max(0) + logp[i]
-    path = [int(score.argmax())]
-    for i in range(n - 1, 0, -1):
-        path.append(int(back[i][path[-1]]))
-    return path[::-1]
 
 
 def fit_predict(train, test, c: float, use_encoder: bool, stay: float | None = None) -> list[str]:
