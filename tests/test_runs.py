@@ -316,3 +316,19 @@ def test_a_local_run_loads_the_detector_before_its_model_and_lets_the_model_go_w
     assert seen == {"encoder built": True}
     gc.collect()  # nothing but a cycle collection may stand between the run's end and the model's release
     assert len(models) == 1 and models[0]() is None
+
+
+def test_batch_picks_several_dialogues_and_names_the_ids_it_cannot_find(tmp_path):
+    """`helpert batch --dialogue A --dialogue B`: a corpus study of a few sessions of a large file (a fresh-user review,
+    2026-12-07, wrote its own JSONL of three lines to get them)."""
+    from helpert.io import TranscriptError, write_sessions
+    from helpert.replay.batch import load_corpus
+
+    path = tmp_path / "corpus.jsonl"
+    write_sessions(path, [PEER.model_copy(update={"dialogue_id": f"s{i}"}) for i in range(4)])
+    errors: list = []
+    assert [s.dialogue_id for s in load_corpus([str(path)], errors, ("s3", "s1"))] == ["s1", "s3"]  # corpus order
+    assert [s.dialogue_id for s in load_corpus([str(path)], errors, "s2")] == ["s2"]
+    with pytest.raises(TranscriptError, match=r"no dialogue with id 's9', 's8' \(ids look like: s0, s1"):
+        load_corpus([str(path)], errors, ("s1", "s9", "s8"))
+    assert errors == []

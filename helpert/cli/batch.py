@@ -17,9 +17,12 @@ from helpert.cli.options import model_options, speaker_option
               help="Worker processes, each with its own model; threads are split between them.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
               help="--backend openai: sessions in flight at once against the server(s), each one's turns in order.")
+@click.option("--dialogue", "dialogues", multiple=True,
+              help="Replay only the dialogue with this id (repeat it for several; default: every dialogue).")
 @speaker_option
 @model_options
-def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, speakers: "dict[str, str] | None", **opts: Any) -> int:
+def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, dialogues: tuple[str, ...],
+          speakers: "dict[str, str] | None", **opts: Any) -> int:
     """Replay every dialogue in PATHS (files or folders). Ctrl-C or a crash loses at most the turns in
     flight: run the same command again to continue. Several processes may share one --out: each session
     is claimed by one of them. Exit code 1 if any file or session failed."""
@@ -31,7 +34,7 @@ def batch(paths: tuple[str, ...], out: str, workers: int, concurrency: int, spea
     from helpert.replay.runs import NoPairsError
 
     console = Console()
-    summary = replay_to_run(list(paths), dialogue=None, out=Path(out), console=console, workers=workers,
+    summary = replay_to_run(list(paths), dialogue=dialogues or None, out=Path(out), console=console, workers=workers,
                             concurrency=concurrency, speakers=speakers, **opts)
     try:
         run = ComparedRun.open(out)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def replay_to_run(paths: list[str], *, dialogue: str | None, out: Path, console: "Console", workers: int = 1,
+def replay_to_run(paths: list[str], *, dialogue: "str | tuple[str, ...] | None", out: Path, console: "Console", workers: int = 1,
                   concurrency: int = 1, speakers: "dict[str, str] | None" = None, **opts: Any) -> Any:
     """Replay the selected sessions into ``out`` (finished ones are skipped, half-done ones resumed)."""
     from helpert.replay.batch import OptionError, RunOptions, run_batch

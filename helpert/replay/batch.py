@@ -26,7 +26,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from helpert.safety.policy import DEFAULT_POLICY
 from helpert.replay.runs import ErrorLog, Journal, Manifest, Run
@@ -127,10 +127,11 @@ class OptionError(ValueError):
     """Options that do not go together (e.g. ``--concurrency`` with a local model)."""
 
 
-def load_corpus(paths: list[str], errors: Journal, dialogue: str | None = None,
+def load_corpus(paths: list[str], errors: Journal, dialogue: "str | Sequence[str] | None" = None,
                 speakers: "Speakers | None" = None) -> list[Session]:
-    """Every dialogue in the given files/folders (or just ``dialogue``); a bad file is recorded and
-    skipped, not fatal. ``speakers``: the transcripts' own speaker names mapped to roles (``--speaker``)."""
+    """Every dialogue in the given files/folders (or just ``dialogue``: one id or several, in corpus order); a bad
+    file is recorded and skipped, not fatal. ``speakers``: the transcripts' own speaker names mapped to roles
+    (``--speaker``)."""
     from helpert.io import TranscriptError, iter_transcript_files, read_file
 
     sessions: list[Session] = []
@@ -149,11 +150,13 @@ def load_corpus(paths: list[str], errors: Journal, dialogue: str | None = None,
             seen.add(s.dialogue_id)
             sessions.append(s)
     if dialogue is not None:
-        picked = [s for s in sessions if s.dialogue_id == dialogue]
-        if not picked:
+        wanted = [dialogue] if isinstance(dialogue, str) else list(dialogue)
+        missing = [d for d in wanted if d not in seen]
+        if missing:
             sample = ", ".join(s.dialogue_id for s in sessions[:5])
-            raise TranscriptError(paths[0], f"no dialogue with id {dialogue!r} (ids look like: {sample})", field="dialogue_id")
-        return picked
+            names = ", ".join(repr(d) for d in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            raise TranscriptError(paths[0], f"no dialogue with id {names} (ids look like: {sample})", field="dialogue_id")
+        return [s for s in sessions if s.dialogue_id in set(wanted)]
     return sessions
 
 
@@ -284,7 +287,7 @@ class _LoadErrors:
 
 
 def run_batch(paths: list[str], out: str | Path, options: RunOptions, *, workers: int = 1, concurrency: int = 1,
-              dialogue: str | None = None, speakers: "Speakers | None" = None,
+              dialogue: "str | Sequence[str] | None" = None, speakers: "Speakers | None" = None,
               on_event: Callable[[Event], None] = lambda e: None) -> BatchSummary:
     """Replay every dialogue under ``paths`` (or only ``dialogue``) into ``out``; returns what happened.
     Events for progress displays: ``planned``, ``loaded``, ``turn``, ``done``, ``failed``, ``elsewhere``
