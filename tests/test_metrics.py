@@ -304,7 +304,7 @@ def test_is_labelled_needs_phases_of_this_protocol():
 def test_unlabelled_sessions_go_through_the_labeller(monkeypatch):
     calls = []
 
-    def label_sessions(sessions, protocol):
+    def label_sessions(sessions, protocol, phase_labeller="rules"):
         calls.append([s.dialogue_id for s in sessions])
         return [s.model_copy(update={"turns": [t.model_copy(update={"labels": {"phase": "agenda"}})
                                                if t.role == "counselor" else t for t in s.turns]}) for s in sessions]
