@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import pandas
 
 N_BOOT = 2_000
+SEED = 0
+EXACT_PERMUTATION_MAX_N = 16   # up to 2**16 sign vectors are enumerated; beyond, random flips
+N_PERMUTATIONS = 10_000
+PEER, LLM = "peer", "llm"
 SMALL_N = 10  # fewer session pairs than this: a bootstrap CI says little (the tables, the plot and the HTML say so)
 
 
@@ -43,10 +47,6 @@ def small_sample_note(stats: "pandas.DataFrame") -> str:
         return "One session pair: no CI, effect size or test; the differences describe these two sessions, nothing more general."
     return (f"Only {n} session pairs: a bootstrap CI from so few pairs is far too narrow to trust (even one that "
             "excludes 0); read the differences as descriptions of these sessions, not as estimates.")
-SEED = 0
-EXACT_PERMUTATION_MAX_N = 16   # up to 2**16 sign vectors are enumerated; beyond, random flips
-N_PERMUTATIONS = 10_000
-PEER, LLM = "peer", "llm"
 
 
 def _none_if_nan(v: Any) -> Any:
