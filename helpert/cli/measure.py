@@ -22,12 +22,12 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
     if phase_labeller == "model":
-        from helpert.label.phase_model import load_phase_model
+        from helpert.label import phase_model_for
 
-        model = load_phase_model()
-        why = "no learned phase model is installed" if model is None else model.refusal(protocol)
-        if why:
-            raise UserError(f"--phase-labeller model: {why}")
+        try:
+            phase_model_for(protocol, phase_labeller)
+        except ValueError as exc:
+            raise UserError(f"--phase-labeller model: {exc}") from None
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     _warn_repeated_ids(sessions)
     bare = unpunctuated_ids(sessions)

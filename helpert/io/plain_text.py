@@ -75,7 +75,8 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
         if m and role is None and not turns:
             raise TranscriptError(path, f"unknown speaker {m.group('name')!r} (use Counselor: or Client:, or name its role: "
                                         f"{speaker_hint(m.group('name'))})", line=lineno, field="speaker")
-        if role is None and turns and (label := _LABEL.match(stripped)) and _DIARISED.match(label.group("name")):
+        label = _LABEL.match(stripped) if role is None else None  # a short label before a colon, any name
+        if turns and label and _DIARISED.match(label.group("name")):
             # the user named the speakers, but not this one: its words would silently join the turn before
             raise TranscriptError(path, f"speaker {label.group('name')!r} has no role: add {speaker_hint(label.group('name'))}",
                                   line=lineno, field="speaker")
@@ -85,15 +86,14 @@ def read_text(path: Path, text: str, speakers: Speakers | None = None) -> list[S
             raise TranscriptError(path, f"unknown speaker {m.group('name')!r}: a misspelling of {guess!r}? Correct it (a heading "
                                         "such as 'Homework:' or other words before a colon continue the turn before)",
                                   line=lineno, field="speaker")
-        if role is None and turns and (person := _LABEL.match(stripped)) and looks_like_speaker(person.group("name")):
+        if turns and label and looks_like_speaker(label.group("name")):
             # a third person ("Mum:", "Dr. Lee:") whose words would silently join the turn before, unscreened
-            name = person.group("name")
+            name = label.group("name")
             raise TranscriptError(path, f"unknown speaker {name!r} (not a role helpert knows): name its role with "
                                         f"{speaker_hint(name)}; if the line is words of the turn before, join it to that "
                                         "turn's line", line=lineno, field="speaker")
         if role is None:
             if not turns:
-                label = _LABEL.match(stripped)
                 if label:  # a speaker helpert does not know: a diarised "SPEAKER_00:", a name with a full stop
                     raise TranscriptError(path, f"unknown speaker {label.group('name')!r} (use Counselor: or Client:, or "
                                                 f"name its role: {speaker_hint(label.group('name'))})",

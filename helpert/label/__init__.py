@@ -115,7 +115,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     between = [c for plain, _ in contexts for c in plain]  # per counselor turn, as ``units``
     heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
-    model = _phase_model(protocol, phase_labeller)
+    model = phase_model_for(protocol, phase_labeller)
     if model is not None:  # every turn of the batch at once; each session decoded on its own below
         evidence = [matcher.evidence(normalise(u.text), a) for u, a in zip(units, acts)]
         logp = model.log_proba([u.text for u in units], between, evidence, acts) if units else None
@@ -148,8 +148,10 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     return out
 
 
-def _phase_model(protocol: Protocol, phase_labeller: str):
-    """The learned phase model to use for ``protocol``, or None for the cue rules."""
+def phase_model_for(protocol: Protocol, phase_labeller: str):
+    """The learned phase model that ``phase_labeller`` asks for ``protocol`` (:data:`PHASE_LABELLERS`), or None for the
+    cue rules; raises ValueError, with the reason, for "model" where no model serves the protocol. The CLI asks it
+    before reading any transcript."""
     if phase_labeller not in PHASE_LABELLERS:
         raise ValueError(f"phase_labeller {phase_labeller!r}: use one of {', '.join(PHASE_LABELLERS)}")
     if phase_labeller == "rules":
@@ -170,4 +172,4 @@ def label_session(session: Session, protocol: Protocol) -> Session:
     return label_sessions([session], protocol)[0]
 
 
-__all__ = ["LABEL_KEYS", "label_session", "label_sessions"]
+__all__ = ["LABEL_KEYS", "PHASE_LABELLERS", "label_session", "label_sessions", "phase_model_for"]

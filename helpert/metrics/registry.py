@@ -156,6 +156,17 @@ METRICS: dict[str, Metric] = {metric.key: metric for metric in _metrics()}
 TIME_PREFIX = "adherence.time."  # one key per protocol phase (and off_protocol, safety): not listed above
 
 
+def direction_note(key: str) -> str:
+    """"higher = better", "lower = better" or "" (a neutral metric, or a key the registry does not list)."""
+    return METRICS[key].direction_note if key in METRICS else ""
+
+
+def with_direction(key: str) -> str:
+    """The key and which way is better, as tables and plots show it: "drift.score (lower = better)"."""
+    note = direction_note(key)
+    return f"{key} ({note})" if note else key
+
+
 def lookup(key: str) -> Metric:
     """The registry entry of ``key``; ``adherence.time.<phase>`` gets a neutral entry of its own.
     Raises KeyError for a key that is neither."""

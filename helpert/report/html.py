@@ -131,7 +131,7 @@ def corpus_table(stats: "pandas.DataFrame", metrics: list[str] | None = None) ->
         sig = has_ci and (lo > 0 or hi < 0)
         direction = "" if math.isnan(d) or d == 0 else (" up" if d > 0 else " down")
         n = "-" if math.isnan(float(s["n"])) else str(int(s["n"]))
-        note = registry.METRICS[m].direction_note if m in registry.METRICS else ""
+        note = registry.direction_note(m)
         label = f'{_e(m)} <span class="dim">({_e(note)})</span>' if note else _e(m)
         out.append(f'<tr{" class=sig" if sig else ""}><td class="mono">{label}</td><td class="num">{n}</td>'
                    f'<td class="num">{fmt(s["peer_mean"])}</td><td class="num">{fmt(s["llm_mean"])}</td>'

@@ -250,8 +250,7 @@ def format_comparison(stats: "pandas.DataFrame", metrics: Iterable[str] | None =
     for m in rows:
         s = stats.loc[m]
         # which way is better, beside the name: a difference means nothing to a reader who must look it up
-        note = registry.METRICS[m].direction_note if m in registry.METRICS else ""
-        out.append((f"{m} ({note})" if note else m, [str(int(s["n"])), fmt(s["peer_mean"]), fmt(s["llm_mean"]),
+        out.append((registry.with_direction(m), [str(int(s["n"])), fmt(s["peer_mean"]), fmt(s["llm_mean"]),
                         diff_cell(s["mean_diff"], s["ci_low"], s["ci_high"]), fmt(s["dz"], True, 2),
                         fmt(s["p_value"])], None))
     shown = f"{title}; diff = {names[1]} - {names[0]}" if title else None

@@ -79,14 +79,6 @@ def corpus_groups(stats: "pandas.DataFrame") -> list[tuple[str, list[str]]]:
             if any(k in present for k in keys)]
 
 
-def _with_direction(key: str) -> str:
-    """The metric's name and which way is better ("drift.score (lower = better)"), as the tables show it."""
-    from helpert.metrics import registry
-
-    note = registry.METRICS[key].direction_note if key in registry.METRICS else ""
-    return f"{key} ({note})" if note else key
-
-
 def draw_corpus_differences(stats: "pandas.DataFrame", title: str = "") -> "Figure":
     """Per metric, the mean paired difference (LLM - peer) as a dot with its 95% CI as a whisker;
     a filled dot when the CI excludes 0. ``stats`` is ``compare_corpus`` output (index = metric)."""
@@ -114,7 +106,7 @@ def draw_corpus_differences(stats: "pandas.DataFrame", title: str = "") -> "Figu
                      if not math.isnan(float(stats.loc[k, c]))), default=0.0)
         ax.set_xlim(-1.12 * reach - 1e-3, 1.12 * reach + 1e-3)  # symmetric: left of 0 is always "LLM lower"
         ax.axvline(0, color="#999999", lw=0.8, zorder=0)
-        ax.set_yticks(range(len(keys)), [_with_direction(k) for k in reversed(keys)], fontsize=8)
+        ax.set_yticks(range(len(keys)), [registry.with_direction(k) for k in reversed(keys)], fontsize=8)
         ax.set_ylim(-0.7, len(keys) - 0.3)
         ax.grid(axis="x", color="#eeeeee", lw=0.6)
         ax.set_axisbelow(True)
