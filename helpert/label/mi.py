@@ -345,6 +345,28 @@ def is_minimal_encourager_text(text: str) -> bool:
     return bool(parts) and all(is_facilitative(p) for p in parts)
 
 
+# Round 79 (2026-12-07): a reflection "captures and returns to the client something the client has said" (MISC 2.5);
+# a sentence that speaks of the counselor (first person singular) and not of the client (no second person) returns
+# nothing of the client's: it is Self-Disclose, the counselor's own experience ("I could hear it hammering on the
+# roof for hours"). Not when the counselor voices a reading of the client through a frame of perceiving, knowing or
+# feeling with them, in the present or with "can" ("I can see how hard that was", "I imagine that was frightening",
+# "I'm sorry that happened"): those stay the model's.
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|yourselves|you're|you've|you'd|you'll|ya|u)\b")
+_FIRST_SINGULAR = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've|i'd|i'll)\b")
+_READING_FRAME = re.compile(
+    r"\bi(?:'m| am)?\s+(?:(?:can|do|really|just|also|totally|completely|definitely|certainly|kind of|sort of)\s+)*"
+    r"(?:hear|hearing|see|seeing|sense|sensing|understand|get|getting|imagine|wonder|wondering|guess|suppose|notice|"
+    r"noticing|bet|gather|take it|can tell|appreciate|think|feel|know|picture|sorry|glad|happy|proud|impressed|"
+    r"struck|curious|concerned|worried)\b")
+
+
+def speaks_of_counselor(text: str) -> bool:
+    """A normalised sentence in the first person singular, with no second person and no frame voicing a reading of
+    the client (see :data:`_READING_FRAME`)."""
+    return (not _SECOND_PERSON.search(text) and bool(_FIRST_SINGULAR.search(text))
+            and not _READING_FRAME.search(text))
+
+
 def apply_rules(text: str, code: str) -> str:
     """The rules of the module docstring, on a normalised sentence and the model's code."""
     from helpert.label.behaviour import STRUCTURING, is_social
@@ -353,7 +375,7 @@ def apply_rules(text: str, code: str) -> str:
         return "facilitate"
     asked = question_form(text)
     if code in REFLECTION:
-        return asked or code
+        return asked or ("self_disclosure" if speaks_of_counselor(text) else code)
     if is_social(text):
         return "small_talk"
     if SEEK_COLLABORATION.search(text):

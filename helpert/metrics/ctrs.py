@@ -120,14 +120,14 @@ def pacing(turns: list[Turn], protocol: Protocol) -> float:
 
 
 def guided_discovery(turns: list[Turn], protocol: Protocol) -> float | None:
-    """Session-wide: turns with an open question or a reflection (half of them gives 6), less persuasion
+    """Session-wide: turns with an open question or a reflection that are not lectures (half of them gives 6), less persuasion
     (MI-non-adherent utterances) and lecturing (lecture turns), the low anchors of the CTRS item."""
     if not serving(protocol, "guided_discovery"):
         return None
     coded = [t for t in turns if mi.codes_of(t)]
     if not coded:
         return 0.0
-    share = sum(_has(t, mi.REFLECTION | {"question_open"}) for t in coded) / len(coded)
+    share = sum(_has(t, mi.REFLECTION | {"question_open"}) and not is_lecture(t) for t in coded) / len(coded)
     persuasion = _utterance_share(coded, mi.NON_ADHERENT)
     return scaled(share, TARGET_SHARE["guided_discovery"]) * (1.0 - min(1.0, persuasion / PUSH_WORST)) * (1.0 - lecture_share(coded))
 

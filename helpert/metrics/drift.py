@@ -13,6 +13,7 @@ from helpert.metrics import adherence, mi
 from helpert.metrics.common import (
     action_phases,
     behaviour,
+    codes_of,
     explored_flags,
     is_action_turn,
     is_backward_jump,
@@ -45,6 +46,17 @@ LECTURE_WORST = 0.20  # a fifth of the turns lecturing is the worst, as for MI-n
 LECTURE_WORDS = 40
 
 
+# MI codes that do no counseling work: a turn of these and a self-disclosure is the counselor's own talk
+NO_WORK = frozenset({"self_disclosure", "other", "small_talk"})
+
+
+def tells_only_of_self(turn: Turn) -> bool:
+    """The turn's MI codes hold a self-disclosure and nothing that does the work of counseling (only
+    :data:`NO_WORK`): "I spent most of yesterday in the garden." (round 79)."""
+    codes = codes_of(turn)
+    return "self_disclosure" in codes and all(c in NO_WORK for c in codes)
+
+
 def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
     """Per scored counselor turn, which kind of off-protocol talk it is (each may be several).
 
@@ -61,7 +73,7 @@ def turn_flags(session: Session, protocol: Protocol) -> list[dict[str, bool]]:
         ritual = greeting and (i < OPENING_TURNS or i >= n - CLOSING_TURNS)
         f = {
             "small_talk": greeting and not ritual,
-            "self_disclosure": behaviour(t) == "self_disclosure",
+            "self_disclosure": behaviour(t) == "self_disclosure" or tells_only_of_self(t),
             "unstructured_advice": (behaviour(t) == "suggestion" and phase(t) not in actions)
             or (is_action_turn(t, protocol) and not explored[i]),
             "off_phase": phase(t) == OFF_PROTOCOL and not ritual,
