@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, report  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
-from helpert.label import _client_between, label_sessions  # noqa: E402
+from helpert.label import client_between, label_sessions  # noqa: E402
 from helpert.label.phase import CueMatcher  # noqa: E402
 from helpert.label.phase_model import PHASE_MODEL, PhaseModel, features, save_model, sticky, vectoriser  # noqa: E402
 from helpert.metrics import one_line_per_turn  # noqa: E402
@@ -48,7 +48,7 @@ def turn_rows(path: Path, protocol) -> list[dict]:
     rows = []
     for s, lab in zip(sessions, labelled):
         view = speech_view(s)
-        for t, got, client in zip(view.counselor_turns, lab.counselor_turns, _client_between(view), strict=True):
+        for t, got, client in zip(view.counselor_turns, lab.counselor_turns, client_between(view), strict=True):
             beh = got.labels["behaviour"]
             rows.append({"writer": s.meta.get("writer", s.dialogue_id), "session": s.dialogue_id, "text": t.text,
                          "client": client, "behaviour": beh, "evidence": matcher.evidence(normalise(t.text), beh),

@@ -208,7 +208,7 @@ def test_measure_with_the_learned_phase_labeller(monkeypatch, capsys):
     assert r["adherence.coverage"] != m["adherence.coverage"] or r["drift.backward_jumps"] != m["drift.backward_jumps"]
     assert r["mi.adherent_pct"] == m["mi.adherent_pct"]  # the MI codes read no phase
     rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", "helping_skills")
-    assert rc == 2 and "serves protocol 'cbt_session', not 'helping_skills'" in err
+    assert rc == 2 and "no learned phase model serves protocol 'helping_skills' (it was trained for protocol 'cbt_session')" in err
 
 
 def test_the_learned_phase_labeller_refuses_an_edited_copy_of_its_protocol(monkeypatch, capsys, tmp_path):
@@ -226,4 +226,4 @@ def test_the_learned_phase_labeller_refuses_an_edited_copy_of_its_protocol(monke
     mine.write_text(yaml.safe_dump(doc), encoding="utf-8")
     sample = Path(__file__).parent / "data" / "phase_sessions_round78.jsonl"
     rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", mine)
-    assert rc == 2 and "other phases than the ones the learned phase model was trained for" in err
+    assert rc == 2 and "serves protocol 'cbt_session' (this copy's phases differ from the ones it was trained for: " in err

@@ -55,7 +55,7 @@ def _units(session: Session, plain: list[str], heard: list[str]) -> list:
     return units
 
 
-def _client_between(session: Session, through_encouragers: bool = False) -> list[str]:
+def client_between(session: Session, through_encouragers: bool = False) -> list[str]:
     """Per counselor turn, what the client said since the previous counselor turn ("" for nothing); with
     ``through_encouragers``, since the previous counselor turn that was not a minimal encourager."""
     from helpert.label.mi import is_minimal_encourager_text
@@ -103,7 +103,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     sessions = [speech_view(s) for s in sessions]
     bundle = load_bundle(weights)
     # per counselor turn: the client's talk since the last counselor turn, and since the last that was not an encourager
-    contexts = [(_client_between(s), _client_between(s, through_encouragers=True)) for s in sessions]
+    contexts = [(client_between(s), client_between(s, through_encouragers=True)) for s in sessions]
     units = [u for s, (plain, heard) in zip(sessions, contexts) for u in _units(s, plain, heard)]
     scores = bundle.scores(units)
     classes = {n: m.classes for n, m in bundle.models.items()}
@@ -172,4 +172,4 @@ def label_session(session: Session, protocol: Protocol) -> Session:
     return label_sessions([session], protocol)[0]
 
 
-__all__ = ["LABEL_KEYS", "PHASE_LABELLERS", "label_session", "label_sessions", "phase_model_for"]
+__all__ = ["LABEL_KEYS", "PHASE_LABELLERS", "client_between", "label_session", "label_sessions", "phase_model_for"]

@@ -134,10 +134,10 @@ class PhaseModel:
         phases (a user's edited copy)."""
         trained = self.meta.get("protocol")
         if protocol.name != trained:
-            return f"the learned phase model serves protocol {trained!r}, not {protocol.name!r}"
+            return f"it was trained for protocol {trained!r}"
         if [p.id for p in protocol.phases] != self.meta.get("phases"):
-            return (f"protocol {protocol.name!r} here has other phases than the ones the learned phase model was trained "
-                    f"for ({', '.join(self.meta.get('phases', []))}, in that order)")
+            return (f"this copy's phases differ from the ones it was trained for: "
+                    f"{', '.join(self.meta.get('phases', []))}, in that order")
         return ""
 
     def log_proba(self, texts, clients, evidence, behaviours) -> "np.ndarray":
