@@ -10,7 +10,7 @@ import click
 from helpert.cli.options import model_options, speaker_option
 
 
-@click.command()
+@click.command(short_help="Replay every dialogue of files or folders into one resumable run.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Run folder (re-use it to resume).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,

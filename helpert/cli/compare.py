@@ -24,7 +24,7 @@ def _names(ctx: click.Context, param: click.Parameter, value: str | None) -> "tu
     return parts  # type: ignore[return-value]
 
 
-@click.command()
+@click.command(short_help="Compare peer and LLM counselor sessions, or a replay run folder.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default=None,
               help="Protocol name or YAML path (default: the run's protocol, else cbt_session).")

@@ -13,7 +13,7 @@ from helpert.cli.options import model_options
 BUNDLED = Path(__file__).resolve().parents[2] / "sessions"
 
 
-@click.command()
+@click.command(short_help="Replay a bundled peer session and print both side by side.")
 @click.option("--session", "session_file", default="exam_anxiety.txt", show_default=True,
               help="A file in the bundled sessions/ folder (or any transcript path).")
 @click.option("--out", type=click.Path(file_okay=False), default="runs/demo", show_default=True)

@@ -51,7 +51,7 @@ def _warn_repeated_ids(sessions) -> None:
                    "id, in the order the files were read", err=True)
 
 
-@click.command()
+@click.command(short_help="Score sessions: adherence, drift, CTRS, MI codes, empathy, talk.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--protocol", "protocol_name", default="cbt_session", show_default=True,
               help="Protocol name (shipped, $HELPERT_PROTOCOLS or ./graphs) or path to a protocol YAML.")

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 
-@click.group()
+@click.group(short_help="Show, validate and draw protocol definitions.")
 def protocol() -> None:
     """Inspect protocol definitions (shipped: helpert/protocols/*.yaml; or a YAML path)."""
 
 
-@protocol.command()
+@protocol.command(short_help="Check protocol definitions (default: every one found).")
 @click.argument("names", nargs=-1)
 def validate(names: tuple[str, ...]) -> int:
     """Validate protocols by name or path (default: every protocol found)."""
@@ -30,7 +30,7 @@ def validate(names: tuple[str, ...]) -> int:
     return 2 if failed else 0
 
 
-@protocol.command()
+@protocol.command(short_help="Print a protocol's phases, goals and transitions.")
 @click.argument("name", default="cbt_session")
 def show(name: str) -> None:
     """Print a protocol's phases, goals, allowed transitions and canonical path."""
@@ -43,7 +43,8 @@ def show(name: str) -> None:
     from helpert.report.tables import Fit
 
     proto = load_protocol(name)
-    table = Table(title=f"{proto.title or proto.name}  ({proto.source})", show_lines=True)
+    named = f"{proto.name}: {proto.title}" if proto.title and proto.title != proto.name else proto.name
+    table = Table(title=f"{named}\nfile: {proto.source}", show_lines=True)
     table.add_column("#", no_wrap=True)
     table.add_column("phase", no_wrap=True)
     table.add_column("goal", min_width=24)
@@ -61,7 +62,7 @@ def show(name: str) -> None:
     console.print("canonical path: " + " → ".join(proto.canonical_path))
 
 
-@protocol.command()
+@protocol.command(short_help="Draw a protocol's phase graph and compiled graph offline.")
 @click.argument("name", default="cbt_session")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: ./graphs; pictures are kept apart from the protocol YAML).")

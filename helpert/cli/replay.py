@@ -30,7 +30,7 @@ def replay_to_run(paths: list[str], *, dialogue: "str | tuple[str, ...] | None",
         raise UserError(str(exc)) from None
 
 
-@click.command()
+@click.command(short_help="Replay peer sessions: client turns verbatim, a new LLM counselor.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--dialogue", default=None, help="Replay only the dialogue with this id.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<name>).")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 
-@click.command()
+@click.command(short_help="Write a run's self-contained report.html.")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--protocol", "protocol_name", default=None,
               help="Protocol name or YAML path (default: the run's protocol, else cbt_session).")

@@ -10,7 +10,7 @@ import click
 from helpert.cli.options import DEFAULT_POLICY, RISK_POLICIES, speaker_option
 
 
-@click.command()
+@click.command(short_help="Screen transcripts' client turns for crisis content (no model).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--policy", type=click.Choice(RISK_POLICIES), default=DEFAULT_POLICY, show_default=True,
               help="Safety policy, as replay's --risk-sensitivity. stepped: 'crisis' turns call for the full safety "

@@ -31,7 +31,7 @@ def print_dialogue(reconstruction: Session, console: Console) -> None:
     console.print(table)
 
 
-@click.command()
+@click.command(short_help="Let the LLM counselor talk with a model-played client.")
 @click.argument("path", type=click.Path())
 @click.option("--dialogue", default=None, help="Simulate only the dialogue with this id.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False), default=None,
