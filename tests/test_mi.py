@@ -223,3 +223,37 @@ def test_announcing_the_session_work_is_structuring():
                        ("let's summarize: you want to cut down but you worry.", "give_information"),
                        ("let's summarize what you said.", "reflection_complex")):
         assert apply_rules(text, code) == code, text
+
+
+def test_what_speaks_of_the_counselor_is_not_a_reflection():
+    """Round 79: a sentence about the counselor's own life returns nothing of the client's talk (MISC 2.5), so a
+    reflection code becomes Self-Disclose; the client's words said back in quotes, the session's "we" and the frames
+    that voice a reading of the client keep the model's code."""
+    from helpert.label.mi import apply_rules, speaks_of_counselor
+
+    ours = ["i could hear it hammering on the roof for hours.", "i spent most of yesterday in the garden.",
+            "my dog chewed through another cushion on sunday, so that was my weekend sorted."]
+    theirs = ['"i\'m a failure as a father." which one hits hardest?', "so \"i'm useless\" produces the dread.",
+              "i can see how hard that was.", "i imagine that was frightening.", "i'm sorry that happened.",
+              "so we've looked at the evidence, and i'd call it a real shift.", "you spent all of yesterday on it.",
+              '"i\'d rather have more sleep, but i\'ve managed on less.', "it sounds exhausting."]
+    assert [speaks_of_counselor(t) for t in ours] == [True] * len(ours)
+    assert [speaks_of_counselor(t) for t in theirs] == [False] * len(theirs)
+    assert [apply_rules(t, "reflection_simple") for t in ours] == ["self_disclosure"] * len(ours)
+    assert apply_rules(ours[0], "give_information") == "give_information"  # only a reflection code is moved
+    assert apply_rules(theirs[2], "reflection_complex") == "reflection_complex"
+
+
+def test_a_lecture_guides_no_discovery_and_talk_of_oneself_is_off_protocol():
+    """Round 79: guided discovery counts a reflective turn only when it is not a lecture (as understanding does);
+    a turn of self-disclosure alone is off-protocol talk for drift whatever the behaviour labeller said."""
+    from helpert.metrics.drift import tells_only_of_self
+
+    turns = [["question_closed"]] * 6 + [["give_information", "reflection_complex", "give_information"]]
+    assert measure_labelled(_session(turns, words=60), CBT)["ctrs.guided_discovery"] == 0.0  # the reflection is in a lecture
+    assert measure_labelled(_session(turns, words=20), CBT)["ctrs.guided_discovery"] > 0.0  # a short turn: it counts
+    own = _session([["question_open"]] * 4 + [["self_disclosure", "self_disclosure"]])
+    mixed = _session([["question_open"]] * 4 + [["self_disclosure", "question_open"]])
+    assert tells_only_of_self(own.turns[-1]) and not tells_only_of_self(mixed.turns[-1])
+    assert measure_labelled(own, CBT)["drift.self_disclosure_share"] == pytest.approx(1 / 5)
+    assert measure_labelled(mixed, CBT)["drift.self_disclosure_share"] == 0.0

@@ -351,8 +351,10 @@ def is_minimal_encourager_text(text: str) -> bool:
 # roof for hours"). Not when the counselor voices a reading of the client through a frame of perceiving, knowing or
 # feeling with them, in the present or with "can" ("I can see how hard that was", "I imagine that was frightening",
 # "I'm sorry that happened"): those stay the model's.
+_QUOTED = re.compile(r'"[^"]*"')  # words in quotes
+_FIRST_PLURAL = re.compile(r"\b(?:we|us|our|ours|ourselves|we're|we've|we'd|we'll|let's)\b")
 _SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|yourselves|you're|you've|you'd|you'll|ya|u)\b")
-_FIRST_SINGULAR = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've|i'd|i'll)\b")
+_FIRST_SINGULAR = re.compile(r"\b(?:i|my|i'm|i've|i'd|i'll)\b")  # the counselor as subject or owner ("tell me": not)
 _READING_FRAME = re.compile(
     r"\bi(?:'m| am)?\s+(?:(?:can|do|really|just|also|totally|completely|definitely|certainly|kind of|sort of)\s+)*"
     r"(?:hear|hearing|see|seeing|sense|sensing|understand|get|getting|imagine|wonder|wondering|guess|suppose|notice|"
@@ -361,10 +363,14 @@ _READING_FRAME = re.compile(
 
 
 def speaks_of_counselor(text: str) -> bool:
-    """A normalised sentence in the first person singular, with no second person and no frame voicing a reading of
-    the client (see :data:`_READING_FRAME`)."""
-    return (not _SECOND_PERSON.search(text) and bool(_FIRST_SINGULAR.search(text))
-            and not _READING_FRAME.search(text))
+    """A normalised sentence in the first person singular, with no second person, no first person plural (the
+    session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
+    Words in quotes are someone else's (the client's "I'm a failure" said back), so they are not read."""
+    own = _QUOTED.sub(" ", text)
+    if '"' in own:  # a quote the sentence split left open: whose words are whose is not known
+        return False
+    return (not _SECOND_PERSON.search(own) and not _FIRST_PLURAL.search(own) and bool(_FIRST_SINGULAR.search(own))
+            and not _READING_FRAME.search(own))
 
 
 def apply_rules(text: str, code: str) -> str:
