@@ -8,6 +8,9 @@ Annotated sessions (``cbt_session`` phases, ``off_protocol`` for a turn that ser
   sessions that saw nothing of the project but the list of phases (titles and goals, no cue; the list is
   ``tests/data/round76_phases.md``), each marking the phase of its own counselor turns (``writer_phase``), and marked
   again by a third session, blind to the writers' marks (``blind_phase``). Every annotator's labels are kept.
+* ``tests/data/phase_sessions_round78.jsonl`` and ``phase_sessions_round80.jsonl`` (rounds 78 and 80): six sessions
+  each, the same way, by other writer and annotator sessions (round 80: one writer asked for verbatim speech with
+  backchannels, each writer for one looser counselor among its three sessions).
 
 Per set: the labeller's agreement with each annotator and with the turns both annotators agree on, Cohen's kappa
 between the annotators, and the backward jumps (``helpert.metrics.drift``) of the labeller's phase sequence per
@@ -44,7 +47,8 @@ from helpert.protocols import OFF_PROTOCOL, load_protocol  # noqa: E402
 DATA = REPO / "tests" / "data"
 SETS = {"hand": (DATA / "cbt_phase_sample.jsonl", ("gold_phase",)),
         "round76": (DATA / "phase_sessions_round76.jsonl", ("writer_phase", "blind_phase")),
-        "round78": (DATA / "phase_sessions_round78.jsonl", ("writer_phase", "blind_phase"))}
+        "round78": (DATA / "phase_sessions_round78.jsonl", ("writer_phase", "blind_phase")),
+        "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase"))}
 
 
 def kappa(a: list[str], b: list[str]) -> float:
