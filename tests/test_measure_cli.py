@@ -199,7 +199,7 @@ def test_measure_with_the_learned_phase_labeller(monkeypatch, capsys):
     """--phase-labeller model: the experimental learned phase model of cbt_session labels the phases (docs/metrics.md,
     "Adherence"); the JSON says which labeller ran; another protocol is refused with the reason."""
     sample = Path(__file__).parent / "data" / "phase_sessions_round78.jsonl"
-    rc, out, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json")
+    rc, out, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json", "--phase-labeller", "rules")
     rules = json.loads(out)
     rc2, out2, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json", "--phase-labeller", "model")
     model = json.loads(out2)
@@ -227,3 +227,23 @@ def test_the_learned_phase_labeller_refuses_an_edited_copy_of_its_protocol(monke
     sample = Path(__file__).parent / "data" / "phase_sessions_round78.jsonl"
     rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", mine)
     assert rc == 2 and "serves protocol 'cbt_session' (this copy's phases differ from the ones it was trained for: " in err
+
+
+def test_a_session_with_nothing_to_score_is_named_on_stderr(monkeypatch, capsys, tmp_path):
+    """A counselor who only says "mm-hmm" has no scored turn: the empty drift and CTRS are explained, not silent
+    (a fresh-user review, 2026-12-07); an ordinary session beside it gets no note."""
+    lines = []
+    for said, heard in (("Mm-hmm.", "It's been a rough week at work."), ("Okay.", "My manager keeps adding deadlines."),
+                        ("I see.", "And I can't sleep because of it."), ("Right.", "I just feel stuck.")):
+        lines += [f"Counselor: {said}", f"Client: {heard}"]
+    (tmp_path / "mmhmm.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "ordinary.txt").write_text(
+        "Counselor: How has your week been?\nClient: Rough, mostly work.\n"
+        "Counselor: It sounds like work has been weighing on you. What has been the hardest part?\n"
+        "Client: The deadlines, and I can't sleep.\nCounselor: What goes through your mind at night?\n"
+        "Client: That I'll fail.\n", encoding="utf-8")
+    rc, out, err = helpert(monkeypatch, capsys, "measure", tmp_path / "mmhmm.txt", tmp_path / "ordinary.txt", "--json")
+    doc = json.loads(out)
+    scores = {s["dialogue_id"]: s["metrics"]["drift.score"] for s in doc["sessions"]}
+    assert rc == 0 and scores["mmhmm"] is None and scores["ordinary"] is not None
+    assert "1 session(s) with no counselor turn to score (mmhmm)" in err and "ordinary" not in err

@@ -10,6 +10,15 @@ import click
 from helpert.cli.options import judge_from_options, judge_options, judge_roles, judge_shown, say_judged, speaker_option
 
 
+def _unscored(frame) -> list[str]:
+    """Sessions in English with counselor turns but no scored turn (no drift score)."""
+    if "drift.score" not in frame or "talk.counselor_turns" not in frame:
+        return []
+    english = frame["language.english"] != 0 if "language.english" in frame else True
+    mask = frame["drift.score"].isna() & (frame["talk.counselor_turns"] > 0) & english
+    return [str(i) for i in frame.index[mask]]
+
+
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
                    judge_concurrency: int = 1, dialogue: str | None = None, speakers: "dict[str, str] | None" = None,
                    phase_labeller: str = "auto"):
@@ -21,20 +30,19 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
-    if phase_labeller == "model":
-        from helpert.label import phase_model_for
+    from helpert.label import phase_model_for
 
-        try:
-            phase_model_for(protocol, phase_labeller)
-        except ValueError as exc:
-            raise UserError(f"--phase-labeller model: {exc}") from None
+    try:  # "auto" resolves here to what labels the phases: the learned model where it serves, else the rules
+        phase_labeller = "model" if phase_model_for(protocol, phase_labeller) is not None else "rules"
+    except ValueError as exc:
+        raise UserError(f"--phase-labeller model: {exc}") from None
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
     _warn_repeated_ids(sessions)
     bare = unpunctuated_ids(sessions)
     if bare:
         click.echo(unpunctuated_warning(bare), err=True)
     try:
-        return protocol, measure_sessions(sessions, protocol, judge, label_judge, judge_concurrency, phase_labeller)
+        return protocol, phase_labeller, measure_sessions(sessions, protocol, judge, label_judge, judge_concurrency, phase_labeller)
     except ImportError as exc:
         raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
 
@@ -76,12 +84,18 @@ def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, s
     judge = judge_from_options(judge_model, threads, judge_served_model, judge_api_key_env, judge_timeout, judge_concurrency,
                                judge_cache)
     with judge_shown(judge) as shown:
-        protocol, frame = _measure_frame(paths, protocol_name, *judge_roles(shown, judge_what), judge_concurrency, dialogue, speakers,
-                                         phase_labeller)
+        protocol, phase_labeller, frame = _measure_frame(paths, protocol_name, *judge_roles(shown, judge_what), judge_concurrency,
+                                                        dialogue, speakers, phase_labeller)
     if "language.english" in frame and (frame["language.english"] == 0).any():
         from helpert.text.language import not_english_warning
 
         click.echo(not_english_warning([str(i) for i in frame.index[frame["language.english"] == 0]]), err=True)
+    unscored = _unscored(frame)
+    if unscored:
+        shown = ", ".join(unscored[:5]) + (" ..." if len(unscored) > 5 else "")
+        click.echo(f"note: {len(unscored)} session(s) with no counselor turn to score ({shown}): every counselor turn is a "
+                   "minimal encourager (\"mm-hmm\", \"okay\", \"I see\") or a safety turn, which no measure counts, so "
+                   "drift, adherence, CTRS and the MI scores are left empty (docs/metrics.md)", err=True)
     if csv_path is not None:
         from helpert.io.atomic import atomic_write_text
 
