@@ -1,9 +1,10 @@
 """Train the learned phase labeller of ``cbt_session`` (``helpert/data/phase_model.npz``; helpert.label.phase_model).
 
-Training data: ``tests/data/phase_train_round76.jsonl``, twelve everyday CBT sessions (465 counselor turns) written by
-four writer sessions that saw only the list of phases (``tests/data/round76_phases.md``), each marking the phase of
-its own counselor turns (``writer_phase``). Never read here: round 76's six annotated sessions
-(``tests/data/phase_sessions_round76.jsonl``), on which ``validate_phases.py`` scores the result.
+Training data (round 81): ``tests/data/phase_train_round76.jsonl``, twelve everyday CBT sessions (465 counselor turns)
+written by four writer sessions that saw only the list of phases (``tests/data/round76_phases.md``), each marking the
+phase of its own counselor turns (``writer_phase``), and the annotated sets of rounds 76, 78 and 80
+(``phase_sessions_round{76,78,80}.jsonl``, 706 turns by six more writers; their writers' marks), each read and
+reported before. Never read here: round 81's annotated set, on which ``validate_phases.py`` scores the result.
 
 Settings: C and ``stay`` were chosen by leave-one-writer-out cross-validation in ``phase_model_probe.py``
 (2026-12-07: C = 10 with the session decoded at stay = 0.5, accuracy 0.568 against the rules' 0.275 on the same turns;
@@ -34,7 +35,10 @@ from helpert.protocols import load_protocol  # noqa: E402
 from helpert.text.features import normalise  # noqa: E402
 from helpert.text.transcript import speech_view  # noqa: E402
 
-TRAIN = REPO / "tests" / "data" / "phase_train_round76.jsonl"
+# Round 81: the twelve training sessions and the annotated sets of rounds 76, 78 and 80 (each read and reported before;
+# the writers' marks, as for the training sessions); round 81's fresh set is the test.
+TRAIN = tuple(REPO / "tests" / "data" / f"{name}.jsonl" for name in
+              ("phase_train_round76", "phase_sessions_round76", "phase_sessions_round78", "phase_sessions_round80"))
 C = 10.0
 STAY = 0.5  # the session decoded as a sequence (round 77); round 78 tried None, each turn alone: not adopted either
 KEY = "writer_phase"
@@ -86,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=PHASE_MODEL)
     args = ap.parse_args(argv)
     protocol = load_protocol("cbt_session")
-    rows = turn_rows(TRAIN, protocol)
+    rows = [r for path in TRAIN for r in turn_rows(path, protocol)]
     meta = {"protocol": protocol.name, "phases": [p.id for p in protocol.phases], "script": "benchmarks/train_phase_model.py",
-            "trained_on": str(TRAIN.relative_to(REPO)), "training_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
+            "trained_on": [str(path.relative_to(REPO)) for path in TRAIN],
+            "training_sha256": hashlib.sha256(b"".join(path.read_bytes() for path in TRAIN)).hexdigest(),
             "turns": len(rows), "sessions": len({r["session"] for r in rows}),
             "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
     pred, gold = [], []
