@@ -8,9 +8,11 @@ Annotated sessions (``cbt_session`` phases, ``off_protocol`` for a turn that ser
   sessions that saw nothing of the project but the list of phases (titles and goals, no cue; the list is
   ``tests/data/round76_phases.md``), each marking the phase of its own counselor turns (``writer_phase``), and marked
   again by a third session, blind to the writers' marks (``blind_phase``). Every annotator's labels are kept.
-* ``tests/data/phase_sessions_round78.jsonl`` and ``phase_sessions_round80.jsonl`` (rounds 78 and 80): six sessions
-  each, the same way, by other writer and annotator sessions (round 80: one writer asked for verbatim speech with
-  backchannels, each writer for one looser counselor among its three sessions).
+* ``tests/data/phase_sessions_round78.jsonl``, ``phase_sessions_round80.jsonl`` and ``phase_sessions_round81.jsonl``
+  (rounds 78, 80 and 81): six sessions each, the same way, by other writer and annotator sessions (rounds 80 and 81:
+  one writer asked for verbatim speech with backchannels, each writer for one looser counselor among its three
+  sessions; round 81 also for small talk in mid-session). Rounds 76, 78 and 80's sets are the learned phase model's
+  training data since round 81 (in-sample for it).
 
 Per set: the labeller's agreement with each annotator and with the turns both annotators agree on, Cohen's kappa
 between the annotators, and the backward jumps (``helpert.metrics.drift``) of the labeller's phase sequence per
@@ -48,7 +50,8 @@ DATA = REPO / "tests" / "data"
 SETS = {"hand": (DATA / "cbt_phase_sample.jsonl", ("gold_phase",)),
         "round76": (DATA / "phase_sessions_round76.jsonl", ("writer_phase", "blind_phase")),
         "round78": (DATA / "phase_sessions_round78.jsonl", ("writer_phase", "blind_phase")),
-        "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase"))}
+        "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase")),
+        "round81": (DATA / "phase_sessions_round81.jsonl", ("writer_phase", "blind_phase"))}
 
 
 def kappa(a: list[str], b: list[str]) -> float:
