@@ -207,6 +207,10 @@ def test_measure_with_the_learned_phase_labeller(monkeypatch, capsys):
     r, m = rules["sessions"][0]["metrics"], model["sessions"][0]["metrics"]
     assert r["adherence.coverage"] != m["adherence.coverage"] or r["drift.backward_jumps"] != m["drift.backward_jumps"]
     assert r["mi.adherent_pct"] == m["mi.adherent_pct"]  # the MI codes read no phase
+    for protocol, ran in (("cbt_session", "model"), ("helping_skills", "rules")):  # auto: the model where it serves
+        rc, out3, _ = helpert(monkeypatch, capsys, "measure", sample, "--dialogue", "w3_exams", "--json", "--phase-labeller", "auto",
+                              "--protocol", protocol)
+        assert rc == 0 and json.loads(out3)["phase_labeller"] == ran
     rc, _, err = helpert(monkeypatch, capsys, "measure", sample, "--phase-labeller", "model", "--protocol", "helping_skills")
     assert rc == 2 and "no learned phase model serves protocol 'helping_skills' (it was trained for protocol 'cbt_session')" in err
 

@@ -76,15 +76,16 @@ PHASE_LABELLERS = ("auto", "rules", "model")
 
 
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None,
-                   phase_labeller: str = "auto") -> list[Session]:
+                   phase_labeller: str = "rules") -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
     read each turn without its times, transcribers' notes, fillers and a repeated own label
     (:func:`helpert.text.transcript.speech_view`); the copies keep the text as it was.
 
-    ``weights`` is another ``labellers.npz`` (default: the shipped one). ``phase_labeller``: "auto" (the default: the
-    learned phase model of :mod:`helpert.label.phase_model` where it serves, ``cbt_session`` and its unedited copies,
-    the cue rules elsewhere; round 81, benchmarks/README.md, "Phase labeller"), "rules" (the cue rules of
-    :mod:`helpert.label.phase`, every protocol) or "model" (the learned model; an error for another protocol).
+    ``weights`` is another ``labellers.npz`` (default: the shipped one). ``phase_labeller``: "rules" (the default: the
+    cue rules of :mod:`helpert.label.phase`, every protocol), "model" (the experimental learned phase model of
+    :mod:`helpert.label.phase_model`, only for the protocol it was trained for, ``cbt_session``; an error elsewhere) or
+    "auto" (the model where it serves, the rules elsewhere). The model is not the default: rounds 77, 78, 80 and 81
+    (benchmarks/README.md, "Phase labeller").
     """
     from helpert.label.behaviour import behaviours
     from helpert.label.empathy import empathy_from_scores
