@@ -43,6 +43,8 @@ FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 # Round 25's fresh set (220 utterances, written after round 24 and coded blind: 215/220 agree;
 # tests/data/round25_instructions.md); round 25's choice was made on it.
 FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
+# round 82's (2026-12-07): 150 utterances weighted towards a CBT therapist managing the session, written and coded blind
+FRESH_S = REPO / "tests" / "data" / "mi_spoken_s.jsonl"
 SEED = 20261203
 
 
@@ -108,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
               "j": score(later(), model),
               "k": score(later(FRESH_K), model),
               "m": score(later(FRESH_M), model),
-              "n": score(later(FRESH_N), model)}
+              "n": score(later(FRESH_N), model),
+              **({"s": score(later(FRESH_S), model)} if FRESH_S.exists() else {})}
     report(args.name, result)
     return 0
 
