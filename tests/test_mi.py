@@ -257,16 +257,3 @@ def test_a_lecture_guides_no_discovery_and_talk_of_oneself_is_off_protocol():
     assert tells_only_of_self(own.turns[-1]) and not tells_only_of_self(mixed.turns[-1])
     assert measure_labelled(own, CBT)["drift.self_disclosure_share"] == pytest.approx(1 / 5)
     assert measure_labelled(mixed, CBT)["drift.self_disclosure_share"] == 0.0
-
-
-def test_setting_the_agenda_is_structuring():
-    """Round 82: naming what the session works on first, keeping time for a later part or parking a topic is MISC's
-    Structure, not an order or advice to the client; advice that merely says "the main thing" stays the model's."""
-    from helpert.label.mi import apply_rules
-
-    for text in ("so let's prioritize the report as our main item today, and leave a few minutes at the end.",
-                 "we've got about ten minutes left, so let's set the homework.", "let's park that for next week, if that's okay."):
-        assert apply_rules(text, "direct") == "structuring", text
-    assert apply_rules("let's park that for next week, if that's okay.", "advise_without_permission") == "structuring"
-    for text in ("the main thing is to keep breathing slowly.", "you should stop drinking coffee after lunch."):
-        assert apply_rules(text, "advise_without_permission") == "advise_without_permission", text

@@ -362,19 +362,6 @@ _READING_FRAME = re.compile(
     r"struck|curious|concerned|worried)\b")
 
 
-# Round 82 (2026-12-07): setting the session's agenda - naming what the session works on first or most, keeping time
-# for a later part, parking a topic for another session - is MISC 2.5's Structure ("information about what will happen
-# directly in the course of the session"), coded Other by the MI gold set's scheme ("managing the session"), not an
-# order or advice to the client: "so let's prioritise the report as our main item today, and leave a few minutes at the
-# end to plan the week" (a fresh-user review, 2026-12-07: coded direct, so setting an agenda raised drift).
-AGENDA = re.compile(
-    r"\b(?:agenda|(?:on|for|to) (?:the|our|today's) list|(?:main|first|top|biggest) (?:item|topic|priority)\b|"
-    r"(?:as|be|is) (?:our|the) (?:main|first) (?:thing|focus)\b|priorit[iy][sz]e\b[^.?!]{0,40}\b(?:today|first|this session)|"
-    r"(?:leave|save|keep|set aside|give ourselves) (?:a few|some|ten|five|fifteen|twenty|a bit of|a little|the last "
-    r"(?:few|ten|five|fifteen)) ?(?:minutes|time)|(?:park|put|save) (?:that|it|this) (?:for|till|until) (?:later|next "
-    r"(?:time|week|session))|(?:minutes|time) (?:left|to go)\b|in the time (?:we've got|we have|left))")
-
-
 def speaks_of_counselor(text: str) -> bool:
     """A normalised sentence in the first person singular, with no second person, no first person plural (the
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
@@ -405,8 +392,6 @@ def apply_rules(text: str, code: str) -> str:
     if move:
         return move
     if code in ("other", "give_information", "direct") and STRUCTURING.search(text):
-        return "structuring"
-    if code in ("other", "give_information", "direct", "advise_without_permission") and AGENDA.search(text):
         return "structuring"
     return code
 
