@@ -44,7 +44,7 @@ FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 # tests/data/round25_instructions.md); round 25's choice was made on it.
 FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # round 82's (2026-12-07): 150 utterances weighted towards a CBT therapist managing the session, written and coded blind
-FRESH_S = REPO / "tests" / "data" / "mi_spoken_s.jsonl"
+FRESH_R82 = REPO / "tests" / "data" / "mi_spoken_r82.jsonl"
 SEED = 20261203
 
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
               "k": score(later(FRESH_K), model),
               "m": score(later(FRESH_M), model),
               "n": score(later(FRESH_N), model),
-              **({"s": score(later(FRESH_S), model)} if FRESH_S.exists() else {})}
+              "r82": score(later(FRESH_R82), model)}
     report(args.name, result)
     return 0
 

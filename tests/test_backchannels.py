@@ -140,7 +140,7 @@ def test_a_lecture_cut_by_the_clients_backchannels_is_still_read_as_lecturing():
 def test_the_clients_answer_is_read_through_the_counselors_encouragers_on_both_sides():
     """Round 66: a counselor turn's unit reads the client's whole answer after it, however often the counselor's
     "mm-hmm" cuts it, and its relative position does not count the cuts."""
-    from helpert.label import _client_between, _units
+    from helpert.label import _units, client_between
     from helpert.session import Session, Turn
 
     def session(turns):
@@ -152,7 +152,7 @@ def test_the_clients_answer_is_read_through_the_counselors_encouragers_on_both_s
                    ("client", "It rained the whole day."), ("counselor", "So you got soaked."), ("client", "Yes.")])
     units = {}
     for name, s in (("whole", whole), ("cut", cut)):
-        plain, heard = _client_between(s), _client_between(s, through_encouragers=True)
+        plain, heard = client_between(s), client_between(s, through_encouragers=True)
         units[name] = [u for u in _units(s, plain, heard) if u.text != "Mm-hmm."]
     assert [(u.text, u.prev, u.next, u.rel) for u in units["cut"]] == [(u.text, u.prev, u.next, u.rel) for u in units["whole"]]
     assert units["cut"][0].next == "I went out. It rained the whole day."

@@ -25,7 +25,7 @@ def _rows(path: Path) -> list[dict]:
 @pytest.mark.parametrize("name, agree, n", [("g", 190, 200), ("t", 196, 200), ("x", 237, 240), ("y", 237, 240), ("z", 200, 200),
                                               ("h", 260, 260), ("i", 240, 240), ("j", 220, 220), ("q", 218, 220), ("r", 218, 220),
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
-                                              ("w", 237, 250)])
+                                              ("w", 237, 250), ("r82", 138, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -186,14 +186,15 @@ def test_round_24_spoken_utterances_keep_their_reported_figures():
 
 def test_round_23_spoken_utterances_keep_their_reported_figures():
     """Set k (220 items, written and coded blind for round 23's choice, 215 less near repeats of training items; its
-    two coders agree on all): group macro-F1 0.759, reflection F1 0.812, advise without permission 0.700 with round
-    35's encoder, adopted in round 36 (round 23's on round 29's int8 arithmetic: 0.751, 0.785, 0.750; in float: 0.744,
-    0.791, 0.750; round 22's: 0.709, 0.748, 0.683; benchmarks/README.md, rounds 23 and 35)."""
+    two coders agree on all): group macro-F1 0.755, reflection F1 0.818, advise without permission 0.700 since round 79
+    (a reflection that speaks of the counselor is self-disclosure; 0.759, 0.812, 0.700 with round 35's encoder, adopted
+    in round 36; round 23's on round 29's int8 arithmetic: 0.751, 0.785, 0.750; in float: 0.744, 0.791, 0.750; round
+    22's: 0.709, 0.748, 0.683; benchmarks/README.md, rounds 23, 35 and 79)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     rows = script.later(script.FRESH_K)
     assert len(rows) == 215 and all(r["code"] == r["blind_code"] for r in rows)
     result = script.score(rows)["agreed"]
-    assert result["groups_macro_f1"][0] >= 0.759 and result["group_f1"]["reflection"][0] >= 0.812
+    assert result["groups_macro_f1"][0] >= 0.755 and result["group_f1"]["reflection"][0] >= 0.818
     assert result["advise_without_permission_f1"][0] >= 0.700
 
 
