@@ -45,6 +45,8 @@ FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # round 82's (2026-12-07): 150 utterances weighted towards a CBT therapist managing the session, written and coded blind
 FRESH_R82 = REPO / "tests" / "data" / "mi_spoken_r82.jsonl"
+# round 83's (2026-12-07): 150 utterances weighted towards empathic and supportive talk (sessions, peer chats, chatbots)
+FRESH_R83 = REPO / "tests" / "data" / "mi_spoken_r83.jsonl"
 SEED = 20261203
 
 
@@ -111,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
               "k": score(later(FRESH_K), model),
               "m": score(later(FRESH_M), model),
               "n": score(later(FRESH_N), model),
-              "r82": score(later(FRESH_R82), model)}
+              "r82": score(later(FRESH_R82), model),
+              **({"r83": score(later(FRESH_R83), model)} if FRESH_R83.exists() else {})}
     report(args.name, result)
     return 0
 

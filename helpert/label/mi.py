@@ -362,6 +362,18 @@ _READING_FRAME = re.compile(
     r"struck|curious|concerned|worried)\b")
 
 
+# Round 83 (2026-12-07): a sentence that opens by saying what is normal or common for people - "it's completely normal
+# to feel that way", "it can be really tough when ...", "a lot of people struggle with this" - speaks of people in
+# general, not back to this client: MISC 2.5's Support (sympathetic, understanding, reassuring comments), not a
+# reflection, which "captures and returns" what the client said. Only a reflection code is moved.
+NORMALISING = re.compile(
+    r"^(?:(?:oh|well|and|so|yeah|um|i mean)[, ]+)*(?:"
+    r"(?:it's|it is|that's|that is|it's just|that's just) (?:(?:completely|totally|perfectly|so|very|really|quite|entirely|"
+    r"absolutely) )?(?:normal|common|natural|understandable|okay|ok|human|valid)\b|"
+    r"(?:it|this|that|things|life) can (?:(?:be|feel|get) )?(?:(?:so|really|very|quite|incredibly) )?\w+|"
+    r"(?:many|a lot of|lots of|so many|most) people\b|everyone (?:feels|goes|gets|has)\b|we all\b)")
+
+
 def speaks_of_counselor(text: str) -> bool:
     """A normalised sentence in the first person singular, with no second person, no first person plural (the
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
@@ -381,7 +393,7 @@ def apply_rules(text: str, code: str) -> str:
         return "facilitate"
     asked = question_form(text)
     if code in REFLECTION:
-        return asked or ("self_disclosure" if speaks_of_counselor(text) else code)
+        return asked or ("self_disclosure" if speaks_of_counselor(text) else "support" if NORMALISING.search(text) else code)
     if is_social(text):
         return "small_talk"
     if SEEK_COLLABORATION.search(text):
