@@ -257,3 +257,17 @@ def test_a_lecture_guides_no_discovery_and_talk_of_oneself_is_off_protocol():
     assert tells_only_of_self(own.turns[-1]) and not tells_only_of_self(mixed.turns[-1])
     assert measure_labelled(own, CBT)["drift.self_disclosure_share"] == pytest.approx(1 / 5)
     assert measure_labelled(mixed, CBT)["drift.self_disclosure_share"] == 0.0
+
+
+def test_what_is_normal_for_people_is_support_not_a_reflection():
+    """Round 83: a reflection returns what this client said; a sentence that opens by saying what is normal or common
+    for people is Support. A reflection that happens to contain such words later keeps the model's code."""
+    from helpert.label.mi import apply_rules
+
+    for text in ("it's so common to have a fear of being vulnerable.", "it can be tough when you've got a low mark.",
+                 "a lot of people find exams scary.", "oh, it's completely normal to feel that way."):
+        assert apply_rules(text, "reflection_complex") == "support", text
+    for text in ("it sounds like the report has come to feel like a test.", "so you're worried it's not normal to feel this.",
+                 "you're finding that a lot of people at work expect too much."):
+        assert apply_rules(text, "reflection_complex") == "reflection_complex", text
+    assert apply_rules("it's completely normal to feel nervous.", "give_information") == "give_information"
