@@ -48,6 +48,11 @@ training data, whose codes call every imperative "direct":
   direct, advice, support or self-disclosure; not when the sentence carries its content after a colon (a
   summary), or looks at or starts with *doing* something ("let's look at cutting back": advice).
 
+And two rules narrow the model's reflections, as MISC 2.5 defines one (a statement that captures and returns what the
+client said): a sentence that speaks of the counselor's own life (:func:`speaks_of_counselor`, round 79) is
+``self_disclosure``, and one that opens by saying what is normal or common for people (:data:`NORMALISING`, round 83)
+is ``support``.
+
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
