@@ -175,12 +175,13 @@ def test_spoken_sets_m_and_n_are_well_formed_and_keep_both_coders(name, agree):
 
 def test_round_24_spoken_utterances_keep_their_reported_figures():
     """Set m (220 items "as real sessions go", 216 agreed and not near a training item; round 24's choice was made on
-    it, not adopted): group macro-F1 0.811, reflection F1 0.862, advise without permission 0.649 with round 35's
-    encoder, adopted in round 36 (round 23's: 0.780, 0.835, 0.667; benchmarks/README.md, rounds 24 and 35)."""
+    it, not adopted): group macro-F1 0.810, reflection F1 0.869, advise without permission 0.649 since round 83 (a
+    reflection-coded sentence about what is normal for people is support; 0.811, 0.862, 0.649 with round 35's encoder,
+    adopted in round 36; round 23's: 0.780, 0.835, 0.667; benchmarks/README.md, rounds 24, 35 and 83)."""
     script = benchmark_scripts.load("validate_mi_spoken")
     result = script.score(script.later(script.FRESH_M))["agreed"]
     assert result["n"] == 216
-    assert result["groups_macro_f1"][0] >= 0.811 and result["group_f1"]["reflection"][0] >= 0.862
+    assert result["groups_macro_f1"][0] >= 0.810 and result["group_f1"]["reflection"][0] >= 0.869
     assert result["advise_without_permission_f1"][0] >= 0.649
 
 
