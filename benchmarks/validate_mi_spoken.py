@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
               "m": score(later(FRESH_M), model),
               "n": score(later(FRESH_N), model),
               "r82": score(later(FRESH_R82), model),
-              **({"r83": score(later(FRESH_R83), model)} if FRESH_R83.exists() else {})}
+              "r83": score(later(FRESH_R83), model)}
     report(args.name, result)
     return 0
 
