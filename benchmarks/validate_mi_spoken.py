@@ -47,6 +47,8 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 FRESH_R82 = REPO / "tests" / "data" / "mi_spoken_r82.jsonl"
 # round 83's (2026-12-07): 150 utterances weighted towards empathic and supportive talk (sessions, peer chats, chatbots)
 FRESH_R83 = REPO / "tests" / "data" / "mi_spoken_r83.jsonl"
+# round 84's (2026-12-07): 150 utterances weighted towards moments that invite judgement, a third of them confrontation
+FRESH_R84 = REPO / "tests" / "data" / "mi_spoken_r84.jsonl"
 SEED = 20261203
 
 
@@ -95,6 +97,7 @@ def score(items: list[dict], model: str | None = None, pred: list[str] | None = 
             "group_f1": groups["f1"],
             "codes_macro_f1": codes["macro_f1"],
             "advise_without_permission_f1": codes["f1"]["advise_without_permission"],
+            "confront_f1": codes["f1"]["confront"],
         }
     return out
 
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
               "m": score(later(FRESH_M), model),
               "n": score(later(FRESH_N), model),
               "r82": score(later(FRESH_R82), model),
-              "r83": score(later(FRESH_R83), model)}
+              "r83": score(later(FRESH_R83), model),
+              "r84": score(later(FRESH_R84), model)}
     report(args.name, result)
     return 0
 

@@ -25,7 +25,8 @@ def _rows(path: Path) -> list[dict]:
 @pytest.mark.parametrize("name, agree, n", [("g", 190, 200), ("t", 196, 200), ("x", 237, 240), ("y", 237, 240), ("z", 200, 200),
                                               ("h", 260, 260), ("i", 240, 240), ("j", 220, 220), ("q", 218, 220), ("r", 218, 220),
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
-                                              ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150)])
+                                              ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
+                                              ("r84", 149, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
