@@ -271,3 +271,37 @@ def test_what_is_normal_for_people_is_support_not_a_reflection():
                  "you're finding that a lot of people at work expect too much."):
         assert apply_rules(text, "reflection_complex") == "reflection_complex", text
     assert apply_rules("it's completely normal to feel nervous.", "give_information") == "give_information"
+
+
+def test_labelling_contradicting_and_blaming_the_client_is_confront():
+    """Rounds 84-85 (MISC 2.5's Confront): a sentence that labels the client or their account, flatly contradicts them or
+    blames and moralises is confront whatever warm code the model gave; the same words returned as the client's own
+    view, negated as reassurance or said about something else keep the model's code, and a non-adherent code stays."""
+    from helpert.label.mi import apply_rules, confronts
+
+    hostile = ("that sounds like an excuse.", "you're being lazy about this.", "i think you're exaggerating.",
+               "come on, you know that's not how it works.", "that doesn't make any sense.",
+               "well, that was a pretty selfish thing to do.", "you're in denial about how bad this is.",
+               "honestly, that's not a good enough reason.", "it's your own fault, really.",
+               "let's be honest, you weren't going to do it anyway.", "you're just feeling sorry for yourself.")
+    for text in hostile:
+        assert confronts(text), text
+        assert apply_rules(text, "reflection_complex") == "confront", text
+        assert apply_rules(text, "affirm") == "confront", text
+    kind = ("you feel like you're being lazy.", "you worry people will think you're selfish.",
+            "you've been calling yourself pathetic all week.", "that's not selfish, you're allowed to rest.",
+            "it doesn't make you weak or lazy to ask for help.", 'so "i\'m just lazy" is what you tell yourself.',
+            "oh no worries, come on in, have a seat.", "you're lying awake until three.", "silly how?",
+            "some of these exercises may seem silly at first.", "failing once is not a reason to blame yourself.",
+            "i'm not trying to catch you out.", "it sounds like you feel overwhelmed by the workload.",
+            "your boyfriend seems to be a very selfish and immature man.", "you're with a guy who is selfish.",
+            "a real scar to the heart, but we'll try to get over it.",
+            "knowing that it hasn't had such dramatic impacts on your life.")
+    for text in kind:
+        assert not confronts(text), text
+        assert apply_rules(text, "reflection_complex") == "reflection_complex", text
+    assert not confronts("what kind of person do you want to be?")
+    assert confronts("you're not even trying.") and confronts("what kind of father lets his kid sleep in a car?")
+    assert confronts("just get over it.") and confronts("you're being so dramatic.") and confronts("sounds like an excuse to me.")
+    assert apply_rules("bring it to me by friday, no excuses.", "direct") == "direct"
+    assert apply_rules("if you keep making excuses you'll lose the place.", "warn") == "warn"

@@ -379,6 +379,100 @@ NORMALISING = re.compile(
     r"(?:many|a lot of|lots of|so many|most) people\b|everyone (?:feels|goes|gets|has)\b|we all\b)")
 
 
+# Round 84 (2026-12-07): MISC 2.5's Confront - the counselor "directly and unambiguously disagrees, argues, corrects,
+# shames, blames, seeks to persuade, criticizes, judges, labels, moralizes, ridicules, or questions the client's
+# honesty". A fresh-user review found such sentences coded as reflections, affirmations or support ("That sounds like
+# an excuse.", "You're being lazy about this.", "I think you're exaggerating."), so that confronting raised the warm
+# CTRS items instead of lowering them. Three kinds of marker, each read outside quotes:
+# (1) a pejorative label of the client or of what they said ("excuse", "lazy", "selfish", "in denial", "kidding
+#     yourself", "exaggerating", "overreacting", "playing the victim" ...), unless a negation stands before it in its clause
+#     ("that's not selfish", "it doesn't make you weak") or the label is someone's view the counselor returns ("you
+#     feel lazy", "you worry people think you're selfish", "you've been calling yourself pathetic");
+# (2) a flat contradiction opening a clause ("that's not true", "come on", "that doesn't make sense", "let's be
+#     honest", "i don't believe that", "that's no excuse");
+# (3) blame and moralising ("it's your own fault", "you only have yourself to blame", "you should be ashamed",
+#     "you should have known better", "what kind of father ...", "grow up", "get over it").
+# Only a code outside MITI's non-adherent group is moved (within it, direct and warn stay the model's call).
+# Round 85 restated round 84's rule (not adopted: three gold reflections moved) with what a label names: a label counts
+# only where the last subject before it in its clause is the client or their account (see _CLIENT_SUBJECT below), not
+# someone else ("your boyfriend seems to be a very selfish man"); "dramatic" only as said of someone ("being / so /
+# too dramatic"), not of things ("dramatic impacts"); "get over it", "grow up", "man up" only as orders opening a clause.
+_CONFRONT_LABEL = re.compile(
+    r"\b(?:excuses?(?! (?:yourself|myself|me|him|her|them)\b)|cop[- ]?out|lazy|laziness|selfish|selfishness|"
+    r"irresponsible|immature|childish|(?:being|so|too|overly|very|a bit|a little|really|quite) (?:melo)?dramatic|over[- ]?reacting|overreaction|exaggerating|in denial|"
+    r"denying it|kidding yourself|fooling yourself|lying to (?:me|yourself)|dishonest|manipulative|manipulating|"
+    r"ridiculous|pathetic|nonsense|rationali[sz]ing|playing the victim|feeling sorry for yourself|stubborn|"
+    r"naive|unreasonable|ungrateful|hypocrit(?:e|ical)|whining|whinging|whingeing|spoilt|spoiled|weak[- ]willed|"
+    r"you(?:'re| are) not (?:even |really )?trying\b(?! to)|not taking (?:this|it|things|your \w+) seriously|giving up (?:too )?easily|"
+    r"making a big deal|blowing (?:this|it|things) out of proportion)\b")
+# Frames through which the label is someone's view (the client's, another's) returned rather than the counselor's
+# judgement - read only before the label, with the counselor's own "I think / I feel" removed first.
+_LABEL_FRAME = re.compile(
+    r"\b(?:feel|feels|feeling|felt|think|thinks|thinking|thought|worry|worries|worried|worrying|afraid|scared|fear|"
+    r"fears|wonder|wondering|call|calls|calling|called|tell|tells|telling|told|say|says|saying|said|believe|"
+    r"believes|see yourself|(?:may|might|could|can) (?:seem|sound|feel|look)|label|labelled|labeled|accuse|accused|"
+    r"accusing|judge|judged|judging|blame yourself|beat yourself|beating yourself|hard on yourself|part of you|"
+    r"seen as|come across|look like|looks like|mean|means|assume|assumes|assuming|hear|heard|hearing|voice|critic|"
+    r"ashamed of being|guilty)\b")
+# Whom a label names (round 85): the last subject before it in its clause - the client ("you", "you're", ...) or
+# their account ("that", "this", "it", "what") against someone else ("he", "she", "they", "who", "people" ...);
+# with none, a clause that opens "sounds like / seems like" names what the client said. "Your boyfriend seems to be a
+# very selfish man" labels the boyfriend, not the client.
+_CLIENT_SUBJECT = re.compile(r"\b(?:you|you're|you've|you'd|you'll|yourself|u|that|this|it|that's|this is|it's|what|"
+                             r"thats|its|youre)\b")
+_OTHER_SUBJECT = re.compile(r"\b(?:he|she|they|he's|she's|they're|him|her|them|who|which|people|someone|somebody|"
+                            r"everyone|everybody|anyone|others|hes|shes|theyre)\b")
+_UNSPOKEN_SUBJECT = re.compile(r"^(?:sounds|seems|looks) like\b")
+_OWN_VIEW = re.compile(r"\b(?:i|honestly i|i really|i do|i just)\s+(?:think|feel|believe|reckon|suspect|wonder if|guess)\b")
+_NEGATION = re.compile(r"\b(?:not|no|never|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|won't|wouldn't|"
+                       r"nothing|nobody|hardly|far from|isnt|arent|dont|doesnt|didnt)\b")
+_CONTRADICT = re.compile(
+    r"^(?:oh |well |but |honestly |look |listen |seriously )*(?:"
+    r"come on\b(?! (?:in|through|over|up|down|board|back|round|along|inside|out|then)\b)|"
+    r"that's (?:just )?not (?:true|how (?:it|that|this) works)\b|that isn't true\b|that's (?:just )?(?:wrong|untrue)\b|"
+    r"that (?:doesn't|does not) make (?:any )?sense\b|that makes no sense\b|"
+    r"(?:that's|that is|there's|there is) no excuse\b|no excuses?\b|i don't (?:buy|believe) (?:that|it|you)\b|"
+    r"i'm not buying (?:that|it)\b|let's be (?:honest|real)\b|be honest with (?:me|yourself)\b|"
+    r"you know (?:that's not|better)\b|you can't (?:seriously|honestly|really) (?:think|believe|expect)\b|"
+    r"(?:just )?(?:grow up|man up|get over (?:it|yourself))\b)")
+_MORALISE = re.compile(
+    r"\b(?:your own fault|(?:only )?(?:have )?yourself to blame|brought (?:this|it|that) on yourself|"
+    r"(?:should|ought to) be ashamed|should(?:'ve| have)? known better|should know better|that's on you|"
+    r"what (?:kind|sort) of (?:a )?(?:mother|father|parent|person|man|woman|husband|wife|partner|friend|son|daughter) "
+    r"(?:would|does|lets|leaves|puts)|(?:that's|that is) (?:obviously|clearly|simply) not true|act your age|"
+    r"(?:not|isn't|is not) (?:really )?(?:a |an )?(?:good |good enough |real |valid )?(?:reason|excuse)"
+    r"(?! (?:to|for) (?:blame|beat|hate|feel|think|be|call))"
+    r")\b")
+
+
+def confronts(text: str) -> bool:
+    """A normalised sentence that carries one of the markers of Confront (rounds 84 and 85, see above)."""
+    own = _QUOTED.sub(" ", text)
+    if '"' in own:
+        return False
+    if any(_CONTRADICT.match(c) for c in _clauses(own)) or _MORALISE.search(own):
+        return True
+    if len(own.split()) < 3:  # "silly how?": the client's word asked back
+        return False
+    view = _OWN_VIEW.sub(" ", own)
+    for m in _CONFRONT_LABEL.finditer(view):
+        before = view[:m.start()]
+        if _LABEL_FRAME.search(before):
+            continue
+        clause = re.split(r"[,;:]|\bbut\b|\band\b", before)[-1]  # a negation of the label's own clause
+        if _NEGATION.search(" ".join(clause.split()[-6:])):
+            continue
+        if m.group(0).startswith("you"):  # "you're not even trying"
+            return True
+        client = [c.end() for c in _CLIENT_SUBJECT.finditer(clause)]
+        other = [o.end() for o in _OTHER_SUBJECT.finditer(clause)]
+        if client and (not other or client[-1] > other[-1]):
+            return True
+        if not client and not other and _UNSPOKEN_SUBJECT.match(clause.strip()):
+            return True
+    return False
+
+
 def speaks_of_counselor(text: str) -> bool:
     """A normalised sentence in the first person singular, with no second person, no first person plural (the
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
@@ -396,6 +490,8 @@ def apply_rules(text: str, code: str) -> str:
 
     if is_facilitative(text):
         return "facilitate"
+    if code not in NON_ADHERENT and confronts(text):
+        return "confront"
     asked = question_form(text)
     if code in REFLECTION:
         return asked or ("self_disclosure" if speaks_of_counselor(text) else "support" if NORMALISING.search(text) else code)
