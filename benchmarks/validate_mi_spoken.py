@@ -49,6 +49,9 @@ FRESH_R82 = REPO / "tests" / "data" / "mi_spoken_r82.jsonl"
 FRESH_R83 = REPO / "tests" / "data" / "mi_spoken_r83.jsonl"
 # round 84's (2026-12-07): 150 utterances weighted towards moments that invite judgement, a third of them confrontation
 FRESH_R84 = REPO / "tests" / "data" / "mi_spoken_r84.jsonl"
+# round 85's (2026-12-07): 150 utterances weighted towards difficult moments (others who hurt the client, shame,
+# excuses, relapse, harsh self-criticism), a third of them confrontation
+FRESH_R85 = REPO / "tests" / "data" / "mi_spoken_r85.jsonl"
 SEED = 20261203
 
 
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
               "n": score(later(FRESH_N), model),
               "r82": score(later(FRESH_R82), model),
               "r83": score(later(FRESH_R83), model),
-              "r84": score(later(FRESH_R84), model)}
+              "r84": score(later(FRESH_R84), model),
+              "r85": score(later(FRESH_R85), model)}
     report(args.name, result)
     return 0
 
