@@ -53,6 +53,12 @@ client said): a sentence that speaks of the counselor's own life (:func:`speaks_
 ``self_disclosure``, and one that opens by saying what is normal or common for people (:data:`NORMALISING`, round 83)
 is ``support``.
 
+And one rule finds MISC 2.5's Confront where the model coded something warm, neutral or a question (any code outside
+the MI-non-adherent group), after the minimal-encourager rule and before the question rule (:func:`confronts`,
+rounds 84-85): a pejorative label of the client or their account ("that sounds like an excuse", "you're being lazy"),
+a flat contradiction opening a clause ("come on", "that's not true") or blame and moralising ("it's your own fault")
+is ``confront``; a label negated, returned as someone's view ("you feel lazy") or naming someone else is not.
+
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
 permission, confront, direct, warn), giving information, and other (self-disclosure, structuring, small
