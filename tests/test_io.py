@@ -581,3 +581,14 @@ def test_a_folder_without_transcripts_is_an_error_naming_what_it_holds(tmp_path)
         read_sessions(docs)
     (docs / "s.txt").write_text("Client: hi\n", encoding="utf-8")
     assert [s.dialogue_id for s in read_sessions(docs)] == ["s"]
+
+
+def test_messages_show_the_first_five_items_and_say_when_there_are_more():
+    """One helper (helpert.io.errors.first_few) writes every message's list of ids or names: the loaders', the
+    commands' warnings, batch's missing dialogues."""
+    from helpert.io.errors import first_few
+
+    assert first_few([]) == "" and first_few(["a"]) == "a"
+    assert first_few("abcde") == "a, b, c, d, e"
+    assert first_few("abcdef") == "a, b, c, d, e ..."
+    assert first_few((f"'{i}'" for i in range(3)), n=2) == "'0', '1' ..."

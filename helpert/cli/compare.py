@@ -88,7 +88,7 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
         NoPairsError, compare_corpus, compare_run_dir, compare_sessions, corpus_json, exclude_degenerate_slots, judge_about,
         match_pairs,
     )
-    from helpert.io import read_sessions
+    from helpert.io import first_few, read_sessions
     from helpert.io.errors import TranscriptError
     from helpert.protocols import load_protocol
 
@@ -122,7 +122,7 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
                 pairs, unmatched = [(original, other.model_copy(update={"dialogue_id": original.dialogue_id}))], []
             if not pairs:
                 def ids(sessions) -> str:
-                    return ", ".join(repr(s.dialogue_id) for s in sessions[:5]) + (" ..." if len(sessions) > 5 else "")
+                    return first_few(repr(s.dialogue_id) for s in sessions)
 
                 raise UserError(f"no dialogue_id is in both {paths[0]} ({ids(originals)}) and {paths[1]} "
                                 f"({ids(reconstructions)}): sessions are paired by id (a plain-text file's id is its "
@@ -130,7 +130,7 @@ def _compared(paths: tuple[Path, ...], protocol: Any, exclude_degenerate: bool, 
             _warn_unpunctuated(pairs, names)
             if unmatched:
                 click.echo(f"warning: {len(unmatched)} session(s) on one side only, left out: "
-                           f"{', '.join(unmatched[:5])}{' ...' if len(unmatched) > 5 else ''}", err=True)
+                           f"{first_few(unmatched)}", err=True)
             extra: dict[str, object] = {}
             if exclude_degenerate:
                 pairs, dropped = exclude_degenerate_slots(pairs)

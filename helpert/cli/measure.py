@@ -55,7 +55,9 @@ def _warn_repeated_ids(sessions) -> None:
 
     repeated = {i: n for i, n in Counter(s.dialogue_id for s in sessions).items() if n > 1}
     if repeated:
-        shown = ", ".join(f"{i!r} x{n}" for i, n in list(repeated.items())[:5]) + (" ..." if len(repeated) > 5 else "")
+        from helpert.io.errors import first_few
+
+        shown = first_few(f"{i!r} x{n}" for i, n in repeated.items())
         click.echo(f"warning: {len(repeated)} dialogue_id(s) occur more than once ({shown}): their rows carry the same "
                    "id, in the order the files were read", err=True)
 
@@ -93,7 +95,9 @@ def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, s
         click.echo(not_english_warning([str(i) for i in frame.index[frame["language.english"] == 0]]), err=True)
     unscored = _unscored(frame)
     if unscored:
-        shown = ", ".join(unscored[:5]) + (" ..." if len(unscored) > 5 else "")
+        from helpert.io.errors import first_few
+
+        shown = first_few(unscored)
         click.echo(f"note: {len(unscored)} session(s) with no counselor turn to score ({shown}): every counselor turn is a "
                    "minimal encourager (\"mm-hmm\", \"okay\", \"I see\") or a safety turn, which no measure counts, so "
                    "drift, adherence, CTRS and the MI scores are left empty (docs/metrics.md)", err=True)

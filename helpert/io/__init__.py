@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from helpert.io.errors import TranscriptError
+from helpert.io.errors import TranscriptError, first_few
 from helpert.io.roles import Speakers
 from helpert.session import Session
 
@@ -68,7 +68,7 @@ def iter_transcript_files(paths: Iterable[str | Path]) -> list[Path]:
             inside = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
             if not inside:
                 others = sorted(f.name for f in p.rglob("*") if f.is_file())
-                held = f"it holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}" if others else "it is empty"
+                held = f"it holds {first_few(others)}" if others else "it is empty"
                 raise TranscriptError(p, f"no transcript file in this folder ({held}; helpert reads {' '.join(SUFFIXES)} files)")
             found.extend(inside)
         elif p.exists():

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+
+
+def first_few(items: Iterable[str], n: int = 5) -> str:
+    """What a message shows of a list: its first ``n`` items, comma-separated, and " ..." when there are more."""
+    items = list(items)
+    return ", ".join(items[:n]) + (" ..." if len(items) > n else "")
 
 
 class TranscriptError(ValueError):

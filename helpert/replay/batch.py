@@ -132,7 +132,7 @@ def load_corpus(paths: list[str], errors: Journal, dialogue: "str | Sequence[str
     """Every dialogue in the given files/folders (or just ``dialogue``: one id or several, in corpus order); a bad
     file is recorded and skipped, not fatal. ``speakers``: the transcripts' own speaker names mapped to roles
     (``--speaker``)."""
-    from helpert.io import TranscriptError, iter_transcript_files, read_file
+    from helpert.io import TranscriptError, first_few, iter_transcript_files, read_file
 
     sessions: list[Session] = []
     seen: set[str] = set()
@@ -154,7 +154,7 @@ def load_corpus(paths: list[str], errors: Journal, dialogue: "str | Sequence[str
         missing = [d for d in wanted if d not in seen]
         if missing:
             sample = ", ".join(s.dialogue_id for s in sessions[:5])
-            names = ", ".join(repr(d) for d in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            names = first_few(repr(d) for d in missing)
             raise TranscriptError(paths[0], f"no dialogue with id {names} (ids look like: {sample})", field="dialogue_id")
         return [s for s in sessions if s.dialogue_id in set(wanted)]
     return sessions

@@ -85,7 +85,8 @@ def check_english(texts: Iterable[str]) -> LanguageCheck:
 
 def not_english_warning(ids: list[str], what: str = "measured") -> str:
     """The one-line warning the commands print for the sessions :func:`check_english` finds not English."""
-    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-    return (f"warning: {len(ids)} session(s) not {what}, their text is not English ({shown}): helpert's labellers and "
+    from helpert.io.errors import first_few
+
+    return (f"warning: {len(ids)} session(s) not {what}, their text is not English ({first_few(ids)}): helpert's labellers and "
             "crisis detector read English only, so their metrics are left empty rather than guessed; translate the "
             "transcripts, or score CTRS with --judge-model and a model that reads their language")

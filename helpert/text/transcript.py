@@ -133,8 +133,9 @@ def unpunctuated_ids(sessions: Iterable[Session]) -> list[str]:
 
 def _unpunctuated_sessions(ids: list[str], what: str) -> str:
     """The first half of both warnings below: how many sessions, which (the first five)."""
-    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-    return f"warning: {len(ids)} {what} with almost no sentence punctuation ({shown}), as some speech recognisers write"
+    from helpert.io.errors import first_few
+
+    return f"warning: {len(ids)} {what} with almost no sentence punctuation ({first_few(ids)}), as some speech recognisers write"
 
 
 def unpunctuated_screen_warning(ids: list[str]) -> str:
