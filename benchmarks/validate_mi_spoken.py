@@ -43,15 +43,12 @@ FRESH_M = REPO / "tests" / "data" / "mi_spoken_m.jsonl"
 # Round 25's fresh set (220 utterances, written after round 24 and coded blind: 215/220 agree;
 # tests/data/round25_instructions.md); round 25's choice was made on it.
 FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
-# round 82's (2026-12-07): 150 utterances weighted towards a CBT therapist managing the session, written and coded blind
-FRESH_R82 = REPO / "tests" / "data" / "mi_spoken_r82.jsonl"
-# round 83's (2026-12-07): 150 utterances weighted towards empathic and supportive talk (sessions, peer chats, chatbots)
-FRESH_R83 = REPO / "tests" / "data" / "mi_spoken_r83.jsonl"
-# round 84's (2026-12-07): 150 utterances weighted towards moments that invite judgement, a third of them confrontation
-FRESH_R84 = REPO / "tests" / "data" / "mi_spoken_r84.jsonl"
-# round 85's (2026-12-07): 150 utterances weighted towards difficult moments (others who hurt the client, shame,
-# excuses, relapse, harsh self-criticism), a third of them confrontation
-FRESH_R85 = REPO / "tests" / "data" / "mi_spoken_r85.jsonl"
+# The fresh sets of the later rounds (2026-12-07; 150 utterances each, written and coded blind,
+# tests/data/roundNN_instructions.md), scored under their round's name: r82 weighted towards a CBT therapist managing
+# the session; r83 towards empathic and supportive talk (sessions, peer chats, chatbots); r84 towards moments that
+# invite judgement, a third of them confrontation; r85 towards difficult moments (others who hurt the client, shame,
+# excuses, relapse, harsh self-criticism), a third of them confrontation.
+ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85")}
 SEED = 20261203
 
 
@@ -119,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
               "k": score(later(FRESH_K), model),
               "m": score(later(FRESH_M), model),
               "n": score(later(FRESH_N), model),
-              "r82": score(later(FRESH_R82), model),
-              "r83": score(later(FRESH_R83), model),
-              "r84": score(later(FRESH_R84), model),
-              "r85": score(later(FRESH_R85), model)}
+              **{name: score(later(path), model) for name, path in ROUND_SETS.items()}}
     report(args.name, result)
     return 0
 

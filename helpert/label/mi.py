@@ -405,11 +405,12 @@ NORMALISING = re.compile(
 # too dramatic"), not of things ("dramatic impacts"); "get over it", "grow up", "man up" only as orders opening a clause.
 _CONFRONT_LABEL = re.compile(
     r"\b(?:excuses?(?! (?:yourself|myself|me|him|her|them)\b)|cop[- ]?out|lazy|laziness|selfish|selfishness|"
-    r"irresponsible|immature|childish|(?:being|so|too|overly|very|a bit|a little|really|quite) (?:melo)?dramatic|over[- ]?reacting|overreaction|exaggerating|in denial|"
-    r"denying it|kidding yourself|fooling yourself|lying to (?:me|yourself)|dishonest|manipulative|manipulating|"
+    r"irresponsible|immature|childish|(?:being|so|too|overly|very|a bit|a little|really|quite) (?:melo)?dramatic|"
+    r"over[- ]?reacting|overreaction|exaggerating|in denial|denying it|kidding yourself|fooling yourself|lying to (?:me|yourself)|dishonest|manipulative|manipulating|"
     r"ridiculous|pathetic|nonsense|rationali[sz]ing|playing the victim|feeling sorry for yourself|stubborn|"
     r"naive|unreasonable|ungrateful|hypocrit(?:e|ical)|whining|whinging|whingeing|spoilt|spoiled|weak[- ]willed|"
-    r"you(?:'re| are) not (?:even |really )?trying\b(?! to)|not taking (?:this|it|things|your \w+) seriously|giving up (?:too )?easily|"
+    r"you(?:'re| are) not (?:even |really )?trying\b(?! to)|not taking (?:this|it|things|your \w+) seriously|"
+    r"giving up (?:too )?easily|"
     r"making a big deal|blowing (?:this|it|things) out of proportion)\b")
 # Frames through which the label is someone's view (the client's, another's) returned rather than the counselor's
 # judgement - read only before the label, with the counselor's own "I think / I feel" removed first.
@@ -430,12 +431,14 @@ _OTHER_SUBJECT = re.compile(r"\b(?:he|she|they|he's|she's|they're|him|her|them|w
                             r"everyone|everybody|anyone|others|hes|shes|theyre)\b")
 _UNSPOKEN_SUBJECT = re.compile(r"^(?:sounds|seems|looks) like\b")
 _OWN_VIEW = re.compile(r"\b(?:i|honestly i|i really|i do|i just)\s+(?:think|feel|believe|reckon|suspect|wonder if|guess)\b")
+_LABEL_CLAUSE = re.compile(r"[,;:]|\bbut\b|\band\b")  # where a negation's reach ends, before a label
 _NEGATION = re.compile(r"\b(?:not|no|never|isn't|aren't|wasn't|weren't|don't|doesn't|didn't|won't|wouldn't|"
                        r"nothing|nobody|hardly|far from|isnt|arent|dont|doesnt|didnt)\b")
 _CONTRADICT = re.compile(
     r"^(?:oh |well |but |honestly |look |listen |seriously )*(?:"
     r"come on\b(?! (?:in|through|over|up|down|board|back|round|along|inside|out|then)\b)|"
-    r"that's (?:just )?not (?:true|how (?:it|that|this) works)\b|that isn't true\b|that's (?:just )?(?:wrong|untrue)\b|"
+    r"that's (?:just )?not (?:true|how (?:it|that|this) works)\b|that isn't true\b|"
+    r"that's (?:just )?(?:wrong|untrue)\b|"
     r"that (?:doesn't|does not) make (?:any )?sense\b|that makes no sense\b|"
     r"(?:that's|that is|there's|there is) no excuse\b|no excuses?\b|i don't (?:buy|believe) (?:that|it|you)\b|"
     r"i'm not buying (?:that|it)\b|let's be (?:honest|real)\b|be honest with (?:me|yourself)\b|"
@@ -451,10 +454,17 @@ _MORALISE = re.compile(
     r")\b")
 
 
+def _own_words(text: str) -> str | None:
+    """A normalised sentence less the words in quotes (someone else's: the client's "I'm a failure" said back); None
+    when a quote is left open by the sentence split, so whose words are whose is not known."""
+    own = _QUOTED.sub(" ", text)
+    return None if '"' in own else own
+
+
 def confronts(text: str) -> bool:
     """A normalised sentence that carries one of the markers of Confront (rounds 84 and 85, see above)."""
-    own = _QUOTED.sub(" ", text)
-    if '"' in own:
+    own = _own_words(text)
+    if own is None:
         return False
     if any(_CONTRADICT.match(c) for c in _clauses(own)) or _MORALISE.search(own):
         return True
@@ -465,7 +475,7 @@ def confronts(text: str) -> bool:
         before = view[:m.start()]
         if _LABEL_FRAME.search(before):
             continue
-        clause = re.split(r"[,;:]|\bbut\b|\band\b", before)[-1]  # a negation of the label's own clause
+        clause = _LABEL_CLAUSE.split(before)[-1]  # a negation of the label's own clause
         if _NEGATION.search(" ".join(clause.split()[-6:])):
             continue
         if m.group(0).startswith("you"):  # "you're not even trying"
@@ -483,8 +493,8 @@ def speaks_of_counselor(text: str) -> bool:
     """A normalised sentence in the first person singular, with no second person, no first person plural (the
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
     Words in quotes are someone else's (the client's "I'm a failure" said back), so they are not read."""
-    own = _QUOTED.sub(" ", text)
-    if '"' in own:  # a quote the sentence split left open: whose words are whose is not known
+    own = _own_words(text)
+    if own is None:
         return False
     return (not _SECOND_PERSON.search(own) and not _FIRST_PLURAL.search(own) and bool(_FIRST_SINGULAR.search(own))
             and not _READING_FRAME.search(own))
