@@ -305,3 +305,35 @@ def test_labelling_contradicting_and_blaming_the_client_is_confront():
     assert confronts("just get over it.") and confronts("you're being so dramatic.") and confronts("sounds like an excuse to me.")
     assert apply_rules("bring it to me by friday, no excuses.", "direct") == "direct"
     assert apply_rules("if you keep making excuses you'll lose the place.", "warn") == "warn"
+
+
+def test_doubting_ridiculing_and_comparing_the_client_is_confront():
+    """Round 86 (MISC 2.5's Confront, its polite forms): doubting the client's account, sarcasm, moralising, an
+    unfavourable comparison and arguing that what the client minimises is a problem are confront; a curious question,
+    an observation of a pattern without the sarcastic "always", autonomy ("owe it to yourself") and reassurance
+    that denies a label of the client are not moved by these markers."""
+    from helpert.label.mi import apply_rules, confronts
+
+    polite = ("i do wonder whether it was really only half a bottle.", "i'm finding that hard to believe.",
+              "six hours of emails, honestly i doubt that's the whole story.", "something's not adding up here.",
+              "uh, the lab doesn't just make that up, so i'm having a hard time believing you.",
+              "three drinks and then driving is drunk enough, and you know it.",
+              "i'm struggling to square that with what your wife told me on the phone.",
+              "remarkable how the diary is always the thing that slips.",
+              "interesting how the belief drops to fifty the moment you're sitting in a therapist's office.",
+              "someone with your responsibilities owes it to the people around them to manage this.",
+              "a responsible parent would make this a priority.", "most of my other clients manage it, for what it's worth.",
+              "forgive me, but that's the third week in a row we've heard that.",
+              "being a plant doesn't make it harmless.", "not terrible yet isn't the same as fine, and i think you know that.")
+    for text in polite:
+        assert confronts(text), text
+        assert apply_rules(text, "reflection_simple") == "confront", text
+    kind = ("i wonder if it was the stress at work that made it harder.", "it's interesting how your mood lifts when you walk.",
+            "you owe it to yourself to take a break.", "not wanting to look at the numbers doesn't make you weak or lazy.",
+            "i do not believe it is just you who cries in therapy.", "your question does make a lot of sense, though.",
+            "that'd be just as lopsided, and i doubt you'd buy it anyway.", "lots of parents manage to find ten minutes at bedtime.",
+            "you know that you can call me any time.", "it's the second time you've mentioned your sister.")
+    for text in kind:
+        assert not confronts(text), text
+        assert apply_rules(text, "reflection_complex") == "reflection_complex", text
+    assert apply_rules("a responsible parent would make this a priority.", "advise_without_permission") == "advise_without_permission"

@@ -454,6 +454,74 @@ _MORALISE = re.compile(
     r")\b")
 
 
+# Round 86 (2026-12-07): the polite forms of MISC 2.5's Confront - "questions the client's honesty", "ridicules",
+# "moralizes", "argues". A fresh-user review (review 7) found a counselor who doubts the client's account, is
+# sarcastic, moralises or compares the client with others coded as reflecting, informing or affirming, so that such a
+# counselor ranked *better* than a competent one. Markers, each read on the sentence's own words (quotes removed):
+# (4) doubting the client's account: "I find that hard to believe", "I'm having a hard time believing you", "I doubt
+#     that's the whole story", "is that really the whole story", "I'm not convinced", "I'm not sure that's really
+#     what ...", "something's not adding up", "I'm struggling to square that with ...", "whether it was really only
+#     ...", "are you being honest"; and the client told they know better: "... and you know it", "..., you know that."
+#     at the end of the sentence, "you know full well", "the addict in you";
+# (5) sarcasm: "funny / interesting / remarkable / convenient how ..." with "always / every time / the moment /
+#     never / somehow / suddenly" after it, "how convenient", "must be nice";
+# (6) moralising and unfavourable comparison: "(you) owe it to your family / them / the people ..." (not "to
+#     yourself"), "a responsible / good / decent parent would ...", "most of my clients manage it", "everyone else
+#     manages", "the third week in a row / running";
+# (7) arguing that what the client minimises is a problem: "doesn't make it harmless / safe / okay", "isn't the same
+#     as fine / in control".
+# Read before this text, on training and unreported sets only (spoken sets t, x, y, v, w, g, h, i, CounselChat's
+# automatic codes, the ESConv and HOPE counselor turns, the bundled sessions and the demonstrations) and on review 7's
+# own sentences: what was dropped for its false alarms is a sentence-final "though" (CounselChat's "your question does
+# make a lot of sense, though.") and "I don't believe" anywhere but at a sentence's end ("i do not believe it is just
+# you who cries in therapy"). Left out as too close to support: "one walk doesn't prove much" (vs "one slip doesn't
+# make you a failure"), "is still drinking" (vs "that's still progress"), rhetorical guilt questions ("what would
+# your family say ...", vs CBT's "what would a friend say ...").
+_DOUBT = re.compile(
+    r"\b(?:"
+    r"i(?:'m| am)? (?:find(?:ing)?|have (?:a )?(?:hard|difficult) time) (?:that|this|it) (?:a (?:little|bit) |quite |"
+    r"really |very |a little )?(?:hard|difficult) to (?:believe|credit|swallow)|"
+    r"(?:that's|that is|this is) (?:a (?:little|bit) |quite |really |pretty )?(?:hard|difficult) to believe|"
+    r"i(?:'m| am) not (?:sure|convinced) i (?:believe|buy)|"
+    r"i (?:don't|do not|can't|cannot) (?:quite |really |entirely |honestly )?(?:believe|buy) (?:you|that|it|this)[.!]?$|"
+    r"i(?:'m| am) not (?:entirely |quite |really |totally |completely )?convinced\b|"
+    r"i(?:'m| am) not (?:so |entirely |quite |really )?sure (?:that )?(?:\w+ ){0,5}(?:is|was|'s) really "
+    r"(?:what|the|why|about|true)\b|"
+    r"(?:hard|struggling|difficult|trouble|struggle) (?:to )?squar(?:e|ing) (?:that|this|it) with\b|"
+    r"(?:hard|difficult) time believing|"
+    r"i (?:really |do |honestly )?doubt (?:that's|that is|that was|it was|it's|this is|you (?:really|actually|did|were|"
+    r"had))\b|"
+    r"(?:something's|something is|it's|it is|that's|that is|this is|things are) (?:just )?not adding up|"
+    r"(?:doesn't|does not|don't) (?:quite |really )?add up\b|"
+    r"(?:is|was) (?:that|this|it) (?:really |honestly )?the (?:whole|full|complete) (?:story|truth|picture)|"
+    r"(?:are|were) you (?:being )?(?:completely |totally |entirely |fully |really |100% )?honest|"
+    r"(?:whether|if) (?:it|that|you|this) (?:was|were|is|are|did|had)? ?(?:really|actually|honestly|truly) "
+    r"(?:only|just|all)\b|"
+    r"(?:and|,) (?:i think |i suspect |i'm sure |i reckon )?you know (?:it|that)[.!]?$|"
+    r"you know (?:full|perfectly|very) well|as you well know|deep down you know (?:that|it)|"
+    r"the (?:addict|alcoholic|drinker|gambler|smoker|user) in you"
+    r")")
+_RIDICULE = re.compile(
+    r"(?:^|[,;:] )(?:(?:it's|that's|isn't it|it is|i find it) )?(?:funny|interesting|remarkable|amazing|curious|"
+    r"strange|odd|convenient|fascinating) how\b.*\b(?:always|every time|never|the moment|only ever|somehow|suddenly|"
+    r"conveniently|whenever)\b|\bhow convenient\b|\bconveniently\b|\bmust be nice\b")
+_COMPARE = re.compile(
+    r"\b(?:(?:owe|owes|owed) it to (?:your|the|them|her|him|those|everyone|others)\b|"
+    r"(?:a|any) (?:good|responsible|decent|loving|real|proper|caring|grown) (?:parent|mother|father|mum|mom|dad|"
+    r"husband|wife|partner|person|adult|man|woman|grown-up|son|daughter) (?:would|wouldn't|would not|should|"
+    r"shouldn't|doesn't|does not|puts|knows)\b|"
+    r"(?:most|other|plenty of|lots of|many|all) (?:of )?(?:my )?(?:other )?(?:clients|patients|people|parents|"
+    r"students|mums|moms|dads|families|men|women|folks) (?:seem to |somehow |still )?(?:manage|cope)(?: to)? "
+    r"(?:it|this|that|fine|just fine|somehow|all right|alright|okay)\b|"
+    r"everyone else (?:seems to )?(?:manages|copes|does|gets|finds)\b|"
+    r"(?:the )?(?:second|third|fourth|fifth|sixth|umpteenth|\w+th) (?:time|week|session|month|day)s? "
+    r"(?:in a row|running)\b|"
+    r"(?:doesn't|does not|don't|do not|won't|will not) make (?:it|that|this|them|those) (?:\w+ )?(?:harmless|safe|"
+    r"okay|ok|fine|healthy|normal|acceptable|right|any (?:better|less|safer|healthier))\b|"
+    r"(?:isn't|is not|aren't|are not) the same (?:thing )?as (?:being )?(?:fine|okay|ok|safe|healthy|sober|"
+    r"in control|under control|not having)\b)")
+
+
 def _own_words(text: str) -> str | None:
     """A normalised sentence less the words in quotes (someone else's: the client's "I'm a failure" said back); None
     when a quote is left open by the sentence split, so whose words are whose is not known."""
@@ -462,11 +530,14 @@ def _own_words(text: str) -> str | None:
 
 
 def confronts(text: str) -> bool:
-    """A normalised sentence that carries one of the markers of Confront (rounds 84 and 85, see above)."""
+    """A normalised sentence that carries one of the markers of Confront (rounds 84 to 86, see above)."""
     own = _own_words(text)
     if own is None:
         return False
     if any(_CONTRADICT.match(c) for c in _clauses(own)) or _MORALISE.search(own):
+        return True
+    said = own.rstrip()
+    if _DOUBT.search(said) or _RIDICULE.search(said) or _COMPARE.search(said):  # round 86
         return True
     if len(own.split()) < 3:  # "silly how?": the client's word asked back
         return False
