@@ -47,8 +47,9 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # tests/data/roundNN_instructions.md), scored under their round's name: r82 weighted towards a CBT therapist managing
 # the session; r83 towards empathic and supportive talk (sessions, peer chats, chatbots); r84 towards moments that
 # invite judgement, a third of them confrontation; r85 towards difficult moments (others who hurt the client, shame,
-# excuses, relapse, harsh self-criticism), a third of them confrontation.
-ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85")}
+# excuses, relapse, harsh self-criticism), a third of them confrontation; r86 towards moments that invite judgement,
+# a third of them polite, hedged or subtle confrontation.
+ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85", "r86")}
 SEED = 20261203
 
 

@@ -26,7 +26,7 @@ def _rows(path: Path) -> list[dict]:
                                               ("h", 260, 260), ("i", 240, 240), ("j", 220, 220), ("q", 218, 220), ("r", 218, 220),
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
-                                              ("r84", 149, 150), ("r85", 148, 150)])
+                                              ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -230,12 +230,14 @@ def test_round_choice_lists_the_agreed_items_two_versions_code_differently(tmp_p
     assert [r["id"] for r in result["items"]] == ["a1"]
 
 
-@pytest.mark.parametrize("key, n, macro, confront", [("r84", 148, 0.682, 0.580), ("r85", 145, 0.641, 0.444)])
+@pytest.mark.parametrize("key, n, macro, confront", [("r84", 148, 0.697, 0.620), ("r85", 145, 0.655, 0.492),
+                                                     ("r86", 145, 0.636, 0.381)])
 def test_confrontation_sets_keep_their_reported_figures(key, n, macro, confront):
-    """Sets r84 and r85 (150 items each, weighted towards moments that invite judgement, a third of each confrontation;
-    tests/data/round84_instructions.md, round85_instructions.md): round 85 was adopted on r85 with group macro-F1 0.641
-    and Confront F1 0.444 over the agreed items (0.633 and 0.393 before); r84, round 84's, 0.682 and 0.580 (0.659 and
-    0.469 before; benchmarks/README.md, rounds 84-85). A change to the labeller that loses them fails here."""
+    """Sets r84, r85 and r86 (150 items each, weighted towards moments that invite judgement, a third of each
+    confrontation - r86's polite, hedged or subtle; tests/data/round84_instructions.md to round86_instructions.md):
+    round 86 was adopted on r86 with group macro-F1 0.636 and Confront F1 0.381 over the agreed items (0.627 and 0.328
+    before); r85, round 85's, now 0.655 and 0.492; r84, round 84's, 0.697 and 0.620 (benchmarks/README.md, rounds
+    84-86). A change to the labeller that loses them fails here."""
     script = benchmark_scripts.load("validate_mi_spoken")
     result = script.score(script.later(script.ROUND_SETS[key]))["agreed"]
     assert result["n"] == n
