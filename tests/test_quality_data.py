@@ -242,3 +242,45 @@ def test_confrontation_sets_keep_their_reported_figures(key, n, macro, confront)
     result = script.score(script.later(script.ROUND_SETS[key]))["agreed"]
     assert result["n"] == n
     assert result["groups_macro_f1"][0] >= macro and result["confront_f1"][0] >= confront
+
+
+def test_confront_pairs_are_matched_triples_with_the_raters_scores():
+    """tests/data/quality_pairs_p.jsonl (round 87): per base, a base, a confront and a control variant with the same
+    client turns, counselor turns identical but at the listed indices (the same in both variants, counselor turns
+    only), and the blind rater's scores kept on every session."""
+    rows = _rows(DATA / "quality_pairs_p.jsonl")
+    assert len(rows) == 24 and len({r["id"] for r in rows}) == 24
+    by = {(r["base"], r["variant"]): r for r in rows}
+    for base in sorted({r["base"] for r in rows}):
+        b, c, k = by[(base, "base")], by[(base, "confront")], by[(base, "control")]
+        assert b["replaced"] == [] and c["replaced"] == k["replaced"] and 4 <= len(c["replaced"]) <= 6
+        for v in (c, k):
+            assert [t["role"] for t in v["turns"]] == [t["role"] for t in b["turns"]]
+            differ = [i for i, (x, y) in enumerate(zip(v["turns"], b["turns"])) if x["text"] != y["text"]]
+            assert differ == c["replaced"] and all(b["turns"][i]["role"] == "counselor" for i in differ)
+        assert all(set(v["rater"]) >= {"overall", "understanding", "interpersonal_effectiveness"} for v in (b, c, k))
+    assert read_sessions(DATA / "quality_pairs_p.jsonl")[0].dialogue_id == rows[0]["id"]
+
+
+def test_confronting_variants_keep_their_reported_figures():
+    """Round 87's record (benchmarks/README.md, "Quality validation"), with round 86 adopted: against its base, the
+    confronting variant has a lower ctrs.mean in 8 of 8 triples and a higher drift.score in 7; against its control (the
+    same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 6. A change to the
+    labellers or the metrics that loses them fails here."""
+    script = benchmark_scripts.load("validate_confront_pairs")
+    from helpert.io import read_sessions as read
+    from helpert.protocols import load_protocol
+
+    meta = _rows(script.PAIRS)
+    rows = benchmark_scripts.load("validate_quality").measure(read(script.PAIRS), load_protocol("cbt_session"))
+    by = {(m["base"], m["variant"]): r for m, r in zip(meta, rows)}
+    bases = sorted({m["base"] for m in meta})
+
+    def count(variant, other, key, worse_higher):
+        d = [by[(b, variant)][key] - by[(b, other)][key] for b in bases]
+        return sum((x > 0) if worse_higher else (x < 0) for x in d)
+
+    assert count("confront", "base", "ctrs.mean", False) >= 8
+    assert count("confront", "base", "drift.score", True) >= 7
+    assert count("confront", "control", "drift.score", True) >= 8
+    assert count("confront", "control", "ctrs.mean", False) >= 6
