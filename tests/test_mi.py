@@ -299,7 +299,7 @@ def test_labelling_contradicting_and_blaming_the_client_is_confront():
             "knowing that it hasn't had such dramatic impacts on your life.")
     for text in kind:
         assert not confronts(text), text
-        assert apply_rules(text, "reflection_complex") == "reflection_complex", text
+        assert apply_rules(text, "reflection_complex") in ("reflection_complex", "support"), text  # never confront
     assert not confronts("what kind of person do you want to be?")
     assert confronts("you're not even trying.") and confronts("what kind of father lets his kid sleep in a car?")
     assert confronts("just get over it.") and confronts("you're being so dramatic.") and confronts("sounds like an excuse to me.")
@@ -335,5 +335,28 @@ def test_doubting_ridiculing_and_comparing_the_client_is_confront():
             "you know that you can call me any time.", "it's the second time you've mentioned your sister.")
     for text in kind:
         assert not confronts(text), text
-        assert apply_rules(text, "reflection_complex") == "reflection_complex", text
+        assert apply_rules(text, "reflection_complex") in ("reflection_complex", "support"), text  # never confront
     assert apply_rules("a responsible parent would make this a priority.", "advise_without_permission") == "advise_without_permission"
+
+
+def test_reassuring_the_client_their_harsh_verdict_does_not_follow_is_support():
+    """Round 88 (MISC 2.5's Support: reassurance): a sentence telling the client that a harsh verdict on themselves
+    does not follow is support, whether the model read it as a reflection or as Confront; a question, a confrontation,
+    an idiom ("not crazy about") and a negation that names no verdict keep their code."""
+    from helpert.label.mi import apply_rules, reassures
+
+    kind = ("relapse doesn't make you a failure, and you can always start again.", "you're not a failure.",
+            "one slip doesn't make you a failure.", "not wanting to look at the numbers doesn't make you weak or lazy.",
+            "being tired after a week like that doesn't make you a bad person, it makes you human.",
+            "it doesn't mean you're a bad mother.", "you're not stupid at all.")
+    for text in kind:
+        assert reassures(text), text
+        assert apply_rules(text, "reflection_complex") == "support", text
+        assert apply_rules(text, "confront") == "support", text
+    assert apply_rules("you're not a failure.", "affirm") == "affirm"
+    for text in ("does that make you a bad person?", "you're not lazy, you're making excuses.",
+                 "being tired doesn't make you any less responsible.", "that doesn't mean you have an anxiety disorder.",
+                 "even if you're not crazy about what it costs you.", "you're not alone in this."):
+        assert not reassures(text), text
+    assert apply_rules("you're not lazy, you're making excuses.", "reflection_complex") == "confront"
+    assert apply_rules("being tired doesn't make you any less responsible.", "confront") == "confront"

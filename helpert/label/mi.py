@@ -522,6 +522,28 @@ _COMPARE = re.compile(
     r"in control|under control|not having)\b)")
 
 
+# Round 88 (2026-12-07): MISC 2.5's Support covers reassurance. A sentence that tells the client a harsh verdict on
+# themselves does not follow - "relapse doesn't make you a failure", "you're not stupid", "that doesn't mean you're a
+# bad mother", "it makes you human" - is sympathy and reassurance, not a reflection of what they said, and not a
+# confrontation: the model coded such sentences as reflections (review 7: "not wanting to look at the numbers doesn't
+# make you weak or lazy"), affirmations or even Confront ("one slip doesn't make you a failure"), which cost a CBT
+# therapist who answers self-criticism interpersonal effectiveness. A reflection or confront code is moved to support
+# when a negation of "make / mean / prove" is followed by "you (are)" and a negative label of a person from a closed
+# list, or "you're not / you are not" is followed by one; or "it makes you human"; or "isn't a sign of weakness". Not a
+# question (a CBT question asks "does that make you a bad person?"), and not where a Confront marker is also present.
+_VERDICT = (r"(?:(?:a|an|such a|some kind of|any kind of|some sort of|the) )?(?:(?:total|complete|utter|hopeless|"
+            r"terrible|horrible|awful|bad|weak|lazy|useless|worthless) )*(?:failure|failures|weak|weakling|lazy|stupid|"
+            r"useless|worthless|broken|crazy|pathetic|selfish|hopeless|idiot|loser|mess|burden|monster|fraud|bad|"
+            r"terrible|awful|horrible|evil|unlovable|disgusting|insane|dumb|disappointment|defective|damaged|"
+            r"too much)\b(?! about)")
+REASSURING = re.compile(
+    r"\b(?:(?:doesn't|does not|won't|will not|wouldn't|would not|didn't|did not|don't|do not|never) (?:make|makes|mean|"
+    r"means|prove|proves) (?:that )?you(?:'re| are| were)? |you(?:'re| are) (?:certainly |definitely |absolutely |"
+    r"really |honestly |so )?(?:not|never) )" + _VERDICT +
+    r"|\b(?:that|which|it|this) (?:just )?makes? you human\b|\b(?:isn't|is not|wasn't|was not) a (?:sign|mark) of "
+    r"(?:weakness|failure)\b")
+
+
 def _own_words(text: str) -> str | None:
     """A normalised sentence less the words in quotes (someone else's: the client's "I'm a failure" said back); None
     when a quote is left open by the sentence split, so whose words are whose is not known."""
@@ -560,6 +582,13 @@ def confronts(text: str) -> bool:
     return False
 
 
+def reassures(text: str) -> bool:
+    """A normalised sentence, not a question, that tells the client a harsh verdict on themselves does not follow
+    (round 88, :data:`REASSURING`) and carries no marker of Confront."""
+    own = _own_words(text)
+    return own is not None and not own.rstrip().endswith("?") and bool(REASSURING.search(own)) and not confronts(text)
+
+
 def speaks_of_counselor(text: str) -> bool:
     """A normalised sentence in the first person singular, with no second person, no first person plural (the
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
@@ -579,6 +608,8 @@ def apply_rules(text: str, code: str) -> str:
         return "facilitate"
     if code not in NON_ADHERENT and confronts(text):
         return "confront"
+    if code in REFLECTION | {"confront"} and reassures(text):
+        return "support"
     asked = question_form(text)
     if code in REFLECTION:
         return asked or ("self_disclosure" if speaks_of_counselor(text) else "support" if NORMALISING.search(text) else code)
