@@ -48,8 +48,9 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # the session; r83 towards empathic and supportive talk (sessions, peer chats, chatbots); r84 towards moments that
 # invite judgement, a third of them confrontation; r85 towards difficult moments (others who hurt the client, shame,
 # excuses, relapse, harsh self-criticism), a third of them confrontation; r86 towards moments that invite judgement,
-# a third of them polite, hedged or subtle confrontation.
-ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85", "r86")}
+# a third of them polite, hedged or subtle confrontation; r88 towards self-criticism and shame, a third of it support
+# and reassurance.
+ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85", "r86", "r88")}
 SEED = 20261203
 
 
@@ -99,6 +100,7 @@ def score(items: list[dict], model: str | None = None, pred: list[str] | None = 
             "codes_macro_f1": codes["macro_f1"],
             "advise_without_permission_f1": codes["f1"]["advise_without_permission"],
             "confront_f1": codes["f1"]["confront"],
+            "support_f1": codes["f1"]["support"],
         }
     return out
 

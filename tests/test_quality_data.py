@@ -26,7 +26,8 @@ def _rows(path: Path) -> list[dict]:
                                               ("h", 260, 260), ("i", 240, 240), ("j", 220, 220), ("q", 218, 220), ("r", 218, 220),
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
-                                              ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150)])
+                                              ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150),
+                                              ("r88", 149, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -243,6 +244,15 @@ def test_confrontation_sets_keep_their_reported_figures(key, n, macro, confront)
     assert result["n"] == n
     assert result["groups_macro_f1"][0] >= macro and result["confront_f1"][0] >= confront
 
+
+def test_reassurance_set_keeps_its_reported_figures():
+    """Set r88 (150 items weighted towards self-criticism and shame, a third of it support including reassurance that the
+    client's harsh verdict does not follow; tests/data/round88_instructions.md): round 88 was adopted on it with group
+    macro-F1 0.737 and Support F1 0.611 over the 149 agreed items (0.704 and 0.438 before; benchmarks/README.md)."""
+    script = benchmark_scripts.load("validate_mi_spoken")
+    result = script.score(script.later(script.ROUND_SETS["r88"]))["agreed"]
+    assert result["n"] == 149
+    assert result["groups_macro_f1"][0] >= 0.737 and result["support_f1"][0] >= 0.611
 
 def test_confront_pairs_are_matched_triples_with_the_raters_scores():
     """tests/data/quality_pairs_p.jsonl (round 87): per base, a base, a confront and a control variant with the same
