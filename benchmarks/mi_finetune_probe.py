@@ -141,7 +141,7 @@ def main() -> None:
         return np.vstack(out) if out else np.zeros((0, len(groups) + len(codes)))
 
     def coded(units):
-        return [apply_rules(u.text, c) for u, c in zip(units, decode(scores(units), groups, codes))]
+        return [apply_rules(u.text, c, u.context) for u, c in zip(units, decode(scores(units), groups, codes))]
 
     test_units = [gold[i][0] for i in test_idx]
     result = {"date": date.today().isoformat(),

@@ -111,7 +111,7 @@ def lr_logp(model, units):
     return np.hstack([ls(sg), ls(sc)])
 
 def codes_of(lp, units):
-    return [apply_rules(u.text, c) for u, c in zip(units, decode(lp, G, C))]
+    return [apply_rules(u.text, c, u.context) for u, c in zip(units, decode(lp, G, C))]
 
 codes = np.array([c for _, c in gold])
 session_fold = np.random.default_rng(SEED).permutation(len(mibot)) % FOLDS

@@ -360,3 +360,23 @@ def test_reassuring_the_client_their_harsh_verdict_does_not_follow_is_support():
         assert not reassures(text), text
     assert apply_rules("you're not lazy, you're making excuses.", "reflection_complex") == "confront"
     assert apply_rules("being tired doesn't make you any less responsible.", "confront") == "confront"
+
+
+def test_a_question_that_proposes_an_action_is_advice():
+    """Round 89 (the project's coding convention, after MITI/MISC: a question that carries advice is advice): "have you
+    tried / thought about / considered X?" naming an action, and "what if you <did X>?", move a question code to advice -
+    with permission when the client's turn asked for it or the sentence leaves the choice to them; questions about what
+    the client has tried or wants, and a check on agreed homework, stay questions."""
+    from helpert.label.mi import advice_question, apply_rules
+
+    for text in ("have you tried deep breathing before bed?", "have you thought about talking to your manager?",
+                 "what if you set a timer for twenty minutes and then stop?", "have you considered seeing a doctor about it?",
+                 "so, um, have you ever tried chewing gum when the urge hits?"):
+        assert advice_question(text) == "advise_without_permission", text
+        assert apply_rules(text, "question_closed") == "advise_without_permission", text
+    assert apply_rules("have you tried a warm bath before bed?", "question_closed", "what should i do?") == "advise_with_permission"
+    for text in ("have you tried anything that helped before?", "have you thought about what you'd like to be different?",
+                 "have you tried the breathing we practised?", "what if you fail?", "could you tell me more about that?",
+                 "what have you tried so far?"):
+        assert advice_question(text) is None, text
+    assert apply_rules("have you tried deep breathing before bed?", "reflection_simple") != "advise_without_permission"

@@ -544,6 +544,46 @@ REASSURING = re.compile(
     r"(?:weakness|failure)\b")
 
 
+# Round 89 (2026-12-07): a question that proposes a particular thing for the client to do - "have you tried meditating
+# before bed?", "have you thought about talking to your manager?", "what if you wrote him an email?" - carries advice; the project's coding convention (the instructions every writer and coder of
+# its sets has had since round 30: "a question that carries advice ... is advice", after MITI and MISC) codes it as
+# advice, and so did the writers of the training sets, but the model read the question form. A question code is moved
+# to advice when a clause opens (after fillers) with such a frame and the frame names an action rather than asking for
+# the client's own: "have you tried anything / what / the breathing we practised" are left as questions. Requests
+# ("could you write that down?") and tentative offers ("would it help to ...?") are left to the model: in CBT they
+# set homework collaboratively as often as they push advice. The advice is with permission when the client's turn before asked for it ("what should I do?", "any
+# ideas?") or the sentence leaves the choice to the client ("would you be open to ...", "if you like"); otherwise
+# without.
+_NOT_AN_ACTION = (r"(?!(?:any|anything|anyone|anybody|something|someone|what|how|whether|if|why|where|when|who|which|"
+                  r"other|others|everything|ways|a way|it|that|this|those|these|them|the|your|my|our|his|her|their|"
+                  r"about|of)\b)")
+ADVICE_QUESTION = re.compile(
+    r"^(?:(?:so|and|but|well|okay|ok|um|uh|hmm|just|maybe|now|then|i wonder|i was wondering|i'm wondering),? )*(?:"
+    r"(?:have|had) you (?:ever |already |maybe )?(?:thought (?:about|of)|considered|tried|looked into)\s+" + _NOT_AN_ACTION
+    + r"\w+|"
+    r"what if you (?:just |maybe |perhaps |were to |could )?(?:tried|try|set|started|start|wrote|write|made|make|called|"
+    r"call|went|took|take|asked|ask|let|spent|put|kept|keep|planned|plan|scheduled|booked|joined|join|cut|stopped|stop|"
+    r"switched|turned|used|use|got|swapped|swap|moved|move|practised|practiced|practise|practice)\b)")
+ASKED_FOR_ADVICE = re.compile(
+    r"\b(?:what (?:should|can|could|do) i (?:do|try)|what would you (?:do|suggest|recommend)|any (?:ideas|advice|tips|"
+    r"suggestions)|(?:do|can|could) you (?:have any|give me|suggest|recommend)|how (?:do|can|should|could) i (?:stop|get|"
+    r"deal|cope|handle|fix|make|manage)|i don't know what to do|tell me what to do|what do you (?:think|suggest|"
+    r"recommend) i)\b")
+LEAVES_CHOICE = re.compile(r"\b(?:would you be (?:open|willing|up for|interested)|if you (?:like|want|wanted|fancy)|"
+                           r"up to you|your (?:call|choice)|is that something you)\b")
+
+
+def advice_question(text: str, context: str = "") -> str | None:
+    """``advise_with_permission`` / ``advise_without_permission`` for a normalised sentence that proposes an action as a
+    question (round 89, :data:`ADVICE_QUESTION`); None otherwise. With permission when the client's turn before asked
+    for advice or the sentence leaves the choice to them."""
+    own = _own_words(text)
+    if own is None or not any(ADVICE_QUESTION.match(c) for c in _clauses(own)):
+        return None
+    asked = ASKED_FOR_ADVICE.search(context) or LEAVES_CHOICE.search(own)
+    return "advise_with_permission" if asked else "advise_without_permission"
+
+
 def _own_words(text: str) -> str | None:
     """A normalised sentence less the words in quotes (someone else's: the client's "I'm a failure" said back); None
     when a quote is left open by the sentence split, so whose words are whose is not known."""
@@ -600,8 +640,9 @@ def speaks_of_counselor(text: str) -> bool:
             and not _READING_FRAME.search(own))
 
 
-def apply_rules(text: str, code: str) -> str:
-    """The rules of the module docstring, on a normalised sentence and the model's code."""
+def apply_rules(text: str, code: str, context: str = "") -> str:
+    """The rules of the module docstring, on a normalised sentence, the model's code and the client's turn before
+    (normalised; read only by the advice-question rule)."""
     from helpert.label.behaviour import STRUCTURING, is_social
 
     if is_facilitative(text):
@@ -610,6 +651,10 @@ def apply_rules(text: str, code: str) -> str:
         return "confront"
     if code in REFLECTION | {"confront"} and reassures(text):
         return "support"
+    if code in QUESTION:
+        advice = advice_question(text, context)
+        if advice:
+            return advice
     asked = question_form(text)
     if code in REFLECTION:
         return asked or ("self_disclosure" if speaks_of_counselor(text) else "support" if NORMALISING.search(text) else code)
@@ -630,7 +675,7 @@ def apply_rules(text: str, code: str) -> str:
 def code_utterances(units: Sequence[Utterance], model: str | None = None) -> list[str]:
     """One code of :data:`CODES` per utterance."""
     predicted = load_model(model).predict(units)
-    return [apply_rules(u.text, c) for u, c in zip(units, predicted)]
+    return [apply_rules(u.text, c, u.context) for u, c in zip(units, predicted)]
 
 
 def turn_utterances(text: str, context: str = "") -> list[Utterance]:
