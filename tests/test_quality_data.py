@@ -27,7 +27,7 @@ def _rows(path: Path) -> list[dict]:
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
                                               ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150),
-                                              ("r88", 149, 150)])
+                                              ("r88", 149, 150), ("r89", 148, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -253,6 +253,15 @@ def test_reassurance_set_keeps_its_reported_figures():
     result = script.score(script.later(script.ROUND_SETS["r88"]))["agreed"]
     assert result["n"] == 149
     assert result["groups_macro_f1"][0] >= 0.737 and result["support_f1"][0] >= 0.611
+
+def test_advice_question_set_keeps_its_reported_figures():
+    """Set r89 (150 items weighted towards unsolved problems answered with a question, a third of them questions that
+    carry advice; tests/data/round89_instructions.md): round 89 was adopted on it with group macro-F1 0.705 and
+    advise-without-permission F1 0.677 over the 147 agreed items (0.678 and 0.517 before; benchmarks/README.md)."""
+    script = benchmark_scripts.load("validate_mi_spoken")
+    result = script.score(script.later(script.ROUND_SETS["r89"]))["agreed"]
+    assert result["n"] == 147
+    assert result["groups_macro_f1"][0] >= 0.705 and result["advise_without_permission_f1"][0] >= 0.677
 
 def test_confront_pairs_are_matched_triples_with_the_raters_scores():
     """tests/data/quality_pairs_p.jsonl (round 87): per base, a base, a confront and a control variant with the same
