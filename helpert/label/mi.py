@@ -57,7 +57,16 @@ And one rule finds MISC 2.5's Confront where the model coded something warm, neu
 the MI-non-adherent group), after the minimal-encourager rule and before the question rule (:func:`confronts`,
 rounds 84-85): a pejorative label of the client or their account ("that sounds like an excuse", "you're being lazy"),
 a flat contradiction opening a clause ("come on", "that's not true") or blame and moralising ("it's your own fault")
-is ``confront``; a label negated, returned as someone's view ("you feel lazy") or naming someone else is not.
+is ``confront``; a label negated, returned as someone's view ("you feel lazy") or naming someone else is not. Since
+round 86 so is doubting the client's account ("I find that hard to believe"), sarcasm ("remarkable how the diary is
+always the thing that slips"), moralising and comparison ("a responsible parent would ...", "most of my clients manage
+it") and arguing against what the client minimises ("doesn't make it harmless").
+
+And two rules after it (rounds 88-89): reassurance that the client's harsh verdict on themselves does not follow
+("one slip doesn't make you a failure", :func:`reassures`) is ``support`` where the model coded a reflection or
+confront; a question that proposes an action ("have you tried deep breathing before bed?", "what if you set a
+timer?", :func:`advice_question`) is advice, with permission when the client's turn before asked for it or the
+sentence leaves the choice to them.
 
 :data:`GROUP` maps every code onto MITI's summary groups: reflection, question, MI-adherent (affirm,
 support, emphasise autonomy, seek collaboration, advise with permission), MI-non-adherent (advise without
@@ -515,8 +524,9 @@ _COMPARE = re.compile(
     r"(?:it|this|that|fine|just fine|somehow|all right|alright|okay)\b|"
     r"everyone else (?:seems to )?(?:manages|copes|does|gets|finds)\b|"
     r"(?:the )?(?:second|third|fourth|fifth|sixth|umpteenth|\w+th) (?:time|week|session|month|day)s? "
-    r"(?:in a row|running)\b|"
-    r"(?:doesn't|does not|don't|do not|won't|will not) make (?:it|that|this|them|those) (?:\w+ )?(?:harmless|safe|"
+    r"(?:in a row|running)\b)")
+_ARGUE = re.compile(
+    r"\b(?:(?:doesn't|does not|don't|do not|won't|will not) make (?:it|that|this|them|those) (?:\w+ )?(?:harmless|safe|"
     r"okay|ok|fine|healthy|normal|acceptable|right|any (?:better|less|safer|healthier))\b|"
     r"(?:isn't|is not|aren't|are not) the same (?:thing )?as (?:being )?(?:fine|okay|ok|safe|healthy|sober|"
     r"in control|under control|not having)\b)")
@@ -544,14 +554,15 @@ REASSURING = re.compile(
     r"(?:weakness|failure)\b")
 
 
-# Round 89 (2026-12-07): a question that proposes a particular thing for the client to do - "have you tried meditating
-# before bed?", "have you thought about talking to your manager?", "what if you wrote him an email?" - carries advice; the project's coding convention (the instructions every writer and coder of
-# its sets has had since round 30: "a question that carries advice ... is advice", after MITI and MISC) codes it as
-# advice, and so did the writers of the training sets, but the model read the question form. A question code is moved
-# to advice when a clause opens (after fillers) with such a frame and the frame names an action rather than asking for
-# the client's own: "have you tried anything / what / the breathing we practised" are left as questions. Requests
-# ("could you write that down?") and tentative offers ("would it help to ...?") are left to the model: in CBT they
-# set homework collaboratively as often as they push advice. The advice is with permission when the client's turn before asked for it ("what should I do?", "any
+# Round 89 (2026-12-07): a question that proposes a particular thing for the client to do - "have you tried
+# meditating before bed?", "have you thought about talking to your manager?", "what if you wrote him an email?" -
+# carries advice. The project's coding convention (the instructions every writer and coder of its sets has had since
+# round 30: "a question that carries advice ... is advice") codes it as advice, and so did the writers of the training
+# sets, but the model read the question form. A question code is moved to advice when a clause opens (after fillers)
+# with such a frame and the frame names an action rather than asking for the client's own: "have you tried anything /
+# what / the breathing we practised" are left as questions. Requests ("could you write that down?") and tentative
+# offers ("would it help to ...?") are left to the model: in CBT they set homework collaboratively as often as they
+# push advice. The advice is with permission when the client's turn before asked for it ("what should I do?", "any
 # ideas?") or the sentence leaves the choice to the client ("would you be open to ...", "if you like"); otherwise
 # without.
 _NOT_AN_ACTION = (r"(?!(?:any|anything|anyone|anybody|something|someone|what|how|whether|if|why|where|when|who|which|"
@@ -599,7 +610,7 @@ def confronts(text: str) -> bool:
     if any(_CONTRADICT.match(c) for c in _clauses(own)) or _MORALISE.search(own):
         return True
     said = own.rstrip()
-    if _DOUBT.search(said) or _RIDICULE.search(said) or _COMPARE.search(said):  # round 86
+    if any(marker.search(said) for marker in (_DOUBT, _RIDICULE, _COMPARE, _ARGUE)):  # round 86
         return True
     if len(own.split()) < 3:  # "silly how?": the client's word asked back
         return False
