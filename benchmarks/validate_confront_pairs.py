@@ -12,7 +12,7 @@ their name says (confront: ``ctrs.*`` lower, ``drift.score`` higher), the mean p
 the mean absolute change; and confront against control (the same turns replaced): how many confront variants score
 worse than their control, and the mean difference.
 
-    .venv/bin/python benchmarks/validate_confront_pairs.py [--name NAME]
+    .venv/bin/python benchmarks/validate_confront_pairs.py [--name NAME] [--phase-labeller rules|model]
 """
 
 from __future__ import annotations
@@ -35,16 +35,20 @@ WORSE_IS_HIGHER = {"drift.score", "mi.non_adherent_share"}
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="validate_confront_pairs", help="results/<NAME>.json")
+    ap.add_argument("--phase-labeller", default="rules", choices=("rules", "model"),
+                    help="the phase labeller (default: the rules, helpert's default)")
     args = ap.parse_args()
 
-    from validate_quality import measure
-
     from helpert.io import read_sessions
+    from helpert.label import label_sessions
+    from helpert.metrics import measure_labelled, one_line_per_turn
     from helpert.protocols import load_protocol
 
+    protocol = load_protocol("cbt_session")
     meta = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sessions = read_sessions(PAIRS)
-    rows = measure(sessions, load_protocol("cbt_session"))
+    sessions = [one_line_per_turn(s) for s in read_sessions(PAIRS)]  # as `helpert measure` reads them
+    rows = [measure_labelled(s, protocol)
+            for s in label_sessions(sessions, protocol, phase_labeller=args.phase_labeller)]
     by = {(m["base"], m["variant"]): r for m, r in zip(meta, rows)}
     bases = sorted({m["base"] for m in meta})
     per_base = {b: {v: {k: _diff(by[(b, v)].get(k), by[(b, "base")].get(k)) for k in KEYS} for v in ("confront", "control")}
@@ -64,7 +68,7 @@ def main() -> None:
         d = [x for x in d if x is not None]
         worse = sum((x > 0) if k in WORSE_IS_HIGHER else (x < 0) for x in d)
         summary["confront_vs_control"][k] = {"n": len(d), "worse": worse, "mean_change": _r(sum(d) / len(d)) if d else None}
-    report(args.name, {"data": str(PAIRS.relative_to(REPO)), "summary": summary,
+    report(args.name, {"data": str(PAIRS.relative_to(REPO)), "phase_labeller": args.phase_labeller, "summary": summary,
                        "base_scores": {b: {k: by[(b, "base")].get(k) for k in KEYS} for b in bases},
                        "per_base": per_base})
 
