@@ -27,7 +27,8 @@ def _rows(path: Path) -> list[dict]:
                                               ("s", 193, 200), ("u", 198, 200), ("p", 195, 200), ("v", 230, 250),
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
                                               ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150),
-                                              ("r88", 149, 150), ("r89", 148, 150)])
+                                              ("r88", 149, 150), ("r89", 148, 150),
+                                              ("r90", 145, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
