@@ -32,45 +32,47 @@ KEYS = ("ctrs.mean", "drift.score", "ctrs.understanding", "ctrs.interpersonal_ef
 WORSE_IS_HIGHER = {"drift.score", "mi.non_adherent_share"}
 
 
+def measure_pairs(phase_labeller: str = "rules") -> tuple[list[dict], list[dict]]:
+    """The set's records (base, variant, ...) and each session's metrics, as `helpert measure` gives them."""
+    from validate_quality import measure
+
+    from helpert.io import read_sessions
+    from helpert.protocols import load_protocol
+
+    meta = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return meta, measure(read_sessions(PAIRS), load_protocol("cbt_session"), phase_labeller)
+
+
+def summarise(meta: list[dict], rows: list[dict]) -> dict:
+    """Per base, each variant's change from the base; per contrast (confront and control against the base, confront
+    against control) and key, how many variants are worse, the mean change and the mean absolute change."""
+    by = {(m["base"], m["variant"]): r for m, r in zip(meta, rows)}
+    bases = sorted({m["base"] for m in meta})
+    per_base = {b: {v: {k: _diff(by[(b, v)].get(k), by[(b, "base")].get(k)) for k in KEYS} for v in ("confront", "control")}
+                for b in bases}
+    # confront against control is the cleanest contrast: the same turns replaced, by confrontation or by good practice
+    contrasts = {"confront": ("confront", "base"), "control": ("control", "base"), "confront_vs_control": ("confront", "control")}
+    summary = {name: {k: _contrast([_diff(by[(b, v)].get(k), by[(b, other)].get(k)) for b in bases], k) for k in KEYS}
+               for name, (v, other) in contrasts.items()}
+    return {"summary": summary, "base_scores": {b: {k: by[(b, "base")].get(k) for k in KEYS} for b in bases},
+            "per_base": per_base}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="validate_confront_pairs", help="results/<NAME>.json")
     ap.add_argument("--phase-labeller", default="rules", choices=("rules", "model"),
                     help="the phase labeller (default: the rules, helpert's default)")
     args = ap.parse_args()
+    report(args.name, {"data": str(PAIRS.relative_to(REPO)), "phase_labeller": args.phase_labeller,
+                       **summarise(*measure_pairs(args.phase_labeller))})
 
-    from helpert.io import read_sessions
-    from helpert.label import label_sessions
-    from helpert.metrics import measure_labelled, one_line_per_turn
-    from helpert.protocols import load_protocol
 
-    protocol = load_protocol("cbt_session")
-    meta = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sessions = [one_line_per_turn(s) for s in read_sessions(PAIRS)]  # as `helpert measure` reads them
-    rows = [measure_labelled(s, protocol)
-            for s in label_sessions(sessions, protocol, phase_labeller=args.phase_labeller)]
-    by = {(m["base"], m["variant"]): r for m, r in zip(meta, rows)}
-    bases = sorted({m["base"] for m in meta})
-    per_base = {b: {v: {k: _diff(by[(b, v)].get(k), by[(b, "base")].get(k)) for k in KEYS} for v in ("confront", "control")}
-                for b in bases}
-    summary = {}
-    for v in ("confront", "control"):
-        summary[v] = {}
-        for k in KEYS:
-            d = [per_base[b][v][k] for b in bases if per_base[b][v][k] is not None]
-            worse = sum((x > 0) if k in WORSE_IS_HIGHER else (x < 0) for x in d)
-            summary[v][k] = {"n": len(d), "worse": worse, "mean_change": _r(sum(d) / len(d)) if d else None,
-                             "mean_abs_change": _r(sum(abs(x) for x in d) / len(d)) if d else None}
-    # the cleanest contrast: the same turns replaced, by confrontation or by equally good practice
-    summary["confront_vs_control"] = {}
-    for k in KEYS:
-        d = [_diff(by[(b, "confront")].get(k), by[(b, "control")].get(k)) for b in bases]
-        d = [x for x in d if x is not None]
-        worse = sum((x > 0) if k in WORSE_IS_HIGHER else (x < 0) for x in d)
-        summary["confront_vs_control"][k] = {"n": len(d), "worse": worse, "mean_change": _r(sum(d) / len(d)) if d else None}
-    report(args.name, {"data": str(PAIRS.relative_to(REPO)), "phase_labeller": args.phase_labeller, "summary": summary,
-                       "base_scores": {b: {k: by[(b, "base")].get(k) for k in KEYS} for b in bases},
-                       "per_base": per_base})
+def _contrast(changes: list[float | None], key: str) -> dict:
+    d = [x for x in changes if x is not None]
+    worse = sum((x > 0) if key in WORSE_IS_HIGHER else (x < 0) for x in d)
+    return {"n": len(d), "worse": worse, "mean_change": _r(sum(d) / len(d)) if d else None,
+            "mean_abs_change": _r(sum(abs(x) for x in d) / len(d)) if d else None}
 
 
 def _diff(a: float | None, b: float | None) -> float | None:

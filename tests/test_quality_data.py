@@ -288,19 +288,8 @@ def test_confronting_variants_keep_their_reported_figures():
     same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 6. A change to the
     labellers or the metrics that loses them fails here."""
     script = benchmark_scripts.load("validate_confront_pairs")
-    from helpert.io import read_sessions as read
-    from helpert.protocols import load_protocol
-
-    meta = _rows(script.PAIRS)
-    rows = benchmark_scripts.load("validate_quality").measure(read(script.PAIRS), load_protocol("cbt_session"))
-    by = {(m["base"], m["variant"]): r for m, r in zip(meta, rows)}
-    bases = sorted({m["base"] for m in meta})
-
-    def count(variant, other, key, worse_higher):
-        d = [by[(b, variant)][key] - by[(b, other)][key] for b in bases]
-        return sum((x > 0) if worse_higher else (x < 0) for x in d)
-
-    assert count("confront", "base", "ctrs.mean", False) >= 8
-    assert count("confront", "base", "drift.score", True) >= 7
-    assert count("confront", "control", "drift.score", True) >= 8
-    assert count("confront", "control", "ctrs.mean", False) >= 6
+    summary = script.summarise(*script.measure_pairs())["summary"]
+    assert summary["confront"]["ctrs.mean"]["worse"] >= 8
+    assert summary["confront"]["drift.score"]["worse"] >= 7
+    assert summary["confront_vs_control"]["drift.score"]["worse"] >= 8
+    assert summary["confront_vs_control"]["ctrs.mean"]["worse"] >= 6

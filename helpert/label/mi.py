@@ -569,7 +569,7 @@ _NOT_AN_ACTION = (r"(?!(?:any|anything|anyone|anybody|something|someone|what|how
                   r"other|others|everything|ways|a way|it|that|this|those|these|them|the|your|my|our|his|her|their|"
                   r"about|of)\b)")
 ADVICE_QUESTION = re.compile(
-    r"^(?:(?:so|and|but|well|okay|ok|um|uh|hmm|just|maybe|now|then|i wonder|i was wondering|i'm wondering),? )*(?:"
+    r"^(?:(?:maybe|i wonder|i was wondering|i'm wondering) )*(?:"  # other fillers: _clauses strips them
     r"(?:have|had) you (?:ever |already |maybe )?(?:thought (?:about|of)|considered|tried|looked into)\s+" + _NOT_AN_ACTION
     + r"\w+|"
     r"what if you (?:just |maybe |perhaps |were to |could )?(?:tried|try|set|started|start|wrote|write|made|make|called|"
