@@ -27,25 +27,11 @@ DRAWS = 5
 
 
 def beside(session, k: int, draw: int):
-    """``session`` with k small-talk exchanges inserted (see the module docstring); turns renumbered, no labels."""
-    from helpert.probe.degrade import BACKCHANNELS, SMALL_TALK, _rng
+    """``session`` with k small-talk exchanges inserted (see the module docstring), as the probe ran it: the check
+    that round 91 made of it (``helpert.probe.degrade.small_talk``) with the client replies of this probe."""
+    from helpert.probe.degrade import BACKCHANNELS, small_talk
 
-    turns = list(session.turns)
-    counselor = [i for i, t in enumerate(turns) if t.role == "counselor"]
-    order = (1 + _rng(session, "small_talk_beside", draw).permutation(len(counselor) - 1))[:k].tolist()
-    after = {}
-    for j, pos in enumerate(order):
-        i = counselor[pos]
-        end = i + 1 if i + 1 < len(turns) and turns[i + 1].role == "client" else i
-        after.setdefault(end, []).append(j)
-    out = []
-    for i, t in enumerate(turns):
-        out.append(t.model_copy(update={"labels": {}}))
-        for j in after.get(i, []):
-            Turn = type(t)
-            out.append(Turn(idx=0, role="counselor", text=SMALL_TALK[(j + draw) % len(SMALL_TALK)]))
-            out.append(Turn(idx=0, role="client", text=BACKCHANNELS[(j + draw) % len(BACKCHANNELS)]))
-    return session.model_copy(update={"turns": [t.model_copy(update={"idx": n}) for n, t in enumerate(out)]})
+    return small_talk(session, k, replies=BACKCHANNELS, draw=draw)
 
 
 def main() -> int:

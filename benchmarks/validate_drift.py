@@ -68,7 +68,7 @@ def label(sessions: list[Session], protocol: Protocol, mode: str) -> list[Sessio
 
 # In gold mode the replaced turns carry the ESConv annotation of what replaced them (helping_skills).
 DEGRADATIONS = {
-    "small_talk": lambda s, k, gold: probe.small_talk(s, k, texts=SMALL_TALK, labels={"strategy": "Others"} if gold else None),
+    "small_talk": lambda s, k, gold: probe.small_talk_replacing(s, k, texts=SMALL_TALK, labels={"strategy": "Others"} if gold else None),
     "early_advice": lambda s, k, gold: probe.early_advice(s, k, texts=ADVICE, labels={
         "strategy": "Providing Suggestions or Information", "stage_heuristic": "action"} if gold else None),
     "shuffle": lambda s, k, gold: probe.shuffled(s, k, keep_labels=gold),

@@ -13,6 +13,9 @@ Annotated sessions (``cbt_session`` phases, ``off_protocol`` for a turn that ser
   one writer asked for verbatim speech with backchannels, each writer for one looser counselor among its three
   sessions; round 81 also for small talk in mid-session). Rounds 76, 78 and 80's sets are the learned phase model's
   training data since round 81 (in-sample for it).
+* ``tests/data/phase_sessions_round91.jsonl`` (round 91): six more, one writer in the verbatim register of spoken US
+  sessions, one in the typed register of an online chat service (clients in Australia, India and Canada), each asked
+  for small talk in mid-session and one looser counselor.
 
 Per set: the labeller's agreement with each annotator and with the turns both annotators agree on, Cohen's kappa
 between the annotators, and the backward jumps (``helpert.metrics.drift``) of the labeller's phase sequence per
@@ -51,7 +54,8 @@ SETS = {"hand": (DATA / "cbt_phase_sample.jsonl", ("gold_phase",)),
         "round76": (DATA / "phase_sessions_round76.jsonl", ("writer_phase", "blind_phase")),
         "round78": (DATA / "phase_sessions_round78.jsonl", ("writer_phase", "blind_phase")),
         "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase")),
-        "round81": (DATA / "phase_sessions_round81.jsonl", ("writer_phase", "blind_phase"))}
+        "round81": (DATA / "phase_sessions_round81.jsonl", ("writer_phase", "blind_phase")),
+        "round91": (DATA / "phase_sessions_round91.jsonl", ("writer_phase", "blind_phase"))}
 
 
 def kappa(a: list[str], b: list[str]) -> float:
@@ -115,7 +119,7 @@ def guards(protocol) -> dict:
     peers, _ = vq.esconv(protocol, None)
     experts = {**vq.expert_check(protocol, peers), **vq.expert_check(protocol, peers, folder=DATA / "expert_cbt_fresh")}
     return {"written_auc": {k: v["auc"] for k, v in written.items()},
-            "degradations": {k: {"drift_rises": v["drift_rises"], "ctrs_falls": v["ctrs_falls"],
+            "degradations": {k: {"a_check": v["a_check"], "drift_rises": v["drift_rises"], "ctrs_falls": v["ctrs_falls"],
                                  "drift": v["means"]["drift.score"], "ctrs": v["means"]["ctrs.mean"]}
                              for k, v in degradations.items()},
             "all_degradations_monotone": ok,

@@ -378,7 +378,7 @@ def test_degrading_real_sessions_raises_drift():
     data = Path(__file__).parents[2] / "shared" / "data" / "esconv" / "esconv_valid_195.jsonl"
     sessions = [s for s in read_sessions(data)[:40] if len(s.counselor_turns) >= 6]
     kinds = {
-        "small_talk": lambda s, k: degrade.small_talk(s, k, labels={"strategy": "Others"}),
+        "small_talk": lambda s, k: degrade.small_talk_replacing(s, k, labels={"strategy": "Others"}),
         "early_advice": lambda s, k: degrade.early_advice(s, k, labels={"strategy": "Providing Suggestions or Information",
                                                                         "stage_heuristic": "action"}),
         "shuffle": lambda s, k: degrade.shuffled(s, k, keep_labels=True),
@@ -407,11 +407,20 @@ def test_degradation_draws_are_nested_and_distinct():
         assert all(a <= b for a, b in zip(sets, sets[1:]))  # nested
         assert 0 not in sets[-1]  # the opening is kept
         assert sets == [replaced(degrade.lecture(session, k, draw=draw)) for k in degrade.LEVELS]  # deterministic
-    for kind in ("lecture", "small_talk", "questions_for_reflections", "early_advice"):   # nested text by text too
+    for kind in ("lecture", "small_talk_replacing", "questions_for_reflections", "early_advice"):   # nested text by text too
         for draw in (0, 1):
             steps = [degrade.degrade(session, kind, k, [3, 8, 20], draw=draw).counselor_turns for k in degrade.LEVELS]
             for before, after in zip(steps, steps[1:]):
                 assert sum(a.text != b.text for a, b in zip(before, after)) == 1, (kind, draw)
+    for draw in (0, 1):   # small talk is put in beside the turns: each step adds one exchange and keeps every turn
+        steps = [[(t.role, t.text) for t in degrade.degrade(session, "small_talk", k, draw=draw).turns] for k in degrade.LEVELS]
+        for before, after in zip(steps, steps[1:]):
+            assert len(after) == len(before) + 2
+            m = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), len(before))
+            assert after[:m] + after[m + 2:] == before, draw
+            assert after[m][0] == "counselor" and after[m][1] in degrade.SMALL_TALK
+            assert after[m + 1][0] == "client" and after[m + 1][1] in degrade.SMALL_TALK_REPLIES
+            assert after[m - 1][0] == "client" or m == len(before)  # after the client's answer to a counselor turn
     assert degrade.lecture(session, 4) == degrade.lecture(session, 4, draw=0)
     picks = {frozenset(replaced(degrade.lecture(session, 4, draw=d))) for d in range(5)}
     assert len(picks) > 1

@@ -1,7 +1,8 @@
 """Synthetic degradations of real sessions, to check that a metric points the right way: at strength k,
-k counselor turns become advice right after the opening, closed questions in place of reflections,
-lectures or small talk, or a share k/4 of the counselor turns is shuffled. A good drift score should rise
-and CTRS fall with k (benchmarks/validate_quality.py, benchmarks/validate_drift.py).
+k counselor turns become advice right after the opening, closed questions in place of reflections or
+lectures, k small-talk exchanges are put in beside the turns, or a share k/4 of the counselor turns is
+shuffled. A good drift score should rise and CTRS fall with k (benchmarks/validate_quality.py,
+benchmarks/validate_drift.py).
 
 Deterministic: the random choices are seeded by the dialogue id, the kind and the ``draw`` (0 unless given;
 another draw is another random set of turns, for averaging over the randomness), and nested across k: the
@@ -59,6 +60,8 @@ SMALL_TALK = (
     "The weather has been lovely this week, hasn't it?",
     "I'm thinking about repainting my kitchen this weekend.",
 )
+# A client's short reply to the counselor's small talk (round 91).
+SMALL_TALK_REPLIES = ("Oh, nice.", "Yeah.", "Ha, maybe.", "Mm, true.", "Right.")
 
 
 def _rng(session: Session, kind: str, draw: int = 0) -> "np.random.Generator":
@@ -117,8 +120,33 @@ def lecture(session: Session, k: int, reflective: list[int] = (), texts: tuple[s
 
 
 def small_talk(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = SMALL_TALK,
-               labels: dict | None = None, draw: int = 0) -> Session:
-    """k random counselor turns become small talk."""
+               replies: tuple[str, ...] | None = None, draw: int = 0) -> Session:
+    """k small-talk exchanges put in beside the counselor's turns (round 91): each a counselor small-talk line
+    (``texts``) and a short client reply (``replies``, default :data:`SMALL_TALK_REPLIES`), after the client turn that
+    follows a random counselor turn (after the counselor turn where no client turn follows). Nothing is taken out, so
+    the session loses no work and gains only talk that serves no phase - the degradation the issue names, where
+    :func:`small_talk_replacing` also takes the replaced turns' own behaviour out (round 81). Nested across k; turns
+    renumbered; the new turns carry no labels."""
+    replies = replies or SMALL_TALK_REPLIES
+    turns = list(session.turns)
+    counselor = counselor_indices(session)
+    after: dict[int, list[int]] = {}
+    for j, pos in enumerate(random_positions(session, "small_talk_beside", k, draw)):
+        i = counselor[pos]
+        after.setdefault(i + 1 if i + 1 < len(turns) and turns[i + 1].role == "client" else i, []).append(j)
+    out = []
+    for i, t in enumerate(turns):
+        out.append(t)
+        for j in after.get(i, []):
+            out.append(type(t)(idx=0, role="counselor", text=texts[(j + draw) % len(texts)]))
+            out.append(type(t)(idx=0, role="client", text=replies[(j + draw) % len(replies)]))
+    return session.model_copy(update={"turns": [t.model_copy(update={"idx": n}) for n, t in enumerate(out)]})
+
+
+def small_talk_replacing(session: Session, k: int, reflective: list[int] = (), texts: tuple[str, ...] = SMALL_TALK,
+                         labels: dict | None = None, draw: int = 0) -> Session:
+    """k random counselor turns become small talk (the small-talk degradation until round 91; reported, not a check,
+    since each step trades the replaced turn's behaviour for the small talk)."""
     return replace_turns(session, random_positions(session, "small_talk", k, draw), texts, labels)
 
 
@@ -139,8 +167,10 @@ def shuffled(session: Session, k: int, reflective: list[int] = (), keep_labels: 
 
 DEGRADATIONS: dict[str, Callable[..., Session]] = {
     "early_advice": early_advice, "questions_for_reflections": questions_for_reflections, "lecture": lecture,
-    "small_talk": small_talk, "shuffle": shuffled,
+    "small_talk": small_talk, "shuffle": shuffled, "small_talk_replacing": small_talk_replacing,
 }
+# Reported beside the checks, not one of them (benchmarks/validate_quality.py).
+REPORTED_ONLY = frozenset({"small_talk_replacing"})
 
 
 # Minimal encouragers a transcriber gives their own counselor turn (round 56): splicing them into client turns should
