@@ -32,7 +32,7 @@ KEYS = ("ctrs.mean", "drift.score", "ctrs.understanding", "ctrs.interpersonal_ef
 WORSE_IS_HIGHER = {"drift.score", "mi.non_adherent_share"}
 
 
-def measure_pairs(phase_labeller: str = "rules") -> tuple[list[dict], list[dict]]:
+def measure_pairs(phase_labeller: str | None = None) -> tuple[list[dict], list[dict]]:
     """The set's records (base, variant, ...) and each session's metrics, as `helpert measure` gives them."""
     from validate_quality import measure
 
@@ -61,8 +61,8 @@ def summarise(meta: list[dict], rows: list[dict]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="validate_confront_pairs", help="results/<NAME>.json")
-    ap.add_argument("--phase-labeller", default="rules", choices=("rules", "model"),
-                    help="the phase labeller (default: the rules, helpert's default)")
+    ap.add_argument("--phase-labeller", default=None, choices=("auto", "rules", "model"),
+                    help="the phase labeller (default: helpert's default)")
     args = ap.parse_args()
     report(args.name, {"data": str(PAIRS.relative_to(REPO)), "phase_labeller": args.phase_labeller,
                        **summarise(*measure_pairs(args.phase_labeller))})

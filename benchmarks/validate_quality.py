@@ -88,11 +88,13 @@ def unseen_sessions() -> list[Session]:
     return [one_line_per_turn(s) for s in hope + read_sessions(EXPERT) if len(s.counselor_turns) >= 6]
 
 
-def measure(sessions: list[Session], protocol: Protocol, phase_labeller: str = "rules") -> list[dict]:
+def measure(sessions: list[Session], protocol: Protocol, phase_labeller: str | None = None) -> list[dict]:
     """Every metric of each session as `helpert measure` gives it: consecutive lines of one speaker joined
-    (``one_line_per_turn``), labelled (``phase_labeller`` as `helpert measure --phase-labeller`), measured."""
+    (``one_line_per_turn``), labelled (``phase_labeller`` as `helpert measure --phase-labeller`; None: helpert's
+    default, so that a benchmark measures what a user gets), measured."""
     joined = [one_line_per_turn(s) for s in sessions]
-    return [measure_labelled(s, protocol) for s in label_sessions(joined, protocol, phase_labeller=phase_labeller)]
+    options = {} if phase_labeller is None else {"phase_labeller": phase_labeller}
+    return [measure_labelled(s, protocol) for s in label_sessions(joined, protocol, **options)]
 
 
 def column(rows: list[dict], key: str) -> np.ndarray:
