@@ -21,7 +21,7 @@ def _unscored(frame) -> list[str]:
 
 def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = None, label_judge: object = None,
                    judge_concurrency: int = 1, dialogue: str | None = None, speakers: "dict[str, str] | None" = None,
-                   phase_labeller: str = "rules"):
+                   phase_labeller: str = "auto"):
     from helpert.cli.errors import UserError, refuse_run_folders
     from helpert.io import read_sessions
     from helpert.metrics import measure_sessions
@@ -72,7 +72,7 @@ def _warn_repeated_ids(sessions) -> None:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every metric to this CSV file (one row per session).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
-@click.option("--phase-labeller", type=click.Choice(["rules", "model", "auto"]), default="rules", show_default=True,
+@click.option("--phase-labeller", type=click.Choice(["auto", "rules", "model"]), default="auto", show_default=True,
               help="Who names each counselor turn's phase: the cue rules, or the experimental learned model of "
                    "cbt_session (agrees with annotators on 76% of the turns of fresh sessions, the rules on 33%; not "
                    "the default: docs/metrics.md, 'Adherence'); 'auto': the model where it serves, else the rules.")

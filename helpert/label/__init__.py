@@ -76,7 +76,7 @@ PHASE_LABELLERS = ("auto", "rules", "model")
 
 
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None,
-                   phase_labeller: str = "rules") -> list[Session]:
+                   phase_labeller: str = "auto") -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
     read each turn without its times, transcribers' notes, fillers and a repeated own label
     (:func:`helpert.text.transcript.speech_view`); the copies keep the text as it was.

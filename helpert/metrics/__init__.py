@@ -99,7 +99,7 @@ def one_line_per_turn(session: Session) -> Session:
 
 
 def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ctrs.Judge | None = None,
-                    judge_concurrency: int = 1, phase_labeller: str = "rules") -> list[Session]:
+                    judge_concurrency: int = 1, phase_labeller: str = "auto") -> list[Session]:
     """Label, with the default labeller, the sessions that carry no phase labels for ``protocol``, each run of one
     speaker's consecutive lines joined into one turn first (:func:`one_line_per_turn`; an already labelled session is
     measured as it is);
@@ -130,7 +130,7 @@ def measure_session(session: Session, protocol: Protocol, judge: ctrs.Judge | No
 
 def measure_sessions(sessions: Iterable[Session], protocol: Protocol, judge: ctrs.Judge | None = None,
                      label_judge: ctrs.Judge | None = None, judge_concurrency: int = 1,
-                     phase_labeller: str = "rules") -> "pandas.DataFrame":
+                     phase_labeller: str = "auto") -> "pandas.DataFrame":
     """One row per session (index ``dialogue_id``), one column per metric; missing values are NaN.
     ``judge`` scores the CTRS items with an LLM too; ``label_judge`` labels the turns with one; with
     ``judge_concurrency`` > 1 the judges are asked about that many sessions at once (a judge on a server; the
