@@ -73,9 +73,10 @@ def _warn_repeated_ids(sessions) -> None:
               help="Also write every metric to this CSV file (one row per session).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
 @click.option("--phase-labeller", type=click.Choice(["auto", "rules", "model"]), default="auto", show_default=True,
-              help="Who names each counselor turn's phase: the cue rules, or the experimental learned model of "
-                   "cbt_session (agrees with annotators on 76% of the turns of fresh sessions, the rules on 33%; not "
-                   "the default: docs/metrics.md, 'Adherence'); 'auto': the model where it serves, else the rules.")
+              help="Who names each counselor turn's phase: 'auto' is the learned model for cbt_session (agrees with "
+                   "annotators on 76-80% of the turns of fresh sessions) and the cue rules for any other protocol; "
+                   "'rules' the cue rules (33-40%); 'model' the learned model, an error for other protocols "
+                   "(docs/metrics.md, 'Adherence').")
 @judge_options
 def measure(paths: tuple[Path, ...], protocol_name: str, dialogue: str | None, speakers: "dict[str, str] | None", as_json: bool, csv_path: Path | None, judge_model: str | None,
             judge_what: str, threads: int | None, phase_labeller: str, judge_served_model: str | None,

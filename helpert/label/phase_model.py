@@ -1,11 +1,12 @@
 """A learned phase labeller for one protocol: which phase a counselor turn serves, read from the turn, the client's
 talk before it and the cue rules' own evidence, decoded over the session so that a phase tends to continue.
 
-Experimental, not the default (``label_sessions(..., phase_labeller="model")``; benchmarks/README.md, "Phase
-labeller"): trained since round 81 on 1,171 annotated turns, it agrees with annotators on 76.0% of the turns of a
-fresh set of everyday CBT sessions, the cue rules on 32.9%, and raised every pooled written-set AUC; but with it -
-decoded as a sequence (rounds 77, 80, 81) or turn by turn (round 78) - small talk put into a session raised the CTRS
-mean at a step of the degradation check with the standard texts, a guard the rules pass.
+The default for ``cbt_session`` since round 91 (``label_sessions(..., phase_labeller="auto")``; benchmarks/README.md,
+"Phase labeller"): trained since round 81 on 1,171 annotated turns, it agrees with annotators on 76.0% and 80.0% of
+the turns of two fresh sets of everyday CBT sessions (rounds 81 and 91), the cue rules on 32.9% and 32.6%, and raised
+every pooled written-set AUC. Rounds 77-81 kept it experimental because small talk that *replaced* counselor turns
+raised the CTRS mean at a step of the degradation check; round 91 put the small talk in beside the turns instead (a
+replaced turn takes its own behaviour out too) and adopted it: no degradation the rules pass fails with it.
 
 Why: the cue rules (:mod:`helpert.label.phase`) give the annotators' phase to 34.8% of the counselor turns of fresh
 everyday CBT sessions (benchmarks/README.md, "Phase labeller"): everyday talk paraphrases the cues, and a turn

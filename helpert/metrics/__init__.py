@@ -105,8 +105,8 @@ def ensure_labelled(sessions: list[Session], protocol: Protocol, label_judge: ct
     measured as it is);
     with ``label_judge``, every session's phases and behaviours then come from that LLM judge
     (:mod:`helpert.label.judge`), the rule labels standing in where its reply cannot be read; ``judge_concurrency``
-    sessions at a time. ``phase_labeller``: as for :func:`helpert.label.label_sessions` (the rules, or the experimental
-    learned model)."""
+    sessions at a time. ``phase_labeller``: as for :func:`helpert.label.label_sessions` ("auto": the learned model for
+    ``cbt_session``, the cue rules elsewhere; "rules"; "model")."""
     todo = [i for i, s in enumerate(sessions) if s.counselor_turns and not is_labelled(s, protocol)]
     out = list(sessions)
     if todo:
