@@ -31,10 +31,12 @@ def _measure_frame(paths: tuple[Path, ...], protocol_name: str, judge: object = 
     refuse_run_folders(paths, "measure")
     protocol = load_protocol(protocol_name)
     if phase_labeller != "rules":  # "auto" resolves here to what labels the phases: the model where it serves, else the rules
-        from helpert.label import phase_model_for
-
         try:
+            from helpert.label import phase_model_for
+
             phase_labeller = "model" if phase_model_for(protocol, phase_labeller) is not None else "rules"
+        except ImportError as exc:
+            raise UserError(f"sessions need phase labels and the labeller could not be loaded ({exc})") from None
         except ValueError as exc:
             raise UserError(f"--phase-labeller model: {exc}") from None
     sessions = read_sessions(*paths, dialogue=dialogue, speakers=speakers)
