@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from helpert.protocols import Protocol
+from helpert.protocols import OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
 
 LABEL_KEYS = ("phase", "behaviour", "mi", "strategy_pred", "stage_pred", "empathy")
@@ -75,6 +75,19 @@ def client_between(session: Session, through_encouragers: bool = False) -> list[
 PHASE_LABELLERS = ("auto", "rules", "model")
 
 
+def _model_phases(model, logp, rows: list[int | None]) -> list[str]:
+    """One session's phases by the learned model: its turns' ``rows`` of ``logp`` (None for a minimal encourager,
+    which the model does not read, round 92) decoded as one sequence; an encourager takes the phase of the turn
+    before it (the first read turn's when it opens the session; off-protocol when the session has no other)."""
+    read = [r for r in rows if r is not None]
+    decoded = iter(model.decode(logp[read]) if read else [])
+    out: list[str] = []
+    for r in rows:
+        out.append(next(decoded) if r is not None else (out[-1] if out else None))
+    first = next((p for p in out if p is not None), OFF_PROTOCOL)
+    return [first if p is None else p for p in out]
+
+
 def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str | None = None,
                    phase_labeller: str = "auto") -> list[Session]:
     """Copies of ``sessions`` with labels written into every counselor turn (inputs are not modified). The labellers
@@ -117,9 +130,14 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
     model = phase_model_for(protocol, phase_labeller)
-    if model is not None:  # every turn of the batch at once; each session decoded on its own below
-        evidence = [matcher.evidence(normalise(u.text), a) for u, a in zip(units, acts)]
-        logp = model.log_proba([u.text for u in units], between, evidence, acts) if units else None
+    if model is not None:  # every turn of the batch at once, less minimal encouragers; each session decoded below
+        from helpert.label.mi import is_minimal_encourager_text
+
+        read = [i for i, u in enumerate(units) if not is_minimal_encourager_text(u.text)]
+        evidence = [matcher.evidence(normalise(units[i].text), acts[i]) for i in read]
+        logp = model.log_proba([units[i].text for i in read], [heard[i] for i in read], evidence,
+                               [acts[i] for i in read]) if read else None
+        row = {i: r for r, i in enumerate(read)}
 
     out: list[Session] = []
     k = 0
@@ -131,7 +149,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
                                     client=between[sl])
         else:  # crisis language is the safety phase whatever the model says, as under the rules
             phases = [SAFETY if SAFETY_CUES.search(normalise(u.text)) else p
-                      for u, p in zip(units[sl], model.decode(logp[sl]) if n else [])]
+                      for u, p in zip(units[sl], _model_phases(model, logp, [row.get(i) for i in range(k, k + n)]))]
         turns: list[Turn] = []
         j = 0
         for t in original.turns:
