@@ -105,7 +105,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     from helpert.label.empathy import empathy_from_scores
     from helpert.text.linear import load_bundle
     from helpert.label.mi import code_turns
-    from helpert.label.phase import SAFETY_CUES, CueMatcher, session_phases
+    from helpert.label.phase import SAFETY_CUES, CueMatcher, off_topic_turns, session_phases
     from helpert.protocols import SAFETY
     from helpert.text.features import normalise
     from helpert.label.strategy import stage_from_scores, strategy_from_scores
@@ -147,9 +147,12 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
         if model is None:
             phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
                                     client=between[sl])
-        else:  # crisis language is the safety phase whatever the model says, as under the rules
-            phases = [SAFETY if SAFETY_CUES.search(normalise(u.text)) else p
-                      for u, p in zip(units[sl], _model_phases(model, logp, [row.get(i) for i in range(k, k + n)]))]
+        else:  # crisis language is the safety phase and off-topic small talk off-protocol whatever the model says,
+            # as under the rules (round 93)
+            norm = [normalise(u.text) for u in units[sl]]
+            _, off_topic = off_topic_turns(norm, acts[sl], protocol, matcher, client=between[sl])
+            phases = [SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if off else p
+                      for t, off, p in zip(norm, off_topic, _model_phases(model, logp, [row.get(i) for i in range(k, k + n)]))]
         turns: list[Turn] = []
         j = 0
         for t in original.turns:

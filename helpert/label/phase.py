@@ -82,6 +82,22 @@ def is_stage_protocol(protocol: Protocol) -> bool:
     return {p.id for p in protocol.phases} == set(STAGES)
 
 
+def off_topic_turns(norm: Sequence[str], behaviours: Sequence[str], protocol: Protocol, matcher: CueMatcher | None = None,
+                    *, client: Sequence[str]) -> tuple[list[list[float]], list[bool]]:
+    """Per counselor turn of one session (normalised texts): its cue evidence, and whether it is off-topic small talk -
+    no cue evidence and :func:`helpert.label.off_topic.is_off_topic` given the client's talk so far (``client`` as for
+    :func:`session_phases`). The learned phase model defers to this verdict too (round 93)."""
+    matcher = matcher or CueMatcher(protocol)
+    heard = ClientTalk()  # the client's talk so far
+    evidence, off_topic = [], []
+    for text, beh, said in zip(norm, behaviours, client, strict=True):
+        heard.add(said)
+        ev = matcher.evidence(text, beh)
+        evidence.append(ev)
+        off_topic.append(max(ev) <= 0 and is_off_topic(text, heard))
+    return evidence, off_topic
+
+
 def session_phases(
     texts: Sequence[str],
     behaviours: Sequence[str],
@@ -99,13 +115,7 @@ def session_phases(
     """
     norm = [normalise(t) for t in texts]
     matcher = matcher or CueMatcher(protocol)
-    heard = ClientTalk()  # the client's talk so far
-    evidence, off_topic = [], []
-    for text, beh, said in zip(norm, behaviours, client, strict=True):
-        heard.add(said)
-        ev = matcher.evidence(text, beh)
-        evidence.append(ev)
-        off_topic.append(max(ev) <= 0 and is_off_topic(text, heard))
+    evidence, off_topic = off_topic_turns(norm, behaviours, protocol, matcher, client=client)
     if is_stage_protocol(protocol):
         return [
             SAFETY if SAFETY_CUES.search(t)
