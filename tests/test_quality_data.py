@@ -130,25 +130,19 @@ def test_held_out_rated_sessions_keep_their_reported_auc():
 
 def test_verbatim_rated_sessions_keep_their_reported_auc():
     """Round 56's fresh sets h and i (verbatim transcripts, minimal encouragers as turns of their own; 20 sessions,
-    10 low, scored once before the round's choice): drift.score picks out the low ones at AUC 1.00 and a low
-    ctrs.mean at 0.92; round 57's j and k at 1.00 and 0.98, round 58's l and m at 1.00 and 0.98, round 61's n and o at
-    0.96 and 0.92 - since rounds 63 and 65, which read turns without transcribers' notes and fillers (before: 0.93;
-    0.99; 0.97; 0.98 and 0.93; 0.98 and 0.92 before round 61's telling stretches; benchmarks/README.md, "Quality
-    validation", rounds 56-65)."""
+    10 low, scored once before the round's choice), round 57's j and k, round 58's l and m, round 61's n and o: the AUC
+    with which drift.score and a low ctrs.mean pick out the low ones. Since round 93 (the learned phase model,
+    encouragers and off-topic small talk read as the measures read them): h+i 1.00 and 0.99, j+k 0.99 and 0.99, l+m
+    1.00 and 1.00, n+o 1.00 and 0.97 (the cue rules: 1.00 and 0.92, 1.00 and 0.98, 1.00 and 0.98, 0.97 and 0.92;
+    earlier figures in benchmarks/README.md, "Quality validation", rounds 56-65)."""
     from helpert.protocols import load_protocol
 
     result = benchmark_scripts.load("validate_quality").written_sessions(load_protocol("cbt_session"), ("h", "i", "j", "k", "l", "m", "n", "o"))
-    assert (result["h+i"]["n"], result["h+i"]["low"]) == (20, 10)
-    assert result["h+i"]["auc"]["drift.score"][0] >= 1.0 and result["h+i"]["auc"]["ctrs.mean"][0] >= 0.92, result["h+i"]["auc"]
-    # round 57's j and k (the client's encouragers as turns too): 1.00 and 0.98
-    assert (result["j+k"]["n"], result["j+k"]["low"]) == (20, 10)
-    assert result["j+k"]["auc"]["drift.score"][0] >= 1.0 and result["j+k"]["auc"]["ctrs.mean"][0] >= 0.98, result["j+k"]["auc"]
-    # round 58's l and m: 1.00 and 0.98
-    assert (result["l+m"]["n"], result["l+m"]["low"]) == (20, 10)
-    assert result["l+m"]["auc"]["drift.score"][0] >= 1.0 and result["l+m"]["auc"]["ctrs.mean"][0] >= 0.98, result["l+m"]["auc"]
-    # round 61's n and o: 0.96 and 0.92
-    assert (result["n+o"]["n"], result["n+o"]["low"]) == (20, 10)
-    assert result["n+o"]["auc"]["drift.score"][0] >= 0.96 and result["n+o"]["auc"]["ctrs.mean"][0] >= 0.92, result["n+o"]["auc"]
+    expected = {"h+i": (1.0, 0.99), "j+k": (0.99, 0.99), "l+m": (1.0, 1.0), "n+o": (1.0, 0.97)}
+    for pair, (drift_auc, ctrs_auc) in expected.items():
+        assert (result[pair]["n"], result[pair]["low"]) == (20, 10)
+        auc = result[pair]["auc"]
+        assert auc["drift.score"][0] >= drift_auc and auc["ctrs.mean"][0] >= ctrs_auc, (pair, auc)
 
 
 def test_later_held_out_spoken_utterances_keep_their_reported_figures():
@@ -283,13 +277,15 @@ def test_confront_pairs_are_matched_triples_with_the_raters_scores():
 
 
 def test_confronting_variants_keep_their_reported_figures():
-    """Round 87's record (benchmarks/README.md, "Quality validation"), with round 86 adopted: against its base, the
-    confronting variant has a lower ctrs.mean in 8 of 8 triples and a higher drift.score in 7; against its control (the
-    same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 6. A change to the
-    labellers or the metrics that loses them fails here."""
+    """Round 87's record (benchmarks/README.md, "Quality validation"), with round 86 adopted. With the default phase
+    labeller (the learned model since round 91, `results/validate_confront_pairs.json`): against its base, the
+    confronting variant has a lower ctrs.mean in 6 of 8 triples and a higher drift.score in 7; against its control (the
+    same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 7. With the cue
+    rules: 8, 7, 8 and 6 (the rules' phase items move with the rewording itself). A change to the labellers or the
+    metrics that loses them fails here."""
     script = benchmark_scripts.load("validate_confront_pairs")
-    summary = script.summarise(*script.measure_pairs())["summary"]
-    assert summary["confront"]["ctrs.mean"]["worse"] >= 8
-    assert summary["confront"]["drift.score"]["worse"] >= 7
-    assert summary["confront_vs_control"]["drift.score"]["worse"] >= 8
-    assert summary["confront_vs_control"]["ctrs.mean"]["worse"] >= 6
+    for labeller, expected in ((None, (6, 7, 8, 7)), ("rules", (8, 7, 8, 6))):
+        summary = script.summarise(*script.measure_pairs(labeller))["summary"]
+        got = (summary["confront"]["ctrs.mean"]["worse"], summary["confront"]["drift.score"]["worse"],
+               summary["confront_vs_control"]["drift.score"]["worse"], summary["confront_vs_control"]["ctrs.mean"]["worse"])
+        assert all(g >= e for g, e in zip(got, expected)), (labeller, got)
