@@ -7,6 +7,8 @@ the turns of two fresh sets of everyday CBT sessions (rounds 81 and 91), the cue
 every pooled written-set AUC. Rounds 77-81 kept it experimental because small talk that *replaced* counselor turns
 raised the CTRS mean at a step of the degradation check; round 91 put the small talk in beside the turns instead (a
 replaced turn takes its own behaviour out too) and adopted it: no degradation the rules pass fails with it.
+:func:`helpert.label.label_sessions` leaves minimal encouragers out of the sequence it decodes (round 92) and lets
+crisis language and the off-topic rule overrule it (round 93).
 
 Why: the cue rules (:mod:`helpert.label.phase`) give the annotators' phase to 34.8% of the counselor turns of fresh
 everyday CBT sessions (benchmarks/README.md, "Phase labeller"): everyday talk paraphrases the cues, and a turn
