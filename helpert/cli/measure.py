@@ -76,7 +76,7 @@ def _warn_repeated_ids(sessions) -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads of a GGUF judge model.")
 @click.option("--phase-labeller", type=click.Choice(["auto", "rules", "model"]), default="auto", show_default=True,
               help="Who names each counselor turn's phase: 'auto' is the learned model for cbt_session (agrees with "
-                   "annotators on 76-80% of the turns of fresh sessions) and the cue rules for any other protocol; "
+                   "annotators on 75-80% of the turns of fresh sessions) and the cue rules for any other protocol; "
                    "'rules' the cue rules (33-40%); 'model' the learned model, an error for other protocols "
                    "(docs/metrics.md, 'Adherence').")
 @judge_options

@@ -98,7 +98,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     round 91: the learned phase model of :mod:`helpert.label.phase_model` where it serves - ``cbt_session`` and its
     unedited copies - and the cue rules of :mod:`helpert.label.phase` for every other protocol), "rules" (the cue rules,
     every protocol) or "model" (the learned model; an error for a protocol it was not trained for). On fresh annotated
-    sessions the model agrees with the annotators on 76-80% of the turns, the rules on 33-40% (benchmarks/README.md,
+    sessions the model agrees with the annotators on 75-80% of the turns, the rules on 33-40% (benchmarks/README.md,
     "Phase labeller").
     """
     from helpert.label.behaviour import behaviours
