@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -178,15 +177,10 @@ def test_recall_on_held_out_small_talk_inserted_into_real_sessions(protocol):
     >= 6 counselor turns. Measured 2026-12-01: helping_skills 167/194 = 86.1%, cbt_session 176/194 =
     90.7% (without the rule 7.7% and 58.2%); misses are the lines with a counseling word and lines that
     reuse a word the client said."""
-    sessions = [s for s in _esconv() if len(s.counselor_turns) >= 6]
-    rng = random.Random(0)
-    cases = []
-    for k, s in enumerate(sessions):
-        counselor = [i for i, t in enumerate(s.turns) if t.role == "counselor"]
-        i = counselor[rng.randrange(1, len(counselor))]
-        turns = list(s.turns)
-        turns[i] = turns[i].model_copy(update={"text": HELD_OUT_SMALL_TALK[k % len(HELD_OUT_SMALL_TALK)], "labels": {}})
-        cases.append((s.model_copy(update={"turns": turns}), i))
+    import benchmark_scripts
+
+    inserted = benchmark_scripts.load("validate_off_topic").inserted  # the procedure round 93's benchmark reuses
+    cases = inserted([s for s in _esconv() if len(s.counselor_turns) >= 6], list(HELD_OUT_SMALL_TALK))
     labelled = label_sessions([s for s, _ in cases], protocol)
     recall = sum(s.turns[i].labels["phase"] == OFF_PROTOCOL for s, (_, i) in zip(labelled, cases)) / len(cases)
     assert recall >= 0.8, recall
