@@ -233,6 +233,34 @@ def test_cbt_phase_agreement_on_hand_labelled_sample():
     assert agreement >= 0.8, list(zip(gold, pred))
 
 
+def test_the_phase_model_reads_a_session_without_the_counselors_encouragers():
+    """Round 92: a counselor's "mm-hmm" put into client turns leaves every other counselor turn's phase (by the
+    learned model, the default for cbt_session) as it was, and takes the phase of the turn before it; an encourager
+    that opens the session takes the first read turn's."""
+    from helpert.io import read_sessions
+
+    session = read_sessions(Path(__file__).parents[1] / "sessions" / "exam_anxiety.txt")[0]
+    turns, cut = [], 0
+    for t in session.turns:
+        words = t.text.split()
+        if t.role == "client" and len(words) >= 8:  # the client's turn cut by the counselor's "mm-hmm"
+            half = len(words) // 2
+            turns += [t.model_copy(update={"text": " ".join(words[:half])}), Turn(idx=0, role="counselor", text="Mm-hmm."),
+                      t.model_copy(update={"text": " ".join(words[half:])})]
+            cut += 1
+        else:
+            turns.append(t)
+    opened = [Turn(idx=0, role="counselor", text="Mm-hmm."), Turn(idx=0, role="client", text="Hi.")] + turns
+    cut_session = session.model_copy(update={"turns": [t.model_copy(update={"idx": i}) for i, t in enumerate(opened)]})
+    before, after = label_sessions([session, cut_session], CBT)
+    assert cut >= 5
+    plain = [t.labels["phase"] for t in before.counselor_turns]
+    got = [(t.text, t.labels["phase"]) for t in after.counselor_turns]
+    assert [p for text, p in got if text != "Mm-hmm."] == plain
+    assert got[0][1] == plain[0]
+    assert all(p == got[i - 1][1] for i, (text, p) in enumerate(got) if text == "Mm-hmm." and i > 0)
+
+
 def test_phase_agreement_on_the_annotated_sessions_is_what_the_readme_says():
     """tests/data/phase_sessions_round{76,78,80,81,91}.jsonl: six everyday CBT sessions each, every counselor turn marked
     by its writer and by a blind annotator (both kept). benchmarks/README.md ("Phase labeller") reports the turns they
