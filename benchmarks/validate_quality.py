@@ -271,7 +271,8 @@ def markdown(result: dict) -> str:
                   "| degradation | drift.score | rises | ctrs.mean | falls |", "|---|---|---|---|---|"]
         for kind, r in result[key].items():
             m = r["means"]
-            lines.append(f"| {kind} | {' → '.join(f'{v:.3f}' for v in m['drift.score'])} | {'yes' if r['drift_rises'] else '**no**'} | "
+            name = kind if r.get("a_check", True) else f"{kind} (reported, not a check)"
+            lines.append(f"| {name} | {' → '.join(f'{v:.3f}' for v in m['drift.score'])} | {'yes' if r['drift_rises'] else '**no**'} | "
                          f"{' → '.join(f'{v:.2f}' for v in m['ctrs.mean'])} | {'yes' if r['ctrs_falls'] else '**no**'} |")
         lines.append("")
     if "backchannels" in result:
