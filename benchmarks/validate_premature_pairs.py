@@ -1,0 +1,61 @@
+"""Does `adherence.premature_action` see advice given before the problem was explored? Pairs of session openings
+(``tests/data/premature_pairs_round94.jsonl``, written outside the project for round 94: the same mood check with
+reflections and agenda, then the same two advice turns either at once, ``early``, or after the counselor explored the
+problem for 4-6 turns, ``explored``), measured as `helpert measure` measures them (helpert's default labellers).
+Reports, per pair, premature action and drift of both versions, and the pairs in which the early version scores
+higher.
+
+    .venv/bin/python benchmarks/validate_premature_pairs.py [--data FILE] [--name NAME]
+
+A benchmark measures the checkout it is run from (``_common``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO, report  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "premature_pairs_round94.jsonl"
+KEYS = ("adherence.premature_action", "drift.score", "ctrs.mean")
+
+
+def measure_pairs(path: Path = DATA) -> dict:
+    """Per pair: each version's KEYS; and per key the number of pairs where early > explored."""
+    from validate_quality import measure
+
+    from helpert.io import read_sessions
+    from helpert.protocols import load_protocol
+
+    meta = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = measure(read_sessions(path), load_protocol("cbt_session"))
+    by = {(m["pair"], m["version"]): {k: r.get(k) for k in KEYS} for m, r in zip(meta, rows)}
+    pairs = sorted({m["pair"] for m in meta})
+    higher = {k: sum((by[(p, "early")][k] or 0) > (by[(p, "explored")][k] or 0) for p in pairs) for k in KEYS}
+    return {"pairs": len(pairs), "early_higher": higher, "per_pair": {p: {v: by[(p, v)] for v in ("early", "explored")}
+                                                                        for p in pairs}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--name", default="validate_premature_pairs", help="results/NAME.json")
+    args = ap.parse_args(argv)
+    import helpert
+
+    here = Path(helpert.__file__).resolve().parent
+    report(args.name, {"helpert_path": str(here),
+                       "helpert_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
+                                                        capture_output=True, text=True).stdout.strip(),
+                       "data": str(args.data), **measure_pairs(args.data)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
