@@ -157,21 +157,26 @@ def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
 
     Explored = at least ``min_turns`` (of the first exploration phase on the canonical path) earlier
     counselor turns were in exploration phases, *or* at least that many earlier counselor turns held a
-    reflection (MITI-style ``mi`` codes). A counselor explores a concern either by the protocol's
-    exploration phases or by reflective listening (MITI: reflections are how understanding is shown);
-    a session that listens for twenty turns in the words of motivational interviewing, which no CBT phase
-    cue matches, has explored before it advises. None when the protocol has no exploration phase.
+    reflection (MITI-style ``mi`` codes) outside the opening phases. A counselor explores a concern either by
+    the protocol's exploration phases or by reflective listening (MITI: reflections are how understanding is
+    shown); a session that listens for twenty turns in the words of motivational interviewing, which no CBT
+    phase cue matches, has explored before it advises. A reflection in a phase placed before the first
+    exploration phase on the canonical path (for ``cbt_session``: mood check, bridge, agenda, homework review)
+    reflects the mood or the week, not the problem to be worked on (round 94). None when the protocol has no
+    exploration phase.
     """
     explore = exploration_phases(protocol)
     if not explore:
         return None
     needed = protocol.by_id[explore[0]].min_turns
+    start = protocol.position[explore[0]]
     flags, seen, reflected = [], 0, 0
     for turn in turns:
         flags.append(seen >= needed or reflected >= needed)
         seen += phase(turn) in explore
         codes = turn.labels.get("mi")
-        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes)
+        opening = protocol.position.get(phase(turn), start) < start
+        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes) and not opening
     return flags
 
 
