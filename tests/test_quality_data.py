@@ -289,3 +289,14 @@ def test_confronting_variants_keep_their_reported_figures():
         got = (summary["confront"]["ctrs.mean"]["worse"], summary["confront"]["drift.score"]["worse"],
                summary["confront_vs_control"]["drift.score"]["worse"], summary["confront_vs_control"]["ctrs.mean"]["worse"])
         assert all(g >= e for g, e in zip(got, expected)), (labeller, got)
+
+
+def test_advice_before_the_problem_is_explored_is_premature():
+    """Round 94's fresh pairs (tests/data/premature_pairs_round94.jsonl, benchmarks/README.md "Quality validation"):
+    the same mood check with reflections and agenda, then the same two advice turns at once or after the problem was
+    explored. adherence.premature_action is higher for the early version in 10 of 10 pairs (3 before round 94, when
+    the mood check's reflections counted as exploring), and drift.score in 10 of 10."""
+    result = benchmark_scripts.load("validate_premature_pairs").measure_pairs()
+    assert result["pairs"] == 10
+    assert result["early_higher"]["adherence.premature_action"] >= 10
+    assert result["early_higher"]["drift.score"] >= 10
