@@ -130,29 +130,36 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     heard = [c for _, through in contexts for c in through]
     mi = code_turns([u.text for u in units], heard)
     model = phase_model_for(protocol, phase_labeller)
+    counts = [sum(t.role == "counselor" for t in s.turns) for s in sessions]
     if model is not None:  # every turn of the batch at once, less minimal encouragers; each session decoded below
         from helpert.label.mi import is_minimal_encourager_text
 
+        norm = [normalise(u.text) for u in units]
+        evidence: list[list[float]] = []  # per turn: the cue evidence, which the model reads too
+        off_topic: list[bool] = []  # and the off-topic rule's verdict, which overrules it (round 93)
+        k = 0
+        for n in counts:  # the off-topic rule reads the client's talk so far: session by session
+            ev, off = off_topic_turns(norm[k:k + n], acts[k:k + n], protocol, matcher, client=between[k:k + n])
+            evidence += ev
+            off_topic += off
+            k += n
         read = [i for i, u in enumerate(units) if not is_minimal_encourager_text(u.text)]
-        evidence = [matcher.evidence(normalise(units[i].text), acts[i]) for i in read]
-        logp = model.log_proba([units[i].text for i in read], [heard[i] for i in read], evidence,
+        logp = model.log_proba([units[i].text for i in read], [heard[i] for i in read], [evidence[i] for i in read],
                                [acts[i] for i in read]) if read else None
         row = {i: r for r, i in enumerate(read)}
 
     out: list[Session] = []
     k = 0
-    for s, original in zip(sessions, originals, strict=True):
-        n = sum(t.role == "counselor" for t in s.turns)
+    for original, n in zip(originals, counts, strict=True):
         sl = slice(k, k + n)
         if model is None:
             phases = session_phases([u.text for u in units[sl]], acts[sl], strategies[sl], stages[sl], protocol, matcher,
                                     client=between[sl])
         else:  # crisis language is the safety phase and off-topic small talk off-protocol whatever the model says,
-            # as under the rules (round 93)
-            norm = [normalise(u.text) for u in units[sl]]
-            _, off_topic = off_topic_turns(norm, acts[sl], protocol, matcher, client=between[sl])
-            phases = [SAFETY if SAFETY_CUES.search(t) else OFF_PROTOCOL if off else p
-                      for t, off, p in zip(norm, off_topic, _model_phases(model, logp, [row.get(i) for i in range(k, k + n)]))]
+            # as under the rules
+            decoded = _model_phases(model, logp, [row.get(i) for i in range(k, k + n)])
+            phases = [SAFETY if SAFETY_CUES.search(norm[i]) else OFF_PROTOCOL if off_topic[i] else p
+                      for i, p in zip(range(k, k + n), decoded)]
         turns: list[Turn] = []
         j = 0
         for t in original.turns:
