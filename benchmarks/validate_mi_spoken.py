@@ -50,8 +50,11 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # excuses, relapse, harsh self-criticism), a third of them confrontation; r86 towards moments that invite judgement,
 # a third of them polite, hedged or subtle confrontation; r88 towards self-criticism and shame, a third of it support
 # and reassurance; r89 towards unsolved problems answered with a question, a third of them questions that carry advice;
-# r90 towards a difficulty answered with a proposal or a question, a third of it suggestions in everyday phrasing.
-ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl" for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90")}
+# r90 towards a difficulty answered with a proposal or a question, a third of it suggestions in everyday phrasing;
+# r97 a third session management ("let's take Tuesday", "I'd suggest we start with"), a third telling the client what
+# to do (some opening "let's"), a third look-alikes that are neither.
+ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
+              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97")}
 SEED = 20261203
 
 
