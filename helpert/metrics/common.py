@@ -147,6 +147,18 @@ def action_phases(protocol: Protocol) -> set[str]:
     return {p for p in ids if protocol.position[p] > start}
 
 
+def homework_roles(protocol: Protocol) -> tuple[list[str], list[str]]:
+    """(reviewing, assigning) homework phases: those serving the CTRS homework item placed before the first
+    exploration phase on the canonical path review last week's task (``cbt_session``: homework_review), the
+    action phases among them set the new one (``cbt_session``: homework; ``helping_skills``: action). Without
+    an exploration phase every homework phase assigns."""
+    phases = serving(protocol, "homework")
+    if not exploration_phases(protocol):
+        return [], phases
+    act = action_phases(protocol)
+    return [p for p in phases if p not in act], [p for p in phases if p in act]
+
+
 def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
     """A suggestion, information or homework turn, by behaviour label, or any turn in an action phase."""
     return behaviour(turn) in ACTION_BEHAVIOURS or phase(turn) in action_phases(protocol)

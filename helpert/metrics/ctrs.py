@@ -15,7 +15,7 @@ import math
 from typing import Any, Callable
 
 from helpert.metrics import adherence, mi
-from helpert.metrics.common import behaviour, explored_flags, phase, ratio, scored_turns, serving
+from helpert.metrics.common import behaviour, explored_flags, homework_roles, phase, ratio, scored_turns, serving
 from helpert.metrics.drift import is_lecture, lecture_share
 from helpert.protocols import CTRS_ITEMS, OFF_PROTOCOL, Protocol
 from helpert.session import Session, Turn
@@ -153,17 +153,23 @@ def application(session: Session, turns: list[Turn], protocol: Protocol) -> floa
 
 
 def homework(turns: list[Turn], protocol: Protocol) -> float | None:
-    """6: a homework-behaviour turn (a concrete ask) in a homework phase; 4: such a turn elsewhere;
-    2: a homework phase visited without one; 0: no homework at all."""
-    phases = serving(protocol, "homework")
-    if not phases:
+    """CTRS item 11 rates reviewing last week's task and assigning a new one (round 96). Assignment A: 1 for a
+    homework-behaviour turn (a concrete ask) in an assigning phase, 0.5 for such a turn outside the homework
+    phases or an assigning phase visited without one, else 0 (an ask in the review is about last week's task).
+    Review R: 1 if a reviewing phase is visited. 4 A + 2 R where the protocol has a reviewing phase, else 6 A."""
+    if not serving(protocol, "homework"):
         return None
-    asks = [phase(t) for t in turns if behaviour(t) == "homework"]
-    if any(p in phases for p in asks):
-        return 6.0
-    if asks:
-        return 4.0
-    return 2.0 if any(phase(t) in phases for t in turns) else 0.0
+    review, assign = homework_roles(protocol)
+    seq = [(phase(t), behaviour(t) == "homework") for t in turns]
+    if any(p in assign and ask for p, ask in seq):
+        a = 1.0
+    elif any(p in assign or (ask and p not in review) for p, ask in seq):
+        a = 0.5
+    else:
+        a = 0.0
+    if not review:
+        return 6.0 * a
+    return 4.0 * a + 2.0 * any(p in review for p, _ in seq)
 
 
 def rule_scores(session: Session, protocol: Protocol) -> dict[str, float | None]:
