@@ -281,10 +281,10 @@ def test_confronting_variants_keep_their_reported_figures():
     labeller (the learned model since round 91, `results/validate_confront_pairs.json`): against its base, the
     confronting variant has a lower ctrs.mean in 6 of 8 triples and a higher drift.score in 7; against its control (the
     same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 7. With the cue
-    rules: 8, 7, 8 and 6 (the rules' phase items move with the rewording itself). A change to the labellers or the
-    metrics that loses them fails here."""
+    rules: 7, 7, 8 and 7 since round 96's homework item (before: 8, 7, 8 and 6; the rules' phase items move with the
+    rewording itself). A change to the labellers or the metrics that loses them fails here."""
     script = benchmark_scripts.load("validate_confront_pairs")
-    for labeller, expected in ((None, (6, 7, 8, 7)), ("rules", (8, 7, 8, 6))):
+    for labeller, expected in ((None, (6, 7, 8, 7)), ("rules", (7, 7, 8, 7))):
         summary = script.summarise(*script.measure_pairs(labeller))["summary"]
         got = (summary["confront"]["ctrs.mean"]["worse"], summary["confront"]["drift.score"]["worse"],
                summary["confront_vs_control"]["drift.score"]["worse"], summary["confront_vs_control"]["ctrs.mean"]["worse"])
