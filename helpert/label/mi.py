@@ -293,6 +293,34 @@ SESSION_PROCESS = re.compile(
     r"ask (?:you )?(?:something|a question|the question|about|a (?:few|couple)|one)|hold on to (?:that|this)|"
     r"leave (?:it|that|this) (?:there|for now|in)|work through|map (?:out|that|this|it)|focus on(?! \w+ing\b))\b"
 )
+# A first-person-plural proposal of what the session turns to next (round 97): "let's take Tuesday and slow it
+# down", "I'd suggest we start by looking at the record", "can we go to the train", "let's leave that for next
+# time", "how about we set the agenda". MISC 2.5's Structure, not advice: it steers the conversation, not the
+# client's life ("let's get you walking every morning" stays with the model). An opener of "we" for the two of
+# them in the session, then a verb of moving through the session's material.
+SESSION_PROPOSAL = re.compile(
+    r"^(?:let's|let us|shall we|can we|could we|how about we|why don't we|(?:i'd|i would|i'll|i) (?:suggest|propose)"
+    r"(?: that)? we|i'd (?:like|love) (?:for )?us to|i want (?:for )?us to|we're (?:going to|gonna)|first(?:ly)? we(?:'ll| will)?)"
+    r"(?: (?:just|quickly|briefly|now|first|then|maybe|perhaps|also|really|go ahead and|actually))* "
+    r"(?:(?:start|begin|kick off|open) (?:with(?! \w+ing\b)|by (?:looking|going|reviewing|talking|checking|hearing|"
+    r"picking|setting|recapping|catching))|"
+    r"(?:go|move|turn|come|jump|switch|skip|head) (?:on |over |back |straight |right )?(?:to|into)(?! \w+ing\b)|"
+    r"get (?:back )?to(?! \w+ing\b)|pick up (?:on|with|where)|"
+    r"take (?:that|this|it|one|them|those|an example|a (?:closer|look|recent|specific|typical|concrete|particular|real)|"
+    r"the (?:last|most recent|first|worst|situation|example|moment|thought|record|log|diary|time|one)|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)|"
+    r"bring (?:that|this|it|them) (?:in|into|to|back)|"
+    r"(?:set|agree(?: on)?|draw up|plan|map out|work out) (?:the|our|an|today's|a) (?:agenda|plan for today|hour|session|time)|"
+    r"use (?:the|our|this|today's) (?:time|hour|session)|"
+    r"spend (?:some|a (?:few|bit of|little)|the|most of the|more|ten|five|fifteen|twenty|a couple of) (?:minutes|time) (?:on|looking|talking|with (?:this|that|it))|"
+    r"put (?:that|it|this|them) on (?:the|our|today's|next (?:week's|time's)) (?:agenda|list)|"
+    r"(?:leave|save|keep|park|hold) (?:that|it|this|them) (?:for|until|till) (?:next|later|another|the end)|"
+    r"slow (?:it|this|that|things) (?:right )?down|"
+    r"make (?:that|it|this) (?:our|the|today's) (?:starting point|first|main|focus|priority)|"
+    r"(?:talk|chat) (?:about|through|more about) (?:that|this|it|the|what|how|your|today)|discuss|unpack|dig (?:into|in)|"
+    r"stay (?:with|on) (?:that|this|it|the)|stick with (?:that|this|it|the)|"
+    r"(?:cover|tackle|prioriti[sz]e|focus on)(?! \w+ing\b)|go (?:over|through)|wrap (?:up|things up)|check in (?:on|about))\b"
+)
 _CLAUSE = re.compile(r"[,;:]|\s[-\u2013\u2014]+\s")
 _CLAUSE_LEAD = _LEAD | {"though", "then", "just", "right", "yes", "course", "sure"}  # and what opens a clause
 
@@ -317,7 +345,7 @@ def session_move(text: str) -> str | None:
     clauses = _clauses(text)
     if any(ELICITING.match(c) for c in clauses):
         return "question_open"
-    if ":" not in text and any(SESSION_PROCESS.match(c) for c in clauses):
+    if ":" not in text and any(SESSION_PROCESS.match(c) or SESSION_PROPOSAL.match(c) for c in clauses):
         return "structuring"
     return None
 
