@@ -46,7 +46,10 @@ training data, whose codes call every imperative "direct":
   we've got to", "let's look at the evidence for that thought", "okay, so, before we get into that, let me just
   ...", "we'll come back to it" (:data:`SESSION_PROCESS`) - is ``structuring`` (MISC 2.5's Structure), not
   direct, advice, support or self-disclosure; not when the sentence carries its content after a colon (a
-  summary), or looks at or starts with *doing* something ("let's look at cutting back": advice).
+  summary), or looks at or starts with *doing* something ("let's look at cutting back": advice). Since round 97
+  also a first-person-plural proposal of what the session turns to next (:data:`SESSION_PROPOSAL`: "let's take
+  Tuesday and slow it down", "I'd suggest we start by looking at the record", "can we go back to ...", "let's leave
+  that for next time"); proposals about the client's life ("let's get you walking") stay with the model.
 
 And two rules narrow the model's reflections, as MISC 2.5 defines one (a statement that captures and returns what the
 client said): a sentence that speaks of the counselor's own life (:func:`speaks_of_counselor`, round 79) is
