@@ -1,7 +1,8 @@
 """Does `adherence.premature_action` see advice given before the problem was explored? Pairs of session openings
 (``tests/data/premature_pairs_round94.jsonl``, written outside the project for round 94: the same mood check with
 reflections and agenda, then the same two advice turns either at once, ``early``, or after the counselor explored the
-problem for 4-6 turns, ``explored``), measured as `helpert measure` measures them (helpert's default labellers).
+problem for 4-6 turns, ``explored``; or round 98's ``premature_round98.jsonl``, ``good`` and ``early``), measured as
+`helpert measure` measures them (helpert's default labellers).
 Reports, per pair, premature action and drift of both versions, and the pairs in which the early version scores
 higher.
 
@@ -37,9 +38,12 @@ def measure_pairs(path: Path = DATA) -> dict:
     rows = measure(read_sessions(path), load_protocol("cbt_session"))
     by = {(m["pair"], m["version"]): {k: r.get(k) for k in KEYS} for m, r in zip(meta, rows)}
     pairs = sorted({m["pair"] for m in meta})
-    higher = {k: sum((by[(p, "early")][k] or 0) > (by[(p, "explored")][k] or 0) for p in pairs) for k in KEYS}
-    return {"pairs": len(pairs), "early_higher": higher, "per_pair": {p: {v: by[(p, v)] for v in ("early", "explored")}
-                                                                        for p in pairs}}
+    # the version without early advice: "explored" in round 94's pairs, "good" in round 98's
+    other = next(m["version"] for m in meta if m["version"] != "early")
+    higher = {k: sum((by[(p, "early")][k] or 0) > (by[(p, other)][k] or 0) for p in pairs) for k in KEYS}
+    means = {v: {k: round(sum(by[(p, v)][k] or 0 for p in pairs) / len(pairs), 4) for k in KEYS} for v in ("early", other)}
+    return {"pairs": len(pairs), "early_higher": higher, "means": means,
+            "per_pair": {p: {v: by[(p, v)] for v in ("early", other)} for p in pairs}}
 
 
 def main(argv: list[str] | None = None) -> int:
