@@ -160,8 +160,15 @@ def homework_roles(protocol: Protocol) -> tuple[list[str], list[str]]:
 
 
 def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
-    """A suggestion, information or homework turn, by behaviour label, or any turn in an action phase."""
-    return behaviour(turn) in ACTION_BEHAVIOURS or phase(turn) in action_phases(protocol)
+    """A suggestion, information or homework turn, by behaviour label, or any turn in an action phase; in a phase
+    placed before the first exploration phase on the canonical path (``cbt_session``: mood check, bridge, agenda,
+    homework review) only a suggestion: information and homework talk there are the mood check's, the agenda's or
+    last week's task's, steps the protocol puts before exploring (round 98)."""
+    explore = exploration_phases(protocol)
+    p = phase(turn)
+    if explore and protocol.position.get(p, protocol.position[explore[0]]) < protocol.position[explore[0]]:
+        return behaviour(turn) == "suggestion"
+    return behaviour(turn) in ACTION_BEHAVIOURS or p in action_phases(protocol)
 
 
 def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
