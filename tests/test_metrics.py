@@ -237,16 +237,44 @@ def test_premature_action_counts_advice_before_exploration():
                {"phase": "identify_thoughts"}, {"phase": "identify_thoughts", "behaviour": "information"},
                {"phase": "evaluate_thoughts", "behaviour": "suggestion"},
                {"phase": "homework", "behaviour": "homework"}])
-    # action turns 0, 1, 3, 4, 5. Explored needs identify_thoughts.min_turns = 2 earlier exploration
-    # turns: turns 0, 1 (none before) and 3 (one before) are premature; 4 and 5 are not -> 3/5
+    # action turns 0, 3, 4, 5 (turn 1 is information in an opening phase, the mood check: since round 98 only advice
+    # is action there). Explored needs identify_thoughts.min_turns = 2 earlier exploration turns: turns 0 (none
+    # before) and 3 (one before) are premature; 4 and 5 are not -> 2/4
     m = measure_labelled(s, CBT)
-    assert m["adherence.premature_action"] == approx(3 / 5)
-    # required visited: mood_check, identify, evaluate, change_strategy, homework -> 5/8; in time only
-    # identify, evaluate, homework (mood_check and change_strategy only by premature turns) -> 3/8
-    assert m["adherence.timely_coverage"] == approx(3 / 8) and m["adherence.coverage"] == approx(5 / 8)
-    # premature advice/information turns 0, 1, 3 are unstructured advice; 4 is a suggestion outside an
-    # action phase (evaluate_thoughts) -> 4/6
-    assert m["drift.unstructured_advice_share"] == approx(4 / 6)
+    assert m["adherence.premature_action"] == approx(2 / 4)
+    # required visited: mood_check, identify, evaluate, change_strategy, homework -> 5/8; in time: mood_check,
+    # identify, evaluate, homework (change_strategy only by a premature turn) -> 4/8
+    assert m["adherence.timely_coverage"] == approx(4 / 8) and m["adherence.coverage"] == approx(5 / 8)
+    # premature action turns 0 and 3 are unstructured advice; 4 is a suggestion outside an action phase
+    # (evaluate_thoughts) -> 3/6
+    assert m["drift.unstructured_advice_share"] == approx(3 / 6)
+
+
+def test_homework_item_asks_for_review_and_a_new_assignment():
+    """Round 96: CTRS item 11 rates reviewing last week's task and assigning a new one: (4 A + 2 R) x collaborative; a
+    homework ask in the review is about last week's task, not a new one."""
+    work = [{"phase": "identify_thoughts"}, {"phase": "evaluate_thoughts"}]
+    review = [{"phase": "homework_review", "behaviour": "homework"}]
+    assign = [{"phase": "homework", "behaviour": "homework"}]
+    score = {name: measure_labelled(build(turns), CBT)["ctrs.homework"]
+             for name, turns in (("both", review + work + assign), ("review_only", review + work),
+                                 ("assign_only", work + assign), ("none", work),
+                                 ("phase_only", review + work + [{"phase": "homework"}]))}
+    assert score == {"both": approx(6.0), "review_only": approx(2.0), "assign_only": approx(4.0), "none": approx(0.0),
+                     "phase_only": approx(4.0)}
+
+
+def test_premature_action_in_opening_phases_is_advice_only():
+    """Round 98: in the phases before exploration (mood check, bridge, agenda, homework review) homework and information
+    talk is the agenda's or last week's task's; advice there is still premature."""
+    talk = build([{"phase": "agenda", "behaviour": "homework"}, {"phase": "homework_review", "behaviour": "information"},
+                  {"phase": "identify_thoughts"}, {"phase": "identify_thoughts"},
+                  {"phase": "change_strategy", "behaviour": "suggestion"}])
+    assert measure_labelled(talk, CBT)["adherence.premature_action"] == approx(0.0)
+    advice = build([{"phase": "agenda", "behaviour": "suggestion"}, {"phase": "homework_review", "behaviour": "information"},
+                    {"phase": "identify_thoughts"}, {"phase": "identify_thoughts"},
+                    {"phase": "change_strategy", "behaviour": "suggestion"}])
+    assert measure_labelled(advice, CBT)["adherence.premature_action"] == approx(1 / 2)
 
 
 def test_reflective_listening_explores_as_the_exploration_phases_do():

@@ -232,6 +232,25 @@ def test_announcing_the_session_work_is_structuring():
         assert apply_rules(text, code) == code, text
 
 
+def test_proposing_what_the_session_turns_to_is_structuring():
+    """Round 97: a first-person-plural proposal of the session's next step is MISC's Structure, not advice or a
+    directive; proposals about the client's life stay with the model."""
+    from helpert.label.mi import apply_rules
+
+    for text, code in (("let's take tuesday, then, and slow it right down.", "direct"),
+                       ("i'd suggest we start by looking at the situation from monday.", "advise_without_permission"),
+                       ("let's go to the train.", "direct"), ("let's bring that into the headaches.", "direct"),
+                       ("can we go back to what you said about your mum.", "advise_without_permission"),
+                       ("let's leave that for next time.", "direct"),
+                       ("we're going to spend a few minutes on the thought record.", "give_information")):
+        assert apply_rules(text, code) == "structuring", text
+    for text, code in (("let's get you walking every morning.", "direct"),
+                       ("let's start with cutting down to two.", "advise_without_permission"),
+                       ("let's get into the habit of walking.", "direct"),
+                       ("you should write it down tonight.", "advise_without_permission")):
+        assert apply_rules(text, code) == code, text
+
+
 def test_what_speaks_of_the_counselor_is_not_a_reflection():
     """Round 79: a sentence about the counselor's own life returns nothing of the client's talk (MISC 2.5), so a
     reflection code becomes Self-Disclose; the client's words said back in quotes, the session's "we" and the frames

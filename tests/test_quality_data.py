@@ -300,3 +300,27 @@ def test_advice_before_the_problem_is_explored_is_premature():
     assert result["pairs"] == 10
     assert result["early_higher"]["adherence.premature_action"] >= 10
     assert result["early_higher"]["drift.score"] >= 10
+
+
+def test_good_sessions_are_not_premature_and_early_advice_is():
+    """Round 98's fresh pairs (tests/data/premature_round98.jsonl, benchmarks/README.md "Quality validation"): ten good
+    CBT sessions that review last week's homework and explore before they advise, and the same with two turns of advice
+    right after the review. The good versions' mean premature action is 0.060 (0.496 before round 98, when the agenda's
+    and the review's homework and information talk counted as action); the early version is higher in 9 of 10."""
+    result = benchmark_scripts.load("validate_premature_pairs").measure_pairs(DATA / "premature_round98.jsonl")
+    assert result["pairs"] == 10
+    assert result["means"]["good"]["adherence.premature_action"] <= 0.1
+    assert result["early_higher"]["adherence.premature_action"] >= 9
+
+
+def test_homework_item_sees_a_session_without_new_homework():
+    """Rounds 95 and 96's fresh sessions (tests/data/homework_agenda_round95.jsonl, homework_round96.jsonl): full CBT
+    sessions against the same without a new task (review_only) and without any homework (none). ctrs.homework of full
+    is higher than review_only in 5 and 3 of 8 (2 and 2 before round 96, when asking how last week's task went counted
+    as setting one) and higher than none in 7 and 5 of 8."""
+    script = benchmark_scripts.load("validate_structure_items")
+    for name, review_only, none in (("homework_agenda_round95.jsonl", 5, 7), ("homework_round96.jsonl", 3, 5)):
+        better = script.measure_sessions(DATA / name)["full_better"]
+        assert better["review_only"]["ctrs.homework"] >= review_only, name
+        assert better["none"]["ctrs.homework"] >= none, name
+
