@@ -36,6 +36,18 @@ def machine() -> dict[str, Any]:
             "llama_cpp_python": llama, "platform": platform.platform()}
 
 
+def measured_checkout() -> dict[str, str]:
+    """Which helpert a benchmark measured: the package's folder and that checkout's commit (a worktree scoring a
+    candidate puts its own REPO first on sys.path, so this can differ from ``head_commit``'s)."""
+    import subprocess
+
+    import helpert
+
+    here = Path(helpert.__file__).resolve().parent
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+    return {"helpert_path": str(here), "helpert_commit": commit}
+
+
 def head_commit() -> str:
     """The checkout's short commit id, for a result's provenance."""
     import subprocess

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report  # noqa: E402
+from _common import REPO, SHARED, measured_checkout, report  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
@@ -49,8 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phase-labeller", default=None, choices=("auto", "rules", "model"), help="default: helpert's")
     ap.add_argument("--name", default="validate_off_topic", help="results/NAME.json")
     args = ap.parse_args(argv)
-    import helpert
-
     options = {} if args.phase_labeller is None else {"phase_labeller": args.phase_labeller}
     protocol = load_protocol("cbt_session")
     sessions = read_sessions(SHARED / "esconv" / "esconv_valid_195.jsonl")
@@ -59,11 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     labelled = label_sessions([s for s, _ in cases], protocol, **options)
     hits = [s.turns[i].labels["phase"] == OFF_PROTOCOL for s, (_, i) in zip(labelled, cases)]
     real = [t.labels["phase"] == OFF_PROTOCOL for s in label_sessions(sessions, protocol, **options) for t in s.counselor_turns]
-    here = Path(helpert.__file__).resolve().parent
     report(args.name, {
-        "helpert_path": str(here),
-        "helpert_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True,
-                                         text=True).stdout.strip(),
+        **measured_checkout(),
         "phase_labeller": args.phase_labeller, "lines": str(args.lines),
         "recall": {"sessions": len(hits), "off_protocol": sum(hits), "share": round(sum(hits) / len(hits), 4),
                    "missed": [lines[k % len(lines)] for k, h in enumerate(hits) if not h][:60]},

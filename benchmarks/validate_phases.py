@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, report  # noqa: E402
+from _common import REPO, measured_checkout, report  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
@@ -135,13 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phase-labeller", default="rules", choices=("rules", "model", "auto"),
                     help="the agreement of this phase labeller (the guards read the default, as the measures do)")
     args = ap.parse_args(argv)
-    import helpert
-
-    here = Path(helpert.__file__).resolve().parent
     protocol = load_protocol("cbt_session")
-    result: dict = {"helpert_path": str(here),
-                    "helpert_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True,
-                                                     text=True).stdout.strip(),
+    result: dict = {**measured_checkout(),
                     "phase_labeller": args.phase_labeller,
                     "sets": {name: agreement(name, protocol, args.phase_labeller) for name in SETS}}
     if args.guards:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, report  # noqa: E402
+from _common import REPO, measured_checkout, report  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "premature_pairs_round94.jsonl"
 KEYS = ("adherence.premature_action", "drift.score", "ctrs.mean")
@@ -51,13 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--name", default="validate_premature_pairs", help="results/NAME.json")
     args = ap.parse_args(argv)
-    import helpert
-
-    here = Path(helpert.__file__).resolve().parent
-    report(args.name, {"helpert_path": str(here),
-                       "helpert_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
-                                                        capture_output=True, text=True).stdout.strip(),
-                       "data": str(args.data), **measure_pairs(args.data)})
+    report(args.name, {**measured_checkout(), "data": str(args.data), **measure_pairs(args.data)})
     return 0
 
 

@@ -55,7 +55,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED, report, spearman_ci, update_readme_section  # noqa: E402
+from _common import REPO, SHARED, measured_checkout, report, spearman_ci, update_readme_section  # noqa: E402
 
 from helpert.io import read_sessions  # noqa: E402
 from helpert.label import label_sessions  # noqa: E402
@@ -334,11 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"date": date.today().isoformat(), "protocol": protocol.name,
                     "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()}
     if args.written_only:
-        import helpert
-
-        here = Path(helpert.__file__).resolve().parent
-        result["helpert_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-        result["helpert_path"] = str(here)
+        result.update(measured_checkout())
         result["rewrite"] = args.rewrite
         result["written"] = written_sessions(protocol, rewrite=args.rewrite)
         report(args.written_only, result)

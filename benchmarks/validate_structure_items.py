@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, report  # noqa: E402
+from _common import REPO, measured_checkout, report  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "homework_agenda_round95.jsonl"
 KEYS = ("ctrs.homework", "ctrs.agenda", "ctrs.mean", "drift.score")
@@ -56,13 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--name", default="validate_structure_items", help="results/NAME.json")
     args = ap.parse_args(argv)
-    import helpert
-
-    here = Path(helpert.__file__).resolve().parent
-    report(args.name, {"helpert_path": str(here),
-                       "helpert_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
-                                                        capture_output=True, text=True).stdout.strip(),
-                       "data": str(args.data), **measure_sessions(args.data)})
+    report(args.name, {**measured_checkout(), "data": str(args.data), **measure_sessions(args.data)})
     return 0
 
 
