@@ -18,7 +18,8 @@ protocol):
 4. no other tie to the client: not a statement about the client ("you deserve ...", "you should ...") or
    advice opening a sentence with a directive ("try ...", "don't beat yourself up"), no demonstrative
    pointing back at what was said ("why is that?", "that's ..."), no social ritual (a greeting or thanks
-   phrase, or a word of closings and introductions, :data:`RITUAL_WORDS`).
+   phrase, or a word of closings and introductions, :data:`RITUAL_WORDS`), no reviewing or closing of the
+   conversation (:data:`CLOSING`, round 99: "what stands out for you from today?", "let's pull it together").
 
 The caller adds the protocol-specific exemptions (a phase cue of the protocol, crisis language, greetings,
 which have rules of their own): :func:`helpert.label.phase.session_phases`. Lexical cohesion - repetition
@@ -105,6 +106,17 @@ _ABOUT_CLIENT = re.compile(
 _POINTS_BACK = re.compile(
     r"\b(?:this|that)(?:[.?!,]|$| (?:is|was|must|sounds|seems|makes|made|has|happened|would|could|might)\b)|\bthat's\b"
 )
+# Reviewing or closing the conversation (round 99): a session's last turns carry no topic of their own ("Let's pull
+# today together. What stands out for you from today?"), but they are counseling, not small talk.
+CLOSING = re.compile(
+    r"\b(?:stands? out|stood out|tak(?:e|ing) (?:away|home)|takeaways?|pull (?:\w+ ){0,2}together|sum (?:\w+ )?up|"
+    r"summar(?:y|ies|ise|ize|ising|izing)|recap|wrap(?:ping)? (?:\w+ )?up|main (?:points?|things?)|"
+    r"learn(?:ed|t)? (?:today|from (?:this|today|our|what))|(?:next|last) (?:time|appointment|meeting)|"
+    r"time(?:'s| is) (?:\w+ )?up|minutes (?:left|to go)|before we (?:finish|stop|end|close|wrap)|"
+    r"(?:do|did|would|should|could) (?:\w+ ){0,2}differently|the pace|today (?:was|went|has been)|"
+    r"how (?:was|did|has) today|(?:of|from|about) today|today for you|this hour|"
+    r"our (?:time|hour|chat|conversation|work))\b"
+)
 _OWN = frozenset(("my", "our"))
 _TOKEN = re.compile(r"^[a-z][a-z']*$")
 _INNER = ("ingly", "edly", "ness", "ment", "ing", "ed")
@@ -190,7 +202,7 @@ def is_off_topic(normalised: str, client: ClientTalk) -> bool:
         return False
     if any(s in _LIFE_STEMS and before not in _OWN for s, before in content):
         return False
-    if _ABOUT_CLIENT.search(normalised) or _POINTS_BACK.search(normalised):
+    if _ABOUT_CLIENT.search(normalised) or _POINTS_BACK.search(normalised) or CLOSING.search(normalised):
         return False
     if {"greeting", "thanks"} & set(cue_flags(normalised)):
         return False
