@@ -84,6 +84,8 @@ def test_small_talk_without_context_is_off_topic(text):
     "Why is that?",                                  # points back at what the client said
     "Thank you so much for sharing today.",          # social ritual
     "You're very welcome, I wish you all the best.",
+    "Okay. Let's pull today together, then. What stands out for you from today?",  # closing the conversation (round 99)
+    "Before we finish, was there anything I could have done differently?",
 ])
 def test_counseling_talk_is_not_off_topic(text):
     assert not off(text)
