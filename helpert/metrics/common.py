@@ -147,6 +147,16 @@ def action_phases(protocol: Protocol) -> set[str]:
     return {p for p in ids if protocol.position[p] > start}
 
 
+def in_opening(phase_id: str | None, protocol: Protocol) -> bool:
+    """Whether a phase is placed before the protocol's first exploration phase on the canonical path (``cbt_session``:
+    mood check, bridge, agenda, homework review): the steps a session takes before it explores today's problem.
+    False for a protocol without an exploration phase and for phases off the path (off-protocol, safety)."""
+    explore = exploration_phases(protocol)
+    if not explore or phase_id not in protocol.position:
+        return False
+    return protocol.position[phase_id] < protocol.position[explore[0]]
+
+
 def homework_roles(protocol: Protocol) -> tuple[list[str], list[str]]:
     """(reviewing, assigning) homework phases: those serving the CTRS homework item placed before the first
     exploration phase on the canonical path review last week's task (``cbt_session``: homework_review), the
@@ -164,11 +174,9 @@ def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
     placed before the first exploration phase on the canonical path (``cbt_session``: mood check, bridge, agenda,
     homework review) only a suggestion: information and homework talk there are the mood check's, the agenda's or
     last week's task's, steps the protocol puts before exploring (round 98)."""
-    explore = exploration_phases(protocol)
-    p = phase(turn)
-    if explore and protocol.position.get(p, protocol.position[explore[0]]) < protocol.position[explore[0]]:
+    if in_opening(phase(turn), protocol):
         return behaviour(turn) == "suggestion"
-    return behaviour(turn) in ACTION_BEHAVIOURS or p in action_phases(protocol)
+    return behaviour(turn) in ACTION_BEHAVIOURS or phase(turn) in action_phases(protocol)
 
 
 def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
@@ -188,14 +196,12 @@ def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
     if not explore:
         return None
     needed = protocol.by_id[explore[0]].min_turns
-    start = protocol.position[explore[0]]
     flags, seen, reflected = [], 0, 0
     for turn in turns:
         flags.append(seen >= needed or reflected >= needed)
         seen += phase(turn) in explore
         codes = turn.labels.get("mi")
-        opening = protocol.position.get(phase(turn), start) < start
-        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes) and not opening
+        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes) and not in_opening(phase(turn), protocol)
     return flags
 
 
