@@ -266,10 +266,11 @@ def test_phase_agreement_on_the_annotated_sessions_is_what_the_readme_says():
     by its writer and by a blind annotator (both kept). benchmarks/README.md ("Phase labeller") reports the turns they
     agree on that each labeller gets right: a change of either must rerun benchmarks/validate_phases.py. The learned
     model is trained on the sets of rounds 76, 78 and 80 since round 81 (in-sample there); rounds 81 and 91's sets
-    were fresh when scored. Since round 93 the off-topic rule overrules the model (round 81's set: 171 -> 169)."""
+    were fresh when scored. Since round 93 the off-topic rule overrules the model (round 81's set: 171 -> 169); since round
+    99 closing turns are exempt from it (round 76's set: 218 -> 219)."""
     from helpert.io import read_sessions
 
-    expected = {"round76": (230, 227, {"model": 218, "rules": 79}), "round78": (232, 223, {"model": 213, "rules": 79}),
+    expected = {"round76": (230, 227, {"model": 219, "rules": 79}), "round78": (232, 223, {"model": 213, "rules": 79}),
                 "round80": (244, 235, {"model": 227, "rules": 93}), "round81": (239, 225, {"model": 169, "rules": 74}),
                 "round91": (235, 230, {"model": 184, "rules": 75})}
     for name, (n_turns, n_agreed, right) in expected.items():
