@@ -14,7 +14,6 @@ A benchmark measures the checkout it is run from (``_common``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,17 +27,12 @@ KEYS = ("adherence.premature_action", "drift.score", "ctrs.mean")
 
 def measure_pairs(path: Path = DATA) -> dict:
     """Per pair: each version's KEYS; and per key the number of pairs where early > explored."""
-    from validate_quality import measure
+    from validate_quality import measure_versions
 
-    from helpert.io import read_sessions
-    from helpert.protocols import load_protocol
-
-    meta = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = measure(read_sessions(path), load_protocol("cbt_session"))
-    by = {(m["pair"], m["version"]): {k: r.get(k) for k in KEYS} for m, r in zip(meta, rows)}
-    pairs = sorted({m["pair"] for m in meta})
+    by = measure_versions(path, KEYS)
+    pairs = sorted({p for p, _ in by})
     # the version without early advice: "explored" in round 94's pairs, "good" in round 98's
-    other = next(m["version"] for m in meta if m["version"] != "early")
+    other = next(v for _, v in by if v != "early")
     higher = {k: sum((by[(p, "early")][k] or 0) > (by[(p, other)][k] or 0) for p in pairs) for k in KEYS}
     means = {v: {k: round(sum(by[(p, v)][k] or 0 for p in pairs) / len(pairs), 4) for k in KEYS} for v in ("early", other)}
     return {"pairs": len(pairs), "early_higher": higher, "means": means,

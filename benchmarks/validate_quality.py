@@ -97,6 +97,14 @@ def measure(sessions: list[Session], protocol: Protocol, phase_labeller: str | N
     return [measure_labelled(s, protocol) for s in label_sessions(joined, protocol, **options)]
 
 
+def measure_versions(path: Path, keys: tuple[str, ...], protocol: str = "cbt_session") -> dict[tuple[str, str], dict]:
+    """A fresh set of session versions (a JSONL file whose lines carry ``pair`` and ``version``: rounds 94-98's),
+    measured as :func:`measure` does: per (pair, version), the given keys."""
+    meta = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = measure(read_sessions(path), load_protocol(protocol))
+    return {(m["pair"], m["version"]): {k: r.get(k) for k in keys} for m, r in zip(meta, rows)}
+
+
 def column(rows: list[dict], key: str) -> np.ndarray:
     return np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
 

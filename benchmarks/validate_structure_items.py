@@ -14,7 +14,6 @@ A benchmark measures the checkout it is run from (``_common``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -29,21 +28,16 @@ VARIANTS = ("review_only", "none", "late_agenda")
 
 def measure_sessions(path: Path = DATA) -> dict:
     """Per session: each version's KEYS; per variant and key, the sessions where ``full`` is better."""
-    from validate_quality import measure
+    from validate_quality import measure_versions
 
-    from helpert.io import read_sessions
-    from helpert.protocols import load_protocol
-
-    meta = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = measure(read_sessions(path), load_protocol("cbt_session"))
-    by = {(m["pair"], m["version"]): {k: r.get(k) for k in KEYS} for m, r in zip(meta, rows)}
-    pairs = sorted({m["pair"] for m in meta})
+    by = measure_versions(path, KEYS)
+    pairs = sorted({p for p, _ in by})
 
     def better(full: float | None, other: float | None, key: str) -> bool:
         full, other = full or 0.0, other or 0.0
         return full < other if key == "drift.score" else full > other
 
-    variants = [v for v in VARIANTS if any(m["version"] == v for m in meta)]  # round 96's set has no late_agenda
+    variants = [v for v in VARIANTS if any(version == v for _, version in by)]  # round 96's set has no late_agenda
     full_better = {v: {k: sum(better(by[(p, "full")][k], by[(p, v)][k], k) for p in pairs) for k in KEYS}
                    for v in variants}
     return {"sessions": len(pairs), "full_better": full_better,

@@ -147,26 +147,24 @@ def action_phases(protocol: Protocol) -> set[str]:
     return {p for p in ids if protocol.position[p] > start}
 
 
-def in_opening(phase_id: str | None, protocol: Protocol) -> bool:
-    """Whether a phase is placed before the protocol's first exploration phase on the canonical path (``cbt_session``:
-    mood check, bridge, agenda, homework review): the steps a session takes before it explores today's problem.
-    False for a protocol without an exploration phase and for phases off the path (off-protocol, safety)."""
+def opening_phases(protocol: Protocol) -> set[str]:
+    """Phases placed before the protocol's first exploration phase on the canonical path (``cbt_session``: mood check,
+    bridge, agenda, homework review): the steps a session takes before it explores today's problem. Empty for a
+    protocol without an exploration phase."""
     explore = exploration_phases(protocol)
-    if not explore or phase_id not in protocol.position:
-        return False
-    return protocol.position[phase_id] < protocol.position[explore[0]]
+    if not explore:
+        return set()
+    start = protocol.position[explore[0]]
+    return {p for p in protocol.position if protocol.position[p] < start}
 
 
 def homework_roles(protocol: Protocol) -> tuple[list[str], list[str]]:
-    """(reviewing, assigning) homework phases: those serving the CTRS homework item placed before the first
-    exploration phase on the canonical path review last week's task (``cbt_session``: homework_review), the
-    action phases among them set the new one (``cbt_session``: homework; ``helping_skills``: action). Without
-    an exploration phase every homework phase assigns."""
+    """(reviewing, assigning) homework phases: those serving the CTRS homework item among the opening phases review
+    last week's task (``cbt_session``: homework_review), the others set the new one (``cbt_session``: homework;
+    ``helping_skills``: action)."""
+    opening = opening_phases(protocol)
     phases = serving(protocol, "homework")
-    if not exploration_phases(protocol):
-        return [], phases
-    act = action_phases(protocol)
-    return [p for p in phases if p not in act], [p for p in phases if p in act]
+    return [p for p in phases if p in opening], [p for p in phases if p not in opening]
 
 
 def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
@@ -174,7 +172,7 @@ def is_action_turn(turn: Turn, protocol: Protocol) -> bool:
     placed before the first exploration phase on the canonical path (``cbt_session``: mood check, bridge, agenda,
     homework review) only a suggestion: information and homework talk there are the mood check's, the agenda's or
     last week's task's, steps the protocol puts before exploring (round 98)."""
-    if in_opening(phase(turn), protocol):
+    if phase(turn) in opening_phases(protocol):
         return behaviour(turn) == "suggestion"
     return behaviour(turn) in ACTION_BEHAVIOURS or phase(turn) in action_phases(protocol)
 
@@ -196,12 +194,13 @@ def explored_flags(turns: list[Turn], protocol: Protocol) -> list[bool] | None:
     if not explore:
         return None
     needed = protocol.by_id[explore[0]].min_turns
+    opening = opening_phases(protocol)
     flags, seen, reflected = [], 0, 0
     for turn in turns:
         flags.append(seen >= needed or reflected >= needed)
         seen += phase(turn) in explore
         codes = turn.labels.get("mi")
-        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes) and not in_opening(phase(turn), protocol)
+        reflected += isinstance(codes, list) and any(c in REFLECTION for c in codes) and phase(turn) not in opening
     return flags
 
 
