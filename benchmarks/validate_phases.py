@@ -16,6 +16,11 @@ Annotated sessions (``cbt_session`` phases, ``off_protocol`` for a turn that ser
 * ``tests/data/phase_sessions_round91.jsonl`` (round 91): six more, one writer in the verbatim register of spoken US
   sessions, one in the typed register of an online chat service (clients in Australia, India and Canada), each asked
   for small talk in mid-session and one looser counselor.
+* ``tests/data/phase_sessions_round100.jsonl`` (round 100): six more, one writer in the verbatim register of spoken UK
+  and Irish talking-therapy sessions, one in the typed register of a text-chat service (clients in New Zealand, South
+  Africa, Singapore or the US), each asked for capsule and final summaries where a therapist would make them, phrased
+  in everyday ways, and one looser counselor. Per phase, the recall on the turns both annotators agree on; the summary
+  phases pooled (round 100's gain).
 
 Per set: the labeller's agreement with each annotator and with the turns both annotators agree on, Cohen's kappa
 between the annotators, and the backward jumps (``helpert.metrics.drift``) of the labeller's phase sequence per
@@ -54,7 +59,9 @@ SETS = {"hand": (DATA / "cbt_phase_sample.jsonl", ("gold_phase",)),
         "round78": (DATA / "phase_sessions_round78.jsonl", ("writer_phase", "blind_phase")),
         "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase")),
         "round81": (DATA / "phase_sessions_round81.jsonl", ("writer_phase", "blind_phase")),
-        "round91": (DATA / "phase_sessions_round91.jsonl", ("writer_phase", "blind_phase"))}
+        "round91": (DATA / "phase_sessions_round91.jsonl", ("writer_phase", "blind_phase")),
+        "round100": (DATA / "phase_sessions_round100.jsonl", ("writer_phase", "blind_phase"))}
+SUMMARIES = ("capsule_summary", "final_summary")  # one-turn phases, pooled for round 100's gain
 
 
 def kappa(a: list[str], b: list[str]) -> float:
@@ -106,6 +113,12 @@ def agreement(name: str, protocol, labeller: str = "rules") -> dict:
         out["agreement"]["where_annotators_agree"] = round(sum(pred[i] == a[i] for i in both) / len(both), 3)
         confusions = Counter((a[i], pred[i]) for i in both if pred[i] != a[i])
         out["confusions_where_annotators_agree"] = [f"{g} -> {p}: {c}" for (g, p), c in confusions.most_common(12)]
+        out["recall_where_annotators_agree"] = {
+            ph: f"{sum(pred[i] == ph for i in both if a[i] == ph)}/{sum(a[i] == ph for i in both)}"
+            for ph in sorted({a[i] for i in both})}
+        summaries = [i for i in both if a[i] in SUMMARIES]
+        out["summary_recall_where_annotators_agree"] = (
+            f"{sum(pred[i] == a[i] for i in summaries)}/{len(summaries)}" if summaries else None)
     return out
 
 
