@@ -52,9 +52,10 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # and reassurance; r89 towards unsolved problems answered with a question, a third of them questions that carry advice;
 # r90 towards a difficulty answered with a proposal or a question, a third of it suggestions in everyday phrasing;
 # r97 a third session management ("let's take Tuesday", "I'd suggest we start with"), a third telling the client what
-# to do (some opening "let's"), a third look-alikes that are neither.
+# to do (some opening "let's"), a third look-alikes that are neither; r101 a third the counselor telling of their own
+# life, a third talk about experiences that are not the counselor's (also scored by validate_self_disclosure.py).
 ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
-              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97")}
+              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97", "r101")}
 SEED = 20261203
 
 
@@ -105,6 +106,7 @@ def score(items: list[dict], model: str | None = None, pred: list[str] | None = 
             "advise_without_permission_f1": codes["f1"]["advise_without_permission"],
             "confront_f1": codes["f1"]["confront"],
             "support_f1": codes["f1"]["support"],
+            "self_disclosure_f1": codes["f1"]["self_disclosure"],
         }
     return out
 
