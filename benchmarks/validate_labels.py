@@ -33,6 +33,7 @@ import train_labellers as tl  # noqa: E402
 
 from helpert.label.agreement import accuracy, f1_per_label  # noqa: E402
 from helpert.label.strategy import STAGE_OF, STAGES, stage_from_scores, strategy_from_scores  # noqa: E402
+from helpert.text.features import normalise  # noqa: E402
 
 TARGETS = {
     "strategy": 0.60, "stage": 0.75,
@@ -78,7 +79,7 @@ def validate_esconv(k: int, cfg: dict[str, Any]) -> dict[str, Any]:
         spec = bundle.models["strategy"]
         s = bundle.scores([e.unit for e in test])["strategy"]
         base = baseline_predict([e.unit.text for e in train], [e.label for e in train], [e.unit.text for e in test])
-        for i, p_s, p_g, b in zip(test_idx, strategy_from_scores(s, spec.classes), stage_from_scores(s, spec.classes), base):
+        for i, p_s, p_g, b in zip(test_idx, strategy_from_scores(s, spec.classes, [normalise(e.unit.text) for e in test]), stage_from_scores(s, spec.classes), base):
             ours_s[i], ours_g[i], base_s[i], gold[i] = p_s, p_g, b, jsonl[i].label
             base_g[i] = STAGE_OF.get(b, "none")
     staged = [i for i, g in enumerate(gold) if g in STAGE_OF]

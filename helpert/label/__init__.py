@@ -121,7 +121,7 @@ def label_sessions(sessions: Sequence[Session], protocol: Protocol, weights: str
     units = [u for s, (plain, heard) in zip(sessions, contexts) for u in _units(s, plain, heard)]
     scores = bundle.scores(units)
     classes = {n: m.classes for n, m in bundle.models.items()}
-    strategies = strategy_from_scores(scores["strategy"], classes["strategy"])
+    strategies = strategy_from_scores(scores["strategy"], classes["strategy"], [normalise(u.text) for u in units])
     stages = stage_from_scores(scores["strategy"], classes["strategy"])
     acts = behaviours([u.text for u in units], strategies)
     empathy = empathy_from_scores(scores, classes)

@@ -164,6 +164,7 @@ class Utterance:
 
     text: str
     context: str = ""
+    turn: str = ""  # the whole turn (normalised) when ``text`` is one of its sentences; "" when it is the whole utterance
 
 
 def context_block(units: Sequence[Utterance], emb: "np.ndarray") -> "np.ndarray":
@@ -220,17 +221,23 @@ class MIModel:
         return np.asarray(X @ self.W, dtype=np.float32) + self.b
 
     def predict(self, units: Sequence[Utterance]) -> list[str]:
-        return decode(self.scores(units), self.groups, self.codes)
+        return decode(self.scores(units), self.groups, self.codes, [mentions_self(u.turn or u.text) for u in units])
 
 
-def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str]) -> list[str]:
-    """The best group by the group head, then the best code of that group by the code head."""
+def decode(scores: "np.ndarray", groups: Sequence[str], codes: Sequence[str],
+           speaker_named: Sequence[bool] | None = None) -> list[str]:
+    """The best group by the group head, then the best code of that group by the code head. With ``speaker_named``
+    (per row: does its turn name the counselor in the first person, :func:`mentions_self`), ``self_disclosure``
+    stands only where it does; elsewhere the code head's best other code (round 101)."""
     g = len(groups)
     out = []
-    for row in scores:
+    for i, row in enumerate(scores):
         group = groups[int(row[:g].argmax())]
         members = [j for j, c in enumerate(codes) if GROUP[c] == group]
-        out.append(codes[max(members, key=lambda j: row[g + j])])
+        code = codes[max(members, key=lambda j: row[g + j])]
+        if code == "self_disclosure" and speaker_named is not None and not speaker_named[i]:
+            code = codes[max((j for j, c in enumerate(codes) if c != "self_disclosure"), key=lambda j: row[g + j])]
+        out.append(code)
     return out
 
 
@@ -626,6 +633,24 @@ def advice_question(text: str, context: str = "") -> str | None:
     return "advise_with_permission" if asked else "advise_without_permission"
 
 
+# Round 101 (2026-12-08): a self-disclosure names its speaker. MISC's Self-Disclose is the counselor telling of their
+# own life, experience or feelings; every gold and written self-disclosure the project holds names the counselor ("I",
+# "me", "my" ...) somewhere in its turn, while the model and the ESConv strategy head coded turns about the client as
+# self-disclosure (review 10: "You got two done even in a hard week, and on the worst day it felt like too much.";
+# "So the thought is something like, 'I'll freeze ...'", the client's thought said back). A self-disclosure code (MI)
+# or strategy (the behaviour code's source) stands only where the turn, less the words in quotes (double or single),
+# names its speaker in the first person singular or says "same here"; otherwise the model's next most likely code or
+# strategy. Read on the turn, not the sentence: "I lost my mum. It was rough." discloses in both sentences.
+_ANY_QUOTE = re.compile(r'"[^"]*"|(?:^|(?<=[\s,:;(]))\'(?=[a-z])(?:[^\']|\'(?=[a-z]))*[a-z.!?,]\'(?=[\s.,!?;:)]|$)')
+_SPEAKER = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|im|ive|me|my|mine|myself)\b|\bsame here\b")
+
+
+def mentions_self(text: str) -> bool:
+    """Whether normalised ``text``, less the words in double or single quotes, names its speaker in the first person
+    singular ("i", "me", "my" ...) or says "same here" (round 101: the condition of a self-disclosure)."""
+    return bool(_SPEAKER.search(_ANY_QUOTE.sub(" ", text)))
+
+
 def _own_words(text: str) -> str | None:
     """A normalised sentence less the words in quotes (someone else's: the client's "I'm a failure" said back); None
     when a quote is left open by the sentence split, so whose words are whose is not known."""
@@ -676,7 +701,7 @@ def speaks_of_counselor(text: str) -> bool:
     session's joint work: "we", "let's") and no frame voicing a reading of the client (see :data:`_READING_FRAME`).
     Words in quotes are someone else's (the client's "I'm a failure" said back), so they are not read."""
     own = _own_words(text)
-    if own is None:
+    if own is None or not mentions_self(own):  # round 101: single quotes hold someone else's words too
         return False
     return (not _SECOND_PERSON.search(own) and not _FIRST_PLURAL.search(own) and bool(_FIRST_SINGULAR.search(own))
             and not _READING_FRAME.search(own))
@@ -721,8 +746,8 @@ def code_utterances(units: Sequence[Utterance], model: str | None = None) -> lis
 
 
 def turn_utterances(text: str, context: str = "") -> list[Utterance]:
-    ctx = normalise(context)
-    return [Utterance(s, ctx) for s in sentences(normalise(text)) if s.strip()]
+    ctx, turn = normalise(context), normalise(text)
+    return [Utterance(s, ctx, turn) for s in sentences(turn) if s.strip()]
 
 
 def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None = None) -> list[list[str]]:
@@ -737,4 +762,4 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
 
 
 __all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "TELLING", "QUESTION", "REFLECTION", "Utterance", "code_turns",
-           "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model"]
+           "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model", "mentions_self"]

@@ -90,12 +90,21 @@ def stage_from_scores(scores: "np.ndarray", classes: Sequence[str]) -> list[str]
     return [STAGE_OF[classes[staged[j]]] for j in best]
 
 
-def strategy_from_scores(scores: "np.ndarray", classes: Sequence[str]) -> list[str]:
+def strategy_from_scores(scores: "np.ndarray", classes: Sequence[str], texts: Sequence[str] | None = None) -> list[str]:
+    """Each row's best strategy. With ``texts`` (the turns, normalised), Self-disclosure stands only for a turn that
+    names its speaker (:func:`helpert.label.mi.mentions_self`, round 101); otherwise the next best strategy."""
     import numpy as np
 
-    from helpert.session import Session, Turn
+    from helpert.label.mi import mentions_self
 
-    return [classes[j] for j in np.asarray(scores).argmax(axis=1)]
+    scores = np.asarray(scores)
+    out = [classes[j] for j in scores.argmax(axis=1)]
+    if texts is not None and "Self-disclosure" in classes:
+        others = [j for j, c in enumerate(classes) if c != "Self-disclosure"]
+        for i, (c, text) in enumerate(zip(out, texts, strict=True)):
+            if c == "Self-disclosure" and not mentions_self(text):
+                out[i] = classes[others[int(scores[i, others].argmax())]]
+    return out
 
 
 # --- labels from a corpus's own ESConv annotation instead of the labeller ---------------------------------
