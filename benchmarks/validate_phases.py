@@ -21,6 +21,9 @@ Annotated sessions (``cbt_session`` phases, ``off_protocol`` for a turn that ser
   Africa, Singapore or the US), each asked for capsule and final summaries where a therapist would make them, phrased
   in everyday ways, and one looser counselor. Per phase, the recall on the turns both annotators agree on; the summary
   phases pooled (round 100's gain).
+* ``tests/data/phase_sessions_round102.jsonl`` (round 102): six more, one writer in the verbatim register of spoken
+  sessions in US clinics, one in lightly cleaned transcripts of an online video or phone service (clients in Canada,
+  Ireland, India or Kenya), each asked for small talk in mid-session and one looser counselor.
 
 Per set: the labeller's agreement with each annotator and with the turns both annotators agree on, Cohen's kappa
 between the annotators, and the backward jumps (``helpert.metrics.drift``) of the labeller's phase sequence per
@@ -60,7 +63,8 @@ SETS = {"hand": (DATA / "cbt_phase_sample.jsonl", ("gold_phase",)),
         "round80": (DATA / "phase_sessions_round80.jsonl", ("writer_phase", "blind_phase")),
         "round81": (DATA / "phase_sessions_round81.jsonl", ("writer_phase", "blind_phase")),
         "round91": (DATA / "phase_sessions_round91.jsonl", ("writer_phase", "blind_phase")),
-        "round100": (DATA / "phase_sessions_round100.jsonl", ("writer_phase", "blind_phase"))}
+        "round100": (DATA / "phase_sessions_round100.jsonl", ("writer_phase", "blind_phase")),
+        "round102": (DATA / "phase_sessions_round102.jsonl", ("writer_phase", "blind_phase"))}
 SUMMARIES = ("capsule_summary", "final_summary")  # one-turn phases, pooled for round 100's gain
 
 
