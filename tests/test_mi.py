@@ -270,6 +270,42 @@ def test_what_speaks_of_the_counselor_is_not_a_reflection():
     assert apply_rules(theirs[2], "reflection_complex") == "reflection_complex"
 
 
+def test_a_self_disclosure_names_its_speaker():
+    """Round 101: the MI code self_disclosure and the ESConv strategy Self-disclosure (the behaviour code's source)
+    stand only for a turn that names the counselor ("I", "me", "my" ... or "same here") outside quotes, double or
+    single; a disclosure's later sentences need not ("It was rough.")."""
+    import numpy as np
+
+    from helpert.label.mi import GROUPS, code_turns, decode, mentions_self
+    from helpert.label.strategy import strategy_from_scores
+
+    assert [mentions_self(t) for t in ("i lost my mum last year.", "same here, we had snow too.", "mine left in may.",
+                                       "that happened to me as well.")] == [True] * 4
+    assert [mentions_self(t) for t in ("you got two done even in a hard week.", "so the thought is, 'i'll freeze and "
+                                       "they'll see i'm useless.'", 'so "i\'m a failure" comes up.',
+                                       "the relief was real, but it faded.")] == [False] * 4
+    # the model's self_disclosure gives way to the code head's next best where the turn does not name the counselor
+    codes = ["self_disclosure", "reflection_complex", "other"]
+    groups = list(GROUPS)
+    row = np.zeros(len(groups) + len(codes), dtype=np.float32)
+    row[groups.index("other")] = 5.0
+    row[len(groups):] = [3.0, 2.0, 1.0]
+    assert decode(row[None], groups, codes, [True]) == ["self_disclosure"]
+    assert decode(row[None], groups, codes, [False]) == ["reflection_complex"]
+    assert decode(row[None], groups, codes) == ["self_disclosure"]  # no turns given: the model's code
+    classes = ["Question", "Self-disclosure", "Reflection of feelings"]
+    scores = np.array([[0.1, 0.8, 0.3], [0.1, 0.8, 0.3]])
+    texts = ["you got two done even in a hard week.", "i know that feeling, i used to dread it too."]
+    assert strategy_from_scores(scores, classes, texts) == ["Reflection of feelings", "Self-disclosure"]
+    assert strategy_from_scores(scores, classes) == ["Self-disclosure", "Self-disclosure"]
+    # the real path: a disclosure keeps both sentences, the client's thought said back is not one
+    real = code_turns(["When my first child was born I barely slept for months. It was rough.",
+                       "So the thought is something like, 'I'll freeze and they'll all see I'm incompetent.'"],
+                      ["I can't sleep since the baby came.", "I just keep thinking I'll freeze in there."])
+    assert real[0] == ["self_disclosure", "self_disclosure"]
+    assert "self_disclosure" not in real[1]
+
+
 def test_a_lecture_guides_no_discovery_and_talk_of_oneself_is_off_protocol():
     """Round 79: guided discovery counts a reflective turn only when it is not a lecture (as understanding does);
     a turn of self-disclosure alone is off-protocol talk for drift whatever the behaviour labeller said."""

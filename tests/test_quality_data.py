@@ -28,7 +28,7 @@ def _rows(path: Path) -> list[dict]:
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
                                               ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150),
                                               ("r88", 149, 150), ("r89", 148, 150),
-                                              ("r90", 145, 150)])
+                                              ("r90", 145, 150), ("r97", 144, 150), ("r101", 147, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -311,6 +311,19 @@ def test_good_sessions_are_not_premature_and_early_advice_is():
     assert result["pairs"] == 10
     assert result["means"]["good"]["adherence.premature_action"] <= 0.1
     assert result["early_higher"]["adherence.premature_action"] >= 9
+
+
+def test_self_disclosure_is_found_where_the_counselor_tells_of_their_own_life():
+    """Round 101's fresh set (tests/data/mi_spoken_r101.jsonl, benchmarks/README.md "MI labeller"): 150 exchanges, a
+    third the counselor's own story, a third talk about the client's or others' experiences; both annotators' marks
+    agree on all 150 (47 disclose). The labeller (behaviour code or any MI code) finds 45 with 2 false alarms, F1 0.957
+    (4 false alarms before round 101, when turns about the client could be coded self-disclosure)."""
+    script = benchmark_scripts.load("validate_self_disclosure")
+    items = _rows(DATA / "mi_spoken_r101.jsonl")
+    result = script.score(items, script.labelled(items))
+    assert result["annotators_agree"] == 150
+    either = result["agreed"]["either"]
+    assert either["yes"] == 47 and either["tp"] >= 45 and either["fp"] <= 2
 
 
 def test_homework_item_sees_a_session_without_new_homework():

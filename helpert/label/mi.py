@@ -54,7 +54,9 @@ training data, whose codes call every imperative "direct":
 And two rules narrow the model's reflections, as MISC 2.5 defines one (a statement that captures and returns what the
 client said): a sentence that speaks of the counselor's own life (:func:`speaks_of_counselor`, round 79) is
 ``self_disclosure``, and one that opens by saying what is normal or common for people (:data:`NORMALISING`, round 83)
-is ``support``.
+is ``support``. Conversely the model's ``self_disclosure`` stands only where the sentence's turn names the counselor
+(:func:`mentions_self`, round 101: "I", "me", "my" ... or "same here", quoted words left out); otherwise its next most
+likely code (:func:`decode`).
 
 And one rule finds MISC 2.5's Confront where the model coded something warm, neutral or a question (any code outside
 the MI-non-adherent group), after the minimal-encourager rule and before the question rule (:func:`confronts`,
