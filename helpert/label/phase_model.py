@@ -2,9 +2,9 @@
 talk before it and the cue rules' own evidence, decoded over the session so that a phase tends to continue.
 
 The default for ``cbt_session`` since round 91 (``label_sessions(..., phase_labeller="auto")``; benchmarks/README.md,
-"Phase labeller"): trained since round 81 on 1,171 annotated turns, it agrees with annotators on 75.1% and 80.0% of
-the turns of two fresh sets of everyday CBT sessions (rounds 81 and 91), the cue rules on 32.9% and 32.6%, and raised
-every pooled written-set AUC. Rounds 77-81 kept it experimental because small talk that *replaced* counselor turns
+"Phase labeller"): trained since round 81 on 1,171 annotated turns, it agrees with annotators on 75.1%, 80.0%, 73.8% and 79.5% of
+the turns of four fresh sets of everyday CBT sessions (rounds 81, 91, 100 and 102), the cue rules on 31.6-42.9%, and
+raised every pooled written-set AUC. Rounds 77-81 kept it experimental because small talk that *replaced* counselor turns
 raised the CTRS mean at a step of the degradation check; round 91 put the small talk in beside the turns instead (a
 replaced turn takes its own behaviour out too) and adopted it: no degradation the rules pass fails with it.
 :func:`helpert.label.label_sessions` leaves minimal encouragers out of the sequence it decodes (round 92) and lets
