@@ -53,9 +53,10 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # r90 towards a difficulty answered with a proposal or a question, a third of it suggestions in everyday phrasing;
 # r97 a third session management ("let's take Tuesday", "I'd suggest we start with"), a third telling the client what
 # to do (some opening "let's"), a third look-alikes that are neither; r101 a third the counselor telling of their own
-# life, a third talk about experiences that are not the counselor's (also scored by validate_self_disclosure.py).
+# life, a third talk about experiences that are not the counselor's (also scored by validate_self_disclosure.py); r103
+# moments in CBT and counselling sessions that invite judgement, a third confrontation that sounds polite.
 ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
-              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97", "r101")}
+              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97", "r101", "r103")}
 SEED = 20261203
 
 
