@@ -54,9 +54,10 @@ FRESH_N = REPO / "tests" / "data" / "mi_spoken_n.jsonl"
 # r97 a third session management ("let's take Tuesday", "I'd suggest we start with"), a third telling the client what
 # to do (some opening "let's"), a third look-alikes that are neither; r101 a third the counselor telling of their own
 # life, a third talk about experiences that are not the counselor's (also scored by validate_self_disclosure.py); r103
-# moments in CBT and counselling sessions that invite judgement, a third confrontation that sounds polite.
+# moments in CBT and counselling sessions that invite judgement, a third confrontation that sounds polite; r104
+# emotionally loaded moments, a third stance against the client, a third warm talk about blame, fault or choice.
 ROUND_SETS = {name: REPO / "tests" / "data" / f"mi_spoken_{name}.jsonl"
-              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97", "r101", "r103")}
+              for name in ("r82", "r83", "r84", "r85", "r86", "r88", "r89", "r90", "r97", "r101", "r103", "r104")}
 SEED = 20261203
 
 
