@@ -186,9 +186,9 @@ def fit(units, codes, weights, extra=()):
 
 
 def predict(model, units):
-    from helpert.label.mi import apply_rules
+    from helpert.label.mi import finish
 
-    return [apply_rules(u.text, c, u.context) for u, c in zip(units, model.predict(units))]
+    return finish(units, model.predict(units))
 
 
 def with_ci(gold, pred, labels, resamples=1000):

@@ -58,6 +58,10 @@ is ``support``. Conversely the model's ``self_disclosure`` stands only where the
 (:func:`mentions_self`, round 101: "I", "me", "my" ... or "same here", quoted words left out); otherwise its next most
 likely code (:func:`decode`).
 
+And a learned head (:mod:`helpert.label.mi_confront`, round 103) reads Confront where the rules' markers do not - polite,
+hedged confrontation worded in everyday ways ("I wonder whether you really gave it a fair try") - and moves a code
+outside the MI-non-adherent group to ``confront`` as the markers do (:func:`finish`).
+
 And one rule finds MISC 2.5's Confront where the model coded something warm, neutral or a question (any code outside
 the MI-non-adherent group), after the minimal-encourager rule and before the question rule (:func:`confronts`,
 rounds 84-85): a pejorative label of the client or their account ("that sounds like an excuse", "you're being lazy"),
@@ -709,14 +713,16 @@ def speaks_of_counselor(text: str) -> bool:
             and not _READING_FRAME.search(own))
 
 
-def apply_rules(text: str, code: str, context: str = "") -> str:
+def apply_rules(text: str, code: str, context: str = "", pushed: bool = False) -> str:
     """The rules of the module docstring, on a normalised sentence, the model's code and the client's turn before
-    (normalised; read only by the advice-question rule)."""
+    (normalised; read only by the advice-question rule). ``pushed``: the learned Confront head reads the sentence as
+    Confront (round 103, :mod:`helpert.label.mi_confront`); it counts as the rules' markers do, unless the sentence
+    reassures."""
     from helpert.label.behaviour import STRUCTURING, is_social
 
     if is_facilitative(text):
         return "facilitate"
-    if code not in NON_ADHERENT and confronts(text):
+    if code not in NON_ADHERENT and (confronts(text) or (pushed and not reassures(text))):
         return "confront"
     if code in REFLECTION | {"confront"} and reassures(text):
         return "support"
@@ -741,10 +747,17 @@ def apply_rules(text: str, code: str, context: str = "") -> str:
     return code
 
 
+def finish(units: Sequence[Utterance], predicted: Sequence[str]) -> list[str]:
+    """The rules on the model's codes, with the learned Confront head's reading of each utterance (round 103)."""
+    from helpert.label.mi_confront import load_head
+
+    pushed = load_head().flags(units)
+    return [apply_rules(u.text, c, u.context, p) for u, c, p in zip(units, predicted, pushed, strict=True)]
+
+
 def code_utterances(units: Sequence[Utterance], model: str | None = None) -> list[str]:
     """One code of :data:`CODES` per utterance."""
-    predicted = load_model(model).predict(units)
-    return [apply_rules(u.text, c, u.context) for u, c in zip(units, predicted)]
+    return finish(units, load_model(model).predict(units))
 
 
 def turn_utterances(text: str, context: str = "") -> list[Utterance]:
