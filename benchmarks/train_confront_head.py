@@ -9,10 +9,11 @@ of train_mi_labeller.py: z, j, k, m, n, q, r, s, u, p) and the later round sets 
 (guards), whose near repeats are left out of training too.
 
 Label: Confront against every other code. Model: logistic regression (C = 1, balanced classes, fixed before the
-first run) over [word 1-2-gram TF-IDF | sentence embedding | the MI model's context block]. Threshold: the one of
-0.30-0.90 (steps of 0.05) at which the labeller's pooled Confront F1 is highest under leave-one-set-out
-cross-validation, the labeller being the shipped MI model and its rules with the head's reading of each held-out
-item (``helpert.label.mi.apply_rules(..., pushed=...)``); ties go to the higher threshold. The MI model has trained on
+first run) over [word 1-2-gram TF-IDF | sentence embedding | the MI model's context block]. Threshold (round 104):
+the lowest of 0.30-0.90 (steps of 0.05) at which the labeller's pooled Confront precision under leave-one-set-out
+cross-validation is at least that of the rules alone, the labeller being the shipped MI model and its rules with the
+head's reading of each held-out item (``helpert.label.mi.apply_rules(..., pushed=...)``); 0.90 when none is. Round
+103 took the threshold of the highest F1 (0.75) and lost a guard to false alarms on supportive talk. The MI model has trained on
 t, x and y, so its codes there are in-sample; the head's are not.
 
     .venv/bin/python benchmarks/train_confront_head.py [--out helpert/data/mi_confront.npz]
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 for u, c, p in zip(units, codes, proba)]
 
     cv = {"rules_only": prf(gold, said(None)), **{str(t): prf(gold, said(t)) for t in THRESHOLDS}}
-    best = max(THRESHOLDS, key=lambda t: (cv[str(t)]["f1"], t))
+    floor = cv["rules_only"]["precision"]  # round 104: keep the rules' precision
+    best = min((t for t in THRESHOLDS if cv[str(t)]["precision"] >= floor), default=THRESHOLDS[-1])
     per_set = {name: {"items": sum(r["set"] == name for r in rs), "confront": sum(r["confront"] for r in rs if r["set"] == name)}
                for name in POOL}
     meta = {"threshold": best, "C": C, "trained_on": per_set, "script": "benchmarks/train_confront_head.py",
