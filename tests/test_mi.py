@@ -369,6 +369,36 @@ def test_labelling_contradicting_and_blaming_the_client_is_confront():
     assert apply_rules("if you keep making excuses you'll lose the place.", "warn") == "warn"
 
 
+def test_the_learned_confront_head_moves_a_code_as_the_confront_markers_do(monkeypatch):
+    """Rounds 103-104: a learned head (helpert.label.mi_confront) reads Confront in wording the rules do not name; it
+    moves a code outside the MI-non-adherent group as their markers do, never a reassurance. Its threshold keeps the
+    rules' cross-validated precision (0.90), and it was trained only on spent spoken sets: the held-out and later
+    round sets and the gold sentences stay unseen."""
+    import dataclasses
+
+    from helpert.label import mi_confront
+    from helpert.label.mi import NON_ADHERENT, Utterance, apply_rules, finish
+
+    head = mi_confront.load_head()
+    assert head.threshold == 0.9 and head.meta["script"] == "benchmarks/train_confront_head.py"
+    assert not set(head.meta["trained_on"]) & {"z", "j", "k", "m", "n", "q", "r", "s", "u", "p", "r82", "r83", "r88",
+                                               "r89", "r90", "r97", "r101", "r103", "r104"}
+    assert apply_rules("you keep saying that.", "reflection_simple", pushed=True) == "confront"
+    assert apply_rules("you keep saying that.", "reflection_simple") == "reflection_simple"
+    assert apply_rules("you should call her tonight.", "advise_without_permission", pushed=True) in NON_ADHERENT
+    assert apply_rules("one slip doesn't make you a failure.", "reflection_complex", pushed=True) == "support"
+    ctx = "i didn't do the breathing practice again this week, work was crazy."
+    units = [Utterance("you say work was crazy, but you found time to watch three films.", ctx),
+             Utterance("what got in the way this week?", ctx),
+             Utterance("that's a hard week, and it makes sense the practice slipped.", ctx)]
+    p = head.proba(units)
+    assert p[0] > p[2] > p[1]  # the "yes, but" reads most like Confront, the curious question least
+    assert finish(units, ["support", "question_open", "support"]) == ["support", "question_open", "support"]  # < 0.9
+    lower = dataclasses.replace(head, meta={**head.meta, "threshold": float(p[0]) - 0.01})
+    monkeypatch.setattr(mi_confront, "load_head", lambda path=None: lower)
+    assert finish(units, ["support", "question_open", "support"]) == ["confront", "question_open", "support"]
+
+
 def test_doubting_ridiculing_and_comparing_the_client_is_confront():
     """Round 86 (MISC 2.5's Confront, its polite forms): doubting the client's account, sarcasm, moralising, an
     unfavourable comparison and arguing that what the client minimises is a problem are confront; a curious question,

@@ -28,7 +28,8 @@ def _rows(path: Path) -> list[dict]:
                                               ("w", 237, 250), ("r82", 138, 150), ("r83", 148, 150),
                                               ("r84", 149, 150), ("r85", 148, 150), ("r86", 145, 150),
                                               ("r88", 149, 150), ("r89", 148, 150),
-                                              ("r90", 145, 150), ("r97", 144, 150), ("r101", 147, 150)])
+                                              ("r90", 145, 150), ("r97", 144, 150), ("r101", 147, 150),
+                                              ("r103", 145, 150), ("r104", 149, 150)])
 def test_spoken_sets_are_well_formed_and_keep_both_codes(name, agree, n):
     rows = _rows(DATA / f"mi_spoken_{name}.jsonl")
     assert len(rows) == n and len({r["id"] for r in rows}) == n
@@ -279,12 +280,13 @@ def test_confront_pairs_are_matched_triples_with_the_raters_scores():
 def test_confronting_variants_keep_their_reported_figures():
     """Round 87's record (benchmarks/README.md, "Quality validation"), with round 86 adopted. With the default phase
     labeller (the learned model since round 91, `results/validate_confront_pairs.json`): against its base, the
-    confronting variant has a lower ctrs.mean in 6 of 8 triples and a higher drift.score in 7; against its control (the
-    same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 7. With the cue
+    confronting variant has a lower ctrs.mean in 7 of 8 triples and a higher drift.score in 7; against its control (the
+    same turns reworded as good practice), a higher drift.score in 8 of 8 and a lower ctrs.mean in 8 (6, 7, 8 and 7
+    before round 104's learned Confront head). With the cue
     rules: 7, 7, 8 and 7 since round 96's homework item (before: 8, 7, 8 and 6; the rules' phase items move with the
     rewording itself). A change to the labellers or the metrics that loses them fails here."""
     script = benchmark_scripts.load("validate_confront_pairs")
-    for labeller, expected in ((None, (6, 7, 8, 7)), ("rules", (7, 7, 8, 7))):
+    for labeller, expected in ((None, (7, 7, 8, 8)), ("rules", (7, 7, 8, 7))):
         summary = script.summarise(*script.measure_pairs(labeller))["summary"]
         got = (summary["confront"]["ctrs.mean"]["worse"], summary["confront"]["drift.score"]["worse"],
                summary["confront_vs_control"]["drift.score"]["worse"], summary["confront_vs_control"]["ctrs.mean"]["worse"])
@@ -324,6 +326,18 @@ def test_self_disclosure_is_found_where_the_counselor_tells_of_their_own_life():
     assert result["annotators_agree"] == 150
     either = result["agreed"]["either"]
     assert either["yes"] == 47 and either["tp"] >= 45 and either["fp"] <= 2
+
+
+def test_polite_confrontation_is_read_by_the_learned_confront_head():
+    """Round 104's fresh set (tests/data/mi_spoken_r104.jsonl, benchmarks/README.md "MI labeller"): 150 exchanges at
+    emotionally loaded moments, a third the counselor taking a stance against the client in reasonable-sounding ways,
+    a third warm talk about blame, fault or choice. With the learned Confront head Confront F1 is 0.609 and group
+    macro-F1 0.656 on the 148 agreed items scored (0.459 and 0.632 before round 104)."""
+    result = benchmark_scripts.load("validate_mi_spoken").score(
+        benchmark_scripts.load("validate_mi_spoken").later(DATA / "mi_spoken_r104.jsonl"))
+    assert result["agreed"]["n"] == 148
+    assert result["agreed"]["confront_f1"][0] >= 0.6
+    assert result["agreed"]["groups_macro_f1"][0] >= 0.65
 
 
 def test_homework_item_sees_a_session_without_new_homework():
