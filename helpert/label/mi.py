@@ -58,7 +58,7 @@ is ``support``. Conversely the model's ``self_disclosure`` stands only where the
 (:func:`mentions_self`, round 101: "I", "me", "my" ... or "same here", quoted words left out); otherwise its next most
 likely code (:func:`decode`).
 
-And a learned head (:mod:`helpert.label.mi_confront`, round 103) reads Confront where the rules' markers do not - polite,
+And a learned head (:mod:`helpert.label.mi_confront`, rounds 103-104) reads Confront where the rules' markers do not - polite,
 hedged confrontation worded in everyday ways ("I wonder whether you really gave it a fair try") - and moves a code
 outside the MI-non-adherent group to ``confront`` as the markers do (:func:`finish`).
 
@@ -716,8 +716,8 @@ def speaks_of_counselor(text: str) -> bool:
 def apply_rules(text: str, code: str, context: str = "", pushed: bool = False) -> str:
     """The rules of the module docstring, on a normalised sentence, the model's code and the client's turn before
     (normalised; read only by the advice-question rule). ``pushed``: the learned Confront head reads the sentence as
-    Confront (round 103, :mod:`helpert.label.mi_confront`); it counts as the rules' markers do, unless the sentence
-    reassures."""
+    Confront (:mod:`helpert.label.mi_confront`, adopted in round 104); it counts as the rules' markers do, unless the
+    sentence reassures."""
     from helpert.label.behaviour import STRUCTURING, is_social
 
     if is_facilitative(text):
@@ -748,7 +748,7 @@ def apply_rules(text: str, code: str, context: str = "", pushed: bool = False) -
 
 
 def finish(units: Sequence[Utterance], predicted: Sequence[str]) -> list[str]:
-    """The rules on the model's codes, with the learned Confront head's reading of each utterance (round 103)."""
+    """The rules on the model's codes, with the learned Confront head's reading of each utterance (round 104)."""
     from helpert.label.mi_confront import load_head
 
     pushed = load_head().flags(units)
@@ -777,4 +777,4 @@ def code_turns(texts: Sequence[str], contexts: Sequence[str], model: str | None 
 
 
 __all__ = ["ADHERENT", "CODES", "FACILITATE", "GROUP", "GROUPS", "NON_ADHERENT", "TELLING", "QUESTION", "REFLECTION", "Utterance", "code_turns",
-           "code_utterances", "is_facilitative", "is_minimal_encourager_text", "load_model", "mentions_self"]
+           "code_utterances", "finish", "is_facilitative", "is_minimal_encourager_text", "load_model", "mentions_self"]
